@@ -1,0 +1,92 @@
+# assistec — local platform and checks. `make dev` runs the product locally; `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 (the Lambda runtime's version): PATH first, then pyenv's installs.
+PY313 ?= $(shell command -v python3.13 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1)
+UV_VERSION := 0.13.9
+LOCALSTACK_VERSION := 2026.3.0
+
+TOOLS := .local/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+LS_VENV := .local/localstack/venv
+DEVCTL := PYTHONPATH=localstack:functions $(PY) -m devctl
+
+export UV_PYTHON := $(PY313)
+export UV_PYTHON_DOWNLOADS := never
+export POWERTOOLS_METRICS_DISABLED ?= true
+
+.PHONY: help deps dev up down status test test-fast lint fmt synth bench lock pg-reset clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	@test -n "$(PY313)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or set PY313=/path/to/python3.13"; exit 1; }
+	$(PY313) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(LS_VENV)/.installed: localstack/constraints-localstack-$(LOCALSTACK_VERSION).txt localstack/executor/pyproject.toml
+	@test -n "$(PY313)" || { echo "Python 3.13 not found"; exit 1; }
+	rm -rf $(LS_VENV) && $(PY313) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/pip install --quiet -c localstack/constraints-localstack-$(LOCALSTACK_VERSION).txt \
+		'localstack-core[runtime]==$(LOCALSTACK_VERSION)'
+	$(LS_VENV)/bin/pip install --quiet -c localstack/constraints-localstack-$(LOCALSTACK_VERSION).txt \
+		-e localstack/executor
+	@touch $@
+
+deps: $(VENV)/.synced node_modules/.installed $(LS_VENV)/.installed ## install everything the repo needs (idempotent)
+
+dev: deps ## run the whole product locally in the foreground; Ctrl-C stops it
+	@$(DEVCTL) dev
+
+up: deps ## start PostgreSQL + LocalStack and deploy the stack in the background; writes .local/stack.json
+	@$(DEVCTL) up
+
+down: ## stop what `make up` started
+	@test ! -x $(PY) || $(DEVCTL) down
+
+status: ## is PostgreSQL / LocalStack running?
+	@$(DEVCTL) status
+
+test: deps ## the whole suite (brings up what it needs, stops what it started)
+	@$(DEVCTL) test tests
+
+test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
+	@$(DEVCTL) pg-start && $(PY) -m pytest -m "not e2e" tests
+
+lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy functions infra localstack/devctl
+
+fmt: $(VENV)/.synced ## apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+synth: deps ## synthesise both stages (cdk-nag runs as part of synth)
+	node_modules/.bin/cdk synth -c stage=local --quiet
+	node_modules/.bin/cdk synth -c stage=prod --quiet -o cdk.out.prod
+
+bench: deps ## benchmarks (tests/bench); figures are printed, never asserted
+	@$(DEVCTL) pg-start && $(PY) -m pytest tests/bench -p no:cacheprovider -s -q
+
+lock: $(UV) ## re-resolve dependencies and re-export the Lambda layer's requirements
+	$(UV) lock
+	$(UV) export --frozen --no-default-groups --no-emit-project --output-file layers/requirements.txt --quiet
+
+pg-reset: deps ## throw the local database away and start a fresh one
+	@$(DEVCTL) pg-reset
+
+clean: down ## remove build output (keeps .local data)
+	rm -rf cdk.out cdk.out.prod layers/build

@@ -1,0 +1,3 @@
+"""assistec: the serverless backend of Brazilian repair shops."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,125 @@
+"""One PostgreSQL connection per execution environment, opened lazily and reused.
+
+Lambda runs one request at a time per environment, so a pool would only hold idle sockets; the RDS
+Proxy in front of the database does the pooling across environments. A connection that broke
+between invocations (proxy idle timeout, failover) is replaced before use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg.conninfo import make_conninfo
+
+from assistec.settings import DatabaseSettings
+
+
+class DatabaseUnavailableError(Exception):
+    """The database could not be reached or refused the connection."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Credentials:
+    host: str
+    port: int
+    username: str
+    password: str
+    dbname: str
+
+
+def _secret_credentials(secret_id: str) -> _Credentials:
+    import boto3  # deferred: boto3 costs ~0.2 s of cold start and only the first connect needs it
+
+    raw = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
+    data = json.loads(raw)
+    return _Credentials(
+        host=data["host"],
+        port=int(data.get("port", 5432)),
+        username=data["username"],
+        password=data["password"],
+        dbname=data.get("dbname", "assistec"),
+    )
+
+
+def conninfo_from_settings(settings: DatabaseSettings) -> str:
+    """Build the libpq connection string the settings describe (secrets fetched when needed)."""
+    options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    if settings.database_url is not None:
+        return make_conninfo(
+            settings.database_url.get_secret_value(),
+            connect_timeout=settings.db_connect_timeout_s,
+            options=options,
+        )
+    assert settings.db_secret_id is not None  # guaranteed by the settings validator
+    creds = _secret_credentials(settings.db_secret_id)
+    return make_conninfo(
+        host=settings.db_host or creds.host,
+        port=creds.port,
+        user=creds.username,
+        password=creds.password,
+        dbname=creds.dbname,
+        sslmode=settings.db_sslmode,
+        connect_timeout=settings.db_connect_timeout_s,
+        application_name="assistec",
+        options=options,
+    )
+
+
+class Database:
+    """A lazily opened, self-healing connection for one execution environment."""
+
+    def __init__(self, settings: DatabaseSettings) -> None:
+        self._settings = settings
+        self._conninfo: str | None = None
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        if self._conninfo is None:
+            self._conninfo = conninfo_from_settings(self._settings)
+        try:
+            return psycopg.connect(self._conninfo, autocommit=True)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailableError(str(exc)) from exc
+
+    def connection(self) -> psycopg.Connection[Any]:
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            self._conn = conn = self._connect()
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[psycopg.Connection[Any]]:
+        """Run the block in one transaction on the environment's connection.
+
+        Environments sit frozen for minutes and the proxy or a failover may close the socket
+        meanwhile: the BEGIN doubles as the liveness check, and a connection found dead there is
+        replaced once, before any of the caller's work. A connection lost later is dropped, and
+        the caller gets ``DatabaseUnavailableError`` with the transaction rolled back by the server.
+        """
+        with ExitStack() as stack:
+            conn = self.connection()
+            try:
+                stack.enter_context(conn.transaction())
+            except psycopg.OperationalError:
+                if not (conn.broken or conn.closed):
+                    raise
+                self._conn = None
+                conn = self.connection()
+                stack.enter_context(conn.transaction())
+            try:
+                yield conn
+            except psycopg.OperationalError as exc:
+                if conn.broken or conn.closed:
+                    self._conn = None
+                    raise DatabaseUnavailableError(str(exc)) from exc
+                raise
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -1,0 +1,48 @@
+"""Configuration, validated once per cold start.
+
+One pydantic-settings model per function family; nothing else in the package reads os.environ.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal, Self
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the database is.
+
+    In AWS the credentials live in Secrets Manager (``DB_SECRET_ID``, the RDS-generated JSON shape)
+    and ``DB_HOST`` points at the RDS Proxy. Tests and local tools may give a full ``DATABASE_URL``
+    instead. Exactly one of the two must be set: a silent default would hide a broken deploy.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    database_url: SecretStr | None = None
+    db_secret_id: str | None = None
+    db_host: str | None = None
+    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "require"
+    db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
+    db_statement_timeout_ms: int = Field(default=10_000, ge=100, le=900_000)
+
+    @model_validator(mode="after")
+    def _exactly_one_source(self) -> Self:
+        if (self.database_url is None) == (self.db_secret_id is None):
+            raise ValueError("configure exactly one of DATABASE_URL or DB_SECRET_ID")
+        return self
+
+
+class ApiSettings(DatabaseSettings):
+    """The REST API function."""
+
+    stage: Literal["local", "prod", "test"]
+    app_version: str = Field(min_length=1)
+
+
+@lru_cache(maxsize=1)
+def api_settings() -> ApiSettings:
+    return ApiSettings()  # type: ignore[call-arg]  # values come from the environment

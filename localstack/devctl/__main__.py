@@ -1,0 +1,74 @@
+"""`python -m devctl {up,down,dev,status,pg-start,pg-stop,pg-reset,test}` (PYTHONPATH=localstack)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import threading
+
+from devctl import localstack_proc, pg, stack
+from devctl.paths import PROJECT_PYTHON, ROOT
+
+
+def _dev() -> int:
+    info, _ = stack.up()
+    print(stack.banner(info))  # noqa: T201
+    print("  Ctrl-C stops everything.\n", flush=True)  # noqa: T201
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    while not stop.wait(1):
+        if not localstack_proc.is_healthy():
+            print("LocalStack stopped answering; see its log.", file=sys.stderr)  # noqa: T201
+            break
+    print("\nstopping…", flush=True)  # noqa: T201
+    stack.down()
+    return 0
+
+
+def _test(pytest_args: list[str]) -> int:
+    """Bring up what the suite needs, run it, and stop only what this run started."""
+    info, started = stack.up()
+    print(stack.banner(info), flush=True)  # noqa: T201
+    try:
+        return subprocess.call([str(PROJECT_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
+    finally:
+        if started.localstack:
+            localstack_proc.stop()
+        if started.postgres:
+            pg.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="devctl")
+    parser.add_argument(
+        "command", choices=["up", "down", "dev", "status", "pg-start", "pg-stop", "pg-reset", "test"]
+    )
+    parser.add_argument("rest", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    match args.command:
+        case "up":
+            info, _ = stack.up()
+            print(stack.banner(info))  # noqa: T201
+        case "down":
+            stack.down()
+        case "dev":
+            return _dev()
+        case "status":
+            print(f"postgres   {'running' if pg.is_running() else 'stopped'}")  # noqa: T201
+            print(f"localstack {'running' if localstack_proc.is_healthy() else 'stopped'}")  # noqa: T201
+        case "pg-start":
+            pg.start()
+        case "pg-stop":
+            pg.stop()
+        case "pg-reset":
+            pg.reset()
+        case "test":
+            return _test(args.rest)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,180 @@
+"""A PostgreSQL cluster under .local/pg, on 127.0.0.1, from the npm-shipped binaries (major 17, as RDS).
+
+PostgreSQL refuses to run as root, so when we are root the server runs as the `postgres` OS user
+(created if missing) and owns only the data folder. Passwords are generated on first init and kept
+in .local/pg/credentials.json (git-ignored, mode 0600): nothing secret lives in the repo.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from devctl.paths import LOCAL, PG_BIN, PG_PORT
+
+PG_DIR = LOCAL / "pg"
+DATA = PG_DIR / "data"
+SOCKET_DIR = PG_DIR / "run"
+LOG = PG_DIR / "postgres.log"
+CREDENTIALS = PG_DIR / "credentials.json"
+SERVER_USER = "postgres"
+
+MIGRATOR = "assistec_migrator"
+APP = "assistec_app"
+OPS = "assistec_ops"
+APP_DB = "assistec"
+
+
+def _as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _run_as_server_user(args: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    if _as_root():
+        args = ["runuser", "-u", SERVER_USER, "--", *args]
+    return subprocess.run(args, check=True, text=True, **kwargs)
+
+
+def _ensure_server_user() -> None:
+    if not _as_root():
+        return
+    if subprocess.run(["id", "-u", SERVER_USER], capture_output=True).returncode != 0:
+        subprocess.run(["useradd", "--system", "--no-create-home", SERVER_USER], check=True)
+    # The server user must be able to walk down to its data folder.
+    for parent in [LOCAL, PG_DIR]:
+        parent.mkdir(parents=True, exist_ok=True)
+        parent.chmod(parent.stat().st_mode | 0o011)
+    shutil.chown(PG_DIR, user=SERVER_USER)
+
+
+def credentials() -> dict[str, str]:
+    return json.loads(CREDENTIALS.read_text())
+
+
+def url(role: str = "superuser", dbname: str = APP_DB) -> str:
+    creds = credentials()
+    user = "postgres" if role == "superuser" else role
+    return f"postgresql://{user}:{creds[role]}@127.0.0.1:{PG_PORT}/{dbname}"
+
+
+def is_running() -> bool:
+    try:
+        with psycopg.connect(url(dbname="postgres"), connect_timeout=2):
+            return True
+    except (psycopg.OperationalError, FileNotFoundError, KeyError):
+        return False
+
+
+def init() -> None:
+    """Create the cluster (idempotent)."""
+    if (DATA / "PG_VERSION").exists():
+        return
+    _ensure_server_user()
+    PG_DIR.mkdir(parents=True, exist_ok=True)
+    if not CREDENTIALS.exists():
+        CREDENTIALS.write_text(
+            json.dumps({r: secrets.token_urlsafe(24) for r in ("superuser", MIGRATOR, APP, OPS)})
+        )
+        CREDENTIALS.chmod(0o600)
+    pwfile = PG_DIR / ".pwfile"
+    pwfile.write_text(credentials()["superuser"])
+    if _as_root():
+        shutil.chown(pwfile, user=SERVER_USER)
+    try:
+        _run_as_server_user(
+            [
+                str(PG_BIN / "initdb"),
+                "-D", str(DATA),
+                "-U", "postgres",
+                f"--pwfile={pwfile}",
+                "--auth-host=scram-sha-256",
+                "--auth-local=scram-sha-256",
+                "-E", "UTF8",
+                "--locale=C.UTF-8",
+            ],
+            capture_output=True,
+        )
+    finally:
+        pwfile.unlink()
+
+
+def start() -> None:
+    """Start the server if it is not running (idempotent), then make sure roles and database exist."""
+    init()
+    if not is_running():
+        SOCKET_DIR.mkdir(parents=True, exist_ok=True)
+        if _as_root():
+            shutil.chown(SOCKET_DIR, user=SERVER_USER)
+            LOG.touch()
+            shutil.chown(LOG, user=SERVER_USER)
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={PG_PORT} -c unix_socket_directories={SOCKET_DIR} "
+            "-c max_connections=200 -c shared_buffers=256MB -c log_min_duration_statement=1000"
+        )
+        _run_as_server_user(
+            [str(PG_BIN / "pg_ctl"), "-D", str(DATA), "-o", options, "-l", str(LOG), "-w", "-t", "60", "start"],
+            capture_output=True,
+        )
+    ensure_roles_and_database()
+
+
+def stop() -> None:
+    if (DATA / "postmaster.pid").exists():
+        _run_as_server_user(
+            [str(PG_BIN / "pg_ctl"), "-D", str(DATA), "-m", "fast", "-w", "stop"], capture_output=True
+        )
+
+
+def reset() -> None:
+    """Throw the cluster away and start a new one (new passwords too)."""
+    stop()
+    shutil.rmtree(PG_DIR, ignore_errors=True)
+    start()
+
+
+def ensure_roles_and_database() -> None:
+    """The three roles of the house plan and the app database owned by the migrator."""
+    creds = credentials()
+    with psycopg.connect(url(dbname="postgres"), autocommit=True) as conn:
+        for role, attrs in (
+            (MIGRATOR, "login createrole"),
+            (APP, "login nobypassrls"),
+            (OPS, "login bypassrls"),
+        ):
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+            verb = "alter" if exists else "create"
+            conn.execute(
+                sql.SQL("{} role {} with {} password {}").format(
+                    sql.SQL(verb), sql.Identifier(role), sql.SQL(attrs), sql.Literal(creds[role])
+                )
+            )
+        ensure_database(conn, APP_DB)
+
+
+def ensure_database(conn: psycopg.Connection[Any], name: str) -> None:
+    if conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is None:
+        conn.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(MIGRATOR)))
+    conn.execute(sql.SQL("grant connect on database {} to {}, {}").format(
+        sql.Identifier(name), sql.Identifier(APP), sql.Identifier(OPS)
+    ))
+
+
+def wait_until_running(timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not is_running():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"PostgreSQL did not start; see {LOG}")
+        time.sleep(0.2)
+
+
+def log_path() -> Path:
+    return LOG

@@ -1,0 +1,144 @@
+"""The whole product locally: PostgreSQL, LocalStack, the real CDK app deployed with cdklocal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from devctl import localstack_proc, pg
+from devctl.paths import ACCOUNT, LOCAL, LOCALSTACK_URL, NODE_BIN, PROJECT_PYTHON, REGION, ROOT, STACK_JSON
+
+STACK_NAME = "assistec-local"
+DB_SECRET_NAME = "assistec/local/database"
+OUTPUTS = LOCAL / "cdk-outputs.json"
+
+
+def aws_env() -> dict[str, str]:
+    """Environment for AWS CLIs/SDKs aimed at LocalStack (test credentials are LocalStack's own)."""
+    env = dict(os.environ)
+    env.update(
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",  # noqa: S105 - LocalStack's fixed dummy credentials
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_ENDPOINT_URL=LOCALSTACK_URL,
+        AWS_ENDPOINT_URL_S3=LOCALSTACK_URL,
+        CDK_DEFAULT_ACCOUNT=ACCOUNT,
+        CDK_DEFAULT_REGION=REGION,
+        CDK_DISABLE_VERSION_CHECK="1",
+        CDK_DISABLE_CLI_TELEMETRY="1",
+        LOCALSTACK_HOSTNAME="127.0.0.1",
+        EDGE_PORT=LOCALSTACK_URL.rsplit(":", 1)[1],
+    )
+    return env
+
+
+def client(service: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=LOCALSTACK_URL,
+        region_name=REGION,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",  # noqa: S106 - LocalStack's fixed dummy credentials
+    )
+
+
+def put_database_secret() -> None:
+    """Point the local stage's database secret at the local PostgreSQL (app role, no TLS)."""
+    creds = pg.credentials()
+    value = json.dumps(
+        {
+            "engine": "postgres",
+            "host": "127.0.0.1",
+            "port": int(pg.PG_PORT),
+            "username": pg.APP,
+            "password": creds[pg.APP],
+            "dbname": pg.APP_DB,
+        }
+    )
+    sm = client("secretsmanager")
+    try:
+        sm.put_secret_value(SecretId=DB_SECRET_NAME, SecretString=value)
+    except sm.exceptions.ResourceNotFoundException:
+        sm.create_secret(Name=DB_SECRET_NAME, SecretString=value)
+
+
+def migrate() -> None:
+    subprocess.run(
+        [str(PROJECT_PYTHON), "-m", "assistec.db.migrate", "--database-url", pg.url(pg.MIGRATOR)],
+        cwd=ROOT / "functions",
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _cdk(*args: str) -> None:
+    subprocess.run([str(NODE_BIN / "cdklocal"), *args], cwd=ROOT, env=aws_env(), check=True)
+
+
+def deploy() -> dict[str, str]:
+    _cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", "-c", "stage=local", "--quiet")
+    _cdk(
+        "deploy", STACK_NAME, "-c", "stage=local",
+        "--require-approval", "never", "--outputs-file", str(OUTPUTS), "--progress", "events",
+    )
+    outputs: dict[str, str] = json.loads(OUTPUTS.read_text())[STACK_NAME]
+    return outputs
+
+
+@dataclass
+class Started:
+    postgres: bool
+    localstack: bool
+
+
+def up() -> tuple[dict[str, Any], Started]:
+    t0 = time.monotonic()
+    pg_was_running = pg.is_running()
+    pg.start()
+    migrate()
+    started_ls = localstack_proc.start()
+    put_database_secret()
+    outputs = deploy()
+    api_url = f"{LOCALSTACK_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['ApiStageName']}"
+    info: dict[str, Any] = {
+        "api_url": api_url,
+        "localstack_url": LOCALSTACK_URL,
+        "database_url": pg.url(pg.APP),
+        "migrator_database_url": pg.url(pg.MIGRATOR),
+        "stack_name": STACK_NAME,
+        "api_function_name": outputs.get("ApiFunctionName"),
+        "alarm_topic_arn": outputs.get("AlarmTopicArn"),
+    }
+    STACK_JSON.write_text(json.dumps(info, indent=2))
+    STACK_JSON.chmod(0o600)
+    print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)  # noqa: T201
+    return info, Started(postgres=not pg_was_running, localstack=started_ls)
+
+
+def down() -> None:
+    localstack_proc.stop()
+    pg.stop()
+
+
+def banner(info: dict[str, Any]) -> str:
+    return "\n".join(
+        [
+            "",
+            "  assistec (local stage)",
+            f"  API            {info['api_url']}",
+            f"  health         {info['api_url']}/health",
+            f"  LocalStack     {info['localstack_url']}",
+            f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{pg.PG_PORT}/{pg.APP_DB}  (passwords in .local/pg/credentials.json)",
+            f"  details        {STACK_JSON}",
+            f"  logs           {localstack_proc.log_path()}  {pg.log_path()}",
+            "",
+        ]
+    )

@@ -1,0 +1,98 @@
+"""Shared fixtures: a real PostgreSQL database per test session, and Lambda invocation helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from psycopg import sql
+
+EVENTS = Path(__file__).parent / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads((EVENTS / f"{name}.json").read_text())
+
+
+@dataclass(frozen=True)
+class LambdaContext:
+    """The attributes of the Lambda context object our code and Powertools read."""
+
+    function_name: str = "assistec-api"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:sa-east-1:111111111111:function:assistec-api"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = "7f1e2d3c-0000-4000-8000-000000000001"
+    log_group_name: str = "/aws/lambda/assistec-api"
+    log_stream_name: str = "2026/11/24/[$LATEST]0123456789abcdef"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+@dataclass(frozen=True)
+class PgDatabase:
+    name: str
+    superuser_url: str
+    migrator_url: str
+    app_url: str
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    from devctl import pg
+
+    # `make test` starts the cluster; a direct `pytest` run starts it too rather than failing.
+    if not pg.is_running():
+        pg.start()
+    return pg
+
+
+def _create_database(pg: Any, name: str, *, migrate: bool) -> PgDatabase:
+    with psycopg.connect(pg.url(dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+        pg.ensure_database(conn, name)
+    db = PgDatabase(
+        name=name,
+        superuser_url=pg.url(dbname=name),
+        migrator_url=pg.url(pg.MIGRATOR, dbname=name),
+        app_url=pg.url(pg.APP, dbname=name),
+    )
+    if migrate:
+        from assistec.db import migrate as migrations
+
+        with psycopg.connect(db.migrator_url, autocommit=True) as conn:
+            migrations.apply(conn)
+    return db
+
+
+def _drop_database(pg: Any, name: str) -> None:
+    with psycopg.connect(pg.url(dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def database(pg_cluster: Any) -> Iterator[PgDatabase]:
+    """A migrated database for the whole session, dropped at the end."""
+    db = _create_database(pg_cluster, f"assistec_test_{os.getpid()}", migrate=True)
+    yield db
+    _drop_database(pg_cluster, db.name)
+
+
+@pytest.fixture
+def empty_database(pg_cluster: Any, request: pytest.FixtureRequest) -> Iterator[PgDatabase]:
+    """A database with nothing applied, for one test."""
+    db = _create_database(pg_cluster, f"assistec_empty_{os.getpid()}", migrate=False)
+    yield db
+    _drop_database(pg_cluster, db.name)
+
+
+@pytest.fixture
+def lambda_context() -> LambdaContext:
+    return LambdaContext()
