@@ -14,16 +14,16 @@ from devctl.paths import PROJECT_PYTHON, ROOT
 
 def _dev() -> int:
     info, _ = stack.up()
-    print(stack.banner(info))  # noqa: T201
-    print("  Ctrl-C stops everything.\n", flush=True)  # noqa: T201
+    print(stack.banner(info))
+    print("  Ctrl-C stops everything.\n", flush=True)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     while not stop.wait(1):
         if not localstack_proc.is_healthy():
-            print("LocalStack stopped answering; see its log.", file=sys.stderr)  # noqa: T201
+            print("LocalStack stopped answering; see its log.", file=sys.stderr)
             break
-    print("\nstopping…", flush=True)  # noqa: T201
+    print("\nstopping…", flush=True)
     stack.down()
     return 0
 
@@ -31,7 +31,7 @@ def _dev() -> int:
 def _test(pytest_args: list[str]) -> int:
     """Bring up what the suite needs, run it, and stop only what this run started."""
     info, started = stack.up()
-    print(stack.banner(info), flush=True)  # noqa: T201
+    print(stack.banner(info), flush=True)
     try:
         return subprocess.call([str(PROJECT_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
     finally:
@@ -51,14 +51,14 @@ def main() -> int:
     match args.command:
         case "up":
             info, _ = stack.up()
-            print(stack.banner(info))  # noqa: T201
+            print(stack.banner(info))
         case "down":
             stack.down()
         case "dev":
             return _dev()
         case "status":
-            print(f"postgres   {'running' if pg.is_running() else 'stopped'}")  # noqa: T201
-            print(f"localstack {'running' if localstack_proc.is_healthy() else 'stopped'}")  # noqa: T201
+            print(f"postgres   {'running' if pg.is_running() else 'stopped'}")
+            print(f"localstack {'running' if localstack_proc.is_healthy() else 'stopped'}")
         case "pg-start":
             pg.start()
         case "pg-stop":

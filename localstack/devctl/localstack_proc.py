@@ -6,6 +6,7 @@ host subprocesses of the project's interpreter.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -92,17 +93,13 @@ def stop(timeout_s: float = 20) -> None:
         PID_FILE.unlink(missing_ok=True)
         return
     # The whole process group: LocalStack and the function subprocesses it spawned.
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        try:
-            # Reap it when it is our own child (make dev), or a zombie would look alive.
+        # Reap it when it is our own child (make dev), or a zombie would look alive.
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         try:
             os.kill(pid, 0)
         except ProcessLookupError:

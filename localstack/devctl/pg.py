@@ -57,7 +57,8 @@ def _ensure_server_user() -> None:
 
 
 def credentials() -> dict[str, str]:
-    return json.loads(CREDENTIALS.read_text())
+    creds: dict[str, str] = json.loads(CREDENTIALS.read_text())
+    return creds
 
 
 def url(role: str = "superuser", dbname: str = APP_DB) -> str:
@@ -93,12 +94,15 @@ def init() -> None:
         _run_as_server_user(
             [
                 str(PG_BIN / "initdb"),
-                "-D", str(DATA),
-                "-U", "postgres",
+                "-D",
+                str(DATA),
+                "-U",
+                "postgres",
                 f"--pwfile={pwfile}",
                 "--auth-host=scram-sha-256",
                 "--auth-local=scram-sha-256",
-                "-E", "UTF8",
+                "-E",
+                "UTF8",
                 "--locale=C.UTF-8",
             ],
             capture_output=True,
@@ -121,7 +125,19 @@ def start() -> None:
             "-c max_connections=200 -c shared_buffers=256MB -c log_min_duration_statement=1000"
         )
         _run_as_server_user(
-            [str(PG_BIN / "pg_ctl"), "-D", str(DATA), "-o", options, "-l", str(LOG), "-w", "-t", "60", "start"],
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(DATA),
+                "-o",
+                options,
+                "-l",
+                str(LOG),
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             capture_output=True,
         )
     ensure_roles_and_database()
@@ -162,10 +178,14 @@ def ensure_roles_and_database() -> None:
 
 def ensure_database(conn: psycopg.Connection[Any], name: str) -> None:
     if conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone() is None:
-        conn.execute(sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(MIGRATOR)))
-    conn.execute(sql.SQL("grant connect on database {} to {}, {}").format(
-        sql.Identifier(name), sql.Identifier(APP), sql.Identifier(OPS)
-    ))
+        conn.execute(
+            sql.SQL("create database {} owner {}").format(sql.Identifier(name), sql.Identifier(MIGRATOR))
+        )
+    conn.execute(
+        sql.SQL("grant connect on database {} to {}, {}").format(
+            sql.Identifier(name), sql.Identifier(APP), sql.Identifier(OPS)
+        )
+    )
 
 
 def wait_until_running(timeout_s: float = 30) -> None:

@@ -13,7 +13,17 @@ from typing import Any
 import boto3
 
 from devctl import localstack_proc, pg
-from devctl.paths import ACCOUNT, LOCAL, LOCALSTACK_URL, NODE_BIN, PROJECT_PYTHON, REGION, ROOT, STACK_JSON
+from devctl.paths import (
+    ACCOUNT,
+    LOCAL,
+    LOCALSTACK_URL,
+    NODE_BIN,
+    PG_PORT,
+    PROJECT_PYTHON,
+    REGION,
+    ROOT,
+    STACK_JSON,
+)
 
 STACK_NAME = "assistec-local"
 DB_SECRET_NAME = "assistec/local/database"
@@ -25,7 +35,7 @@ def aws_env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         AWS_ACCESS_KEY_ID="test",
-        AWS_SECRET_ACCESS_KEY="test",  # noqa: S105 - LocalStack's fixed dummy credentials
+        AWS_SECRET_ACCESS_KEY="test",
         AWS_DEFAULT_REGION=REGION,
         AWS_REGION=REGION,
         AWS_ENDPOINT_URL=LOCALSTACK_URL,
@@ -41,12 +51,12 @@ def aws_env() -> dict[str, str]:
 
 
 def client(service: str) -> Any:
-    return boto3.client(
+    return boto3.client(  # type: ignore[call-overload]
         service,
         endpoint_url=LOCALSTACK_URL,
         region_name=REGION,
         aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106 - LocalStack's fixed dummy credentials
+        aws_secret_access_key="test",
     )
 
 
@@ -57,7 +67,7 @@ def put_database_secret() -> None:
         {
             "engine": "postgres",
             "host": "127.0.0.1",
-            "port": int(pg.PG_PORT),
+            "port": int(PG_PORT),
             "username": pg.APP,
             "password": creds[pg.APP],
             "dbname": pg.APP_DB,
@@ -86,8 +96,16 @@ def _cdk(*args: str) -> None:
 def deploy() -> dict[str, str]:
     _cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", "-c", "stage=local", "--quiet")
     _cdk(
-        "deploy", STACK_NAME, "-c", "stage=local",
-        "--require-approval", "never", "--outputs-file", str(OUTPUTS), "--progress", "events",
+        "deploy",
+        STACK_NAME,
+        "-c",
+        "stage=local",
+        "--require-approval",
+        "never",
+        "--outputs-file",
+        str(OUTPUTS),
+        "--progress",
+        "events",
     )
     outputs: dict[str, str] = json.loads(OUTPUTS.read_text())[STACK_NAME]
     return outputs
@@ -119,7 +137,7 @@ def up() -> tuple[dict[str, Any], Started]:
     }
     STACK_JSON.write_text(json.dumps(info, indent=2))
     STACK_JSON.chmod(0o600)
-    print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)  # noqa: T201
+    print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
     return info, Started(postgres=not pg_was_running, localstack=started_ls)
 
 
@@ -136,7 +154,8 @@ def banner(info: dict[str, Any]) -> str:
             f"  API            {info['api_url']}",
             f"  health         {info['api_url']}/health",
             f"  LocalStack     {info['localstack_url']}",
-            f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{pg.PG_PORT}/{pg.APP_DB}  (passwords in .local/pg/credentials.json)",
+            f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
+            "  (passwords in .local/pg/credentials.json)",
             f"  details        {STACK_JSON}",
             f"  logs           {localstack_proc.log_path()}  {pg.log_path()}",
             "",

@@ -24,7 +24,9 @@ def configure_api(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
 
 
 @pytest.fixture
-def api(monkeypatch: pytest.MonkeyPatch, database: PgDatabase, lambda_context: LambdaContext) -> Iterator[Invoke]:
+def api(
+    monkeypatch: pytest.MonkeyPatch, database: PgDatabase, lambda_context: LambdaContext
+) -> Iterator[Invoke]:
     """The API Lambda handler, invoked in-process against the session's real database."""
     from assistec import runtime
     from assistec.handlers import api as api_handler

@@ -51,9 +51,7 @@ def test_health_is_503_when_database_is_unreachable(
     assert json.loads(response["body"])["database"] == "unavailable"
 
 
-def test_health_recovers_after_the_connection_is_killed(
-    api: Invoke, database: PgDatabase
-) -> None:
+def test_health_recovers_after_the_connection_is_killed(api: Invoke, database: PgDatabase) -> None:
     # Given a warm environment whose connection was closed by the server (proxy timeout, failover)
     event = load_event("apigw_rest_get_health")
     assert api(event)["statusCode"] == 200
@@ -63,7 +61,8 @@ def test_health_recovers_after_the_connection_is_killed(
             "where datname = %s and usename = 'assistec_app'",
             (database.name,),
         ).fetchone()
-    assert killed is not None and killed[0] >= 1
+    assert killed is not None
+    assert killed[0] >= 1
     # When the next request arrives
     response = api(event)
     # Then it is served on a fresh connection instead of failing

@@ -58,7 +58,9 @@ def test_an_applied_migration_that_was_edited_stops_the_run(empty_database: PgDa
             migrate.apply(conn, [edited, *real[1:]])
 
 
-def test_cli_applies_and_reports_status(empty_database: PgDatabase, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_applies_and_reports_status(
+    empty_database: PgDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert migrate.main(["--database-url", empty_database.migrator_url]) == 0
     assert "applied 0001_foundation" in capsys.readouterr().out
     assert migrate.main(["status", "--database-url", empty_database.migrator_url]) == 0

@@ -7,7 +7,7 @@ from assistec.api.models import HealthBody
 from assistec.runtime import database, settings
 from assistec.services import health
 
-router = APIGatewayRouter()
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
 
 @router.get("/health")

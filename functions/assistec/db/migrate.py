@@ -111,9 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from assistec.db.connection import conninfo_from_settings
     from assistec.settings import DatabaseSettings
 
-    settings = (
-        DatabaseSettings(database_url=args.database_url) if args.database_url else DatabaseSettings()
-    )
+    settings = DatabaseSettings(database_url=args.database_url) if args.database_url else DatabaseSettings()
     with psycopg.connect(conninfo_from_settings(settings), autocommit=True) as conn:
         if args.command == "status":
             history = applied_versions(conn)

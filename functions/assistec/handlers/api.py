@@ -24,7 +24,7 @@ def _error(status: int, code: str, message: str, details: Any = None) -> Respons
     )
 
 
-@app.exception_handler(AppError)
+@app.exception_handler(AppError)  # type: ignore[untyped-decorator]
 def _app_error(exc: AppError) -> Response[str]:
     return _error(exc.status, exc.code, exc.message, exc.details)
 
@@ -34,11 +34,13 @@ def _not_found(_: Exception) -> Response[str]:
     return _error(404, "route_not_found", "Rota não encontrada.")
 
 
-@app.exception_handler(Exception)
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def _unexpected(exc: Exception) -> Response[str]:
     # The stack trace goes to the log (with the correlation id); the client gets no internals.
     logger.exception("unhandled error")
-    return _error(500, "internal_error", "Erro interno. Tente novamente; se persistir, informe o código de correlação.")
+    return _error(
+        500, "internal_error", "Erro interno. Tente novamente; se persistir, informe o código de correlação."
+    )
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -1,0 +1,48 @@
+"""End-to-end: the stack deployed to LocalStack by `make up` (or `make test`), driven over HTTP."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+STACK_JSON = Path(__file__).resolve().parents[2] / ".local" / "stack.json"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def stack() -> dict[str, Any]:
+    if not STACK_JSON.exists():
+        pytest.fail("the local stack is not up: run `make up` (or use `make test`)")
+    info: dict[str, Any] = json.loads(STACK_JSON.read_text())
+    return info
+
+
+@pytest.fixture(scope="session")
+def http(stack: dict[str, Any]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=stack["api_url"], timeout=httpx.Timeout(30.0)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def aws(stack: dict[str, Any]) -> Any:
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=stack["localstack_url"],
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    return client
