@@ -30,3 +30,61 @@ class ServiceUnavailableError(AppError):
     status = 503
     code = "service_unavailable"
     message = "Serviço temporariamente indisponível. Tente novamente em instantes."
+
+
+class ValidationFailedError(AppError):
+    status = 422
+    code = "validation_error"
+    message = "Dados inválidos. Verifique os campos indicados."
+
+
+class InvalidJsonError(AppError):
+    status = 422
+    code = "invalid_json"
+    message = "O corpo da requisição não é um JSON válido."
+
+
+class PayloadTooLargeError(AppError):
+    status = 413
+    code = "payload_too_large"
+    message = "O corpo da requisição é grande demais."
+
+
+class UnauthorizedError(AppError):
+    status = 401
+    code = "unauthorized"
+    message = "Autenticação necessária."
+
+
+class InvalidCredentialsError(AppError):
+    status = 401
+    code = "invalid_credentials"
+    message = "E-mail ou senha incorretos."
+
+
+class InvalidTokenError(AppError):
+    status = 401
+    code = "invalid_token"
+    message = "Sessão inválida ou expirada. Entre novamente."
+
+
+class ForbiddenError(AppError):
+    status = 403
+    code = "forbidden"
+    message = "Você não tem permissão para esta ação."
+
+
+class ConflictError(AppError):
+    status = 409
+    code = "conflict"
+    message = "O recurso foi alterado ou já existe."
+
+
+class TooManyAttemptsError(AppError):
+    status = 429
+    code = "too_many_attempts"
+    message = "Muitas tentativas de login. Aguarde alguns minutos e tente novamente."
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(details={"retry_after_seconds": retry_after_s})
+        self.retry_after_s = retry_after_s

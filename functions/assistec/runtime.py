@@ -1,4 +1,4 @@
-"""Per-environment singletons: settings and the database, built on first use, reused after.
+"""Per-environment singletons: settings, the database and the services, built on first use.
 
 Nothing is built at import time, so importing a handler stays cheap and tests can set the
 environment before the first call.
@@ -9,7 +9,12 @@ from __future__ import annotations
 from functools import cache
 
 from assistec.db.connection import Database
-from assistec.settings import ApiSettings, api_settings
+from assistec.integrations.signing_key import SigningKeyProvider
+from assistec.services.audit import AuditService
+from assistec.services.auth import AuthService
+from assistec.services.shop_settings import ShopSettingsService
+from assistec.services.users import UsersService
+from assistec.settings import ApiSettings, api_settings, authorizer_settings
 
 
 def settings() -> ApiSettings:
@@ -21,9 +26,36 @@ def database() -> Database:
     return Database(api_settings())
 
 
+@cache
+def signing_key() -> SigningKeyProvider:
+    return SigningKeyProvider(api_settings())
+
+
+@cache
+def auth_service() -> AuthService:
+    return AuthService(database(), signing_key())
+
+
+@cache
+def users_service() -> UsersService:
+    return UsersService(database())
+
+
+@cache
+def shop_settings_service() -> ShopSettingsService:
+    return ShopSettingsService(database())
+
+
+@cache
+def audit_service() -> AuditService:
+    return AuditService(database())
+
+
 def reset() -> None:
     """Forget the singletons (tests that change the environment between cases)."""
     if database.cache_info().currsize:
         database().close()
-    database.cache_clear()
+    for factory in (database, signing_key, auth_service, users_service, shop_settings_service, audit_service):
+        factory.cache_clear()
     api_settings.cache_clear()
+    authorizer_settings.cache_clear()

@@ -36,13 +36,41 @@ class DatabaseSettings(BaseSettings):
         return self
 
 
-class ApiSettings(DatabaseSettings):
+class AuthKeySettings(BaseSettings):
+    """Where the token-signing key is: Secrets Manager in AWS (``AUTH_SECRET_ID``), or the key
+    itself for tests (``AUTH_SIGNING_KEY``). Exactly one."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    auth_secret_id: str | None = None
+    auth_signing_key: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_key_source(self) -> Self:
+        if (self.auth_secret_id is None) == (self.auth_signing_key is None):
+            raise ValueError("configure exactly one of AUTH_SECRET_ID or AUTH_SIGNING_KEY")
+        if self.auth_signing_key is not None and len(self.auth_signing_key.get_secret_value()) < 32:
+            raise ValueError("AUTH_SIGNING_KEY must have at least 32 characters")
+        return self
+
+
+class ApiSettings(DatabaseSettings, AuthKeySettings):
     """The REST API function."""
 
     stage: Literal["local", "prod", "test"]
     app_version: str = Field(min_length=1)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=6 * 1024 * 1024)
+
+
+class AuthorizerSettings(AuthKeySettings):
+    """The API Gateway Lambda authorizer: it only needs the key."""
 
 
 @lru_cache(maxsize=1)
 def api_settings() -> ApiSettings:
     return ApiSettings()  # type: ignore[call-arg]  # values come from the environment
+
+
+@lru_cache(maxsize=1)
+def authorizer_settings() -> AuthorizerSettings:
+    return AuthorizerSettings()

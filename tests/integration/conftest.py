@@ -1,26 +1,98 @@
 from __future__ import annotations
 
+import copy
+import json
+import secrets
+import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from assistec import __version__
-from tests.conftest import LambdaContext, PgDatabase
+from tests.conftest import LambdaContext, PgDatabase, load_event
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
+
+SIGNING_KEY = secrets.token_urlsafe(48)
+METHOD_ARN = "arn:aws:execute-api:sa-east-1:111111111111:abcdef1234/v1/GET/me"
 
 
 def configure_api(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     from assistec import runtime
 
-    monkeypatch.delenv("DB_SECRET_ID", raising=False)
+    for name in ("DB_SECRET_ID", "AUTH_SECRET_ID"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("STAGE", "test")
     monkeypatch.setenv("APP_VERSION", __version__)
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("DB_SSLMODE", "disable")
+    monkeypatch.setenv("AUTH_SIGNING_KEY", SIGNING_KEY)
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AssistecTest")
     runtime.reset()
+
+
+def rest_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    raw_body: str | None = None,
+    query: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    authorizer: dict[str, Any] | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, shaped like the recorded one, for any route."""
+    event = copy.deepcopy(load_event("apigw_rest_get_health"))
+    all_headers = {**event["headers"], "Content-Type": "application/json", **(headers or {})}
+    event.update(
+        httpMethod=method,
+        path=path,
+        resource="/{proxy+}",
+        headers=all_headers,
+        multiValueHeaders={k: [v] for k, v in all_headers.items()},
+        queryStringParameters=query,
+        multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+        body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
+    )
+    event["requestContext"].update(
+        httpMethod=method, resourcePath="/{proxy+}", requestId=request_id or str(uuid.uuid4())
+    )
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
+    return event
+
+
+def authorize(token: str | None) -> dict[str, Any]:
+    """Run the real authorizer on a bearer token, as API Gateway would; return its context.
+
+    Raises whatever the authorizer raises (``Exception("Unauthorized")`` is API Gateway's 401).
+    """
+    from assistec.handlers import authorizer
+
+    event = {
+        "type": "TOKEN",
+        "methodArn": METHOD_ARN,
+        "authorizationToken": f"Bearer {token}" if token else "",
+    }
+    result = authorizer.handler(event, LambdaContext(function_name="assistec-authorizer"))
+    return {"principalId": result["principalId"], **result["context"]}
+
+
+@dataclass
+class Client:
+    """Calls the API handler like API Gateway does: authorizer first when a token is given."""
+
+    invoke: Invoke
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> tuple[int, Any, dict]:
+        authorizer = authorize(token) if token else None
+        response = self.invoke(rest_event(method, path, authorizer=authorizer, **kwargs))
+        body = json.loads(response["body"]) if response.get("body") else None
+        headers = {k.lower(): v[0] for k, v in response.get("multiValueHeaders", {}).items()}
+        return response["statusCode"], body, headers
 
 
 @pytest.fixture
@@ -30,11 +102,61 @@ def api(
     """The API Lambda handler, invoked in-process against the session's real database."""
     from assistec import runtime
     from assistec.handlers import api as api_handler
+    from assistec.handlers import authorizer
 
     configure_api(monkeypatch, database.app_url)
+    authorizer._key = None  # the authorizer keeps its key per environment; this test is a new one
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
         return api_handler.handler(event, lambda_context)
 
     yield invoke
     runtime.reset()
+
+
+@pytest.fixture
+def client(api: Invoke) -> Client:
+    return Client(api)
+
+
+def new_cnpj() -> str:
+    from validate_docbr import CNPJ
+
+    return CNPJ().generate()
+
+
+@dataclass
+class Shop:
+    tenant_id: str
+    owner_id: str
+    email: str
+    password: str
+    access_token: str
+    refresh_token: str
+
+
+def signup(
+    client: Client, *, name: str = "Conserta Já Assistência", password: str = "senha-forte-123"
+) -> Shop:
+    email = f"dono-{uuid.uuid4().hex[:10]}@exemplo.com.br"
+    status, body, _ = client.call(
+        "POST",
+        "/signup",
+        body={
+            "shop_name": name,
+            "cnpj": new_cnpj(),
+            "email": email,
+            "phone": "(11) 98765-4321",
+            "owner_name": "Maria da Silva",
+            "password": password,
+        },
+    )
+    assert status == 201, body
+    return Shop(
+        tenant_id=body["tenant_id"],
+        owner_id=body["user_id"],
+        email=email,
+        password=password,
+        access_token=body["access_token"],
+        refresh_token=body["refresh_token"],
+    )

@@ -1,16 +1,85 @@
-"""Response and request models shared by the API routers."""
+"""Request and response models of the REST API (the OpenAPI document is generated from them).
+
+Our own input models forbid unknown fields: a typo in a field name is an error, not silence.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from assistec.domain import documents, passwords, phones
+from assistec.domain.permissions import Role
 
 
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _cnpj(value: str) -> str:
+    normal = documents.normalize_cnpj(value)
+    if normal is None:
+        raise ValueError("CNPJ inválido")
+    return normal
+
+
+def _phone(value: str) -> str:
+    e164 = phones.to_e164(value)
+    if e164 is None:
+        raise ValueError("telefone inválido")
+    return e164
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("fuso horário desconhecido") from exc
+    return value
+
+
+_HHMM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _business_hours(value: dict[str, list[list[str]]]) -> dict[str, list[list[str]]]:
+    if set(value) != set(_DAYS):
+        raise ValueError("informe os sete dias: " + ", ".join(_DAYS))
+    for day, intervals in value.items():
+        if len(intervals) > 4:
+            raise ValueError(f"{day}: no máximo 4 intervalos por dia")
+        previous_end = ""
+        for interval in intervals:
+            if len(interval) != 2 or not all(_HHMM.match(t) for t in interval):
+                raise ValueError(f'{day}: use intervalos no formato ["HH:MM", "HH:MM"]')
+            start, end = interval
+            if not start < end or start < previous_end:
+                raise ValueError(f"{day}: intervalos devem ser crescentes e não sobrepostos")
+            previous_end = end
+    return {day: value[day] for day in _DAYS}
+
+
+Name = Annotated[str, StringConstraints(min_length=2, max_length=120)]
+Password = Annotated[str, StringConstraints(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)]
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+Cnpj = Annotated[str, StringConstraints(max_length=32), AfterValidator(_cnpj)]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+Message = Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+AssignableRole = Literal["admin", "technician", "attendant"]
+
+
+# --- errors ------------------------------------------------------------------------------------
 class ErrorBody(BaseModel):
     """Every error answer: a stable ``code``, a pt-BR ``message`` and optional ``details``."""
-
-    model_config = ConfigDict(extra="forbid")
 
     code: str
     message: str
@@ -18,9 +87,125 @@ class ErrorBody(BaseModel):
     correlation_id: str | None = None
 
 
-class HealthBody(BaseModel):
+# --- health ------------------------------------------------------------------------------------
+class HealthBody(Output):
     status: Literal["ok", "degraded"]
     version: str
     stage: str
     database: Literal["ok", "unavailable"]
     schema_version: int | None
+
+
+# --- auth --------------------------------------------------------------------------------------
+class SignupIn(Input):
+    shop_name: Name
+    cnpj: Cnpj
+    email: Email
+    phone: Phone
+    owner_name: Name
+    password: Password
+
+
+class LoginIn(Input):
+    email: Annotated[str, StringConstraints(min_length=3, max_length=254)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=passwords.MAX_LENGTH)]
+
+
+class RefreshIn(Input):
+    refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
+
+
+class TokensOut(Output):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105 - the scheme name, not a secret
+    expires_in: int = Field(description="Lifetime of the access token, in seconds")
+    tenant_id: UUID
+    user_id: UUID
+    role: Role
+
+
+# --- users -------------------------------------------------------------------------------------
+class UserOut(Output):
+    id: UUID
+    email: str
+    name: str
+    role: Role
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ShopOut(Output):
+    id: UUID
+    name: str
+    billing_status: str
+
+
+class MeOut(Output):
+    user: UserOut
+    shop: ShopOut
+
+
+class UserCreateIn(Input):
+    email: Email
+    name: Name
+    role: AssignableRole
+    password: Password
+
+
+class UserUpdateIn(Input):
+    version: int = Field(ge=1, description="The version you read; a stale one gets 409")
+    name: Name | None = None
+    role: AssignableRole | None = None
+    active: bool | None = None
+
+
+class UserPage(Output):
+    items: list[UserOut]
+    next_cursor: str | None
+
+
+# --- settings ----------------------------------------------------------------------------------
+BusinessHours = Annotated[
+    dict[str, list[list[str]]],
+    AfterValidator(_business_hours),
+    Field(description='Per weekday (mon..sun), a list of ["HH:MM", "HH:MM"] opening intervals'),
+]
+
+
+class SettingsOut(Output):
+    timezone: str
+    business_hours: dict[str, list[list[str]]]
+    welcome_message: str
+    out_of_hours_message: str
+    version: int
+    updated_at: datetime
+
+
+class SettingsIn(Input):
+    version: int = Field(ge=1)
+    timezone: Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)] = (
+        "America/Sao_Paulo"
+    )
+    business_hours: BusinessHours
+    welcome_message: Message
+    out_of_hours_message: Message
+
+
+# --- audit -------------------------------------------------------------------------------------
+class AuditEntryOut(Output):
+    id: int
+    actor_user_id: UUID | None
+    action: str
+    entity: str
+    entity_id: str
+    changes: dict[str, Any]
+    correlation_id: str | None
+    at: datetime
+
+
+class AuditPage(Output):
+    items: list[AuditEntryOut]
+    next_cursor: str | None

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 import psycopg
 from psycopg.conninfo import make_conninfo
@@ -33,10 +34,9 @@ class _Credentials:
 
 
 def _secret_credentials(secret_id: str) -> _Credentials:
-    import boto3  # deferred: boto3 costs ~0.2 s of cold start and only the first connect needs it
+    from assistec.integrations.secrets import secret_string
 
-    raw = boto3.client("secretsmanager").get_secret_value(SecretId=secret_id)["SecretString"]
-    data = json.loads(raw)
+    data = json.loads(secret_string(secret_id))
     return _Credentials(
         host=data["host"],
         port=int(data.get("port", 5432)),
@@ -118,6 +118,20 @@ class Database:
                     self._conn = None
                     raise DatabaseUnavailableError(str(exc)) from exc
                 raise
+
+    @contextmanager
+    def tenant_tx(self, tenant_id: UUID, *, user_id: UUID | None = None) -> Iterator[psycopg.Connection[Any]]:
+        """The unit of work of the house plan: one transaction scoped to one shop.
+
+        The tenant is set with ``set_config(..., true)``, local to this transaction, so a reused
+        connection can never carry it into the next request; row-level security does the rest.
+        """
+        with self.transaction() as conn:
+            conn.execute(
+                "select set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)",
+                (str(tenant_id), str(user_id) if user_id else ""),
+            )
+            yield conn
 
     def close(self) -> None:
         if self._conn is not None:

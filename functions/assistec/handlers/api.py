@@ -5,28 +5,113 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.api import health
+from assistec import __version__
+from assistec.api import audit, auth, health, shop_settings, users
+from assistec.api.identity import identity_from_authorizer
 from assistec.api.models import ErrorBody
-from assistec.errors import AppError
+from assistec.errors import AppError, InvalidJsonError, PayloadTooLargeError, TooManyAttemptsError
 from assistec.observability import logger, metrics
+from assistec.runtime import settings
 
-app = APIGatewayRestResolver()
-app.include_router(health.router)
+app = APIGatewayRestResolver(enable_validation=True)
+app.configure_openapi(
+    title="assistec API",
+    version=__version__,
+    description="REST API of assistec, the back office of Brazilian repair shops.",
+    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+)
 
 
-def _error(status: int, code: str, message: str, details: Any = None) -> Response[str]:
+def _error(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> Response[str]:
     body = ErrorBody(code=code, message=message, details=details, correlation_id=logger.get_correlation_id())
     return Response(
-        status_code=status, content_type=content_types.APPLICATION_JSON, body=body.model_dump_json()
+        status_code=status,
+        content_type=content_types.APPLICATION_JSON,
+        body=body.model_dump_json(),
+        headers=headers,
     )
+
+
+def _guard(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Before any route: refuse oversized bodies, and put the caller's shop on every log line."""
+    event = resolver.current_event
+    body = event.body or ""
+    if len(body.encode()) > settings().max_body_bytes:
+        raise PayloadTooLargeError(details={"max_bytes": settings().max_body_bytes})
+    identity = identity_from_authorizer(event.request_context.authorizer.get_context())
+    if identity is not None:
+        logger.append_keys(tenant_id=str(identity.tenant_id), user_id=str(identity.user_id))
+    return next_middleware(resolver)
+
+
+def _docs_only_locally(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    if settings().stage == "prod":
+        return _error(404, "route_not_found", "Rota não encontrada.")
+    return next_middleware(resolver)
+
+
+app.use(middlewares=[_guard])
+for module in (health, auth, users, shop_settings, audit):
+    app.include_router(module.router)
+app.enable_swagger(path="/docs", middlewares=[_docs_only_locally])
 
 
 @app.exception_handler(AppError)  # type: ignore[untyped-decorator]
 def _app_error(exc: AppError) -> Response[str]:
-    return _error(exc.status, exc.code, exc.message, exc.details)
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttemptsError) else None
+    return _error(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+def _invalid_json() -> Response[str]:
+    exc = InvalidJsonError()
+    return _error(exc.status, exc.code, exc.message)
+
+
+# pydantic's error types are stable; people read these. Our own validators already speak pt-BR.
+_PT_BR = {
+    "missing": "campo obrigatório",
+    "extra_forbidden": "campo não permitido",
+    "string_type": "deve ser um texto",
+    "string_too_short": "texto curto demais",
+    "string_too_long": "texto longo demais",
+    "int_type": "deve ser um número inteiro",
+    "int_parsing": "deve ser um número inteiro",
+    "bool_type": "deve ser verdadeiro ou falso",
+    "bool_parsing": "deve ser verdadeiro ou falso",
+    "greater_than_equal": "valor abaixo do mínimo",
+    "less_than_equal": "valor acima do máximo",
+    "literal_error": "valor não permitido",
+    "enum": "valor não permitido",
+    "uuid_parsing": "identificador inválido",
+    "uuid_type": "identificador inválido",
+    "dict_type": "deve ser um objeto",
+    "list_type": "deve ser uma lista",
+    "model_attributes_type": "deve ser um objeto JSON",
+}
+
+
+@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+def _validation_error(exc: RequestValidationError) -> Response[str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return _invalid_json()
+    details = [
+        {
+            "field": ".".join(str(part) for part in e.get("loc", ()) if part != "body"),
+            "type": e.get("type"),
+            "message": _PT_BR.get(str(e.get("type")), str(e.get("ctx", {}).get("error") or e.get("msg"))),
+        }
+        for e in errors
+    ]
+    return _error(422, "validation_error", "Dados inválidos. Verifique os campos indicados.", details)
 
 
 @app.not_found
@@ -49,3 +134,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = app.resolve(event, context)
     response.setdefault("multiValueHeaders", {})["X-Correlation-Id"] = [logger.get_correlation_id() or ""]
     return response
+
+
+def openapi_json() -> str:
+    """The OpenAPI document of this API (committed as openapi.json; a test fails when it drifts)."""
+    return str(app.get_openapi_json_schema())

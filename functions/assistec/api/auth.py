@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api.models import LoginIn, RefreshIn, SignupIn, TokensOut
+from assistec.api.responses import created, doc, json_response, no_content
+from assistec.observability import logger
+from assistec.runtime import auth_service
+from assistec.services.auth import Signup, TokenPair
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+
+def _tokens(pair: TokenPair) -> TokensOut:
+    return TokensOut(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        expires_in=pair.expires_in,
+        tenant_id=pair.identity.tenant_id,
+        user_id=pair.identity.user_id,
+        role=pair.identity.role,
+    )
+
+
+@router.post(
+    "/signup",
+    tags=["auth"],
+    summary="Create a shop and its owner; returns the owner's tokens",
+    responses=doc(201, TokensOut, 409, 413),
+)
+def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
+    pair = auth_service().signup(
+        Signup(
+            shop_name=body.shop_name,
+            cnpj=body.cnpj,
+            email=str(body.email).lower(),
+            phone=body.phone,
+            owner_name=body.owner_name,
+            password=body.password,
+        ),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return created(_tokens(pair))
+
+
+@router.post(
+    "/auth/login",
+    tags=["auth"],
+    summary="Exchange e-mail and password for tokens",
+    responses=doc(200, TokensOut, 401, 413, 429),
+)
+def login(body: Annotated[LoginIn, Body()]) -> Response[Any]:
+    return json_response(200, _tokens(auth_service().login(body.email.lower(), body.password)))
+
+
+@router.post(
+    "/auth/refresh",
+    tags=["auth"],
+    summary="Rotate a refresh token into a new token pair (a reused token ends the session)",
+    responses=doc(200, TokensOut, 401, 413),
+)
+def refresh(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
+    return json_response(200, _tokens(auth_service().refresh(body.refresh_token)))
+
+
+@router.post(
+    "/auth/logout",
+    tags=["auth"],
+    summary="End the session the refresh token belongs to (idempotent)",
+    responses=doc(204, None, 413, description="Logged out"),
+)
+def logout(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
+    auth_service().logout(body.refresh_token)
+    return no_content()

@@ -1,0 +1,31 @@
+"""Who is calling: taken from the API Gateway authorizer's context, and from nowhere else."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from assistec.domain.permissions import Role
+from assistec.domain.tokens import Identity
+from assistec.errors import UnauthorizedError
+
+
+def identity_from_authorizer(context: dict[str, Any] | None) -> Identity | None:
+    if not context:
+        return None
+    try:
+        return Identity(
+            tenant_id=UUID(str(context["tenant_id"])),
+            user_id=UUID(str(context["user_id"])),
+            role=Role(str(context["role"])),
+        )
+    except (KeyError, ValueError):
+        return None
+
+
+def require_identity(context: dict[str, Any] | None) -> Identity:
+    """The caller's identity; 401 when a route meant to be protected was reached without one."""
+    identity = identity_from_authorizer(context)
+    if identity is None:
+        raise UnauthorizedError()
+    return identity

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api.identity import require_identity
+from assistec.api.models import SettingsIn, SettingsOut
+from assistec.api.responses import BEARER, doc, json_response
+from assistec.observability import logger
+from assistec.runtime import shop_settings_service
+from assistec.services.shop_settings import SettingsUpdate
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+
+def _identity() -> Any:
+    return require_identity(router.current_event.request_context.authorizer.get_context())
+
+
+@router.get(
+    "/settings",
+    tags=["settings"],
+    summary="The shop's settings",
+    security=BEARER,
+    responses=doc(200, SettingsOut, 401, 403),
+)
+def get_settings() -> Response[Any]:
+    return json_response(200, SettingsOut.model_validate(shop_settings_service().get(_identity())))
+
+
+@router.put(
+    "/settings",
+    tags=["settings"],
+    summary="Replace the shop's settings (optimistic locking on version)",
+    security=BEARER,
+    responses=doc(200, SettingsOut, 401, 403, 409, 413),
+)
+def put_settings(body: Annotated[SettingsIn, Body()]) -> Response[Any]:
+    row = shop_settings_service().update(
+        _identity(),
+        SettingsUpdate(
+            version=body.version,
+            timezone=body.timezone,
+            business_hours=body.business_hours,
+            welcome_message=body.welcome_message,
+            out_of_hours_message=body.out_of_hours_message,
+        ),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, SettingsOut.model_validate(row))

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api import pagination
+from assistec.api.identity import require_identity
+from assistec.api.models import MeOut, ShopOut, UserCreateIn, UserOut, UserPage, UserUpdateIn
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.domain.permissions import Role
+from assistec.observability import logger
+from assistec.runtime import users_service
+from assistec.services.users import NewUser, UserChanges
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+
+def _identity() -> Any:
+    return require_identity(router.current_event.request_context.authorizer.get_context())
+
+
+@router.get(
+    "/me",
+    tags=["users"],
+    summary="The caller and their shop",
+    security=BEARER,
+    responses=doc(200, MeOut, 401),
+)
+def me() -> Response[Any]:
+    user, tenant = users_service().me(_identity())
+    return json_response(200, MeOut(user=UserOut.model_validate(user), shop=ShopOut.model_validate(tenant)))
+
+
+@router.get(
+    "/users",
+    tags=["users"],
+    summary="The shop's users, paginated",
+    security=BEARER,
+    responses=doc(200, UserPage, 401, 403),
+)
+def list_users(
+    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    role: Annotated[Role | None, Query()] = None,
+    active: Annotated[bool | None, Query()] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+) -> Response[Any]:
+    identity = _identity()
+    after = None
+    if cursor is not None:
+        created_at, user_id = pagination.decode(cursor, 2)
+        try:
+            after = (datetime.fromisoformat(created_at), UUID(user_id))
+        except (TypeError, ValueError) as exc:
+            raise pagination.invalid_cursor() from exc
+    rows = users_service().list(identity, limit=limit + 1, after=after, role=role, active=active, q=q)
+    page, more = rows[:limit], len(rows) > limit
+    next_cursor = pagination.encode([page[-1].created_at.isoformat(), str(page[-1].id)]) if more else None
+    return json_response(
+        200, UserPage(items=[UserOut.model_validate(r) for r in page], next_cursor=next_cursor)
+    )
+
+
+@router.post(
+    "/users",
+    tags=["users"],
+    summary="Add a user to the shop",
+    security=BEARER,
+    responses=doc(201, UserOut, 401, 403, 409, 413),
+)
+def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
+    user = users_service().create(
+        _identity(),
+        NewUser(email=str(body.email).lower(), name=body.name, role=Role(body.role), password=body.password),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return created(UserOut.model_validate(user))
+
+
+@router.get(
+    "/users/<user_id>",
+    tags=["users"],
+    summary="One user of the shop",
+    security=BEARER,
+    responses=doc(200, UserOut, 401, 403, 404),
+)
+def get_user(user_id: Annotated[UUID, Path()]) -> Response[Any]:
+    return json_response(200, UserOut.model_validate(users_service().get(_identity(), user_id)))
+
+
+@router.patch(
+    "/users/<user_id>",
+    tags=["users"],
+    summary="Change a user's name, role or active flag (optimistic locking on version)",
+    security=BEARER,
+    responses=doc(200, UserOut, 401, 403, 404, 409, 413),
+)
+def update_user(user_id: Annotated[UUID, Path()], body: Annotated[UserUpdateIn, Body()]) -> Response[Any]:
+    user = users_service().update(
+        _identity(),
+        user_id,
+        UserChanges(
+            version=body.version,
+            name=body.name,
+            role=Role(body.role) if body.role else None,
+            active=body.active,
+        ),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, UserOut.model_validate(user))

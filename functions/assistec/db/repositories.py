@@ -1,0 +1,265 @@
+"""SQL for tenants, users, refresh tokens, settings and the audit log.
+
+Every function takes the connection of an open unit of work (``Database.tenant_tx``); row-level
+security scopes what it sees, so no query here filters by tenant for safety, only for indexes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg.rows import class_row, dict_row
+
+from assistec.db.rows import SettingsRow, TenantRow, UserRow
+
+Conn = psycopg.Connection[Any]
+
+_USER_COLUMNS = "id, tenant_id, email::text as email, name, role, active, version, created_at, updated_at"
+
+
+# --- tenants -----------------------------------------------------------------------------------
+def insert_tenant(conn: Conn, *, tenant_id: UUID, name: str, cnpj: str, email: str, phone: str) -> TenantRow:
+    with conn.cursor(row_factory=class_row(TenantRow)) as cur:
+        row = cur.execute(
+            "insert into tenants (id, name, cnpj, email, phone) values (%s, %s, %s, %s, %s) "
+            "returning id, name, cnpj, email::text as email, phone, billing_status, created_at",
+            (tenant_id, name, cnpj, email, phone),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def get_tenant(conn: Conn, tenant_id: UUID) -> TenantRow | None:
+    with conn.cursor(row_factory=class_row(TenantRow)) as cur:
+        return cur.execute(
+            "select id, name, cnpj, email::text as email, phone, billing_status, created_at "
+            "from tenants where id = %s",
+            (tenant_id,),
+        ).fetchone()
+
+
+# --- users -------------------------------------------------------------------------------------
+def insert_user(
+    conn: Conn, *, tenant_id: UUID, email: str, name: str, password_hash: str, role: str
+) -> UserRow:
+    with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        row = cur.execute(
+            "insert into users (tenant_id, email, name, password_hash, role) values (%s, %s, %s, %s, %s) "
+            f"returning {_USER_COLUMNS}",
+            (tenant_id, email, name, password_hash, role),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def get_user(conn: Conn, user_id: UUID) -> UserRow | None:
+    with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        return cur.execute(f"select {_USER_COLUMNS} from users where id = %s", (user_id,)).fetchone()
+
+
+def find_login(conn: Conn, email: str) -> dict[str, Any] | None:
+    """The one user with this e-mail, across shops: only the login_lookup policy lets it through."""
+    conn.execute("select set_config('app.login_email', %s, true)", (email,))
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "select id, tenant_id, password_hash, role, active from users where email = %s", (email,)
+        ).fetchone()
+    conn.execute("select set_config('app.login_email', '', true)")
+    return row
+
+
+def list_users(
+    conn: Conn,
+    *,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+    role: str | None,
+    active: bool | None,
+    q: str | None,
+) -> list[UserRow]:
+    clauses = ["tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"]
+    params: list[Any] = []
+    if after is not None:
+        clauses.append("(created_at, id) > (%s, %s)")
+        params.extend(after)
+    if role is not None:
+        clauses.append("role = %s")
+        params.append(role)
+    if active is not None:
+        clauses.append("active = %s")
+        params.append(active)
+    if q:
+        clauses.append("(unaccent(name) ilike unaccent(%s) or email::text ilike %s)")
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params.extend([like, like])
+    params.append(limit)
+    with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        return cur.execute(
+            f"select {_USER_COLUMNS} from users where {' and '.join(clauses)} "
+            "order by created_at, id limit %s",
+            params,
+        ).fetchall()
+
+
+def update_user(
+    conn: Conn, user_id: UUID, *, expected_version: int, changes: dict[str, Any]
+) -> UserRow | None:
+    """Apply ``changes`` if the row is still at ``expected_version``; None when it moved on or is absent."""
+    allowed = {"name", "role", "active", "password_hash"}
+    assert set(changes) <= allowed, set(changes) - allowed
+    sets = ", ".join(f"{col} = %s" for col in changes)
+    with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        return cur.execute(
+            f"update users set {sets}, version = version + 1, updated_at = now() "
+            f"where id = %s and version = %s returning {_USER_COLUMNS}",
+            [*changes.values(), user_id, expected_version],
+        ).fetchone()
+
+
+def get_password_hash(conn: Conn, user_id: UUID) -> str | None:
+    row = conn.execute("select password_hash from users where id = %s", (user_id,)).fetchone()
+    return row[0] if row else None
+
+
+# --- refresh tokens ----------------------------------------------------------------------------
+def insert_refresh_token(
+    conn: Conn, *, tenant_id: UUID, user_id: UUID, family_id: UUID, token_hash: bytes, expires_at: datetime
+) -> None:
+    conn.execute(
+        "insert into refresh_tokens (tenant_id, user_id, family_id, token_hash, expires_at) "
+        "values (%s, %s, %s, %s, %s)",
+        (tenant_id, user_id, family_id, token_hash, expires_at),
+    )
+
+
+def take_refresh_token(conn: Conn, token_hash: bytes) -> dict[str, Any] | None:
+    """Lock the token's row for this transaction, so two refreshes with one token cannot both win."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "select id, user_id, family_id, expires_at, revoked_at from refresh_tokens "
+            "where token_hash = %s for update",
+            (token_hash,),
+        ).fetchone()
+
+
+def revoke_refresh_token(conn: Conn, token_id: UUID) -> None:
+    conn.execute(
+        "update refresh_tokens set revoked_at = now() where id = %s and revoked_at is null", (token_id,)
+    )
+
+
+def revoke_family(conn: Conn, family_id: UUID) -> int:
+    cur = conn.execute(
+        "update refresh_tokens set revoked_at = now() where family_id = %s and revoked_at is null",
+        (family_id,),
+    )
+    return cur.rowcount
+
+
+def revoke_user_tokens(conn: Conn, user_id: UUID) -> int:
+    cur = conn.execute(
+        "update refresh_tokens set revoked_at = now() where user_id = %s and revoked_at is null", (user_id,)
+    )
+    return cur.rowcount
+
+
+# --- login throttling --------------------------------------------------------------------------
+def count_recent_failures(conn: Conn, email_hash: bytes, window_s: int) -> tuple[int, datetime | None]:
+    row = conn.execute(
+        "select count(*), min(at) from login_failures "
+        "where email_hash = %s and at > now() - make_interval(secs => %s)",
+        (email_hash, window_s),
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
+
+
+def record_failure(conn: Conn, email_hash: bytes) -> None:
+    conn.execute("insert into login_failures (email_hash) values (%s)", (email_hash,))
+
+
+def clear_failures(conn: Conn, email_hash: bytes) -> None:
+    conn.execute("delete from login_failures where email_hash = %s", (email_hash,))
+
+
+# --- settings ----------------------------------------------------------------------------------
+_SETTINGS_COLUMNS = (
+    "tenant_id, timezone, business_hours, welcome_message, out_of_hours_message, version, updated_at"
+)
+
+
+def insert_settings(
+    conn: Conn, *, tenant_id: UUID, business_hours: Any, welcome_message: str, out_of_hours_message: str
+) -> None:
+    conn.execute(
+        "insert into tenant_settings (tenant_id, business_hours, welcome_message, out_of_hours_message) "
+        "values (%s, %s, %s, %s)",
+        (tenant_id, json.dumps(business_hours), welcome_message, out_of_hours_message),
+    )
+
+
+def get_settings(conn: Conn) -> SettingsRow | None:
+    with conn.cursor(row_factory=class_row(SettingsRow)) as cur:
+        return cur.execute(f"select {_SETTINGS_COLUMNS} from tenant_settings").fetchone()
+
+
+def update_settings(
+    conn: Conn,
+    *,
+    expected_version: int,
+    timezone: str,
+    business_hours: Any,
+    welcome_message: str,
+    out_of_hours_message: str,
+) -> SettingsRow | None:
+    with conn.cursor(row_factory=class_row(SettingsRow)) as cur:
+        return cur.execute(
+            "update tenant_settings set timezone = %s, business_hours = %s, welcome_message = %s, "
+            "out_of_hours_message = %s, version = version + 1, updated_at = now() "
+            f"where version = %s returning {_SETTINGS_COLUMNS}",
+            (timezone, json.dumps(business_hours), welcome_message, out_of_hours_message, expected_version),
+        ).fetchone()
+
+
+# --- audit -------------------------------------------------------------------------------------
+def audit(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    actor_user_id: UUID | None,
+    action: str,
+    entity: str,
+    entity_id: str,
+    changes: dict[str, Any] | None = None,
+    correlation_id: str | None = None,
+) -> None:
+    conn.execute(
+        "insert into audit_log "
+        "(tenant_id, actor_user_id, action, entity, entity_id, changes, correlation_id) "
+        "values (%s, %s, %s, %s, %s, %s, %s)",
+        (tenant_id, actor_user_id, action, entity, entity_id, json.dumps(changes or {}), correlation_id),
+    )
+
+
+def list_audit(
+    conn: Conn, *, limit: int, before: tuple[datetime, int] | None, entity: str | None
+) -> list[dict[str, Any]]:
+    clauses = ["tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"]
+    params: list[Any] = []
+    if before is not None:
+        clauses.append("(at, id) < (%s, %s)")
+        params.extend(before)
+    if entity is not None:
+        clauses.append("entity = %s")
+        params.append(entity)
+    params.append(limit)
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "select id, actor_user_id, action, entity, entity_id, changes, correlation_id, at from audit_log "
+            f"where {' and '.join(clauses)} order by at desc, id desc limit %s",
+            params,
+        ).fetchall()

@@ -1,0 +1,43 @@
+"""Row types the repositories return (plain, immutable; no SQL outside db/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRow:
+    id: UUID
+    name: str
+    cnpj: str
+    email: str
+    phone: str
+    billing_status: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    id: UUID
+    tenant_id: UUID
+    email: str
+    name: str
+    role: str
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsRow:
+    tenant_id: UUID
+    timezone: str
+    business_hours: Any
+    welcome_message: str
+    out_of_hours_message: str
+    version: int
+    updated_at: datetime

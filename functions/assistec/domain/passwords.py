@@ -1,0 +1,36 @@
+"""Password hashing: argon2id with the library's current defaults (RFC 9106 low-memory profile)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+
+
+@cache
+def _dummy_hash() -> str:
+    # Verified when the e-mail is unknown, so a miss costs the same time as a wrong password.
+    # Built on first use: hashing costs tens of milliseconds, too much for import time.
+    return _hasher.hash("assistec-timing-equaliser")
+
+
+MIN_LENGTH = 10
+MAX_LENGTH = 128
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _hasher.check_needs_rehash(password_hash)

@@ -1,0 +1,42 @@
+"""Who may do what inside a shop. Pure data: the API checks it, the tests read it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    TECHNICIAN = "technician"
+    ATTENDANT = "attendant"
+
+
+class Permission(StrEnum):
+    USERS_READ = "users:read"
+    USERS_MANAGE = "users:manage"
+    SETTINGS_READ = "settings:read"
+    SETTINGS_WRITE = "settings:write"
+    AUDIT_READ = "audit:read"
+
+
+_ALL = frozenset(Permission)
+_STAFF = frozenset({Permission.USERS_READ, Permission.SETTINGS_READ})
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OWNER: _ALL,
+    Role.ADMIN: _ALL,
+    Role.TECHNICIAN: _STAFF,
+    Role.ATTENDANT: _STAFF,
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    return permission in GRANTS[role]
+
+
+def may_assign(actor: Role, target_role: Role) -> bool:
+    """Only owners and admins hand out roles, and never the owner's: it is created at signup, once."""
+    if target_role is Role.OWNER:
+        return False
+    return actor in (Role.OWNER, Role.ADMIN)

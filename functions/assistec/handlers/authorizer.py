@@ -1,0 +1,66 @@
+"""API Gateway TOKEN authorizer: checks the access token, passes tenant, user and role on.
+
+The policy allows every method of the API: API Gateway caches the answer per token, so a
+per-route policy would leak one route's decision into another. Permissions are checked by the API.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from assistec.domain import tokens
+from assistec.integrations.signing_key import SigningKeyProvider
+from assistec.observability import logger
+from assistec.settings import authorizer_settings
+
+_key: SigningKeyProvider | None = None
+
+
+def _signing_key() -> bytes:
+    global _key
+    if _key is None:
+        _key = SigningKeyProvider(authorizer_settings())
+    return _key()
+
+
+def _api_arn_wildcard(method_arn: str) -> str:
+    # arn:aws:execute-api:region:account:api-id/stage/METHOD/path -> .../api-id/stage/*
+    prefix, _, rest = method_arn.partition(":execute-api:")
+    parts = rest.split("/")
+    return f"{prefix}:execute-api:{parts[0]}/{parts[1]}/*" if len(parts) > 1 else method_arn
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    raw = str(event.get("authorizationToken") or "")
+    scheme, _, token = raw.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        # API Gateway turns this exact message into a 401 (our UNAUTHORIZED gateway response).
+        raise Exception("Unauthorized")
+    try:
+        identity = tokens.verify_access_token(token.strip(), _signing_key(), now=int(time.time()))
+    except tokens.TokenError:
+        logger.info("token refused")
+        raise Exception("Unauthorized") from None
+    logger.append_keys(tenant_id=str(identity.tenant_id), user_id=str(identity.user_id))
+    return {
+        "principalId": str(identity.user_id),
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Action": "execute-api:Invoke",
+                    "Effect": "Allow",
+                    "Resource": _api_arn_wildcard(event["methodArn"]),
+                }
+            ],
+        },
+        "context": {
+            "tenant_id": str(identity.tenant_id),
+            "user_id": str(identity.user_id),
+            "role": identity.role.value,
+        },
+    }
