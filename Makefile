@@ -18,7 +18,7 @@ export UV_PYTHON := $(PY313)
 export UV_PYTHON_DOWNLOADS := never
 export POWERTOOLS_METRICS_DISABLED ?= true
 
-.PHONY: help deps dev up down status test test-fast lint fmt synth bench lock pg-reset clean
+.PHONY: help deps dev up down status test test-fast lint fmt synth bench lock openapi pg-reset clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ bench: deps ## benchmarks (tests/bench); figures are printed, never asserted
 lock: $(UV) ## re-resolve dependencies and re-export the Lambda layer's requirements
 	$(UV) lock
 	$(UV) export --frozen --no-default-groups --no-emit-project --output-file layers/requirements.txt --quiet
+
+openapi: $(VENV)/.synced ## regenerate functions/assistec/api/openapi.json from the code
+	cd functions && ../$(PY) -m assistec.api.openapi_doc
 
 pg-reset: deps ## throw the local database away and start a fresh one
 	@$(DEVCTL) pg-reset

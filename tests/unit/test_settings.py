@@ -3,23 +3,35 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from assistec.settings import ApiSettings
+from assistec.settings import ApiSettings, AuthorizerSettings
+
+KEY = {"auth_secret_id": "assistec/prod/auth"}
 
 
 def test_needs_exactly_one_database_source() -> None:
     # Neither source: a deploy that forgot the database must fail at cold start, loudly
-    with pytest.raises(ValidationError, match="exactly one"):
-        ApiSettings(stage="prod", app_version="1")
+    with pytest.raises(ValidationError, match="exactly one of DATABASE_URL"):
+        ApiSettings(stage="prod", app_version="1", **KEY)
     # Both: ambiguous, also refused
-    with pytest.raises(ValidationError, match="exactly one"):
-        ApiSettings(stage="prod", app_version="1", database_url="postgresql://x", db_secret_id="s")
-    ok = ApiSettings(stage="prod", app_version="1", db_secret_id="assistec/prod/db")
+    with pytest.raises(ValidationError, match="exactly one of DATABASE_URL"):
+        ApiSettings(stage="prod", app_version="1", database_url="postgresql://x", db_secret_id="s", **KEY)
+    ok = ApiSettings(stage="prod", app_version="1", db_secret_id="assistec/prod/db", **KEY)
     assert ok.db_sslmode == "require"
+
+
+def test_needs_exactly_one_signing_key_source_and_a_long_key() -> None:
+    with pytest.raises(ValidationError, match="exactly one of AUTH_SECRET_ID"):
+        AuthorizerSettings()
+    with pytest.raises(ValidationError, match="exactly one of AUTH_SECRET_ID"):
+        AuthorizerSettings(auth_secret_id="a", auth_signing_key="k" * 40)
+    with pytest.raises(ValidationError, match="at least 32"):
+        AuthorizerSettings(auth_signing_key="short")
+    assert AuthorizerSettings(auth_secret_id="a").auth_secret_id == "a"
 
 
 def test_stage_is_required_and_checked() -> None:
     with pytest.raises(ValidationError):
-        ApiSettings(stage="staging", app_version="1", db_secret_id="s")  # type: ignore[arg-type]
+        ApiSettings(stage="staging", app_version="1", db_secret_id="s", **KEY)  # type: ignore[arg-type]
 
 
 def test_reads_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,6 +39,13 @@ def test_reads_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("APP_VERSION", "9.9.9")
     monkeypatch.setenv("DB_SECRET_ID", "arn:aws:secretsmanager:sa-east-1:1:secret:db")
     monkeypatch.setenv("DB_HOST", "proxy.example")
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("AUTH_SECRET_ID", "assistec/prod/auth")
+    for name in ("DATABASE_URL", "AUTH_SIGNING_KEY"):
+        monkeypatch.delenv(name, raising=False)
     cfg = ApiSettings()  # type: ignore[call-arg]
-    assert (cfg.stage, cfg.app_version, cfg.db_host) == ("prod", "9.9.9", "proxy.example")
+    assert (cfg.stage, cfg.app_version, cfg.db_host, cfg.auth_secret_id) == (
+        "prod",
+        "9.9.9",
+        "proxy.example",
+        "assistec/prod/auth",
+    )

@@ -23,6 +23,7 @@ AUDIENCE = "assistec-api"
 ALGORITHM = "HS256"
 ACCESS_TTL_S = 15 * 60
 REFRESH_TTL_S = 30 * 24 * 3600
+_LEEWAY_S = 30  # clock skew between the API and the authorizer environments
 
 
 class TokenError(Exception):
@@ -59,12 +60,16 @@ def verify_access_token(token: str, key: bytes, *, now: int) -> Identity:
             algorithms=[ALGORITHM],
             audience=AUDIENCE,
             issuer=ISSUER,
-            options={"require": ["exp", "iat", "sub", "tid", "role"], "verify_iat": False},
-            leeway=30,
+            # Time claims are checked below against the injected clock, not PyJWT's wall clock.
+            options={
+                "require": ["exp", "nbf", "iat", "sub", "tid", "role"],
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
+            },
         )
-        if claims["exp"] < now - 30:
-            # PyJWT checks exp against the wall clock; this keeps the injected clock authoritative.
-            raise TokenError("expired")
+        if not int(claims["nbf"]) - _LEEWAY_S <= now < int(claims["exp"]) + _LEEWAY_S:
+            raise TokenError("expired or not yet valid")
         return Identity(
             tenant_id=uuid.UUID(claims["tid"]), user_id=uuid.UUID(claims["sub"]), role=Role(claims["role"])
         )

@@ -40,13 +40,9 @@ def _error(
     )
 
 
-def _guard(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Before any route: refuse oversized bodies, and put the caller's shop on every log line."""
-    event = resolver.current_event
-    body = event.body or ""
-    if len(body.encode()) > settings().max_body_bytes:
-        raise PayloadTooLargeError(details={"max_bytes": settings().max_body_bytes})
-    identity = identity_from_authorizer(event.request_context.authorizer.get_context())
+def _log_identity(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Put the caller's shop and user on every log line of the request."""
+    identity = identity_from_authorizer(resolver.current_event.request_context.authorizer.get_context())
     if identity is not None:
         logger.append_keys(tenant_id=str(identity.tenant_id), user_id=str(identity.user_id))
     return next_middleware(resolver)
@@ -58,7 +54,7 @@ def _docs_only_locally(resolver: APIGatewayRestResolver, next_middleware: NextMi
     return next_middleware(resolver)
 
 
-app.use(middlewares=[_guard])
+app.use(middlewares=[_log_identity])
 for module in (health, auth, users, shop_settings, audit):
     app.include_router(module.router)
 app.enable_swagger(path="/docs", middlewares=[_docs_only_locally])
@@ -131,7 +127,19 @@ def _unexpected(exc: Exception) -> Response[str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = app.resolve(event, context)
+    body = event.get("body") or ""
+    if len(body) > settings().max_body_bytes:
+        # Checked before routing: request validation would otherwise parse the whole body first.
+        too_large = PayloadTooLargeError(details={"max_bytes": settings().max_body_bytes})
+        error = _error(too_large.status, too_large.code, too_large.message, too_large.details)
+        response: dict[str, Any] = {
+            "statusCode": error.status_code,
+            "body": error.body,
+            "isBase64Encoded": False,
+            "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+        }
+    else:
+        response = app.resolve(event, context)
     response.setdefault("multiValueHeaders", {})["X-Correlation-Id"] = [logger.get_correlation_id() or ""]
     return response
 

@@ -1,0 +1,45 @@
+"""The committed OpenAPI document is the one the code generates: it cannot drift."""
+
+from __future__ import annotations
+
+import json
+
+from assistec.api.openapi_doc import OPENAPI_FILE, render
+
+
+def test_committed_openapi_matches_the_code() -> None:
+    assert OPENAPI_FILE.read_text(encoding="utf-8") == render(), "run `make openapi` and commit the result"
+
+
+def test_documents_every_public_route_with_the_error_shape() -> None:
+    doc = json.loads(render())
+    documented = {(path, method) for path, item in doc["paths"].items() for method in item}
+    assert documented == {
+        ("/health", "get"),
+        ("/signup", "post"),
+        ("/auth/login", "post"),
+        ("/auth/refresh", "post"),
+        ("/auth/logout", "post"),
+        ("/me", "get"),
+        ("/users", "get"),
+        ("/users", "post"),
+        ("/users/{user_id}", "get"),
+        ("/users/{user_id}", "patch"),
+        ("/settings", "get"),
+        ("/settings", "put"),
+        ("/audit", "get"),
+    }
+    # Every documented error answer uses the one error shape
+    for item in doc["paths"].values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and operation["operationId"] != "get_health_health_get":
+                    schema = response["content"]["application/json"]["schema"]
+                    assert schema == {"$ref": "#/components/schemas/ErrorBody"}, (
+                        status,
+                        operation["operationId"],
+                    )
+    assert "bearerAuth" in doc["components"]["securitySchemes"]
+    # /health answers 503 with its own report: load balancers and ops read it
+    health_503 = doc["paths"]["/health"]["get"]["responses"]["503"]["content"]["application/json"]["schema"]
+    assert health_503 == {"$ref": "#/components/schemas/HealthBody"}
