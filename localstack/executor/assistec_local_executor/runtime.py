@@ -168,7 +168,8 @@ def _run(job: dict[str, Any], handler: Any, init_error: _InitError | None, init_
     print(f"END RequestId: {request_id}", flush=True)
     print(
         f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms"
-        f"\tBilled Duration: {int(duration_ms) + 1} ms\tMemory Size: {MEMORY_MB} MB\tMax Memory Used: {max_rss_mb} MB{init}",
+        f"\tBilled Duration: {int(duration_ms) + 1} ms\tMemory Size: {MEMORY_MB} MB"
+        f"\tMax Memory Used: {max_rss_mb} MB{init}",
         flush=True,
     )
     sys.stderr.flush()
