@@ -60,6 +60,15 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     stage: Literal["local", "prod", "test"]
     app_version: str = Field(min_length=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=6 * 1024 * 1024)
+    # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
+    # runs the same check on the Authorization header itself. Never in prod.
+    authorizer_emulation: bool = False
+
+    @model_validator(mode="after")
+    def _no_emulation_in_prod(self) -> Self:
+        if self.authorizer_emulation and self.stage == "prod":
+            raise ValueError("AUTHORIZER_EMULATION is for the local stage only")
+        return self
 
 
 class AuthorizerSettings(AuthKeySettings):

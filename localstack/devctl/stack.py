@@ -18,6 +18,7 @@ from devctl.paths import (
     LOCAL,
     LOCALSTACK_URL,
     NODE_BIN,
+    NODE_RUNTIME_BIN,
     PG_PORT,
     PROJECT_PYTHON,
     REGION,
@@ -46,6 +47,8 @@ def aws_env() -> dict[str, str]:
         CDK_DISABLE_CLI_TELEMETRY="1",
         LOCALSTACK_HOSTNAME="127.0.0.1",
         EDGE_PORT=LOCALSTACK_URL.rsplit(":", 1)[1],
+        # Node 22 from the npm package: the CDK CLI and jsii refuse to support Node 20 any more.
+        PATH=os.pathsep.join([str(NODE_RUNTIME_BIN), str(NODE_BIN), env.get("PATH", "")]),
     )
     return env
 
@@ -93,7 +96,36 @@ def _cdk(*args: str) -> None:
     subprocess.run([str(NODE_BIN / "cdklocal"), *args], cwd=ROOT, env=aws_env(), check=True)
 
 
+_BROKEN = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_ROLLBACK_FAILED"}
+
+
+def clear_broken_stack() -> None:
+    """A failed first deploy leaves a stack CloudFormation will not update: remove it (local only).
+
+    The local stage keeps no data in LocalStack (the database is the local PostgreSQL), so starting
+    over loses nothing; when LocalStack cannot delete it either, LocalStack itself is restarted.
+    """
+    cfn = client("cloudformation")
+    try:
+        status = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]["StackStatus"]
+    except cfn.exceptions.ClientError:
+        return
+    if status not in _BROKEN:
+        return
+    print(f"{STACK_NAME} is {status}: removing it before deploying again", file=sys.stderr)
+    cfn.delete_stack(StackName=STACK_NAME)
+    try:
+        cfn.get_waiter("stack_delete_complete").wait(
+            StackName=STACK_NAME, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+    except Exception:
+        localstack_proc.stop()
+        localstack_proc.start()
+        put_database_secret()
+
+
 def deploy() -> dict[str, str]:
+    clear_broken_stack()
     _cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", "-c", "stage=local", "--quiet")
     _cdk(
         "deploy",

@@ -15,7 +15,9 @@ from assistec import __version__
 from assistec.api import audit, auth, health, shop_settings, users
 from assistec.api.identity import identity_from_authorizer
 from assistec.api.models import ErrorBody
+from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES
 from assistec.errors import AppError, InvalidJsonError, PayloadTooLargeError, TooManyAttemptsError
+from assistec.handlers import authorizer
 from assistec.observability import logger, metrics
 from assistec.runtime import settings
 
@@ -124,6 +126,24 @@ def _unexpected(exc: Exception) -> Response[str]:
     )
 
 
+def _resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if settings().authorizer_emulation:
+        route = (event.get("httpMethod", ""), event.get("path", ""))
+        try:
+            authorizer.emulate(event, settings())
+        except authorizer.Unauthorized:
+            if route not in PUBLIC_ROUTES | LOCAL_ONLY_PUBLIC_ROUTES:
+                # What API Gateway answers for a refused token (our UNAUTHORIZED gateway response).
+                error = _error(401, "unauthorized", "Autenticação necessária.")
+                return {
+                    "statusCode": 401,
+                    "body": error.body,
+                    "isBase64Encoded": False,
+                    "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+                }
+    return app.resolve(event, context)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -139,7 +159,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
         }
     else:
-        response = app.resolve(event, context)
+        response = _resolve(event, context)
     response.setdefault("multiValueHeaders", {})["X-Correlation-Id"] = [logger.get_correlation_id() or ""]
     return response
 

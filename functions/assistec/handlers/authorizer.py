@@ -14,9 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from assistec.domain import tokens
 from assistec.integrations.signing_key import SigningKeyProvider
 from assistec.observability import logger
-from assistec.settings import authorizer_settings
+from assistec.settings import AuthKeySettings, authorizer_settings
 
 _key: SigningKeyProvider | None = None
+
+
+class Unauthorized(Exception):
+    def __init__(self) -> None:
+        super().__init__("Unauthorized")
 
 
 def _signing_key() -> bytes:
@@ -33,18 +38,44 @@ def _api_arn_wildcard(method_arn: str) -> str:
     return f"{prefix}:execute-api:{parts[0]}/{parts[1]}/*" if len(parts) > 1 else method_arn
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    raw = str(event.get("authorizationToken") or "")
-    scheme, _, token = raw.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        # API Gateway turns this exact message into a 401 (our UNAUTHORIZED gateway response).
-        raise Exception("Unauthorized")
+def verify_bearer(header: str, key: bytes) -> tokens.Identity:
+    """The identity in an ``Authorization: Bearer <token>`` header; ``Unauthorized`` otherwise."""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized()
     try:
-        identity = tokens.verify_access_token(token.strip(), _signing_key(), now=int(time.time()))
+        return tokens.verify_access_token(token.strip(), key, now=int(time.time()))
     except tokens.TokenError:
         logger.info("token refused")
-        raise Exception("Unauthorized") from None
+        raise Unauthorized() from None
+
+
+def authorizer_context(identity: tokens.Identity) -> dict[str, str]:
+    return {
+        "tenant_id": str(identity.tenant_id),
+        "user_id": str(identity.user_id),
+        "role": identity.role.value,
+    }
+
+
+def emulate(event: dict[str, Any], settings: AuthKeySettings) -> None:
+    """Do in-process what API Gateway's authorizer does (local stage only; see ApiSettings)."""
+    header = (event.get("headers") or {}).get("Authorization") or (event.get("headers") or {}).get(
+        "authorization"
+    )
+    if not header:
+        return
+    identity = verify_bearer(str(header), SigningKeyProvider(settings)())
+    event.setdefault("requestContext", {})["authorizer"] = {
+        "principalId": str(identity.user_id),
+        **authorizer_context(identity),
+    }
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # API Gateway turns the exact message "Unauthorized" into a 401 (our UNAUTHORIZED gateway response).
+    identity = verify_bearer(str(event.get("authorizationToken") or ""), _signing_key())
     logger.append_keys(tenant_id=str(identity.tenant_id), user_id=str(identity.user_id))
     return {
         "principalId": str(identity.user_id),
@@ -58,9 +89,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 }
             ],
         },
-        "context": {
-            "tenant_id": str(identity.tenant_id),
-            "user_id": str(identity.user_id),
-            "role": identity.role.value,
-        },
+        "context": authorizer_context(identity),
     }

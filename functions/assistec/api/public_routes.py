@@ -1,0 +1,15 @@
+"""Routes reachable without a token. The CDK app keeps the same list (a test compares them)."""
+
+from __future__ import annotations
+
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/health"),
+        ("POST", "/signup"),
+        ("POST", "/auth/login"),
+        ("POST", "/auth/refresh"),
+        ("POST", "/auth/logout"),
+    }
+)
+# Swagger UI: served in the local stage only.
+LOCAL_ONLY_PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/docs")})

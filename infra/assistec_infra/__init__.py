@@ -1,0 +1,1 @@
+"""The assistec CDK app: one stack per stage, one construct per capability."""

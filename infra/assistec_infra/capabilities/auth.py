@@ -1,0 +1,63 @@
+"""The token-signing key (Secrets Manager) and the API Gateway Lambda authorizer."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from assistec_infra import constants
+from assistec_infra.capabilities.functions import PythonFunctions
+from assistec_infra.capabilities.monitoring import Monitoring
+from assistec_infra.nag import acknowledge
+from assistec_infra.stage_config import StageConfig
+
+
+class Auth(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: PythonFunctions,
+        monitoring: Monitoring,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.signing_key = secretsmanager.Secret(
+            self,
+            "SigningKey",
+            description="HS256 key that signs assistec access tokens",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=64, exclude_punctuation=True
+            ),
+            removal_policy=config.removal_policy,
+        )
+        acknowledge(
+            self.signing_key,
+            "AwsSolutions-SMG4",
+            "Rotating the signing key invalidates every access token at once (they live 15 min; refresh "
+            "tokens are opaque and unaffected); it is rotated by hand, in a quiet hour, when needed.",
+        )
+        self.function = functions.function(
+            self,
+            "AuthorizerFunction",
+            handler=constants.AUTHORIZER_HANDLER,
+            description="assistec API Gateway authorizer: checks the access token",
+            memory_mb=256,
+            timeout=Duration.seconds(5),
+            environment={"AUTH_SECRET_ID": self.signing_key.secret_arn},
+        )
+        self.signing_key.grant_read(self.function)
+        monitoring.watch_function(self.function, "authorizer")
+        self.authorizer: apigw.IAuthorizer | None = None
+        if config.native_authorizer:
+            self.authorizer = apigw.TokenAuthorizer(
+                self,
+                "TokenAuthorizer",
+                handler=self.function,
+                identity_source=apigw.IdentitySource.header("Authorization"),
+                # Within the access token's 15 minutes; a deactivated user's sessions end at refresh.
+                results_cache_ttl=Duration.minutes(5),
+            )

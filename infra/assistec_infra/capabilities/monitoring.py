@@ -1,0 +1,77 @@
+"""The alarm topic ops subscribe to, and the helpers that put alarms next to what they watch."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from constructs import Construct
+
+from assistec_infra.stage_config import StageConfig
+
+
+class Monitoring(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        # A customer-managed key: CloudWatch alarms cannot publish to a topic under the AWS-managed SNS key.
+        key = kms.Key(
+            self,
+            "AlarmTopicKey",
+            enable_key_rotation=True,
+            removal_policy=config.removal_policy,
+            description="Encrypts the assistec alarm topic",
+        )
+        key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        self.topic = sns.Topic(
+            self, "AlarmTopic", master_key=key, enforce_ssl=True, display_name="assistec alarms"
+        )
+        if config.alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
+        self._action = cw_actions.SnsAction(self.topic)
+
+    def alarm(
+        self,
+        scope: Construct,
+        construct_id: str,
+        metric: cloudwatch.IMetric,
+        *,
+        threshold: float,
+        description: str,
+        evaluation_periods: int = 1,
+    ) -> cloudwatch.Alarm:
+        alarm = cloudwatch.Alarm(
+            scope,
+            construct_id,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=evaluation_periods,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+        return alarm
+
+    def watch_function(self, function: lambda_.Function, label: str) -> None:
+        """Errors and throttles of one function, each its own alarm."""
+        period = Duration.minutes(5)
+        self.alarm(
+            function,
+            "ErrorsAlarm",
+            function.metric_errors(period=period, statistic="Sum"),
+            threshold=1,
+            description=f"{label}: the function raised errors (unhandled exceptions, timeouts, crashes)",
+        )
+        self.alarm(
+            function,
+            "ThrottlesAlarm",
+            function.metric_throttles(period=period, statistic="Sum"),
+            threshold=1,
+            description=f"{label}: invocations were throttled (concurrency limit reached)",
+        )

@@ -1,0 +1,56 @@
+"""Names and literals of the CDK app, in one place."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+LAYERS_DIR = REPO_ROOT / "layers"
+
+APP_NAME = "assistec"
+SERVICE_NAME = "assistec"
+METRICS_NAMESPACE = "Assistec"
+
+# The project's Python (pyproject: requires-python ==3.13). cdk-nag's L1 asks for the newest runtime;
+# moving runtimes is a deliberate upgrade of the whole project, not a side effect of a CDK bump.
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_13
+PYTHON_VERSION = "3.13"
+ARCHITECTURE = lambda_.Architecture.X86_64
+
+API_HANDLER = "assistec.handlers.api.handler"
+AUTHORIZER_HANDLER = "assistec.handlers.authorizer.handler"
+
+API_STAGE_NAME = "v1"
+LOCAL_DB_SECRET_NAME = "assistec/local/database"
+DB_NAME = "assistec"
+DB_MASTER_USER = "assistec_migrator"
+
+# Routes reachable without a token: everything else goes through the Lambda authorizer.
+PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
+    ("GET", "/health"),
+    ("POST", "/signup"),
+    ("POST", "/auth/login"),
+    ("POST", "/auth/refresh"),
+    ("POST", "/auth/logout"),
+)
+# Swagger UI, served by the API Lambda in the local stage only.
+LOCAL_ONLY_PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (("GET", "/docs"),)
+
+LOG_RETENTION = {
+    "local": logs.RetentionDays.ONE_WEEK,
+    "prod": logs.RetentionDays.THREE_MONTHS,
+}
+
+
+def app_version() -> str:
+    """The package version, read from its source (the CDK app never imports Lambda code)."""
+    text = (FUNCTIONS_DIR / "assistec" / "__init__.py").read_text()
+    match = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
+    if match is None:
+        raise ValueError("functions/assistec/__init__.py has no __version__")
+    return match.group(1)

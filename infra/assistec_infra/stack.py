@@ -1,0 +1,72 @@
+"""The assistec stack: the same composition for every stage; StageConfig holds the differences."""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_ec2 as ec2
+from constructs import Construct
+
+from assistec_infra import constants
+from assistec_infra.capabilities.auth import Auth
+from assistec_infra.capabilities.database import Database
+from assistec_infra.capabilities.functions import PythonFunctions
+from assistec_infra.capabilities.layer import DependencyLayer
+from assistec_infra.capabilities.monitoring import Monitoring
+from assistec_infra.capabilities.network import Network
+from assistec_infra.capabilities.rest_api import RestApi
+from assistec_infra.stage_config import StageConfig
+
+
+class AssistecStack(Stack):
+    def __init__(self, scope: Construct, config: StageConfig) -> None:
+        super().__init__(
+            scope,
+            config.stack_name,
+            env=Environment(account=config.account, region=config.region),
+            description=f"assistec ({config.stage})",
+        )
+        monitoring = Monitoring(self, "Monitoring", config=config)
+        vpc: ec2.IVpc | None = Network(self, "Network", config=config).vpc if config.with_vpc else None
+        database = Database(self, "Database", config=config, vpc=vpc)
+        layer = DependencyLayer(self, "Dependencies", config=config).layer
+        functions = PythonFunctions(self, "Functions", config=config, layer=layer)
+        auth = Auth(self, "Auth", config=config, functions=functions, monitoring=monitoring)
+
+        db_env = {
+            "DB_SECRET_ID": database.secret.secret_arn,
+            "DB_SSLMODE": "require" if config.with_vpc else "disable",
+        }
+        if database.proxy_endpoint is not None:
+            db_env["DB_HOST"] = database.proxy_endpoint
+        api_function = functions.function(
+            self,
+            "ApiFunction",
+            handler=constants.API_HANDLER,
+            description="assistec REST API (every route, through Powertools Routers)",
+            environment={
+                **db_env,
+                "AUTH_SECRET_ID": auth.signing_key.secret_arn,
+                **({} if config.native_authorizer else {"AUTHORIZER_EMULATION": "true"}),
+            },
+            vpc=vpc,
+            security_groups=[database.client_security_group] if database.client_security_group else None,
+        )
+        database.secret.grant_read(api_function)
+        auth.signing_key.grant_read(api_function)
+        monitoring.watch_function(api_function, "API")
+
+        api = RestApi(
+            self,
+            "RestApi",
+            config=config,
+            handler=api_function,
+            authorizer=auth.authorizer,
+            monitoring=monitoring,
+        )
+
+        CfnOutput(self, "ApiUrl", value=api.url)
+        CfnOutput(self, "ApiId", value=api.api.rest_api_id)
+        CfnOutput(self, "ApiStageName", value=api.stage_name)
+        CfnOutput(self, "ApiFunctionName", value=api_function.function_name)
+        CfnOutput(self, "AuthorizerFunctionName", value=auth.function.function_name)
+        CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)

@@ -1,0 +1,67 @@
+"""What differs between the stages, as data. Everything else is the same code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from aws_cdk import RemovalPolicy
+
+Stage = Literal["local", "prod"]
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    stage: Stage
+    account: str
+    region: str
+    # Networking and database exist only where RDS does: LocalStack emulates neither usefully.
+    with_vpc: bool
+    availability_zones: tuple[str, ...] = ()
+    nat_gateways: int = 0
+    db_instance_class: str = "t4g.medium"
+    db_allocated_storage_gb: int = 50
+    db_max_allocated_storage_gb: int = 500
+    db_multi_az: bool = False
+    db_backup_days: int = 14
+    deletion_protection: bool = False
+    # Logs, keys, secrets: kept in prod when the stack goes. The database keeps a final snapshot.
+    removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
+    db_removal_policy: RemovalPolicy = RemovalPolicy.DESTROY
+    with_waf: bool = False
+    # LocalStack's community edition neither creates AWS::ApiGateway::Authorizer nor runs Lambda
+    # authorizers: there the API function checks the token itself (AUTHORIZER_EMULATION).
+    native_authorizer: bool = True
+    api_rate_limit_rps: int = 50
+    api_burst_limit: int = 100
+    alarm_email: str | None = None
+
+    @property
+    def stack_name(self) -> str:
+        return f"assistec-{self.stage}"
+
+
+def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
+    if stage == "local":
+        return StageConfig(
+            stage="local", account="000000000000", region="us-east-1", with_vpc=False, native_authorizer=False
+        )
+    if stage == "prod":
+        region = context.get("prod_region") or "sa-east-1"
+        return StageConfig(
+            stage="prod",
+            account=context.get("prod_account") or "111111111111",
+            region=region,
+            with_vpc=True,
+            # Explicit AZs: synth needs no account lookup (the committed cdk.context.json stays empty).
+            availability_zones=(f"{region}a", f"{region}b"),
+            # One NAT gateway per AZ: the Lambdas call Asaas, Evolution and Google over the internet.
+            nat_gateways=2,
+            db_multi_az=True,
+            deletion_protection=True,
+            removal_policy=RemovalPolicy.RETAIN,
+            db_removal_policy=RemovalPolicy.SNAPSHOT,
+            with_waf=True,
+            alarm_email=context.get("alarm_email"),
+        )
+    raise ValueError(f"unknown stage {stage!r}: use -c stage=local or -c stage=prod")
