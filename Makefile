@@ -2,8 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.13 (the Lambda runtime's version): PATH first, then pyenv's installs.
-PY313 ?= $(shell command -v python3.13 2>/dev/null || ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 2>/dev/null | sort -V | tail -1)
+# Python 3.13 (the Lambda runtime's version): pyenv's installs, then PATH. Each candidate must
+# really run as 3.13 (a pyenv shim on PATH may exist without the version being selected).
+ifndef PY313
+PY313 := $(shell for p in $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13*/bin/python3.13 $$(command -v python3.13); do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$p"; break; }; done)
+endif
 UV_VERSION := 0.13.9
 LOCALSTACK_VERSION := 2026.3.0
 
