@@ -26,6 +26,7 @@ def cdk_context(**overrides: Any) -> dict[str, Any]:
 
 def synth(stage: str) -> Any:
     import aws_cdk as cdk
+
     from app import build_app
 
     app = cdk.App(context=cdk_context(stage=stage))

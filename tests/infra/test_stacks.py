@@ -46,7 +46,8 @@ def test_functions_run_python_313_with_json_logs_retention_and_the_layer(
     roles = {f["Properties"]["Role"]["Fn::GetAtt"][0] for f in _functions(template).values()}
     assert len(roles) == len(_functions(template))
     template.has_resource_properties(
-        "AWS::Lambda::LayerVersion", {"CompatibleRuntimes": ["python3.13"], "CompatibleArchitectures": ["x86_64"]}
+        "AWS::Lambda::LayerVersion",
+        {"CompatibleRuntimes": ["python3.13"], "CompatibleArchitectures": ["x86_64"]},
     )
 
 
@@ -54,10 +55,18 @@ def test_api_function_environment_contract(local_stack: Any, prod_stack: Any) ->
     local = _function(_template(local_stack), constants.API_HANDLER)["Environment"]["Variables"]
     prod = _function(_template(prod_stack), constants.API_HANDLER)["Environment"]["Variables"]
     for env in (local, prod):
-        assert {"STAGE", "APP_VERSION", "DB_SECRET_ID", "DB_SSLMODE", "AUTH_SECRET_ID",
-                "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"} <= set(env)
+        assert {
+            "STAGE",
+            "APP_VERSION",
+            "DB_SECRET_ID",
+            "DB_SSLMODE",
+            "AUTH_SECRET_ID",
+            "POWERTOOLS_SERVICE_NAME",
+            "POWERTOOLS_METRICS_NAMESPACE",
+        } <= set(env)
     assert (local["DB_SSLMODE"], prod["DB_SSLMODE"]) == ("disable", "require")
-    assert "DB_HOST" in prod and "DB_HOST" not in local  # prod goes through the RDS Proxy
+    assert "DB_HOST" in prod
+    assert "DB_HOST" not in local
     assert local["AUTHORIZER_EMULATION"] == "true"
     assert "AUTHORIZER_EMULATION" not in prod
 
@@ -66,19 +75,31 @@ def test_rest_api_routes_public_ones_and_protects_the_rest(prod_stack: Any) -> N
     template = _template(prod_stack)
     methods = template.find_resources("AWS::ApiGateway::Method")
     resources = template.find_resources("AWS::ApiGateway::Resource")
-    assert {r["Properties"]["PathPart"] for r in resources.values()} >= {"health", "signup", "auth", "login", "{proxy+}"}
+    assert {r["Properties"]["PathPart"] for r in resources.values()} >= {
+        "health",
+        "signup",
+        "auth",
+        "login",
+        "{proxy+}",
+    }
     public = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
     protected = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "CUSTOM"]
     assert len(public) == len(PUBLIC_ROUTES)
     assert len(protected) == 2  # the root and {proxy+}, both ANY
     template.has_resource_properties(
-        "AWS::ApiGateway::Authorizer", {"Type": "TOKEN", "IdentitySource": "method.request.header.Authorization"}
+        "AWS::ApiGateway::Authorizer",
+        {"Type": "TOKEN", "IdentitySource": "method.request.header.Authorization"},
     )
-    template.has_resource_properties("AWS::ApiGateway::Stage", {"StageName": "v1", "AccessLogSetting": Match.any_value()})
+    template.has_resource_properties(
+        "AWS::ApiGateway::Stage", {"StageName": "v1", "AccessLogSetting": Match.any_value()}
+    )
     # API Gateway's own errors speak the API's error shape, with the correlation id
     template.has_resource_properties(
         "AWS::ApiGateway::GatewayResponse",
-        {"ResponseType": "UNAUTHORIZED", "ResponseTemplates": {"application/json": Match.string_like_regexp('"code": "unauthorized"')}},
+        {
+            "ResponseType": "UNAUTHORIZED",
+            "ResponseTemplates": {"application/json": Match.string_like_regexp('"code": "unauthorized"')},
+        },
     )
 
 
@@ -104,15 +125,25 @@ def test_prod_database_is_postgres_17_encrypted_isolated_behind_a_tls_proxy(prod
     template = _template(prod_stack)
     template.has_resource_properties(
         "AWS::RDS::DBInstance",
-        {"Engine": "postgres", "EngineVersion": Match.string_like_regexp("^17"), "StorageEncrypted": True,
-         "MultiAZ": True, "DeletionProtection": True},
+        {
+            "Engine": "postgres",
+            "EngineVersion": Match.string_like_regexp("^17"),
+            "StorageEncrypted": True,
+            "MultiAZ": True,
+            "DeletionProtection": True,
+        },
     )
     template.has_resource_properties("AWS::RDS::DBProxy", {"RequireTLS": True, "EngineFamily": "POSTGRESQL"})
     template.has_resource_properties("AWS::SecretsManager::RotationSchedule", Match.any_value())
     subnet_group = next(iter(template.find_resources("AWS::RDS::DBSubnetGroup").values()))
     isolated = {
-        name for name, subnet in template.find_resources("AWS::EC2::Subnet").items()
-        if any(t["Value"] == "Isolated" for t in subnet["Properties"]["Tags"] if t["Key"] == "aws-cdk:subnet-type")
+        name
+        for name, subnet in template.find_resources("AWS::EC2::Subnet").items()
+        if any(
+            t["Value"] == "Isolated"
+            for t in subnet["Properties"]["Tags"]
+            if t["Key"] == "aws-cdk:subnet-type"
+        )
     }
     assert {ref["Ref"] for ref in subnet_group["Properties"]["SubnetIds"]} == isolated
     # The API function runs in the private subnets with egress (NAT), one NAT per AZ
@@ -139,8 +170,8 @@ def test_cdk_nag_aws_solutions_passes(stage: str, local_stack: Any, prod_stack: 
 def test_cdk_nag_is_wired_into_the_app_and_fails_synth_on_a_violation() -> None:
     import aws_cdk as cdk
     from aws_cdk import aws_sns as sns
-    from app import build_app
 
+    from app import build_app
     from tests.infra.conftest import cdk_context
 
     # Given the real app with one non-compliant resource added (a topic that allows plain HTTP)
