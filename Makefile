@@ -66,10 +66,10 @@ status: ## is PostgreSQL / LocalStack running?
 	@$(DEVCTL) status
 
 test: deps lint ## lint, then the whole suite (brings up what it needs, stops what it started)
-	@$(DEVCTL) test tests
+	@$(DEVCTL) test tests --ignore=tests/bench
 
 test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
-	@$(DEVCTL) pg-start && $(PY) -m pytest -m "not e2e" tests
+	@$(DEVCTL) pg-start && $(PY) -m pytest -m "not e2e" tests --ignore=tests/bench
 
 lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
