@@ -70,3 +70,4 @@ class AssistecStack(Stack):
         CfnOutput(self, "ApiFunctionName", value=api_function.function_name)
         CfnOutput(self, "AuthorizerFunctionName", value=auth.function.function_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
+        CfnOutput(self, "AuthSecretArn", value=auth.signing_key.secret_arn)

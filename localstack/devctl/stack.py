@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 
-from devctl import localstack_proc, pg
+from devctl import demo, localstack_proc, pg
 from devctl.paths import (
     ACCOUNT,
     LOCAL,
@@ -166,7 +166,11 @@ def up() -> tuple[dict[str, Any], Started]:
         "stack_name": STACK_NAME,
         "api_function_name": outputs.get("ApiFunctionName"),
         "alarm_topic_arn": outputs.get("AlarmTopicArn"),
+        "authorizer_function_name": outputs.get("AuthorizerFunctionName"),
+        "auth_secret_arn": outputs.get("AuthSecretArn"),
     }
+    login = demo.seed(api_url)
+    info.update(demo_email=login["email"], demo_password=login["password"])
     STACK_JSON.write_text(json.dumps(info, indent=2))
     STACK_JSON.chmod(0o600)
     print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
@@ -185,6 +189,8 @@ def banner(info: dict[str, Any]) -> str:
             "  assistec (local stage)",
             f"  API            {info['api_url']}",
             f"  health         {info['api_url']}/health",
+            f"  API docs       {info['api_url']}/docs",
+            f"  demo login     {info['demo_email']}  /  {info['demo_password']}",
             f"  LocalStack     {info['localstack_url']}",
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",
