@@ -42,6 +42,7 @@ class PgDatabase:
     superuser_url: str
     migrator_url: str
     app_url: str
+    ops_url: str
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +64,7 @@ def _create_database(pg: Any, name: str, *, migrate: bool) -> PgDatabase:
         superuser_url=pg.url(dbname=name),
         migrator_url=pg.url(pg.MIGRATOR, dbname=name),
         app_url=pg.url(pg.APP, dbname=name),
+        ops_url=pg.url(pg.OPS, dbname=name),
     )
     if migrate:
         from assistec.db import migrate as migrations

@@ -75,6 +75,25 @@ class AuthorizerSettings(AuthKeySettings):
     """The API Gateway Lambda authorizer: it only needs the key."""
 
 
+class MigrateSettings(DatabaseSettings):
+    """The deploy-time schema function: the migrator's connection, and (in AWS) the secrets of the
+    roles it creates. Both role secrets or neither: locally `make up` manages the roles."""
+
+    app_secret_id: str | None = None
+    ops_secret_id: str | None = None
+
+    @model_validator(mode="after")
+    def _both_role_secrets_or_none(self) -> Self:
+        if (self.app_secret_id is None) != (self.ops_secret_id is None):
+            raise ValueError("configure both APP_SECRET_ID and OPS_SECRET_ID, or neither")
+        return self
+
+
+@lru_cache(maxsize=1)
+def migrate_settings() -> MigrateSettings:
+    return MigrateSettings()
+
+
 @lru_cache(maxsize=1)
 def api_settings() -> ApiSettings:
     return ApiSettings()  # type: ignore[call-arg]  # values come from the environment

@@ -24,9 +24,13 @@ ARCHITECTURE = lambda_.Architecture.X86_64
 
 API_HANDLER = "assistec.handlers.api.handler"
 AUTHORIZER_HANDLER = "assistec.handlers.authorizer.handler"
+MIGRATE_HANDLER = "assistec.handlers.migrate.handler"
 
 API_STAGE_NAME = "v1"
 LOCAL_DB_SECRET_NAME = "assistec/local/database"
+LOCAL_MIGRATOR_SECRET_NAME = "assistec/local/database-migrator"
+DB_APP_USER = "assistec_app"
+DB_OPS_USER = "assistec_ops"
 DB_NAME = "assistec"
 DB_MASTER_USER = "assistec_migrator"
 

@@ -14,6 +14,7 @@ from assistec_infra.capabilities.layer import DependencyLayer
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
 from assistec_infra.capabilities.rest_api import RestApi
+from assistec_infra.capabilities.schema import Schema
 from assistec_infra.stage_config import StageConfig
 
 
@@ -52,6 +53,17 @@ class AssistecStack(Stack):
             security_groups=[database.client_security_group] if database.client_security_group else None,
         )
         database.secret.grant_read(api_function)
+        schema = Schema(
+            self,
+            "Schema",
+            config=config,
+            database=database,
+            functions=functions,
+            monitoring=monitoring,
+            vpc=vpc,
+        )
+        # The new code goes live only after its migrations are in.
+        api_function.node.add_dependency(schema.resource)
         auth.signing_key.grant_read(api_function)
         monitoring.watch_function(api_function, "API")
 
@@ -71,3 +83,4 @@ class AssistecStack(Stack):
         CfnOutput(self, "AuthorizerFunctionName", value=auth.function.function_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "AuthSecretArn", value=auth.signing_key.secret_arn)
+        CfnOutput(self, "SchemaFunctionName", value=schema.function.function_name)

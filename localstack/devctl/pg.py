@@ -164,7 +164,7 @@ def ensure_roles_and_database() -> None:
         for role, attrs in (
             (MIGRATOR, "login createrole"),
             (APP, "login nobypassrls"),
-            (OPS, "login bypassrls"),
+            (OPS, "login nobypassrls"),  # reads all shops through its own policies (migration 0003)
         ):
             exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
             verb = "alter" if exists else "create"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +23,6 @@ from devctl.paths import (
     NODE_BIN,
     NODE_RUNTIME_BIN,
     PG_PORT,
-    PROJECT_PYTHON,
     REGION,
     ROOT,
     STACK_JSON,
@@ -28,6 +30,7 @@ from devctl.paths import (
 
 STACK_NAME = "assistec-local"
 DB_SECRET_NAME = "assistec/local/database"
+MIGRATOR_SECRET_NAME = "assistec/local/database-migrator"
 OUTPUTS = LOCAL / "cdk-outputs.json"
 
 
@@ -63,33 +66,26 @@ def client(service: str) -> Any:
     )
 
 
-def put_database_secret() -> None:
-    """Point the local stage's database secret at the local PostgreSQL (app role, no TLS)."""
+def put_database_secrets() -> None:
+    """Point the local stage's database secrets (RDS-generated shape) at the local PostgreSQL:
+    the app role's for the API, the migrator's for the deploy-time schema function."""
     creds = pg.credentials()
-    value = json.dumps(
-        {
-            "engine": "postgres",
-            "host": "127.0.0.1",
-            "port": int(PG_PORT),
-            "username": pg.APP,
-            "password": creds[pg.APP],
-            "dbname": pg.APP_DB,
-        }
-    )
     sm = client("secretsmanager")
-    try:
-        sm.put_secret_value(SecretId=DB_SECRET_NAME, SecretString=value)
-    except sm.exceptions.ResourceNotFoundException:
-        sm.create_secret(Name=DB_SECRET_NAME, SecretString=value)
-
-
-def migrate() -> None:
-    subprocess.run(
-        [str(PROJECT_PYTHON), "-m", "assistec.db.migrate", "--database-url", pg.url(pg.MIGRATOR)],
-        cwd=ROOT / "functions",
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    for name, role in ((DB_SECRET_NAME, pg.APP), (MIGRATOR_SECRET_NAME, pg.MIGRATOR)):
+        value = json.dumps(
+            {
+                "engine": "postgres",
+                "host": "127.0.0.1",
+                "port": int(PG_PORT),
+                "username": role,
+                "password": creds[role],
+                "dbname": pg.APP_DB,
+            }
+        )
+        try:
+            sm.put_secret_value(SecretId=name, SecretString=value)
+        except sm.exceptions.ResourceNotFoundException:
+            sm.create_secret(Name=name, SecretString=value)
 
 
 def _cdk(*args: str) -> None:
@@ -121,7 +117,7 @@ def clear_broken_stack() -> None:
     except Exception:
         localstack_proc.stop()
         localstack_proc.start()
-        put_database_secret()
+        put_database_secrets()
 
 
 def deploy() -> dict[str, str]:
@@ -143,6 +139,45 @@ def deploy() -> dict[str, str]:
     return outputs
 
 
+def run_schema_function(function_name: str) -> str:
+    """Do what CloudFormation does with the stack's Custom::AssistecSchema resource.
+
+    LocalStack's community edition accepts custom resources without running them, so the deployed
+    schema function is invoked here with CloudFormation's event shape, and its answer is received
+    on a local "pre-signed URL" exactly as CloudFormation would receive it.
+    """
+    answers: list[dict[str, Any]] = []
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_PUT(self) -> None:
+            answers.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    event = {
+        "RequestType": "Update",
+        "ResponseURL": f"http://127.0.0.1:{server.server_address[1]}/cloudformation-response",
+        "StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{STACK_NAME}/local",
+        "RequestId": str(uuid.uuid4()),
+        "LogicalResourceId": "SchemaResource",
+        "ResourceType": "Custom::AssistecSchema",
+        "ResourceProperties": {},
+    }
+    response = client("lambda").invoke(FunctionName=function_name, Payload=json.dumps(event).encode())
+    server.server_close()
+    if response.get("FunctionError") or not answers:
+        raise RuntimeError(f"schema function failed: {response['Payload'].read().decode()}")
+    answer = answers[0]
+    if answer["Status"] != "SUCCESS":
+        raise RuntimeError(f"schema set-up failed: {answer['Reason']}")
+    return str(answer["Reason"])
+
+
 @dataclass
 class Started:
     postgres: bool
@@ -153,10 +188,10 @@ def up() -> tuple[dict[str, Any], Started]:
     t0 = time.monotonic()
     pg_was_running = pg.is_running()
     pg.start()
-    migrate()
     started_ls = localstack_proc.start()
-    put_database_secret()
+    put_database_secrets()
     outputs = deploy()
+    print(f"schema: {run_schema_function(outputs['SchemaFunctionName'])}", file=sys.stderr)
     api_url = f"{LOCALSTACK_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['ApiStageName']}"
     info: dict[str, Any] = {
         "api_url": api_url,

@@ -181,3 +181,46 @@ def test_cdk_nag_is_wired_into_the_app_and_fails_synth_on_a_violation() -> None:
     # Then synth fails, naming the rule
     with pytest.raises(RuntimeError, match="AwsSolutions-SNS3"):
         app.synth()
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_schema_is_migrated_at_deploy_time_before_the_api_changes(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    [(logical_id, resource)] = template.find_resources("Custom::AssistecSchema").items()
+    assert len(resource["Properties"]["MigrationsHash"]) == 64
+    api = next(
+        r
+        for r in template.find_resources("AWS::Lambda::Function").values()
+        if r["Properties"]["Handler"] == constants.API_HANDLER
+    )
+    assert logical_id in api["DependsOn"]
+    env = _function(template, constants.MIGRATE_HANDLER)["Environment"]["Variables"]
+    if stage == "prod":
+        # The master user creates the app and ops roles from their own secrets
+        assert {"APP_SECRET_ID", "OPS_SECRET_ID"} <= set(env)
+        template.resource_count_is("AWS::SecretsManager::RotationSchedule", 3)
+    else:
+        assert "APP_SECRET_ID" not in env  # locally `make up` manages the roles
+
+
+def test_prod_api_connects_as_the_app_role_through_the_proxy(prod_stack: Any) -> None:
+    template = _template(prod_stack)
+    env = _function(template, constants.API_HANDLER)["Environment"]["Variables"]
+    secrets = template.find_resources("AWS::SecretsManager::Secret")
+    app_secret = next(
+        name
+        for name, s in secrets.items()
+        if constants.DB_APP_USER in json.dumps(s["Properties"].get("GenerateSecretString", {}))
+    )
+    # The secret is used through its attachment to the instance (which adds host, port and dbname)
+    [(attachment, attached)] = [
+        (name, a)
+        for name, a in template.find_resources("AWS::SecretsManager::SecretTargetAttachment").items()
+        if a["Properties"]["SecretId"] == {"Ref": app_secret}
+    ]
+    assert attachment in json.dumps(env["DB_SECRET_ID"])
+    proxy = next(iter(template.find_resources("AWS::RDS::DBProxy").values()))
+    assert attachment in json.dumps(proxy["Properties"]["Auth"])
+    assert attached

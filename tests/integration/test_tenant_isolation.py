@@ -16,6 +16,8 @@ from tests.integration.conftest import Client, signup
 GLOBAL_TABLES = {"schema_migrations", "login_failures"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
 EXTRA_POLICIES = {("users", "login_lookup")}
+# Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
+OPS_POLICY = "ops_read"
 # What PostgreSQL prints back for the house-plan policy (pg_get_expr), per key column.
 ISOLATION = "({col} = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)"
 
@@ -64,8 +66,20 @@ def test_every_table_is_isolated_or_declared_global(database: PgDatabase) -> Non
         assert t["rls"], f"{t['table']}: row-level security not enabled"
         assert t["forced"], f"{t['table']}: row-level security not forced"
         assert t["isolating_policy"], f"{t['table']}: no USING + WITH CHECK policy on app.tenant_id"
-        extra = {(t["table"], p) for p in t["policies"] if p != "tenant_isolation"}
+        assert OPS_POLICY in t["policies"], f"{t['table']}: no {OPS_POLICY} policy for backups"
+        extra = {(t["table"], p) for p in t["policies"] if p not in ("tenant_isolation", OPS_POLICY)}
         assert extra <= EXTRA_POLICIES, f"unexpected policies widening access: {extra - EXTRA_POLICIES}"
+
+
+def test_the_ops_policies_are_read_only_and_for_the_ops_role_only(database: PgDatabase) -> None:
+    with psycopg.connect(database.superuser_url) as conn:
+        rows = conn.execute(
+            "select polrelid::regclass::text, polcmd, polroles::regrole[]::text[] "
+            "from pg_policy where polname = 'ops_read'"
+        ).fetchall()
+    assert rows, "no ops_read policies"
+    for table, command, roles in rows:
+        assert (command, roles) == ("r", ["assistec_ops"]), table
 
 
 def test_the_app_role_cannot_bypass_rls(database: PgDatabase) -> None:
@@ -165,3 +179,12 @@ def test_a_reused_connection_never_carries_the_previous_tenant(
     assert setting in ((None,), ("",))
     assert visible == (0,)
     db.close()
+
+
+def test_the_ops_role_reads_every_shop_but_writes_nothing(database: PgDatabase, two_shops: tuple) -> None:
+    shop_a, shop_b = two_shops
+    with psycopg.connect(database.ops_url) as ops:
+        tenants = {str(t) for (t,) in ops.execute("select id from tenants").fetchall()}
+        assert {shop_a.tenant_id, shop_b.tenant_id} <= tenants
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            ops.execute("update users set name = 'x' where id = %s", (shop_a.owner_id,))

@@ -20,7 +20,12 @@ from assistec_infra.stage_config import StageConfig
 
 
 class Database(Construct):
+    """``secret`` is the app role's (what the API uses); ``migrator_secret`` the owner's (deploys only)."""
+
     secret: secretsmanager.ISecret
+    migrator_secret: secretsmanager.ISecret
+    app_secret: secretsmanager.ISecret | None = None
+    ops_secret: secretsmanager.ISecret | None = None
     proxy_endpoint: str | None = None
     client_security_group: ec2.ISecurityGroup | None = None
 
@@ -31,6 +36,9 @@ class Database(Construct):
         if vpc is None:
             self.secret = secretsmanager.Secret.from_secret_name_v2(
                 self, "Secret", constants.LOCAL_DB_SECRET_NAME
+            )
+            self.migrator_secret = secretsmanager.Secret.from_secret_name_v2(
+                self, "MigratorSecret", constants.LOCAL_MIGRATOR_SECRET_NAME
             )
             return
 
@@ -69,12 +77,23 @@ class Database(Construct):
             ),
         )
         assert instance.secret is not None
-        self.secret = instance.secret
+        self.migrator_secret = instance.secret
         instance.add_rotation_single_user(automatically_after=Duration.days(30))
+        # The app (NOBYPASSRLS) and ops (BYPASSRLS) roles get their own secrets; the schema custom
+        # resource creates the roles with these passwords. Rotation keeps two users alternating.
+        self.app_secret = rds.DatabaseSecret(
+            self, "AppSecret", username=constants.DB_APP_USER, master_secret=instance.secret
+        ).attach(instance)
+        self.ops_secret = rds.DatabaseSecret(
+            self, "OpsSecret", username=constants.DB_OPS_USER, master_secret=instance.secret
+        ).attach(instance)
+        for name, role_secret in (("AppRotation", self.app_secret), ("OpsRotation", self.ops_secret)):
+            instance.add_rotation_multi_user(name, secret=role_secret, automatically_after=Duration.days(30))
+        self.secret = self.app_secret
 
         proxy = instance.add_proxy(
             "Proxy",
-            secrets=[instance.secret],
+            secrets=[self.app_secret],
             vpc=vpc,
             security_groups=[db_sg],
             require_tls=True,

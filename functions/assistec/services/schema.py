@@ -1,0 +1,57 @@
+"""Deploy-time database set-up: the app and ops roles (prod), then the pending migrations.
+
+Runs as the migrator (the database owner). In AWS the master user is the migrator and creates the
+other roles with passwords from their own secrets; locally `make up` creates the roles itself.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from assistec.db import migrate
+
+APP_ROLE = "assistec_app"
+OPS_ROLE = "assistec_ops"
+
+
+@dataclass(frozen=True, slots=True)
+class RoleSpec:
+    """A login role. Never BYPASSRLS: on PostgreSQL 16+ only a role holding it may even mention it,
+    and RDS's master user is not guaranteed to. Ops reads all shops through its own policies."""
+
+    name: str
+    password: str
+
+
+def ensure_roles(conn: psycopg.Connection[Any], roles: list[RoleSpec], dbname: str) -> None:
+    for role in roles:
+        exists = conn.execute("select 1 from pg_roles where rolname = %s", (role.name,)).fetchone()
+        conn.execute(
+            sql.SQL("{} role {} with login password {}").format(
+                sql.SQL("alter" if exists else "create"),
+                sql.Identifier(role.name),
+                sql.Literal(role.password),
+            )
+        )
+        conn.execute(
+            sql.SQL("grant connect on database {} to {}").format(
+                sql.Identifier(dbname), sql.Identifier(role.name)
+            )
+        )
+
+
+def role_from_secret(secret_string: str) -> RoleSpec:
+    data = json.loads(secret_string)
+    return RoleSpec(name=data["username"], password=data["password"])
+
+
+def set_up(conn: psycopg.Connection[Any], *, roles: list[RoleSpec], dbname: str) -> list[str]:
+    """Create/refresh the roles, then apply pending migrations; return the names applied."""
+    if roles:
+        ensure_roles(conn, roles, dbname)
+    return [f"{m.version:04d}_{m.name}" for m in migrate.apply(conn)]
