@@ -1,8 +1,11 @@
-"""Cold import time of every Lambda entry module, next to a bare Powertools REST resolver.
+"""Cold start of every Lambda entry module, next to bare Powertools REST resolvers, in one run.
 
-Each sample is a fresh interpreter (what a cold start pays), median of RUNS samples. Targets
-(issue 3): each entry module <= 300 ms and <= 1.5x the bare resolver on this machine. Reported,
-never asserted: timings depend on the machine.
+Each sample is a fresh interpreter (what a cold start pays), median of RUNS samples, after one
+warm-up run for the page cache. Target (issue 3): each entry module <= 300 ms and <= 1.5x the bare
+resolver. Two baselines are reported: a bare resolver, and a bare resolver with request validation
+(the Powertools feature the API uses, whose OpenAPI machinery alone costs ~60 ms). The cold first
+request (import, then GET /health against the local PostgreSQL) is reported too: deferring an
+import moves its cost there rather than removing it. Reported, never asserted.
 """
 
 from __future__ import annotations
@@ -13,14 +16,29 @@ import sys
 from pathlib import Path
 
 from tests.bench.conftest import report
+from tests.conftest import PgDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNS = 7
-BARE_RESOLVER = (
+RUNS = 9
+BARE = (
+    "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\napp = APIGatewayRestResolver()\n"
+)
+BARE_VALIDATING = (
+    "from typing import Annotated\n"
+    "from pydantic import BaseModel\n"
     "from aws_lambda_powertools.event_handler import APIGatewayRestResolver\n"
-    "app = APIGatewayRestResolver()\n"
-    "@app.get('/health')\n"
-    "def health():\n    return {'ok': True}\n"
+    "from aws_lambda_powertools.event_handler.openapi.params import Body\n"
+    "app = APIGatewayRestResolver(enable_validation=True)\n"
+    "class Item(BaseModel):\n    name: str\n"
+    "@app.post('/items')\n"
+    "def create(item: Annotated[Item, Body()]) -> Item:\n    return item\n"
+)
+FIRST_REQUEST = (
+    "import json\n"
+    "from assistec.handlers.api import handler\n"
+    "from tests.conftest import LambdaContext, load_event\n"
+    "response = handler(load_event('apigw_rest_get_health'), LambdaContext())\n"
+    "assert response['statusCode'] == 200, response\n"
 )
 
 
@@ -29,7 +47,7 @@ def _entry_modules() -> list[str]:
     return [f"assistec.handlers.{p.stem}" for p in sorted(handlers.glob("*.py")) if p.stem != "__init__"]
 
 
-def _cold_import_ms(code: str) -> float:
+def _cold_ms(code: str, env: dict[str, str] | None = None) -> float:
     probe = f"import time\nt0 = time.perf_counter()\n{code}\nprint((time.perf_counter() - t0) * 1000)\n"
     out = subprocess.run(
         [sys.executable, "-c", probe],
@@ -37,21 +55,58 @@ def _cold_import_ms(code: str) -> float:
         capture_output=True,
         text=True,
         check=True,
-        env={"PATH": "/usr/bin:/bin", "POWERTOOLS_METRICS_NAMESPACE": "Bench"},
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(ROOT),
+            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+            **(env or {}),
+        },
     )
     return float(out.stdout.strip().splitlines()[-1])
 
 
-def _median_ms(code: str) -> float:
-    _cold_import_ms(code)  # warm the OS page cache once, as a real cold start finds it warm too
-    return statistics.median(_cold_import_ms(code) for _ in range(RUNS))
+def _median_ms(code: str, env: dict[str, str] | None = None) -> float:
+    _cold_ms(code, env)
+    return statistics.median(_cold_ms(code, env) for _ in range(RUNS))
 
 
-def test_cold_import_time_of_entry_modules() -> None:
-    bare = _median_ms(BARE_RESOLVER)
-    rows = [{"module": "bare Powertools REST resolver", "median_ms": f"{bare:.1f}", "ratio": "1.00"}]
+def test_cold_import_time_of_entry_modules(database: PgDatabase) -> None:
+    bare = _median_ms(BARE)
+    validating = _median_ms(BARE_VALIDATING)
+    rows = [
+        {"what": "bare REST resolver", "median_ms": f"{bare:.1f}", "x_bare": "1.00", "x_validating": "-"},
+        {
+            "what": "bare REST resolver + validation",
+            "median_ms": f"{validating:.1f}",
+            "x_bare": f"{validating / bare:.2f}",
+            "x_validating": "1.00",
+        },
+    ]
     for module in _entry_modules():
         ms = _median_ms(f"import {module}")
-        rows.append({"module": module, "median_ms": f"{ms:.1f}", "ratio": f"{ms / bare:.2f}"})
+        rows.append(
+            {
+                "what": f"import {module}",
+                "median_ms": f"{ms:.1f}",
+                "x_bare": f"{ms / bare:.2f}",
+                "x_validating": f"{ms / validating:.2f}",
+            }
+        )
+    api_env = {
+        "STAGE": "test",
+        "APP_VERSION": "bench",
+        "DATABASE_URL": database.app_url,
+        "DB_SSLMODE": "disable",
+        "AUTH_SIGNING_KEY": "b" * 48,
+    }
+    first = _median_ms(FIRST_REQUEST, api_env)
+    rows.append(
+        {
+            "what": "API cold first request (import + GET /health)",
+            "median_ms": f"{first:.1f}",
+            "x_bare": "-",
+            "x_validating": "-",
+        }
+    )
     report("import_time", rows)
-    assert len(rows) > 1, "no Lambda entry modules found"
+    assert len(rows) > 3, "no Lambda entry modules found"

@@ -37,7 +37,7 @@ def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
         Signup(
             shop_name=body.shop_name,
             cnpj=body.cnpj,
-            email=str(body.email).lower(),
+            email=body.email,
             phone=body.phone,
             owner_name=body.owner_name,
             password=body.password,

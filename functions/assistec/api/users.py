@@ -76,7 +76,7 @@ def list_users(
 def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
     user = users_service().create(
         _identity(),
-        NewUser(email=str(body.email).lower(), name=body.name, role=Role(body.role), password=body.password),
+        NewUser(email=body.email, name=body.name, role=Role(body.role), password=body.password),
         correlation_id=logger.get_correlation_id(),
     )
     return created(UserOut.model_validate(user))

@@ -11,13 +11,13 @@ import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import psycopg
-from psycopg.conninfo import make_conninfo
-
 from assistec.settings import DatabaseSettings
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 class DatabaseUnavailableError(Exception):
@@ -48,6 +48,8 @@ def _secret_credentials(secret_id: str) -> _Credentials:
 
 def conninfo_from_settings(settings: DatabaseSettings) -> str:
     """Build the libpq connection string the settings describe (secrets fetched when needed)."""
+    from psycopg.conninfo import make_conninfo
+
     options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
     if settings.database_url is not None:
         return make_conninfo(
@@ -79,6 +81,10 @@ class Database:
         self._conn: psycopg.Connection[Any] | None = None
 
     def _connect(self) -> psycopg.Connection[Any]:
+        # psycopg (~60 ms with the asyncio it pulls in) loads with the first connection, not at
+        # import: requests refused before the database (401, 404, 413, 422) never pay for it.
+        import psycopg
+
         if self._conninfo is None:
             self._conninfo = conninfo_from_settings(self._settings)
         try:
@@ -101,6 +107,8 @@ class Database:
         replaced once, before any of the caller's work. A connection lost later is dropped, and
         the caller gets ``DatabaseUnavailableError`` with the transaction rolled back by the server.
         """
+        import psycopg
+
         with ExitStack() as stack:
             conn = self.connection()
             try:

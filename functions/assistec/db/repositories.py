@@ -7,23 +7,58 @@ security scopes what it sees, so no query here filters by tenant for safety, onl
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-import psycopg
-from psycopg.rows import class_row, dict_row
 
 from assistec.db.rows import SettingsRow, TenantRow, UserRow
 
-Conn = psycopg.Connection[Any]
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg.rows import DictRow, RowFactory, RowMaker
+
+    Conn = psycopg.Connection[Any]
+
+
+def class_row[T](cls: type[T]) -> RowFactory[T]:
+    # Imported here: by the time a repository runs, the connection has loaded psycopg already.
+    from psycopg.rows import class_row as factory
+
+    return factory(cls)
+
+
+def dict_row(cursor: Any) -> RowMaker[DictRow]:
+    from psycopg.rows import dict_row as factory
+
+    return factory(cursor)
+
+
+class DuplicateError(Exception):
+    """A unique constraint refused the row; ``constraint`` names which."""
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(constraint)
+        self.constraint = constraint
+
 
 _USER_COLUMNS = "id, tenant_id, email::text as email, name, role, active, version, created_at, updated_at"
 
 
+@contextmanager
+def _duplicates() -> Iterator[None]:
+    import psycopg
+
+    try:
+        yield
+    except psycopg.errors.UniqueViolation as exc:
+        raise DuplicateError(exc.diag.constraint_name or "") from exc
+
+
 # --- tenants -----------------------------------------------------------------------------------
 def insert_tenant(conn: Conn, *, tenant_id: UUID, name: str, cnpj: str, email: str, phone: str) -> TenantRow:
-    with conn.cursor(row_factory=class_row(TenantRow)) as cur:
+    with _duplicates(), conn.cursor(row_factory=class_row(TenantRow)) as cur:
         row = cur.execute(
             "insert into tenants (id, name, cnpj, email, phone) values (%s, %s, %s, %s, %s) "
             "returning id, name, cnpj, email::text as email, phone, billing_status, created_at",
@@ -46,7 +81,7 @@ def get_tenant(conn: Conn, tenant_id: UUID) -> TenantRow | None:
 def insert_user(
     conn: Conn, *, tenant_id: UUID, email: str, name: str, password_hash: str, role: str
 ) -> UserRow:
-    with conn.cursor(row_factory=class_row(UserRow)) as cur:
+    with _duplicates(), conn.cursor(row_factory=class_row(UserRow)) as cur:
         row = cur.execute(
             "insert into users (tenant_id, email, name, password_hash, role) values (%s, %s, %s, %s, %s) "
             f"returning {_USER_COLUMNS}",

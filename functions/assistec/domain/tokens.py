@@ -14,8 +14,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import jwt
-
 from assistec.domain.permissions import Role
 
 ISSUER = "assistec"
@@ -49,10 +47,14 @@ def issue_access_token(identity: Identity, key: bytes, *, now: int) -> str:
         "exp": now + ACCESS_TTL_S,
         "jti": secrets.token_hex(8),
     }
+    import jwt  # deferred: the API signs tokens only on sign-up, login and refresh
+
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def verify_access_token(token: str, key: bytes, *, now: int) -> Identity:
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

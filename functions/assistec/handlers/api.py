@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,12 +21,6 @@ from assistec.observability import logger, metrics
 from assistec.runtime import settings
 
 app = APIGatewayRestResolver(enable_validation=True)
-app.configure_openapi(
-    title="assistec API",
-    version=__version__,
-    description="REST API of assistec, the back office of Brazilian repair shops.",
-    security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
-)
 
 
 def _error(
@@ -50,16 +43,31 @@ def _log_identity(resolver: APIGatewayRestResolver, next_middleware: NextMiddlew
     return next_middleware(resolver)
 
 
-def _docs_only_locally(resolver: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    if settings().stage == "prod":
-        return _error(404, "route_not_found", "Rota não encontrada.")
-    return next_middleware(resolver)
-
-
 app.use(middlewares=[_log_identity])
 for module in (health, auth, users, shop_settings, audit):
     app.include_router(module.router)
-app.enable_swagger(path="/docs", middlewares=[_docs_only_locally])
+
+
+@app.get("/docs", include_in_schema=False)
+def _swagger_ui() -> Response[str]:
+    """Swagger UI, outside prod. Built on first request: the OpenAPI machinery costs ~60 ms of import
+    that API calls should not pay at cold start."""
+    if settings().stage == "prod":
+        return _error(404, "route_not_found", "Rota não encontrada.")
+    from pathlib import Path
+
+    import aws_lambda_powertools.event_handler as powertools_handler
+    from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
+
+    assets = Path(powertools_handler.__file__).parent / "openapi" / "swagger_ui"
+    html = generate_swagger_html(
+        openapi_json().replace("</", "<\\/"),
+        (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
+        (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
+        "",
+        None,
+    )
+    return Response(status_code=200, content_type="text/html", body=html)
 
 
 @app.exception_handler(AppError)  # type: ignore[untyped-decorator]
@@ -166,4 +174,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def openapi_json() -> str:
     """The OpenAPI document of this API (committed as openapi.json; a test fails when it drifts)."""
-    return str(app.get_openapi_json_schema())
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return str(
+        app.get_openapi_json_schema(
+            title="assistec API",
+            version=__version__,
+            description="REST API of assistec, the back office of Brazilian repair shops.",
+            security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
+        )
+    )

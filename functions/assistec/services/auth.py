@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-import psycopg
-
 from assistec.db import repositories as repo
 from assistec.db.connection import Database
 from assistec.domain import passwords, tokens
@@ -112,8 +110,8 @@ class AuthService:
                 )
                 identity = tokens.Identity(tenant_id=tenant_id, user_id=owner.id, role=Role.OWNER)
                 return self._issue(conn, identity, family_id=uuid.uuid4())
-        except psycopg.errors.UniqueViolation as exc:
-            constraint = exc.diag.constraint_name or ""
+        except repo.DuplicateError as exc:
+            constraint = exc.constraint
             if "cnpj" in constraint:
                 raise ConflictError(
                     "Já existe uma loja cadastrada com este CNPJ.", details={"field": "cnpj"}

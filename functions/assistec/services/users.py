@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import psycopg
-
 from assistec.db import repositories as repo
 from assistec.db.connection import Database
 from assistec.db.rows import TenantRow, UserRow
@@ -100,7 +98,7 @@ class UsersService:
                     correlation_id=correlation_id,
                 )
                 return user
-        except psycopg.errors.UniqueViolation as exc:
+        except repo.DuplicateError as exc:
             raise ConflictError(
                 "Este e-mail já está em uso por outro usuário.", details={"field": "email"}
             ) from exc
