@@ -20,6 +20,7 @@ from assistec.db.connection import Database
 from assistec.domain import passwords, tokens
 from assistec.domain.permissions import Role
 from assistec.errors import ConflictError, InvalidCredentialsError, InvalidTokenError, TooManyAttemptsError
+from assistec.observability import logger
 
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
@@ -138,6 +139,7 @@ class AuthService:
         if not ok or login is None or not login["active"]:
             with self._db.transaction() as conn:
                 repo.record_failure(conn, key)
+            logger.info("login refused", extra={"failures_in_window": failures + 1})
             raise InvalidCredentialsError()
         identity = tokens.Identity(
             tenant_id=login["tenant_id"], user_id=login["id"], role=Role(login["role"])

@@ -14,6 +14,7 @@ from assistec.domain import passwords
 from assistec.domain.permissions import Permission, Role, allows, may_assign
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, ForbiddenError, NotFoundError
+from assistec.observability import logger
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +98,7 @@ class UsersService:
                     changes={"email": new.email, "name": new.name, "role": new.role.value},
                     correlation_id=correlation_id,
                 )
+                logger.info("user created", extra={"created_user_id": str(user.id), "role": new.role.value})
                 return user
         except repo.DuplicateError as exc:
             raise ConflictError(
