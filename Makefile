@@ -24,7 +24,7 @@ export UV_PYTHON := $(PY313)
 export UV_PYTHON_DOWNLOADS := never
 export POWERTOOLS_METRICS_DISABLED ?= true
 
-.PHONY: help deps dev up down status test test-fast lint fmt synth bench lock openapi pg-reset clean
+.PHONY: help deps dev up down status test test-fast lint fmt synth bench lock openapi deploy-prod pg-reset clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -90,6 +90,12 @@ bench: deps ## benchmarks (tests/bench); figures are printed, never asserted
 lock: $(UV) ## re-resolve dependencies and re-export the Lambda layer's requirements
 	$(UV) lock
 	$(UV) export --frozen --no-default-groups --no-emit-project --output-file layers/requirements.txt --quiet
+
+deploy-prod: deps ## deploy the prod stage: PROD_ACCOUNT=<id> [PROD_REGION=sa-east-1] [ALARM_EMAIL=ops@...] (AWS credentials needed)
+	@test -n "$(PROD_ACCOUNT)" || { echo "set PROD_ACCOUNT=<aws account id>"; exit 1; }
+	cdk bootstrap aws://$(PROD_ACCOUNT)/$(or $(PROD_REGION),sa-east-1) -c stage=prod -c prod_account=$(PROD_ACCOUNT) -c prod_region=$(or $(PROD_REGION),sa-east-1)
+	cdk deploy assistec-prod -c stage=prod -c prod_account=$(PROD_ACCOUNT) -c prod_region=$(or $(PROD_REGION),sa-east-1) \
+		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) --require-approval broadening
 
 openapi: $(VENV)/.synced ## regenerate functions/assistec/api/openapi.json from the code
 	cd functions && ../$(PY) -m assistec.api.openapi_doc

@@ -122,7 +122,7 @@ def clear_broken_stack() -> None:
 
 def deploy() -> dict[str, str]:
     clear_broken_stack()
-    _cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", "-c", "stage=local", "--quiet")
+    _cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", "-c", "stage=local", "--quiet", "--no-notices")
     _cdk(
         "deploy",
         STACK_NAME,
@@ -134,6 +134,7 @@ def deploy() -> dict[str, str]:
         str(OUTPUTS),
         "--progress",
         "events",
+        "--no-notices",
     )
     outputs: dict[str, str] = json.loads(OUTPUTS.read_text())[STACK_NAME]
     return outputs
@@ -215,6 +216,7 @@ def up() -> tuple[dict[str, Any], Started]:
 def down() -> None:
     localstack_proc.stop()
     pg.stop()
+    STACK_JSON.unlink(missing_ok=True)  # it describes a running stack; there is none now
 
 
 def banner(info: dict[str, Any]) -> str:
