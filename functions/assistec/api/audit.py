@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
-from assistec.api.identity import require_identity
+from assistec.api.identity import caller
 from assistec.api.models import AuditEntryOut, AuditPage
 from assistec.api.responses import BEARER, doc, json_response
 from assistec.runtime import audit_service
@@ -28,17 +28,9 @@ def list_audit(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     entity: Annotated[Literal["tenant", "user", "settings"] | None, Query()] = None,
 ) -> Response[Any]:
-    identity = require_identity(router.current_event.request_context.authorizer.get_context())
-    before = None
-    if cursor is not None:
-        at, entry_id = pagination.decode(cursor, 2)
-        try:
-            before = (datetime.fromisoformat(at), int(entry_id))
-        except (TypeError, ValueError) as exc:
-            raise pagination.invalid_cursor() from exc
-    rows = audit_service().list(identity, limit=limit + 1, before=before, entity=entity)
-    page, more = rows[:limit], len(rows) > limit
-    next_cursor = pagination.encode([page[-1]["at"].isoformat(), page[-1]["id"]]) if more else None
+    before = pagination.key_from(cursor, datetime.fromisoformat, int)
+    rows = audit_service().list(caller(router), limit=limit + 1, before=before, entity=entity)
+    items, next_cursor = pagination.page(rows, limit, lambda e: [e["at"].isoformat(), e["id"]])
     return json_response(
-        200, AuditPage(items=[AuditEntryOut.model_validate(r) for r in page], next_cursor=next_cursor)
+        200, AuditPage(items=[AuditEntryOut.model_validate(r) for r in items], next_cursor=next_cursor)
     )

@@ -23,6 +23,11 @@ def identity_from_authorizer(context: dict[str, Any] | None) -> Identity | None:
         return None
 
 
+def caller(router: Any) -> Identity:
+    """The identity of the request a router is serving (from the authorizer's context only)."""
+    return require_identity(router.current_event.request_context.authorizer.get_context())
+
+
 def require_identity(context: dict[str, Any] | None) -> Identity:
     """The caller's identity; 401 when a route meant to be protected was reached without one."""
     identity = identity_from_authorizer(context)

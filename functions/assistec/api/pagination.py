@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from assistec.errors import ValidationFailedError
@@ -35,3 +35,22 @@ def decode(cursor: str, arity: int) -> list[Any]:
 
 def invalid_cursor() -> ValidationFailedError:
     return ValidationFailedError("Cursor de paginação inválido.", details={"field": "cursor"})
+
+
+def key_from(cursor: str | None, *parsers: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+    """The sort key a cursor carries, each part through its parser; 422 on anything else."""
+    if cursor is None:
+        return None
+    parts = decode(cursor, len(parsers))
+    try:
+        return tuple(parse(part) for parse, part in zip(parsers, parts, strict=True))
+    except (TypeError, ValueError) as exc:
+        raise invalid_cursor() from exc
+
+
+def page[T](
+    rows: Sequence[T], limit: int, key: Callable[[T], Sequence[Any]]
+) -> tuple[Sequence[T], str | None]:
+    """Cut a ``limit + 1`` fetch into the page and the cursor of the next one (None at the end)."""
+    items = rows[:limit]
+    return items, encode(key(items[-1])) if len(rows) > limit else None

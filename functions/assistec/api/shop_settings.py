@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.identity import require_identity
+from assistec.api.identity import caller
 from assistec.api.models import SettingsIn, SettingsOut
 from assistec.api.responses import BEARER, doc, json_response
 from assistec.observability import logger
@@ -14,10 +14,6 @@ from assistec.runtime import shop_settings_service
 from assistec.services.shop_settings import SettingsUpdate
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
-
-
-def _identity() -> Any:
-    return require_identity(router.current_event.request_context.authorizer.get_context())
 
 
 @router.get(
@@ -28,7 +24,7 @@ def _identity() -> Any:
     responses=doc(200, SettingsOut, 401, 403),
 )
 def get_settings() -> Response[Any]:
-    return json_response(200, SettingsOut.model_validate(shop_settings_service().get(_identity())))
+    return json_response(200, SettingsOut.model_validate(shop_settings_service().get(caller(router))))
 
 
 @router.put(
@@ -40,7 +36,7 @@ def get_settings() -> Response[Any]:
 )
 def put_settings(body: Annotated[SettingsIn, Body()]) -> Response[Any]:
     row = shop_settings_service().update(
-        _identity(),
+        caller(router),
         SettingsUpdate(
             version=body.version,
             timezone=body.timezone,

@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
-from assistec.api.identity import require_identity
+from assistec.api.identity import caller
 from assistec.api.models import MeOut, ShopOut, UserCreateIn, UserOut, UserPage, UserUpdateIn
 from assistec.api.responses import BEARER, created, doc, json_response
 from assistec.domain.permissions import Role
@@ -20,10 +20,6 @@ from assistec.services.users import NewUser, UserChanges
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
 
-def _identity() -> Any:
-    return require_identity(router.current_event.request_context.authorizer.get_context())
-
-
 @router.get(
     "/me",
     tags=["users"],
@@ -32,7 +28,7 @@ def _identity() -> Any:
     responses=doc(200, MeOut, 401),
 )
 def me() -> Response[Any]:
-    user, tenant = users_service().me(_identity())
+    user, tenant = users_service().me(caller(router))
     return json_response(200, MeOut(user=UserOut.model_validate(user), shop=ShopOut.model_validate(tenant)))
 
 
@@ -50,7 +46,7 @@ def list_users(
     active: Annotated[bool | None, Query()] = None,
     q: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
 ) -> Response[Any]:
-    identity = _identity()
+    identity = caller(router)
     after = None
     if cursor is not None:
         created_at, user_id = pagination.decode(cursor, 2)
@@ -75,7 +71,7 @@ def list_users(
 )
 def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
     user = users_service().create(
-        _identity(),
+        caller(router),
         NewUser(email=body.email, name=body.name, role=Role(body.role), password=body.password),
         correlation_id=logger.get_correlation_id(),
     )
@@ -90,7 +86,7 @@ def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
     responses=doc(200, UserOut, 401, 403, 404),
 )
 def get_user(user_id: Annotated[UUID, Path()]) -> Response[Any]:
-    return json_response(200, UserOut.model_validate(users_service().get(_identity(), user_id)))
+    return json_response(200, UserOut.model_validate(users_service().get(caller(router), user_id)))
 
 
 @router.patch(
@@ -102,7 +98,7 @@ def get_user(user_id: Annotated[UUID, Path()]) -> Response[Any]:
 )
 def update_user(user_id: Annotated[UUID, Path()], body: Annotated[UserUpdateIn, Body()]) -> Response[Any]:
     user = users_service().update(
-        _identity(),
+        caller(router),
         user_id,
         UserChanges(
             version=body.version,

@@ -9,7 +9,30 @@ from assistec.db import repositories as repo
 from assistec.db.connection import Database
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.services.users import require
+from assistec.services.access import require
+
+
+def record(
+    conn: repo.Conn,
+    identity: Identity,
+    *,
+    action: str,
+    entity: str,
+    entity_id: str,
+    changes: dict[str, Any] | None = None,
+    correlation_id: str | None = None,
+) -> None:
+    """Append who did what to the shop's audit log, inside the caller's unit of work."""
+    repo.audit(
+        conn,
+        tenant_id=identity.tenant_id,
+        actor_user_id=identity.user_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        changes=changes,
+        correlation_id=correlation_id,
+    )
 
 
 class AuditService:

@@ -21,6 +21,7 @@ from assistec.domain import passwords, tokens
 from assistec.domain.permissions import Role
 from assistec.errors import ConflictError, InvalidCredentialsError, InvalidTokenError, TooManyAttemptsError
 from assistec.observability import logger
+from assistec.services import audit
 
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
@@ -100,16 +101,15 @@ class AuthService:
                         "Responderemos assim que abrirmos."
                     ),
                 )
-                repo.audit(
+                identity = tokens.Identity(tenant_id=tenant_id, user_id=owner.id, role=Role.OWNER)
+                audit.record(
                     conn,
-                    tenant_id=tenant_id,
-                    actor_user_id=owner.id,
+                    identity,
                     action="signup",
                     entity="tenant",
                     entity_id=str(tenant_id),
                     correlation_id=correlation_id,
                 )
-                identity = tokens.Identity(tenant_id=tenant_id, user_id=owner.id, role=Role.OWNER)
                 return self._issue(conn, identity, family_id=uuid.uuid4())
         except repo.DuplicateError as exc:
             constraint = exc.constraint

@@ -11,7 +11,8 @@ from assistec.db.rows import SettingsRow
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, NotFoundError
-from assistec.services.users import require
+from assistec.services import audit
+from assistec.services.access import require
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +62,9 @@ class ShopSettingsService:
                 for field in ("timezone", "business_hours", "welcome_message", "out_of_hours_message")
                 if getattr(current, field) != getattr(row, field)
             }
-            repo.audit(
+            audit.record(
                 conn,
-                tenant_id=identity.tenant_id,
-                actor_user_id=identity.user_id,
+                identity,
                 action="update",
                 entity="settings",
                 entity_id=str(identity.tenant_id),

@@ -11,10 +11,12 @@ from assistec.db import repositories as repo
 from assistec.db.connection import Database
 from assistec.db.rows import TenantRow, UserRow
 from assistec.domain import passwords
-from assistec.domain.permissions import Permission, Role, allows, may_assign
+from assistec.domain.permissions import Permission, Role, may_assign
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, ForbiddenError, NotFoundError
 from assistec.observability import logger
+from assistec.services import audit
+from assistec.services.access import require
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +33,6 @@ class UserChanges:
     name: str | None = None
     role: Role | None = None
     active: bool | None = None
-
-
-def require(identity: Identity, permission: Permission) -> None:
-    if not allows(identity.role, permission):
-        raise ForbiddenError()
 
 
 class UsersService:
@@ -88,10 +85,9 @@ class UsersService:
                     password_hash=password_hash,
                     role=new.role,
                 )
-                repo.audit(
+                audit.record(
                     conn,
-                    tenant_id=identity.tenant_id,
-                    actor_user_id=identity.user_id,
+                    identity,
                     action="create",
                     entity="user",
                     entity_id=str(user.id),
@@ -137,10 +133,9 @@ class UsersService:
             if changes.active is False or changes.role is not None:
                 # Access tokens expire within minutes; the sessions themselves end now.
                 repo.revoke_user_tokens(conn, user_id)
-            repo.audit(
+            audit.record(
                 conn,
-                tenant_id=identity.tenant_id,
-                actor_user_id=identity.user_id,
+                identity,
                 action="update",
                 entity="user",
                 entity_id=str(user_id),
