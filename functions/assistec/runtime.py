@@ -12,6 +12,7 @@ from assistec.db.connection import Database
 from assistec.integrations.signing_key import SigningKeyProvider
 from assistec.services.audit import AuditService
 from assistec.services.auth import AuthService
+from assistec.services.customers import CustomersService
 from assistec.services.shop_settings import ShopSettingsService
 from assistec.services.users import UsersService
 from assistec.settings import ApiSettings, api_settings, authorizer_settings
@@ -51,11 +52,24 @@ def audit_service() -> AuditService:
     return AuditService(database())
 
 
+@cache
+def customers_service() -> CustomersService:
+    return CustomersService(database())
+
+
 def reset() -> None:
     """Forget the singletons (tests that change the environment between cases)."""
     if database.cache_info().currsize:
         database().close()
-    for factory in (database, signing_key, auth_service, users_service, shop_settings_service, audit_service):
+    for factory in (
+        database,
+        signing_key,
+        auth_service,
+        users_service,
+        shop_settings_service,
+        audit_service,
+        customers_service,
+    ):
         factory.cache_clear()
     api_settings.cache_clear()
     authorizer_settings.cache_clear()

@@ -28,6 +28,10 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/settings", "get"),
         ("/settings", "put"),
         ("/audit", "get"),
+        ("/customers", "get"),
+        ("/customers", "post"),
+        ("/customers/{customer_id}", "get"),
+        ("/customers/{customer_id}", "patch"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -41,3 +41,18 @@ class SettingsRow:
     out_of_hours_message: str
     version: int
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    id: UUID
+    tenant_id: UUID
+    name: str
+    phone: str
+    document: str | None
+    email: str | None
+    address: Any
+    notes: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime

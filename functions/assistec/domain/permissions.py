@@ -18,10 +18,15 @@ class Permission(StrEnum):
     SETTINGS_READ = "settings:read"
     SETTINGS_WRITE = "settings:write"
     AUDIT_READ = "audit:read"
+    CUSTOMERS_READ = "customers:read"
+    CUSTOMERS_WRITE = "customers:write"
 
 
 _ALL = frozenset(Permission)
-_STAFF = frozenset({Permission.USERS_READ, Permission.SETTINGS_READ})
+# Everyone at the counter or the bench registers and looks up customers.
+_STAFF = frozenset(
+    {Permission.USERS_READ, Permission.SETTINGS_READ, Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE}
+)
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: _ALL,
