@@ -9,10 +9,13 @@ from __future__ import annotations
 from functools import cache
 
 from assistec.db.connection import Database
+from assistec.integrations.kms import Cipher, KmsCipher
 from assistec.integrations.signing_key import SigningKeyProvider
+from assistec.integrations.storage import PhotoStorage, S3PhotoStorage
 from assistec.services.audit import AuditService
 from assistec.services.auth import AuthService
 from assistec.services.customers import CustomersService
+from assistec.services.devices import DevicesService
 from assistec.services.shop_settings import ShopSettingsService
 from assistec.services.users import UsersService
 from assistec.settings import ApiSettings, api_settings, authorizer_settings
@@ -57,19 +60,41 @@ def customers_service() -> CustomersService:
     return CustomersService(database())
 
 
+@cache
+def cipher() -> Cipher:
+    return KmsCipher(api_settings().unlock_code_key_id)
+
+
+@cache
+def photo_storage() -> PhotoStorage:
+    return S3PhotoStorage(api_settings().devices_bucket)
+
+
+@cache
+def devices_service() -> DevicesService:
+    return DevicesService(database(), cipher(), photo_storage())
+
+
+# The cached factories, as defined here (tests may replace the module's names with fakes).
+_FACTORIES = (
+    database,
+    signing_key,
+    auth_service,
+    users_service,
+    shop_settings_service,
+    audit_service,
+    customers_service,
+    cipher,
+    photo_storage,
+    devices_service,
+)
+
+
 def reset() -> None:
     """Forget the singletons (tests that change the environment between cases)."""
     if database.cache_info().currsize:
         database().close()
-    for factory in (
-        database,
-        signing_key,
-        auth_service,
-        users_service,
-        shop_settings_service,
-        audit_service,
-        customers_service,
-    ):
+    for factory in _FACTORIES:
         factory.cache_clear()
     api_settings.cache_clear()
     authorizer_settings.cache_clear()

@@ -60,6 +60,8 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     stage: Literal["local", "prod", "test"]
     app_version: str = Field(min_length=1)
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=6 * 1024 * 1024)
+    devices_bucket: str = Field(min_length=3)
+    unlock_code_key_id: str = Field(min_length=1)
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
     # runs the same check on the Authorization header itself. Never in prod.
     authorizer_emulation: bool = False

@@ -15,6 +15,7 @@ from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
 from assistec_infra.capabilities.rest_api import RestApi
 from assistec_infra.capabilities.schema import Schema
+from assistec_infra.capabilities.storage import DeviceStorage
 from assistec_infra.stage_config import StageConfig
 
 
@@ -33,6 +34,7 @@ class AssistecStack(Stack):
         functions = PythonFunctions(self, "Functions", config=config, layer=layer)
         auth = Auth(self, "Auth", config=config, functions=functions, monitoring=monitoring)
 
+        storage = DeviceStorage(self, "DeviceStorage", config=config)
         db_env = {
             "DB_SECRET_ID": database.secret.secret_arn,
             "DB_SSLMODE": "require" if config.with_vpc else "disable",
@@ -47,12 +49,15 @@ class AssistecStack(Stack):
             environment={
                 **db_env,
                 "AUTH_SECRET_ID": auth.signing_key.secret_arn,
+                "DEVICES_BUCKET": storage.photos.bucket_name,
+                "UNLOCK_CODE_KEY_ID": storage.unlock_code_key.key_arn,
                 **({} if config.native_authorizer else {"AUTHORIZER_EMULATION": "true"}),
             },
             vpc=vpc,
             security_groups=[database.client_security_group] if database.client_security_group else None,
         )
         database.secret.grant_read(api_function)
+        storage.grant_api(api_function)
         schema = Schema(
             self,
             "Schema",

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
 import secrets
 import uuid
@@ -29,6 +31,8 @@ def configure_api(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("DB_SSLMODE", "disable")
     monkeypatch.setenv("AUTH_SIGNING_KEY", SIGNING_KEY)
+    monkeypatch.setenv("DEVICES_BUCKET", "assistec-test-photos")
+    monkeypatch.setenv("UNLOCK_CODE_KEY_ID", "alias/assistec-test-unlock")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AssistecTest")
     runtime.reset()
 
@@ -95,16 +99,72 @@ class Client:
         return response["statusCode"], body, headers
 
 
+class FakeCipher:
+    """KMS's contract without KMS: authenticated, and bound to its encryption context."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+
+    def _context(self, context: dict[str, str]) -> bytes:
+        return json.dumps(context, sort_keys=True).encode()
+
+    def _stream(self, context: dict[str, str], size: int) -> bytes:
+        seed = hashlib.sha256(self._key + self._context(context)).digest()
+        return (seed * (size // 32 + 1))[:size]
+
+    def encrypt(self, plaintext: str, context: dict[str, str]) -> bytes:
+        data = plaintext.encode()
+        body = bytes(a ^ b for a, b in zip(data, self._stream(context, len(data)), strict=True))
+        return hmac.new(self._key, self._context(context) + body, "sha256").digest() + body
+
+    def decrypt(self, ciphertext: bytes, context: dict[str, str]) -> str:
+        tag, body = ciphertext[:32], ciphertext[32:]
+        if not hmac.compare_digest(
+            tag, hmac.new(self._key, self._context(context) + body, "sha256").digest()
+        ):
+            raise ValueError("InvalidCiphertextException: encryption context mismatch")
+        return bytes(a ^ b for a, b in zip(body, self._stream(context, len(body)), strict=True)).decode()
+
+
+class FakePhotoStorage:
+    """Records what the service asks S3 to sign."""
+
+    def __init__(self) -> None:
+        self.forms: list[dict[str, Any]] = []
+
+    def upload_form(self, key: str, content_type: str, *, max_bytes: int, expires_s: int) -> dict[str, Any]:
+        form = {
+            "url": "https://s3.fake/assistec-test-photos",
+            "fields": {"key": key, "Content-Type": content_type},
+        }
+        self.forms.append({**form, "max_bytes": max_bytes, "expires_s": expires_s})
+        return form
+
+    def download_url(self, key: str, *, expires_s: int) -> str:
+        return f"https://s3.fake/assistec-test-photos/{key}?expires={expires_s}"
+
+
+@pytest.fixture
+def fakes() -> tuple[FakeCipher, FakePhotoStorage]:
+    return FakeCipher(), FakePhotoStorage()
+
+
 @pytest.fixture
 def api(
-    monkeypatch: pytest.MonkeyPatch, database: PgDatabase, lambda_context: LambdaContext
+    monkeypatch: pytest.MonkeyPatch,
+    database: PgDatabase,
+    lambda_context: LambdaContext,
+    fakes: tuple[FakeCipher, FakePhotoStorage],
 ) -> Iterator[Invoke]:
-    """The API Lambda handler, invoked in-process against the session's real database."""
+    """The API Lambda handler, invoked in-process against the session's real database; KMS and S3
+    are the only stand-ins (fakes keeping their contracts)."""
     from assistec import runtime
     from assistec.handlers import api as api_handler
     from assistec.handlers import authorizer
 
     configure_api(monkeypatch, database.app_url)
+    monkeypatch.setattr(runtime, "cipher", lambda: fakes[0])
+    monkeypatch.setattr(runtime, "photo_storage", lambda: fakes[1])
     authorizer._key = None  # the authorizer keeps its key per environment; this test is a new one
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:

@@ -90,5 +90,11 @@ def test_emulation_checks_the_bearer_token_like_the_authorizer(client: Client, e
 def test_emulation_is_refused_in_prod() -> None:
     with pytest.raises(ValueError, match="local stage only"):
         ApiSettings(
-            stage="prod", app_version="1", db_secret_id="s", auth_secret_id="a", authorizer_emulation=True
+            stage="prod",
+            app_version="1",
+            db_secret_id="s",
+            auth_secret_id="a",
+            devices_bucket="assistec-photos",
+            unlock_code_key_id="k",
+            authorizer_emulation=True,
         )

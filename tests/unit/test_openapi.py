@@ -32,6 +32,12 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/customers", "post"),
         ("/customers/{customer_id}", "get"),
         ("/customers/{customer_id}", "patch"),
+        ("/customers/{customer_id}/devices", "get"),
+        ("/customers/{customer_id}/devices", "post"),
+        ("/devices/{device_id}", "get"),
+        ("/devices/{device_id}", "patch"),
+        ("/devices/{device_id}/photos", "get"),
+        ("/devices/{device_id}/photos", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -5,7 +5,11 @@ from pydantic import ValidationError
 
 from assistec.settings import ApiSettings, AuthorizerSettings
 
-KEY = {"auth_secret_id": "assistec/prod/auth"}
+KEY = {
+    "auth_secret_id": "assistec/prod/auth",
+    "devices_bucket": "photos",
+    "unlock_code_key_id": "alias/unlock",
+}
 
 
 def test_needs_exactly_one_database_source() -> None:
@@ -29,6 +33,13 @@ def test_needs_exactly_one_signing_key_source_and_a_long_key() -> None:
     assert AuthorizerSettings(auth_secret_id="a").auth_secret_id == "a"
 
 
+def test_storage_and_key_are_required() -> None:
+    with pytest.raises(ValidationError, match="devices_bucket"):
+        ApiSettings(
+            stage="prod", app_version="1", db_secret_id="s", auth_secret_id="a", unlock_code_key_id="k"
+        )
+
+
 def test_stage_is_required_and_checked() -> None:
     with pytest.raises(ValidationError):
         ApiSettings(stage="staging", app_version="1", db_secret_id="s", **KEY)  # type: ignore[arg-type]
@@ -40,6 +51,8 @@ def test_reads_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DB_SECRET_ID", "arn:aws:secretsmanager:sa-east-1:1:secret:db")
     monkeypatch.setenv("DB_HOST", "proxy.example")
     monkeypatch.setenv("AUTH_SECRET_ID", "assistec/prod/auth")
+    monkeypatch.setenv("DEVICES_BUCKET", "assistec-prod-photos")
+    monkeypatch.setenv("UNLOCK_CODE_KEY_ID", "arn:aws:kms:sa-east-1:1:key/x")
     for name in ("DATABASE_URL", "AUTH_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
     cfg = ApiSettings()  # type: ignore[call-arg]

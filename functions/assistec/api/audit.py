@@ -26,7 +26,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
 def list_audit(
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    entity: Annotated[Literal["tenant", "user", "settings", "customer"] | None, Query()] = None,
+    entity: Annotated[Literal["tenant", "user", "settings", "customer", "device"] | None, Query()] = None,
 ) -> Response[Any]:
     before = pagination.key_from(cursor, datetime.fromisoformat, int)
     rows = audit_service().list(caller(router), limit=limit + 1, before=before, entity=entity)

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.rows import CustomerRow, SettingsRow, TenantRow, UserRow
+from assistec.db.rows import CustomerRow, DeviceRow, PhotoRow, SettingsRow, TenantRow, UserRow
 
 if TYPE_CHECKING:
     import psycopg
@@ -373,3 +373,72 @@ def update_customer(
             f"where id = %s and version = %s returning {_CUSTOMER_COLUMNS}",
             [*values.values(), customer_id, expected_version],
         ).fetchone()
+
+
+# --- devices -----------------------------------------------------------------------------------
+_DEVICE_COLUMNS = (
+    "id, tenant_id, customer_id, type, brand, model, serial, imei, condition, accessories, unlock_code, "
+    "version, created_at, updated_at"
+)
+_DEVICE_FIELDS = {"type", "brand", "model", "serial", "imei", "condition", "accessories", "unlock_code"}
+
+
+def insert_device(
+    conn: Conn, *, device_id: UUID, tenant_id: UUID, customer_id: UUID, fields: dict[str, Any]
+) -> DeviceRow:
+    assert set(fields) <= _DEVICE_FIELDS, set(fields) - _DEVICE_FIELDS
+    columns = ", ".join(["id", "tenant_id", "customer_id", *fields])
+    placeholders = ", ".join(["%s"] * (len(fields) + 3))
+    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
+        row = cur.execute(
+            f"insert into devices ({columns}) values ({placeholders}) returning {_DEVICE_COLUMNS}",
+            [device_id, tenant_id, customer_id, *fields.values()],
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def get_device(conn: Conn, device_id: UUID) -> DeviceRow | None:
+    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
+        return cur.execute(f"select {_DEVICE_COLUMNS} from devices where id = %s", (device_id,)).fetchone()
+
+
+def list_devices(conn: Conn, customer_id: UUID) -> list[DeviceRow]:
+    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
+        return cur.execute(
+            f"select {_DEVICE_COLUMNS} from devices where customer_id = %s order by created_at, id",
+            (customer_id,),
+        ).fetchall()
+
+
+def update_device(
+    conn: Conn, device_id: UUID, *, expected_version: int, changes: dict[str, Any]
+) -> DeviceRow | None:
+    assert set(changes) <= _DEVICE_FIELDS, set(changes) - _DEVICE_FIELDS
+    sets = ", ".join(f"{column} = %s" for column in changes)
+    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
+        return cur.execute(
+            f"update devices set {sets}, version = version + 1, updated_at = now() "
+            f"where id = %s and version = %s returning {_DEVICE_COLUMNS}",
+            [*changes.values(), device_id, expected_version],
+        ).fetchone()
+
+
+def insert_photo(conn: Conn, *, tenant_id: UUID, device_id: UUID, s3_key: str, content_type: str) -> PhotoRow:
+    with conn.cursor(row_factory=class_row(PhotoRow)) as cur:
+        row = cur.execute(
+            "insert into device_photos (tenant_id, device_id, s3_key, content_type) values (%s, %s, %s, %s) "
+            "returning id, device_id, s3_key, content_type, created_at",
+            (tenant_id, device_id, s3_key, content_type),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def list_photos(conn: Conn, device_id: UUID) -> list[PhotoRow]:
+    with conn.cursor(row_factory=class_row(PhotoRow)) as cur:
+        return cur.execute(
+            "select id, device_id, s3_key, content_type, created_at from device_photos "
+            "where device_id = %s order by created_at, id",
+            (device_id,),
+        ).fetchall()

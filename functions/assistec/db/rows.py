@@ -56,3 +56,30 @@ class CustomerRow:
     version: int
     created_at: datetime
     updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    id: UUID
+    tenant_id: UUID
+    customer_id: UUID
+    type: str
+    brand: str
+    model: str
+    serial: str | None
+    imei: str | None
+    condition: str | None
+    accessories: list[str]
+    unlock_code: bytes | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow:
+    id: UUID
+    device_id: UUID
+    s3_key: str
+    content_type: str
+    created_at: datetime

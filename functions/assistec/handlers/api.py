@@ -11,7 +11,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from assistec import __version__
-from assistec.api import audit, auth, customers, health, shop_settings, users
+from assistec.api import audit, auth, customers, devices, health, shop_settings, users
 from assistec.api.identity import identity_from_authorizer
 from assistec.api.models import ErrorBody
 from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES
@@ -44,7 +44,7 @@ def _log_identity(resolver: APIGatewayRestResolver, next_middleware: NextMiddlew
 
 
 app.use(middlewares=[_log_identity])
-for module in (health, auth, users, shop_settings, audit, customers):
+for module in (health, auth, users, shop_settings, audit, customers, devices):
     app.include_router(module.router)
 
 

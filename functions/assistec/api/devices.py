@@ -1,0 +1,137 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api.identity import caller
+from assistec.api.models import (
+    DeviceIn,
+    DeviceList,
+    DeviceOut,
+    DevicePatch,
+    PhotoIn,
+    PhotoList,
+    PhotoOut,
+    PhotoUploadOut,
+)
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.observability import logger
+from assistec.runtime import devices_service
+from assistec.services.devices import PHOTO_MAX_BYTES, UPLOAD_EXPIRES_S, DeviceView
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+
+def _out(view: DeviceView) -> DeviceOut:
+    row = view.row
+    return DeviceOut(
+        id=row.id,
+        customer_id=row.customer_id,
+        type=row.type,  # type: ignore[arg-type]  # checked by the table's constraint
+        brand=row.brand,
+        model=row.model,
+        serial=row.serial,
+        imei=row.imei,
+        condition=row.condition,
+        accessories=row.accessories,
+        has_unlock_code=view.has_unlock_code,
+        unlock_code=view.unlock_code,
+        version=row.version,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+@router.post(
+    "/customers/<customer_id>/devices",
+    tags=["devices"],
+    summary="Register a device the customer left",
+    security=BEARER,
+    responses=doc(201, DeviceOut, 401, 403, 404, 413),
+)
+def create_device(customer_id: Annotated[UUID, Path()], body: Annotated[DeviceIn, Body()]) -> Response[Any]:
+    view = devices_service().create(
+        caller(router), customer_id, body.model_dump(mode="json"), correlation_id=logger.get_correlation_id()
+    )
+    return created(_out(view))
+
+
+@router.get(
+    "/customers/<customer_id>/devices",
+    tags=["devices"],
+    summary="A customer's devices",
+    security=BEARER,
+    responses=doc(200, DeviceList, 401, 403, 404),
+)
+def list_devices(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
+    views = devices_service().list_for_customer(caller(router), customer_id)
+    return json_response(200, DeviceList(items=[_out(v) for v in views]))
+
+
+@router.get(
+    "/devices/<device_id>",
+    tags=["devices"],
+    summary="One device (the unlock code only for roles that repair)",
+    security=BEARER,
+    responses=doc(200, DeviceOut, 401, 403, 404),
+)
+def get_device(device_id: Annotated[UUID, Path()]) -> Response[Any]:
+    return json_response(200, _out(devices_service().get(caller(router), device_id)))
+
+
+@router.patch(
+    "/devices/<device_id>",
+    tags=["devices"],
+    summary="Change a device (optimistic locking on version)",
+    security=BEARER,
+    responses=doc(200, DeviceOut, 401, 403, 404, 409, 413),
+)
+def update_device(device_id: Annotated[UUID, Path()], body: Annotated[DevicePatch, Body()]) -> Response[Any]:
+    view = devices_service().update(
+        caller(router),
+        device_id,
+        version=body.version,
+        changes=body.model_dump(mode="json", exclude_unset=True, exclude={"version"}),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, _out(view))
+
+
+@router.post(
+    "/devices/<device_id>/photos",
+    tags=["devices"],
+    summary="Start a photo upload: returns a presigned S3 form (10 MB max, 15 minutes)",
+    security=BEARER,
+    responses=doc(201, PhotoUploadOut, 401, 403, 404),
+)
+def new_photo(device_id: Annotated[UUID, Path()], body: Annotated[PhotoIn, Body()]) -> Response[Any]:
+    photo, form = devices_service().new_photo(caller(router), device_id, body.content_type)
+    return created(
+        PhotoUploadOut(
+            id=photo.id,
+            upload_url=form["url"],
+            upload_fields=form["fields"],
+            max_bytes=PHOTO_MAX_BYTES,
+            expires_in=UPLOAD_EXPIRES_S,
+        )
+    )
+
+
+@router.get(
+    "/devices/<device_id>/photos",
+    tags=["devices"],
+    summary="A device's photos, with short-lived download URLs",
+    security=BEARER,
+    responses=doc(200, PhotoList, 401, 403, 404),
+)
+def list_photos(device_id: Annotated[UUID, Path()]) -> Response[Any]:
+    views = devices_service().photos(caller(router), device_id)
+    items = [
+        PhotoOut(id=v.row.id, content_type=v.row.content_type, url=v.url, created_at=v.row.created_at)
+        for v in views
+    ]
+    return json_response(200, PhotoList(items=items))

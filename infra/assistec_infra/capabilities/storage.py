@@ -1,0 +1,81 @@
+"""Device photos (S3) and the key that encrypts device unlock codes (KMS)."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from assistec_infra.nag import acknowledge
+from assistec_infra.stage_config import StageConfig
+
+
+class DeviceStorage(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, construct_id)
+        self.unlock_code_key = kms.Key(
+            self,
+            "UnlockCodeKey",
+            enable_key_rotation=True,
+            description="Encrypts device unlock codes (encryption context: shop and device)",
+            removal_policy=config.removal_policy,
+        )
+        self.photos = s3.Bucket(
+            self,
+            "Photos",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            removal_policy=config.removal_policy,
+            auto_delete_objects=False,
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.GET],
+                    allowed_origins=["*"],  # presigned: the signature, not the origin, is the control
+                    allowed_headers=["*"],
+                    max_age=3000,
+                )
+            ],
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="infrequent-after-90-days",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS,
+                            transition_after=Duration.days(90),
+                        )
+                    ],
+                )
+            ],
+        )
+        acknowledge(
+            self.photos,
+            "AwsSolutions-S1",
+            "Object access goes through short-lived presigned URLs issued by the API, whose access is "
+            "logged and audited per shop; S3 server access logs would duplicate that at extra cost.",
+        )
+
+    def grant_api(self, function: lambda_.Function) -> None:
+        """Exactly what the API does: encrypt/decrypt unlock codes, sign photo uploads and downloads."""
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:Encrypt", "kms:Decrypt"], resources=[self.unlock_code_key.key_arn]
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:GetObject"], resources=[self.photos.arn_for_objects("*")]
+            )
+        )
+        bucket = self.photos.node.default_child
+        assert isinstance(bucket, s3.CfnBucket)
+        acknowledge(
+            function,
+            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(bucket)}.Arn>/*]",
+            "Object keys start with the shop's id, but one function serves every shop, so the role cannot "
+            "narrow further; the API only signs keys under the caller's shop (tenant from the authorizer).",
+        )
