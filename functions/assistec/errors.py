@@ -44,6 +44,12 @@ class InvalidJsonError(AppError):
     message = "O corpo da requisição não é um JSON válido."
 
 
+class UnsupportedMediaTypeError(AppError):
+    status = 415
+    code = "unsupported_media_type"
+    message = "Envie o corpo como JSON (Content-Type: application/json)."
+
+
 class PayloadTooLargeError(AppError):
     status = 413
     code = "payload_too_large"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import httpx
@@ -17,12 +18,14 @@ def _login(http: httpx.Client, stack: dict[str, Any]) -> dict[str, str]:
 
 def test_register_and_find_a_customer(http: httpx.Client, stack: dict[str, Any]) -> None:
     headers = _login(http, stack)
-    created = http.post(
-        "/customers", headers=headers, json={"name": "Cláudia Ávila E2E", "phone": "11 93456-7890"}
-    )
-    assert created.status_code in (201, 409), created.text  # 409: this stack already has her from a rerun
-    found = http.get("/customers", headers=headers, params={"q": "claudia avila e2e"})
+    tag = uuid.uuid4().hex[:8]  # the demo shop's data outlives test runs
+    phone = f"11 9{uuid.uuid4().int % 10**8:08d}"
+    created = http.post("/customers", headers=headers, json={"name": f"Cláudia Ávila {tag}", "phone": phone})
+    assert created.status_code == 201, created.text
+    found = http.get("/customers", headers=headers, params={"q": f"claudia avila {tag}"})
     assert found.status_code == 200
-    assert [c["name"] for c in found.json()["items"]] == ["Cláudia Ávila E2E"]
+    assert [c["id"] for c in found.json()["items"]] == [created.json()["id"]]
+    again = http.post("/customers", headers=headers, json={"name": "Outra Pessoa", "phone": phone})
+    assert (again.status_code, again.json()["details"]) == (409, {"field": "phone"})
     bad = http.post("/customers", headers=headers, json={"name": "Sem Telefone"})
     assert (bad.status_code, bad.json()["code"]) == (422, "validation_error")

@@ -148,3 +148,16 @@ def test_customers_are_paginated(client: Client) -> None:
     names = [c["name"] for c in first["items"] + second["items"]]
     assert names == [f"Cliente {i}" for i in range(5)]
     assert second["next_cursor"] is None
+
+
+@pytest.mark.parametrize("field", ["name", "phone", "version"])
+def test_null_for_a_required_field_is_422_and_changes_nothing(client: Client, field: str) -> None:
+    shop = signup(client)
+    customer = _create(client, shop, **MARIA)[1]
+    path = f"/customers/{customer['id']}"
+    status, body, _ = client.call("PATCH", path, shop.access_token, body={"version": 1, field: None})
+    assert (status, body["code"]) == (422, "validation_error")
+    assert client.call("GET", path, shop.access_token)[1] == customer
+    # null on an optional field clears it
+    status, cleared, _ = client.call("PATCH", path, shop.access_token, body={"version": 1, "document": None})
+    assert (status, cleared["document"]) == (200, None)

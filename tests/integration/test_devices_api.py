@@ -162,3 +162,17 @@ def test_photo_upload_is_a_presigned_form_under_the_shops_prefix(
         "POST", f"/devices/{device['id']}/photos", shop.access_token, body={"content_type": "text/html"}
     )
     assert bad[0] == 422
+
+
+def test_null_clears_optional_device_fields_but_not_required_ones(client: Client) -> None:
+    shop = signup(client)
+    customer_id = _customer(client, shop)
+    device = client.call("POST", f"/customers/{customer_id}/devices", shop.access_token, body=IPHONE)[1]
+    path = f"/devices/{device['id']}"
+    for field in ("type", "brand", "model", "accessories"):
+        status, body, _ = client.call("PATCH", path, shop.access_token, body={"version": 1, field: None})
+        assert (status, body["code"]) == (422, "validation_error"), field
+    status, cleared, _ = client.call(
+        "PATCH", path, shop.access_token, body={"version": 1, "unlock_code": None}
+    )
+    assert (status, cleared["has_unlock_code"], cleared["unlock_code"]) == (200, False, None)

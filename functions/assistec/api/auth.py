@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.models import LoginIn, RefreshIn, SignupIn, TokensOut
-from assistec.api.responses import created, doc, json_response, no_content
+from assistec.api.models import LoggedOut, LoginIn, RefreshIn, SignupIn, TokensOut
+from assistec.api.responses import created, doc, json_response
 from assistec.observability import logger
 from assistec.runtime import auth_service
 from assistec.services.auth import Signup, TokenPair
@@ -71,8 +71,10 @@ def refresh(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
     "/auth/logout",
     tags=["auth"],
     summary="End the session the refresh token belongs to (idempotent)",
-    responses=doc(204, None, 413, description="Logged out"),
+    # 200 with a body rather than 204: API Gateway stamps `application/json` on a bodiless proxy
+    # answer, and an empty "JSON" document breaks clients that trust the header.
+    responses=doc(200, LoggedOut, 413, description="Logged out"),
 )
 def logout(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
     auth_service().logout(body.refresh_token)
-    return no_content()
+    return json_response(200, LoggedOut())

@@ -7,18 +7,52 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from assistec.domain import documents, passwords, phones
 from assistec.domain.permissions import Role
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("texto com caractere nulo (\\u0000) não é aceito")
+    if isinstance(value, dict):
+        for item in value.values():
+            _without_nul(item)
+    elif isinstance(value, list):
+        for item in value:
+            _without_nul(item)
+    return value
+
+
 class Input(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul_characters(cls, data: Any) -> Any:
+        # PostgreSQL text cannot hold U+0000; refusing it here keeps it a 422, not a database error.
+        return _without_nul(data)
+
+
+class Patch(Input):
+    """A partial update: absent fields stay as they are; ``null`` clears a field, and is refused
+    (422) for fields that cannot be empty, listed in ``required_if_present``."""
+
+    required_if_present: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_null_for_required(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            nulls = sorted(k for k in cls.required_if_present if k in data and data[k] is None)
+            if nulls:
+                raise ValueError(f"não pode ser vazio: {', '.join(nulls)}")
+        return data
 
 
 class Output(BaseModel):
@@ -138,6 +172,10 @@ class RefreshIn(Input):
     refresh_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
 
 
+class LoggedOut(Output):
+    logged_out: Literal[True] = True
+
+
 class TokensOut(Output):
     access_token: str
     refresh_token: str
@@ -178,7 +216,9 @@ class UserCreateIn(Input):
     password: Password
 
 
-class UserUpdateIn(Input):
+class UserUpdateIn(Patch):
+    required_if_present = frozenset({"version", "name", "role", "active"})
+
     version: int = Field(ge=1, description="The version you read; a stale one gets 409")
     name: Name | None = None
     role: AssignableRole | None = None
@@ -217,7 +257,9 @@ class CustomerIn(Input):
     notes: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
-class CustomerPatch(Input):
+class CustomerPatch(Patch):
+    required_if_present = frozenset({"version", "name", "phone"})
+
     version: int = Field(ge=1, description="The version you read; a stale one gets 409")
     name: Name | None = None
     phone: Phone | None = None
@@ -278,7 +320,9 @@ class DeviceIn(Input):
     unlock_code: UnlockCode | None = Field(default=None, description="PIN or pattern; stored encrypted")
 
 
-class DevicePatch(Input):
+class DevicePatch(Patch):
+    required_if_present = frozenset({"version", "type", "brand", "model", "accessories"})
+
     version: int = Field(ge=1)
     type: DeviceType | None = None
     brand: Short | None = None

@@ -19,6 +19,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found (other shops' ids are not found either)",
     409: "Conflict: duplicate, stale version or forbidden transition",
     413: "Body too large",
+    415: "Body not sent as application/json",
     422: "Invalid input (malformed JSON, wrong types, failed rules)",
     429: "Too many attempts",
     503: "A dependency is unavailable",
@@ -33,7 +34,8 @@ def doc(
         status: {"description": description}
         | ({"content": {"application/json": {"model": model}}} if model is not None else {})
     }
-    for code in sorted({422, *errors}):
+    # Every route that takes a body (they all declare 413) may also refuse its media type.
+    for code in sorted({422, *errors, *({415} if 413 in errors else set())}):
         responses[code] = {
             "description": _ERROR_DESCRIPTIONS[code],
             "content": {"application/json": {"model": ErrorBody}},
@@ -52,7 +54,3 @@ def json_response(status: int, model: BaseModel, headers: dict[str, str] | None 
 
 def created(model: BaseModel) -> Response[Any]:
     return json_response(201, model)
-
-
-def no_content() -> Response[Any]:
-    return Response(status_code=204, body="")

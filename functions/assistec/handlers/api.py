@@ -6,7 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -15,7 +18,14 @@ from assistec.api import audit, auth, customers, devices, health, shop_settings,
 from assistec.api.identity import identity_from_authorizer
 from assistec.api.models import ErrorBody
 from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES
-from assistec.errors import AppError, InvalidJsonError, PayloadTooLargeError, TooManyAttemptsError
+from assistec.errors import (
+    AppError,
+    InvalidJsonError,
+    PayloadTooLargeError,
+    TooManyAttemptsError,
+    UnauthorizedError,
+    UnsupportedMediaTypeError,
+)
 from assistec.handlers import authorizer
 from assistec.observability import logger, metrics
 from assistec.runtime import settings
@@ -104,6 +114,18 @@ _PT_BR = {
 }
 
 
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def _unsupported_media_type(_: RequestUnsupportedContentType) -> Response[str]:
+    exc = UnsupportedMediaTypeError()
+    return _error(exc.status, exc.code, exc.message)
+
+
+@app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+def _undecodable_body(_: UnicodeDecodeError) -> Response[str]:
+    # A (base64) body that is not UTF-8 cannot be JSON.
+    return _invalid_json()
+
+
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def _validation_error(exc: RequestValidationError) -> Response[str]:
     errors = exc.errors()
@@ -134,6 +156,31 @@ def _unexpected(exc: Exception) -> Response[str]:
     )
 
 
+def _refuse_body(event: dict[str, Any]) -> AppError | None:
+    """Bodies are checked before routing: request validation would otherwise parse an oversized
+    body whole, and hand a form or plain text to parsers this JSON-only API never meant to use."""
+    body = event.get("body") or ""
+    if not body:
+        return None
+    if len(body) > settings().max_body_bytes:
+        return PayloadTooLargeError(details={"max_bytes": settings().max_body_bytes})
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return UnsupportedMediaTypeError()
+    return None
+
+
+def _as_proxy_response(exc: AppError) -> dict[str, Any]:
+    error = _error(exc.status, exc.code, exc.message, exc.details)
+    return {
+        "statusCode": error.status_code,
+        "body": error.body,
+        "isBase64Encoded": False,
+        "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+    }
+
+
 def _resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if settings().authorizer_emulation:
         route = (event.get("httpMethod", ""), event.get("path", ""))
@@ -142,32 +189,15 @@ def _resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         except authorizer.Unauthorized:
             if route not in PUBLIC_ROUTES | LOCAL_ONLY_PUBLIC_ROUTES:
                 # What API Gateway answers for a refused token (our UNAUTHORIZED gateway response).
-                error = _error(401, "unauthorized", "Autenticação necessária.")
-                return {
-                    "statusCode": 401,
-                    "body": error.body,
-                    "isBase64Encoded": False,
-                    "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
-                }
+                return _as_proxy_response(UnauthorizedError())
     return app.resolve(event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    body = event.get("body") or ""
-    if len(body) > settings().max_body_bytes:
-        # Checked before routing: request validation would otherwise parse the whole body first.
-        too_large = PayloadTooLargeError(details={"max_bytes": settings().max_body_bytes})
-        error = _error(too_large.status, too_large.code, too_large.message, too_large.details)
-        response: dict[str, Any] = {
-            "statusCode": error.status_code,
-            "body": error.body,
-            "isBase64Encoded": False,
-            "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
-        }
-    else:
-        response = _resolve(event, context)
+    refusal = _refuse_body(event)
+    response = _as_proxy_response(refusal) if refusal is not None else _resolve(event, context)
     response.setdefault("multiValueHeaders", {})["X-Correlation-Id"] = [logger.get_correlation_id() or ""]
     return response
 

@@ -1,0 +1,48 @@
+"""Property-based API testing with schemathesis against the running local stack: every documented
+operation, fuzzed from the committed OpenAPI document. No 5xx from our code, and every answer
+conforms to the documented schema."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENAPI = ROOT / "functions" / "assistec" / "api" / "openapi.json"
+
+
+def test_no_server_errors_and_schema_conformant_answers(http: httpx.Client, stack: dict[str, Any]) -> None:
+    login = http.post("/auth/login", json={"email": stack["demo_email"], "password": stack["demo_password"]})
+    login.raise_for_status()
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "run",
+            str(OPENAPI),
+            "--url",
+            stack["api_url"],
+            "--header",
+            f"Authorization: Bearer {login.json()['access_token']}",
+            "--checks",
+            "no_server_error_from_our_code,response_schema_conformance",
+            "--max-examples",
+            "12",
+            "--seed",
+            "20261124",
+            # Random logins would pile up throttling rows for addresses nobody owns.
+            "--exclude-path",
+            "/auth/login",
+            "--no-color",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.e2e.schemathesis_hooks", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-2000:]
