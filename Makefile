@@ -66,10 +66,10 @@ status: ## is PostgreSQL / LocalStack running?
 	@$(DEVCTL) status
 
 test: deps lint ## lint, then the whole suite (brings up what it needs, stops what it started)
-	@$(DEVCTL) test tests --ignore=tests/bench
+	@BENCH_RUNS=1 $(DEVCTL) test tests
 
 test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
-	@$(DEVCTL) pg-start && $(PY) -m pytest -m "not e2e" tests --ignore=tests/bench
+	@$(DEVCTL) pg-start && BENCH_RUNS=1 $(PY) -m pytest -m "not e2e" tests
 
 lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
