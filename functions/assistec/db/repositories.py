@@ -57,6 +57,29 @@ def _duplicates() -> Iterator[None]:
         raise DuplicateError(exc.diag.constraint_name or "") from exc
 
 
+def _versioned_update[R](
+    conn: Conn,
+    *,
+    table: str,
+    columns: str,
+    row: type[R],
+    allowed: set[str],
+    row_id: UUID,
+    expected_version: int,
+    changes: dict[str, Any],
+) -> R | None:
+    """Apply ``changes`` if the row is still at ``expected_version`` (optimistic locking); None when
+    it moved on or is not visible. Column names come from the caller's allow-list, never from input."""
+    assert set(changes) <= allowed, set(changes) - allowed
+    sets = ", ".join(f"{column} = %s" for column in changes)
+    with _duplicates(), conn.cursor(row_factory=class_row(row)) as cur:
+        return cur.execute(
+            f"update {table} set {sets}, version = version + 1, updated_at = now() "
+            f"where id = %s and version = %s returning {columns}",
+            [*changes.values(), row_id, expected_version],
+        ).fetchone()
+
+
 # --- tenants -----------------------------------------------------------------------------------
 def insert_tenant(conn: Conn, *, tenant_id: UUID, name: str, cnpj: str, email: str, phone: str) -> TenantRow:
     with _duplicates(), conn.cursor(row_factory=class_row(TenantRow)) as cur:
@@ -144,16 +167,16 @@ def list_users(
 def update_user(
     conn: Conn, user_id: UUID, *, expected_version: int, changes: dict[str, Any]
 ) -> UserRow | None:
-    """Apply ``changes`` if the row is still at ``expected_version``; None when it moved on or is absent."""
-    allowed = {"name", "role", "active", "password_hash"}
-    assert set(changes) <= allowed, set(changes) - allowed
-    sets = ", ".join(f"{col} = %s" for col in changes)
-    with conn.cursor(row_factory=class_row(UserRow)) as cur:
-        return cur.execute(
-            f"update users set {sets}, version = version + 1, updated_at = now() "
-            f"where id = %s and version = %s returning {_USER_COLUMNS}",
-            [*changes.values(), user_id, expected_version],
-        ).fetchone()
+    return _versioned_update(
+        conn,
+        table="users",
+        columns=_USER_COLUMNS,
+        row=UserRow,
+        allowed={"name", "role", "active", "password_hash"},
+        row_id=user_id,
+        expected_version=expected_version,
+        changes=changes,
+    )
 
 
 def get_password_hash(conn: Conn, user_id: UUID) -> str | None:
@@ -364,15 +387,16 @@ def list_customers(
 def update_customer(
     conn: Conn, customer_id: UUID, *, expected_version: int, changes: dict[str, Any]
 ) -> CustomerRow | None:
-    assert set(changes) <= _CUSTOMER_FIELDS, set(changes) - _CUSTOMER_FIELDS
-    values = {k: json.dumps(v) if k == "address" and v is not None else v for k, v in changes.items()}
-    sets = ", ".join(f"{column} = %s" for column in values)
-    with _duplicates(), conn.cursor(row_factory=class_row(CustomerRow)) as cur:
-        return cur.execute(
-            f"update customers set {sets}, version = version + 1, updated_at = now() "
-            f"where id = %s and version = %s returning {_CUSTOMER_COLUMNS}",
-            [*values.values(), customer_id, expected_version],
-        ).fetchone()
+    return _versioned_update(
+        conn,
+        table="customers",
+        columns=_CUSTOMER_COLUMNS,
+        row=CustomerRow,
+        allowed=_CUSTOMER_FIELDS,
+        row_id=customer_id,
+        expected_version=expected_version,
+        changes={k: json.dumps(v) if k == "address" and v is not None else v for k, v in changes.items()},
+    )
 
 
 # --- devices -----------------------------------------------------------------------------------
@@ -414,14 +438,16 @@ def list_devices(conn: Conn, customer_id: UUID) -> list[DeviceRow]:
 def update_device(
     conn: Conn, device_id: UUID, *, expected_version: int, changes: dict[str, Any]
 ) -> DeviceRow | None:
-    assert set(changes) <= _DEVICE_FIELDS, set(changes) - _DEVICE_FIELDS
-    sets = ", ".join(f"{column} = %s" for column in changes)
-    with conn.cursor(row_factory=class_row(DeviceRow)) as cur:
-        return cur.execute(
-            f"update devices set {sets}, version = version + 1, updated_at = now() "
-            f"where id = %s and version = %s returning {_DEVICE_COLUMNS}",
-            [*changes.values(), device_id, expected_version],
-        ).fetchone()
+    return _versioned_update(
+        conn,
+        table="devices",
+        columns=_DEVICE_COLUMNS,
+        row=DeviceRow,
+        allowed=_DEVICE_FIELDS,
+        row_id=device_id,
+        expected_version=expected_version,
+        changes=changes,
+    )
 
 
 def insert_photo(conn: Conn, *, tenant_id: UUID, device_id: UUID, s3_key: str, content_type: str) -> PhotoRow:
