@@ -16,7 +16,8 @@ from assistec_infra.stage_config import stage_config
 
 def build_app(app: cdk.App) -> AssistecStack:
     stage = app.node.try_get_context("stage") or "local"
-    context = {key: app.node.try_get_context(key) for key in ("prod_account", "prod_region", "alarm_email")}
+    keys = ("prod_account", "prod_region", "alarm_email", "local_kms_key_id", "local_kms_material")
+    context = {key: app.node.try_get_context(key) for key in keys}
     stack = AssistecStack(app, stage_config(stage, context))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return stack

@@ -35,6 +35,10 @@ class StageConfig:
     api_rate_limit_rps: int = 50
     api_burst_limit: int = 100
     alarm_email: str | None = None
+    # Local stage only: LocalStack forgets KMS keys on restart while the local database keeps the
+    # ciphertexts; `make up` pins the key's id and material (generated once into .local/).
+    local_kms_key_id: str | None = None
+    local_kms_material: str | None = None
 
     @property
     def stack_name(self) -> str:
@@ -44,7 +48,13 @@ class StageConfig:
 def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
     if stage == "local":
         return StageConfig(
-            stage="local", account="000000000000", region="us-east-1", with_vpc=False, native_authorizer=False
+            stage="local",
+            account="000000000000",
+            region="us-east-1",
+            with_vpc=False,
+            native_authorizer=False,
+            local_kms_key_id=context.get("local_kms_key_id"),
+            local_kms_material=context.get("local_kms_material"),
         )
     if stage == "prod":
         region = context.get("prod_region") or "sa-east-1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import http.server
 import json
 import os
@@ -120,6 +121,18 @@ def clear_broken_stack() -> None:
         put_database_secrets()
 
 
+def local_kms_context() -> list[str]:
+    """A KMS key id and material for the local stage, generated once, kept in .local/ (see StageConfig)."""
+    path = LOCAL / "kms.json"
+    if not path.exists():
+        path.write_text(
+            json.dumps({"key_id": str(uuid.uuid4()), "material": base64.b64encode(os.urandom(32)).decode()})
+        )
+        path.chmod(0o600)
+    kms = json.loads(path.read_text())
+    return ["-c", f"local_kms_key_id={kms['key_id']}", "-c", f"local_kms_material={kms['material']}"]
+
+
 def deploy() -> dict[str, str]:
     clear_broken_stack()
     _cdk("bootstrap", f"aws://{ACCOUNT}/{REGION}", "-c", "stage=local", "--quiet", "--no-notices")
@@ -128,6 +141,7 @@ def deploy() -> dict[str, str]:
         STACK_NAME,
         "-c",
         "stage=local",
+        *local_kms_context(),
         "--require-approval",
         "never",
         "--outputs-file",

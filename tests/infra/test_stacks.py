@@ -224,3 +224,20 @@ def test_prod_api_connects_as_the_app_role_through_the_proxy(prod_stack: Any) ->
     proxy = next(iter(template.find_resources("AWS::RDS::DBProxy").values()))
     assert attachment in json.dumps(proxy["Properties"]["Auth"])
     assert attached
+
+
+def test_local_kms_key_is_pinned_only_when_make_up_asks_and_never_in_prod(prod_stack: Any) -> None:
+    import aws_cdk as cdk
+
+    from app import build_app
+    from tests.infra.conftest import cdk_context
+
+    app = cdk.App(
+        context=cdk_context(stage="local", local_kms_key_id="k-id", local_kms_material="bWF0ZXJpYWw=")
+    )
+    template = Template.from_stack(build_app(app))
+    [key] = [k for k in template.find_resources("AWS::KMS::Key").values() if "unlock" in json.dumps(k)]
+    tags = {t["Key"]: t["Value"] for t in key["Properties"]["Tags"]}
+    assert tags == {"_custom_id_": "k-id", "_custom_key_material_": "bWF0ZXJpYWw="}
+    for key in _template(prod_stack).find_resources("AWS::KMS::Key").values():
+        assert "_custom_" not in json.dumps(key)

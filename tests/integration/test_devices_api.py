@@ -176,3 +176,23 @@ def test_null_clears_optional_device_fields_but_not_required_ones(client: Client
         "PATCH", path, shop.access_token, body={"version": 1, "unlock_code": None}
     )
     assert (status, cleared["has_unlock_code"], cleared["unlock_code"]) == (200, False, None)
+
+
+def test_an_undecryptable_unlock_code_degrades_to_none_instead_of_failing(
+    client: Client, database: PgDatabase
+) -> None:
+    shop = signup(client)
+    customer_id = _customer(client, shop)
+    first = client.call("POST", f"/customers/{customer_id}/devices", shop.access_token, body=IPHONE)[1]
+    second = client.call("POST", f"/customers/{customer_id}/devices", shop.access_token, body=IPHONE)[1]
+    # Given a ciphertext copied onto another device (its encryption context no longer matches)
+    with psycopg.connect(database.superuser_url, autocommit=True) as conn:
+        conn.execute(
+            "update devices set unlock_code = (select unlock_code from devices where id = %s) where id = %s",
+            (first["id"], second["id"]),
+        )
+    # Then the devices still list, the moved code is withheld, and the intact one still reads
+    status, listed, _ = client.call("GET", f"/customers/{customer_id}/devices", shop.access_token)
+    assert status == 200
+    codes = {d["id"]: (d["has_unlock_code"], d["unlock_code"]) for d in listed["items"]}
+    assert codes == {first["id"]: (True, "482915"), second["id"]: (True, None)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, Stack, Tags
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -23,6 +23,10 @@ class DeviceStorage(Construct):
             description="Encrypts device unlock codes (encryption context: shop and device)",
             removal_policy=config.removal_policy,
         )
+        if config.local_kms_key_id and config.local_kms_material:
+            # LocalStack's tags for a fixed key id and key material (ignored by AWS; local stage only).
+            Tags.of(self.unlock_code_key).add("_custom_id_", config.local_kms_key_id)
+            Tags.of(self.unlock_code_key).add("_custom_key_material_", config.local_kms_material)
         self.photos = s3.Bucket(
             self,
             "Photos",
