@@ -51,7 +51,15 @@ $(LS_VENV)/.installed: localstack/constraints-localstack-$(LOCALSTACK_VERSION).t
 		-e localstack/executor
 	@touch $@
 
-deps: $(VENV)/.synced node_modules/.installed $(LS_VENV)/.installed ## install everything the repo needs (idempotent)
+# Headless Chromium for the public pages' browser tests: Debian's package (`playwright install`
+# downloads browsers, which this kind of machine cannot).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "install Chromium at $(CHROMIUM) (Debian/Ubuntu: apt-get install chromium)"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null
+
+deps: $(VENV)/.synced node_modules/.installed $(LS_VENV)/.installed $(CHROMIUM) ## install everything the repo needs (idempotent)
 
 dev: deps ## run the whole product locally in the foreground; Ctrl-C stops it
 	@$(DEVCTL) dev

@@ -9,6 +9,7 @@ from __future__ import annotations
 from functools import cache
 
 from assistec.db.connection import Database
+from assistec.integrations.events import EventBridgeBus, EventBus, OutboxRelay
 from assistec.integrations.kms import Cipher, KmsCipher
 from assistec.integrations.signing_key import SigningKeyProvider
 from assistec.integrations.storage import PhotoStorage, S3PhotoStorage
@@ -16,7 +17,12 @@ from assistec.services.audit import AuditService
 from assistec.services.auth import AuthService
 from assistec.services.customers import CustomersService
 from assistec.services.devices import DevicesService
+from assistec.services.orders import OrdersService
+from assistec.services.pricing import PricingService
+from assistec.services.quotes import QuotesService
+from assistec.services.reports import ReportsService
 from assistec.services.shop_settings import ShopSettingsService
+from assistec.services.stock import StockService
 from assistec.services.users import UsersService
 from assistec.settings import ApiSettings, api_settings, authorizer_settings
 
@@ -75,6 +81,41 @@ def devices_service() -> DevicesService:
     return DevicesService(database(), cipher(), photo_storage())
 
 
+@cache
+def event_bus() -> EventBus:
+    return EventBridgeBus(api_settings().event_bus_name)
+
+
+@cache
+def outbox_relay() -> OutboxRelay:
+    return OutboxRelay(database(), event_bus())
+
+
+@cache
+def orders_service() -> OrdersService:
+    return OrdersService(database(), outbox_relay())
+
+
+@cache
+def stock_service() -> StockService:
+    return StockService(database())
+
+
+@cache
+def quotes_service() -> QuotesService:
+    return QuotesService(database(), outbox_relay())
+
+
+@cache
+def pricing_service() -> PricingService:
+    return PricingService(database())
+
+
+@cache
+def reports_service() -> ReportsService:
+    return ReportsService(database())
+
+
 # The cached factories, as defined here (tests may replace the module's names with fakes).
 _FACTORIES = (
     database,
@@ -87,6 +128,13 @@ _FACTORIES = (
     cipher,
     photo_storage,
     devices_service,
+    event_bus,
+    outbox_relay,
+    orders_service,
+    stock_service,
+    quotes_service,
+    pricing_service,
+    reports_service,
 )
 
 

@@ -62,6 +62,9 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=6 * 1024 * 1024)
     devices_bucket: str = Field(min_length=3)
     unlock_code_key_id: str = Field(min_length=1)
+    event_bus_name: str = Field(min_length=1)
+    # Base of the links the API writes into messages; derived from each request when unset.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
     # runs the same check on the Authorization header itself. Never in prod.
     authorizer_emulation: bool = False
@@ -89,6 +92,17 @@ class MigrateSettings(DatabaseSettings):
         if (self.app_secret_id is None) != (self.ops_secret_id is None):
             raise ValueError("configure both APP_SECRET_ID and OPS_SECRET_ID, or neither")
         return self
+
+
+class RelaySettings(DatabaseSettings):
+    """The outbox relay: the database and the bus."""
+
+    event_bus_name: str = Field(min_length=1)
+
+
+@lru_cache(maxsize=1)
+def relay_settings() -> RelaySettings:
+    return RelaySettings()  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=1)

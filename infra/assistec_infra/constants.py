@@ -25,6 +25,7 @@ ARCHITECTURE = lambda_.Architecture.X86_64
 API_HANDLER = "assistec.handlers.api.handler"
 AUTHORIZER_HANDLER = "assistec.handlers.authorizer.handler"
 MIGRATE_HANDLER = "assistec.handlers.migrate.handler"
+OUTBOX_RELAY_HANDLER = "assistec.handlers.outbox_relay.handler"
 
 API_STAGE_NAME = "v1"
 LOCAL_DB_SECRET_NAME = "assistec/local/database"
@@ -42,6 +43,8 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/auth/refresh"),
     ("POST", "/auth/logout"),
 )
+# The customer's public links: every path under this prefix, any method, without a token.
+PUBLIC_PREFIX = "/public"
 # Swagger UI, served by the API Lambda in the local stage only.
 LOCAL_ONLY_PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (("GET", "/docs"),)
 

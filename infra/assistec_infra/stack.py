@@ -9,6 +9,7 @@ from constructs import Construct
 from assistec_infra import constants
 from assistec_infra.capabilities.auth import Auth
 from assistec_infra.capabilities.database import Database
+from assistec_infra.capabilities.events import DomainEvents
 from assistec_infra.capabilities.functions import PythonFunctions
 from assistec_infra.capabilities.layer import DependencyLayer
 from assistec_infra.capabilities.monitoring import Monitoring
@@ -41,6 +42,18 @@ class AssistecStack(Stack):
         }
         if database.proxy_endpoint is not None:
             db_env["DB_HOST"] = database.proxy_endpoint
+        db_client_groups = [database.client_security_group] if database.client_security_group else None
+        domain_events = DomainEvents(
+            self,
+            "DomainEvents",
+            config=config,
+            functions=functions,
+            monitoring=monitoring,
+            environment=db_env,
+            vpc=vpc,
+            security_groups=db_client_groups,
+        )
+        database.secret.grant_read(domain_events.relay)
         api_function = functions.function(
             self,
             "ApiFunction",
@@ -51,12 +64,14 @@ class AssistecStack(Stack):
                 "AUTH_SECRET_ID": auth.signing_key.secret_arn,
                 "DEVICES_BUCKET": storage.photos.bucket_name,
                 "UNLOCK_CODE_KEY_ID": storage.unlock_code_key.key_arn,
+                "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
                 **({} if config.native_authorizer else {"AUTHORIZER_EMULATION": "true"}),
             },
             vpc=vpc,
-            security_groups=[database.client_security_group] if database.client_security_group else None,
+            security_groups=db_client_groups,
         )
         database.secret.grant_read(api_function)
+        domain_events.grant_publish(api_function)
         storage.grant_api(api_function)
         schema = Schema(
             self,
@@ -69,6 +84,7 @@ class AssistecStack(Stack):
         )
         # The new code goes live only after its migrations are in.
         api_function.node.add_dependency(schema.resource)
+        domain_events.relay.node.add_dependency(schema.resource)
         auth.signing_key.grant_read(api_function)
         monitoring.watch_function(api_function, "API")
 
@@ -88,4 +104,6 @@ class AssistecStack(Stack):
         CfnOutput(self, "AuthorizerFunctionName", value=auth.function.function_name)
         CfnOutput(self, "AlarmTopicArn", value=monitoring.topic.topic_arn)
         CfnOutput(self, "AuthSecretArn", value=auth.signing_key.secret_arn)
+        CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)
+        CfnOutput(self, "OutboxRelayFunctionName", value=domain_events.relay.function_name)
         CfnOutput(self, "SchemaFunctionName", value=schema.function.function_name)

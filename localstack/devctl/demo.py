@@ -14,6 +14,7 @@ from devctl.paths import LOCAL
 
 DEMO_FILE = LOCAL / "demo.json"
 DEMO_EMAIL = "dono@demo.example.com"
+DEMO_CUSTOMER_PHONE = "11912345678"
 DEMO_SHOP = {
     "shop_name": "Assistência Técnica Demo",
     "cnpj": "11.222.333/0001-81",
@@ -61,3 +62,97 @@ def seed(api_url: str) -> dict[str, str]:
         if check.status_code != 200:
             raise RuntimeError(f"the demo owner cannot log in: {check.status_code} {check.text}")
     return creds
+
+
+def _ok(response: httpx.Response) -> Any:
+    if response.status_code not in (200, 201):
+        raise RuntimeError(
+            f"demo data: {response.request.method} {response.request.url.path} -> {response.text}"
+        )
+    return response.json()
+
+
+def seed_work(api_url: str, creds: dict[str, str]) -> dict[str, str]:
+    """A first order with a quote waiting for the customer, so the public pages have something to
+    show; return the customer's two links. Made once; later runs find it again."""
+    with httpx.Client(base_url=api_url, timeout=30) as http:
+        token = _ok(http.post("/auth/login", json=creds))["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        # The demo order is the demo customer's first (e2e tests may add orders to this shop).
+        customers = _ok(http.get("/customers", params={"q": DEMO_CUSTOMER_PHONE}))["items"]
+        orders = (
+            _ok(http.get("/orders", params={"customer_id": customers[0]["id"], "limit": 100}))["items"]
+            if customers
+            else []
+        )
+        if orders:
+            order = orders[-1]
+        else:
+            _ok(
+                http.post(
+                    "/price-rules",
+                    json={
+                        "service": "Troca de tela",
+                        "device_type": "phone",
+                        "brand": "Samsung",
+                        "price_cents": 32000,
+                    },
+                )
+            )
+            screen = _ok(
+                http.post(
+                    "/parts",
+                    json={
+                        "name": "Película 3D Galaxy A54",
+                        "brand": "Samsung",
+                        "model": "Galaxy A54",
+                        "quantity": 10,
+                        "cost_cents": 800,
+                        "price_cents": 3500,
+                    },
+                )
+            )
+            customer = _ok(
+                http.post("/customers", json={"name": "Cliente Demo", "phone": DEMO_CUSTOMER_PHONE})
+            )
+            device = _ok(
+                http.post(
+                    f"/customers/{customer['id']}/devices",
+                    json={
+                        "type": "phone",
+                        "brand": "Samsung",
+                        "model": "Galaxy A54",
+                        "accessories": ["capinha"],
+                    },
+                )
+            )
+            order = _ok(
+                http.post(
+                    "/orders",
+                    json={
+                        "customer_id": customer["id"],
+                        "device_id": device["id"],
+                        "reported_problem": "Tela quebrada após queda",
+                    },
+                )
+            )
+            order = _ok(
+                http.post(f"/orders/{order['id']}/transitions", json={"to": "diagnosing", "version": 1})
+            )["order"]
+            _ok(
+                http.post(
+                    f"/orders/{order['id']}/quotes",
+                    json={
+                        "lines": [
+                            {"kind": "service", "service": "Troca de tela"},
+                            {"kind": "part", "part_id": screen["id"]},
+                        ],
+                        "deadline_days": 2,
+                    },
+                )
+            )
+        quotes = _ok(http.get(f"/orders/{order['id']}/quotes"))["items"]
+    links = {"demo_tracking_url": f"{api_url}/public/orders/{order['tracking_token']}"}
+    if quotes:
+        links["demo_quote_url"] = f"{api_url}/public/quotes/{quotes[0]['public_token']}"
+    return links

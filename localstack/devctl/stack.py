@@ -199,6 +199,20 @@ class Started:
     localstack: bool
 
 
+def set_public_base_url(function_name: str, api_url: str) -> None:
+    """Links the API writes into messages (quote approval, tracking) must open from the customer's
+    browser. In AWS the API derives its base URL from the request; LocalStack's path-style URL
+    (/_aws/execute-api/<id>/<stage>) is not in the request it forwards, so the local stage is told."""
+    lam = client("lambda")
+    env = lam.get_function_configuration(FunctionName=function_name)["Environment"]["Variables"]
+    if env.get("PUBLIC_BASE_URL") == api_url:
+        return
+    lam.update_function_configuration(
+        FunctionName=function_name, Environment={"Variables": {**env, "PUBLIC_BASE_URL": api_url}}
+    )
+    lam.get_waiter("function_updated_v2").wait(FunctionName=function_name)
+
+
 def up() -> tuple[dict[str, Any], Started]:
     t0 = time.monotonic()
     pg_was_running = pg.is_running()
@@ -208,6 +222,7 @@ def up() -> tuple[dict[str, Any], Started]:
     outputs = deploy()
     print(f"schema: {run_schema_function(outputs['SchemaFunctionName'])}", file=sys.stderr)
     api_url = f"{LOCALSTACK_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['ApiStageName']}"
+    set_public_base_url(outputs["ApiFunctionName"], api_url)
     info: dict[str, Any] = {
         "api_url": api_url,
         "localstack_url": LOCALSTACK_URL,
@@ -218,9 +233,12 @@ def up() -> tuple[dict[str, Any], Started]:
         "alarm_topic_arn": outputs.get("AlarmTopicArn"),
         "authorizer_function_name": outputs.get("AuthorizerFunctionName"),
         "auth_secret_arn": outputs.get("AuthSecretArn"),
+        "event_bus_name": outputs.get("EventBusName"),
+        "outbox_relay_function_name": outputs.get("OutboxRelayFunctionName"),
     }
     login = demo.seed(api_url)
     info.update(demo_email=login["email"], demo_password=login["password"])
+    info.update(demo.seed_work(api_url, login))
     STACK_JSON.write_text(json.dumps(info, indent=2))
     STACK_JSON.chmod(0o600)
     print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
@@ -242,6 +260,8 @@ def banner(info: dict[str, Any]) -> str:
             f"  health         {info['api_url']}/health",
             f"  API docs       {info['api_url']}/docs",
             f"  demo login     {info['demo_email']}  /  {info['demo_password']}",
+            f"  quote link     {info.get('demo_quote_url', '-')}  (what the customer opens)",
+            f"  tracking link  {info.get('demo_tracking_url', '-')}",
             f"  LocalStack     {info['localstack_url']}",
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",

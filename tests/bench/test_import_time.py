@@ -102,6 +102,7 @@ def test_cold_import_time_of_entry_modules(database: PgDatabase) -> None:
         "AUTH_SIGNING_KEY": "b" * 48,
         "DEVICES_BUCKET": "bench-photos",
         "UNLOCK_CODE_KEY_ID": "alias/bench",
+        "EVENT_BUS_NAME": "bench",
     }
     first = _median_ms(FIRST_REQUEST, api_env)
     rows.append(

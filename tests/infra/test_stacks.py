@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES
+from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_PREFIX, PUBLIC_ROUTES
 from assistec_infra import constants
 
 
@@ -84,7 +84,7 @@ def test_rest_api_routes_public_ones_and_protects_the_rest(prod_stack: Any) -> N
     }
     public = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
     protected = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "CUSTOM"]
-    assert len(public) == len(PUBLIC_ROUTES)
+    assert len(public) == len(PUBLIC_ROUTES) + 1  # and /public/{proxy+} (customer links)
     assert len(protected) == 2  # the root and {proxy+}, both ANY
     template.has_resource_properties(
         "AWS::ApiGateway::Authorizer",
@@ -106,6 +106,23 @@ def test_rest_api_routes_public_ones_and_protects_the_rest(prod_stack: Any) -> N
 def test_public_routes_match_the_api_code() -> None:
     assert set(constants.PUBLIC_ROUTES) == PUBLIC_ROUTES
     assert set(constants.LOCAL_ONLY_PUBLIC_ROUTES) == LOCAL_ONLY_PUBLIC_ROUTES
+    assert constants.PUBLIC_PREFIX + "/" == PUBLIC_PREFIX
+
+
+def test_only_the_public_link_tree_skips_the_authorizer(prod_stack: Any) -> None:
+    template = _template(prod_stack)
+    resources = template.find_resources("AWS::ApiGateway::Resource")
+    public = next(k for k, r in resources.items() if r["Properties"]["PathPart"] == "public")
+    proxy = next(
+        k
+        for k, r in resources.items()
+        if r["Properties"]["PathPart"] == "{proxy+}" and r["Properties"]["ParentId"] == {"Ref": public}
+    )
+    methods = template.find_resources("AWS::ApiGateway::Method")
+    under_public = [m for m in methods.values() if m["Properties"]["ResourceId"] == {"Ref": proxy}]
+    assert [m["Properties"]["AuthorizationType"] for m in under_public] == ["NONE"]
+    open_methods = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
+    assert len(open_methods) == len(constants.PUBLIC_ROUTES) + 1
 
 
 def test_alarms_watch_api_5xx_and_function_errors_and_throttles(prod_stack: Any) -> None:
@@ -241,3 +258,37 @@ def test_local_kms_key_is_pinned_only_when_make_up_asks_and_never_in_prod(prod_s
     assert tags == {"_custom_id_": "k-id", "_custom_key_material_": "bWF0ZXJpYWw="}
     for key in _template(prod_stack).find_resources("AWS::KMS::Key").values():
         assert "_custom_" not in json.dumps(key)
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: Any, prod_stack: Any) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    template.has_resource_properties("AWS::Events::EventBus", {"Name": f"assistec-{stage}"})
+    template.has_resource_properties("AWS::Events::Archive", {"RetentionDays": 90})
+    relay = _function(template, constants.OUTBOX_RELAY_HANDLER)
+    api = _function(template, constants.API_HANDLER)
+    bus_id = next(iter(template.find_resources("AWS::Events::EventBus")))
+    for props in (relay, api):
+        assert props["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": bus_id}
+        assert "DB_SECRET_ID" in props["Environment"]["Variables"]
+    # The relay runs every minute, and both functions may put events on this bus only
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "ScheduleExpression": "rate(1 minute)",
+            "Targets": [Match.object_like({"RetryPolicy": Match.any_value()})],
+        },
+    )
+    policies = template.find_resources("AWS::IAM::Policy")
+    put_events = [
+        s
+        for p in policies.values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "events:PutEvents"
+    ]
+    assert len(put_events) == 2
+    assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
+    # Ops hear about a stuck outbox
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "OutboxOldestPendingSeconds", "Threshold": 600}
+    )

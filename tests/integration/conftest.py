@@ -33,6 +33,7 @@ def configure_api(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.setenv("AUTH_SIGNING_KEY", SIGNING_KEY)
     monkeypatch.setenv("DEVICES_BUCKET", "assistec-test-photos")
     monkeypatch.setenv("UNLOCK_CODE_KEY_ID", "alias/assistec-test-unlock")
+    monkeypatch.setenv("EVENT_BUS_NAME", "assistec-test")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AssistecTest")
     runtime.reset()
 
@@ -62,7 +63,10 @@ def rest_event(
         body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
     )
     event["requestContext"].update(
-        httpMethod=method, resourcePath="/{proxy+}", requestId=request_id or str(uuid.uuid4())
+        httpMethod=method,
+        resourcePath="/{proxy+}",
+        requestId=request_id or str(uuid.uuid4()),
+        path=f"/{event['requestContext']['stage']}{path}",  # what API Gateway puts there: stage + path
     )
     if authorizer is not None:
         event["requestContext"]["authorizer"] = authorizer
@@ -144,9 +148,31 @@ class FakePhotoStorage:
         return f"https://s3.fake/assistec-test-photos/{key}?expires={expires_s}"
 
 
+class FakeBus:
+    """EventBridge's PutEvents contract: entries in, one result per entry; can be told to refuse."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        self.down = False
+
+    def put(self, entries: list[dict[str, Any]]) -> list[bool]:
+        if self.down:
+            raise ConnectionError("EventBridge unavailable")
+        self.entries.extend(entries)
+        return [True] * len(entries)
+
+    def details(self, detail_type: str | None = None) -> list[dict[str, Any]]:
+        return [json.loads(e["Detail"]) for e in self.entries if detail_type in (None, e["DetailType"])]
+
+
 @pytest.fixture
 def fakes() -> tuple[FakeCipher, FakePhotoStorage]:
     return FakeCipher(), FakePhotoStorage()
+
+
+@pytest.fixture
+def bus() -> FakeBus:
+    return FakeBus()
 
 
 @pytest.fixture
@@ -155,6 +181,7 @@ def api(
     database: PgDatabase,
     lambda_context: LambdaContext,
     fakes: tuple[FakeCipher, FakePhotoStorage],
+    bus: FakeBus,
 ) -> Iterator[Invoke]:
     """The API Lambda handler, invoked in-process against the session's real database; KMS and S3
     are the only stand-ins (fakes keeping their contracts)."""
@@ -165,6 +192,7 @@ def api(
     configure_api(monkeypatch, database.app_url)
     monkeypatch.setattr(runtime, "cipher", lambda: fakes[0])
     monkeypatch.setattr(runtime, "photo_storage", lambda: fakes[1])
+    monkeypatch.setattr(runtime, "event_bus", lambda: bus)
     authorizer._key = None  # the authorizer keeps its key per environment; this test is a new one
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:

@@ -96,5 +96,6 @@ def test_emulation_is_refused_in_prod() -> None:
             auth_secret_id="a",
             devices_bucket="assistec-photos",
             unlock_code_key_id="k",
+            event_bus_name="bus",
             authorizer_emulation=True,
         )

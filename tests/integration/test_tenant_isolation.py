@@ -15,7 +15,8 @@ from tests.integration.conftest import Client, signup
 # Tables without tenant data, read or written before a tenant is known. Adding one here is a decision.
 GLOBAL_TABLES = {"schema_migrations", "login_failures"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
-EXTRA_POLICIES = {("users", "login_lookup")}
+# The outbox relay reads every shop's pending events (and only the outbox) when it declares itself.
+EXTRA_POLICIES = {("users", "login_lookup"), ("outbox", "relay")}
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"
 # What PostgreSQL prints back for the house-plan policy (pg_get_expr), per key column.

@@ -9,6 +9,7 @@ KEY = {
     "auth_secret_id": "assistec/prod/auth",
     "devices_bucket": "photos",
     "unlock_code_key_id": "alias/unlock",
+    "event_bus_name": "assistec-prod",
 }
 
 
@@ -53,6 +54,7 @@ def test_reads_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTH_SECRET_ID", "assistec/prod/auth")
     monkeypatch.setenv("DEVICES_BUCKET", "assistec-prod-photos")
     monkeypatch.setenv("UNLOCK_CODE_KEY_ID", "arn:aws:kms:sa-east-1:1:key/x")
+    monkeypatch.setenv("EVENT_BUS_NAME", "assistec-prod")
     for name in ("DATABASE_URL", "AUTH_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
     cfg = ApiSettings()  # type: ignore[call-arg]

@@ -13,6 +13,21 @@ from assistec.api.models import AuditEntryOut, AuditPage
 from assistec.api.responses import BEARER, doc, json_response
 from assistec.runtime import audit_service
 
+Entity = Literal[
+    "tenant",
+    "user",
+    "settings",
+    "customer",
+    "device",
+    "order",
+    "order_workflow",
+    "quote",
+    "quote_template",
+    "price_rule",
+    "discount_rule",
+    "part",
+]
+
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
 
@@ -26,10 +41,15 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
 def list_audit(
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    entity: Annotated[Literal["tenant", "user", "settings", "customer", "device"] | None, Query()] = None,
+    entity: Annotated[Entity | None, Query()] = None,
+    entity_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, description="One record's trail")
+    ] = None,
 ) -> Response[Any]:
     before = pagination.key_from(cursor, datetime.fromisoformat, int)
-    rows = audit_service().list(caller(router), limit=limit + 1, before=before, entity=entity)
+    rows = audit_service().list(
+        caller(router), limit=limit + 1, before=before, entity=entity, entity_id=entity_id
+    )
     items, next_cursor = pagination.page(rows, limit, lambda e: [e["at"].isoformat(), e["id"]])
     return json_response(
         200, AuditPage(items=[AuditEntryOut.model_validate(r) for r in items], next_cursor=next_cursor)

@@ -34,3 +34,23 @@ def require_identity(context: dict[str, Any] | None) -> Identity:
     if identity is None:
         raise UnauthorizedError()
     return identity
+
+
+def public_base_url(router: Any) -> str:
+    """The API's own base URL (scheme, host and stage prefix), so links the API writes into
+    messages open wherever it is deployed: PUBLIC_BASE_URL when set (a custom domain, LocalStack),
+    else as the caller reached it; "" when the event does not tell."""
+    from assistec.runtime import settings
+
+    configured = settings().public_base_url
+    if configured:
+        return configured
+    event = router.current_event
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    host = headers.get("host")
+    full_path = str(event.request_context.path or "")
+    path = str(event.path or "")
+    if not host or not full_path.endswith(path):
+        return ""
+    proto = str(headers.get("x-forwarded-proto", "https")).lower()
+    return f"{proto}://{host}{full_path[: len(full_path) - len(path)]}"

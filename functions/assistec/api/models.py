@@ -6,7 +6,8 @@ Our own input models forbid unknown fields: a typo in a field name is an error, 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -420,3 +421,444 @@ class AuditEntryOut(Output):
 class AuditPage(Output):
     items: list[AuditEntryOut]
     next_cursor: str | None
+
+
+# --- service orders ----------------------------------------------------------------------------
+OrderStatus = Literal[
+    "received",
+    "diagnosing",
+    "quote_sent",
+    "approved",
+    "rejected",
+    "waiting_parts",
+    "repairing",
+    "quality_check",
+    "ready",
+    "delivered",
+    "cancelled",
+]
+OrderPriority = Literal["low", "normal", "high", "urgent"]
+Problem = Annotated[str, StringConstraints(min_length=3, max_length=2000)]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class OrderIn(Input):
+    customer_id: UUID
+    device_id: UUID = Field(description="A device of that customer")
+    reported_problem: Problem = Field(description="What the customer says is wrong")
+    diagnosis: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    technician_id: UUID | None = Field(default=None, description="A user of the shop")
+    priority: OrderPriority = "normal"
+    promised_at: datetime | None = Field(default=None, description="When the shop promised it ready")
+
+
+class OrderPatch(Patch):
+    required_if_present = frozenset({"version", "reported_problem", "priority"})
+
+    version: int = Field(ge=1, description="The version you read; a stale one gets 409")
+    reported_problem: Problem | None = None
+    diagnosis: Annotated[str, StringConstraints(max_length=4000)] | None = None
+    technician_id: UUID | None = None
+    priority: OrderPriority | None = None
+    promised_at: datetime | None = None
+
+
+class OrderOut(Output):
+    id: UUID
+    number: int = Field(description="The shop's sequential order number (never reused)")
+    customer_id: UUID
+    device_id: UUID
+    status: OrderStatus
+    reported_problem: str
+    diagnosis: str | None
+    technician_id: UUID | None
+    priority: OrderPriority
+    promised_at: datetime | None
+    warranty_of: UUID | None = Field(description="The original order of a warranty return")
+    delivered_at: datetime | None
+    warranty_until: date | None
+    tracking_token: str = Field(description="Secret of the public tracking link /public/orders/{token}")
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(Output):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class TransitionIn(Input):
+    to: OrderStatus
+    version: int = Field(ge=1, description="The order version you read; a stale one gets 409")
+    reason: Reason | None = None
+
+
+class TransitionOut(Output):
+    order: OrderOut
+    allowed_next: list[OrderStatus]
+
+
+class HistoryEntryOut(Output):
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    reason: str | None
+    actor_user_id: UUID | None
+    actor_label: str | None = Field(description="The user's name, or who decided on a public link")
+    at: datetime
+
+
+class HistoryOut(Output):
+    items: list[HistoryEntryOut]
+
+
+class WarrantyReturnIn(Input):
+    reported_problem: Problem
+
+
+# A transition as [from, to] (a list, not a tuple: Powertools renders tuples as invalid OpenAPI 3.1).
+Edge = Annotated[list[OrderStatus], Field(min_length=2, max_length=2)]
+
+
+class WorkflowOut(Output):
+    disabled_transitions: list[Edge]
+    warranty_days: int
+    version: int = Field(description="0 while the shop uses the defaults")
+    transitions: dict[str, list[OrderStatus]] = Field(description="What each status may move to, here")
+
+
+class WorkflowIn(Input):
+    version: int = Field(ge=0, description="The version you read (0 = defaults)")
+    disabled_transitions: Annotated[list[Edge], Field(max_length=60)]
+    warranty_days: int = Field(ge=0, le=3650)
+
+
+# --- parts and stock ---------------------------------------------------------------------------
+Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Centavos (R$ 1,00 = 100)")]
+
+
+class PartIn(Input):
+    name: Name
+    sku: Short | None = None
+    brand: Short | None = None
+    model: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = Field(
+        default=None, description="Compatible models, as the counter searches them"
+    )
+    quantity: int = Field(default=0, ge=0, le=1_000_000)
+    min_quantity: int = Field(default=0, ge=0, le=1_000_000)
+    cost_cents: Cents = 0
+    price_cents: Cents
+
+
+class PartPatch(Patch):
+    required_if_present = frozenset({"version", "name", "min_quantity", "cost_cents", "price_cents"})
+
+    version: int = Field(ge=1)
+    name: Name | None = None
+    sku: Short | None = None
+    brand: Short | None = None
+    model: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    min_quantity: int | None = Field(default=None, ge=0, le=1_000_000)
+    cost_cents: Cents | None = None
+    price_cents: Cents | None = None
+
+
+class PartOut(Output):
+    id: UUID
+    sku: str | None
+    name: str
+    brand: str | None
+    model: str | None
+    quantity: int = Field(description="On the shelf")
+    reserved: int = Field(description="Held for approved quotes")
+    available: int = Field(description="quantity - reserved")
+    min_quantity: int
+    cost_cents: int
+    price_cents: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _available(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            data = {f: getattr(data, f) for f in data.__dataclass_fields__}
+        return {**data, "available": data["quantity"] - data["reserved"]}
+
+
+class PartPage(Output):
+    items: list[PartOut]
+    next_cursor: str | None
+
+
+class PartList(Output):
+    items: list[PartOut]
+
+
+class StockMoveIn(Input):
+    kind: Literal["receive", "adjust"] = Field(
+        description="receive: add quantity to the shelf; adjust: set the counted quantity"
+    )
+    quantity: int = Field(ge=0, le=1_000_000)
+    note: Annotated[str, StringConstraints(max_length=500)] | None = None
+
+
+class MovementOut(Output):
+    kind: str
+    quantity: int
+    order_id: UUID | None
+    note: str | None
+    actor_user_id: UUID | None
+    at: datetime
+
+
+class MovementList(Output):
+    items: list[MovementOut]
+
+
+class Deleted(Output):
+    deleted: Literal[True]
+
+
+# --- price rules, discounts, template ----------------------------------------------------------
+DeviceTypeName = Literal["phone", "tablet", "computer", "other"]
+Service = Annotated[str, StringConstraints(min_length=2, max_length=120)]
+
+
+class PriceRuleIn(Input):
+    service: Service = Field(description='e.g. "Troca de tela"')
+    device_type: DeviceTypeName
+    brand: Short | None = Field(default=None, description="None: the fallback for the device type")
+    model: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    price_cents: Cents
+
+    @model_validator(mode="after")
+    def _model_needs_brand(self) -> PriceRuleIn:
+        if self.model is not None and self.brand is None:
+            raise ValueError("informe a marca para um preço por modelo")
+        return self
+
+
+class PriceRulePatch(Patch):
+    required_if_present = frozenset({"version", "service", "device_type", "price_cents"})
+
+    version: int = Field(ge=1)
+    service: Service | None = None
+    device_type: DeviceTypeName | None = None
+    brand: Short | None = None
+    model: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
+    price_cents: Cents | None = None
+
+
+class PriceRuleOut(Output):
+    id: UUID
+    service: str
+    device_type: DeviceTypeName
+    brand: str | None
+    model: str | None
+    price_cents: int
+    version: int
+
+
+class PriceRuleList(Output):
+    items: list[PriceRuleOut]
+
+
+class DiscountRuleIn(Input):
+    name: Name
+    kind: Literal["customer_since_days"] = "customer_since_days"
+    min_days: int = Field(ge=1, le=36500, description="Customer registered at least this many days ago")
+    # Decimal with two places: a float like 5e-324 would round to 0,00% in the database.
+    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
+    active: bool = True
+
+
+class DiscountRulePatch(Patch):
+    required_if_present = frozenset({"version", "name", "min_days", "percent", "active"})
+
+    version: int = Field(ge=1)
+    name: Name | None = None
+    min_days: int | None = Field(default=None, ge=1, le=36500)
+    percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)] | None = None
+    active: bool | None = None
+
+
+class DiscountRuleOut(Output):
+    id: UUID
+    name: str
+    kind: str
+    min_days: int
+    percent: float
+    active: bool
+    version: int
+
+
+class DiscountRuleList(Output):
+    items: list[DiscountRuleOut]
+
+
+class TemplateIn(Input):
+    version: int = Field(ge=0, description="The version you read (0 = the built-in template)")
+    body: Annotated[str, StringConstraints(min_length=10, max_length=4000)] = Field(
+        description="Text with {{VALOR}}, {{CLIENTE}}, {{APARELHO}}, {{PRAZO}}, {{VALIDADE}}, {{LOJA}}, "
+        "{{OS}}, "
+        "{{ITENS}}, {{LINK}}"
+    )
+    validity_days: int = Field(ge=1, le=90)
+
+
+class TemplateOut(Output):
+    body: str
+    validity_days: int
+    version: int
+    placeholders: dict[str, str]
+
+
+# --- quotes ------------------------------------------------------------------------------------
+class PartLineIn(Input):
+    kind: Literal["part"]
+    part_id: UUID
+    quantity: int = Field(default=1, ge=1, le=1000)
+
+
+class ServiceLineIn(Input):
+    kind: Literal["service"]
+    service: Service = Field(description="Priced by the shop's price rules for the order's device")
+    quantity: int = Field(default=1, ge=1, le=100)
+
+
+class LabourLineIn(Input):
+    kind: Literal["labour"]
+    description: Annotated[str, StringConstraints(min_length=2, max_length=200)]
+    price_cents: Cents
+    quantity: int = Field(default=1, ge=1, le=100)
+
+
+QuoteLineIn = Annotated[PartLineIn | ServiceLineIn | LabourLineIn, Field(discriminator="kind")]
+
+
+class QuoteIn(Input):
+    lines: Annotated[list[QuoteLineIn], Field(min_length=1, max_length=50)]
+    deadline_days: int = Field(ge=0, le=365, description="Working days to finish after approval ({{PRAZO}})")
+
+
+class QuoteLineOut(Output):
+    kind: Literal["part", "service", "labour"]
+    description: str
+    quantity: int
+    unit_price_cents: int
+    total_cents: int
+    part_id: UUID | None
+
+
+class QuoteOut(Output):
+    id: UUID
+    order_id: UUID
+    version: int
+    status: Literal["pending", "approved", "rejected", "superseded"]
+    lines: list[QuoteLineOut]
+    subtotal_cents: int
+    discount_cents: int
+    discount_rule: str | None
+    total_cents: int
+    deadline_days: int
+    valid_until: date
+    rendered_text: str = Field(description="The shop's message, ready to send")
+    public_token: str = Field(description="Secret of the public link /public/quotes/{token}")
+    public_expires_at: datetime
+    decided_at: datetime | None
+    decided_name: str | None
+    decided_ip: str | None
+    decided_user_agent: str | None
+    decided_via: Literal["link", "staff"] | None
+    created_at: datetime
+
+
+class QuoteList(Output):
+    items: list[QuoteOut]
+
+
+class DecisionIn(Input):
+    decision: Literal["approve", "reject"]
+    name: Annotated[str, StringConstraints(min_length=2, max_length=120)] = Field(
+        description="The customer's name, as typed"
+    )
+
+
+class PublicQuoteOut(BaseModel):
+    shop_name: str
+    logo_url: str | None
+    order_number: int
+    customer_name: str
+    device: str
+    version: int
+    is_latest: bool
+    status: Literal["pending", "approved", "rejected", "superseded", "expired"]
+    lines: list[QuoteLineOut]
+    subtotal_cents: int
+    discount_cents: int
+    total_cents: int
+    total_text: str
+    deadline_days: int
+    valid_until: date
+    decided_at: datetime | None
+    decided_name: str | None
+
+
+class PublicStep(BaseModel):
+    status: OrderStatus
+    label: str
+    at: datetime
+
+
+class PublicOrderOut(BaseModel):
+    shop_name: str
+    logo_url: str | None
+    order_number: int
+    device: str
+    status: OrderStatus
+    status_label: str
+    promised_at: datetime | None
+    delivered_at: datetime | None
+    warranty_until: date | None
+    steps: list[PublicStep]
+
+
+# --- reports -----------------------------------------------------------------------------------
+class CountRow(Output):
+    key: str
+    orders: int
+
+
+class OrdersReport(Output):
+    group_by: Literal["status", "technician", "day", "week", "month"]
+    start: date
+    end: date
+    rows: list[CountRow]
+
+
+class RevenueRow(Output):
+    key: str = Field(description="The period (YYYY-MM-DD, YYYY-Www or YYYY-MM)")
+    orders: int
+    revenue_cents: int
+
+
+class RevenueReport(Output):
+    period: Literal["day", "week", "month"]
+    start: date
+    end: date
+    total_cents: int
+    rows: list[RevenueRow]
+
+
+class TurnaroundRow(Output):
+    key: str | None = Field(description="The technician; null for all orders together")
+    orders: int
+    average_hours: float
+
+
+class TurnaroundReport(Output):
+    start: date
+    end: date
+    rows: list[TurnaroundRow]

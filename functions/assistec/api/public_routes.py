@@ -13,3 +13,9 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
 )
 # Swagger UI: served in the local stage only.
 LOCAL_ONLY_PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/docs")})
+# The customer's links (quote approval, order tracking): everything under this prefix, any method.
+PUBLIC_PREFIX = "/public/"
+
+
+def is_public_path(path: str) -> bool:
+    return path.startswith(PUBLIC_PREFIX)

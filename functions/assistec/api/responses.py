@@ -18,6 +18,7 @@ _ERROR_DESCRIPTIONS = {
     403: "The caller's role lacks the permission",
     404: "Not found (other shops' ids are not found either)",
     409: "Conflict: duplicate, stale version or forbidden transition",
+    410: "The link expired or was replaced by a newer one",
     413: "Body too large",
     415: "Body not sent as application/json",
     422: "Invalid input (malformed JSON, wrong types, failed rules)",

@@ -300,12 +300,25 @@ def audit(
         "insert into audit_log "
         "(tenant_id, actor_user_id, action, entity, entity_id, changes, correlation_id) "
         "values (%s, %s, %s, %s, %s, %s, %s)",
-        (tenant_id, actor_user_id, action, entity, entity_id, json.dumps(changes or {}), correlation_id),
+        (
+            tenant_id,
+            actor_user_id,
+            action,
+            entity,
+            entity_id,
+            json.dumps(changes or {}, default=str),
+            correlation_id,
+        ),
     )
 
 
 def list_audit(
-    conn: Conn, *, limit: int, before: tuple[datetime, int] | None, entity: str | None
+    conn: Conn,
+    *,
+    limit: int,
+    before: tuple[datetime, int] | None,
+    entity: str | None,
+    entity_id: str | None = None,
 ) -> list[dict[str, Any]]:
     clauses = ["tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"]
     params: list[Any] = []
@@ -315,6 +328,9 @@ def list_audit(
     if entity is not None:
         clauses.append("entity = %s")
         params.append(entity)
+    if entity_id is not None:
+        clauses.append("entity_id = %s")
+        params.append(entity_id)
     params.append(limit)
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(

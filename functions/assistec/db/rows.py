@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -83,3 +84,142 @@ class PhotoRow:
     s3_key: str
     content_type: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    id: UUID
+    tenant_id: UUID
+    number: int
+    customer_id: UUID
+    device_id: UUID
+    status: str
+    reported_problem: str
+    diagnosis: str | None
+    technician_id: UUID | None
+    priority: str
+    promised_at: datetime | None
+    warranty_of: UUID | None
+    delivered_at: datetime | None
+    warranty_until: date | None
+    tracking_token: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TransitionRow:
+    id: int
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    actor_user_id: UUID | None
+    actor_label: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRow:
+    disabled_transitions: list[list[str]]
+    warranty_days: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class PartRow:
+    id: UUID
+    sku: str | None
+    name: str
+    brand: str | None
+    model: str | None
+    quantity: int
+    reserved: int
+    min_quantity: int
+    cost_cents: int
+    price_cents: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRow:
+    id: int
+    part_id: UUID
+    kind: str
+    quantity: int
+    order_id: UUID | None
+    note: str | None
+    actor_user_id: UUID | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRuleRow:
+    id: UUID
+    service: str
+    device_type: str
+    brand: str | None
+    model: str | None
+    price_cents: int
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountRuleRow:
+    id: UUID
+    name: str
+    kind: str
+    min_days: int
+    percent: Decimal
+    active: bool
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateRow:
+    body: str
+    validity_days: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRow:
+    id: UUID
+    tenant_id: UUID
+    order_id: UUID
+    version: int
+    status: str
+    lines: list[dict[str, Any]]
+    subtotal_cents: int
+    discount_cents: int
+    discount_rule: str | None
+    total_cents: int
+    deadline_days: int
+    valid_until: date
+    rendered_text: str
+    public_token: str
+    public_expires_at: datetime
+    decided_at: datetime | None
+    decided_name: str | None
+    decided_ip: str | None
+    decided_user_agent: str | None
+    decided_via: str | None
+    decided_by: UUID | None
+    created_by: UUID | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationRow:
+    id: UUID
+    part_id: UUID
+    quote_id: UUID
+    needed: int
+    reserved: int
+    state: str

@@ -21,19 +21,32 @@ class Permission(StrEnum):
     CUSTOMERS_READ = "customers:read"
     CUSTOMERS_WRITE = "customers:write"
     DEVICES_UNLOCK_READ = "devices:unlock-read"
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"
+    STOCK_READ = "stock:read"
+    STOCK_WRITE = "stock:write"
+    REPORTS_READ = "reports:read"
 
 
 _ALL = frozenset(Permission)
 # Everyone at the counter or the bench registers and looks up customers.
 _STAFF = frozenset(
-    {Permission.USERS_READ, Permission.SETTINGS_READ, Permission.CUSTOMERS_READ, Permission.CUSTOMERS_WRITE}
+    {
+        Permission.USERS_READ,
+        Permission.SETTINGS_READ,
+        Permission.CUSTOMERS_READ,
+        Permission.CUSTOMERS_WRITE,
+        Permission.ORDERS_READ,
+        Permission.ORDERS_WRITE,
+        Permission.STOCK_READ,
+    }
 )
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OWNER: _ALL,
     Role.ADMIN: _ALL,
     # The technician unlocks the device to test it; the counter takes the code but cannot read it back.
-    Role.TECHNICIAN: _STAFF | {Permission.DEVICES_UNLOCK_READ},
+    Role.TECHNICIAN: _STAFF | {Permission.DEVICES_UNLOCK_READ, Permission.STOCK_WRITE},
     Role.ATTENDANT: _STAFF,
 }
 

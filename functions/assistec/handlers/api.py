@@ -14,10 +14,23 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from assistec import __version__
-from assistec.api import audit, auth, customers, devices, health, shop_settings, users
+from assistec.api import (
+    audit,
+    auth,
+    customers,
+    devices,
+    health,
+    orders,
+    public,
+    quotes,
+    reports,
+    shop_settings,
+    stock,
+    users,
+)
 from assistec.api.identity import identity_from_authorizer
 from assistec.api.models import ErrorBody
-from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES
+from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES, is_public_path
 from assistec.errors import (
     AppError,
     InvalidJsonError,
@@ -25,6 +38,7 @@ from assistec.errors import (
     TooManyAttemptsError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
+    ValidationFailedError,
 )
 from assistec.handlers import authorizer
 from assistec.observability import logger, metrics
@@ -54,7 +68,20 @@ def _log_identity(resolver: APIGatewayRestResolver, next_middleware: NextMiddlew
 
 
 app.use(middlewares=[_log_identity])
-for module in (health, auth, users, shop_settings, audit, customers, devices):
+for module in (
+    health,
+    auth,
+    users,
+    shop_settings,
+    audit,
+    customers,
+    devices,
+    orders,
+    stock,
+    quotes,
+    reports,
+    public,
+):
     app.include_router(module.router)
 
 
@@ -159,6 +186,15 @@ def _unexpected(exc: Exception) -> Response[str]:
 def _refuse_body(event: dict[str, Any]) -> AppError | None:
     """Bodies are checked before routing: request validation would otherwise parse an oversized
     body whole, and hand a form or plain text to parsers this JSON-only API never meant to use."""
+    # PostgreSQL text cannot hold U+0000: refused here for the query string and the path too.
+    query = event.get("multiValueQueryStringParameters") or {}
+    if "\x00" in str(event.get("path") or "") or any(
+        "\x00" in str(k) or any("\x00" in str(v) for v in (vs or [])) for k, vs in query.items()
+    ):
+        return ValidationFailedError(
+            "Caractere nulo (\\u0000) não é aceito.",
+            details=[{"field": "query", "message": "caractere nulo"}],
+        )
     body = event.get("body") or ""
     if not body:
         return None
@@ -166,6 +202,8 @@ def _refuse_body(event: dict[str, Any]) -> AppError | None:
         return PayloadTooLargeError(details={"max_bytes": settings().max_body_bytes})
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media_type == "application/x-www-form-urlencoded" and is_public_path(str(event.get("path") or "")):
+        return None  # the public pages' plain HTML forms (they parse their own bodies)
     if media_type != "application/json" and not media_type.endswith("+json"):
         return UnsupportedMediaTypeError()
     return None
@@ -187,7 +225,7 @@ def _resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             authorizer.emulate(event, settings())
         except authorizer.Unauthorized:
-            if route not in PUBLIC_ROUTES | LOCAL_ONLY_PUBLIC_ROUTES:
+            if route not in PUBLIC_ROUTES | LOCAL_ONLY_PUBLIC_ROUTES and not is_public_path(route[1]):
                 # What API Gateway answers for a refused token (our UNAUTHORIZED gateway response).
                 return _as_proxy_response(UnauthorizedError())
     return app.resolve(event, context)
@@ -204,9 +242,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def openapi_json() -> str:
     """The OpenAPI document of this API (committed as openapi.json; a test fails when it drifts)."""
+    import json
+
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
-    return str(
+    document = json.loads(
         app.get_openapi_json_schema(
             title="assistec API",
             version=__version__,
@@ -214,3 +254,7 @@ def openapi_json() -> str:
             security_schemes={"bearerAuth": HTTPBearer(bearerFormat="JWT")},
         )
     )
+    # Routes that read their own body (Powertools documents only the bodies it parses).
+    for path, method, body in public.REQUEST_BODIES:
+        document["paths"][path][method]["requestBody"] = body
+    return json.dumps(document, indent=2, ensure_ascii=False)

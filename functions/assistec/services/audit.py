@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+from uuid import UUID
 
 from assistec.db import repositories as repo
 from assistec.db.connection import Database
@@ -12,9 +14,28 @@ from assistec.domain.tokens import Identity
 from assistec.services.access import require
 
 
+class Actor(Protocol):
+    """Who acts: a signed-in user (``Identity``) or someone on a public link (``PublicActor``)."""
+
+    @property
+    def tenant_id(self) -> UUID: ...
+
+    @property
+    def user_id(self) -> UUID | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PublicActor:
+    """A customer acting through a public link: no user, a label for the history ("Cliente: Ana")."""
+
+    tenant_id: UUID
+    label: str
+    user_id: None = None
+
+
 def record(
     conn: repo.Conn,
-    identity: Identity,
+    identity: Actor,
     *,
     action: str,
     entity: str,
@@ -40,8 +61,14 @@ class AuditService:
         self._db = db
 
     def list(
-        self, identity: Identity, *, limit: int, before: tuple[datetime, int] | None, entity: str | None
+        self,
+        identity: Identity,
+        *,
+        limit: int,
+        before: tuple[datetime, int] | None,
+        entity: str | None,
+        entity_id: str | None = None,
     ) -> list[dict[str, Any]]:
         require(identity, Permission.AUDIT_READ)
         with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            return repo.list_audit(conn, limit=limit, before=before, entity=entity)
+            return repo.list_audit(conn, limit=limit, before=before, entity=entity, entity_id=entity_id)

@@ -1,0 +1,207 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api import pagination
+from assistec.api.identity import caller
+from assistec.api.models import (
+    HistoryEntryOut,
+    HistoryOut,
+    OrderIn,
+    OrderOut,
+    OrderPage,
+    OrderPatch,
+    OrderStatus,
+    TransitionIn,
+    TransitionOut,
+    WarrantyReturnIn,
+    WorkflowIn,
+    WorkflowOut,
+)
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.db.rows import WorkflowRow
+from assistec.domain import orders as machine
+from assistec.domain.orders import Status
+from assistec.observability import logger
+from assistec.runtime import orders_service
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+
+@router.post(
+    "/orders",
+    tags=["orders"],
+    summary="Open a service order (numbered per shop) for a customer's device",
+    security=BEARER,
+    responses=doc(201, OrderOut, 401, 403, 413),
+)
+def create_order(body: Annotated[OrderIn, Body()]) -> Response[Any]:
+    order = orders_service().create(
+        caller(router), body.model_dump(exclude_none=True), correlation_id=logger.get_correlation_id()
+    )
+    return created(OrderOut.model_validate(order))
+
+
+@router.get(
+    "/orders",
+    tags=["orders"],
+    summary="The shop's orders, newest first; filter by status, customer, technician or number",
+    security=BEARER,
+    responses=doc(200, OrderPage, 401, 403),
+)
+def list_orders(
+    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
+    customer_id: Annotated[UUID | None, Query()] = None,
+    technician_id: Annotated[UUID | None, Query()] = None,
+    number: Annotated[int | None, Query(ge=1, le=2_000_000_000)] = None,
+) -> Response[Any]:
+    before = pagination.key_from(cursor, datetime.fromisoformat, UUID)
+    rows = orders_service().find(
+        caller(router),
+        limit=limit + 1,
+        before=before,
+        status=[status] if status else None,
+        customer_id=customer_id,
+        technician_id=technician_id,
+        number=number,
+    )
+    items, next_cursor = pagination.page(rows, limit, lambda o: [o.created_at.isoformat(), str(o.id)])
+    return json_response(
+        200, OrderPage(items=[OrderOut.model_validate(o) for o in items], next_cursor=next_cursor)
+    )
+
+
+@router.get(
+    "/orders/<order_id>",
+    tags=["orders"],
+    summary="One service order",
+    security=BEARER,
+    responses=doc(200, OrderOut, 401, 403, 404),
+)
+def get_order(order_id: Annotated[UUID, Path()]) -> Response[Any]:
+    return json_response(200, OrderOut.model_validate(orders_service().get(caller(router), order_id)))
+
+
+@router.patch(
+    "/orders/<order_id>",
+    tags=["orders"],
+    summary="Change an open order's details (optimistic locking on version)",
+    security=BEARER,
+    responses=doc(200, OrderOut, 401, 403, 404, 409, 413),
+)
+def update_order(order_id: Annotated[UUID, Path()], body: Annotated[OrderPatch, Body()]) -> Response[Any]:
+    order = orders_service().update(
+        caller(router),
+        order_id,
+        version=body.version,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, OrderOut.model_validate(order))
+
+
+@router.post(
+    "/orders/<order_id>/transitions",
+    tags=["orders"],
+    summary="Move the order to another status; 409 lists the allowed ones when it may not",
+    security=BEARER,
+    responses=doc(200, TransitionOut, 401, 403, 404, 409, 413),
+)
+def transition_order(
+    order_id: Annotated[UUID, Path()], body: Annotated[TransitionIn, Body()]
+) -> Response[Any]:
+    result = orders_service().transition(
+        caller(router),
+        order_id,
+        to=Status(body.to),
+        version=body.version,
+        reason=body.reason,
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(
+        200,
+        TransitionOut(
+            order=OrderOut.model_validate(result.order),
+            allowed_next=[s.value for s in result.allowed_next],
+        ),
+    )
+
+
+@router.get(
+    "/orders/<order_id>/history",
+    tags=["orders"],
+    summary="Every status change of the order: who, when and why",
+    security=BEARER,
+    responses=doc(200, HistoryOut, 401, 403, 404),
+)
+def order_history(order_id: Annotated[UUID, Path()]) -> Response[Any]:
+    rows = orders_service().history(caller(router), order_id)
+    return json_response(200, HistoryOut(items=[HistoryEntryOut.model_validate(r) for r in rows]))
+
+
+@router.post(
+    "/orders/<order_id>/warranty-return",
+    tags=["orders"],
+    summary="Open a warranty return: a new order linked to this delivered one, while under warranty",
+    security=BEARER,
+    responses=doc(201, OrderOut, 401, 403, 404, 409, 413),
+)
+def warranty_return(
+    order_id: Annotated[UUID, Path()], body: Annotated[WarrantyReturnIn, Body()]
+) -> Response[Any]:
+    order = orders_service().warranty_return(
+        caller(router),
+        order_id,
+        reported_problem=body.reported_problem,
+        correlation_id=logger.get_correlation_id(),
+    )
+    return created(OrderOut.model_validate(order))
+
+
+def _workflow_out(row: WorkflowRow) -> WorkflowOut:
+    pairs = [(a, b) for a, b in row.disabled_transitions]
+    return WorkflowOut.model_validate(
+        {
+            "disabled_transitions": [list(p) for p in pairs],
+            "warranty_days": row.warranty_days,
+            "version": row.version,
+            "transitions": {s.value: [t.value for t in machine.allowed_from(s, pairs)] for s in Status},
+        }
+    )
+
+
+@router.get(
+    "/settings/order-workflow",
+    tags=["settings"],
+    summary="The shop's status machine (defaults minus what it disabled) and warranty length",
+    security=BEARER,
+    responses=doc(200, WorkflowOut, 401, 403),
+)
+def get_workflow() -> Response[Any]:
+    return json_response(200, _workflow_out(orders_service().workflow(caller(router))))
+
+
+@router.put(
+    "/settings/order-workflow",
+    tags=["settings"],
+    summary="Tighten the status machine (disable default transitions) and set the warranty length",
+    security=BEARER,
+    responses=doc(200, WorkflowOut, 401, 403, 409, 413),
+)
+def put_workflow(body: Annotated[WorkflowIn, Body()]) -> Response[Any]:
+    row = orders_service().save_workflow(
+        caller(router),
+        version=body.version,
+        disabled=[(a, b) for a, b in body.disabled_transitions],
+        warranty_days=body.warranty_days,
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, _workflow_out(row))

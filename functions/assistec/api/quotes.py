@@ -1,0 +1,238 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api.identity import caller, public_base_url
+from assistec.api.models import (
+    DecisionIn,
+    Deleted,
+    DiscountRuleIn,
+    DiscountRuleList,
+    DiscountRuleOut,
+    DiscountRulePatch,
+    PriceRuleIn,
+    PriceRuleList,
+    PriceRuleOut,
+    PriceRulePatch,
+    QuoteIn,
+    QuoteList,
+    QuoteOut,
+    TemplateIn,
+    TemplateOut,
+)
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.db.rows import TemplateRow
+from assistec.domain import quotes as text
+from assistec.observability import logger
+from assistec.runtime import pricing_service, quotes_service
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+
+# --- quotes ------------------------------------------------------------------------------------
+@router.post(
+    "/orders/<order_id>/quotes",
+    tags=["quotes"],
+    summary="Quote the order (a new version supersedes the pending one); the order goes to quote_sent",
+    security=BEARER,
+    responses=doc(201, QuoteOut, 401, 403, 404, 409, 413),
+)
+def create_quote(order_id: Annotated[UUID, Path()], body: Annotated[QuoteIn, Body()]) -> Response[Any]:
+    quote = quotes_service().create(
+        caller(router),
+        order_id,
+        lines=[line.model_dump() for line in body.lines],
+        deadline_days=body.deadline_days,
+        link_base=public_base_url(router),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return created(QuoteOut.model_validate(quote))
+
+
+@router.get(
+    "/orders/<order_id>/quotes",
+    tags=["quotes"],
+    summary="Every version of the order's quote, newest first",
+    security=BEARER,
+    responses=doc(200, QuoteList, 401, 403, 404),
+)
+def list_quotes(order_id: Annotated[UUID, Path()]) -> Response[Any]:
+    rows = quotes_service().list(caller(router), order_id)
+    return json_response(200, QuoteList(items=[QuoteOut.model_validate(q) for q in rows]))
+
+
+@router.get(
+    "/quotes/<quote_id>",
+    tags=["quotes"],
+    summary="One quote",
+    security=BEARER,
+    responses=doc(200, QuoteOut, 401, 403, 404),
+)
+def get_quote(quote_id: Annotated[UUID, Path()]) -> Response[Any]:
+    return json_response(200, QuoteOut.model_validate(quotes_service().get(caller(router), quote_id)))
+
+
+@router.post(
+    "/quotes/<quote_id>/decision",
+    tags=["quotes"],
+    summary="Record the customer's decision given at the counter or by phone (typed name kept)",
+    security=BEARER,
+    responses=doc(200, QuoteOut, 401, 403, 404, 409, 410, 413),
+)
+def decide_quote(quote_id: Annotated[UUID, Path()], body: Annotated[DecisionIn, Body()]) -> Response[Any]:
+    quote = quotes_service().decide_at_counter(
+        caller(router),
+        quote_id,
+        approve=body.decision == "approve",
+        name=body.name,
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, QuoteOut.model_validate(quote))
+
+
+# --- price rules -------------------------------------------------------------------------------
+@router.get(
+    "/price-rules",
+    tags=["quotes"],
+    summary="The shop's service prices (type x brand x model; most specific wins)",
+    security=BEARER,
+    responses=doc(200, PriceRuleList, 401, 403),
+)
+def list_price_rules() -> Response[Any]:
+    rows = pricing_service().rules(caller(router))
+    return json_response(200, PriceRuleList(items=[PriceRuleOut.model_validate(r) for r in rows]))
+
+
+@router.post(
+    "/price-rules",
+    tags=["quotes"],
+    summary="Add a service price",
+    security=BEARER,
+    responses=doc(201, PriceRuleOut, 401, 403, 409, 413),
+)
+def create_price_rule(body: Annotated[PriceRuleIn, Body()]) -> Response[Any]:
+    rule = pricing_service().add_rule(
+        caller(router), body.model_dump(), correlation_id=logger.get_correlation_id()
+    )
+    return created(PriceRuleOut.model_validate(rule))
+
+
+@router.patch(
+    "/price-rules/<rule_id>",
+    tags=["quotes"],
+    summary="Change a service price (optimistic locking on version)",
+    security=BEARER,
+    responses=doc(200, PriceRuleOut, 401, 403, 404, 409, 413),
+)
+def update_price_rule(
+    rule_id: Annotated[UUID, Path()], body: Annotated[PriceRulePatch, Body()]
+) -> Response[Any]:
+    rule = pricing_service().change_rule(
+        caller(router),
+        rule_id,
+        version=body.version,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, PriceRuleOut.model_validate(rule))
+
+
+@router.delete(
+    "/price-rules/<rule_id>",
+    tags=["quotes"],
+    summary="Remove a service price (quotes already made keep theirs)",
+    security=BEARER,
+    responses=doc(200, Deleted, 401, 403, 404, description="Removed"),
+)
+def delete_price_rule(rule_id: Annotated[UUID, Path()]) -> Response[Any]:
+    pricing_service().remove_rule(caller(router), rule_id, correlation_id=logger.get_correlation_id())
+    # 200 with a body, not 204: API Gateway stamps a JSON content type on an empty proxy answer.
+    return json_response(200, Deleted(deleted=True))
+
+
+# --- discount rules ----------------------------------------------------------------------------
+@router.get(
+    "/discount-rules",
+    tags=["quotes"],
+    summary="The shop's discounts (the best one a customer qualifies for applies)",
+    security=BEARER,
+    responses=doc(200, DiscountRuleList, 401, 403),
+)
+def list_discount_rules() -> Response[Any]:
+    rows = pricing_service().discounts(caller(router))
+    return json_response(200, DiscountRuleList(items=[DiscountRuleOut.model_validate(r) for r in rows]))
+
+
+@router.post(
+    "/discount-rules",
+    tags=["quotes"],
+    summary="Add a discount, e.g. 10% for customers registered 180 days ago or more",
+    security=BEARER,
+    responses=doc(201, DiscountRuleOut, 401, 403, 413),
+)
+def create_discount_rule(body: Annotated[DiscountRuleIn, Body()]) -> Response[Any]:
+    rule = pricing_service().add_discount(
+        caller(router), body.model_dump(), correlation_id=logger.get_correlation_id()
+    )
+    return created(DiscountRuleOut.model_validate(rule))
+
+
+@router.patch(
+    "/discount-rules/<rule_id>",
+    tags=["quotes"],
+    summary="Change or switch off a discount (optimistic locking on version)",
+    security=BEARER,
+    responses=doc(200, DiscountRuleOut, 401, 403, 404, 409, 413),
+)
+def update_discount_rule(
+    rule_id: Annotated[UUID, Path()], body: Annotated[DiscountRulePatch, Body()]
+) -> Response[Any]:
+    rule = pricing_service().change_discount(
+        caller(router),
+        rule_id,
+        version=body.version,
+        changes=body.model_dump(exclude_unset=True, exclude={"version"}),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, DiscountRuleOut.model_validate(rule))
+
+
+# --- template ----------------------------------------------------------------------------------
+def _template_out(row: TemplateRow) -> TemplateOut:
+    return TemplateOut(
+        body=row.body, validity_days=row.validity_days, version=row.version, placeholders=text.PLACEHOLDERS
+    )
+
+
+@router.get(
+    "/settings/quote-template",
+    tags=["settings"],
+    summary="The quote message template and how many days a quote stays valid",
+    security=BEARER,
+    responses=doc(200, TemplateOut, 401, 403),
+)
+def get_template() -> Response[Any]:
+    return json_response(200, _template_out(pricing_service().template(caller(router))))
+
+
+@router.put(
+    "/settings/quote-template",
+    tags=["settings"],
+    summary="Set the quote message template (unknown {{FIELDS}} are refused)",
+    security=BEARER,
+    responses=doc(200, TemplateOut, 401, 403, 409, 413),
+)
+def put_template(body: Annotated[TemplateIn, Body()]) -> Response[Any]:
+    row = pricing_service().save_template(
+        caller(router),
+        version=body.version,
+        body=body.body,
+        validity_days=body.validity_days,
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(200, _template_out(row))

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api.identity import caller
+from assistec.api.models import (
+    CountRow,
+    OrdersReport,
+    RevenueReport,
+    RevenueRow,
+    TurnaroundReport,
+    TurnaroundRow,
+)
+from assistec.api.responses import BEARER, doc, json_response
+from assistec.runtime import reports_service
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+From = Annotated[date | None, Query(alias="from", description="First day (default: 30 days ago)")]
+To = Annotated[date | None, Query(alias="to", description="Last day, inclusive (default: today)")]
+
+
+@router.get(
+    "/reports/orders",
+    tags=["reports"],
+    summary="Orders opened in the period, counted by status, technician, day, week or month",
+    security=BEARER,
+    responses=doc(200, OrdersReport, 401, 403),
+)
+def orders_report(
+    group_by: Annotated[Literal["status", "technician", "day", "week", "month"], Query()] = "status",
+    start: From = None,
+    end: To = None,
+) -> Response[Any]:
+    first, last, rows = reports_service().orders(caller(router), group=group_by, start=start, end=end)
+    return json_response(
+        200,
+        OrdersReport(
+            group_by=group_by, start=first, end=last, rows=[CountRow.model_validate(r) for r in rows]
+        ),
+    )
+
+
+@router.get(
+    "/reports/revenue",
+    tags=["reports"],
+    summary="Revenue of delivered orders (their approved quotes) per day, week or month of delivery",
+    security=BEARER,
+    responses=doc(200, RevenueReport, 401, 403),
+)
+def revenue_report(
+    period: Annotated[Literal["day", "week", "month"], Query()] = "month",
+    start: From = None,
+    end: To = None,
+) -> Response[Any]:
+    first, last, found = reports_service().revenue(caller(router), period=period, start=start, end=end)
+    rows = [RevenueRow.model_validate(r) for r in found]
+    return json_response(
+        200,
+        RevenueReport(
+            period=period, start=first, end=last, total_cents=sum(r.revenue_cents for r in rows), rows=rows
+        ),
+    )
+
+
+@router.get(
+    "/reports/turnaround",
+    tags=["reports"],
+    summary="Average hours from intake to delivery, overall and per technician",
+    security=BEARER,
+    responses=doc(200, TurnaroundReport, 401, 403),
+)
+def turnaround_report(start: From = None, end: To = None) -> Response[Any]:
+    first, last, rows = reports_service().turnaround(caller(router), start=start, end=end)
+    return json_response(
+        200, TurnaroundReport(start=first, end=last, rows=[TurnaroundRow.model_validate(r) for r in rows])
+    )

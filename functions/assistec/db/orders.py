@@ -1,0 +1,200 @@
+"""SQL for service orders, their transitions and the shop's workflow (RLS scopes every query)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from assistec.db.repositories import _duplicates, _versioned_update, class_row
+from assistec.db.rows import OrderRow, TransitionRow, WorkflowRow
+
+if TYPE_CHECKING:
+    from assistec.db.repositories import Conn
+
+_COLUMNS = (
+    "id, tenant_id, number, customer_id, device_id, status, reported_problem, diagnosis, technician_id, "
+    "priority, promised_at, warranty_of, delivered_at, warranty_until, tracking_token, version, "
+    "created_at, updated_at"
+)
+EDITABLE = {"reported_problem", "diagnosis", "technician_id", "priority", "promised_at"}
+_TENANT = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
+
+
+def next_number(conn: Conn, tenant_id: UUID) -> int:
+    """The shop's next order number; the counter row stays locked until the transaction ends."""
+    row = conn.execute(
+        "insert into order_counters (tenant_id, last_number) values (%s, 1) "
+        "on conflict (tenant_id) do update set last_number = order_counters.last_number + 1 "
+        "returning last_number",
+        (tenant_id,),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def insert(
+    conn: Conn, *, tenant_id: UUID, number: int, tracking_token: str, fields: dict[str, Any]
+) -> OrderRow:
+    allowed = EDITABLE | {"customer_id", "device_id", "warranty_of"}
+    assert set(fields) <= allowed, set(fields) - allowed
+    values = {"tenant_id": tenant_id, "number": number, "tracking_token": tracking_token, **fields}
+    with _duplicates(), conn.cursor(row_factory=class_row(OrderRow)) as cur:
+        row = cur.execute(
+            f"insert into service_orders ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
+            f"returning {_COLUMNS}",
+            list(values.values()),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def get(conn: Conn, order_id: UUID, *, lock: bool = False) -> OrderRow | None:
+    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
+        return cur.execute(
+            f"select {_COLUMNS} from service_orders where id = %s" + (" for update" if lock else ""),
+            (order_id,),
+        ).fetchone()
+
+
+def by_tracking_token(conn: Conn, token: str) -> OrderRow | None:
+    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
+        return cur.execute(
+            f"select {_COLUMNS} from service_orders where tracking_token = %s", (token,)
+        ).fetchone()
+
+
+def list_orders(
+    conn: Conn,
+    *,
+    limit: int,
+    before: tuple[datetime, UUID] | None,
+    status: list[str] | None = None,
+    customer_id: UUID | None = None,
+    technician_id: UUID | None = None,
+    number: int | None = None,
+) -> list[OrderRow]:
+    """Newest first, filtered by what the counter and the bench ask for."""
+    clauses = [_TENANT]
+    params: list[Any] = []
+    if before is not None:
+        clauses.append("(created_at, id) < (%s, %s)")
+        params.extend(before)
+    if status:
+        clauses.append("status = any(%s)")
+        params.append(status)
+    if customer_id is not None:
+        clauses.append("customer_id = %s")
+        params.append(customer_id)
+    if technician_id is not None:
+        clauses.append("technician_id = %s")
+        params.append(technician_id)
+    if number is not None:
+        clauses.append("number = %s")
+        params.append(number)
+    params.append(limit)
+    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
+        return cur.execute(
+            f"select {_COLUMNS} from service_orders where {' and '.join(clauses)} "
+            "order by created_at desc, id desc limit %s",
+            params,
+        ).fetchall()
+
+
+def update(conn: Conn, order_id: UUID, *, expected_version: int, changes: dict[str, Any]) -> OrderRow | None:
+    return _versioned_update(
+        conn,
+        table="service_orders",
+        columns=_COLUMNS,
+        row=OrderRow,
+        allowed=EDITABLE,
+        row_id=order_id,
+        expected_version=expected_version,
+        changes=changes,
+    )
+
+
+def set_status(
+    conn: Conn,
+    order_id: UUID,
+    *,
+    expected_version: int,
+    status: str,
+    delivered_at: datetime | None = None,
+    warranty_until: date | None = None,
+) -> OrderRow | None:
+    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
+        return cur.execute(
+            "update service_orders set status = %s, delivered_at = coalesce(%s, delivered_at), "
+            "warranty_until = coalesce(%s, warranty_until), version = version + 1, updated_at = now() "
+            f"where id = %s and version = %s returning {_COLUMNS}",
+            (status, delivered_at, warranty_until, order_id, expected_version),
+        ).fetchone()
+
+
+def add_transition(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    order_id: UUID,
+    from_status: str | None,
+    to_status: str,
+    reason: str | None,
+    actor_user_id: UUID | None,
+    actor_label: str | None = None,
+) -> None:
+    conn.execute(
+        "insert into order_transitions (tenant_id, order_id, from_status, to_status, reason, actor_user_id, "
+        "actor_label) values (%s, %s, %s, %s, %s, %s, %s)",
+        (tenant_id, order_id, from_status, to_status, reason, actor_user_id, actor_label),
+    )
+
+
+def history(conn: Conn, order_id: UUID) -> list[TransitionRow]:
+    with conn.cursor(row_factory=class_row(TransitionRow)) as cur:
+        return cur.execute(
+            "select t.id, t.from_status, t.to_status, t.reason, t.actor_user_id, "
+            "coalesce(t.actor_label, u.name) as actor_label, t.at "
+            "from order_transitions t left join users u on u.id = t.actor_user_id "
+            "where t.order_id = %s order by t.at, t.id",
+            (order_id,),
+        ).fetchall()
+
+
+def get_workflow(conn: Conn) -> WorkflowRow:
+    with conn.cursor(row_factory=class_row(WorkflowRow)) as cur:
+        row = cur.execute(
+            f"select disabled_transitions, warranty_days, version from order_workflows where {_TENANT}"
+        ).fetchone()
+    return row or WorkflowRow(disabled_transitions=[], warranty_days=90, version=0)
+
+
+def save_workflow(
+    conn: Conn, *, tenant_id: UUID, expected_version: int, disabled: list[list[str]], warranty_days: int
+) -> WorkflowRow | None:
+    """Version 0 means "still the defaults": the first save creates the row."""
+    with conn.cursor(row_factory=class_row(WorkflowRow)) as cur:
+        if expected_version == 0:
+            return cur.execute(
+                "insert into order_workflows (tenant_id, disabled_transitions, warranty_days) "
+                "values (%s, %s, %s) on conflict (tenant_id) do nothing "
+                "returning disabled_transitions, warranty_days, version",
+                (tenant_id, json.dumps(disabled), warranty_days),
+            ).fetchone()
+        return cur.execute(
+            "update order_workflows set disabled_transitions = %s, warranty_days = %s, "
+            "version = version + 1, updated_at = now() where version = %s "
+            "returning disabled_transitions, warranty_days, version",
+            (json.dumps(disabled), warranty_days, expected_version),
+        ).fetchone()
+
+
+def local_today(conn: Conn) -> date:
+    """Today in the shop's time zone (warranty ends are calendar days where the shop is)."""
+    row = conn.execute(
+        f"select (now() at time zone coalesce((select timezone from tenant_settings where {_TENANT}), "
+        "'America/Sao_Paulo'))::date"
+    ).fetchone()
+    assert row is not None
+    return row[0]  # type: ignore[no-any-return]

@@ -1,0 +1,167 @@
+"""SQL for parts, stock movements and reservations (RLS scopes every query).
+
+Quantities only change inside ``update ... where id = %s`` statements on a row locked first, and the
+table's CHECKs (0 <= reserved <= quantity) refuse anything that would go negative: stock cannot
+go below zero even when requests race.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from assistec.db.repositories import _duplicates, _versioned_update, class_row
+from assistec.db.rows import MovementRow, PartRow, ReservationRow
+
+if TYPE_CHECKING:
+    from assistec.db.repositories import Conn
+
+_COLUMNS = (
+    "id, sku, name, brand, model, quantity, reserved, min_quantity, cost_cents, price_cents, version, "
+    "created_at, updated_at"
+)
+EDITABLE = {"sku", "name", "brand", "model", "min_quantity", "cost_cents", "price_cents"}
+_TENANT = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
+
+
+def insert_part(conn: Conn, *, tenant_id: UUID, fields: dict[str, Any]) -> PartRow:
+    allowed = EDITABLE | {"quantity"}
+    assert set(fields) <= allowed, set(fields) - allowed
+    values = {"tenant_id": tenant_id, **fields}
+    with _duplicates(), conn.cursor(row_factory=class_row(PartRow)) as cur:
+        row = cur.execute(
+            f"insert into parts ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
+            f"returning {_COLUMNS}",
+            list(values.values()),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def get_part(conn: Conn, part_id: UUID, *, lock: bool = False) -> PartRow | None:
+    with conn.cursor(row_factory=class_row(PartRow)) as cur:
+        return cur.execute(
+            f"select {_COLUMNS} from parts where id = %s" + (" for update" if lock else ""), (part_id,)
+        ).fetchone()
+
+
+def list_parts(
+    conn: Conn, *, limit: int, after: tuple[datetime, UUID] | None, q: str | None, low_stock: bool = False
+) -> list[PartRow]:
+    clauses = [_TENANT]
+    params: list[Any] = []
+    if after is not None:
+        clauses.append("(created_at, id) > (%s, %s)")
+        params.extend(after)
+    if q:
+        for word in q.split()[:5]:
+            clauses.append("search_text like '%%' || lower(immutable_unaccent(%s)) || '%%'")
+            params.append(word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+    if low_stock:
+        clauses.append("quantity - reserved <= min_quantity")
+    params.append(limit)
+    with conn.cursor(row_factory=class_row(PartRow)) as cur:
+        return cur.execute(
+            f"select {_COLUMNS} from parts where {' and '.join(clauses)} order by created_at, id limit %s",
+            params,
+        ).fetchall()
+
+
+def search(conn: Conn, q: str, *, limit: int) -> list[PartRow]:
+    """Best matches first (trigram similarity over name, brand, model and SKU), in stock first."""
+    clauses = [_TENANT]
+    params: list[Any] = []
+    for word in q.split()[:5]:
+        clauses.append("search_text like '%%' || lower(immutable_unaccent(%s)) || '%%'")
+        params.append(word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
+    with conn.cursor(row_factory=class_row(PartRow)) as cur:
+        return cur.execute(
+            f"select {_COLUMNS} from parts where {' and '.join(clauses)} "
+            "order by (quantity - reserved > 0) desc, "
+            "similarity(search_text, lower(immutable_unaccent(%s))) desc, name limit %s",
+            [*params, q, limit],
+        ).fetchall()
+
+
+def update_part(
+    conn: Conn, part_id: UUID, *, expected_version: int, changes: dict[str, Any]
+) -> PartRow | None:
+    return _versioned_update(
+        conn,
+        table="parts",
+        columns=_COLUMNS,
+        row=PartRow,
+        allowed=EDITABLE,
+        row_id=part_id,
+        expected_version=expected_version,
+        changes=changes,
+    )
+
+
+def change_stock(conn: Conn, part_id: UUID, *, quantity_delta: int, reserved_delta: int) -> PartRow:
+    """Move the shelf and reservation counts of a part the caller locked and checked."""
+    with conn.cursor(row_factory=class_row(PartRow)) as cur:
+        row = cur.execute(
+            "update parts set quantity = quantity + %s, reserved = reserved + %s, updated_at = now() "
+            f"where id = %s returning {_COLUMNS}",
+            (quantity_delta, reserved_delta, part_id),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def add_movement(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    part_id: UUID,
+    kind: str,
+    quantity: int,
+    order_id: UUID | None = None,
+    note: str | None = None,
+    actor_user_id: UUID | None = None,
+) -> None:
+    conn.execute(
+        "insert into stock_movements (tenant_id, part_id, kind, quantity, order_id, note, actor_user_id) "
+        "values (%s, %s, %s, %s, %s, %s, %s)",
+        (tenant_id, part_id, kind, quantity, order_id, note, actor_user_id),
+    )
+
+
+def movements(conn: Conn, part_id: UUID, *, limit: int) -> list[MovementRow]:
+    with conn.cursor(row_factory=class_row(MovementRow)) as cur:
+        return cur.execute(
+            "select id, part_id, kind, quantity, order_id, note, actor_user_id, at from stock_movements "
+            "where part_id = %s order by at desc, id desc limit %s",
+            (part_id, limit),
+        ).fetchall()
+
+
+_RESERVATION = "id, part_id, quote_id, needed, reserved, state"
+
+
+def add_reservation(
+    conn: Conn, *, tenant_id: UUID, order_id: UUID, quote_id: UUID, part_id: UUID, needed: int, reserved: int
+) -> None:
+    conn.execute(
+        "insert into reservations (tenant_id, order_id, quote_id, part_id, needed, reserved) "
+        "values (%s, %s, %s, %s, %s, %s)",
+        (tenant_id, order_id, quote_id, part_id, needed, reserved),
+    )
+
+
+def open_reservations(conn: Conn, order_id: UUID) -> list[ReservationRow]:
+    with conn.cursor(row_factory=class_row(ReservationRow)) as cur:
+        return cur.execute(
+            f"select {_RESERVATION} from reservations where order_id = %s and state = 'open' "
+            "order by part_id for update",
+            (order_id,),
+        ).fetchall()
+
+
+def update_reservation(conn: Conn, reservation_id: UUID, *, reserved: int, state: str) -> None:
+    conn.execute(
+        "update reservations set reserved = %s, state = %s, updated_at = now() where id = %s",
+        (reserved, state, reservation_id),
+    )
