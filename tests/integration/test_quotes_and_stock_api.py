@@ -719,3 +719,31 @@ def test_a_nul_character_in_the_query_is_422_not_a_database_error(client: Client
     shop = signup(client)
     status, body, _ = client.call("GET", path, shop.access_token, query={"q": "A\x00b"})
     assert (status, body["code"]) == (422, "validation_error")
+
+
+def test_the_shops_logo_appears_on_the_customers_pages(client: Client) -> None:
+    shop = signup(client, name="Logo Assistência")
+    settings = _ok(client.call("GET", "/settings", shop.access_token))
+    body = {
+        k: settings[k]
+        for k in ("version", "timezone", "business_hours", "welcome_message", "out_of_hours_message")
+    }
+    saved = _ok(
+        client.call(
+            "PUT",
+            "/settings",
+            shop.access_token,
+            body={**body, "logo_url": "https://cdn.exemplo.com/logo.png"},
+        )
+    )
+    assert saved["logo_url"] == "https://cdn.exemplo.com/logo.png"
+    _, quote = quoted_order(client, shop, [{"kind": "labour", "description": "Reparo", "price_cents": 100}])
+    status, html, _ = page(client, "GET", f"/public/quotes/{quote['public_token']}")
+    assert status == 200
+    assert '<img src="https://cdn.exemplo.com/logo.png" alt="Logo Logo Assistência">' in html
+    assert (
+        _ok(client.call("GET", f"/public/quotes/{quote['public_token']}", query={"format": "json"}))[
+            "logo_url"
+        ]
+        == "https://cdn.exemplo.com/logo.png"
+    )

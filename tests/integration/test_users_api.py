@@ -234,6 +234,8 @@ def test_owner_updates_settings_with_optimistic_locking_and_audit(client: Client
         {"welcome_message": ""},
         {"welcome_message": "x" * 1001},
         {"version": "um"},
+        {"logo_url": "http://sem-tls.exemplo.com/logo.png"},
+        {"logo_url": 'https://exemplo.com/a"onerror="x.png'},
     ],
 )
 def test_bad_settings_are_422_and_change_nothing(client: Client, changes: dict) -> None:

@@ -392,8 +392,16 @@ class SettingsOut(Output):
     business_hours: dict[str, list[list[str]]]
     welcome_message: str
     out_of_hours_message: str
+    logo_url: str | None = Field(description="The shop's logo on the customer's pages")
     version: int
     updated_at: datetime
+
+
+LogoUrl = Annotated[
+    str,
+    StringConstraints(max_length=500, pattern=r"^https://[^\s\"'<>]+$"),
+    Field(description="An https URL of the shop's logo (shown on the customer's pages)"),
+]
 
 
 class SettingsIn(Input):
@@ -404,6 +412,7 @@ class SettingsIn(Input):
     business_hours: BusinessHours
     welcome_message: Message
     out_of_hours_message: Message
+    logo_url: LogoUrl | None = None
 
 
 # --- audit -------------------------------------------------------------------------------------

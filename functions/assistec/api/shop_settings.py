@@ -43,6 +43,7 @@ def put_settings(body: Annotated[SettingsIn, Body()]) -> Response[Any]:
             business_hours=body.business_hours,
             welcome_message=body.welcome_message,
             out_of_hours_message=body.out_of_hours_message,
+            logo_url=body.logo_url,
         ),
         correlation_id=logger.get_correlation_id(),
     )

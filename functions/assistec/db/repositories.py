@@ -247,7 +247,8 @@ def clear_failures(conn: Conn, email_hash: bytes) -> None:
 
 # --- settings ----------------------------------------------------------------------------------
 _SETTINGS_COLUMNS = (
-    "tenant_id, timezone, business_hours, welcome_message, out_of_hours_message, version, updated_at"
+    "tenant_id, timezone, business_hours, welcome_message, out_of_hours_message, logo_url, version, "
+    "updated_at"
 )
 
 
@@ -274,13 +275,21 @@ def update_settings(
     business_hours: Any,
     welcome_message: str,
     out_of_hours_message: str,
+    logo_url: str | None = None,
 ) -> SettingsRow | None:
     with conn.cursor(row_factory=class_row(SettingsRow)) as cur:
         return cur.execute(
             "update tenant_settings set timezone = %s, business_hours = %s, welcome_message = %s, "
-            "out_of_hours_message = %s, version = version + 1, updated_at = now() "
+            "out_of_hours_message = %s, logo_url = %s, version = version + 1, updated_at = now() "
             f"where version = %s returning {_SETTINGS_COLUMNS}",
-            (timezone, json.dumps(business_hours), welcome_message, out_of_hours_message, expected_version),
+            (
+                timezone,
+                json.dumps(business_hours),
+                welcome_message,
+                out_of_hours_message,
+                logo_url,
+                expected_version,
+            ),
         ).fetchone()
 
 

@@ -40,6 +40,7 @@ class SettingsRow:
     business_hours: Any
     welcome_message: str
     out_of_hours_message: str
+    logo_url: str | None
     version: int
     updated_at: datetime
 

@@ -22,6 +22,7 @@ class SettingsUpdate:
     business_hours: dict[str, list[list[str]]]
     welcome_message: str
     out_of_hours_message: str
+    logo_url: str | None = None
 
 
 class ShopSettingsService:
@@ -51,6 +52,7 @@ class ShopSettingsService:
                 business_hours=update.business_hours,
                 welcome_message=update.welcome_message,
                 out_of_hours_message=update.out_of_hours_message,
+                logo_url=update.logo_url,
             )
             if row is None:
                 raise ConflictError(
@@ -59,7 +61,13 @@ class ShopSettingsService:
                 )
             changed: dict[str, Any] = {
                 field: {"from": getattr(current, field), "to": getattr(row, field)}
-                for field in ("timezone", "business_hours", "welcome_message", "out_of_hours_message")
+                for field in (
+                    "timezone",
+                    "business_hours",
+                    "welcome_message",
+                    "out_of_hours_message",
+                    "logo_url",
+                )
                 if getattr(current, field) != getattr(row, field)
             }
             audit.record(
