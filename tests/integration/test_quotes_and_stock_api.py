@@ -197,7 +197,6 @@ def test_the_whole_repair_from_quote_to_warranty(client: Client, database: PgDat
         "shop_name",
         "logo_url",
         "order_number",
-        "device",
         "status",
         "status_label",
         "promised_at",

@@ -822,10 +822,11 @@ class PublicStep(BaseModel):
 
 
 class PublicOrderOut(BaseModel):
+    """Status and dates only: a forwarded link tells nothing about the customer or the device."""
+
     shop_name: str
     logo_url: str | None
     order_number: int
-    device: str
     status: OrderStatus
     status_label: str
     promised_at: datetime | None

@@ -149,7 +149,7 @@ def order_page(view: PublicOrder) -> str:
     if order.warranty_until:
         facts.append(f"Garantia até {order.warranty_until:%d/%m/%Y}")
     body = (
-        f'<section class="card"><h2>OS {order.number} · {escape(view.device)}</h2>'
+        f'<section class="card"><h2>Ordem de serviço {order.number}</h2>'
         f'<p class="state info" id="status">{escape(machine.LABELS_PT[status])}</p>'
         + "".join(f'<p class="muted">{escape(f)}</p>' for f in facts)
         + f"</section><section class='card'><h2>Andamento</h2><ol>{steps}</ol></section>"

@@ -136,7 +136,6 @@ def _order_json(view: PublicOrder) -> PublicOrderOut:
         shop_name=view.shop_name,
         logo_url=view.logo_url,
         order_number=order.number,
-        device=view.device,
         status=order.status,  # type: ignore[arg-type]
         status_label=machine.LABELS_PT[Status(order.status)],
         promised_at=order.promised_at,

@@ -65,7 +65,6 @@ class PublicOrder:
     order: OrderRow
     shop_name: str
     logo_url: str | None
-    device: str
     timezone: str
     steps: list[tuple[str, datetime]]
 
@@ -333,15 +332,12 @@ class QuotesService:
                 raise NotFoundError(
                     "Ordem de serviço não encontrada. Confira se o link foi copiado por inteiro."
                 )
-            device = repo.get_device(conn, order.device_id)
-            assert device is not None
             shop_name, logo, tz = quotes_db.shop_face(conn)
             steps = [(t.to_status, t.at) for t in orders_db.history(conn, order.id)]
         return PublicOrder(
             order=order,
             shop_name=shop_name,
             logo_url=logo,
-            device=f"{device.brand} {device.model}",
             timezone=tz,
             steps=steps,
         )
