@@ -9,8 +9,10 @@ from __future__ import annotations
 from functools import cache
 
 from assistec.db.connection import Database
+from assistec.integrations.asaas import AsaasClient
 from assistec.integrations.events import EventBridgeBus, EventBus, OutboxRelay
 from assistec.integrations.kms import Cipher, KmsCipher
+from assistec.integrations.queue import EventQueue, SqsEventQueue
 from assistec.integrations.signing_key import SigningKeyProvider
 from assistec.integrations.storage import PhotoStorage, S3PhotoStorage
 from assistec.services.audit import AuditService
@@ -18,6 +20,7 @@ from assistec.services.auth import AuthService
 from assistec.services.customers import CustomersService
 from assistec.services.devices import DevicesService
 from assistec.services.orders import OrdersService
+from assistec.services.payments import PaymentsService, WebhookInbox
 from assistec.services.pricing import PricingService
 from assistec.services.quotes import QuotesService
 from assistec.services.reports import ReportsService
@@ -116,6 +119,37 @@ def reports_service() -> ReportsService:
     return ReportsService(database())
 
 
+@cache
+def payments_cipher() -> Cipher:
+    return KmsCipher(api_settings().payments_key_id)
+
+
+def asaas_client(environment: str, api_key: str) -> AsaasClient:
+    return AsaasClient(
+        api_key,
+        environment="production" if environment == "production" else "sandbox",
+        base_url=api_settings().asaas_base_url,
+    )
+
+
+@cache
+def payments_queue() -> EventQueue:
+    return SqsEventQueue(api_settings().payments_queue_url)
+
+
+@cache
+def payments_service() -> PaymentsService:
+    # asaas_client is looked up at call time, so tests can point it at the simulator.
+    return PaymentsService(
+        database(), payments_cipher(), outbox_relay(), lambda env, key: asaas_client(env, key)
+    )
+
+
+@cache
+def webhook_inbox() -> WebhookInbox:
+    return WebhookInbox(database(), payments_queue(), outbox_relay(), payments_service)
+
+
 # The cached factories, as defined here (tests may replace the module's names with fakes).
 _FACTORIES = (
     database,
@@ -135,6 +169,10 @@ _FACTORIES = (
     quotes_service,
     pricing_service,
     reports_service,
+    payments_cipher,
+    payments_queue,
+    payments_service,
+    webhook_inbox,
 )
 
 

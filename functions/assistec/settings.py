@@ -63,6 +63,11 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     devices_bucket: str = Field(min_length=3)
     unlock_code_key_id: str = Field(min_length=1)
     event_bus_name: str = Field(min_length=1)
+    payments_key_id: str = Field(min_length=1)
+    payments_queue_url: str = Field(min_length=1)
+    # The Asaas API's base URL when not the public one for the account's environment (the offline
+    # simulator, locally).
+    asaas_base_url: str | None = None
     # Base of the links the API writes into messages; derived from each request when unset.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
@@ -95,9 +100,23 @@ class MigrateSettings(DatabaseSettings):
 
 
 class RelaySettings(DatabaseSettings):
-    """The outbox relay: the database and the bus."""
+    """The outbox relay: the database and the bus; and the payments queue, for the inbox sweep."""
 
     event_bus_name: str = Field(min_length=1)
+    payments_queue_url: str | None = None
+
+
+class ConsumerSettings(DatabaseSettings):
+    """The payments consumer: applies stored Asaas events, asking Asaas when money moves."""
+
+    event_bus_name: str = Field(min_length=1)
+    payments_key_id: str = Field(min_length=1)
+    asaas_base_url: str | None = None
+
+
+@lru_cache(maxsize=1)
+def consumer_settings() -> ConsumerSettings:
+    return ConsumerSettings()  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=1)

@@ -26,6 +26,7 @@ API_HANDLER = "assistec.handlers.api.handler"
 AUTHORIZER_HANDLER = "assistec.handlers.authorizer.handler"
 MIGRATE_HANDLER = "assistec.handlers.migrate.handler"
 OUTBOX_RELAY_HANDLER = "assistec.handlers.outbox_relay.handler"
+PAYMENTS_CONSUMER_HANDLER = "assistec.handlers.payments_consumer.handler"
 
 API_STAGE_NAME = "v1"
 LOCAL_DB_SECRET_NAME = "assistec/local/database"
@@ -43,8 +44,10 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/auth/refresh"),
     ("POST", "/auth/logout"),
 )
-# The customer's public links: every path under this prefix, any method, without a token.
+# The customer's public links and the providers' webhooks: every path under these prefixes, any
+# method, without a token (the credential is in the path, and a header for webhooks).
 PUBLIC_PREFIX = "/public"
+WEBHOOK_PREFIX = "/webhooks"
 # Swagger UI, served by the API Lambda in the local stage only.
 LOCAL_ONLY_PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (("GET", "/docs"),)
 

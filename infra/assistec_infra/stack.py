@@ -14,6 +14,7 @@ from assistec_infra.capabilities.functions import PythonFunctions
 from assistec_infra.capabilities.layer import DependencyLayer
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
+from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.rest_api import RestApi
 from assistec_infra.capabilities.schema import Schema
 from assistec_infra.capabilities.storage import DeviceStorage
@@ -35,7 +36,6 @@ class AssistecStack(Stack):
         functions = PythonFunctions(self, "Functions", config=config, layer=layer)
         auth = Auth(self, "Auth", config=config, functions=functions, monitoring=monitoring)
 
-        storage = DeviceStorage(self, "DeviceStorage", config=config)
         db_env = {
             "DB_SECRET_ID": database.secret.secret_arn,
             "DB_SSLMODE": "require" if config.with_vpc else "disable",
@@ -54,6 +54,28 @@ class AssistecStack(Stack):
             security_groups=db_client_groups,
         )
         database.secret.grant_read(domain_events.relay)
+        storage = DeviceStorage(self, "DeviceStorage", config=config)
+        payments = Payments(
+            self,
+            "Payments",
+            config=config,
+            functions=functions,
+            monitoring=monitoring,
+            environment={
+                **db_env,
+                "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
+                # One KMS key for shop secrets (unlock codes, Asaas keys), apart by encryption context.
+                "PAYMENTS_KEY_ID": storage.unlock_code_key.key_arn,
+                **({"ASAAS_BASE_URL": config.asaas_base_url} if config.asaas_base_url else {}),
+            },
+            secrets_key=storage.unlock_code_key,
+            vpc=vpc,
+            security_groups=db_client_groups,
+        )
+        database.secret.grant_read(payments.consumer)
+        domain_events.grant_publish(payments.consumer)
+        domain_events.relay.add_environment("PAYMENTS_QUEUE_URL", payments.queue.queue_url)
+        payments.grant_send(domain_events.relay)
         api_function = functions.function(
             self,
             "ApiFunction",
@@ -65,6 +87,9 @@ class AssistecStack(Stack):
                 "DEVICES_BUCKET": storage.photos.bucket_name,
                 "UNLOCK_CODE_KEY_ID": storage.unlock_code_key.key_arn,
                 "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
+                "PAYMENTS_KEY_ID": storage.unlock_code_key.key_arn,
+                "PAYMENTS_QUEUE_URL": payments.queue.queue_url,
+                **({"ASAAS_BASE_URL": config.asaas_base_url} if config.asaas_base_url else {}),
                 **({} if config.native_authorizer else {"AUTHORIZER_EMULATION": "true"}),
             },
             vpc=vpc,
@@ -72,6 +97,7 @@ class AssistecStack(Stack):
         )
         database.secret.grant_read(api_function)
         domain_events.grant_publish(api_function)
+        payments.grant_send(api_function)
         storage.grant_api(api_function)
         schema = Schema(
             self,
@@ -85,6 +111,7 @@ class AssistecStack(Stack):
         # The new code goes live only after its migrations are in.
         api_function.node.add_dependency(schema.resource)
         domain_events.relay.node.add_dependency(schema.resource)
+        payments.consumer.node.add_dependency(schema.resource)
         auth.signing_key.grant_read(api_function)
         monitoring.watch_function(api_function, "API")
 
@@ -106,4 +133,7 @@ class AssistecStack(Stack):
         CfnOutput(self, "AuthSecretArn", value=auth.signing_key.secret_arn)
         CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)
         CfnOutput(self, "OutboxRelayFunctionName", value=domain_events.relay.function_name)
+        CfnOutput(self, "PaymentsQueueUrl", value=payments.queue.queue_url)
+        CfnOutput(self, "PaymentsDlqUrl", value=payments.dlq.queue_url)
+        CfnOutput(self, "PaymentsConsumerFunctionName", value=payments.consumer.function_name)
         CfnOutput(self, "SchemaFunctionName", value=schema.function.function_name)

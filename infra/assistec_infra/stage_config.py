@@ -39,6 +39,8 @@ class StageConfig:
     # ciphertexts; `make up` pins the key's id and material (generated once into .local/).
     local_kms_key_id: str | None = None
     local_kms_material: str | None = None
+    # The Asaas API's base URL when not Asaas's own (local stage: the offline simulator).
+    asaas_base_url: str | None = None
 
     @property
     def stack_name(self) -> str:
@@ -55,6 +57,7 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             native_authorizer=False,
             local_kms_key_id=context.get("local_kms_key_id"),
             local_kms_material=context.get("local_kms_material"),
+            asaas_base_url=context.get("asaas_base_url") or "http://127.0.0.1:4599/v3",
         )
     if stage == "prod":
         region = context.get("prod_region") or "sa-east-1"

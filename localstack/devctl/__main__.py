@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from devctl import localstack_proc, pg, stack
+from devctl import asaas_proc, localstack_proc, pg, stack
 from devctl.paths import PROJECT_PYTHON, ROOT
 
 
@@ -35,6 +35,8 @@ def _test(pytest_args: list[str]) -> int:
     try:
         return subprocess.call([str(PROJECT_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
     finally:
+        if started.asaas_sim:
+            asaas_proc.stop()
         if started.localstack:
             localstack_proc.stop()
         if started.postgres:

@@ -15,6 +15,7 @@ from devctl.paths import LOCAL
 DEMO_FILE = LOCAL / "demo.json"
 DEMO_EMAIL = "dono@demo.example.com"
 DEMO_CUSTOMER_PHONE = "11912345678"
+DEMO_ASAAS_KEY = "$aact_demo_" + "0" * 40  # the offline simulator's; not a real Asaas key
 DEMO_SHOP = {
     "shop_name": "Assistência Técnica Demo",
     "cnpj": "11.222.333/0001-81",
@@ -152,6 +153,9 @@ def seed_work(api_url: str, creds: dict[str, str]) -> dict[str, str]:
                 )
             )
         quotes = _ok(http.get(f"/orders/{order['id']}/quotes"))["items"]
+        # The shop's Asaas account: the offline simulator's (any $aact_ key is an account there).
+        if not _ok(http.get("/settings/payments"))["connected"]:
+            _ok(http.put("/settings/payments", json={"api_key": DEMO_ASAAS_KEY, "environment": "sandbox"}))
     links = {"demo_tracking_url": f"{api_url}/public/orders/{order['tracking_token']}"}
     if quotes:
         links["demo_quote_url"] = f"{api_url}/public/quotes/{quotes[0]['public_token']}"

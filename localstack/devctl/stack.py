@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from devctl import demo, localstack_proc, pg
+from devctl import asaas_proc, demo, localstack_proc, pg
 from devctl.paths import (
     ACCOUNT,
     LOCAL,
@@ -197,6 +197,7 @@ def run_schema_function(function_name: str) -> str:
 class Started:
     postgres: bool
     localstack: bool
+    asaas_sim: bool = False
 
 
 def set_public_base_url(function_name: str, api_url: str) -> None:
@@ -218,6 +219,7 @@ def up() -> tuple[dict[str, Any], Started]:
     pg_was_running = pg.is_running()
     pg.start()
     started_ls = localstack_proc.start()
+    started_sim = asaas_proc.start()
     put_database_secrets()
     outputs = deploy()
     print(f"schema: {run_schema_function(outputs['SchemaFunctionName'])}", file=sys.stderr)
@@ -235,6 +237,9 @@ def up() -> tuple[dict[str, Any], Started]:
         "auth_secret_arn": outputs.get("AuthSecretArn"),
         "event_bus_name": outputs.get("EventBusName"),
         "outbox_relay_function_name": outputs.get("OutboxRelayFunctionName"),
+        "payments_queue_url": outputs.get("PaymentsQueueUrl"),
+        "payments_dlq_url": outputs.get("PaymentsDlqUrl"),
+        "asaas_simulator_url": asaas_proc.URL,
     }
     login = demo.seed(api_url)
     info.update(demo_email=login["email"], demo_password=login["password"])
@@ -242,10 +247,11 @@ def up() -> tuple[dict[str, Any], Started]:
     STACK_JSON.write_text(json.dumps(info, indent=2))
     STACK_JSON.chmod(0o600)
     print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
-    return info, Started(postgres=not pg_was_running, localstack=started_ls)
+    return info, Started(postgres=not pg_was_running, localstack=started_ls, asaas_sim=started_sim)
 
 
 def down() -> None:
+    asaas_proc.stop()
     localstack_proc.stop()
     pg.stop()
     STACK_JSON.unlink(missing_ok=True)  # it describes a running stack; there is none now
@@ -263,6 +269,8 @@ def banner(info: dict[str, Any]) -> str:
             f"  quote link     {info.get('demo_quote_url', '-')}  (what the customer opens)",
             f"  tracking link  {info.get('demo_tracking_url', '-')}",
             f"  LocalStack     {info['localstack_url']}",
+            f"  Asaas sim      {info.get('asaas_simulator_url', '-')}/v3"
+            "  (offline Asaas; pay a charge: POST /_sim/payments/<id>/pay)",
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",
             f"  details        {STACK_JSON}",

@@ -103,6 +103,8 @@ def test_cold_import_time_of_entry_modules(database: PgDatabase) -> None:
         "DEVICES_BUCKET": "bench-photos",
         "UNLOCK_CODE_KEY_ID": "alias/bench",
         "EVENT_BUS_NAME": "bench",
+        "PAYMENTS_KEY_ID": "alias/bench",
+        "PAYMENTS_QUEUE_URL": "https://sqs.bench/q",
     }
     first = _median_ms(FIRST_REQUEST, api_env)
     rows.append(

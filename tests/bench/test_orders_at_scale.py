@@ -34,8 +34,8 @@ SCALE = Scale(shops=50, customers=10_000, orders=50_000) if SMALL else FULL
 ITERATIONS = 40 if SMALL else 400
 COLUMNS = (
     "id, tenant_id, number, customer_id, device_id, status, reported_problem, diagnosis, technician_id, "
-    "priority, promised_at, warranty_of, delivered_at, warranty_until, tracking_token, version, created_at, "
-    "updated_at"
+    "priority, promised_at, warranty_of, delivered_at, warranty_until, tracking_token, paid_cents, version, "
+    "created_at, updated_at"
 )
 
 
@@ -332,7 +332,7 @@ def _bare_transition(
             "update service_orders set status = %s, delivered_at = coalesce(%s, delivered_at), "
             "warranty_until = coalesce(%s, warranty_until), version = version + 1, updated_at = now() "
             f"where id = %s and version = %s returning {COLUMNS}",
-            ("diagnosing", None, None, order_id, current[15]),
+            ("diagnosing", None, None, order_id, current[16]),
         ).fetchone()
         conn.execute(
             "insert into order_transitions (tenant_id, order_id, from_status, to_status, reason, "

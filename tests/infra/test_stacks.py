@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_PREFIX, PUBLIC_ROUTES
+from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_PREFIX, PUBLIC_ROUTES, WEBHOOK_PREFIX
 from assistec_infra import constants
 
 
@@ -84,7 +84,7 @@ def test_rest_api_routes_public_ones_and_protects_the_rest(prod_stack: Any) -> N
     }
     public = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
     protected = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "CUSTOM"]
-    assert len(public) == len(PUBLIC_ROUTES) + 1  # and /public/{proxy+} (customer links)
+    assert len(public) == len(PUBLIC_ROUTES) + 2  # and /public/{proxy+}, /webhooks/{proxy+}
     assert len(protected) == 2  # the root and {proxy+}, both ANY
     template.has_resource_properties(
         "AWS::ApiGateway::Authorizer",
@@ -107,22 +107,24 @@ def test_public_routes_match_the_api_code() -> None:
     assert set(constants.PUBLIC_ROUTES) == PUBLIC_ROUTES
     assert set(constants.LOCAL_ONLY_PUBLIC_ROUTES) == LOCAL_ONLY_PUBLIC_ROUTES
     assert constants.PUBLIC_PREFIX + "/" == PUBLIC_PREFIX
+    assert constants.WEBHOOK_PREFIX + "/" == WEBHOOK_PREFIX
 
 
-def test_only_the_public_link_tree_skips_the_authorizer(prod_stack: Any) -> None:
+def test_only_the_public_link_and_webhook_trees_skip_the_authorizer(prod_stack: Any) -> None:
     template = _template(prod_stack)
     resources = template.find_resources("AWS::ApiGateway::Resource")
-    public = next(k for k, r in resources.items() if r["Properties"]["PathPart"] == "public")
-    proxy = next(
-        k
-        for k, r in resources.items()
-        if r["Properties"]["PathPart"] == "{proxy+}" and r["Properties"]["ParentId"] == {"Ref": public}
-    )
     methods = template.find_resources("AWS::ApiGateway::Method")
-    under_public = [m for m in methods.values() if m["Properties"]["ResourceId"] == {"Ref": proxy}]
-    assert [m["Properties"]["AuthorizationType"] for m in under_public] == ["NONE"]
+    for part in ("public", "webhooks"):
+        parent = next(k for k, r in resources.items() if r["Properties"]["PathPart"] == part)
+        proxy = next(
+            k
+            for k, r in resources.items()
+            if r["Properties"]["PathPart"] == "{proxy+}" and r["Properties"]["ParentId"] == {"Ref": parent}
+        )
+        under = [m for m in methods.values() if m["Properties"]["ResourceId"] == {"Ref": proxy}]
+        assert [m["Properties"]["AuthorizationType"] for m in under] == ["NONE"]
     open_methods = [m for m in methods.values() if m["Properties"]["AuthorizationType"] == "NONE"]
-    assert len(open_methods) == len(constants.PUBLIC_ROUTES) + 1
+    assert len(open_methods) == len(constants.PUBLIC_ROUTES) + 2
 
 
 def test_alarms_watch_api_5xx_and_function_errors_and_throttles(prod_stack: Any) -> None:
@@ -286,9 +288,32 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "events:PutEvents"
     ]
-    assert len(put_events) == 2
+    assert len(put_events) == 3  # the API, the relay and the payments consumer
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm", {"MetricName": "OutboxOldestPendingSeconds", "Threshold": 600}
+    )
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, prod_stack: Any) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    queues = template.find_resources("AWS::SQS::Queue")
+    main = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert len(main) == 1
+    assert main[0]["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert all(q["Properties"].get("SqsManagedSseEnabled") for q in queues.values())
+    template.has_resource_properties(
+        "AWS::Lambda::EventSourceMapping",
+        {"BatchSize": 10, "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+    )
+    consumer = _function(template, constants.PAYMENTS_CONSUMER_HANDLER)
+    assert {"DB_SECRET_ID", "EVENT_BUS_NAME", "PAYMENTS_KEY_ID"} <= set(consumer["Environment"]["Variables"])
+    api = _function(template, constants.API_HANDLER)["Environment"]["Variables"]
+    assert {"PAYMENTS_KEY_ID", "PAYMENTS_QUEUE_URL"} <= set(api)
+    assert ("ASAAS_BASE_URL" in api) == (stage == "local")  # the offline simulator, locally only
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 1, "Namespace": "AWS/SQS"},
     )

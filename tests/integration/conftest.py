@@ -34,6 +34,8 @@ def configure_api(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.setenv("DEVICES_BUCKET", "assistec-test-photos")
     monkeypatch.setenv("UNLOCK_CODE_KEY_ID", "alias/assistec-test-unlock")
     monkeypatch.setenv("EVENT_BUS_NAME", "assistec-test")
+    monkeypatch.setenv("PAYMENTS_KEY_ID", "alias/assistec-test-secrets")
+    monkeypatch.setenv("PAYMENTS_QUEUE_URL", "https://sqs.test/assistec-payments")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AssistecTest")
     runtime.reset()
 
@@ -191,6 +193,7 @@ def api(
 
     configure_api(monkeypatch, database.app_url)
     monkeypatch.setattr(runtime, "cipher", lambda: fakes[0])
+    monkeypatch.setattr(runtime, "payments_cipher", lambda: fakes[0])
     monkeypatch.setattr(runtime, "photo_storage", lambda: fakes[1])
     monkeypatch.setattr(runtime, "event_bus", lambda: bus)
     authorizer._key = None  # the authorizer keeps its key per environment; this test is a new one
@@ -248,3 +251,58 @@ def signup(
         access_token=body["access_token"],
         refresh_token=body["refresh_token"],
     )
+
+
+class FakeQueue:
+    """The payments queue: messages kept in order; ``drain`` applies them as the consumer would."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[Any, str]] = []
+        self.down = False
+
+    def send(self, tenant_id: Any, event_id: str) -> None:
+        if self.down:
+            raise ConnectionError("SQS unavailable")
+        self.messages.append((tenant_id, event_id))
+
+    def drain(self) -> list[str]:
+        from assistec import runtime
+
+        outcomes = []
+        while self.messages:
+            tenant_id, event_id = self.messages.pop(0)
+            outcomes.append(runtime.webhook_inbox().apply(tenant_id, event_id))
+        return outcomes
+
+
+@pytest.fixture
+def queue() -> FakeQueue:
+    return FakeQueue()
+
+
+@pytest.fixture
+def asaas(monkeypatch: pytest.MonkeyPatch, api: Invoke, queue: FakeQueue) -> Any:
+    """The offline Asaas simulator behind the real client (through httpx's transport, no sockets);
+    its webhooks are delivered to the API handler, as Asaas would post them."""
+    from asaas_sim import AsaasSimulator
+
+    from assistec import runtime
+    from assistec.integrations.asaas import AsaasClient
+
+    def deliver(url: str, token: str, body: bytes) -> int:
+        path = url.split("/v1", 1)[1]
+        response = api(
+            rest_event("POST", path, raw_body=body.decode(), headers={"asaas-access-token": token})
+        )
+        return int(response["statusCode"])
+
+    sim = AsaasSimulator(deliver=deliver)
+
+    def client(environment: str, api_key: str) -> AsaasClient:
+        return AsaasClient(
+            api_key, base_url="https://asaas.sim/v3", transport=sim.transport(), sleep=lambda s: None
+        )
+
+    monkeypatch.setattr(runtime, "asaas_client", client)
+    monkeypatch.setattr(runtime, "payments_queue", lambda: queue)
+    return sim

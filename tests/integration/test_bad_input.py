@@ -31,6 +31,9 @@ TABLES = (
     "quote_templates",
     "outbox",
     "audit_log",
+    "payment_accounts",
+    "charges",
+    "webhook_inbox",
 )
 
 
@@ -118,6 +121,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("PATCH", "/parts/{part}", {"version": 1, "price_cents": 2}),
     ("POST", "/parts/{part}/movements", {"kind": "receive", "quantity": 1}),
     ("POST", "/public/quotes/{token}/decision", {"decision": "approve", "name": "Ana"}),
+    ("POST", "/orders/{order}/charges", {"billing_type": "PIX", "value_cents": 1000}),
+    ("PUT", "/settings/payments", {"api_key": "$aact_" + "a" * 30, "environment": "sandbox"}),
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
 

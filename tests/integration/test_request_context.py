@@ -97,5 +97,7 @@ def test_emulation_is_refused_in_prod() -> None:
             devices_bucket="assistec-photos",
             unlock_code_key_id="k",
             event_bus_name="bus",
+            payments_key_id="k",
+            payments_queue_url="q",
             authorizer_emulation=True,
         )

@@ -73,6 +73,14 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/reports/orders", "get"),
         ("/reports/revenue", "get"),
         ("/reports/turnaround", "get"),
+        ("/settings/payments", "get"),
+        ("/settings/payments", "put"),
+        ("/orders/{order_id}/charges", "get"),
+        ("/orders/{order_id}/charges", "post"),
+        ("/charges/{charge_id}", "get"),
+        ("/charges/{charge_id}/cancel", "post"),
+        ("/charges/{charge_id}/refund", "post"),
+        ("/webhooks/asaas/{webhook_key}", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

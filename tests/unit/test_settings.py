@@ -10,6 +10,8 @@ KEY = {
     "devices_bucket": "photos",
     "unlock_code_key_id": "alias/unlock",
     "event_bus_name": "assistec-prod",
+    "payments_key_id": "alias/secrets",
+    "payments_queue_url": "https://sqs.sa-east-1.amazonaws.com/1/payments",
 }
 
 
@@ -55,6 +57,8 @@ def test_reads_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEVICES_BUCKET", "assistec-prod-photos")
     monkeypatch.setenv("UNLOCK_CODE_KEY_ID", "arn:aws:kms:sa-east-1:1:key/x")
     monkeypatch.setenv("EVENT_BUS_NAME", "assistec-prod")
+    monkeypatch.setenv("PAYMENTS_KEY_ID", "arn:aws:kms:sa-east-1:1:key/x")
+    monkeypatch.setenv("PAYMENTS_QUEUE_URL", "https://sqs.sa-east-1.amazonaws.com/1/payments")
     for name in ("DATABASE_URL", "AUTH_SIGNING_KEY"):
         monkeypatch.delenv(name, raising=False)
     cfg = ApiSettings()  # type: ignore[call-arg]

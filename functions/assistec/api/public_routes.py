@@ -13,9 +13,11 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
 )
 # Swagger UI: served in the local stage only.
 LOCAL_ONLY_PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/docs")})
-# The customer's links (quote approval, order tracking): everything under this prefix, any method.
+# The customer's links (quote approval, order tracking) and the providers' webhooks: everything
+# under these prefixes, any method. Their credential is in the path (and a header for webhooks).
 PUBLIC_PREFIX = "/public/"
+WEBHOOK_PREFIX = "/webhooks/"
 
 
 def is_public_path(path: str) -> bool:
-    return path.startswith(PUBLIC_PREFIX)
+    return path.startswith((PUBLIC_PREFIX, WEBHOOK_PREFIX))

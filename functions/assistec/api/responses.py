@@ -23,6 +23,7 @@ _ERROR_DESCRIPTIONS = {
     415: "Body not sent as application/json",
     422: "Invalid input (malformed JSON, wrong types, failed rules)",
     429: "Too many attempts",
+    502: "The payment provider refused or did not answer: nothing was charged",
     503: "A dependency is unavailable",
 }
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 _COLUMNS = (
     "id, tenant_id, number, customer_id, device_id, status, reported_problem, diagnosis, technician_id, "
-    "priority, promised_at, warranty_of, delivered_at, warranty_until, tracking_token, version, "
+    "priority, promised_at, warranty_of, delivered_at, warranty_until, tracking_token, paid_cents, version, "
     "created_at, updated_at"
 )
 EDITABLE = {"reported_problem", "diagnosis", "technician_id", "priority", "promised_at"}

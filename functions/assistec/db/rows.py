@@ -104,6 +104,7 @@ class OrderRow:
     delivered_at: datetime | None
     warranty_until: date | None
     tracking_token: str
+    paid_cents: int
     version: int
     created_at: datetime
     updated_at: datetime
@@ -224,3 +225,52 @@ class ReservationRow:
     needed: int
     reserved: int
     state: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentAccountRow:
+    tenant_id: UUID
+    environment: str
+    api_key_ciphertext: bytes
+    webhook_key: str
+    webhook_token_hash: bytes
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeRow:
+    id: UUID
+    tenant_id: UUID
+    order_id: UUID
+    attempt: int
+    external_reference: str
+    billing_type: str
+    value_cents: int
+    due_date: date
+    status: str
+    asaas_payment_id: str | None
+    asaas_status: str | None
+    invoice_url: str | None
+    pix_payload: str | None
+    pix_qr_image: str | None
+    boleto_line: str | None
+    paid_cents: int
+    paid_at: datetime | None
+    receipt_url: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    tenant_id: UUID
+    event_id: str
+    event: str
+    payment_id: str | None
+    payload: dict[str, Any]
+    received_at: datetime
+    processed_at: datetime | None
+    outcome: str | None
+    attempts: int

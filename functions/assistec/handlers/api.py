@@ -21,20 +21,24 @@ from assistec.api import (
     devices,
     health,
     orders,
+    payments,
     public,
     quotes,
     reports,
     shop_settings,
     stock,
     users,
+    webhooks,
 )
 from assistec.api.identity import identity_from_authorizer
 from assistec.api.models import ErrorBody
 from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES, is_public_path
+from assistec.db.connection import DatabaseUnavailableError
 from assistec.errors import (
     AppError,
     InvalidJsonError,
     PayloadTooLargeError,
+    ServiceUnavailableError,
     TooManyAttemptsError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
@@ -80,7 +84,9 @@ for module in (
     stock,
     quotes,
     reports,
+    payments,
     public,
+    webhooks,
 ):
     app.include_router(module.router)
 
@@ -111,6 +117,14 @@ def _swagger_ui() -> Response[str]:
 def _app_error(exc: AppError) -> Response[str]:
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttemptsError) else None
     return _error(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+@app.exception_handler(DatabaseUnavailableError)  # type: ignore[untyped-decorator]
+def _database_unavailable(_: DatabaseUnavailableError) -> Response[str]:
+    # Nothing was written (the transaction never committed); callers, Asaas included, retry.
+    logger.exception("database unavailable")
+    exc = ServiceUnavailableError()
+    return _error(exc.status, exc.code, exc.message, headers={"Retry-After": "5"})
 
 
 def _invalid_json() -> Response[str]:
@@ -255,6 +269,6 @@ def openapi_json() -> str:
         )
     )
     # Routes that read their own body (Powertools documents only the bodies it parses).
-    for path, method, body in public.REQUEST_BODIES:
+    for path, method, body in [*public.REQUEST_BODIES, *webhooks.REQUEST_BODIES]:
         document["paths"][path][method]["requestBody"] = body
     return json.dumps(document, indent=2, ensure_ascii=False)

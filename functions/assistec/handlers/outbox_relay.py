@@ -1,4 +1,5 @@
-"""Scheduled every minute: publish the domain events still pending in the outbox.
+"""Scheduled every minute: publish the domain events still pending in the outbox, and enqueue
+again the stored Asaas webhooks whose queue message was lost.
 
 The API publishes its events right after each commit; this catches what that missed (the bus
 refused, the function timed out after commit) so that no committed change loses its event.
@@ -15,7 +16,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from assistec.db import events as events_db
 from assistec.db.connection import Database
 from assistec.integrations.events import EventBridgeBus, OutboxRelay
+from assistec.integrations.queue import SqsEventQueue
 from assistec.observability import logger, metrics
+from assistec.services.payments import sweep
 from assistec.settings import relay_settings
 
 # One run stops after this many batches of 100, leaving the rest to the next minute.
@@ -44,7 +47,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with _database().transaction() as conn:
         events_db.as_relay(conn)
         backlog_s = events_db.oldest_pending_age_s(conn)
+    requeued = 0
+    if relay_settings().payments_queue_url:
+        requeued = sweep(_database(), SqsEventQueue(str(relay_settings().payments_queue_url)))
+    metrics.add_metric(name="InboxRequeued", unit=MetricUnit.Count, value=requeued)
     metrics.add_metric(name="OutboxPublished", unit=MetricUnit.Count, value=published)
     metrics.add_metric(name="OutboxOldestPendingSeconds", unit=MetricUnit.Seconds, value=backlog_s)
-    logger.info("outbox relay run", extra={"published": published, "oldest_pending_s": backlog_s})
-    return {"published": published, "oldest_pending_s": backlog_s}
+    logger.info(
+        "outbox relay run",
+        extra={"published": published, "oldest_pending_s": backlog_s, "requeued": requeued},
+    )
+    return {"published": published, "oldest_pending_s": backlog_s, "requeued": requeued}

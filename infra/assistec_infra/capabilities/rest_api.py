@@ -109,22 +109,23 @@ class RestApi(Construct):
                 acknowledge(
                     public, rule, f"{method} {path} is public by design: the caller has no token yet."
                 )
-        # The customer's links (quote approval, order tracking): the token in the path is the
-        # credential, checked by the function; no bearer token exists for them.
-        public_tree = self.api.root.resource_for_path(constants.PUBLIC_PREFIX).add_proxy(
-            default_integration=integration,
-            default_method_options=apigw.MethodOptions(
-                authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
-            ),
-            any_method=True,
-        )
-        for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
-            acknowledge(
-                public_tree,
-                rule,
-                f"{constants.PUBLIC_PREFIX}/* is public by design: customers open these links from WhatsApp; "
-                "the unguessable token in the path is the credential.",
+        # The customer's links (quote approval, order tracking) and providers' webhooks: the key in
+        # the path is the credential, checked by the function; no bearer token exists for them.
+        for prefix in (constants.PUBLIC_PREFIX, constants.WEBHOOK_PREFIX):
+            public_tree = self.api.root.resource_for_path(prefix).add_proxy(
+                default_integration=integration,
+                default_method_options=apigw.MethodOptions(
+                    authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
+                ),
+                any_method=True,
             )
+            for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+                acknowledge(
+                    public_tree,
+                    rule,
+                    f"{prefix}/* is public by design: customers open these links from WhatsApp and providers "
+                    "post webhooks; the unguessable key in the path (and a webhook token) is the credential.",
+                )
         # Everything else: through the authorizer, then the same function (it owns routing and 404s).
         self.api.root.add_method(
             "ANY",

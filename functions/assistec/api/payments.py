@@ -1,0 +1,139 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api.identity import caller, public_base_url
+from assistec.api.models import ChargeIn, ChargeList, ChargeOut, PaymentAccountIn, PaymentAccountOut
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.observability import logger
+from assistec.runtime import payments_service
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+
+@router.put(
+    "/settings/payments",
+    tags=["payments"],
+    summary="Connect the shop's Asaas account: key stored encrypted, webhook registered in Asaas",
+    security=BEARER,
+    responses=doc(200, PaymentAccountOut, 401, 403, 413, 502),
+)
+def connect_account(body: Annotated[PaymentAccountIn, Body()]) -> Response[Any]:
+    account, url, token = payments_service().connect(
+        caller(router),
+        api_key=body.api_key,
+        environment=body.environment,
+        webhook_base=public_base_url(router),
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(
+        200,
+        PaymentAccountOut.model_validate(
+            {
+                "connected": True,
+                "environment": account.environment,
+                "webhook_url": url,
+                "webhook_token": token,
+            }
+        ),
+    )
+
+
+@router.get(
+    "/settings/payments",
+    tags=["payments"],
+    summary="Whether the shop's Asaas account is connected, and where its webhooks arrive",
+    security=BEARER,
+    responses=doc(200, PaymentAccountOut, 401, 403),
+)
+def get_account() -> Response[Any]:
+    account = payments_service().account(caller(router))
+    if account is None:
+        return json_response(200, PaymentAccountOut(connected=False, environment=None, webhook_url=None))
+    return json_response(
+        200,
+        PaymentAccountOut.model_validate(
+            {
+                "connected": True,
+                "environment": account.environment,
+                "webhook_url": f"{public_base_url(router)}/webhooks/asaas/{account.webhook_key}",
+            }
+        ),
+    )
+
+
+@router.post(
+    "/orders/<order_id>/charges",
+    tags=["payments"],
+    summary="Charge the order by PIX, boleto or card (one open charge at a time; retries never double)",
+    security=BEARER,
+    responses=doc(201, ChargeOut, 401, 403, 404, 409, 413, 502),
+)
+def create_charge(order_id: Annotated[UUID, Path()], body: Annotated[ChargeIn, Body()]) -> Response[Any]:
+    charge = payments_service().create_charge(
+        caller(router),
+        order_id,
+        billing_type=body.billing_type,
+        value_cents=body.value_cents,
+        due_date=body.due_date,
+        correlation_id=logger.get_correlation_id(),
+    )
+    return created(ChargeOut.model_validate(charge))
+
+
+@router.get(
+    "/orders/<order_id>/charges",
+    tags=["payments"],
+    summary="The order's charges, oldest first",
+    security=BEARER,
+    responses=doc(200, ChargeList, 401, 403, 404),
+)
+def list_charges(order_id: Annotated[UUID, Path()]) -> Response[Any]:
+    rows = payments_service().charges(caller(router), order_id)
+    return json_response(200, ChargeList(items=[ChargeOut.model_validate(c) for c in rows]))
+
+
+@router.get(
+    "/charges/<charge_id>",
+    tags=["payments"],
+    summary="One charge",
+    security=BEARER,
+    responses=doc(200, ChargeOut, 401, 403, 404),
+)
+def get_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
+    return json_response(
+        200, ChargeOut.model_validate(payments_service().get_charge(caller(router), charge_id))
+    )
+
+
+@router.post(
+    "/charges/<charge_id>/cancel",
+    tags=["payments"],
+    summary="Cancel an open charge (in Asaas too)",
+    security=BEARER,
+    responses=doc(200, ChargeOut, 401, 403, 404, 409, 502),
+)
+def cancel_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
+    charge = payments_service().cancel_charge(
+        caller(router), charge_id, correlation_id=logger.get_correlation_id()
+    )
+    return json_response(200, ChargeOut.model_validate(charge))
+
+
+@router.post(
+    "/charges/<charge_id>/refund",
+    tags=["payments"],
+    summary="Refund a paid charge (owners and admins)",
+    security=BEARER,
+    responses=doc(200, ChargeOut, 401, 403, 404, 409, 502),
+)
+def refund_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
+    charge = payments_service().refund_charge(
+        caller(router), charge_id, correlation_id=logger.get_correlation_id()
+    )
+    return json_response(200, ChargeOut.model_validate(charge))

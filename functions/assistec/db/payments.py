@@ -1,0 +1,222 @@
+"""SQL for the shop's Asaas account, charges and the webhook inbox (RLS scopes every query)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from assistec.db.repositories import class_row
+from assistec.db.rows import ChargeRow, InboxRow, PaymentAccountRow
+
+if TYPE_CHECKING:
+    from assistec.db.repositories import Conn
+
+_TENANT = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
+_ACCOUNT = "tenant_id, environment, api_key_ciphertext, webhook_key, webhook_token_hash, version, updated_at"
+_CHARGE = (
+    "id, tenant_id, order_id, attempt, external_reference, billing_type, value_cents, due_date, status, "
+    "asaas_payment_id, asaas_status, invoice_url, pix_payload, pix_qr_image, boleto_line, paid_cents, "
+    "paid_at, receipt_url, version, created_at, updated_at"
+)
+_INBOX = "tenant_id, event_id, event, payment_id, payload, received_at, processed_at, outcome, attempts"
+CHARGE_FIELDS = {
+    "asaas_payment_id",
+    "asaas_status",
+    "invoice_url",
+    "pix_payload",
+    "pix_qr_image",
+    "boleto_line",
+    "status",
+    "paid_cents",
+    "paid_at",
+    "receipt_url",
+}
+
+
+# --- account -----------------------------------------------------------------------------------
+def get_account(conn: Conn) -> PaymentAccountRow | None:
+    with conn.cursor(row_factory=class_row(PaymentAccountRow)) as cur:
+        return cur.execute(f"select {_ACCOUNT} from payment_accounts where {_TENANT}").fetchone()
+
+
+def save_account(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    environment: str,
+    api_key_ciphertext: bytes,
+    webhook_key: str,
+    webhook_token_hash: bytes,
+) -> PaymentAccountRow:
+    with conn.cursor(row_factory=class_row(PaymentAccountRow)) as cur:
+        row = cur.execute(
+            "insert into payment_accounts (tenant_id, environment, api_key_ciphertext, webhook_key, "
+            "webhook_token_hash) values (%s, %s, %s, %s, %s) on conflict (tenant_id) do update set "
+            "environment = excluded.environment, api_key_ciphertext = excluded.api_key_ciphertext, "
+            "webhook_key = excluded.webhook_key, webhook_token_hash = excluded.webhook_token_hash, "
+            f"version = payment_accounts.version + 1, updated_at = now() returning {_ACCOUNT}",
+            (tenant_id, environment, api_key_ciphertext, webhook_key, webhook_token_hash),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def webhook_account(conn: Conn, webhook_key: str) -> tuple[bytes] | None:
+    row = conn.execute(
+        f"select webhook_token_hash from payment_accounts where {_TENANT} and webhook_key = %s",
+        (webhook_key,),
+    ).fetchone()
+    return (bytes(row[0]),) if row else None
+
+
+# --- Asaas customers ---------------------------------------------------------------------------
+def asaas_customer(conn: Conn, customer_id: UUID) -> str | None:
+    row = conn.execute(
+        "select asaas_id from asaas_customers where customer_id = %s", (customer_id,)
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def save_asaas_customer(conn: Conn, *, tenant_id: UUID, customer_id: UUID, asaas_id: str) -> None:
+    conn.execute(
+        "insert into asaas_customers (tenant_id, customer_id, asaas_id) values (%s, %s, %s) "
+        "on conflict (tenant_id, customer_id) do nothing",
+        (tenant_id, customer_id, asaas_id),
+    )
+
+
+# --- charges -----------------------------------------------------------------------------------
+def charges_of(conn: Conn, order_id: UUID, *, lock: bool = False) -> list[ChargeRow]:
+    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
+        return cur.execute(
+            f"select {_CHARGE} from charges where order_id = %s order by attempt"
+            + (" for update" if lock else ""),
+            (order_id,),
+        ).fetchall()
+
+
+def insert_charge(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    order_id: UUID,
+    attempt: int,
+    external_reference: str,
+    billing_type: str,
+    value_cents: int,
+    due_date: date,
+) -> ChargeRow:
+    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
+        row = cur.execute(
+            "insert into charges (tenant_id, order_id, attempt, external_reference, billing_type, "
+            f"value_cents, due_date) values (%s, %s, %s, %s, %s, %s, %s) returning {_CHARGE}",
+            (tenant_id, order_id, attempt, external_reference, billing_type, value_cents, due_date),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def get_charge(conn: Conn, charge_id: UUID, *, lock: bool = False) -> ChargeRow | None:
+    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
+        return cur.execute(
+            f"select {_CHARGE} from charges where id = %s" + (" for update" if lock else ""), (charge_id,)
+        ).fetchone()
+
+
+def charge_by_payment(conn: Conn, payment_id: str, *, lock: bool = False) -> ChargeRow | None:
+    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
+        return cur.execute(
+            f"select {_CHARGE} from charges where asaas_payment_id = %s" + (" for update" if lock else ""),
+            (payment_id,),
+        ).fetchone()
+
+
+def update_charge(conn: Conn, charge_id: UUID, changes: dict[str, Any]) -> ChargeRow:
+    assert set(changes) <= CHARGE_FIELDS, set(changes) - CHARGE_FIELDS
+    sets = ", ".join(f"{column} = %s" for column in changes)
+    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
+        row = cur.execute(
+            f"update charges set {sets}, version = version + 1, updated_at = now() where id = %s "
+            f"returning {_CHARGE}",
+            [*changes.values(), charge_id],
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def refresh_order_paid(conn: Conn, order_id: UUID) -> int:
+    """Recompute what the order has received from its paid charges (a sum, never an increment:
+    a replayed event cannot count twice)."""
+    row = conn.execute(
+        "update service_orders set paid_cents = coalesce((select sum(paid_cents) from charges "
+        "where order_id = %s and status = 'paid'), 0) where id = %s returning paid_cents",
+        (order_id, order_id),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def approved_total(conn: Conn, order_id: UUID) -> int | None:
+    row = conn.execute(
+        "select total_cents from quotes where order_id = %s and status = 'approved' "
+        "order by version desc limit 1",
+        (order_id,),
+    ).fetchone()
+    return int(row[0]) if row else None
+
+
+# --- inbox -------------------------------------------------------------------------------------
+def add_to_inbox(
+    conn: Conn, *, tenant_id: UUID, event_id: str, event: str, payment_id: str | None, payload: str
+) -> bool:
+    """Store a delivery once per event id; False when it was already there (a duplicate)."""
+    row = conn.execute(
+        "insert into webhook_inbox (tenant_id, event_id, event, payment_id, payload) "
+        "values (%s, %s, %s, %s, %s) "
+        "on conflict (tenant_id, event_id) do nothing returning 1",
+        (tenant_id, event_id, event, payment_id, payload),
+    ).fetchone()
+    return row is not None
+
+
+def take_from_inbox(conn: Conn, event_id: str) -> InboxRow | None:
+    with conn.cursor(row_factory=class_row(InboxRow)) as cur:
+        return cur.execute(
+            f"select {_INBOX} from webhook_inbox where event_id = %s for update", (event_id,)
+        ).fetchone()
+
+
+def finish(conn: Conn, event_id: str, outcome: str) -> None:
+    conn.execute(
+        "update webhook_inbox set processed_at = now(), outcome = %s, attempts = attempts + 1 "
+        "where event_id = %s",
+        (outcome, event_id),
+    )
+
+
+def count_attempt(conn: Conn, event_id: str) -> None:
+    conn.execute("update webhook_inbox set attempts = attempts + 1 where event_id = %s", (event_id,))
+
+
+def as_sweeper(conn: Conn) -> None:
+    conn.execute("select set_config('app.inbox_sweeper', 'on', true)")
+
+
+def stale(conn: Conn, *, older_than_s: int, limit: int) -> list[tuple[UUID, str]]:
+    rows = conn.execute(
+        "select tenant_id, event_id from webhook_inbox where processed_at is null "
+        "and received_at < now() - make_interval(secs => %s) order by received_at limit %s",
+        (older_than_s, limit),
+    ).fetchall()
+    return [(UUID(str(r[0])), str(r[1])) for r in rows]
+
+
+def payload_json(payload: dict[str, Any]) -> str:
+    return json.dumps(payload)
+
+
+def ids(rows: Sequence[ChargeRow]) -> list[UUID]:
+    return [r.id for r in rows]

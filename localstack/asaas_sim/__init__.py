@@ -1,0 +1,320 @@
+"""An offline Asaas (API v3) for `make dev`, the e2e suite and the integration tests.
+
+It implements the endpoints assistec calls (customers, payments, PIX QR code, boleto line, refund,
+delete, webhooks) with Asaas's answer and error shapes, keeps state per API key, and has control
+calls under /_sim that do what a customer or the bank would: pay a charge, let it fall overdue.
+Each of those fires the webhooks the shop registered, with the payload shape of Asaas's real
+deliveries (tests/fixtures/asaas), to the registered URL with the registered token.
+
+Run it: ``python -m asaas_sim --port 4599`` (binds 127.0.0.1). In tests, ``AsaasSimulator()``
+gives an httpx transport and a deliver callback instead of sockets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+BRT = ZoneInfo("America/Sao_Paulo")
+# (url, token, body) -> the HTTP status our endpoint answered
+Deliver = Callable[[str, str, bytes], int]
+
+
+def _now() -> datetime:
+    return datetime.now(BRT)
+
+
+def _http_deliver(url: str, token: str, body: bytes) -> int:
+    response = httpx.post(
+        url,
+        content=body,
+        headers={"Content-Type": "application/json", "asaas-access-token": token},
+        timeout=30,
+    )
+    return response.status_code
+
+
+@dataclass
+class Account:
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
+
+
+class AsaasSimulator:
+    def __init__(self, deliver: Deliver = _http_deliver) -> None:
+        self._accounts: dict[str, Account] = {}
+        self._lock = threading.Lock()
+        self._deliver = deliver
+        self.deliveries: list[dict[str, Any]] = []  # what was sent, with our endpoint's answer
+        self.fail_next: list[int] = []  # statuses to answer instead, once each (429/5xx tests)
+
+    # --- plumbing ------------------------------------------------------------------------------
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self._httpx)
+
+    def _httpx(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        status, answer, headers = self.handle(
+            request.method,
+            request.url.path,
+            dict(request.url.params),
+            body,
+            request.headers.get("access_token"),
+        )
+        return httpx.Response(status, json=answer, headers=headers)
+
+    def handle(
+        self, method: str, path: str, params: dict[str, str], body: Any, api_key: str | None
+    ) -> tuple[int, Any, dict[str, str]]:
+        path = re.sub(r"^/(api/)?v3", "", path)
+        if path.startswith("/_sim/"):
+            return self._control(method, path, body)
+        if self.fail_next:
+            status = self.fail_next.pop(0)
+            return (
+                status,
+                {"errors": [{"code": "simulated", "description": "falha simulada"}]},
+                {"RateLimit-Reset": "0"},
+            )
+        if not api_key or not api_key.startswith("$aact_"):
+            return (
+                401,
+                {"errors": [{"code": "invalid_access_token", "description": "Chave de API inválida"}]},
+                {},
+            )
+        with self._lock:
+            account = self._accounts.setdefault(api_key, Account())
+            return self._route(account, method, path, params, body or {})
+
+    def _route(
+        self, account: Account, method: str, path: str, params: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
+        parts = [p for p in path.split("/") if p]
+        if parts == ["customers"] and method == "GET":
+            found = [c for c in account.customers.values() if _matches(c, params)]
+            return 200, _page(found, params), {}
+        if parts == ["customers"] and method == "POST":
+            if not body.get("name"):
+                return 400, _error("invalid_name", "O nome do cliente deve ser informado."), {}
+            customer = {
+                "object": "customer",
+                "id": f"cus_{secrets.token_hex(6)}",
+                "dateCreated": _now().date().isoformat(),
+                **body,
+            }
+            account.customers[customer["id"]] = customer
+            return 200, customer, {}
+        if parts == ["payments"] and method == "GET":
+            found = [p for p in account.payments.values() if _matches(p, params)]
+            return 200, _page(found, params), {}
+        if parts == ["payments"] and method == "POST":
+            return self._create_payment(account, body)
+        if parts == ["webhooks"] and method == "POST":
+            if not body.get("url") or not body.get("email"):
+                return 400, _error("invalid_object", "Informe url e email."), {}
+            hook = {"id": secrets.token_hex(8), **body}
+            account.webhooks.append(hook)
+            return 200, hook, {}
+        if len(parts) >= 2 and parts[0] == "payments":
+            payment = account.payments.get(parts[1])
+            if payment is None:
+                return 404, _error("not_found", "Cobrança não encontrada."), {}
+            if len(parts) == 2 and method == "GET":
+                return 200, payment, {}
+            if len(parts) == 2 and method == "DELETE":
+                payment["deleted"] = True
+                self._fire(account, "PAYMENT_DELETED", payment)
+                return 200, {"deleted": True, "id": payment["id"]}, {}
+            if parts[2:] == ["pixQrCode"]:
+                return (
+                    200,
+                    {
+                        "encodedImage": _PNG_1PX,
+                        "payload": _PIX_PREFIX + payment["id"] + _PIX_SUFFIX,
+                        "expirationDate": f"{payment['dueDate']} 23:59:59",
+                    },
+                    {},
+                )
+            if parts[2:] == ["identificationField"]:
+                return (
+                    200,
+                    {
+                        "identificationField": "23793381286000000000300000000401"
+                        + payment["id"][-6:].rjust(15, "0"),
+                        "nossoNumero": payment["nossoNumero"],
+                        "barCode": "2379" + "0" * 40,
+                    },
+                    {},
+                )
+            if parts[2:] == ["refund"] and method == "POST":
+                if payment["status"] not in ("RECEIVED", "CONFIRMED"):
+                    return 400, _error("invalid_action", "Só é possível estornar cobranças recebidas."), {}
+                payment["status"] = "REFUNDED"
+                self._fire(account, "PAYMENT_REFUNDED", payment)
+                return 200, payment, {}
+        return 404, _error("not_found", f"Rota não simulada: {method} {path}"), {}
+
+    def _create_payment(self, account: Account, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        if body.get("customer") not in account.customers:
+            return 400, _error("invalid_customer", "Cliente inexistente."), {}
+        if body.get("billingType") not in ("PIX", "BOLETO", "CREDIT_CARD", "UNDEFINED"):
+            return 400, _error("invalid_billingType", "Forma de pagamento inválida."), {}
+        if not isinstance(body.get("value"), (int, float)) or body["value"] < 5:
+            return 400, _error("invalid_value", "O valor da cobrança deve ser de no mínimo R$ 5,00."), {}
+        payment_id = f"pay_{secrets.token_hex(8)}"
+        token = payment_id[4:]
+        payment = {
+            "object": "payment",
+            "id": payment_id,
+            "dateCreated": _now().date().isoformat(),
+            "customer": body["customer"],
+            "paymentLink": None,
+            "value": body["value"],
+            "netValue": round(body["value"] * 0.97, 2),
+            "originalValue": None,
+            "interestValue": None,
+            "description": body.get("description"),
+            "billingType": body["billingType"],
+            "canBePaidAfterDueDate": True,
+            "confirmedDate": None,
+            "pixTransaction": None,
+            "status": "PENDING",
+            "dueDate": body.get("dueDate") or (_now().date() + timedelta(days=3)).isoformat(),
+            "originalDueDate": body.get("dueDate"),
+            "paymentDate": None,
+            "clientPaymentDate": None,
+            "installmentNumber": None,
+            "invoiceUrl": f"https://sandbox.asaas.com/i/{token}",
+            "invoiceNumber": f"{len(account.payments) + 1:08d}",
+            "externalReference": body.get("externalReference"),
+            "deleted": False,
+            "anticipated": False,
+            "anticipable": False,
+            "creditDate": None,
+            "estimatedCreditDate": None,
+            "transactionReceiptUrl": None,
+            "nossoNumero": f"{secrets.randbelow(10**8):08d}",
+            "bankSlipUrl": f"https://sandbox.asaas.com/b/pdf/{token}"
+            if body["billingType"] == "BOLETO"
+            else None,
+            "lastInvoiceViewedDate": None,
+            "lastBankSlipViewedDate": None,
+            "discount": {"value": 0, "limitDate": None, "dueDateLimitDays": 0, "type": "FIXED"},
+            "fine": {"value": 0, "type": "FIXED"},
+            "interest": {"value": 0, "type": "PERCENTAGE"},
+            "postalService": False,
+            "custody": None,
+            "refunds": None,
+        }
+        account.payments[payment_id] = payment
+        self._fire(account, "PAYMENT_CREATED", payment)
+        return 200, payment, {}
+
+    # --- control: what the customer and the bank do --------------------------------------------
+    def _control(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+        match = re.fullmatch(r"/_sim/payments/([^/]+)/(pay|overdue)", path)
+        if method != "POST" or match is None:
+            return 404, _error("not_found", "controle desconhecido"), {}
+        payment_id, action = match.groups()
+        with self._lock:
+            found = [(a, a.payments[payment_id]) for a in self._accounts.values() if payment_id in a.payments]
+            if not found:
+                return 404, _error("not_found", "Cobrança não encontrada."), {}
+            account, payment = found[0]
+            if action == "pay":
+                self.pay(account, payment, value=(body or {}).get("value"))
+            else:
+                payment["status"] = "OVERDUE"
+                self._fire(account, "PAYMENT_OVERDUE", payment)
+        return 200, payment, {}
+
+    def pay(self, account: Account, payment: dict[str, Any], *, value: float | None = None) -> None:
+        today = _now().date().isoformat()
+        if value is not None:
+            payment["value"] = value
+        payment.update(
+            confirmedDate=today,
+            paymentDate=today,
+            clientPaymentDate=today,
+            creditDate=today,
+            estimatedCreditDate=today,
+            transactionReceiptUrl=f"https://sandbox.asaas.com/comprovantes/{secrets.randbelow(10**16):016d}",
+        )
+        if payment["billingType"] == "CREDIT_CARD":
+            payment["status"] = "CONFIRMED"
+            self._fire(account, "PAYMENT_CONFIRMED", payment)
+        payment["status"] = "RECEIVED"  # PIX and boleto: RECEIVED only, never CONFIRMED
+        self._fire(account, "PAYMENT_RECEIVED", payment)
+
+    def pay_by_id(self, payment_id: str, *, value: float | None = None) -> None:
+        with self._lock:
+            for account in self._accounts.values():
+                if payment_id in account.payments:
+                    self.pay(account, account.payments[payment_id], value=value)
+                    return
+        raise KeyError(payment_id)
+
+    def payment(self, payment_id: str) -> dict[str, Any]:
+        for account in self._accounts.values():
+            if payment_id in account.payments:
+                return account.payments[payment_id]
+        raise KeyError(payment_id)
+
+    def _fire(self, account: Account, event: str, payment: dict[str, Any]) -> None:
+        for hook in account.webhooks:
+            if not hook.get("enabled", True) or event not in hook.get("events", [event]):
+                continue
+            envelope = {
+                "id": f"evt_{secrets.token_hex(16)}&{secrets.randbelow(10**9)}",
+                "event": event,
+                "dateCreated": _now().strftime("%Y-%m-%d %H:%M:%S"),
+                "payment": dict(payment),
+            }
+            body = json.dumps(envelope).encode()
+            status = self._deliver(hook["url"], hook.get("authToken", ""), body)
+            self.deliveries.append(
+                {"url": hook["url"], "event": event, "envelope": envelope, "status": status}
+            )
+
+
+_PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
+_PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+_PIX_PREFIX = "00020101021226820014br.gov.bcb.pix2560qrpix.simulador.asaas/"
+_PIX_SUFFIX = "5204000053039865802BR5913ASSISTEC6009SAO PAULO6304ABCD"
+
+
+def _error(code: str, description: str) -> dict[str, Any]:
+    return {"errors": [{"code": code, "description": description}]}
+
+
+def _matches(item: dict[str, Any], params: dict[str, str]) -> bool:
+    reference = params.get("externalReference")
+    return reference is None or item.get("externalReference") == reference
+
+
+def _page(items: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
+    offset, limit = int(params.get("offset", 0)), int(params.get("limit", 10))
+    chunk = items[offset : offset + limit]
+    return {
+        "object": "list",
+        "hasMore": offset + limit < len(items),
+        "totalCount": len(items),
+        "limit": limit,
+        "offset": offset,
+        "data": chunk,
+    }
+
+
+__all__ = ["AsaasSimulator", "date"]

@@ -1,0 +1,74 @@
+"""A charge paid end to end on the local stack: the API charges through the offline Asaas
+simulator, the simulator "pays" and posts the webhook to the deployed API (LocalStack API
+Gateway), the inbox enqueues it on SQS, the consumer Lambda applies it, and the order is paid."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from tests.e2e.shops import new_shop
+
+SIM_KEY = "$aact_e2e_" + "0" * 40
+
+
+def test_charge_pay_and_the_order_is_paid(http: httpx.Client, stack: dict[str, Any]) -> None:
+    headers = {"Authorization": f"Bearer {new_shop(http, 'Loja Pagamentos E2E')['access_token']}"}
+    account = http.put(
+        "/settings/payments", headers=headers, json={"api_key": SIM_KEY, "environment": "sandbox"}
+    )
+    assert account.status_code == 200, account.text
+    assert account.json()["webhook_url"].startswith(f"{stack['api_url']}/webhooks/asaas/")
+
+    phone = f"61 9{uuid.uuid4().int % 10**8:08d}"
+    customer = http.post("/customers", headers=headers, json={"name": "Cliente Pix", "phone": phone}).json()
+    device = http.post(
+        f"/customers/{customer['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": "LG", "model": "K62"},
+    ).json()
+    order = http.post(
+        "/orders",
+        headers=headers,
+        json={"customer_id": customer["id"], "device_id": device["id"], "reported_problem": "Não carrega"},
+    ).json()
+    http.post(f"/orders/{order['id']}/transitions", headers=headers, json={"to": "diagnosing", "version": 1})
+    quote = http.post(
+        f"/orders/{order['id']}/quotes",
+        headers=headers,
+        json={
+            "lines": [{"kind": "labour", "description": "Troca de conector", "price_cents": 12000}],
+            "deadline_days": 1,
+        },
+    ).json()
+    decided = http.post(
+        f"/quotes/{quote['id']}/decision",
+        headers=headers,
+        json={"decision": "approve", "name": "Cliente Pix"},
+    )
+    assert decided.status_code == 200, decided.text
+
+    created = http.post(f"/orders/{order['id']}/charges", headers=headers, json={"billing_type": "PIX"})
+    assert created.status_code == 201, created.text
+    charge = created.json()
+    assert charge["pix_payload"]
+    assert charge["value_cents"] == 12000
+
+    # The customer pays (the simulator's control call); Asaas posts PAYMENT_RECEIVED to our URL
+    paid = httpx.post(
+        f"{stack['asaas_simulator_url']}/_sim/payments/{charge['asaas_payment_id']}/pay", timeout=60
+    )
+    assert paid.status_code == 200, paid.text
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        current = http.get(f"/charges/{charge['id']}", headers=headers).json()
+        if current["status"] == "paid":
+            break
+        time.sleep(0.5)
+    assert current["status"] == "paid", current
+    assert current["paid_cents"] == 12000
+    assert http.get(f"/orders/{order['id']}", headers=headers).json()["paid_cents"] == 12000
