@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -21,7 +22,8 @@ from tests.bench.conftest import report
 from tests.conftest import LambdaContext, PgDatabase
 from tests.integration.conftest import FakeBus, FakeCipher, FakeQueue, configure_api, rest_event
 
-EVENTS = 300 if os.environ.get("BENCH_RUNS") == "1" else 5000
+EVENTS = 300 if os.environ.get("BENCH_RUNS") == "1" else 6000
+PARALLEL = 4
 KEY = "$aact_bench_" + "0" * 40
 
 
@@ -129,8 +131,18 @@ def test_webhook_ingress_and_consumer_throughput(
             assert response["statusCode"] == 200
         return len(bodies) / (time.perf_counter() - t0)
 
-    new_rate = ingress(envelopes)
-    duplicate_rate = ingress(envelopes)
+    half = EVENTS // 2
+    new_rate = ingress(envelopes[:half])
+    duplicate_rate = ingress(envelopes[:half])
+    # Lambda runs the ingress in parallel environments: four processes, each its own connection
+    runtime.database().close()
+    parallel_rate = _parallel(lambda part: ingress(part), envelopes[half:], workers=PARALLEL)
+    with psycopg.connect(database.superuser_url) as conn:
+        stored = conn.execute("select count(*) from webhook_inbox where tenant_id = %s", (tenant,)).fetchone()
+    assert stored == (EVENTS,)
+    for body in envelopes[half:]:  # the children's queue messages stayed in the children
+        envelope = json.loads(body)
+        queue.send(tenant, envelope["id"])
     assert len(queue.messages) == EVENTS
     t0 = time.perf_counter()
     outcomes = queue.drain()
@@ -162,11 +174,16 @@ def test_webhook_ingress_and_consumer_throughput(
     report(
         "webhook_throughput",
         [
-            {"path": "ingress, new events (API handler)", "events_per_s": round(new_rate), "events": EVENTS},
+            {"path": "ingress, new events (API handler)", "events_per_s": round(new_rate), "events": half},
             {
                 "path": "ingress, duplicates (API handler)",
                 "events_per_s": round(duplicate_rate),
-                "events": EVENTS,
+                "events": half,
+            },
+            {
+                "path": f"ingress, new events, {PARALLEL} processes (API handler each)",
+                "events_per_s": round(parallel_rate),
+                "events": EVENTS - half,
             },
             {
                 "path": "consumer, apply with Asaas re-read",
@@ -182,3 +199,27 @@ def _one(conn: psycopg.Connection[Any], statement: str, *params: Any) -> Any:
     row = conn.execute(statement + " returning id", params).fetchone()
     assert row is not None
     return row[0]
+
+
+def _parallel(work: Callable[[list[str]], float], items: list[str], *, workers: int) -> float:
+    """Run ``work`` on ``workers`` forked processes, each on its share; the aggregate rate."""
+    import multiprocessing
+
+    shares = [items[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("fork")
+    start = context.Barrier(workers + 1)
+
+    def child(share: list[str]) -> None:
+        start.wait()
+        work(share)
+
+    processes = [context.Process(target=child, args=(share,)) for share in shares]
+    for process in processes:
+        process.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for process in processes:
+        process.join(timeout=600)
+        assert process.exitcode == 0
+    elapsed = time.perf_counter() - t0
+    return len(items) / elapsed

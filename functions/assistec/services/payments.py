@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -39,6 +40,7 @@ from assistec.services.audit import Actor, PublicActor
 
 AsaasFactory = Callable[[str, str], AsaasClient]  # (environment, api key) -> client
 _OPEN = ("pending", "overdue")
+_ACCOUNT_TTL_S = 60.0
 
 
 class PaymentProviderError(AppError):
@@ -434,35 +436,51 @@ class WebhookInbox:
         self._queue = queue
         self._relay = relay
         self._payments = payments
+        self._accounts: dict[str, tuple[bytes | None, float]] = {}
+
+    def _token_hash(self, tenant_id: UUID, webhook_key: str) -> bytes | None:
+        """The shop's webhook token hash, remembered for a minute: deliveries come in bursts, and
+        the lookup would be a third of the ingress's database work. A reconnected account has a
+        new URL key, so a stale entry only answers for a URL that is being retired."""
+        now = time.monotonic()
+        cached = self._accounts.get(webhook_key)
+        if cached is not None and now - cached[1] < _ACCOUNT_TTL_S:
+            return cached[0]
+        with self._db.tenant_tx(tenant_id) as conn:
+            stored = pay_db.webhook_account(conn, webhook_key)
+        token_hash = stored[0] if stored else None
+        if len(self._accounts) > 10_000:
+            self._accounts.clear()
+        self._accounts[webhook_key] = (token_hash, now)
+        return token_hash
 
     def receive(self, webhook_key: str, token: str | None, body: str) -> bool:
         """Store one delivery; True when new. Raises UnauthorizedError (401) for an unknown key or
         a wrong token and ValidationFailedError for a body that is no Asaas event; both store nothing."""
         tenant_part, _, rest = webhook_key.partition(".")
         try:
-            tenant_id = UUID(tenant_part)
+            tenant_id: UUID | None = UUID(tenant_part)
         except ValueError:
             tenant_id = None
         presented = hashlib.sha256((token or "").encode()).digest()
-        if tenant_id is None or not rest:
-            hmac.compare_digest(presented, presented)  # same work either way
+        expected = self._token_hash(tenant_id, webhook_key) if tenant_id is not None and rest else None
+        # Constant-time, and the same work whether the URL exists or not.
+        matches = hmac.compare_digest(presented, expected or hashlib.sha256(b"\x00" + presented).digest())
+        if not (matches and expected is not None and token):
             raise UnauthorizedError("Token de webhook inválido.")
+        assert tenant_id is not None
         try:
             envelope = json.loads(body)
         except ValueError:
             envelope = None
+        if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
+            raise ValidationFailedError("O corpo não é um evento do Asaas (event é obrigatório).")
+        if not isinstance(envelope.get("id"), str) or not envelope["id"]:
+            # Every Asaas delivery carries an id; without one the body itself is the key, so an
+            # identical redelivery still counts once.
+            envelope["id"] = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+        payment = envelope.get("payment") if isinstance(envelope.get("payment"), dict) else None
         with self._db.tenant_tx(tenant_id) as conn:
-            stored = pay_db.webhook_account(conn, webhook_key)
-            expected = stored[0] if stored else hashlib.sha256(secrets.token_bytes(16)).digest()
-            if not hmac.compare_digest(presented, expected) or stored is None or not token:
-                raise UnauthorizedError("Token de webhook inválido.")
-            if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
-                raise ValidationFailedError("O corpo não é um evento do Asaas (event é obrigatório).")
-            if not isinstance(envelope.get("id"), str) or not envelope["id"]:
-                # Every Asaas delivery carries an id; without one the body itself is the key, so an
-                # identical redelivery still counts once.
-                envelope["id"] = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
-            payment = envelope.get("payment") if isinstance(envelope.get("payment"), dict) else None
             new = pay_db.add_to_inbox(
                 conn,
                 tenant_id=tenant_id,
