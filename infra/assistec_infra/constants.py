@@ -27,6 +27,7 @@ AUTHORIZER_HANDLER = "assistec.handlers.authorizer.handler"
 MIGRATE_HANDLER = "assistec.handlers.migrate.handler"
 OUTBOX_RELAY_HANDLER = "assistec.handlers.outbox_relay.handler"
 PAYMENTS_CONSUMER_HANDLER = "assistec.handlers.payments_consumer.handler"
+RECONCILE_HANDLER = "assistec.handlers.reconcile.handler"
 
 API_STAGE_NAME = "v1"
 LOCAL_DB_SECRET_NAME = "assistec/local/database"

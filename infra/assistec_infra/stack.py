@@ -72,8 +72,9 @@ class AssistecStack(Stack):
             vpc=vpc,
             security_groups=db_client_groups,
         )
-        database.secret.grant_read(payments.consumer)
-        domain_events.grant_publish(payments.consumer)
+        for worker in (payments.consumer, payments.reconciler):
+            database.secret.grant_read(worker)
+            domain_events.grant_publish(worker)
         domain_events.relay.add_environment("PAYMENTS_QUEUE_URL", payments.queue.queue_url)
         payments.grant_send(domain_events.relay)
         api_function = functions.function(
@@ -112,6 +113,7 @@ class AssistecStack(Stack):
         api_function.node.add_dependency(schema.resource)
         domain_events.relay.node.add_dependency(schema.resource)
         payments.consumer.node.add_dependency(schema.resource)
+        payments.reconciler.node.add_dependency(schema.resource)
         auth.signing_key.grant_read(api_function)
         monitoring.watch_function(api_function, "API")
 
@@ -136,4 +138,5 @@ class AssistecStack(Stack):
         CfnOutput(self, "PaymentsQueueUrl", value=payments.queue.queue_url)
         CfnOutput(self, "PaymentsDlqUrl", value=payments.dlq.queue_url)
         CfnOutput(self, "PaymentsConsumerFunctionName", value=payments.consumer.function_name)
+        CfnOutput(self, "ReconcilerFunctionName", value=payments.reconciler.function_name)
         CfnOutput(self, "SchemaFunctionName", value=schema.function.function_name)

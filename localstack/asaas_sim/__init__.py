@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,8 +52,13 @@ class Account:
 
 
 class AsaasSimulator:
-    def __init__(self, deliver: Deliver = _http_deliver) -> None:
+    def __init__(self, deliver: Deliver = _http_deliver, state_file: Path | None = None) -> None:
+        self._state_file = state_file
         self._accounts: dict[str, Account] = {}
+        if state_file is not None and state_file.exists():
+            # Kept across restarts, as Asaas keeps its records (the local database keeps ours).
+            saved = json.loads(state_file.read_text())
+            self._accounts = {key: Account(**value) for key, value in saved.items()}
         self._lock = threading.Lock()
         self._deliver = deliver
         self.deliveries: list[dict[str, Any]] = []  # what was sent, with our endpoint's answer
@@ -94,7 +100,20 @@ class AsaasSimulator:
             )
         with self._lock:
             account = self._accounts.setdefault(api_key, Account())
-            return self._route(account, method, path, params, body or {})
+            answer = self._route(account, method, path, params, body or {})
+            if method != "GET":
+                self._save()
+            return answer
+
+    def _save(self) -> None:
+        if self._state_file is not None:
+            data = {
+                key: {"customers": a.customers, "payments": a.payments, "webhooks": a.webhooks}
+                for key, a in self._accounts.items()
+            }
+            temporary = self._state_file.with_suffix(".tmp")
+            temporary.write_text(json.dumps(data))
+            temporary.replace(self._state_file)
 
     def _route(
         self, account: Account, method: str, path: str, params: dict[str, str], body: dict[str, Any]
@@ -236,6 +255,7 @@ class AsaasSimulator:
             else:
                 payment["status"] = "OVERDUE"
                 self._fire(account, "PAYMENT_OVERDUE", payment)
+            self._save()
         return 200, payment, {}
 
     def pay(self, account: Account, payment: dict[str, Any], *, value: float | None = None) -> None:
@@ -301,7 +321,10 @@ def _error(code: str, description: str) -> dict[str, Any]:
 
 def _matches(item: dict[str, Any], params: dict[str, str]) -> bool:
     reference = params.get("externalReference")
-    return reference is None or item.get("externalReference") == reference
+    paid_since = params.get("paymentDate[ge]")
+    if reference is not None and item.get("externalReference") != reference:
+        return False
+    return paid_since is None or bool(item.get("paymentDate") and item["paymentDate"] >= paid_since)
 
 
 def _page(items: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:

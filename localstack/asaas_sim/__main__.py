@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from asaas_sim import AsaasSimulator
 
-SIM = AsaasSimulator()
+SIM = AsaasSimulator()  # replaced in main() once the state file is known
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -43,7 +44,12 @@ class Handler(BaseHTTPRequestHandler):
 def main() -> int:
     parser = argparse.ArgumentParser(description="offline Asaas API v3")
     parser.add_argument("--port", type=int, default=4599)
+    parser.add_argument(
+        "--state", type=Path, default=None, help="JSON file keeping the accounts across restarts"
+    )
     args = parser.parse_args()
+    global SIM
+    SIM = AsaasSimulator(state_file=args.state)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"asaas simulator on http://127.0.0.1:{args.port}/v3", flush=True)
     server.serve_forever()

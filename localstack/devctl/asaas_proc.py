@@ -37,7 +37,7 @@ def start(timeout_s: float = 15) -> bool:
     DIR.mkdir(parents=True, exist_ok=True)
     with LOG.open("ab") as log:
         proc = subprocess.Popen(
-            [str(PROJECT_PYTHON), "-m", "asaas_sim", "--port", str(PORT)],
+            [str(PROJECT_PYTHON), "-m", "asaas_sim", "--port", str(PORT), "--state", str(DIR / "state.json")],
             cwd=ROOT / "localstack",
             stdout=log,
             stderr=subprocess.STDOUT,

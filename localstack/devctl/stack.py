@@ -239,6 +239,7 @@ def up() -> tuple[dict[str, Any], Started]:
         "outbox_relay_function_name": outputs.get("OutboxRelayFunctionName"),
         "payments_queue_url": outputs.get("PaymentsQueueUrl"),
         "payments_dlq_url": outputs.get("PaymentsDlqUrl"),
+        "reconciler_function_name": outputs.get("ReconcilerFunctionName"),
         "asaas_simulator_url": asaas_proc.URL,
     }
     login = demo.seed(api_url)

@@ -25,4 +25,10 @@ def new_shop(http: httpx.Client, name: str) -> dict[str, str]:
         },
     )
     assert response.status_code == 201, response.text
-    return {"email": email, "password": password, "access_token": response.json()["access_token"]}
+    body = response.json()
+    return {
+        "email": email,
+        "password": password,
+        "access_token": body["access_token"],
+        "tenant_id": body["tenant_id"],
+    }

@@ -15,8 +15,11 @@ from tests.e2e.shops import new_shop
 SIM_KEY = "$aact_e2e_" + "0" * 40
 
 
-def test_charge_pay_and_the_order_is_paid(http: httpx.Client, stack: dict[str, Any]) -> None:
-    headers = {"Authorization": f"Bearer {new_shop(http, 'Loja Pagamentos E2E')['access_token']}"}
+def test_charge_pay_the_order_is_paid_and_reconciliation_agrees(
+    http: httpx.Client, stack: dict[str, Any], aws: Any
+) -> None:
+    shop = new_shop(http, "Loja Pagamentos E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
     account = http.put(
         "/settings/payments", headers=headers, json={"api_key": SIM_KEY, "environment": "sandbox"}
     )
@@ -72,3 +75,18 @@ def test_charge_pay_and_the_order_is_paid(http: httpx.Client, stack: dict[str, A
     assert current["status"] == "paid", current
     assert current["paid_cents"] == 12000
     assert http.get(f"/orders/{order['id']}", headers=headers).json()["paid_cents"] == 12000
+
+    # The hourly reconciliation, invoked as its rule would: this shop's charge agrees with Asaas
+    import json
+
+    import psycopg
+
+    result = aws("lambda").invoke(FunctionName=stack["reconciler_function_name"], Payload=b"{}")
+    assert "FunctionError" not in result, result["Payload"].read()
+    report = json.loads(result["Payload"].read())
+    assert report["shops"] >= 1
+    assert report["checked"] >= 1
+    with psycopg.connect(stack["migrator_database_url"]) as conn:
+        conn.execute("select set_config('app.tenant_id', %s, false)", (shop["tenant_id"],))
+        mismatches = conn.execute("select count(*) from reconciliation_mismatches").fetchone()
+    assert mismatches == (0,)

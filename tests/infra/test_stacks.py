@@ -288,7 +288,7 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "events:PutEvents"
     ]
-    assert len(put_events) == 3  # the API, the relay and the payments consumer
+    assert len(put_events) == 4  # the API, the relay, the payments consumer and the reconciler
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(
@@ -316,4 +316,11 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {"MetricName": "ApproximateNumberOfMessagesVisible", "Threshold": 1, "Namespace": "AWS/SQS"},
+    )
+    # Reconciliation every hour; ops hear when mismatches persist three hours
+    _function(template, constants.RECONCILE_HANDLER)
+    template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "rate(1 hour)"})
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {"MetricName": "ReconciliationMismatches", "EvaluationPeriods": 3, "Threshold": 1},
     )

@@ -371,3 +371,68 @@ def test_charges_need_an_account_and_an_amount(client: Client, asaas: Any) -> No
         )[0]
         == 404
     )
+
+
+def test_reconciliation_repairs_what_a_lost_webhook_left_behind(
+    client: Client, asaas: Any, queue: FakeQueue, bus: FakeBus, database: PgDatabase
+) -> None:
+    from assistec import runtime
+    from assistec.services.payments import reconcile
+
+    shop = signup(client)
+    connect(client, shop)
+    order = approved_order(client, shop, 9000)
+    _, pix = charge(client, shop, order)
+    queue.drain()
+    # The customer pays, but Asaas's webhook never arrives (lost, queue paused...)
+    asaas._deliver = lambda url, token, body: 500
+    asaas.pay_by_id(pix["asaas_payment_id"])
+    assert _ok(client.call("GET", f"/charges/{pix['id']}", shop.access_token))["status"] == "pending"
+    only = [uuid.UUID(shop.tenant_id)]
+    report = reconcile(runtime.database(), runtime.payments_service(), only=only)
+    assert report.errors == 0
+    assert report.mismatches >= 1
+    assert report.repaired >= 1
+    repaired = _ok(client.call("GET", f"/charges/{pix['id']}", shop.access_token))
+    assert (repaired["status"], repaired["paid_cents"]) == ("paid", 9000)
+    assert _ok(client.call("GET", f"/orders/{order['id']}", shop.access_token))["paid_cents"] == 9000
+    assert _rows(
+        database,
+        "select local_status, remote_status, repaired from reconciliation_mismatches where charge_id = %s",
+        pix["id"],
+    ) == [("pending", "RECEIVED", True)]
+    # A second run finds nothing left to repair for this shop
+    before = _rows(
+        database, "select count(*) from reconciliation_mismatches where tenant_id = %s", shop.tenant_id
+    )
+    reconcile(runtime.database(), runtime.payments_service())
+    assert (
+        _rows(database, "select count(*) from reconciliation_mismatches where tenant_id = %s", shop.tenant_id)
+        == before
+    )
+    assert [e["status"] for e in bus.details("ChargeStatusChanged") if e["charge_id"] == pix["id"]] == [
+        "paid"
+    ]
+
+
+def test_a_paid_charge_missing_at_asaas_is_reported_not_undone(
+    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase
+) -> None:
+    from assistec import runtime
+    from assistec.services.payments import reconcile
+
+    shop = signup(client)
+    connect(client, shop)
+    order = approved_order(client, shop, 9000)
+    _, pix = charge(client, shop, order)
+    asaas.pay_by_id(pix["asaas_payment_id"])
+    queue.drain()
+    del asaas._accounts[KEY].payments[pix["asaas_payment_id"]]  # Asaas answers 404 for it now
+    report = reconcile(runtime.database(), runtime.payments_service(), only=[uuid.UUID(shop.tenant_id)])
+    assert (report.mismatches, report.repaired, report.errors) == (1, 0, 0)
+    assert _ok(client.call("GET", f"/charges/{pix['id']}", shop.access_token))["status"] == "paid"
+    assert _rows(
+        database,
+        "select local_status, remote_status, repaired from reconciliation_mismatches where charge_id = %s",
+        pix["id"],
+    ) == [("paid", "NOT_FOUND", False)]

@@ -17,7 +17,13 @@ GLOBAL_TABLES = {"schema_migrations", "login_failures"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
 # The outbox relay reads every shop's pending events (and only the outbox) when it declares itself.
 # The inbox sweeper re-enqueues every shop's stuck webhooks (and reads only the inbox) likewise.
-EXTRA_POLICIES = {("users", "login_lookup"), ("outbox", "relay"), ("webhook_inbox", "sweeper")}
+# The hourly reconciliation lists which shops have an Asaas account.
+EXTRA_POLICIES = {
+    ("users", "login_lookup"),
+    ("outbox", "relay"),
+    ("webhook_inbox", "sweeper"),
+    ("payment_accounts", "reconciler"),
+}
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"
 # What PostgreSQL prints back for the house-plan policy (pg_get_expr), per key column.

@@ -220,3 +220,38 @@ def payload_json(payload: dict[str, Any]) -> str:
 
 def ids(rows: Sequence[ChargeRow]) -> list[UUID]:
     return [r.id for r in rows]
+
+
+# --- reconciliation ----------------------------------------------------------------------------
+def shops_with_accounts(conn: Conn) -> list[UUID]:
+    conn.execute("select set_config('app.reconciler', 'on', true)")
+    rows = conn.execute("select tenant_id from payment_accounts order by tenant_id").fetchall()
+    return [UUID(str(r[0])) for r in rows]
+
+
+def charges_to_check(conn: Conn, *, window_days: int) -> list[ChargeRow]:
+    """Open charges, and charges created or changed within the window."""
+    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
+        return cur.execute(
+            f"select {_CHARGE} from charges where asaas_payment_id is not null "
+            "and (status in ('pending', 'overdue') or updated_at > now() - make_interval(days => %s)) "
+            "order by created_at",
+            (window_days,),
+        ).fetchall()
+
+
+def record_mismatch(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    charge_id: UUID | None,
+    asaas_payment_id: str,
+    local_status: str | None,
+    remote_status: str,
+    repaired: bool,
+) -> None:
+    conn.execute(
+        "insert into reconciliation_mismatches (tenant_id, charge_id, asaas_payment_id, local_status, "
+        "remote_status, repaired) values (%s, %s, %s, %s, %s, %s)",
+        (tenant_id, charge_id, asaas_payment_id, local_status, remote_status, repaired),
+    )

@@ -15,6 +15,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -563,3 +564,101 @@ def sweep(db: Database, queue: EventQueue, *, older_than_s: int = 120, limit: in
     for tenant_id, event_id in stale:
         queue.send(tenant_id, event_id)
     return len(stale)
+
+
+@dataclass
+class ReconcileReport:
+    shops: int = 0
+    checked: int = 0
+    mismatches: int = 0
+    repaired: int = 0
+    errors: int = 0
+
+
+def reconcile(
+    db: Database, payments: PaymentsService, *, window_days: int = 3, only: list[UUID] | None = None
+) -> ReconcileReport:
+    """Compare every shop's charges with Asaas and repair what a lost webhook left behind.
+
+    Asaas's side: our open charges and those changed within the window, read one by one, and the
+    payments Asaas says were paid within the window (paginated) that carry our reference. Any
+    difference is applied as Asaas has it (Asaas is the ledger) and recorded as a mismatch.
+    ``only``: these shops (ops reconciling one shop by hand); default every shop with an account.
+    """
+    report = ReconcileReport()
+    with db.transaction() as conn:
+        shops = [t for t in pay_db.shops_with_accounts(conn) if only is None or t in only]
+    since = (datetime.now(UTC) - timedelta(days=window_days)).date().isoformat()
+    for tenant_id in shops:
+        report.shops += 1
+        try:
+            with db.tenant_tx(tenant_id) as conn:
+                account = pay_db.get_account(conn)
+                charges = pay_db.charges_to_check(conn, window_days=window_days)
+            assert account is not None
+            remote: dict[str, dict[str, Any]] = {}
+            client = payments.client_for(tenant_id, account)
+            try:
+                for charge in charges:
+                    assert charge.asaas_payment_id is not None
+                    try:
+                        remote[charge.asaas_payment_id] = client.get_payment(charge.asaas_payment_id)
+                    except AsaasError as exc:
+                        if exc.status != 404:
+                            raise
+                        # Gone from Asaas: an open charge was deleted there; a settled one going
+                        # missing is an anomaly for people to look at, never "repaired".
+                        remote[charge.asaas_payment_id] = {
+                            "id": charge.asaas_payment_id,
+                            "deleted": True,
+                            "status": "NOT_FOUND",
+                            "_settled_locally": charge.status not in _OPEN,
+                        }
+                offset = 0
+                while True:
+                    page = client.list_payments(**{"paymentDate[ge]": since, "limit": 100, "offset": offset})
+                    for payment in page.get("data") or []:
+                        if str(payment.get("externalReference") or "").startswith("assistec:"):
+                            remote.setdefault(str(payment["id"]), payment)
+                    if not page.get("hasMore"):
+                        break
+                    offset += 100
+            finally:
+                client.close()
+            report.checked += len(remote)
+            actor = PublicActor(tenant_id=tenant_id, label="Reconciliação")
+            events: list[UUID] = []
+            with db.tenant_tx(tenant_id) as conn:
+                for payment_id, payment in remote.items():
+                    local = pay_db.charge_by_payment(conn, payment_id, lock=True)
+                    want = rules.state_of(payment)
+                    if local is not None and local.status == want:
+                        continue
+                    report.mismatches += 1
+                    if local is not None and not payment.get("_settled_locally"):
+                        _, event = apply_state(
+                            conn,
+                            actor,
+                            local,
+                            want,
+                            asaas_status=str(payment.get("status") or "DELETED"),
+                            payment=payment,
+                            correlation_id=None,
+                        )
+                        if event:
+                            events.append(event)
+                        report.repaired += 1
+                    pay_db.record_mismatch(
+                        conn,
+                        tenant_id=tenant_id,
+                        charge_id=local.id if local else None,
+                        asaas_payment_id=payment_id,
+                        local_status=local.status if local else None,
+                        remote_status=str(payment.get("status") or "DELETED"),
+                        repaired=local is not None and not payment.get("_settled_locally"),
+                    )
+            payments._relay.flush_quietly(events)
+        except Exception:  # one shop's trouble (Asaas down, key revoked) never stops the others
+            report.errors += 1
+            logger.exception("reconciliation failed for a shop", extra={"tenant_id": str(tenant_id)})
+    return report

@@ -8,7 +8,10 @@ here; the consumer applies it with partial batch failures; five failed tries par
 from __future__ import annotations
 
 from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -90,6 +93,43 @@ class Payments(Construct):
             ),
             threshold=1,
             description="Payments: an Asaas event failed five times and waits in the DLQ (not applied)",
+        )
+
+        # Hourly: compare local charges with Asaas, repair what a lost webhook left behind.
+        self.reconciler = functions.function(
+            self,
+            "Reconciler",
+            handler=constants.RECONCILE_HANDLER,
+            description="assistec reconciliation: charges against Asaas, hourly; repairs what differs",
+            environment=environment,
+            timeout_s=300,
+            vpc=vpc,
+            security_groups=security_groups,
+        )
+        self.reconciler.add_to_role_policy(
+            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[secrets_key.key_arn])
+        )
+        events.Rule(
+            self,
+            "ReconcileSchedule",
+            description="Reconcile charges with Asaas",
+            schedule=events.Schedule.rate(Duration.hours(1)),
+            targets=[targets.LambdaFunction(self.reconciler, retry_attempts=0)],
+        )
+        monitoring.watch_function(self.reconciler, "Reconciliation")
+        monitoring.alarm(
+            self.reconciler,
+            "MismatchAlarm",
+            cloudwatch.Metric(
+                namespace=constants.METRICS_NAMESPACE,
+                metric_name="ReconciliationMismatches",
+                dimensions_map={"service": constants.SERVICE_NAME},
+                period=Duration.hours(1),
+                statistic="Sum",
+            ),
+            threshold=1,
+            evaluation_periods=3,
+            description="Reconciliation: charges differed from Asaas three hours running (webhooks lost?)",
         )
 
     def grant_send(self, function: lambda_.IFunction) -> None:
