@@ -20,6 +20,7 @@ from assistec.services.auth import AuthService
 from assistec.services.customers import CustomersService
 from assistec.services.devices import DevicesService
 from assistec.services.orders import OrdersService
+from assistec.services.payment_flow import FlowStarter, StepFunctionsStarter
 from assistec.services.payments import PaymentsService, WebhookInbox
 from assistec.services.pricing import PricingService
 from assistec.services.quotes import QuotesService
@@ -150,6 +151,11 @@ def webhook_inbox() -> WebhookInbox:
     return WebhookInbox(database(), payments_queue(), outbox_relay(), payments_service)
 
 
+@cache
+def flow_starter() -> FlowStarter:
+    return StepFunctionsStarter(api_settings().payment_flow_arn)
+
+
 # The cached factories, as defined here (tests may replace the module's names with fakes).
 _FACTORIES = (
     database,
@@ -173,6 +179,7 @@ _FACTORIES = (
     payments_queue,
     payments_service,
     webhook_inbox,
+    flow_starter,
 )
 
 

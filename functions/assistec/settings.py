@@ -68,6 +68,8 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     # The Asaas API's base URL when not the public one for the account's environment (the offline
     # simulator, locally).
     asaas_base_url: str | None = None
+    # The payment flow (Step Functions); POST /orders/{id}/payment-flow starts it.
+    payment_flow_arn: str | None = None
     # Base of the links the API writes into messages; derived from each request when unset.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
@@ -112,6 +114,8 @@ class ConsumerSettings(DatabaseSettings):
     event_bus_name: str = Field(min_length=1)
     payments_key_id: str = Field(min_length=1)
     asaas_base_url: str | None = None
+    # The payment flow's e-mails (an SES-verified sender).
+    mail_sender: str = "nao-responda@assistec.com.br"
 
 
 @lru_cache(maxsize=1)

@@ -28,6 +28,7 @@ MIGRATE_HANDLER = "assistec.handlers.migrate.handler"
 OUTBOX_RELAY_HANDLER = "assistec.handlers.outbox_relay.handler"
 PAYMENTS_CONSUMER_HANDLER = "assistec.handlers.payments_consumer.handler"
 RECONCILE_HANDLER = "assistec.handlers.reconcile.handler"
+PAYMENT_FLOW_HANDLER = "assistec.handlers.payment_flow.handler"
 
 API_STAGE_NAME = "v1"
 LOCAL_DB_SECRET_NAME = "assistec/local/database"

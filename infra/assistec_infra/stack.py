@@ -14,6 +14,7 @@ from assistec_infra.capabilities.functions import PythonFunctions
 from assistec_infra.capabilities.layer import DependencyLayer
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
+from assistec_infra.capabilities.payment_flow import PaymentFlow
 from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.rest_api import RestApi
 from assistec_infra.capabilities.schema import Schema
@@ -75,6 +76,26 @@ class AssistecStack(Stack):
         for worker in (payments.consumer, payments.reconciler):
             database.secret.grant_read(worker)
             domain_events.grant_publish(worker)
+        payment_flow = PaymentFlow(
+            self,
+            "PaymentFlow",
+            config=config,
+            functions=functions,
+            monitoring=monitoring,
+            environment={
+                **db_env,
+                "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
+                "PAYMENTS_KEY_ID": storage.unlock_code_key.key_arn,
+                **({"ASAAS_BASE_URL": config.asaas_base_url} if config.asaas_base_url else {}),
+            },
+            secrets_key=storage.unlock_code_key,
+            vpc=vpc,
+            security_groups=db_client_groups,
+        )
+        database.secret.grant_read(payment_flow.function)
+        domain_events.grant_publish(payment_flow.function)
+        for worker in (payments.consumer, payments.reconciler):
+            payment_flow.grant_resume(worker)
         domain_events.relay.add_environment("PAYMENTS_QUEUE_URL", payments.queue.queue_url)
         payments.grant_send(domain_events.relay)
         api_function = functions.function(
@@ -90,6 +111,7 @@ class AssistecStack(Stack):
                 "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
                 "PAYMENTS_KEY_ID": storage.unlock_code_key.key_arn,
                 "PAYMENTS_QUEUE_URL": payments.queue.queue_url,
+                "PAYMENT_FLOW_ARN": payment_flow.state_machine.state_machine_arn,
                 **({"ASAAS_BASE_URL": config.asaas_base_url} if config.asaas_base_url else {}),
                 **({} if config.native_authorizer else {"AUTHORIZER_EMULATION": "true"}),
             },
@@ -99,6 +121,7 @@ class AssistecStack(Stack):
         database.secret.grant_read(api_function)
         domain_events.grant_publish(api_function)
         payments.grant_send(api_function)
+        payment_flow.grant_start(api_function)
         storage.grant_api(api_function)
         schema = Schema(
             self,
@@ -114,6 +137,7 @@ class AssistecStack(Stack):
         domain_events.relay.node.add_dependency(schema.resource)
         payments.consumer.node.add_dependency(schema.resource)
         payments.reconciler.node.add_dependency(schema.resource)
+        payment_flow.function.node.add_dependency(schema.resource)
         auth.signing_key.grant_read(api_function)
         monitoring.watch_function(api_function, "API")
 
@@ -139,4 +163,6 @@ class AssistecStack(Stack):
         CfnOutput(self, "PaymentsDlqUrl", value=payments.dlq.queue_url)
         CfnOutput(self, "PaymentsConsumerFunctionName", value=payments.consumer.function_name)
         CfnOutput(self, "ReconcilerFunctionName", value=payments.reconciler.function_name)
+        CfnOutput(self, "PaymentFlowArn", value=payment_flow.state_machine.state_machine_arn)
+        CfnOutput(self, "MailSender", value=config.mail_sender)
         CfnOutput(self, "SchemaFunctionName", value=schema.function.function_name)

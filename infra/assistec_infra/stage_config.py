@@ -41,6 +41,8 @@ class StageConfig:
     local_kms_material: str | None = None
     # The Asaas API's base URL when not Asaas's own (local stage: the offline simulator).
     asaas_base_url: str | None = None
+    # The payment flow's e-mails: an address of an SES-verified identity.
+    mail_sender: str = "nao-responda@assistec.com.br"
 
     @property
     def stack_name(self) -> str:
@@ -58,6 +60,7 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             local_kms_key_id=context.get("local_kms_key_id"),
             local_kms_material=context.get("local_kms_material"),
             asaas_base_url=context.get("asaas_base_url") or "http://127.0.0.1:4599/v3",
+            mail_sender="nao-responda@assistec.local",
         )
     if stage == "prod":
         region = context.get("prod_region") or "sa-east-1"
@@ -76,5 +79,6 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             db_removal_policy=RemovalPolicy.SNAPSHOT,
             with_waf=True,
             alarm_email=context.get("alarm_email"),
+            mail_sender=context.get("mail_sender") or "nao-responda@assistec.com.br",
         )
     raise ValueError(f"unknown stage {stage!r}: use -c stage=local or -c stage=prod")

@@ -225,6 +225,9 @@ def up() -> tuple[dict[str, Any], Started]:
     print(f"schema: {run_schema_function(outputs['SchemaFunctionName'])}", file=sys.stderr)
     api_url = f"{LOCALSTACK_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['ApiStageName']}"
     set_public_base_url(outputs["ApiFunctionName"], api_url)
+    # The payment flow e-mails from this sender: SES (LocalStack's too) sends only from verified ones.
+    if outputs.get("MailSender"):
+        client("ses").verify_email_identity(EmailAddress=outputs["MailSender"])
     info: dict[str, Any] = {
         "api_url": api_url,
         "localstack_url": LOCALSTACK_URL,
@@ -240,6 +243,8 @@ def up() -> tuple[dict[str, Any], Started]:
         "payments_queue_url": outputs.get("PaymentsQueueUrl"),
         "payments_dlq_url": outputs.get("PaymentsDlqUrl"),
         "reconciler_function_name": outputs.get("ReconcilerFunctionName"),
+        "payment_flow_arn": outputs.get("PaymentFlowArn"),
+        "mail_sender": outputs.get("MailSender"),
         "asaas_simulator_url": asaas_proc.URL,
     }
     login = demo.seed(api_url)

@@ -12,7 +12,8 @@ import httpx
 
 from tests.e2e.shops import new_shop
 
-SIM_KEY = "$aact_e2e_" + "0" * 40
+# One Asaas account per shop, as in life: a fresh simulator account for each run.
+SIM_KEY = f"$aact_e2e_{uuid.uuid4().hex}"
 
 
 def test_charge_pay_the_order_is_paid_and_reconciliation_agrees(

@@ -288,7 +288,7 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "events:PutEvents"
     ]
-    assert len(put_events) == 4  # the API, the relay, the payments consumer and the reconciler
+    assert len(put_events) == 5  # the API, the relay, the payments consumer, the reconciler, the flow
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(
@@ -323,4 +323,37 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {"MetricName": "ReconciliationMismatches", "EvaluationPeriods": 3, "Threshold": 1},
+    )
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_payment_flow_state_machine(stage: str, local_stack: Any, prod_stack: Any) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    machines = template.find_resources("AWS::StepFunctions::StateMachine")
+    assert len(machines) == 1
+    props = next(iter(machines.values()))["Properties"]
+    assert props["StateMachineType"] == "STANDARD"
+    assert props["TracingConfiguration"] == {"Enabled": True}
+    definition = json.dumps(props["DefinitionString"])
+    # create → notify → wait (token, timeout from the input) → paid; timeout → remind → wait → expired
+    for state in (
+        "Create",
+        "Notify",
+        "WaitForPayment",
+        "Remind",
+        "WaitAfterReminder",
+        "Paid",
+        "Expired",
+        "FlowFailed",
+    ):
+        assert f'\\"{state}\\"' in definition, state
+    assert "waitForTaskToken" in definition
+    assert "TimeoutSecondsPath" in definition
+    assert "$.wait_seconds" in definition
+    assert "States.Timeout" in definition
+    assert "States.TaskFailed" in definition
+    api = _function(template, constants.API_HANDLER)["Environment"]["Variables"]
+    assert "PAYMENT_FLOW_ARN" in api
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "ExecutionsFailed", "Threshold": 1}
     )

@@ -81,6 +81,7 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/charges/{charge_id}/cancel", "post"),
         ("/charges/{charge_id}/refund", "post"),
         ("/webhooks/asaas/{webhook_key}", "post"),
+        ("/orders/{order_id}/payment-flow", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

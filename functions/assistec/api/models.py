@@ -932,6 +932,21 @@ class ChargeOut(Output):
     updated_at: datetime
 
 
+class PaymentFlowIn(Input):
+    billing_type: BillingType
+    value_cents: int | None = Field(default=None, ge=500, le=100_000_000)
+    wait_hours: int = Field(
+        default=72,
+        ge=1,
+        le=720,
+        description="How long to wait for the payment before a reminder (then again before expiring)",
+    )
+
+
+class PaymentFlowOut(Output):
+    execution_arn: str
+
+
 class ChargeList(Output):
     items: list[ChargeOut]
 

@@ -7,11 +7,21 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from assistec import runtime
 from assistec.api.identity import caller, public_base_url
-from assistec.api.models import ChargeIn, ChargeList, ChargeOut, PaymentAccountIn, PaymentAccountOut
+from assistec.api.models import (
+    ChargeIn,
+    ChargeList,
+    ChargeOut,
+    PaymentAccountIn,
+    PaymentAccountOut,
+    PaymentFlowIn,
+    PaymentFlowOut,
+)
 from assistec.api.responses import BEARER, created, doc, json_response
 from assistec.observability import logger
-from assistec.runtime import payments_service
+from assistec.runtime import database, payments_service
+from assistec.services.payment_flow import start_flow
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -137,3 +147,26 @@ def refund_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
         caller(router), charge_id, correlation_id=logger.get_correlation_id()
     )
     return json_response(200, ChargeOut.model_validate(charge))
+
+
+@router.post(
+    "/orders/<order_id>/payment-flow",
+    tags=["payments"],
+    summary="Charge, e-mail the customer and wait for the payment (reminder, then expiry): Step Functions",
+    security=BEARER,
+    responses=doc(202, PaymentFlowOut, 401, 403, 404, 409, 413, 503, description="Started"),
+)
+def start_payment_flow(
+    order_id: Annotated[UUID, Path()], body: Annotated[PaymentFlowIn, Body()]
+) -> Response[Any]:
+    arn = start_flow(
+        database(),
+        runtime.flow_starter(),  # looked up per call: tests replace it
+        caller(router),
+        order_id,
+        billing_type=body.billing_type,
+        value_cents=body.value_cents,
+        wait_hours=body.wait_hours,
+        correlation_id=logger.get_correlation_id(),
+    )
+    return json_response(202, PaymentFlowOut(execution_arn=arn))

@@ -19,7 +19,7 @@ _ACCOUNT = "tenant_id, environment, api_key_ciphertext, webhook_key, webhook_tok
 _CHARGE = (
     "id, tenant_id, order_id, attempt, external_reference, billing_type, value_cents, due_date, status, "
     "asaas_payment_id, asaas_status, invoice_url, pix_payload, pix_qr_image, boleto_line, paid_cents, "
-    "paid_at, receipt_url, version, created_at, updated_at"
+    "paid_at, receipt_url, flow_task_token, version, created_at, updated_at"
 )
 _INBOX = "tenant_id, event_id, event, payment_id, payload, received_at, processed_at, outcome, attempts"
 CHARGE_FIELDS = {
@@ -33,6 +33,7 @@ CHARGE_FIELDS = {
     "paid_cents",
     "paid_at",
     "receipt_url",
+    "flow_task_token",
 }
 
 
@@ -205,11 +206,16 @@ def as_sweeper(conn: Conn) -> None:
     conn.execute("select set_config('app.inbox_sweeper', 'on', true)")
 
 
-def stale(conn: Conn, *, older_than_s: int, limit: int) -> list[tuple[UUID, str]]:
+def stale(conn: Conn, *, older_than_s: int, limit: int, max_sweeps: int = 10) -> list[tuple[UUID, str]]:
+    """Unapplied deliveries older than ``older_than_s``, each counted as swept once more; one
+    swept ``max_sweeps`` times is left to the DLQ alarm and to people (a poison event must not
+    circle forever)."""
     rows = conn.execute(
-        "select tenant_id, event_id from webhook_inbox where processed_at is null "
-        "and received_at < now() - make_interval(secs => %s) order by received_at limit %s",
-        (older_than_s, limit),
+        "update webhook_inbox set attempts = attempts + 1 where (tenant_id, event_id) in ("
+        "select tenant_id, event_id from webhook_inbox where processed_at is null and attempts < %s "
+        "and received_at < now() - make_interval(secs => %s) order by received_at limit %s "
+        "for update skip locked) returning tenant_id, event_id",
+        (max_sweeps, older_than_s, limit),
     ).fetchall()
     return [(UUID(str(r[0])), str(r[1])) for r in rows]
 

@@ -258,6 +258,7 @@ class ChargeRow:
     paid_cents: int
     paid_at: datetime | None
     receipt_url: str | None
+    flow_task_token: str | None
     version: int
     created_at: datetime
     updated_at: datetime

@@ -17,6 +17,7 @@ from assistec.integrations.asaas import AsaasClient
 from assistec.integrations.events import EventBridgeBus, OutboxRelay
 from assistec.integrations.kms import KmsCipher
 from assistec.observability import logger, metrics
+from assistec.services.payment_flow import StepFunctionsResumer
 from assistec.services.payments import PaymentsService, WebhookInbox
 from assistec.settings import consumer_settings
 
@@ -42,7 +43,7 @@ def inbox() -> WebhookInbox:
         )
 
     payments = PaymentsService(db, KmsCipher(settings.payments_key_id), relay, asaas)
-    return WebhookInbox(db, _NoQueue(), relay, lambda: payments)
+    return WebhookInbox(db, _NoQueue(), relay, lambda: payments, StepFunctionsResumer().resume)
 
 
 def _record(record: SQSRecord) -> None:

@@ -17,7 +17,7 @@ from assistec.services.payments import reconcile
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     webhooks = inbox()
-    report = reconcile(webhooks._db, webhooks._payments())
+    report = reconcile(webhooks._db, webhooks._payments(), resume=webhooks._resume)
     metrics.add_metric(name="ReconciliationMismatches", unit=MetricUnit.Count, value=report.mismatches)
     metrics.add_metric(name="ReconciliationErrors", unit=MetricUnit.Count, value=report.errors)
     logger.info("reconciliation", extra=asdict(report))

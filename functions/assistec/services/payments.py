@@ -432,11 +432,13 @@ class WebhookInbox:
         queue: EventQueue,
         relay: OutboxRelay,
         payments: Callable[[], PaymentsService],
+        resume: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self._db = db
         self._queue = queue
         self._relay = relay
         self._payments = payments
+        self._resume = resume
         self._accounts: dict[str, tuple[bytes | None, float]] = {}
 
     def _token_hash(self, tenant_id: UUID, webhook_key: str) -> bytes | None:
@@ -505,24 +507,26 @@ class WebhookInbox:
                 return "unknown_event_id"
             if item.processed_at is not None:
                 return "already_processed"
-            outcome, event = self._apply(conn, item.tenant_id, item.event, item.payload)
+            outcome, event, charge = self._apply(conn, item.tenant_id, item.event, item.payload)
             pay_db.finish(conn, event_id, outcome)
         if event:
             self._relay.flush_quietly([event])
+        if charge is not None:
+            resume_flow(charge, self._resume)
         return outcome
 
     def _apply(
         self, conn: repo.Conn, tenant_id: UUID, event: str, payload: dict[str, Any]
-    ) -> tuple[str, UUID | None]:
+    ) -> tuple[str, UUID | None, ChargeRow | None]:
         if event not in rules.KNOWN_EVENTS:
-            return "ignored_event_type", None
+            return "ignored_event_type", None, None
         payment = payload.get("payment") or {}
         charge = (
             pay_db.charge_by_payment(conn, str(payment.get("id")), lock=True) if payment.get("id") else None
         )
         if charge is None:
             # Not a charge of this shop (or made outside assistec): nothing of ours to move.
-            return "ignored_unknown_payment", None
+            return "ignored_unknown_payment", None, None
         candidate = rules.state_of(payment)
         if event == "PAYMENT_DELETED":
             candidate = "cancelled"
@@ -544,7 +548,7 @@ class WebhookInbox:
             candidate, confirmed = rules.state_of(payment), True
         state = rules.next_state(charge.status, candidate, confirmed=confirmed)
         actor = PublicActor(tenant_id=tenant_id, label="Asaas")
-        _, domain_event = apply_state(
+        updated, domain_event = apply_state(
             conn,
             actor,
             charge,
@@ -553,7 +557,21 @@ class WebhookInbox:
             payment=payment,
             correlation_id=None,
         )
-        return ("applied" if domain_event else "no_change"), domain_event
+        return ("applied" if domain_event else "no_change"), domain_event, updated
+
+
+def resume_flow(charge: ChargeRow, resume: Callable[[str, dict[str, Any]], None] | None) -> None:
+    """A paid charge a payment flow waits on hands the flow its task token back (after commit).
+    A flow already gone (timed out, stopped) refuses the token: logged, never retried."""
+    if resume is None or charge.status != "paid" or not charge.flow_task_token:
+        return
+    try:
+        resume(
+            charge.flow_task_token,
+            {"charge_id": str(charge.id), "status": charge.status, "paid_cents": charge.paid_cents},
+        )
+    except Exception:
+        logger.warning("payment flow could not be resumed", extra={"charge_id": str(charge.id)})
 
 
 def sweep(db: Database, queue: EventQueue, *, older_than_s: int = 120, limit: int = 500) -> int:
@@ -576,7 +594,12 @@ class ReconcileReport:
 
 
 def reconcile(
-    db: Database, payments: PaymentsService, *, window_days: int = 3, only: list[UUID] | None = None
+    db: Database,
+    payments: PaymentsService,
+    *,
+    window_days: int = 3,
+    only: list[UUID] | None = None,
+    resume: Callable[[str, dict[str, Any]], None] | None = None,
 ) -> ReconcileReport:
     """Compare every shop's charges with Asaas and repair what a lost webhook left behind.
 
@@ -628,6 +651,7 @@ def reconcile(
             report.checked += len(remote)
             actor = PublicActor(tenant_id=tenant_id, label="Reconciliação")
             events: list[UUID] = []
+            to_resume: list[ChargeRow] = []
             with db.tenant_tx(tenant_id) as conn:
                 for payment_id, payment in remote.items():
                     local = pay_db.charge_by_payment(conn, payment_id, lock=True)
@@ -636,7 +660,7 @@ def reconcile(
                         continue
                     report.mismatches += 1
                     if local is not None and not payment.get("_settled_locally"):
-                        _, event = apply_state(
+                        repaired_row, event = apply_state(
                             conn,
                             actor,
                             local,
@@ -648,6 +672,7 @@ def reconcile(
                         if event:
                             events.append(event)
                         report.repaired += 1
+                        to_resume.append(repaired_row)
                     pay_db.record_mismatch(
                         conn,
                         tenant_id=tenant_id,
@@ -658,6 +683,8 @@ def reconcile(
                         repaired=local is not None and not payment.get("_settled_locally"),
                     )
             payments._relay.flush_quietly(events)
+            for row in to_resume:
+                resume_flow(row, resume)
         except Exception:  # one shop's trouble (Asaas down, key revoked) never stops the others
             report.errors += 1
             logger.exception("reconciliation failed for a shop", extra={"tenant_id": str(tenant_id)})

@@ -1,0 +1,38 @@
+"""The payment flow's steps, as Step Functions invokes them: ``{"step": ..., "flow": {...}}``
+(and ``"token"`` for the wait). Errors propagate: the state machine retries and catches them."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from assistec.handlers.payments_consumer import inbox
+from assistec.observability import logger
+from assistec.services.payment_flow import PaymentFlow, SesMailer, StepFunctionsResumer
+from assistec.settings import consumer_settings
+
+
+@cache
+def flow() -> PaymentFlow:
+    webhooks = inbox()
+    return PaymentFlow(
+        webhooks._db, webhooks._payments(), SesMailer(consumer_settings().mail_sender), StepFunctionsResumer()
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step, state = event["step"], event["flow"]
+    logger.append_keys(order_id=state.get("order_id"), step=step)
+    if step == "create":
+        return flow().create(state)
+    if step in ("notify", "remind"):
+        return flow().notify(state, reminder=step == "remind")
+    if step == "await":
+        flow().await_payment(state, event["token"])
+        return {}
+    if step in ("paid", "expired"):
+        return flow().finish(state, outcome=step)
+    raise ValueError(f"unknown step {step!r}")
