@@ -191,6 +191,29 @@ def test_a_created_payment_is_found_again_by_its_reference(client: Client, asaas
     assert len(asaas._accounts[KEY].payments) == 1
 
 
+def test_cancelling_a_charge_whose_answer_was_lost_deletes_it_in_asaas_too(
+    client: Client, asaas: Any
+) -> None:
+    shop = signup(client)
+    connect(client, shop)
+    order = approved_order(client, shop)
+    original = asaas._route
+
+    def broken_qr(account: Any, method: str, path: str, params: Any, body: Any) -> Any:
+        if path.endswith("/pixQrCode"):
+            return 400, {"errors": [{"code": "x", "description": "falha"}]}, {}
+        return original(account, method, path, params, body)
+
+    asaas._route = broken_qr
+    assert charge(client, shop, order)[0] == 422  # Asaas has the payment; we have no id for it
+    (payment,) = asaas._accounts[KEY].payments.values()
+    (unfinished,) = _ok(client.call("GET", f"/orders/{order['id']}/charges", shop.access_token))["items"]
+    assert unfinished["asaas_payment_id"] is None
+    cancelled = _ok(client.call("POST", f"/charges/{unfinished['id']}/cancel", shop.access_token))
+    assert cancelled["status"] == "cancelled"
+    assert payment["deleted"] is True
+
+
 def test_cancel_refund_and_a_late_overdue(client: Client, asaas: Any, queue: FakeQueue, bus: FakeBus) -> None:
     shop = signup(client)
     connect(client, shop)
@@ -439,3 +462,24 @@ def test_a_paid_charge_missing_at_asaas_is_reported_not_undone(
         "select local_status, remote_status, repaired from reconciliation_mismatches where charge_id = %s",
         pix["id"],
     ) == [("paid", "NOT_FOUND", False)]
+
+
+def test_a_poison_delivery_is_swept_ten_times_then_left_to_people(
+    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase
+) -> None:
+    from assistec import runtime
+    from assistec.services.payments import sweep
+
+    shop = signup(client)
+    with psycopg.connect(database.superuser_url) as conn:
+        conn.execute(
+            "insert into webhook_inbox (tenant_id, event_id, event, payload, received_at) "
+            "values (%s, 'evt_poison', 'PAYMENT_RECEIVED', '{}', now() - interval '1 hour')",
+            (shop.tenant_id,),
+        )
+    swept = 0
+    for _ in range(12):
+        queue.messages.clear()
+        sweep(runtime.database(), queue, older_than_s=60)
+        swept += sum(1 for tenant, event in queue.messages if event == "evt_poison")
+    assert swept == 10

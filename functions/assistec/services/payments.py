@@ -291,14 +291,20 @@ class PaymentsService:
                 f"(esta está {rules.LABELS_PT[charge.status].lower()}).",
                 details={"status": charge.status},
             )
-        if charge.asaas_payment_id:
-            client = self.client_for(identity.tenant_id, account)
-            try:
-                client.delete_payment(charge.asaas_payment_id)
-            except AsaasError as exc:
-                raise _provider_error(exc) from exc
-            finally:
-                client.close()
+        client = self.client_for(identity.tenant_id, account)
+        try:
+            # A try whose answer was lost has no Asaas id here, but Asaas may have the payment:
+            # its external reference finds it, so it is deleted there too.
+            payment_id = charge.asaas_payment_id
+            if payment_id is None:
+                found = client.find_payment(charge.external_reference)
+                payment_id = str(found["id"]) if found else None
+            if payment_id is not None:
+                client.delete_payment(payment_id)
+        except AsaasError as exc:
+            raise _provider_error(exc) from exc
+        finally:
+            client.close()
         return self._settle(
             identity, charge_id, "cancelled", asaas_status="DELETED", correlation_id=correlation_id
         )
