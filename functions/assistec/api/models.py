@@ -949,7 +949,3 @@ class PaymentFlowOut(Output):
 
 class ChargeList(Output):
     items: list[ChargeOut]
-
-
-class WebhookAck(BaseModel):
-    pass

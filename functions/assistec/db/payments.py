@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -198,10 +196,6 @@ def finish(conn: Conn, event_id: str, outcome: str) -> None:
     )
 
 
-def count_attempt(conn: Conn, event_id: str) -> None:
-    conn.execute("update webhook_inbox set attempts = attempts + 1 where event_id = %s", (event_id,))
-
-
 def as_sweeper(conn: Conn) -> None:
     conn.execute("select set_config('app.inbox_sweeper', 'on', true)")
 
@@ -218,14 +212,6 @@ def stale(conn: Conn, *, older_than_s: int, limit: int, max_sweeps: int = 10) ->
         (max_sweeps, older_than_s, limit),
     ).fetchall()
     return [(UUID(str(r[0])), str(r[1])) for r in rows]
-
-
-def payload_json(payload: dict[str, Any]) -> str:
-    return json.dumps(payload)
-
-
-def ids(rows: Sequence[ChargeRow]) -> list[UUID]:
-    return [r.id for r in rows]
 
 
 # --- reconciliation ----------------------------------------------------------------------------

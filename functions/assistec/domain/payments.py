@@ -9,10 +9,6 @@ CHARGEBACK = frozenset({"CHARGEBACK_REQUESTED", "CHARGEBACK_DISPUTE", "AWAITING_
 OVERDUE = frozenset({"OVERDUE", "DUNNING_REQUESTED"})
 REFUNDED = frozenset({"REFUNDED"})
 
-# Final or money-holding states a late "overdue"/"pending" must never undo.
-SETTLED = frozenset({"paid", "refunded", "chargeback", "cancelled"})
-# Changes that move money: the consumer confirms them with Asaas before applying.
-MONEY_STATES = frozenset({"paid", "refunded", "chargeback"})
 
 # The events assistec acts on; any other is stored and marked ignored.
 KNOWN_EVENTS = frozenset(
@@ -61,16 +57,6 @@ def state_of(payment: dict[str, object]) -> str:
     if status in OVERDUE:
         return "overdue"
     return "pending"
-
-
-def next_state(current: str, candidate: str, *, confirmed: bool) -> str:
-    """Where a charge goes. A state read back from Asaas (``confirmed``) is the truth; one taken
-    from a webhook payload alone never downgrades a settled charge (a late OVERDUE after payment)."""
-    if confirmed:
-        return candidate
-    if current in SETTLED and candidate in ("pending", "overdue"):
-        return current
-    return candidate
 
 
 def cents(value: object) -> int:

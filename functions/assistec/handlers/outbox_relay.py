@@ -18,7 +18,6 @@ from assistec.db.connection import Database
 from assistec.integrations.events import EventBridgeBus, OutboxRelay
 from assistec.integrations.queue import SqsEventQueue
 from assistec.observability import logger, metrics
-from assistec.services.payments import sweep
 from assistec.settings import relay_settings
 
 # One run stops after this many batches of 100, leaving the rest to the next minute.
@@ -49,6 +48,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         backlog_s = events_db.oldest_pending_age_s(conn)
     requeued = 0
     if relay_settings().payments_queue_url:
+        from assistec.services.payments import sweep  # the payments stack, only when there is a queue
+
         requeued = sweep(_database(), SqsEventQueue(str(relay_settings().payments_queue_url)))
     metrics.add_metric(name="InboxRequeued", unit=MetricUnit.Count, value=requeued)
     metrics.add_metric(name="OutboxPublished", unit=MetricUnit.Count, value=published)

@@ -8,18 +8,15 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.handlers.payments_consumer import inbox
+from assistec.handlers.payments_consumer import database, payments, resumer
 from assistec.observability import logger
-from assistec.services.payment_flow import PaymentFlow, SesMailer, StepFunctionsResumer
+from assistec.services.payment_flow import PaymentFlow, SesMailer
 from assistec.settings import consumer_settings
 
 
 @cache
 def flow() -> PaymentFlow:
-    webhooks = inbox()
-    return PaymentFlow(
-        webhooks._db, webhooks._payments(), SesMailer(consumer_settings().mail_sender), StepFunctionsResumer()
-    )
+    return PaymentFlow(database(), payments(), SesMailer(consumer_settings().mail_sender), resumer())
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -30,10 +30,18 @@ class _NoQueue:
 
 
 @cache
-def inbox() -> WebhookInbox:
+def database() -> Database:
+    return Database(consumer_settings())
+
+
+@cache
+def relay() -> OutboxRelay:
+    return OutboxRelay(database(), EventBridgeBus(consumer_settings().event_bus_name))
+
+
+@cache
+def payments() -> PaymentsService:
     settings = consumer_settings()
-    db = Database(settings)
-    relay = OutboxRelay(db, EventBridgeBus(settings.event_bus_name))
 
     def asaas(environment: str, api_key: str) -> AsaasClient:
         return AsaasClient(
@@ -42,8 +50,18 @@ def inbox() -> WebhookInbox:
             base_url=settings.asaas_base_url,
         )
 
-    payments = PaymentsService(db, KmsCipher(settings.payments_key_id), relay, asaas)
-    return WebhookInbox(db, _NoQueue(), relay, lambda: payments, StepFunctionsResumer().resume)
+    return PaymentsService(database(), KmsCipher(settings.payments_key_id), relay(), asaas)
+
+
+@cache
+def resumer() -> StepFunctionsResumer:
+    return StepFunctionsResumer()
+
+
+@cache
+def inbox() -> WebhookInbox:
+    """The consumer's inbox; the reconciliation and the payment flow share its pieces."""
+    return WebhookInbox(database(), _NoQueue(), relay(), payments, resumer().resume)
 
 
 def _record(record: SQSRecord) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.handlers.payments_consumer import inbox
+from assistec.handlers.payments_consumer import database, payments, resumer
 from assistec.observability import logger, metrics
 from assistec.services.payments import reconcile
 
@@ -16,8 +16,7 @@ from assistec.services.payments import reconcile
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    webhooks = inbox()
-    report = reconcile(webhooks._db, webhooks._payments(), resume=webhooks._resume)
+    report = reconcile(database(), payments(), resume=resumer().resume)
     metrics.add_metric(name="ReconciliationMismatches", unit=MetricUnit.Count, value=report.mismatches)
     metrics.add_metric(name="ReconciliationErrors", unit=MetricUnit.Count, value=report.errors)
     logger.info("reconciliation", extra=asdict(report))

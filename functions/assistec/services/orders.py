@@ -89,11 +89,6 @@ class OrdersService:
                 raise NotFoundError(_NOT_FOUND)
             return orders_db.history(conn, order_id)
 
-    def allowed_next(self, identity: Identity, order: OrderRow) -> list[Status]:
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            workflow = orders_db.get_workflow(conn)
-        return machine.allowed_from(Status(order.status), _pairs(workflow))
-
     # --- writes --------------------------------------------------------------------------------
     def create(
         self,

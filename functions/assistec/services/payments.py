@@ -3,7 +3,7 @@
 Money rules: one open charge per order at a time (a double click gets the open one back, not a
 second charge); each charge has an external reference Asaas keeps, looked up before creating, so a
 retry after a lost answer finds the first try; a webhook is stored once per event id and applied
-once; a state that moves money is confirmed with Asaas before it is applied; what an order has
+once; every state change is confirmed with Asaas before it is applied; what an order has
 received is recomputed from its paid charges, never incremented.
 """
 
@@ -79,6 +79,7 @@ class PaymentsService:
         self._cipher = cipher
         self._relay = relay
         self._asaas = asaas
+        self._clients: dict[tuple[UUID, int], AsaasClient] = {}
 
     # --- the shop's account --------------------------------------------------------------------
     def connect(
@@ -149,8 +150,18 @@ class PaymentsService:
             return pay_db.get_account(conn)
 
     def client_for(self, tenant_id: UUID, account: PaymentAccountRow) -> AsaasClient:
-        api_key = self._cipher.decrypt(bytes(account.api_key_ciphertext), _context(tenant_id))
-        return self._asaas(account.environment, api_key)
+        """The shop's Asaas client, kept per execution environment: one KMS decrypt and one
+        connection pool per account version, not per call (a reconnected account is a new version)."""
+        key = (tenant_id, account.version)
+        client = self._clients.get(key)
+        if client is None:
+            if len(self._clients) >= 256:
+                for stale in self._clients.values():
+                    stale.close()
+                self._clients.clear()
+            api_key = self._cipher.decrypt(bytes(account.api_key_ciphertext), _context(tenant_id))
+            client = self._clients[key] = self._asaas(account.environment, api_key)
+        return client
 
     # --- charges -------------------------------------------------------------------------------
     def create_charge(
@@ -244,8 +255,6 @@ class PaymentsService:
         except AsaasError as exc:
             logger.warning("asaas charge failed", extra={"charge_id": str(charge.id), "status": exc.status})
             raise _provider_error(exc) from exc
-        finally:
-            client.close()
         with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
             pay_db.save_asaas_customer(
                 conn, tenant_id=identity.tenant_id, customer_id=customer.id, asaas_id=asaas_customer
@@ -303,8 +312,6 @@ class PaymentsService:
                 client.delete_payment(payment_id)
         except AsaasError as exc:
             raise _provider_error(exc) from exc
-        finally:
-            client.close()
         return self._settle(
             identity, charge_id, "cancelled", asaas_status="DELETED", correlation_id=correlation_id
         )
@@ -320,8 +327,6 @@ class PaymentsService:
             payment = client.refund_payment(charge.asaas_payment_id)
         except AsaasError as exc:
             raise _provider_error(exc) from exc
-        finally:
-            client.close()
         state = rules.state_of(payment)
         return self._settle(
             identity, charge_id, state, asaas_status=str(payment.get("status")), correlation_id=correlation_id
@@ -536,7 +541,6 @@ class WebhookInbox:
         candidate = rules.state_of(payment)
         if event == "PAYMENT_DELETED":
             candidate = "cancelled"
-        confirmed = False
         if candidate != charge.status:
             # Deliveries come duplicated and out of order: before any change (money moving above
             # all), ask Asaas for the payment as it is now, and trust that over the payload.
@@ -549,16 +553,13 @@ class WebhookInbox:
                 if exc.status != 404:
                     raise  # Asaas unreachable: the message comes back and is tried again
                 payment = {**payment, "deleted": True}  # gone from Asaas: cancelled there
-            finally:
-                client.close()
-            candidate, confirmed = rules.state_of(payment), True
-        state = rules.next_state(charge.status, candidate, confirmed=confirmed)
+            candidate = rules.state_of(payment)
         actor = PublicActor(tenant_id=tenant_id, label="Asaas")
         updated, domain_event = apply_state(
             conn,
             actor,
             charge,
-            state,
+            candidate,
             asaas_status=str(payment.get("status")),
             payment=payment,
             correlation_id=None,
@@ -627,33 +628,30 @@ def reconcile(
             assert account is not None
             remote: dict[str, dict[str, Any]] = {}
             client = payments.client_for(tenant_id, account)
-            try:
-                for charge in charges:
-                    assert charge.asaas_payment_id is not None
-                    try:
-                        remote[charge.asaas_payment_id] = client.get_payment(charge.asaas_payment_id)
-                    except AsaasError as exc:
-                        if exc.status != 404:
-                            raise
-                        # Gone from Asaas: an open charge was deleted there; a settled one going
-                        # missing is an anomaly for people to look at, never "repaired".
-                        remote[charge.asaas_payment_id] = {
-                            "id": charge.asaas_payment_id,
-                            "deleted": True,
-                            "status": "NOT_FOUND",
-                            "_settled_locally": charge.status not in _OPEN,
-                        }
-                offset = 0
-                while True:
-                    page = client.list_payments(**{"paymentDate[ge]": since, "limit": 100, "offset": offset})
-                    for payment in page.get("data") or []:
-                        if str(payment.get("externalReference") or "").startswith("assistec:"):
-                            remote.setdefault(str(payment["id"]), payment)
-                    if not page.get("hasMore"):
-                        break
-                    offset += 100
-            finally:
-                client.close()
+            for charge in charges:
+                assert charge.asaas_payment_id is not None
+                try:
+                    remote[charge.asaas_payment_id] = client.get_payment(charge.asaas_payment_id)
+                except AsaasError as exc:
+                    if exc.status != 404:
+                        raise
+                    # Gone from Asaas: an open charge was deleted there; a settled one going
+                    # missing is an anomaly for people to look at, never "repaired".
+                    remote[charge.asaas_payment_id] = {
+                        "id": charge.asaas_payment_id,
+                        "deleted": True,
+                        "status": "NOT_FOUND",
+                        "_settled_locally": charge.status not in _OPEN,
+                    }
+            offset = 0
+            while True:
+                page = client.list_payments(**{"paymentDate[ge]": since, "limit": 100, "offset": offset})
+                for payment in page.get("data") or []:
+                    if str(payment.get("externalReference") or "").startswith("assistec:"):
+                        remote.setdefault(str(payment["id"]), payment)
+                if not page.get("hasMore"):
+                    break
+                offset += 100
             report.checked += len(remote)
             actor = PublicActor(tenant_id=tenant_id, label="Reconciliação")
             events: list[UUID] = []
