@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -73,6 +74,14 @@ def _part_counts(database: PgDatabase, part_id: str) -> tuple[int, int]:
         row = conn.execute("select quantity, reserved from parts where id = %s", (part_id,)).fetchone()
     assert row is not None
     return row[0], row[1]
+
+
+def shop_date(timestamp: str) -> date:
+    """The calendar day of an API timestamp where the shop is (a new shop is in São Paulo).
+
+    Dates the shop sees (warranty end, quote validity) are its local days: at 22:00 in São Paulo
+    it is already tomorrow in UTC, so the UTC date of a timestamp is the wrong day then."""
+    return datetime.fromisoformat(timestamp).astimezone(ZoneInfo("America/Sao_Paulo")).date()
 
 
 def test_the_whole_repair_from_quote_to_warranty(client: Client, database: PgDatabase, bus: FakeBus) -> None:
@@ -178,10 +187,7 @@ def test_the_whole_repair_from_quote_to_warranty(client: Client, database: PgDat
         assert status == 200, body
         order = body["order"]
     assert _part_counts(database, screen["id"]) == (1, 0)
-    assert (
-        order["warranty_until"]
-        == (date.fromisoformat(order["delivered_at"][:10]) + timedelta(days=90)).isoformat()
-    )
+    assert order["warranty_until"] == (shop_date(order["delivered_at"]) + timedelta(days=90)).isoformat()
 
     # The tracking link shows status and dates only
     status, tracking, _ = client.call(
@@ -244,7 +250,9 @@ def test_an_expired_warranty_refuses_the_return(client: Client, database: PgData
         order = body["order"]
     with psycopg.connect(database.superuser_url) as conn:
         conn.execute(
-            "update service_orders set warranty_until = current_date - 1 where id = %s", (order["id"],)
+            "update service_orders set warranty_until = (now() at time zone 'America/Sao_Paulo')::date - 1 "
+            "where id = %s",
+            (order["id"],),
         )
     status, body, _ = client.call(
         "POST",
@@ -460,7 +468,7 @@ def test_the_shops_template(client: Client) -> None:
     assert quote["rendered_text"] == (
         f"Ana Souza, seu Samsung Galaxy A54 fica R$ 1.234,56 em 4 dias úteis. Até {until:%d/%m/%Y}."
     )
-    assert until - date.fromisoformat(quote["created_at"][:10]) in (timedelta(days=5), timedelta(days=6))
+    assert until - shop_date(quote["created_at"]) == timedelta(days=5)
 
 
 def test_cancelling_releases_the_parts(client: Client, database: PgDatabase) -> None:
