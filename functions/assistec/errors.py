@@ -94,3 +94,24 @@ class TooManyAttemptsError(AppError):
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(details={"retry_after_seconds": retry_after_s})
         self.retry_after_s = retry_after_s
+
+
+class PaymentRequiredError(AppError):
+    """The shop's subscription is suspended or cancelled: the API refuses its work (no data is
+    touched) until the open invoice is paid."""
+
+    status = 402
+    code = "subscription_suspended"
+    message = (
+        "O acesso desta loja está suspenso por falta de pagamento da assinatura do assistec. "
+        "Nenhum dado foi apagado: o dono ou um administrador pode ver e pagar a fatura em aberto "
+        "em Assinatura (GET /billing), e o acesso volta assim que o pagamento for confirmado."
+    )
+
+
+class SubscriptionCancelledError(PaymentRequiredError):
+    code = "subscription_cancelled"
+    message = (
+        "A assinatura desta loja no assistec foi cancelada. Nenhum dado foi apagado; "
+        "fale com o suporte para reativá-la."
+    )

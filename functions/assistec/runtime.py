@@ -12,11 +12,13 @@ from assistec.db.connection import Database
 from assistec.integrations.asaas import AsaasClient
 from assistec.integrations.events import EventBridgeBus, EventBus, OutboxRelay
 from assistec.integrations.kms import Cipher, KmsCipher
+from assistec.integrations.platform import PlatformAccount, SecretPlatformAccount
 from assistec.integrations.queue import EventQueue, SqsEventQueue
 from assistec.integrations.signing_key import SigningKeyProvider
 from assistec.integrations.storage import PhotoStorage, S3PhotoStorage
 from assistec.services.audit import AuditService
 from assistec.services.auth import AuthService
+from assistec.services.billing import BillingService
 from assistec.services.customers import CustomersService
 from assistec.services.devices import DevicesService
 from assistec.services.orders import OrdersService
@@ -47,7 +49,7 @@ def signing_key() -> SigningKeyProvider:
 
 @cache
 def auth_service() -> AuthService:
-    return AuthService(database(), signing_key())
+    return AuthService(database(), signing_key(), relay=outbox_relay())
 
 
 @cache
@@ -151,6 +153,25 @@ def webhook_inbox() -> WebhookInbox:
     return WebhookInbox(database(), payments_queue(), outbox_relay(), payments_service)
 
 
+def platform_account() -> PlatformAccount:
+    """The platform's Asaas account; an unconfigured one has no key and no token (its webhook then
+    answers 401 to everybody)."""
+    secret_id = api_settings().platform_asaas_secret_id
+    return SecretPlatformAccount(secret_id)() if secret_id else PlatformAccount(api_key="", webhook_token="")
+
+
+@cache
+def billing_service() -> BillingService:
+    # Looked up at call time, so tests can point them at the simulator.
+    return BillingService(
+        database(),
+        lambda: platform_account(),
+        lambda env, key: asaas_client(env, key),
+        relay=outbox_relay(),
+        queue=payments_queue(),
+    )
+
+
 @cache
 def flow_starter() -> FlowStarter:
     return StepFunctionsStarter(api_settings().payment_flow_arn)
@@ -179,6 +200,7 @@ _FACTORIES = (
     payments_queue,
     payments_service,
     webhook_inbox,
+    billing_service,
     flow_starter,
 )
 

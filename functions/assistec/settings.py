@@ -70,6 +70,8 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     asaas_base_url: str | None = None
     # The payment flow (Step Functions); POST /orders/{id}/payment-flow starts it.
     payment_flow_arn: str | None = None
+    # The platform's Asaas account (the shops' subscriptions): key and webhook token, as JSON.
+    platform_asaas_secret_id: str | None = None
     # Base of the links the API writes into messages; derived from each request when unset.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
@@ -116,6 +118,8 @@ class ConsumerSettings(DatabaseSettings):
     asaas_base_url: str | None = None
     # The payment flow's e-mails (an SES-verified sender).
     mail_sender: str = "nao-responda@assistec.com.br"
+    # The platform's Asaas account (the shops' subscriptions; the dunning run uses these settings too).
+    platform_asaas_secret_id: str | None = None
 
 
 @lru_cache(maxsize=1)

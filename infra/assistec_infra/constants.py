@@ -15,6 +15,8 @@ LAYERS_DIR = REPO_ROOT / "layers"
 APP_NAME = "assistec"
 SERVICE_NAME = "assistec"
 METRICS_NAMESPACE = "Assistec"
+# The source of assistec's domain events on the bus (the code's integrations/events.SOURCE).
+EVENT_SOURCE = "assistec.orders"
 
 # The project's Python (pyproject: requires-python ==3.13). cdk-nag's L1 asks for the newest runtime;
 # moving runtimes is a deliberate upgrade of the whole project, not a side effect of a CDK bump.
@@ -29,6 +31,7 @@ OUTBOX_RELAY_HANDLER = "assistec.handlers.outbox_relay.handler"
 PAYMENTS_CONSUMER_HANDLER = "assistec.handlers.payments_consumer.handler"
 RECONCILE_HANDLER = "assistec.handlers.reconcile.handler"
 PAYMENT_FLOW_HANDLER = "assistec.handlers.payment_flow.handler"
+DUNNING_HANDLER = "assistec.handlers.dunning.handler"
 
 API_STAGE_NAME = "v1"
 LOCAL_DB_SECRET_NAME = "assistec/local/database"

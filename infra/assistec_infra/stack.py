@@ -8,10 +8,12 @@ from constructs import Construct
 
 from assistec_infra import constants
 from assistec_infra.capabilities.auth import Auth
+from assistec_infra.capabilities.billing import Billing
 from assistec_infra.capabilities.database import Database
 from assistec_infra.capabilities.events import DomainEvents
 from assistec_infra.capabilities.functions import PythonFunctions
 from assistec_infra.capabilities.layer import DependencyLayer
+from assistec_infra.capabilities.mail import allow_mail
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
 from assistec_infra.capabilities.payment_flow import PaymentFlow
@@ -76,6 +78,28 @@ class AssistecStack(Stack):
         for worker in (payments.consumer, payments.reconciler):
             database.secret.grant_read(worker)
             domain_events.grant_publish(worker)
+        billing = Billing(
+            self,
+            "Billing",
+            config=config,
+            functions=functions,
+            monitoring=monitoring,
+            environment={
+                **db_env,
+                "EVENT_BUS_NAME": domain_events.bus.event_bus_name,
+                "PAYMENTS_KEY_ID": storage.unlock_code_key.key_arn,
+                **({"ASAAS_BASE_URL": config.asaas_base_url} if config.asaas_base_url else {}),
+            },
+            bus=domain_events.bus,
+            queue=payments.queue,
+            vpc=vpc,
+            security_groups=db_client_groups,
+        )
+        database.secret.grant_read(billing.dunning)
+        domain_events.grant_publish(billing.dunning)
+        # The consumer provisions subscriptions, applies the platform webhook and mails the owner.
+        billing.grant_platform(payments.consumer)
+        allow_mail(payments.consumer, config)
         payment_flow = PaymentFlow(
             self,
             "PaymentFlow",
@@ -122,6 +146,7 @@ class AssistecStack(Stack):
         domain_events.grant_publish(api_function)
         payments.grant_send(api_function)
         payment_flow.grant_start(api_function)
+        billing.grant_platform(api_function)
         storage.grant_api(api_function)
         schema = Schema(
             self,
@@ -138,6 +163,7 @@ class AssistecStack(Stack):
         payments.consumer.node.add_dependency(schema.resource)
         payments.reconciler.node.add_dependency(schema.resource)
         payment_flow.function.node.add_dependency(schema.resource)
+        billing.dunning.node.add_dependency(schema.resource)
         auth.signing_key.grant_read(api_function)
         monitoring.watch_function(api_function, "API")
 
@@ -165,4 +191,6 @@ class AssistecStack(Stack):
         CfnOutput(self, "ReconcilerFunctionName", value=payments.reconciler.function_name)
         CfnOutput(self, "PaymentFlowArn", value=payment_flow.state_machine.state_machine_arn)
         CfnOutput(self, "MailSender", value=config.mail_sender)
+        CfnOutput(self, "DunningFunctionName", value=billing.dunning.function_name)
+        CfnOutput(self, "PlatformAsaasSecretArn", value=billing.secret.secret_arn)
         CfnOutput(self, "SchemaFunctionName", value=schema.function.function_name)

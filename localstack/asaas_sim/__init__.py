@@ -1,8 +1,10 @@
 """An offline Asaas (API v3) for `make dev`, the e2e suite and the integration tests.
 
 It implements the endpoints assistec calls (customers, payments, PIX QR code, boleto line, refund,
-delete, webhooks) with Asaas's answer and error shapes, keeps state per API key, and has control
-calls under /_sim that do what a customer or the bank would: pay a charge, let it fall overdue.
+delete, subscriptions and their payments, webhooks) with Asaas's answer and error shapes, keeps
+state per API key, and has control calls under /_sim that do what a customer, the bank or the
+calendar would: pay a charge, let it fall overdue (``{"days": n}`` days ago), start a
+subscription's next cycle.
 Each of those fires the webhooks the shop registered, with the payload shape of Asaas's real
 deliveries (tests/fixtures/asaas), to the registered URL with the registered token.
 
@@ -49,6 +51,7 @@ class Account:
     customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class AsaasSimulator:
@@ -108,7 +111,12 @@ class AsaasSimulator:
     def _save(self) -> None:
         if self._state_file is not None:
             data = {
-                key: {"customers": a.customers, "payments": a.payments, "webhooks": a.webhooks}
+                key: {
+                    "customers": a.customers,
+                    "payments": a.payments,
+                    "webhooks": a.webhooks,
+                    "subscriptions": a.subscriptions,
+                }
                 for key, a in self._accounts.items()
             }
             temporary = self._state_file.with_suffix(".tmp")
@@ -138,6 +146,10 @@ class AsaasSimulator:
             return 200, _page(found, params), {}
         if parts == ["payments"] and method == "POST":
             return self._create_payment(account, body)
+        if parts and parts[0] == "subscriptions":
+            return self._subscriptions(account, method, parts[1:], params, body)
+        if parts == ["webhooks"] and method == "GET":
+            return 200, _page(list(account.webhooks), params), {}
         if parts == ["webhooks"] and method == "POST":
             if not body.get("url") or not body.get("email"):
                 return 400, _error("invalid_object", "Informe url e email."), {}
@@ -183,7 +195,91 @@ class AsaasSimulator:
                 return 200, payment, {}
         return 404, _error("not_found", f"Rota não simulada: {method} {path}"), {}
 
-    def _create_payment(self, account: Account, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+    # --- subscriptions ---------------------------------------------------------------------------
+    def _subscriptions(
+        self, account: Account, method: str, rest: list[str], params: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, Any, dict[str, str]]:
+        if not rest and method == "GET":
+            found = [s for s in account.subscriptions.values() if _matches(s, params)]
+            return 200, _page(found, params), {}
+        if not rest and method == "POST":
+            if body.get("customer") not in account.customers:
+                return 400, _error("invalid_customer", "Cliente inexistente."), {}
+            if body.get("cycle") not in ("WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY", "YEARLY"):
+                return 400, _error("invalid_cycle", "Periodicidade inválida."), {}
+            if not body.get("nextDueDate"):
+                return 400, _error("invalid_nextDueDate", "Informe o vencimento da primeira cobrança."), {}
+            if not isinstance(body.get("value"), (int, float)) or body["value"] < 5:
+                return 400, _error("invalid_value", "O valor deve ser de no mínimo R$ 5,00."), {}
+            subscription = {
+                "object": "subscription",
+                "id": f"sub_{secrets.token_hex(8)}",
+                "dateCreated": _now().date().isoformat(),
+                "customer": body["customer"],
+                "paymentLink": None,
+                "billingType": body.get("billingType", "UNDEFINED"),
+                "cycle": body["cycle"],
+                "value": body["value"],
+                "nextDueDate": body["nextDueDate"],
+                "endDate": None,
+                "description": body.get("description"),
+                "status": "ACTIVE",
+                "deleted": False,
+                "externalReference": body.get("externalReference"),
+            }
+            account.subscriptions[subscription["id"]] = subscription
+            self.next_cycle(account, subscription)  # Asaas creates the first payment at once
+            return 200, subscription, {}
+        existing = account.subscriptions.get(rest[0]) if rest else None
+        if existing is None:
+            return 404, _error("not_found", "Assinatura não encontrada."), {}
+        subscription = existing
+        if len(rest) == 1 and method == "GET":
+            return 200, subscription, {}
+        if len(rest) == 1 and method == "POST":
+            for key in ("value", "description", "nextDueDate", "billingType"):
+                if key in body:
+                    subscription[key] = body[key]
+            if body.get("updatePendingPayments"):
+                for payment in account.payments.values():
+                    if payment.get("subscription") == subscription["id"] and payment["status"] in (
+                        "PENDING",
+                        "OVERDUE",
+                    ):
+                        payment["value"] = subscription["value"]
+                        payment["netValue"] = round(subscription["value"] * 0.97, 2)
+            return 200, subscription, {}
+        if len(rest) == 1 and method == "DELETE":
+            subscription.update(deleted=True, status="INACTIVE")
+            return 200, {"deleted": True, "id": subscription["id"]}, {}
+        if rest[1:] == ["payments"] and method == "GET":
+            found = [p for p in account.payments.values() if p.get("subscription") == subscription["id"]]
+            found.sort(key=lambda p: p["dueDate"])
+            return 200, _page(found, params), {}
+        return 404, _error("not_found", "Rota não simulada."), {}
+
+    def next_cycle(self, account: Account, subscription: dict[str, Any]) -> dict[str, Any]:
+        """The subscription's payment for its next due date; the due date moves one cycle on."""
+        due = date.fromisoformat(subscription["nextDueDate"])
+        status, payment, _ = self._create_payment(
+            account,
+            {
+                "customer": subscription["customer"],
+                "billingType": subscription["billingType"],
+                "value": subscription["value"],
+                "dueDate": due.isoformat(),
+                "description": subscription["description"],
+                "externalReference": subscription["externalReference"],
+            },
+            subscription=subscription["id"],
+        )
+        assert status == 200, payment
+        subscription["nextDueDate"] = _add_month(due).isoformat()
+        return dict(payment)
+
+    def _create_payment(
+        self, account: Account, body: dict[str, Any], *, subscription: str | None = None
+    ) -> tuple[int, Any, dict[str, str]]:
         if body.get("customer") not in account.customers:
             return 400, _error("invalid_customer", "Cliente inexistente."), {}
         if body.get("billingType") not in ("PIX", "BOLETO", "CREDIT_CARD", "UNDEFINED"):
@@ -235,12 +331,23 @@ class AsaasSimulator:
             "custody": None,
             "refunds": None,
         }
+        if subscription is not None:
+            payment["subscription"] = subscription
         account.payments[payment_id] = payment
         self._fire(account, "PAYMENT_CREATED", payment)
         return 200, payment, {}
 
     # --- control: what the customer and the bank do --------------------------------------------
     def _control(self, method: str, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
+        cycle = re.fullmatch(r"/_sim/subscriptions/([^/]+)/next-cycle", path)
+        if method == "POST" and cycle is not None:
+            with self._lock:
+                for account in self._accounts.values():
+                    if cycle.group(1) in account.subscriptions:
+                        payment = self.next_cycle(account, account.subscriptions[cycle.group(1)])
+                        self._save()
+                        return 200, payment, {}
+            return 404, _error("not_found", "Assinatura não encontrada."), {}
         match = re.fullmatch(r"/_sim/payments/([^/]+)/(pay|overdue)", path)
         if method != "POST" or match is None:
             return 404, _error("not_found", "controle desconhecido"), {}
@@ -253,8 +360,7 @@ class AsaasSimulator:
             if action == "pay":
                 self.pay(account, payment, value=(body or {}).get("value"))
             else:
-                payment["status"] = "OVERDUE"
-                self._fire(account, "PAYMENT_OVERDUE", payment)
+                self.overdue(account, payment, days=int((body or {}).get("days") or 1))
             self._save()
         return 200, payment, {}
 
@@ -275,6 +381,29 @@ class AsaasSimulator:
             self._fire(account, "PAYMENT_CONFIRMED", payment)
         payment["status"] = "RECEIVED"  # PIX and boleto: RECEIVED only, never CONFIRMED
         self._fire(account, "PAYMENT_RECEIVED", payment)
+        subscription = account.subscriptions.get(str(payment.get("subscription")))
+        if subscription is not None and not any(
+            p.get("subscription") == subscription["id"] and p["status"] in ("PENDING", "OVERDUE")
+            for p in account.payments.values()
+        ):
+            self.next_cycle(account, subscription)  # the next month's payment, as Asaas generates it
+
+    def overdue(self, account: Account, payment: dict[str, Any], *, days: int = 1) -> None:
+        """The payment unpaid ``days`` days after its due date (the due date moves back when needed,
+        standing in for the calendar)."""
+        latest = _now().date() - timedelta(days=days)
+        if date.fromisoformat(payment["dueDate"]) > latest:
+            payment["dueDate"] = payment["originalDueDate"] = latest.isoformat()
+        payment["status"] = "OVERDUE"
+        self._fire(account, "PAYMENT_OVERDUE", payment)
+
+    def overdue_by_id(self, payment_id: str, *, days: int = 1) -> None:
+        with self._lock:
+            for account in self._accounts.values():
+                if payment_id in account.payments:
+                    self.overdue(account, account.payments[payment_id], days=days)
+                    return
+        raise KeyError(payment_id)
 
     def pay_by_id(self, payment_id: str, *, value: float | None = None) -> None:
         with self._lock:
@@ -308,11 +437,19 @@ class AsaasSimulator:
 
 
 _PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
-
-
-_PNG_1PX = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
 _PIX_PREFIX = "00020101021226820014br.gov.bcb.pix2560qrpix.simulador.asaas/"
 _PIX_SUFFIX = "5204000053039865802BR5913ASSISTEC6009SAO PAULO6304ABCD"
+
+
+def _add_month(day: date) -> date:
+    month = day.month % 12 + 1
+    year = day.year + (day.month == 12)
+    for last in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, last))
+        except ValueError:
+            continue
+    raise AssertionError(day)
 
 
 def _error(code: str, description: str) -> dict[str, Any]:

@@ -288,7 +288,8 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "events:PutEvents"
     ]
-    assert len(put_events) == 5  # the API, the relay, the payments consumer, the reconciler, the flow
+    # The API, the relay, the payments consumer, the reconciler, the flow, the dunning run
+    assert len(put_events) == 6
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(
@@ -357,3 +358,55 @@ def test_payment_flow_state_machine(stage: str, local_stack: Any, prod_stack: An
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm", {"MetricName": "ExecutionsFailed", "Threshold": 1}
     )
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_billing_secret_signup_rule_daily_dunning_and_alarm(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    # The platform account's secret: a generated webhook token, no key (ops put it in)
+    secrets = [
+        s
+        for s in template.find_resources("AWS::SecretsManager::Secret").values()
+        if "Asaas" in s["Properties"].get("Description", "")
+    ]
+    assert len(secrets) == 1
+    generated = secrets[0]["Properties"]["GenerateSecretString"]
+    assert generated["GenerateStringKey"] == "webhook_token"
+    assert json.loads(generated["SecretStringTemplate"]) == {
+        "api_key": "",
+        "environment": "production" if stage == "prod" else "sandbox",
+    }
+    # Who reads it: the API (webhook token), the consumer and the dunning run (the key)
+    for handler in (constants.API_HANDLER, constants.PAYMENTS_CONSUMER_HANDLER, constants.DUNNING_HANDLER):
+        assert "PLATFORM_ASAAS_SECRET_ID" in _function(template, handler)["Environment"]["Variables"], handler
+    # Signup's event goes to the payments queue
+    template.has_resource_properties(
+        "AWS::Events::Rule",
+        {
+            "EventPattern": {"source": [constants.EVENT_SOURCE], "detail-type": ["ShopSignedUp"]},
+            "Targets": [Match.object_like({"Arn": Match.any_value()})],
+        },
+    )
+    # Daily at 08:00 in Brasília, and ops hear about shops the run could not check
+    template.has_resource_properties("AWS::Events::Rule", {"ScheduleExpression": "cron(0 11 * * ? *)"})
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm", {"MetricName": "DunningErrors", "Threshold": 1}
+    )
+    dunning = _function(template, constants.DUNNING_HANDLER)
+    assert "MAIL_SENDER" in dunning["Environment"]["Variables"]
+    mailers = [
+        s
+        for p in template.find_resources("AWS::IAM::Policy").values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s["Action"] == "ses:SendEmail"
+    ]
+    assert len(mailers) == 3  # the flow, the consumer (reactivation), the dunning run
+    assert all("ses:FromAddress" in s["Condition"]["StringEquals"] for s in mailers)
+
+
+def test_the_event_source_matches_the_code() -> None:
+    from assistec.integrations.events import SOURCE
+
+    assert constants.EVENT_SOURCE == SOURCE

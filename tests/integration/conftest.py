@@ -265,13 +265,22 @@ class FakeQueue:
             raise ConnectionError("SQS unavailable")
         self.messages.append((tenant_id, event_id))
 
+    def send_platform(self, event_id: str) -> None:
+        """A platform account delivery (the shops' subscriptions): no shop known yet."""
+        if self.down:
+            raise ConnectionError("SQS unavailable")
+        self.messages.append((None, event_id))
+
     def drain(self) -> list[str]:
         from assistec import runtime
 
         outcomes = []
         while self.messages:
             tenant_id, event_id = self.messages.pop(0)
-            outcomes.append(runtime.webhook_inbox().apply(tenant_id, event_id))
+            if tenant_id is None:
+                outcomes.append(runtime.billing_service().apply_platform_event(event_id))
+            else:
+                outcomes.append(runtime.webhook_inbox().apply(tenant_id, event_id))
         return outcomes
 
 

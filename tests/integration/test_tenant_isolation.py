@@ -13,12 +13,16 @@ from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, signup
 
 # Tables without tenant data, read or written before a tenant is known. Adding one here is a decision.
-GLOBAL_TABLES = {"schema_migrations", "login_failures"}
+# Plans are the price list; the platform inbox holds the platform account's deliveries before the
+# consumer knows whose subscription each is.
+GLOBAL_TABLES = {"schema_migrations", "login_failures", "plans", "platform_webhook_inbox"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
 # The outbox relay reads every shop's pending events (and only the outbox) when it declares itself.
 # The inbox sweeper re-enqueues every shop's stuck webhooks (and reads only the inbox) likewise.
 # The hourly reconciliation lists which shops have an Asaas account.
+# The billing job (daily dunning, platform webhooks) reads the shops' subscription rows.
 EXTRA_POLICIES = {
+    ("tenant_subscriptions", "billing"),
     ("users", "login_lookup"),
     ("outbox", "relay"),
     ("webhook_inbox", "sweeper"),

@@ -82,6 +82,10 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/charges/{charge_id}/refund", "post"),
         ("/webhooks/asaas/{webhook_key}", "post"),
         ("/orders/{order_id}/payment-flow", "post"),
+        ("/billing", "get"),
+        ("/billing/plans", "get"),
+        ("/billing/plan", "put"),
+        ("/webhooks/asaas-platform", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():
@@ -97,3 +101,12 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
     # /health answers 503 with its own report: load balancers and ops read it
     health_503 = doc["paths"]["/health"]["get"]["responses"]["503"]["content"]["application/json"]["schema"]
     assert health_503 == {"$ref": "#/components/schemas/HealthBody"}
+
+
+def test_every_route_behind_a_token_documents_the_suspended_shop_answer() -> None:
+    doc = json.loads(render())
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            secured = bool(operation.get("security"))
+            open_when_suspended = path.startswith(("/billing", "/me", "/auth/"))
+            assert ("402" in operation["responses"]) == (secured and not open_when_suspended), (path, method)

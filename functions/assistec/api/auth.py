@@ -41,6 +41,7 @@ def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
             phone=body.phone,
             owner_name=body.owner_name,
             password=body.password,
+            plan=body.plan,
         ),
         correlation_id=logger.get_correlation_id(),
     )

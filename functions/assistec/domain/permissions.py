@@ -26,6 +26,8 @@ class Permission(StrEnum):
     STOCK_READ = "stock:read"
     STOCK_WRITE = "stock:write"
     REPORTS_READ = "reports:read"
+    # The shop's own subscription to assistec (plan, invoices): owners and admins.
+    BILLING_MANAGE = "billing:manage"
 
 
 _ALL = frozenset(Permission)

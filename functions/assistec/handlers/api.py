@@ -17,6 +17,7 @@ from assistec import __version__
 from assistec.api import (
     audit,
     auth,
+    billing,
     customers,
     devices,
     health,
@@ -38,6 +39,7 @@ from assistec.errors import (
     AppError,
     InvalidJsonError,
     PayloadTooLargeError,
+    PaymentRequiredError,
     ServiceUnavailableError,
     TooManyAttemptsError,
     UnauthorizedError,
@@ -46,7 +48,7 @@ from assistec.errors import (
 )
 from assistec.handlers import authorizer
 from assistec.observability import logger, metrics
-from assistec.runtime import settings
+from assistec.runtime import billing_service, settings
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -75,6 +77,7 @@ app.use(middlewares=[_log_identity])
 for module in (
     health,
     auth,
+    billing,
     users,
     shop_settings,
     audit,
@@ -242,7 +245,27 @@ def _resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             if route not in PUBLIC_ROUTES | LOCAL_ONLY_PUBLIC_ROUTES and not is_public_path(route[1]):
                 # What API Gateway answers for a refused token (our UNAUTHORIZED gateway response).
                 return _as_proxy_response(UnauthorizedError())
+    refusal = _billing_gate(event)
+    if refusal is not None:
+        return _as_proxy_response(refusal)
     return app.resolve(event, context)
+
+
+def _billing_gate(event: dict[str, Any]) -> AppError | None:
+    """A suspended (or cancelled) shop gets 402 before anything is parsed, read or written for it.
+    Its owner can still log in, see the invoice and pay (billing.OPEN_WHEN_SUSPENDED)."""
+    identity = identity_from_authorizer((event.get("requestContext") or {}).get("authorizer"))
+    path = str(event.get("path") or "")
+    if identity is None or path.startswith(billing.OPEN_WHEN_SUSPENDED) or is_public_path(path):
+        return None
+    try:
+        billing_service().gate(identity.tenant_id)
+    except PaymentRequiredError as exc:
+        return exc
+    except DatabaseUnavailableError:
+        logger.exception("database unavailable")
+        return ServiceUnavailableError()
+    return None
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
@@ -252,6 +275,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     response = _as_proxy_response(refusal) if refusal is not None else _resolve(event, context)
     response.setdefault("multiValueHeaders", {})["X-Correlation-Id"] = [logger.get_correlation_id() or ""]
     return response
+
+
+_ERROR_BODY_REF = "#/components/schemas/ErrorBody"
 
 
 def openapi_json() -> str:
@@ -269,6 +295,19 @@ def openapi_json() -> str:
         )
     )
     # Routes that read their own body (Powertools documents only the bodies it parses).
-    for path, method, body in [*public.REQUEST_BODIES, *webhooks.REQUEST_BODIES]:
+    for path, method, body in [*public.REQUEST_BODIES, *webhooks.REQUEST_BODIES, *billing.REQUEST_BODIES]:
         document["paths"][path][method]["requestBody"] = body
+    # Every route behind a token answers 402 while the shop is suspended (except billing's own).
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            if operation.get("security") and not path.startswith(billing.OPEN_WHEN_SUSPENDED):
+                operation["responses"].setdefault(
+                    "402",
+                    {
+                        "description": "The shop's subscription is suspended or cancelled: nothing was done",
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}
+                        },
+                    },
+                )
     return json.dumps(document, indent=2, ensure_ascii=False)

@@ -48,9 +48,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         backlog_s = events_db.oldest_pending_age_s(conn)
     requeued = 0
     if relay_settings().payments_queue_url:
-        from assistec.services.payments import sweep  # the payments stack, only when there is a queue
+        # The payments stack, only when there is a queue.
+        from assistec.services.billing import sweep_platform
+        from assistec.services.payments import sweep
 
-        requeued = sweep(_database(), SqsEventQueue(str(relay_settings().payments_queue_url)))
+        queue = SqsEventQueue(str(relay_settings().payments_queue_url))
+        requeued = sweep(_database(), queue) + sweep_platform(_database(), queue)
     metrics.add_metric(name="InboxRequeued", unit=MetricUnit.Count, value=requeued)
     metrics.add_metric(name="OutboxPublished", unit=MetricUnit.Count, value=published)
     metrics.add_metric(name="OutboxOldestPendingSeconds", unit=MetricUnit.Seconds, value=backlog_s)

@@ -1,5 +1,8 @@
 """SQS consumer: applies stored Asaas events, one message per event, with partial batch failures
-(a message that fails goes back alone; after five tries it lands in the DLQ, which ops watch)."""
+(a message that fails goes back alone; after five tries it lands in the DLQ, which ops watch).
+
+Messages: a shop's Asaas event, a platform account event (the shops' subscriptions), and
+EventBridge's ShopSignedUp (the shop's Asaas subscription is created)."""
 
 from __future__ import annotations
 
@@ -16,8 +19,10 @@ from assistec.db.connection import Database
 from assistec.integrations.asaas import AsaasClient
 from assistec.integrations.events import EventBridgeBus, OutboxRelay
 from assistec.integrations.kms import KmsCipher
+from assistec.integrations.platform import PlatformAccount, SecretPlatformAccount
 from assistec.observability import logger, metrics
-from assistec.services.payment_flow import StepFunctionsResumer
+from assistec.services.billing import BillingService
+from assistec.services.payment_flow import SesMailer, StepFunctionsResumer
 from assistec.services.payments import PaymentsService, WebhookInbox
 from assistec.settings import consumer_settings
 
@@ -26,6 +31,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 
 class _NoQueue:
     def send(self, tenant_id: UUID, event_id: str) -> None:  # the consumer never enqueues
+        raise RuntimeError("the consumer does not enqueue")
+
+    def send_platform(self, event_id: str) -> None:
         raise RuntimeError("the consumer does not enqueue")
 
 
@@ -43,14 +51,7 @@ def relay() -> OutboxRelay:
 def payments() -> PaymentsService:
     settings = consumer_settings()
 
-    def asaas(environment: str, api_key: str) -> AsaasClient:
-        return AsaasClient(
-            api_key,
-            environment="production" if environment == "production" else "sandbox",
-            base_url=settings.asaas_base_url,
-        )
-
-    return PaymentsService(database(), KmsCipher(settings.payments_key_id), relay(), asaas)
+    return PaymentsService(database(), KmsCipher(settings.payments_key_id), relay(), _asaas)
 
 
 @cache
@@ -64,10 +65,47 @@ def inbox() -> WebhookInbox:
     return WebhookInbox(database(), _NoQueue(), relay(), payments, resumer().resume)
 
 
+def platform_account() -> PlatformAccount:
+    secret_id = consumer_settings().platform_asaas_secret_id
+    return SecretPlatformAccount(secret_id)() if secret_id else PlatformAccount(api_key="", webhook_token="")
+
+
+def _asaas(environment: str, api_key: str) -> AsaasClient:
+    return AsaasClient(
+        api_key,
+        environment="production" if environment == "production" else "sandbox",
+        base_url=consumer_settings().asaas_base_url,
+    )
+
+
+@cache
+def billing() -> BillingService:
+    """The shops' subscriptions (the dunning run shares it)."""
+    return BillingService(
+        database(), platform_account, _asaas, relay=relay(), mailer=SesMailer(consumer_settings().mail_sender)
+    )
+
+
+def dispatch(message: dict[str, Any]) -> str:
+    """Apply one queue message; its outcome. Raises to have it retried."""
+    if "platform_event_id" in message:
+        return billing().apply_platform_event(str(message["platform_event_id"]))
+    if message.get("detail-type") == "ShopSignedUp":
+        return billing().provision(UUID(str(message["detail"]["tenant_id"])))
+    return inbox().apply(UUID(message["tenant_id"]), str(message["event_id"]))
+
+
 def _record(record: SQSRecord) -> None:
     message = json.loads(record.body)
-    outcome = inbox().apply(UUID(message["tenant_id"]), str(message["event_id"]))
-    logger.info("asaas event", extra={"event_id": message["event_id"], "outcome": outcome})
+    outcome = dispatch(message)
+    logger.info(
+        "queue message applied",
+        extra={
+            "kind": message.get("detail-type") or ("platform" if "platform_event_id" in message else "shop"),
+            "event_id": message.get("event_id") or message.get("platform_event_id") or message.get("id"),
+            "outcome": outcome,
+        },
+    )
 
 
 @metrics.log_metrics

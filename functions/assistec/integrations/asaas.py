@@ -152,6 +152,37 @@ class AsaasClient:
     def list_payments(self, **params: Any) -> dict[str, Any]:
         return dict(self.request("GET", "/payments", params=params))
 
+    # --- subscriptions (the platform account: the shops' monthly fee) --------------------------
+    def find_subscription(self, external_reference: str) -> dict[str, Any] | None:
+        found = self.request(
+            "GET", "/subscriptions", params={"externalReference": external_reference, "limit": 1}
+        )
+        data = [s for s in found.get("data") or [] if not s.get("deleted")]
+        return data[0] if data else None
+
+    def create_subscription(self, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("POST", "/subscriptions", json=body))
+
+    def get_subscription(self, subscription_id: str) -> dict[str, Any]:
+        return dict(self.request("GET", f"/subscriptions/{subscription_id}"))
+
+    def update_subscription(self, subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.request("POST", f"/subscriptions/{subscription_id}", json=body))
+
+    def subscription_payments(self, subscription_id: str) -> list[dict[str, Any]]:
+        """Every payment of the subscription (all pages)."""
+        payments: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            page = self.request(
+                "GET", f"/subscriptions/{subscription_id}/payments", params={"offset": offset, "limit": 100}
+            )
+            data = page.get("data") or []
+            payments.extend(data)
+            if not page.get("hasMore") or not data:
+                return payments
+            offset += len(data)
+
     # --- webhooks ------------------------------------------------------------------------------
     def create_webhook(self, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.request("POST", "/webhooks", json=body))

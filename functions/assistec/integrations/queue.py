@@ -1,4 +1,8 @@
-"""The payments queue (SQS): the webhook inbox hands each stored event to the consumer through it."""
+"""The payments queue (SQS): the webhook inboxes hand each stored event to the consumer through it.
+
+Three kinds of message reach the consumer: a shop's Asaas event ``{"tenant_id", "event_id"}``, a
+platform account event ``{"platform_event_id"}``, and EventBridge's ``ShopSignedUp`` (a rule on the
+bus targets this queue), which provisions the shop's subscription."""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ from uuid import UUID
 
 class EventQueue(Protocol):
     def send(self, tenant_id: UUID, event_id: str) -> None: ...
+
+    def send_platform(self, event_id: str) -> None: ...
 
 
 class SqsEventQueue:
@@ -27,3 +33,7 @@ class SqsEventQueue:
         self._sqs().send_message(
             QueueUrl=self._url, MessageBody=json.dumps({"tenant_id": str(tenant_id), "event_id": event_id})
         )
+
+    def send_platform(self, event_id: str) -> None:
+        """A delivery of the platform account's webhook (the shops' subscriptions)."""
+        self._sqs().send_message(QueueUrl=self._url, MessageBody=json.dumps({"platform_event_id": event_id}))

@@ -20,8 +20,9 @@ from assistec.db.connection import Database
 from assistec.domain import passwords, tokens
 from assistec.domain.permissions import Role
 from assistec.errors import ConflictError, InvalidCredentialsError, InvalidTokenError, TooManyAttemptsError
+from assistec.integrations.events import OutboxRelay
 from assistec.observability import logger
-from assistec.services import audit
+from assistec.services import audit, billing
 
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
@@ -57,6 +58,7 @@ class Signup:
     phone: str
     owner_name: str
     password: str
+    plan: str | None = None
 
 
 def _email_key(email: str) -> bytes:
@@ -64,10 +66,17 @@ def _email_key(email: str) -> bytes:
 
 
 class AuthService:
-    def __init__(self, db: Database, signing_key: SigningKey, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: Database,
+        signing_key: SigningKey,
+        clock: Callable[[], float] = time.time,
+        relay: OutboxRelay | None = None,
+    ) -> None:
         self._db = db
         self._key = signing_key
         self._clock = clock
+        self._relay = relay
 
     def signup(self, cmd: Signup, *, correlation_id: str | None = None) -> TokenPair:
         """Create the shop, its owner and default settings in one transaction; then log the owner in."""
@@ -101,6 +110,10 @@ class AuthService:
                         "Responderemos assim que abrirmos."
                     ),
                 )
+                # The shop's subscription (trial); ShopSignedUp gets it created in Asaas.
+                signed_up = billing.open_subscription(
+                    conn, tenant_id, cmd.plan, today=billing.today_in_brazil()
+                )
                 identity = tokens.Identity(tenant_id=tenant_id, user_id=owner.id, role=Role.OWNER)
                 audit.record(
                     conn,
@@ -110,7 +123,7 @@ class AuthService:
                     entity_id=str(tenant_id),
                     correlation_id=correlation_id,
                 )
-                return self._issue(conn, identity, family_id=uuid.uuid4())
+                pair = self._issue(conn, identity, family_id=uuid.uuid4())
         except repo.DuplicateError as exc:
             constraint = exc.constraint
             if "cnpj" in constraint:
@@ -122,6 +135,9 @@ class AuthService:
                     "Este e-mail já está em uso por outro usuário.", details={"field": "email"}
                 ) from exc
             raise
+        if self._relay is not None:
+            self._relay.flush_quietly([signed_up])
+        return pair
 
     def login(self, email: str, password: str) -> TokenPair:
         key = _email_key(email)

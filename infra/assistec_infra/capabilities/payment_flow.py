@@ -20,6 +20,7 @@ from constructs import Construct
 
 from assistec_infra import constants
 from assistec_infra.capabilities.functions import PythonFunctions
+from assistec_infra.capabilities.mail import allow_mail
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.nag import acknowledge
 from assistec_infra.stage_config import StageConfig
@@ -45,7 +46,7 @@ class PaymentFlow(Construct):
             "Steps",
             handler=constants.PAYMENT_FLOW_HANDLER,
             description="assistec payment flow steps (create, notify, await, paid, expired)",
-            environment={**environment, "MAIL_SENDER": config.mail_sender},
+            environment=environment,
             timeout_s=60,
             vpc=vpc,
             security_groups=security_groups,
@@ -53,18 +54,8 @@ class PaymentFlow(Construct):
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=["kms:Decrypt"], resources=[secrets_key.key_arn])
         )
+        allow_mail(self.function, config)
         stack = Stack.of(self)
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["ses:SendEmail"],
-                # The sender verified as an address or through its domain: either identity.
-                resources=[
-                    f"arn:{stack.partition}:ses:{stack.region}:{stack.account}:identity/{identity}"
-                    for identity in (config.mail_sender, config.mail_sender.split("@", 1)[1])
-                ],
-                conditions={"StringEquals": {"ses:FromAddress": config.mail_sender}},
-            )
-        )
 
         failed = sfn.Fail(
             self, "FlowFailed", error="PaymentFlowFailed", cause="a step failed after its retries"

@@ -1,0 +1,111 @@
+"""The shop's own subscription to assistec (plan, status, invoices to pay) and the platform account's
+Asaas webhook. These routes answer a suspended shop too: they are how it pays its way back."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from assistec.api.identity import caller
+from assistec.api.models import BillingOut, ErrorBody, PlanChangeIn, PlanOut, PlansOut
+from assistec.api.responses import BEARER, doc, json_response
+from assistec.observability import logger
+from assistec.runtime import billing_service
+
+router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+
+# Paths a suspended or cancelled shop may still use (besides the public ones).
+OPEN_WHEN_SUSPENDED = ("/billing", "/me", "/auth/")
+
+
+@router.get(
+    "/billing",
+    tags=["billing"],
+    summary="The shop's subscription: plan, status, next due date and invoices (with payment links)",
+    security=BEARER,
+    responses=doc(200, BillingOut, 401, 403, 404),
+)
+def get_billing() -> Response[Any]:
+    return json_response(200, BillingOut.model_validate(billing_service().overview(caller(router))))
+
+
+@router.get(
+    "/billing/plans",
+    tags=["billing"],
+    summary="The plans a shop can subscribe to",
+    security=BEARER,
+    responses=doc(200, PlansOut, 401),
+)
+def get_plans() -> Response[Any]:
+    caller(router)
+    plans = [PlanOut.model_validate(p) for p in billing_service().plans()]
+    return json_response(200, PlansOut(items=plans))
+
+
+@router.put(
+    "/billing/plan",
+    tags=["billing"],
+    summary="Move the shop to another plan (the Asaas subscription and open invoices follow)",
+    security=BEARER,
+    responses=doc(200, BillingOut, 401, 403, 404, 409, 413, 502),
+)
+def put_plan(body: Annotated[PlanChangeIn, Body()]) -> Response[Any]:
+    identity = caller(router)
+    billing_service().change_plan(
+        identity, body.plan, version=body.version, correlation_id=logger.get_correlation_id()
+    )
+    return json_response(200, BillingOut.model_validate(billing_service().overview(identity)))
+
+
+_WEBHOOK_ERRORS: dict[int, Any] = {
+    code: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
+    for code, text in {
+        401: "Wrong asaas-access-token: nothing stored",
+        413: "Body too large",
+        415: "Body not sent as application/json",
+        422: "Not an Asaas event: nothing stored",
+        503: "Database unavailable: nothing stored; Asaas delivers again",
+    }.items()
+}
+
+
+@router.post(
+    "/webhooks/asaas-platform",
+    tags=["webhooks"],
+    summary="Asaas events of the platform account (the shops' subscriptions); 200 {} once stored",
+    responses={
+        200: {
+            "description": "Stored (or already stored)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        },
+        **_WEBHOOK_ERRORS,
+    },
+)
+def platform_webhook() -> Response[Any]:
+    event = router.current_event
+    headers = {k.lower(): v for k, v in (event.headers or {}).items()}
+    billing_service().receive_platform(headers.get("asaas-access-token"), event.decoded_body or "")
+    return Response(status_code=200, content_type="application/json", body="{}")
+
+
+REQUEST_BODIES = [
+    (
+        "/webhooks/asaas-platform",
+        "post",
+        {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["id", "event"],
+                        "properties": {"id": {"type": "string"}, "event": {"type": "string"}},
+                    }
+                }
+            },
+        },
+    )
+]

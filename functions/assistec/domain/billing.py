@@ -1,0 +1,122 @@
+"""The shops' subscription to assistec: billing status from the invoices, and the dunning schedule.
+
+Pure rules, no I/O: the billing service feeds them what the database and Asaas say.
+
+- No invoice overdue: ``active`` once any invoice was paid, ``trial`` before that.
+- An invoice unpaid after its due date: ``past_due`` from the day after; ``suspended`` once the
+  oldest unpaid one is more than the plan's grace days late. Paying it brings the shop back.
+- ``cancelled`` is final here (only a person reopens a cancelled shop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from assistec.domain.payments import state_of
+
+STATUSES = ("trial", "active", "past_due", "suspended", "cancelled")
+LABELS_PT = {
+    "trial": "Período de teste",
+    "active": "Ativa",
+    "past_due": "Pagamento em atraso",
+    "suspended": "Suspensa por falta de pagamento",
+    "cancelled": "Cancelada",
+}
+# Shops in these states are refused by the API (402) outside the routes that let them pay.
+BLOCKED = frozenset({"suspended", "cancelled"})
+
+# Dunning: which notice goes out how many days after the due date. One e-mail per run at most:
+# a run that was missed does not send the skipped steps in a burst, only the latest one due.
+NOTICE_DAYS = (("first", 1), ("second", 3), ("final", 7))
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    payment_id: str
+    due_date: date
+    status: str  # pending, overdue, paid, refunded, cancelled
+
+
+def invoice_status(payment: dict[str, object]) -> str:
+    """An Asaas payment of the platform account as an invoice state. A chargeback takes the money
+    back: the invoice is unpaid again."""
+    state = state_of(payment)
+    return "overdue" if state == "chargeback" else state
+
+
+def unpaid(invoice: Invoice) -> bool:
+    return invoice.status in ("pending", "overdue")
+
+
+def oldest_overdue(invoices: Iterable[Invoice], today: date) -> date | None:
+    """The due date of the oldest invoice still unpaid after its due date."""
+    late = [i.due_date for i in invoices if unpaid(i) and i.due_date < today]
+    return min(late) if late else None
+
+
+def status_for(current: str, invoices: Iterable[Invoice], *, today: date, grace_days: int) -> str:
+    if current == "cancelled":
+        return "cancelled"
+    invoices = list(invoices)
+    since = oldest_overdue(invoices, today)
+    if since is not None:
+        return "suspended" if (today - since).days > grace_days else "past_due"
+    return "active" if any(i.status == "paid" for i in invoices) else "trial"
+
+
+def notice_due(days_late: int, sent: set[str], *, grace_days: int) -> str | None:
+    """The dunning step to send now for an invoice ``days_late`` days past its due date, given the
+    steps already sent for it; None when nothing is due. Steps only go forward."""
+    order = [step for step, _ in NOTICE_DAYS] + ["suspended"]
+    reached = [step for step, day in NOTICE_DAYS if days_late >= day]
+    if days_late > grace_days:
+        reached.append("suspended")
+    if not reached:
+        return None
+    latest = reached[-1]
+    if any(order.index(s) >= order.index(latest) for s in sent if s in order):
+        return None
+    return latest
+
+
+def notice_text(
+    step: str, *, shop: str, value: str, due: date, invoice_url: str | None, grace_days: int, days_late: int
+) -> tuple[str, str]:
+    """Subject and plain pt-BR body of a billing e-mail to the shop's owner."""
+    link = f"\n\nPague pelo link: {invoice_url}" if invoice_url else ""
+    suspend_on = grace_days + 1 - days_late
+    if step == "first":
+        subject = "Fatura do assistec vencida"
+        lead = (
+            f"A fatura de {value} da assinatura de {shop}, com vencimento em {due:%d/%m/%Y}, "
+            "ainda não foi paga. Se você já pagou, desconsidere esta mensagem."
+        )
+    elif step == "second":
+        subject = "Lembrete: fatura do assistec em aberto"
+        lead = (
+            f"A fatura de {value} de {shop} venceu em {due:%d/%m/%Y} e continua em aberto. "
+            f"Sem o pagamento, o acesso da loja será suspenso em {max(suspend_on, 1)} dia(s)."
+        )
+    elif step == "final":
+        subject = "Último aviso: o acesso ao assistec será suspenso"
+        lead = (
+            f"A fatura de {value} de {shop} está vencida desde {due:%d/%m/%Y}. "
+            f"Se não for paga, o acesso da loja será suspenso em {max(suspend_on, 1)} dia(s). "
+            "Seus dados não serão apagados."
+        )
+    elif step == "suspended":
+        subject = "Acesso ao assistec suspenso"
+        lead = (
+            f"O acesso de {shop} ao assistec foi suspenso porque a fatura de {value}, vencida em "
+            f"{due:%d/%m/%Y}, não foi paga. Nenhum dado foi apagado: assim que o pagamento for "
+            "confirmado, o acesso volta automaticamente."
+        )
+    elif step == "reactivated":
+        subject = "Pagamento recebido: acesso ao assistec liberado"
+        lead = f"Recebemos o pagamento da fatura de {value} de {shop}. O acesso da loja está liberado."
+        link = ""
+    else:
+        raise ValueError(f"unknown notice step {step!r}")
+    return subject, f"Olá!\n\n{lead}{link}\n\nEquipe assistec"

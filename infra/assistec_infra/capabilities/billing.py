@@ -1,0 +1,124 @@
+"""The shops' subscription to assistec: the platform Asaas account's secret, signup's hand-off to
+the payments queue, and the daily dunning run with its alarm.
+
+- ``ShopSignedUp`` (published from signup's outbox) goes to the payments queue by a rule on the
+  domain bus; the consumer creates the shop's Asaas customer and subscription.
+- The platform account's webhook (/webhooks/asaas-platform) is stored by the API and applied by the
+  same consumer.
+- Every day at 08:00 in Brasília the dunning function re-reads late invoices from Asaas, moves
+  each shop's status (past due, suspended, active again) and e-mails the owners.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from assistec_infra import constants
+from assistec_infra.capabilities.functions import PythonFunctions
+from assistec_infra.capabilities.mail import allow_mail
+from assistec_infra.capabilities.monitoring import Monitoring
+from assistec_infra.nag import acknowledge
+from assistec_infra.stage_config import StageConfig
+
+# 11:00 UTC is 08:00 in Brasília (no daylight saving since 2019): owners read the e-mail at opening.
+DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
+
+
+class Billing(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: StageConfig,
+        functions: PythonFunctions,
+        monitoring: Monitoring,
+        environment: dict[str, str],
+        bus: events.IEventBus,
+        queue: sqs.IQueue,
+        vpc: ec2.IVpc | None,
+        security_groups: list[ec2.ISecurityGroup] | None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        # The API key is put in by ops (README); the webhook token is generated here and given
+        # to Asaas when the platform webhook is registered.
+        self.secret = secretsmanager.Secret(
+            self,
+            "PlatformAsaas",
+            description="assistec: the platform's Asaas account (api_key, webhook_token, environment)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps(
+                    {"api_key": "", "environment": "production" if config.stage == "prod" else "sandbox"}
+                ),
+                generate_string_key="webhook_token",
+                exclude_punctuation=True,
+                password_length=40,
+            ),
+            removal_policy=config.removal_policy,
+        )
+        acknowledge(
+            self.secret,
+            "AwsSolutions-SMG4",
+            "An Asaas API key is issued in Asaas's dashboard; rotating it is a manual step there.",
+        )
+        self.environment = {"PLATFORM_ASAAS_SECRET_ID": self.secret.secret_arn}
+
+        # Signup -> payments queue: the consumer provisions the shop's subscription.
+        events.Rule(
+            self,
+            "SignupToQueue",
+            description="A new shop: create its Asaas subscription (payments consumer)",
+            event_bus=bus,
+            event_pattern=events.EventPattern(source=[constants.EVENT_SOURCE], detail_type=["ShopSignedUp"]),
+            targets=[targets.SqsQueue(queue)],
+        )
+
+        self.dunning = functions.function(
+            self,
+            "Dunning",
+            handler=constants.DUNNING_HANDLER,
+            description="assistec dunning: the shops' subscriptions, daily (notices, suspension, return)",
+            environment={**environment, **self.environment},
+            timeout_s=900,
+            vpc=vpc,
+            security_groups=security_groups,
+        )
+        self.secret.grant_read(self.dunning)
+        allow_mail(self.dunning, config)
+        events.Rule(
+            self,
+            "DunningSchedule",
+            description="Dunning of the shops' subscriptions",
+            schedule=DUNNING_SCHEDULE,
+            targets=[targets.LambdaFunction(self.dunning, retry_attempts=2)],
+        )
+        monitoring.watch_function(self.dunning, "Dunning")
+        monitoring.alarm(
+            self.dunning,
+            "ShopErrorsAlarm",
+            cloudwatch.Metric(
+                namespace=constants.METRICS_NAMESPACE,
+                metric_name="DunningErrors",
+                dimensions_map={"service": constants.SERVICE_NAME},
+                period=Duration.days(1),
+                statistic="Sum",
+            ),
+            threshold=1,
+            description="Dunning: some shops could not be checked today (Asaas, SES or the database)",
+        )
+
+    def grant_platform(self, function: lambda_.Function) -> None:
+        """The platform account's secret, for a function that needs it (API: webhook token)."""
+        self.secret.grant_read(function)
+        for name, value in self.environment.items():
+            function.add_environment(name, value)
