@@ -150,6 +150,12 @@ class AsaasSimulator:
             return self._subscriptions(account, method, parts[1:], params, body)
         if parts == ["webhooks"] and method == "GET":
             return 200, _page(list(account.webhooks), params), {}
+        if len(parts) == 2 and parts[0] == "webhooks" and method == "DELETE":
+            kept = [h for h in account.webhooks if h["id"] != parts[1]]
+            if len(kept) == len(account.webhooks):
+                return 404, _error("not_found", "Webhook não encontrado."), {}
+            account.webhooks[:] = kept
+            return 200, {"deleted": True, "id": parts[1]}, {}
         if parts == ["webhooks"] and method == "POST":
             if not body.get("url") or not body.get("email"):
                 return 400, _error("invalid_object", "Informe url e email."), {}

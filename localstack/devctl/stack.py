@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import httpx
 
 from devctl import asaas_proc, demo, localstack_proc, pg
 from devctl.paths import (
@@ -214,6 +215,42 @@ def set_public_base_url(function_name: str, api_url: str) -> None:
     lam.get_waiter("function_updated_v2").wait(FunctionName=function_name)
 
 
+# The platform account's key at the offline simulator (any $aact_ key is an account there).
+PLATFORM_SIM_KEY = "$aact_platform_local_" + "0" * 32
+
+
+def connect_platform_account(secret_arn: str, api_url: str) -> None:
+    """The platform's Asaas account, locally: the simulator's key into the stack's secret (which
+    CloudFormation created with a generated webhook token), and the platform webhook registered at
+    the simulator with that token. Safe to repeat; a webhook left from an older token is removed."""
+    sm = client("secretsmanager")
+    secret = json.loads(sm.get_secret_value(SecretId=secret_arn)["SecretString"])
+    if secret.get("api_key") != PLATFORM_SIM_KEY:
+        secret["api_key"] = PLATFORM_SIM_KEY
+        sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(secret))
+    url = f"{api_url}/webhooks/asaas-platform"
+    headers = {"access_token": PLATFORM_SIM_KEY}
+    with httpx.Client(base_url=f"{asaas_proc.URL}/v3", headers=headers, timeout=10) as sim:
+        hooks = sim.get("/webhooks", params={"limit": 100}).raise_for_status().json()["data"]
+        current = [h for h in hooks if h["url"] == url and h.get("authToken") == secret["webhook_token"]]
+        for stale in (h for h in hooks if h not in current):
+            sim.delete(f"/webhooks/{stale['id']}").raise_for_status()
+        if not current:
+            sim.post(
+                "/webhooks",
+                json={
+                    "name": "assistec-platform",
+                    "url": url,
+                    "email": "ops@assistec.local",
+                    "enabled": True,
+                    "interrupted": False,
+                    "apiVersion": 3,
+                    "authToken": secret["webhook_token"],
+                    "sendType": "SEQUENTIALLY",
+                },
+            ).raise_for_status()
+
+
 def up() -> tuple[dict[str, Any], Started]:
     t0 = time.monotonic()
     pg_was_running = pg.is_running()
@@ -228,6 +265,7 @@ def up() -> tuple[dict[str, Any], Started]:
     # The payment flow e-mails from this sender: SES (LocalStack's too) sends only from verified ones.
     if outputs.get("MailSender"):
         client("ses").verify_email_identity(EmailAddress=outputs["MailSender"])
+    connect_platform_account(outputs["PlatformAsaasSecretArn"], api_url)
     info: dict[str, Any] = {
         "api_url": api_url,
         "localstack_url": LOCALSTACK_URL,
@@ -245,6 +283,8 @@ def up() -> tuple[dict[str, Any], Started]:
         "reconciler_function_name": outputs.get("ReconcilerFunctionName"),
         "payment_flow_arn": outputs.get("PaymentFlowArn"),
         "mail_sender": outputs.get("MailSender"),
+        "dunning_function_name": outputs.get("DunningFunctionName"),
+        "platform_asaas_secret_arn": outputs.get("PlatformAsaasSecretArn"),
         "asaas_simulator_url": asaas_proc.URL,
     }
     login = demo.seed(api_url)
@@ -277,6 +317,7 @@ def banner(info: dict[str, Any]) -> str:
             f"  LocalStack     {info['localstack_url']}",
             f"  Asaas sim      {info.get('asaas_simulator_url', '-')}/v3"
             "  (offline Asaas; pay a charge: POST /_sim/payments/<id>/pay)",
+            f"  subscription   {info['api_url']}/billing  (the demo shop's plan and invoices)",
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",
             f"  details        {STACK_JSON}",

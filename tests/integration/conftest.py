@@ -259,6 +259,7 @@ class FakeQueue:
     def __init__(self) -> None:
         self.messages: list[tuple[Any, str]] = []
         self.down = False
+        self.billing: Any = None  # the consumer's billing service (the API's when unset)
 
     def send(self, tenant_id: Any, event_id: str) -> None:
         if self.down:
@@ -278,7 +279,8 @@ class FakeQueue:
         while self.messages:
             tenant_id, event_id = self.messages.pop(0)
             if tenant_id is None:
-                outcomes.append(runtime.billing_service().apply_platform_event(event_id))
+                billing = self.billing or runtime.billing_service()
+                outcomes.append(billing.apply_platform_event(event_id))
             else:
                 outcomes.append(runtime.webhook_inbox().apply(tenant_id, event_id))
         return outcomes

@@ -121,9 +121,8 @@ def platform(monkeypatch: pytest.MonkeyPatch, asaas: Any, queue: FakeQueue) -> P
         }
     )
     platform = Platform(asaas, account.api_key, account.webhook_token, FakeMailer(), queue)
-    # One service for the API, the consumer and the daily run, as the consumer has it (with SES)
-    service = platform.service()
-    monkeypatch.setattr(runtime, "billing_service", lambda: service)
+    # The consumer applies the platform's events with its own service (it mails; the API does not)
+    queue.billing = platform.service()
     return platform
 
 
@@ -506,3 +505,58 @@ def test_a_past_due_shop_cannot_change_plan(client: Client, platform: Platform) 
     )
     assert (status, body["code"]) == (409, "conflict")
     assert platform.subscription_of(shop)["value"] == 79.90
+
+
+def test_a_suspended_shop_that_pays_is_served_again_at_once(client: Client, database: PgDatabase) -> None:
+    # The real 30-second memory of the API: it keeps only good standing, never a refusal
+    shop = signup(client)
+
+    def set_status(status: str) -> None:
+        with psycopg.connect(database.superuser_url) as conn:
+            conn.execute("update tenants set billing_status = %s where id = %s", (status, shop.tenant_id))
+
+    set_status("suspended")
+    assert client.call("GET", "/customers", shop.access_token)[0] == 402
+    set_status("active")
+    assert client.call("GET", "/customers", shop.access_token)[0] == 200
+
+
+def test_the_platform_webhook_answers_503_with_the_database_down_and_a_lost_message_is_swept(
+    client: Client, platform: Platform, database: PgDatabase
+) -> None:
+    from assistec import runtime
+    from assistec.db.connection import Database
+    from assistec.services.billing import sweep_platform
+    from assistec.settings import DatabaseSettings
+
+    shop = signup(client)
+    platform.provision(shop)
+    invoice = platform.payments_of(shop)[0]
+    service = runtime.billing_service()
+    healthy = service._db
+    service._db = Database(
+        DatabaseSettings(
+            database_url="postgresql://assistec_app:x@127.0.0.1:1/assistec",
+            db_sslmode="disable",
+            db_connect_timeout_s=1,
+        )  # type: ignore[call-arg]
+    )
+    platform.sim.overdue_by_id(invoice["id"], days=2)  # Asaas delivers; we answer 503: it retries
+    assert platform.sim.deliveries[-1]["status"] == 503
+    service._db = healthy
+    assert platform.queue.messages == []
+    assert _billing(client, shop)["status"] == "trial"
+
+    # Delivered again (Asaas retries); this time SQS refuses the message after the row is stored
+    platform.queue.down = True
+    delivery = platform.sim.deliveries[-1]["envelope"]
+    import json
+
+    response = _post_platform(client, json.dumps(delivery), platform.webhook_token)
+    assert response["statusCode"] == 200
+    assert platform.queue.messages == []
+    platform.queue.down = False
+    assert sweep_platform(runtime.database(), platform.queue, older_than_s=0) >= 1
+    platform.queue.messages = [m for m in platform.queue.messages if m[1] == delivery["id"]]
+    assert platform.queue.drain() == ["trial->past_due"]
+    assert _billing(client, shop)["status"] == "past_due"

@@ -560,11 +560,12 @@ class BillingService:
 
     # --- the API's gate --------------------------------------------------------------------------
     def gate(self, tenant_id: UUID) -> None:
-        """Raise 402 when the shop is suspended or cancelled. The status is remembered for 30 s per
-        environment (a status change here forgets it at once)."""
+        """Raise 402 when the shop is suspended or cancelled. A shop in good standing is remembered
+        for 30 s per environment (a suspension shows within that); a refused shop is read again on
+        every request, so paying brings it back at once."""
         now = time.monotonic()
         cached = self._gate.get(tenant_id)
-        if cached is None or now - cached[1] >= _GATE_TTL_S:
+        if cached is None or now - cached[1] >= _GATE_TTL_S or cached[0] in rules.BLOCKED:
             with self._db.tenant_tx(tenant_id) as conn:
                 status = bill_db.billing_status(conn) or "active"
             if len(self._gate) > 10_000:
