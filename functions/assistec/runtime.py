@@ -9,10 +9,11 @@ from __future__ import annotations
 from functools import cache
 
 from assistec.db.connection import Database
+from assistec.integrations import platform
 from assistec.integrations.asaas import AsaasClient
 from assistec.integrations.events import EventBridgeBus, EventBus, OutboxRelay
 from assistec.integrations.kms import Cipher, KmsCipher
-from assistec.integrations.platform import PlatformAccount, SecretPlatformAccount
+from assistec.integrations.platform import PlatformAccount
 from assistec.integrations.queue import EventQueue, SqsEventQueue
 from assistec.integrations.signing_key import SigningKeyProvider
 from assistec.integrations.storage import PhotoStorage, S3PhotoStorage
@@ -154,10 +155,8 @@ def webhook_inbox() -> WebhookInbox:
 
 
 def platform_account() -> PlatformAccount:
-    """The platform's Asaas account; an unconfigured one has no key and no token (its webhook then
-    answers 401 to everybody)."""
-    secret_id = api_settings().platform_asaas_secret_id
-    return SecretPlatformAccount(secret_id)() if secret_id else PlatformAccount(api_key="", webhook_token="")
+    """The platform's Asaas account (the shops' subscriptions)."""
+    return platform.platform_account(api_settings().platform_asaas_secret_id)
 
 
 @cache

@@ -49,8 +49,9 @@ def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
         return current if current["provisioned"] and current["invoices"] else None
 
     def active_billing() -> dict[str, Any] | None:
+        # Active, and the next cycle's invoice in (its PAYMENT_CREATED may come a moment later)
         current = billing()
-        return current if current["status"] == "active" else None
+        return current if current["status"] == "active" and len(current["invoices"]) == 2 else None
 
     def reactivation_mail() -> bool | None:
         subjects = [m["Subject"] for m in _mails_to(stack, shop["email"])]

@@ -10,8 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller
-from assistec.api.models import BillingOut, ErrorBody, PlanChangeIn, PlanOut, PlansOut
+from assistec.api.models import BillingOut, PlanChangeIn, PlanOut, PlansOut
 from assistec.api.responses import BEARER, doc, json_response
+from assistec.api.webhooks import ASAAS_EVENT_BODY, WEBHOOK_ERRORS
 from assistec.observability import logger
 from assistec.runtime import billing_service
 
@@ -60,18 +61,6 @@ def put_plan(body: Annotated[PlanChangeIn, Body()]) -> Response[Any]:
     return json_response(200, BillingOut.model_validate(billing_service().overview(identity)))
 
 
-_WEBHOOK_ERRORS: dict[int, Any] = {
-    code: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
-    for code, text in {
-        401: "Wrong asaas-access-token: nothing stored",
-        413: "Body too large",
-        415: "Body not sent as application/json",
-        422: "Not an Asaas event: nothing stored",
-        503: "Database unavailable: nothing stored; Asaas delivers again",
-    }.items()
-}
-
-
 @router.post(
     "/webhooks/asaas-platform",
     tags=["webhooks"],
@@ -81,7 +70,7 @@ _WEBHOOK_ERRORS: dict[int, Any] = {
             "description": "Stored (or already stored)",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        **_WEBHOOK_ERRORS,
+        **WEBHOOK_ERRORS,
     },
 )
 def platform_webhook() -> Response[Any]:
@@ -91,21 +80,4 @@ def platform_webhook() -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body="{}")
 
 
-REQUEST_BODIES = [
-    (
-        "/webhooks/asaas-platform",
-        "post",
-        {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["id", "event"],
-                        "properties": {"id": {"type": "string"}, "event": {"type": "string"}},
-                    }
-                }
-            },
-        },
-    )
-]
+REQUEST_BODIES = [("/webhooks/asaas-platform", "post", ASAAS_EVENT_BODY)]

@@ -16,7 +16,8 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
 WebhookKey = Annotated[
     str, Path(min_length=40, max_length=100, pattern=r"^[0-9a-f-]{36}\.[A-Za-z0-9_-]{16,60}$")
 ]
-_ERRORS: dict[int, Any] = {
+# Shared with the platform account's webhook (api/billing.py).
+WEBHOOK_ERRORS: dict[int, Any] = {
     code: {"description": text, "content": {"application/json": {"model": ErrorBody}}}
     for code, text in {
         401: "Unknown URL or wrong asaas-access-token: nothing stored",
@@ -37,7 +38,7 @@ _ERRORS: dict[int, Any] = {
             "description": "Stored (or already stored)",
             "content": {"application/json": {"schema": {"type": "object"}}},
         },
-        **_ERRORS,
+        **WEBHOOK_ERRORS,
     },
 )
 def asaas_webhook(webhook_key: WebhookKey) -> Response[Any]:
@@ -48,21 +49,17 @@ def asaas_webhook(webhook_key: WebhookKey) -> Response[Any]:
     return Response(status_code=200, content_type="application/json", body="{}")
 
 
-REQUEST_BODIES = [
-    (
-        "/webhooks/asaas/{webhook_key}",
-        "post",
-        {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "required": ["id", "event"],
-                        "properties": {"id": {"type": "string"}, "event": {"type": "string"}},
-                    }
-                }
-            },
-        },
-    )
-]
+# What an Asaas delivery must hold (the route reads its own body; see openapi_json).
+ASAAS_EVENT_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["id", "event"],
+                "properties": {"id": {"type": "string"}, "event": {"type": "string"}},
+            }
+        }
+    },
+}
+REQUEST_BODIES = [("/webhooks/asaas/{webhook_key}", "post", ASAAS_EVENT_BODY)]

@@ -16,10 +16,11 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from assistec.db.connection import Database
+from assistec.integrations import platform
 from assistec.integrations.asaas import AsaasClient
 from assistec.integrations.events import EventBridgeBus, OutboxRelay
 from assistec.integrations.kms import KmsCipher
-from assistec.integrations.platform import PlatformAccount, SecretPlatformAccount
+from assistec.integrations.platform import PlatformAccount
 from assistec.observability import logger, metrics
 from assistec.services.billing import BillingService
 from assistec.services.payment_flow import SesMailer, StepFunctionsResumer
@@ -66,8 +67,7 @@ def inbox() -> WebhookInbox:
 
 
 def platform_account() -> PlatformAccount:
-    secret_id = consumer_settings().platform_asaas_secret_id
-    return SecretPlatformAccount(secret_id)() if secret_id else PlatformAccount(api_key="", webhook_token="")
+    return platform.platform_account(consumer_settings().platform_asaas_secret_id)
 
 
 def _asaas(environment: str, api_key: str) -> AsaasClient:

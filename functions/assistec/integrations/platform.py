@@ -43,3 +43,9 @@ class SecretPlatformAccount:
         from assistec.integrations.secrets import secret_string
 
         return parse(secret_string(self._secret_id))
+
+
+def platform_account(secret_id: str | None) -> PlatformAccount:
+    """The account the secret holds; an unconfigured one (no secret) has no key and no token, so its
+    webhook answers 401 to everybody and nothing is provisioned."""
+    return SecretPlatformAccount(secret_id)() if secret_id else PlatformAccount(api_key="", webhook_token="")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -49,6 +48,7 @@ from assistec.observability import logger
 from assistec.services import audit
 from assistec.services.access import require
 from assistec.services.audit import PublicActor
+from assistec.services.payments import parse_delivery
 
 if TYPE_CHECKING:
     from assistec.db.repositories import Conn
@@ -328,27 +328,18 @@ class BillingService:
         presented = hashlib.sha256((token or "").encode()).digest()
         if not (hmac.compare_digest(presented, expected) and token and self._platform().webhook_token):
             raise UnauthorizedError("Token de webhook inválido.")
-        try:
-            envelope = json.loads(body)
-        except ValueError:
-            envelope = None
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
-            raise ValidationFailedError("O corpo não é um evento do Asaas (event é obrigatório).")
-        if not isinstance(envelope.get("id"), str) or not envelope["id"]:
-            envelope["id"] = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
-        payment = envelope.get("payment") if isinstance(envelope.get("payment"), dict) else None
-        event_id = envelope["id"][:200]
+        delivery = parse_delivery(body)
         with self._db.transaction() as conn:
             new = bill_db.add_platform_event(
                 conn,
-                event_id=event_id,
-                event=str(envelope["event"])[:100],
-                payment_id=str(payment["id"]) if payment and payment.get("id") else None,
+                event_id=delivery.event_id,
+                event=delivery.event,
+                payment_id=delivery.payment_id,
                 payload=body,
             )
         if new and self._queue is not None:
             try:
-                self._queue.send_platform(event_id)
+                self._queue.send_platform(delivery.event_id)
             except Exception:  # stored: the sweeper enqueues it again
                 logger.exception("could not enqueue a platform webhook; the sweeper will")
         return new

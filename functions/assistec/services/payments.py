@@ -434,6 +434,34 @@ def apply_state(
 
 
 # --- webhooks ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    event_id: str
+    event: str
+    payment_id: str | None
+
+
+def parse_delivery(body: str) -> Delivery:
+    """The parts of an Asaas webhook body the inboxes key on; 422 for a body that is no event."""
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        envelope = None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
+        raise ValidationFailedError("O corpo não é um evento do Asaas (event é obrigatório).")
+    event_id = envelope.get("id")
+    if not isinstance(event_id, str) or not event_id:
+        # Every Asaas delivery carries an id; without one the body itself is the key, so an
+        # identical redelivery still counts once.
+        event_id = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
+    payment = envelope.get("payment") if isinstance(envelope.get("payment"), dict) else None
+    return Delivery(
+        event_id=event_id[:200],
+        event=str(envelope["event"])[:100],
+        payment_id=str(payment["id"]) if payment and payment.get("id") else None,
+    )
+
+
 class WebhookInbox:
     """Ingress (store once, enqueue, answer fast) and the consumer that applies each event."""
 
@@ -483,29 +511,19 @@ class WebhookInbox:
         if not (matches and expected is not None and token):
             raise UnauthorizedError("Token de webhook inválido.")
         assert tenant_id is not None
-        try:
-            envelope = json.loads(body)
-        except ValueError:
-            envelope = None
-        if not isinstance(envelope, dict) or not isinstance(envelope.get("event"), str):
-            raise ValidationFailedError("O corpo não é um evento do Asaas (event é obrigatório).")
-        if not isinstance(envelope.get("id"), str) or not envelope["id"]:
-            # Every Asaas delivery carries an id; without one the body itself is the key, so an
-            # identical redelivery still counts once.
-            envelope["id"] = "sha256:" + hashlib.sha256(body.encode()).hexdigest()
-        payment = envelope.get("payment") if isinstance(envelope.get("payment"), dict) else None
+        delivery = parse_delivery(body)
         with self._db.tenant_tx(tenant_id) as conn:
             new = pay_db.add_to_inbox(
                 conn,
                 tenant_id=tenant_id,
-                event_id=envelope["id"][:200],
-                event=str(envelope["event"])[:100],
-                payment_id=str(payment["id"]) if payment and payment.get("id") else None,
+                event_id=delivery.event_id,
+                event=delivery.event,
+                payment_id=delivery.payment_id,
                 payload=body,
             )
         if new:
             try:
-                self._queue.send(tenant_id, envelope["id"][:200])
+                self._queue.send(tenant_id, delivery.event_id)
             except Exception:  # stored: the sweeper enqueues it again
                 logger.exception("could not enqueue a stored webhook; the sweeper will")
         return new
