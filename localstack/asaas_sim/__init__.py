@@ -257,6 +257,10 @@ class AsaasSimulator:
             return 200, subscription, {}
         if len(rest) == 1 and method == "DELETE":
             subscription.update(deleted=True, status="INACTIVE")
+            for payment in account.payments.values():  # what was not due yet goes with it
+                if payment.get("subscription") == subscription["id"] and payment["status"] == "PENDING":
+                    payment["deleted"] = True
+                    self._fire(account, "PAYMENT_DELETED", payment)
             return 200, {"deleted": True, "id": subscription["id"]}, {}
         if rest[1:] == ["payments"] and method == "GET":
             found = [p for p in account.payments.values() if p.get("subscription") == subscription["id"]]

@@ -1,4 +1,5 @@
-"""Bad input on every write route of orders, quotes, stock, rules and the public decision:
+"""Bad input on every write route of orders, quotes, stock, rules, payments, the shop's subscription
+and the public decision:
 malformed JSON, oversized bodies, wrong types and other shops' ids each get their error, and the
 shop's data is byte-for-byte what it was before."""
 
@@ -34,6 +35,9 @@ TABLES = (
     "payment_accounts",
     "charges",
     "webhook_inbox",
+    "tenant_subscriptions",
+    "subscription_invoices",
+    "billing_notices",
 )
 
 
@@ -123,6 +127,8 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("POST", "/public/quotes/{token}/decision", {"decision": "approve", "name": "Ana"}),
     ("POST", "/orders/{order}/charges", {"billing_type": "PIX", "value_cents": 1000}),
     ("PUT", "/settings/payments", {"api_key": "$aact_" + "a" * 30, "environment": "sandbox"}),
+    ("PUT", "/billing/plan", {"plan": "profissional", "version": 1}),
+    ("POST", "/billing/cancel", {"version": 1}),
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
 

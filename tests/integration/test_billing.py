@@ -560,3 +560,69 @@ def test_the_platform_webhook_answers_503_with_the_database_down_and_a_lost_mess
     platform.queue.messages = [m for m in platform.queue.messages if m[1] == delivery["id"]]
     assert platform.queue.drain() == ["trial->past_due"]
     assert _billing(client, shop)["status"] == "past_due"
+
+
+# --- cancellation ----------------------------------------------------------------------------------
+def test_cancelling_keeps_access_to_the_end_of_the_period_then_refuses(
+    client: Client, platform: Platform, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistec.services import billing as billing_service
+
+    shop = signup(client)
+    platform.provision(shop)
+    before = _billing(client, shop)
+    # Only the owner cancels; a stale version changes nothing
+    admin = _add_user(client, shop, "admin")
+    admin_token = _login(client, admin["email"])["access_token"]
+    status, body, _ = client.call("POST", "/billing/cancel", admin_token, body={"version": before["version"]})
+    assert (status, body["code"]) == (403, "forbidden")
+    status, body, _ = client.call(
+        "POST", "/billing/cancel", shop.access_token, body={"version": before["version"] + 5}
+    )
+    assert status == 409
+    assert platform.subscription_of(shop)["deleted"] is False
+
+    cancelled = _ok(
+        client.call("POST", "/billing/cancel", shop.access_token, body={"version": before["version"]})
+    )
+    assert cancelled["status"] == "trial"  # the trial runs to its end
+    assert cancelled["cancel_on"] == before["trial_ends_on"]
+    assert cancelled["next_due_date"] is None
+    assert [i["status"] for i in cancelled["invoices"]] == ["cancelled"]  # never charged
+    assert platform.subscription_of(shop)["deleted"] is True
+    platform.queue.drain()  # Asaas's PAYMENT_DELETED: nothing more to do
+    _ok(client.call("GET", "/customers", shop.access_token))
+    again = client.call("POST", "/billing/cancel", shop.access_token, body={"version": cancelled["version"]})
+    assert again[0] == 409
+    plan = client.call(
+        "PUT",
+        "/billing/plan",
+        shop.access_token,
+        body={"plan": "profissional", "version": cancelled["version"]},
+    )
+    assert plan[0] == 409
+
+    # The day the trial ends, the daily run closes the shop (its data stays)
+    end = date.fromisoformat(cancelled["cancel_on"])
+    monkeypatch.setattr(billing_service, "today_in_brazil", lambda: end)
+    platform.service().dunning(only=[UUID(shop.tenant_id)])
+    status, body, _ = client.call("GET", "/customers", shop.access_token)
+    assert (status, body["code"]) == (402, "subscription_cancelled")
+    assert _billing(client, shop)["status"] == "cancelled"
+    assert not platform.mailer.sent  # no dunning for a cancelled shop
+
+
+def test_a_shop_in_arrears_that_cancels_is_closed_at_once(client: Client, platform: Platform) -> None:
+    shop = signup(client)
+    platform.provision(shop)
+    platform.overdue(platform.payments_of(shop)[0]["id"], days=12)
+    billing = _billing(client, shop)
+    assert billing["status"] == "suspended"
+    cancelled = _ok(
+        client.call("POST", "/billing/cancel", shop.access_token, body={"version": billing["version"]})
+    )
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["cancel_on"] == _today().isoformat()
+    # The overdue invoice is still owed (Asaas keeps it); the subscription makes no new ones
+    assert [i["status"] for i in cancelled["invoices"]] == ["overdue"]
+    assert client.call("GET", "/customers", shop.access_token)[1]["code"] == "subscription_cancelled"

@@ -85,6 +85,7 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/billing", "get"),
         ("/billing/plans", "get"),
         ("/billing/plan", "put"),
+        ("/billing/cancel", "post"),
         ("/webhooks/asaas-platform", "post"),
     }
     # Every documented error answer uses the one error shape

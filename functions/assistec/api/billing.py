@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller
-from assistec.api.models import BillingOut, PlanChangeIn, PlanOut, PlansOut
+from assistec.api.models import BillingOut, CancelIn, PlanChangeIn, PlanOut, PlansOut
 from assistec.api.responses import BEARER, doc, json_response
 from assistec.api.webhooks import ASAAS_EVENT_BODY, WEBHOOK_ERRORS
 from assistec.observability import logger
@@ -58,6 +58,19 @@ def put_plan(body: Annotated[PlanChangeIn, Body()]) -> Response[Any]:
     billing_service().change_plan(
         identity, body.plan, version=body.version, correlation_id=logger.get_correlation_id()
     )
+    return json_response(200, BillingOut.model_validate(billing_service().overview(identity)))
+
+
+@router.post(
+    "/billing/cancel",
+    tags=["billing"],
+    summary="Cancel the subscription (owner): access until the paid period ends; data is kept",
+    security=BEARER,
+    responses=doc(200, BillingOut, 401, 403, 404, 409, 413, 502),
+)
+def cancel(body: Annotated[CancelIn, Body()]) -> Response[Any]:
+    identity = caller(router)
+    billing_service().cancel(identity, version=body.version, correlation_id=logger.get_correlation_id())
     return json_response(200, BillingOut.model_validate(billing_service().overview(identity)))
 
 

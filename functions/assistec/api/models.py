@@ -992,8 +992,13 @@ class BillingOut(Output):
     suspended_at: datetime | None
     grace_days: int
     provisioned: bool = Field(description="Whether the subscription exists in Asaas yet")
+    cancel_on: date | None = Field(description="Cancelled: the day access ends (the shop's data is kept)")
     version: int
     invoices: list[InvoiceOut]
+
+
+class CancelIn(Input):
+    version: Annotated[int, Field(ge=1)]
 
 
 class PlanChangeIn(Input):

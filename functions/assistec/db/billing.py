@@ -38,6 +38,7 @@ class SubscriptionRow:
     past_due_since: date | None
     suspended_at: datetime | None
     cancelled_at: datetime | None
+    cancel_on: date | None
     provision_error: str | None
     version: int
     # From the shop and the plan (joined)
@@ -74,7 +75,8 @@ class PlatformEventRow:
 _PLAN = "code, name, price_cents, trial_days, grace_days, active"
 _SUBSCRIPTION = (
     "s.tenant_id, s.plan_code, s.trial_ends_on, s.asaas_customer_id, s.asaas_subscription_id, "
-    "s.next_due_date, s.past_due_since, s.suspended_at, s.cancelled_at, s.provision_error, s.version, "
+    "s.next_due_date, s.past_due_since, s.suspended_at, s.cancelled_at, s.cancel_on, s.provision_error, "
+    "s.version, "
     "t.billing_status, t.name as shop_name, t.email::text as shop_email, t.cnpj as shop_cnpj, "
     "t.phone as shop_phone, p.price_cents, p.grace_days"
 )
@@ -88,6 +90,8 @@ SUBSCRIPTION_FIELDS = {
     "past_due_since",
     "suspended_at",
     "provision_error",
+    "cancelled_at",
+    "cancel_on",
 }
 
 
@@ -159,9 +163,11 @@ def tenant_of_subscription(conn: Conn, subscription_id: str) -> UUID | None:
 
 
 def shops_to_visit(conn: Conn, *, after: UUID | None, limit: int) -> list[UUID]:
-    """Every shop not cancelled, in id order (billing job transaction; keyset pages)."""
+    """Every shop not cancelled, and those whose cancellation takes effect within the last month
+    (missed runs included), in id order (billing job transaction; keyset pages)."""
     rows = conn.execute(
-        "select tenant_id from tenant_subscriptions where cancelled_at is null "
+        "select tenant_id from tenant_subscriptions where (cancelled_at is null "
+        "or cancel_on >= (now() at time zone 'America/Sao_Paulo')::date - 31) "
         "and (%(after)s::uuid is null or tenant_id > %(after)s) order by tenant_id limit %(limit)s",
         {"after": after, "limit": limit},
     ).fetchall()

@@ -169,6 +169,9 @@ class AsaasClient:
     def update_subscription(self, subscription_id: str, body: dict[str, Any]) -> dict[str, Any]:
         return dict(self.request("POST", f"/subscriptions/{subscription_id}", json=body))
 
+    def delete_subscription(self, subscription_id: str) -> dict[str, Any]:
+        return dict(self.request("DELETE", f"/subscriptions/{subscription_id}"))
+
     def subscription_payments(self, subscription_id: str) -> list[dict[str, Any]]:
         """Every payment of the subscription (all pages)."""
         payments: list[dict[str, Any]] = []

@@ -29,12 +29,13 @@ from assistec.db import events as events_db
 from assistec.db.connection import Database
 from assistec.domain import billing as rules
 from assistec.domain.payments import cents
-from assistec.domain.permissions import Permission
+from assistec.domain.permissions import Permission, Role
 from assistec.domain.quotes import brl
 from assistec.domain.tokens import Identity
 from assistec.errors import (
     AppError,
     ConflictError,
+    ForbiddenError,
     NotFoundError,
     PaymentRequiredError,
     SubscriptionCancelledError,
@@ -258,6 +259,8 @@ class BillingService:
         today = self._today()
         before = sub.billing_status
         after = rules.status_for(before, invoices, today=today, grace_days=sub.grace_days)
+        if sub.cancel_on is not None and today >= sub.cancel_on:
+            after = "cancelled"
         since = rules.oldest_overdue(invoices, today)
         changes: dict[str, Any] = {}
         if since != sub.past_due_since:
@@ -425,7 +428,7 @@ class BillingService:
             sub = bill_db.subscription(conn)
         if sub is None:
             return
-        if sub.asaas_subscription_id is None:
+        if sub.asaas_subscription_id is None and sub.cancelled_at is None:
             if self.provision(tenant_id) == "provisioned":
                 report.provisioned += 1
             return
@@ -438,7 +441,8 @@ class BillingService:
             # for a cycle that has started.
             late = any(i.due_date < today for i in open_invoices)
             cycle_started = not open_invoices and (sub.next_due_date is None or sub.next_due_date <= today)
-            if late or cycle_started or sub.billing_status in ("past_due", "suspended"):
+            stale = late or cycle_started or sub.billing_status in ("past_due", "suspended")
+            if stale and sub.asaas_subscription_id is not None and sub.cancelled_at is None:
                 self._sync(conn, tenant_id, self.client())
                 report.synced += 1
             before, after = self._refresh(conn, tenant_id)
@@ -448,7 +452,7 @@ class BillingService:
                 report.reactivated += 1
             if after == "past_due":
                 report.past_due += 1
-            for invoice in bill_db.open_invoices(conn):
+            for invoice in bill_db.open_invoices(conn) if after != "cancelled" else []:
                 days_late = (today - invoice.due_date).days
                 step = rules.notice_due(
                     days_late, bill_db.notices_sent(conn, invoice.asaas_payment_id), grace_days=sub.grace_days
@@ -483,6 +487,7 @@ class BillingService:
             "suspended_at": sub.suspended_at,
             "grace_days": sub.grace_days,
             "provisioned": sub.asaas_subscription_id is not None,
+            "cancel_on": sub.cancel_on,
             "version": sub.version,
             "invoices": [
                 {
@@ -521,6 +526,8 @@ class BillingService:
                 raise ValidationFailedError(
                     "Plano desconhecido.", details=[{"field": "plan", "message": "plano inexistente"}]
                 )
+            if sub.cancelled_at is not None:
+                raise ConflictError("A assinatura foi cancelada: não é possível trocar de plano.")
             if plan.code == sub.plan_code:
                 return
             if sub.billing_status not in ("trial", "active"):
@@ -549,6 +556,52 @@ class BillingService:
                 correlation_id=correlation_id,
             )
 
+    def cancel(self, identity: Identity, *, version: int, correlation_id: str | None) -> None:
+        """The owner cancels the subscription: no more invoices (the Asaas subscription is deleted);
+        a shop in good standing keeps its access until the end of what it paid for (the next due
+        date, or the trial's end), a shop in arrears loses it now. Data is kept; support reopens."""
+        if identity.role is not Role.OWNER:
+            raise ForbiddenError("Só o dono da loja pode cancelar a assinatura.")
+        today = self._today()
+        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
+            sub = bill_db.subscription(conn, lock=True)
+            if sub is None:
+                raise NotFoundError("Esta loja não tem assinatura.")
+            if sub.version != version:
+                raise ConflictError(
+                    "A assinatura foi alterada por outra pessoa. Recarregue e tente de novo.",
+                    details={"current_version": sub.version},
+                )
+            if sub.cancelled_at is not None:
+                raise ConflictError(
+                    "A assinatura já foi cancelada.",
+                    details={"cancel_on": sub.cancel_on.isoformat() if sub.cancel_on else None},
+                )
+            if sub.asaas_subscription_id is not None:
+                client = self.client()
+                try:
+                    client.delete_subscription(sub.asaas_subscription_id)
+                except AsaasError as exc:
+                    if exc.status != 404:  # already gone at Asaas: nothing left to stop
+                        raise BillingUnavailableError(details={"status": exc.status}) from exc
+                self._sync(conn, identity.tenant_id, client)
+            if sub.billing_status in ("trial", "active"):
+                cancel_on = max(sub.next_due_date or sub.trial_ends_on, today)
+            else:
+                cancel_on = today
+            bill_db.update_subscription(conn, cancelled_at=datetime.now(PLATFORM_TZ), cancel_on=cancel_on)
+            audit.record(
+                conn,
+                identity,
+                action="subscription_cancelled",
+                entity="tenant",
+                entity_id=str(identity.tenant_id),
+                changes={"cancel_on": cancel_on.isoformat()},
+                correlation_id=correlation_id,
+            )
+            self._refresh(conn, identity.tenant_id)
+        self._flush()
+
     # --- the API's gate --------------------------------------------------------------------------
     def gate(self, tenant_id: UUID) -> None:
         """Raise 402 when the shop is suspended or cancelled. A shop in good standing is remembered
@@ -574,6 +627,8 @@ def _next_due(conn: Conn, remote: dict[str, Any]) -> date | None:
     unpaid = bill_db.open_invoices(conn)
     if unpaid:
         return unpaid[0].due_date
+    if remote.get("deleted"):
+        return None  # cancelled: nothing more to pay
     value = remote.get("nextDueDate")
     return date.fromisoformat(str(value)) if value else None
 
