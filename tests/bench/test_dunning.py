@@ -1,0 +1,129 @@
+"""The shops' subscriptions at scale, in-process against the local PostgreSQL and the in-process
+Asaas simulator: provisioning (customer + subscription + first invoice), the daily dunning run over
+shops in good standing (no Asaas call) and with a fifth of them late (re-read from Asaas, status
+change, one e-mail each), and the API's per-request billing gate without its cache.
+
+What ops need from it: how many shops one 15-minute dunning Lambda gets through. Reported, never
+asserted."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import string
+import time
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.bench.conftest import report
+from tests.conftest import PgDatabase
+from tests.integration.conftest import FakeBus, configure_api
+
+SHOPS = 100 if os.environ.get("BENCH_RUNS") == "1" else 2000
+LATE_SHARE = 5  # one shop in five is late
+
+
+class Mailer:
+    def __init__(self) -> None:
+        self.sent = 0
+
+    def send(self, to: str, subject: str, body: str) -> None:
+        self.sent += 1
+
+
+def _cnpj() -> str:
+    alphabet = string.digits + string.ascii_uppercase
+    return "".join(secrets.choice(alphabet) for _ in range(12)) + f"{secrets.randbelow(100):02d}"
+
+
+def test_provisioning_dunning_and_gate_throughput(
+    database: PgDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asaas_sim import AsaasSimulator
+
+    from assistec import runtime
+    from assistec.integrations.asaas import AsaasClient
+    from assistec.integrations.platform import PlatformAccount
+    from assistec.services import billing
+    from assistec.services.billing import BillingService
+
+    configure_api(monkeypatch, database.app_url)
+    monkeypatch.setattr(runtime, "event_bus", lambda: FakeBus())
+    sim = AsaasSimulator(deliver=lambda url, token, body: 200)
+    account = PlatformAccount(api_key=f"$aact_bench_platform_{uuid.uuid4().hex}", webhook_token="t" * 32)
+    mailer = Mailer()
+    service = BillingService(
+        runtime.database(),
+        lambda: account,
+        lambda env, key: AsaasClient(key, base_url="https://asaas.sim/v3", transport=sim.transport()),
+        relay=runtime.outbox_relay(),
+        mailer=mailer,
+    )
+    shops = [uuid.uuid4() for _ in range(SHOPS)]
+    with psycopg.connect(database.superuser_url) as conn, conn.cursor() as cur:
+        cur.executemany(
+            "insert into tenants (id, name, cnpj, email, phone) values (%s, %s, %s, %s, '+5511987654321')",
+            [(s, f"Loja {i}", _cnpj(), f"bench-{s.hex[:12]}@exemplo.com.br") for i, s in enumerate(shops)],
+        )
+        cur.executemany(
+            "insert into tenant_subscriptions (tenant_id, plan_code, trial_ends_on) "
+            "values (%s, 'essencial', current_date + 14)",
+            [(s,) for s in shops],
+        )
+
+    t0 = time.perf_counter()
+    for shop in shops:
+        assert service.provision(shop) == "provisioned"
+    provision_rate = SHOPS / (time.perf_counter() - t0)
+
+    t0 = time.perf_counter()
+    calm = service.dunning(only=list(shops))
+    calm_rate = SHOPS / (time.perf_counter() - t0)
+    assert (calm.shops, calm.synced, calm.notices, calm.errors) == (SHOPS, 0, 0, 0)
+
+    # A fifth of the shops' first invoices came due three days ago (both sides agree on the date)
+    # and Asaas's OVERDUE webhooks were lost: the run must ask Asaas
+    sim_account = sim._accounts[account.api_key]
+    late = shops[::LATE_SHARE]
+    references = {f"assistec-shop:{s}" for s in late}
+    with psycopg.connect(database.superuser_url) as conn:
+        for payment in list(sim_account.payments.values()):
+            if payment["externalReference"] in references:
+                sim.overdue(sim_account, payment, days=3)
+                conn.execute(
+                    "update subscription_invoices set due_date = %s where asaas_payment_id = %s",
+                    (payment["dueDate"], payment["id"]),
+                )
+    t0 = time.perf_counter()
+    busy = service.dunning(only=list(shops))
+    busy_rate = SHOPS / (time.perf_counter() - t0)
+    assert (busy.synced, busy.past_due, busy.notices, busy.errors) == (len(late), len(late), len(late), 0)
+    assert mailer.sent == len(late)
+
+    monkeypatch.setattr(billing, "_GATE_TTL_S", 0.0)
+    t0 = time.perf_counter()
+    for shop in shops:
+        service.gate(shop)
+    gate_rate = SHOPS / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    monkeypatch.setattr(billing, "_GATE_TTL_S", 30.0)
+    for shop in shops:
+        service.gate(shop)
+    cached_rate = SHOPS / (time.perf_counter() - t0)
+
+    rows: list[dict[str, Any]] = [
+        {"path": "provision (customer + subscription + invoice)", "shops_per_s": round(provision_rate)},
+        {"path": "dunning, all in good standing", "shops_per_s": round(calm_rate)},
+        {
+            "path": f"dunning, 1 in {LATE_SHARE} late (re-read, status, e-mail)",
+            "shops_per_s": round(busy_rate),
+        },
+        {"path": "API gate, status read per request", "shops_per_s": round(gate_rate)},
+        {"path": "API gate, cached (30 s)", "shops_per_s": round(cached_rate)},
+    ]
+    for row in rows:
+        row["shops"] = SHOPS
+    report("dunning", rows)
