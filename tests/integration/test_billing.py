@@ -100,14 +100,11 @@ class Platform:
 def platform(monkeypatch: pytest.MonkeyPatch, asaas: Any, queue: FakeQueue) -> Platform:
     from assistec import runtime
     from assistec.integrations.platform import PlatformAccount
-    from assistec.services import billing
 
     account = PlatformAccount(
         api_key=f"$aact_platform_{secrets.token_hex(6)}", webhook_token=secrets.token_urlsafe(24)
     )
     monkeypatch.setattr(runtime, "platform_account", lambda: account)
-    # The API remembers a shop's status for 30 s per environment; these tests move it within seconds.
-    monkeypatch.setattr(billing, "_GATE_TTL_S", 0.0)
     runtime.asaas_client("sandbox", account.api_key).create_webhook(
         {
             "name": "assistec-platform",
@@ -338,6 +335,9 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
     )
     invoice = platform.payments_of(shop)[0]
     service = platform.service()
+    current = _ok(client.call("GET", "/settings", shop.access_token))
+    keys = ("version", "timezone", "business_hours", "welcome_message", "out_of_hours_message")
+    settings = {k: current[k] for k in keys}
 
     # A day late (Asaas's webhook): past due, the first notice goes out once
     assert platform.overdue(invoice["id"], days=1) == ["trial->past_due"]
@@ -377,7 +377,7 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
         ("GET", f"/customers/{customer['id']}", None),
         ("POST", "/customers", {"name": "Outro Cliente", "phone": "(11) 91234-0000"}),
         ("GET", "/orders", None),
-        ("PUT", "/settings", {"version": 1}),
+        ("PUT", "/settings", settings),
     ]:
         status, body, _ = client.call(method, path, shop.access_token, body=payload)
         assert status == 402, (path, body)
@@ -404,6 +404,8 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
     assert billing["next_due_date"] == next_invoice["dueDate"]
     assert date.fromisoformat(billing["next_due_date"]) > _today()
     assert platform.mailer.sent[-1][1] == "Pagamento recebido: acesso ao assistec liberado"
+    [paid] = [i for i in billing["invoices"] if i["id"] == invoice["id"]]
+    assert (paid["status"], paid["paid_on"]) == ("paid", _today().isoformat())
     _ok(client.call("GET", f"/customers/{customer['id']}", shop.access_token))
     # The paid invoice redelivered changes nothing; no more notices
     sent = len(platform.mailer.sent)
@@ -507,9 +509,10 @@ def test_a_past_due_shop_cannot_change_plan(client: Client, platform: Platform) 
     assert platform.subscription_of(shop)["value"] == 79.90
 
 
-def test_a_suspended_shop_that_pays_is_served_again_at_once(client: Client, database: PgDatabase) -> None:
-    # The real 30-second memory of the API: it keeps only good standing, never a refusal
+def test_suspension_and_payment_take_effect_on_the_next_request(client: Client, database: PgDatabase) -> None:
+    # The status is read as each request enters the shop's unit of work: nothing is remembered
     shop = signup(client)
+    assert client.call("GET", "/customers", shop.access_token)[0] == 200
 
     def set_status(status: str) -> None:
         with psycopg.connect(database.superuser_url) as conn:
@@ -626,3 +629,76 @@ def test_a_shop_in_arrears_that_cancels_is_closed_at_once(client: Client, platfo
     # The overdue invoice is still owed (Asaas keeps it); the subscription makes no new ones
     assert [i["status"] for i in cancelled["invoices"]] == ["overdue"]
     assert client.call("GET", "/customers", shop.access_token)[1]["code"] == "subscription_cancelled"
+
+
+def test_a_refunded_invoice_is_not_owed_and_the_shop_stays_active(client: Client, platform: Platform) -> None:
+    from assistec import runtime
+
+    shop = signup(client)
+    platform.provision(shop)
+    invoice = platform.payments_of(shop)[0]
+    platform.pay(invoice["id"])
+    assert _billing(client, shop)["status"] == "active"
+    runtime.asaas_client("sandbox", platform.api_key).refund_payment(invoice["id"])  # a goodwill refund
+    assert platform.queue.drain() == ["no_change"]
+    billing = _billing(client, shop)
+    [refunded] = [i for i in billing["invoices"] if i["id"] == invoice["id"]]
+    assert (refunded["status"], refunded["paid_on"]) == ("refunded", None)
+    assert billing["status"] == "active"
+
+
+def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) -> None:
+    """Every documented route behind a token, with the shop's own ids and (where the matrix has one)
+    a valid body: 402 (422 for a body the route cannot read), and not a byte of the shop changed."""
+    import json as jsonlib
+
+    from tests.integration.test_bad_input import ROUTES, _fill, _world
+
+    world = _world(client)
+    shop = world.shop
+    ids = {
+        "order_id": world.ids["order"],
+        "customer_id": world.ids["customer"],
+        "device_id": world.ids["device"],
+        "quote_id": world.ids["quote"],
+        "part_id": world.ids["part"],
+        "rule_id": world.ids["rule"],
+        "user_id": shop.owner_id,
+        "charge_id": str(uuid.uuid4()),
+    }
+    valid = {(m, p): _fill(b, world.ids) for m, p, b in ROUTES}
+    with psycopg.connect(database.superuser_url) as conn:
+        conn.execute("update tenants set billing_status = 'suspended' where id = %s", (shop.tenant_id,))
+    before = _snapshot(database, shop.tenant_id)
+    document = jsonlib.loads((Path(__file__).parents[2] / "functions/assistec/api/openapi.json").read_text())
+    checked = 0
+    for template, item in document["paths"].items():
+        if template.startswith(("/billing", "/me", "/auth/")):
+            continue
+        for method, operation in item.items():
+            if not operation.get("security"):
+                continue
+            path = template.format(**ids)
+            matrix_path = (
+                template.replace("{order_id}", "{order}")
+                .replace("{quote_id}", "{quote}")
+                .replace("{part_id}", "{part}")
+            )
+            body = valid.get((method.upper(), matrix_path))
+            has_body = "requestBody" in operation
+            query = {
+                p["name"]: "tela"
+                for p in operation.get("parameters", [])
+                if p.get("in") == "query" and p.get("required")
+            }
+            status, answer, _ = client.call(
+                method.upper(), path, shop.access_token, body=body if has_body else None, query=query or None
+            )
+            if has_body and body is None:
+                assert status in (402, 422), (method, template, answer)
+            else:
+                assert status == 402, (method, template, answer)
+                assert answer["code"] == "subscription_suspended"
+            checked += 1
+    assert checked >= 50
+    assert _snapshot(database, shop.tenant_id) == before

@@ -30,7 +30,7 @@ def inv(status: str, days_from_today: int, payment_id: str = "pay_1") -> rules.I
         ("active", [inv("paid", -40, "a"), inv("overdue", -3, "b")], "past_due"),
         ("suspended", [inv("paid", -11)], "active"),
         ("suspended", [inv("paid", -41, "a"), inv("paid", -11, "b"), inv("pending", 19, "c")], "active"),
-        ("past_due", [inv("refunded", -5)], "trial"),  # a refunded invoice is owed by nobody
+        ("past_due", [inv("refunded", -5)], "active"),  # refunded by the platform: not owed
         ("active", [inv("cancelled", -20), inv("paid", -50, "b")], "active"),
         ("cancelled", [inv("paid", -5)], "cancelled"),  # only people reopen a cancelled shop
         ("cancelled", [inv("overdue", -30)], "cancelled"),

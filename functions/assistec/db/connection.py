@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -22,6 +23,30 @@ if TYPE_CHECKING:
 
 class DatabaseUnavailableError(Exception):
     """The database could not be reached or refused the connection."""
+
+
+# Shops whose own requests are refused (their subscription is suspended or cancelled).
+BLOCKED_STATUSES = frozenset({"suspended", "cancelled"})
+_gated: ContextVar[UUID | None] = ContextVar("billing_gate", default=None)
+
+
+class TenantBlockedError(Exception):
+    """The shop's subscription is suspended or cancelled: its request was refused unserved."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+@contextmanager
+def billing_gate(tenant_id: UUID | None) -> Iterator[None]:
+    """Within the block, entering ``tenant_id``'s unit of work refuses a blocked shop (the API wraps
+    each request of a shop's user in it; workers, webhooks and public links are not gated)."""
+    token = _gated.set(tenant_id)
+    try:
+        yield
+    finally:
+        _gated.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +158,15 @@ class Database:
 
         The tenant is set with ``set_config(..., true)``, local to this transaction, so a reused
         connection can never carry it into the next request; row-level security does the rest.
+        The same statement reads the shop's billing status: inside ``billing_gate(tenant_id)`` (the
+        API's requests) a suspended or cancelled shop is refused before any other statement runs.
         """
         with self.transaction() as conn:
-            conn.execute(
-                "select set_config('app.tenant_id', %s, true), set_config('app.user_id', %s, true)",
-                (str(tenant_id), str(user_id) if user_id else ""),
-            )
+            row = conn.execute(
+                "select enter_tenant(%s, %s)", (str(tenant_id), str(user_id) if user_id else "")
+            ).fetchone()
+            if _gated.get() == tenant_id and row is not None and row[0] in BLOCKED_STATUSES:
+                raise TenantBlockedError(str(row[0]))
             yield conn
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 Pure rules, no I/O: the billing service feeds them what the database and Asaas say.
 
-- No invoice overdue: ``active`` once any invoice was paid, ``trial`` before that.
+- No invoice overdue: ``active`` once any invoice was paid (refunded ones count), ``trial`` before.
 - An invoice unpaid after its due date: ``past_due`` from the day after; ``suspended`` once the
   oldest unpaid one is more than the plan's grace days late. Paying it brings the shop back.
 - ``cancelled`` is final here (only a person reopens a cancelled shop).
@@ -63,7 +63,9 @@ def status_for(current: str, invoices: Iterable[Invoice], *, today: date, grace_
     since = oldest_overdue(invoices, today)
     if since is not None:
         return "suspended" if (today - since).days > grace_days else "past_due"
-    return "active" if any(i.status == "paid" for i in invoices) else "trial"
+    # A refunded invoice was paid and given back by the platform (a goodwill refund): not owed, and
+    # the shop is a paying one.
+    return "active" if any(i.status in ("paid", "refunded") for i in invoices) else "trial"
 
 
 def notice_due(days_late: int, sent: set[str], *, grace_days: int) -> str | None:

@@ -34,13 +34,14 @@ from assistec.api import (
 from assistec.api.identity import identity_from_authorizer
 from assistec.api.models import ErrorBody
 from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES, is_public_path
-from assistec.db.connection import DatabaseUnavailableError
+from assistec.db.connection import DatabaseUnavailableError, TenantBlockedError, billing_gate
 from assistec.errors import (
     AppError,
     InvalidJsonError,
     PayloadTooLargeError,
     PaymentRequiredError,
     ServiceUnavailableError,
+    SubscriptionCancelledError,
     TooManyAttemptsError,
     UnauthorizedError,
     UnsupportedMediaTypeError,
@@ -48,7 +49,7 @@ from assistec.errors import (
 )
 from assistec.handlers import authorizer
 from assistec.observability import logger, metrics
-from assistec.runtime import billing_service, settings
+from assistec.runtime import settings
 
 app = APIGatewayRestResolver(enable_validation=True)
 
@@ -120,6 +121,12 @@ def _swagger_ui() -> Response[str]:
 def _app_error(exc: AppError) -> Response[str]:
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, TooManyAttemptsError) else None
     return _error(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+@app.exception_handler(TenantBlockedError)  # type: ignore[untyped-decorator]
+def _tenant_blocked(exc: TenantBlockedError) -> Response[str]:
+    refusal = SubscriptionCancelledError() if exc.status == "cancelled" else PaymentRequiredError()
+    return _error(refusal.status, refusal.code, refusal.message)
 
 
 @app.exception_handler(DatabaseUnavailableError)  # type: ignore[untyped-decorator]
@@ -245,27 +252,17 @@ def _resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             if route not in PUBLIC_ROUTES | LOCAL_ONLY_PUBLIC_ROUTES and not is_public_path(route[1]):
                 # What API Gateway answers for a refused token (our UNAUTHORIZED gateway response).
                 return _as_proxy_response(UnauthorizedError())
-    refusal = _billing_gate(event)
-    if refusal is not None:
-        return _as_proxy_response(refusal)
-    return app.resolve(event, context)
-
-
-def _billing_gate(event: dict[str, Any]) -> AppError | None:
-    """A suspended (or cancelled) shop gets 402 before anything is parsed, read or written for it.
-    Its owner can still log in, see the invoice and pay (billing.OPEN_WHEN_SUSPENDED)."""
+    # A suspended (or cancelled) shop's own requests are refused as they enter the shop's unit of
+    # work (db.connection.billing_gate): before anything is read or written for it. Its owner can
+    # still log in, see the invoice and pay (billing.OPEN_WHEN_SUSPENDED); public links and
+    # webhooks serve its customers and Asaas as ever.
     identity = identity_from_authorizer((event.get("requestContext") or {}).get("authorizer"))
     path = str(event.get("path") or "")
-    if identity is None or path.startswith(billing.OPEN_WHEN_SUSPENDED) or is_public_path(path):
-        return None
-    try:
-        billing_service().gate(identity.tenant_id)
-    except PaymentRequiredError as exc:
-        return exc
-    except DatabaseUnavailableError:
-        logger.exception("database unavailable")
-        return ServiceUnavailableError()
-    return None
+    gated = (
+        identity is not None and not path.startswith(billing.OPEN_WHEN_SUSPENDED) and not is_public_path(path)
+    )
+    with billing_gate(identity.tenant_id if gated and identity is not None else None):
+        return app.resolve(event, context)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)

@@ -9,14 +9,14 @@
 - ``dunning`` runs daily: provisions what is missing, re-reads from Asaas the subscriptions whose
   invoices are late (a lost webhook cannot leave a shop suspended or free), moves each shop's
   status, and e-mails the owner on the escalation schedule (domain/billing.py).
-- ``gate`` answers, per request, whether the API must refuse the shop (402).
+- The API refuses a suspended shop (402) where it enters the shop's unit of work
+  (``db.connection.billing_gate``), from the status this service keeps on the tenant.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -37,8 +37,6 @@ from assistec.errors import (
     ConflictError,
     ForbiddenError,
     NotFoundError,
-    PaymentRequiredError,
-    SubscriptionCancelledError,
     UnauthorizedError,
     ValidationFailedError,
 )
@@ -56,7 +54,6 @@ if TYPE_CHECKING:
 
 PLATFORM_TZ = ZoneInfo("America/Sao_Paulo")
 DEFAULT_PLAN = "essencial"
-_GATE_TTL_S = 30.0
 _ACTOR_LABEL = "Assinatura assistec"
 
 
@@ -131,7 +128,6 @@ class BillingService:
         # Looked up at call time by default (tests move the calendar by replacing the function).
         self._today = today or (lambda: today_in_brazil())
         self._client: tuple[str, AsaasClient] | None = None
-        self._gate: dict[UUID, tuple[str, float]] = {}
         self._events: list[UUID] = []  # domain events of the unit of work in progress
 
     # --- the platform account ------------------------------------------------------------------
@@ -234,7 +230,7 @@ class BillingService:
         self, conn: Conn, tenant_id: UUID, payment: dict[str, Any]
     ) -> bill_db.InvoiceRow | None:
         status = rules.invoice_status(payment)
-        paid_on = payment.get("paymentDate") or payment.get("confirmedDate") if status == "paid" else None
+        paid_on = (payment.get("paymentDate") or payment.get("confirmedDate")) if status == "paid" else None
         return bill_db.upsert_invoice(
             conn,
             tenant_id=tenant_id,
@@ -290,7 +286,6 @@ class BillingService:
                     detail={"from": before, "to": after},
                 )
             )
-            self._gate.pop(tenant_id, None)
             logger.info("billing status changed", extra={"from": before, "to": after})
         return before, after
 
@@ -601,24 +596,6 @@ class BillingService:
             )
             self._refresh(conn, identity.tenant_id)
         self._flush()
-
-    # --- the API's gate --------------------------------------------------------------------------
-    def gate(self, tenant_id: UUID) -> None:
-        """Raise 402 when the shop is suspended or cancelled. A shop in good standing is remembered
-        for 30 s per environment (a suspension shows within that); a refused shop is read again on
-        every request, so paying brings it back at once."""
-        now = time.monotonic()
-        cached = self._gate.get(tenant_id)
-        if cached is None or now - cached[1] >= _GATE_TTL_S or cached[0] in rules.BLOCKED:
-            with self._db.tenant_tx(tenant_id) as conn:
-                status = bill_db.billing_status(conn) or "active"
-            if len(self._gate) > 10_000:
-                self._gate.clear()
-            cached = self._gate[tenant_id] = (status, now)
-        if cached[0] == "suspended":
-            raise PaymentRequiredError()
-        if cached[0] == "cancelled":
-            raise SubscriptionCancelledError()
 
 
 def _next_due(conn: Conn, remote: dict[str, Any]) -> date | None:
