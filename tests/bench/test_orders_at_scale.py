@@ -49,7 +49,14 @@ def _bench_database(pg: Any) -> str:
     from assistec.db import migrate as migrations
 
     name = f"assistec_bench_{SCALE.orders}"
-    schema = migrations.load_migrations()[-1].version
+    import hashlib
+
+    # The schema by content, not just its last number: a migration edited before it lands counts.
+    loaded = migrations.load_migrations()
+    schema = (
+        f"{loaded[-1].version}/"
+        + hashlib.sha256("".join(m.checksum for m in loaded).encode()).hexdigest()[:12]
+    )
     tag = f"seed {SCALE.shops}/{SCALE.customers}/{SCALE.orders} schema {schema}"
     with psycopg.connect(pg.url(dbname="postgres"), autocommit=True) as conn:
         row = conn.execute(
