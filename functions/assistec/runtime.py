@@ -129,11 +129,7 @@ def payments_cipher() -> Cipher:
 
 
 def asaas_client(environment: str, api_key: str) -> AsaasClient:
-    return AsaasClient(
-        api_key,
-        environment="production" if environment == "production" else "sandbox",
-        base_url=api_settings().asaas_base_url,
-    )
+    return AsaasClient.for_account(environment, api_key, base_url=api_settings().asaas_base_url)
 
 
 @cache

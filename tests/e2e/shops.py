@@ -4,6 +4,7 @@ demo shop `make dev` shows."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import httpx
 
@@ -32,3 +33,44 @@ def new_shop(http: httpx.Client, name: str) -> dict[str, str]:
         "access_token": body["access_token"],
         "tenant_id": body["tenant_id"],
     }
+
+
+def approved_order(
+    http: httpx.Client,
+    headers: dict[str, str],
+    *,
+    customer: str,
+    price_cents: int,
+    email: str | None = None,
+) -> dict[str, Any]:
+    """A customer, a phone, an order, a quote for labour and the customer's approval."""
+    phone = f"71 9{uuid.uuid4().int % 10**8:08d}"
+    customer_row = http.post(
+        "/customers",
+        headers=headers,
+        json={"name": customer, "phone": phone, **({"email": email} if email else {})},
+    ).json()
+    device = http.post(
+        f"/customers/{customer_row['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": "Xiaomi", "model": "Poco X6"},
+    ).json()
+    order = http.post(
+        "/orders",
+        headers=headers,
+        json={"customer_id": customer_row["id"], "device_id": device["id"], "reported_problem": "Não liga"},
+    ).json()
+    http.post(f"/orders/{order['id']}/transitions", headers=headers, json={"to": "diagnosing", "version": 1})
+    quote = http.post(
+        f"/orders/{order['id']}/quotes",
+        headers=headers,
+        json={
+            "lines": [{"kind": "labour", "description": "Reparo", "price_cents": price_cents}],
+            "deadline_days": 2,
+        },
+    ).json()
+    decided = http.post(
+        f"/quotes/{quote['id']}/decision", headers=headers, json={"decision": "approve", "name": customer}
+    )
+    assert decided.status_code == 200, decided.text
+    return dict(order)

@@ -11,42 +11,9 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.shops import new_shop
+from tests.e2e.shops import approved_order, new_shop
 
 SIM_KEY = f"$aact_e2e_flow_{uuid.uuid4().hex}"
-
-
-def _order(http: httpx.Client, headers: dict[str, str], email: str) -> dict[str, Any]:
-    phone = f"71 9{uuid.uuid4().int % 10**8:08d}"
-    customer = http.post(
-        "/customers", headers=headers, json={"name": "Cliente Fluxo", "phone": phone, "email": email}
-    ).json()
-    device = http.post(
-        f"/customers/{customer['id']}/devices",
-        headers=headers,
-        json={"type": "phone", "brand": "Xiaomi", "model": "Poco X6"},
-    ).json()
-    order = http.post(
-        "/orders",
-        headers=headers,
-        json={"customer_id": customer["id"], "device_id": device["id"], "reported_problem": "Tela apagada"},
-    ).json()
-    http.post(f"/orders/{order['id']}/transitions", headers=headers, json={"to": "diagnosing", "version": 1})
-    quote = http.post(
-        f"/orders/{order['id']}/quotes",
-        headers=headers,
-        json={
-            "lines": [{"kind": "labour", "description": "Troca de display", "price_cents": 45000}],
-            "deadline_days": 2,
-        },
-    ).json()
-    decided = http.post(
-        f"/quotes/{quote['id']}/decision",
-        headers=headers,
-        json={"decision": "approve", "name": "Cliente Fluxo"},
-    )
-    assert decided.status_code == 200, decided.text
-    return order
 
 
 def _shop(http: httpx.Client) -> tuple[dict[str, str], dict[str, str]]:
@@ -90,7 +57,7 @@ def _charge(http: httpx.Client, headers: dict[str, str], order_id: str) -> dict[
 def test_flow_charges_mails_waits_and_ends_paid(http: httpx.Client, stack: dict[str, Any], aws: Any) -> None:
     _, headers = _shop(http)
     email = f"fluxo-{uuid.uuid4().hex[:8]}@exemplo.com.br"
-    order = _order(http, headers, email)
+    order = approved_order(http, headers, customer="Cliente Fluxo", price_cents=45000, email=email)
     started = http.post(
         f"/orders/{order['id']}/payment-flow", headers=headers, json={"billing_type": "PIX", "wait_hours": 1}
     )
@@ -118,7 +85,7 @@ def test_flow_unpaid_sends_a_reminder_then_expires_the_charge(
 ) -> None:
     shop, headers = _shop(http)
     email = f"lembrete-{uuid.uuid4().hex[:8]}@exemplo.com.br"
-    order = _order(http, headers, email)
+    order = approved_order(http, headers, customer="Cliente Fluxo", price_cents=45000, email=email)
     me = http.get("/me", headers=headers).json()
     # Started as the API would, with a 3-second wait so the suite does not wait hours
     flow = {

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.shops import new_shop
+from tests.e2e.shops import approved_order, new_shop
 
 # One Asaas account per shop, as in life: a fresh simulator account for each run.
 SIM_KEY = f"$aact_e2e_{uuid.uuid4().hex}"
@@ -27,33 +27,7 @@ def test_charge_pay_the_order_is_paid_and_reconciliation_agrees(
     assert account.status_code == 200, account.text
     assert account.json()["webhook_url"].startswith(f"{stack['api_url']}/webhooks/asaas/")
 
-    phone = f"61 9{uuid.uuid4().int % 10**8:08d}"
-    customer = http.post("/customers", headers=headers, json={"name": "Cliente Pix", "phone": phone}).json()
-    device = http.post(
-        f"/customers/{customer['id']}/devices",
-        headers=headers,
-        json={"type": "phone", "brand": "LG", "model": "K62"},
-    ).json()
-    order = http.post(
-        "/orders",
-        headers=headers,
-        json={"customer_id": customer["id"], "device_id": device["id"], "reported_problem": "Não carrega"},
-    ).json()
-    http.post(f"/orders/{order['id']}/transitions", headers=headers, json={"to": "diagnosing", "version": 1})
-    quote = http.post(
-        f"/orders/{order['id']}/quotes",
-        headers=headers,
-        json={
-            "lines": [{"kind": "labour", "description": "Troca de conector", "price_cents": 12000}],
-            "deadline_days": 1,
-        },
-    ).json()
-    decided = http.post(
-        f"/quotes/{quote['id']}/decision",
-        headers=headers,
-        json={"decision": "approve", "name": "Cliente Pix"},
-    )
-    assert decided.status_code == 200, decided.text
+    order = approved_order(http, headers, customer="Cliente Pix", price_cents=12000)
 
     created = http.post(f"/orders/{order['id']}/charges", headers=headers, json={"billing_type": "PIX"})
     assert created.status_code == 201, created.text

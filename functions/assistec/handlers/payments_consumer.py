@@ -71,11 +71,7 @@ def platform_account() -> PlatformAccount:
 
 
 def _asaas(environment: str, api_key: str) -> AsaasClient:
-    return AsaasClient(
-        api_key,
-        environment="production" if environment == "production" else "sandbox",
-        base_url=consumer_settings().asaas_base_url,
-    )
+    return AsaasClient.for_account(environment, api_key, base_url=consumer_settings().asaas_base_url)
 
 
 @cache

@@ -85,6 +85,16 @@ class AsaasClient:
         self._max_wait_s = max_wait_s
         self._sleep = sleep
 
+    @classmethod
+    def for_account(cls, environment: str, api_key: str, *, base_url: str | None = None) -> AsaasClient:
+        """The client of an account stored with its environment ("production", else sandbox);
+        ``base_url`` replaces Asaas's own (the offline simulator, locally)."""
+        return cls(
+            api_key,
+            environment="production" if environment == "production" else "sandbox",
+            base_url=base_url,
+        )
+
     def close(self) -> None:
         self._http.close()
 

@@ -33,6 +33,11 @@ class PublicActor:
     user_id: None = None
 
 
+def diff(current: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """The audit log's shape of an update: each changed field ``{"from": before, "to": after}``."""
+    return {k: {"from": getattr(current, k), "to": v} for k, v in changes.items()}
+
+
 def record(
     conn: repo.Conn,
     identity: Actor,

@@ -322,9 +322,10 @@ class BillingService:
     def receive_platform(self, token: str | None, body: str) -> bool:
         """Store one delivery of the platform account's webhook; True when new. A wrong token is a
         401 and stores nothing; a body that is no Asaas event, a 422."""
-        expected = hashlib.sha256(self._platform().webhook_token.encode()).digest()
+        configured = self._platform().webhook_token
+        expected = hashlib.sha256(configured.encode()).digest()
         presented = hashlib.sha256((token or "").encode()).digest()
-        if not (hmac.compare_digest(presented, expected) and token and self._platform().webhook_token):
+        if not (hmac.compare_digest(presented, expected) and token and configured):
             raise UnauthorizedError("Token de webhook inválido.")
         delivery = parse_delivery(body)
         with self._db.transaction() as conn:
@@ -508,14 +509,7 @@ class BillingService:
         too), then ours. Only a shop in good standing changes plan."""
         require(identity, Permission.BILLING_MANAGE)
         with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            sub = bill_db.subscription(conn, lock=True)
-            if sub is None:
-                raise NotFoundError("Esta loja não tem assinatura.")
-            if sub.version != version:
-                raise ConflictError(
-                    "A assinatura foi alterada por outra pessoa. Recarregue e tente de novo.",
-                    details={"current_version": sub.version},
-                )
+            sub = _locked_subscription(conn, version)
             plan = bill_db.plan(conn, plan_code)
             if plan is None:
                 raise ValidationFailedError(
@@ -559,14 +553,7 @@ class BillingService:
             raise ForbiddenError("Só o dono da loja pode cancelar a assinatura.")
         today = self._today()
         with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            sub = bill_db.subscription(conn, lock=True)
-            if sub is None:
-                raise NotFoundError("Esta loja não tem assinatura.")
-            if sub.version != version:
-                raise ConflictError(
-                    "A assinatura foi alterada por outra pessoa. Recarregue e tente de novo.",
-                    details={"current_version": sub.version},
-                )
+            sub = _locked_subscription(conn, version)
             if sub.cancelled_at is not None:
                 raise ConflictError(
                     "A assinatura já foi cancelada.",
@@ -596,6 +583,19 @@ class BillingService:
             )
             self._refresh(conn, identity.tenant_id)
         self._flush()
+
+
+def _locked_subscription(conn: Conn, version: int) -> bill_db.SubscriptionRow:
+    """The shop's subscription, locked, at the version the caller read (409 otherwise)."""
+    sub = bill_db.subscription(conn, lock=True)
+    if sub is None:
+        raise NotFoundError("Esta loja não tem assinatura.")
+    if sub.version != version:
+        raise ConflictError(
+            "A assinatura foi alterada por outra pessoa. Recarregue e tente de novo.",
+            details={"current_version": sub.version},
+        )
+    return sub
 
 
 def _next_due(conn: Conn, remote: dict[str, Any]) -> date | None:

@@ -173,7 +173,7 @@ class OrdersService:
                 action="update",
                 entity="order",
                 entity_id=str(order_id),
-                changes={k: {"from": getattr(current, k), "to": v} for k, v in changes.items()},
+                changes=audit.diff(current, changes),
                 correlation_id=correlation_id,
             )
             return updated

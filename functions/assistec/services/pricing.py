@@ -90,7 +90,7 @@ class PricingService:
                     action="update",
                     entity="price_rule",
                     entity_id=str(rule_id),
-                    changes={k: {"from": getattr(current, k), "to": v} for k, v in changes.items()},
+                    changes=audit.diff(current, changes),
                     correlation_id=correlation_id,
                 )
                 return updated
@@ -161,7 +161,7 @@ class PricingService:
                 action="update",
                 entity="discount_rule",
                 entity_id=str(rule_id),
-                changes={k: {"from": getattr(current, k), "to": v} for k, v in changes.items()},
+                changes=audit.diff(current, changes),
                 correlation_id=correlation_id,
             )
             return updated

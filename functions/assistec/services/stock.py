@@ -119,7 +119,7 @@ class StockService:
                     action="update",
                     entity="part",
                     entity_id=str(part_id),
-                    changes={k: {"from": getattr(current, k), "to": v} for k, v in changes.items()},
+                    changes=audit.diff(current, changes),
                     correlation_id=correlation_id,
                 )
                 return updated

@@ -139,7 +139,7 @@ class UsersService:
                 action="update",
                 entity="user",
                 entity_id=str(user_id),
-                changes={k: {"from": getattr(current, k), "to": v} for k, v in values.items()},
+                changes=audit.diff(current, values),
                 correlation_id=correlation_id,
             )
             return updated

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -106,13 +105,7 @@ class Billing(Construct):
         monitoring.alarm(
             self.dunning,
             "ShopErrorsAlarm",
-            cloudwatch.Metric(
-                namespace=constants.METRICS_NAMESPACE,
-                metric_name="DunningErrors",
-                dimensions_map={"service": constants.SERVICE_NAME},
-                period=Duration.days(1),
-                statistic="Sum",
-            ),
+            monitoring.app_metric("DunningErrors", period=Duration.days(1), statistic="Sum"),
             threshold=1,
             description="Dunning: some shops could not be checked today (Asaas, SES or the database)",
         )

@@ -7,7 +7,6 @@ after commit; the relay runs every minute for whatever that fast path missed.
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -64,12 +63,8 @@ class DomainEvents(Construct):
         monitoring.alarm(
             self.relay,
             "BacklogAlarm",
-            cloudwatch.Metric(
-                namespace=constants.METRICS_NAMESPACE,
-                metric_name="OutboxOldestPendingSeconds",
-                dimensions_map={"service": constants.SERVICE_NAME},
-                period=Duration.minutes(5),
-                statistic="Maximum",
+            monitoring.app_metric(
+                "OutboxOldestPendingSeconds", period=Duration.minutes(5), statistic="Maximum"
             ),
             threshold=600,
             description="Outbox relay: a domain event has waited 10 minutes or more (bus refusing?)",

@@ -12,6 +12,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from assistec_infra import constants
 from assistec_infra.stage_config import StageConfig
 
 
@@ -33,6 +34,17 @@ class Monitoring(Construct):
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self._action = cw_actions.SnsAction(self.topic)
+
+    @staticmethod
+    def app_metric(name: str, *, period: Duration, statistic: str) -> cloudwatch.Metric:
+        """A metric the functions publish through Powertools (the app's namespace and service)."""
+        return cloudwatch.Metric(
+            namespace=constants.METRICS_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"service": constants.SERVICE_NAME},
+            period=period,
+            statistic=statistic,
+        )
 
     def alarm(
         self,

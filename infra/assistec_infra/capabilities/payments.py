@@ -8,7 +8,6 @@ here; the consumer applies it with partial batch failures; five failed tries par
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -120,13 +119,7 @@ class Payments(Construct):
         monitoring.alarm(
             self.reconciler,
             "MismatchAlarm",
-            cloudwatch.Metric(
-                namespace=constants.METRICS_NAMESPACE,
-                metric_name="ReconciliationMismatches",
-                dimensions_map={"service": constants.SERVICE_NAME},
-                period=Duration.hours(1),
-                statistic="Sum",
-            ),
+            monitoring.app_metric("ReconciliationMismatches", period=Duration.hours(1), statistic="Sum"),
             threshold=1,
             evaluation_periods=3,
             description="Reconciliation: charges differed from Asaas three hours running (webhooks lost?)",
