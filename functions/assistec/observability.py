@@ -23,3 +23,8 @@ def tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
 
     return Tracer(service="assistec")
+
+
+def correlation_id() -> str | None:
+    """The correlation id of the request (or flow) being served: audit rows and errors carry it."""
+    return logger.get_correlation_id()

@@ -123,23 +123,8 @@ class ConsumerSettings(DatabaseSettings):
 
 
 @lru_cache(maxsize=1)
-def consumer_settings() -> ConsumerSettings:
-    return ConsumerSettings()  # type: ignore[call-arg]
-
-
-@lru_cache(maxsize=1)
-def relay_settings() -> RelaySettings:
-    return RelaySettings()  # type: ignore[call-arg]
-
-
-@lru_cache(maxsize=1)
 def migrate_settings() -> MigrateSettings:
     return MigrateSettings()
-
-
-@lru_cache(maxsize=1)
-def api_settings() -> ApiSettings:
-    return ApiSettings()  # type: ignore[call-arg]  # values come from the environment
 
 
 @lru_cache(maxsize=1)

@@ -1,10 +1,30 @@
 from __future__ import annotations
 
 import json
+import logging
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 RESULTS = Path(__file__).resolve().parents[2] / ".local" / "bench"
+
+
+@pytest.fixture(autouse=True)
+def quiet_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Benchmarks print tables: the handlers' INFO lines (one or more per request, thousands per
+    run) and Powertools' "no metrics" warnings would bury them. Errors still show."""
+    from assistec.observability import logger
+
+    level = logger.log_level
+    logger.setLevel(logging.WARNING)
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")  # the processes a benchmark spawns
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
+        yield
+    logger.setLevel(level)
 
 
 def report(name: str, rows: list[dict[str, Any]]) -> None:

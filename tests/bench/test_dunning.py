@@ -44,23 +44,24 @@ def test_provisioning_dunning_and_gate_throughput(
 ) -> None:
     from asaas_sim import AsaasSimulator
 
-    from assistec import runtime
     from assistec.integrations.asaas import AsaasClient
     from assistec.integrations.platform import PlatformAccount
-    from assistec.services.billing import BillingService
+    from assistec.settings import ConsumerSettings
+    from assistec.wiring.workers import WorkerRoot
 
     configure_api(monkeypatch, database.app_url)
-    monkeypatch.setattr(runtime, "event_bus", lambda: FakeBus())
     sim = AsaasSimulator(deliver=lambda url, token, body: 200)
     account = PlatformAccount(api_key=f"$aact_bench_platform_{uuid.uuid4().hex}", webhook_token="t" * 32)
     mailer = Mailer()
-    service = BillingService(
-        runtime.database(),
-        lambda: account,
-        lambda env, key: AsaasClient(key, base_url="https://asaas.sim/v3", transport=sim.transport()),
-        relay=runtime.outbox_relay(),
-        mailer=mailer,
+    # The payments workers' root (the consumer provisions, the daily run duns), with the fakes
+    worker: Any = WorkerRoot(ConsumerSettings())  # type: ignore[call-arg]
+    worker.event_bus = FakeBus()
+    worker.mailer = mailer
+    worker.platform_account = lambda: account
+    worker.asaas_client = lambda env, key: AsaasClient(
+        key, base_url="https://asaas.sim/v3", transport=sim.transport()
     )
+    provisioning, dunning = worker.provisioning, worker.dunning
     shops = [uuid.uuid4() for _ in range(SHOPS)]
     with psycopg.connect(database.superuser_url) as conn, conn.cursor() as cur:
         cur.executemany(
@@ -75,11 +76,11 @@ def test_provisioning_dunning_and_gate_throughput(
 
     t0 = time.perf_counter()
     for shop in shops:
-        assert service.provision(shop) == "provisioned"
+        assert provisioning.provision(shop) == "provisioned"
     provision_rate = SHOPS / (time.perf_counter() - t0)
 
     t0 = time.perf_counter()
-    calm = service.dunning(only=list(shops))
+    calm = dunning.run(only=list(shops))
     calm_rate = SHOPS / (time.perf_counter() - t0)
     assert (calm.shops, calm.synced, calm.notices, calm.errors) == (SHOPS, 0, 0, 0)
 
@@ -97,7 +98,7 @@ def test_provisioning_dunning_and_gate_throughput(
                     (payment["dueDate"], payment["id"]),
                 )
     t0 = time.perf_counter()
-    busy = service.dunning(only=list(shops))
+    busy = dunning.run(only=list(shops))
     busy_rate = SHOPS / (time.perf_counter() - t0)
     assert (busy.synced, busy.past_due, busy.notices, busy.errors) == (len(late), len(late), len(late), 0)
     assert mailer.sent == len(late)
@@ -131,3 +132,4 @@ def test_provisioning_dunning_and_gate_throughput(
     for row in rows:
         row["shops"] = SHOPS
     report("dunning", rows)
+    worker.close()

@@ -94,12 +94,15 @@ def bench_db(pg_cluster: Any) -> str:
 def test_orders_at_scale_against_bare_sql(
     bench_db: str, pg_cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistec import runtime
     from assistec.handlers import api as api_handler
+    from assistec.settings import ApiSettings
+    from assistec.wiring import api as wiring
 
     app_url = pg_cluster.url(pg_cluster.APP, dbname=bench_db)
     configure_api(monkeypatch, app_url)
-    monkeypatch.setattr(runtime, "event_bus", lambda: NullBus())
+    root: Any = wiring.ApiRoot(ApiSettings())  # type: ignore[call-arg]
+    root.event_bus = NullBus()
+    wiring.install(root)
     rng = random.Random(4)
     with psycopg.connect(pg_cluster.url(dbname=bench_db)) as conn:
         shops = conn.execute("select tenant_id, id from users where role = 'owner'").fetchall()
@@ -230,6 +233,7 @@ def test_orders_at_scale_against_bare_sql(
             }
         )
     report(f"orders_at_scale_{SCALE.orders}", rows)
+    wiring.install(None)
 
 
 _DEVICE = (

@@ -31,20 +31,21 @@ def test_webhook_ingress_and_consumer_throughput(
 ) -> None:
     from asaas_sim import AsaasSimulator
 
-    from assistec import runtime
     from assistec.handlers import api as api_handler
     from assistec.integrations.asaas import AsaasClient
+    from assistec.settings import ApiSettings
+    from assistec.wiring import api as wiring
 
     configure_api(monkeypatch, database.app_url)
     queue, sim, context = FakeQueue(), AsaasSimulator(deliver=lambda url, token, body: 200), LambdaContext()
-    monkeypatch.setattr(runtime, "payments_cipher", lambda: FakeCipher())
-    monkeypatch.setattr(runtime, "payments_queue", lambda: queue)
-    monkeypatch.setattr(runtime, "event_bus", lambda: FakeBus())
-    monkeypatch.setattr(
-        runtime,
-        "asaas_client",
-        lambda env, key: AsaasClient(key, base_url="https://asaas.sim/v3", transport=sim.transport()),
+    root: Any = wiring.ApiRoot(ApiSettings())  # type: ignore[call-arg]
+    root.payments_cipher = FakeCipher()
+    root.payments_queue = queue
+    root.event_bus = FakeBus()
+    root.asaas_client = lambda env, key: AsaasClient(
+        key, base_url="https://asaas.sim/v3", transport=sim.transport()
     )
+    wiring.install(root)
 
     def call(method: str, path: str, token: str | None = None, **kwargs: Any) -> tuple[int, Any]:
         from tests.integration.conftest import authorize
@@ -134,7 +135,7 @@ def test_webhook_ingress_and_consumer_throughput(
     new_rate = ingress(envelopes[:half])
     duplicate_rate = ingress(envelopes[:half])
     # Lambda runs the ingress in parallel environments: four processes, each its own connection
-    runtime.database().close()
+    root.database.close()
     parallel_rate = _parallel(path, headers, envelopes[half:], workers=PARALLEL)
     with psycopg.connect(database.superuser_url) as conn:
         stored = conn.execute("select count(*) from webhook_inbox where tenant_id = %s", (tenant,)).fetchone()
@@ -192,6 +193,7 @@ def test_webhook_ingress_and_consumer_throughput(
             {"path": "bare SQL of the ingress", "events_per_s": round(bare_rate), "events": EVENTS},
         ],
     )
+    wiring.install(None)
 
 
 def _one(conn: psycopg.Connection[Any], statement: str, *params: Any) -> Any:
@@ -203,11 +205,11 @@ def _one(conn: psycopg.Connection[Any], statement: str, *params: Any) -> Any:
 def _ingress_worker(path: str, headers: dict[str, str], bodies: list[str], start: Any) -> None:
     """One process of the parallel ingress (spawned: a fresh interpreter, its own connection; the
     environment, API settings included, is inherited)."""
-    from assistec import runtime
     from assistec.handlers import api as api_handler
+    from assistec.wiring.api import root
 
     queue = FakeQueue()
-    runtime.payments_queue = lambda: queue  # type: ignore[method-assign]
+    root().payments_queue = queue
     context = LambdaContext()
     api_handler.handler(rest_event("POST", path, raw_body=bodies[0], headers=headers), context)  # warm
     start.wait()

@@ -407,6 +407,6 @@ def test_billing_secret_signup_rule_daily_dunning_and_alarm(
 
 
 def test_the_event_source_matches_the_code() -> None:
-    from assistec.integrations.events import SOURCE
+    from assistec.services.outbox import SOURCE
 
     assert constants.EVENT_SOURCE == SOURCE

@@ -22,7 +22,7 @@ METHOD_ARN = "arn:aws:execute-api:sa-east-1:111111111111:abcdef1234/v1/GET/me"
 
 
 def configure_api(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    from assistec import runtime
+    from assistec.wiring import api as wiring
 
     for name in ("DB_SECRET_ID", "AUTH_SECRET_ID"):
         monkeypatch.delenv(name, raising=False)
@@ -37,7 +37,7 @@ def configure_api(monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
     monkeypatch.setenv("PAYMENTS_KEY_ID", "alias/assistec-test-secrets")
     monkeypatch.setenv("PAYMENTS_QUEUE_URL", "https://sqs.test/assistec-payments")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AssistecTest")
-    runtime.reset()
+    wiring.install(None)
 
 
 def rest_event(
@@ -178,31 +178,40 @@ def bus() -> FakeBus:
 
 
 @pytest.fixture
-def api(
+def api_root(
     monkeypatch: pytest.MonkeyPatch,
     database: PgDatabase,
-    lambda_context: LambdaContext,
     fakes: tuple[FakeCipher, FakePhotoStorage],
     bus: FakeBus,
-) -> Iterator[Invoke]:
-    """The API Lambda handler, invoked in-process against the session's real database; KMS and S3
-    are the only stand-ins (fakes keeping their contracts)."""
-    from assistec import runtime
-    from assistec.handlers import api as api_handler
+) -> Iterator[Any]:
+    """The API's composition root for this test, installed as the environment's: the real one
+    against the session's database, with KMS, S3 and EventBridge replaced by fakes keeping their
+    contracts."""
     from assistec.handlers import authorizer
+    from assistec.settings import ApiSettings
+    from assistec.wiring import api as wiring
 
     configure_api(monkeypatch, database.app_url)
-    monkeypatch.setattr(runtime, "cipher", lambda: fakes[0])
-    monkeypatch.setattr(runtime, "payments_cipher", lambda: fakes[0])
-    monkeypatch.setattr(runtime, "photo_storage", lambda: fakes[1])
-    monkeypatch.setattr(runtime, "event_bus", lambda: bus)
+    root = wiring.ApiRoot(ApiSettings())  # type: ignore[call-arg]
+    root.cipher = fakes[0]
+    root.payments_cipher = fakes[0]
+    root.photo_storage = fakes[1]
+    root.event_bus = bus
+    wiring.install(root)
     authorizer._key = None  # the authorizer keeps its key per environment; this test is a new one
+    yield root
+    wiring.install(None)
+
+
+@pytest.fixture
+def api(api_root: Any, lambda_context: LambdaContext) -> Invoke:
+    """The API Lambda handler, invoked in-process with the test's composition root."""
+    from assistec.handlers import api as api_handler
 
     def invoke(event: dict[str, Any]) -> dict[str, Any]:
         return api_handler.handler(event, lambda_context)
 
-    yield invoke
-    runtime.reset()
+    return invoke
 
 
 @pytest.fixture
@@ -259,7 +268,7 @@ class FakeQueue:
     def __init__(self) -> None:
         self.messages: list[tuple[Any, str]] = []
         self.down = False
-        self.billing: Any = None  # the consumer's billing service (the API's when unset)
+        self.billing: Any = None  # the consumer's platform webhook service (the API's when unset)
 
     def send(self, tenant_id: Any, event_id: str) -> None:
         if self.down:
@@ -273,16 +282,16 @@ class FakeQueue:
         self.messages.append((None, event_id))
 
     def drain(self) -> list[str]:
-        from assistec import runtime
+        from assistec.wiring.api import root
 
         outcomes = []
         while self.messages:
             tenant_id, event_id = self.messages.pop(0)
             if tenant_id is None:
-                billing = self.billing or runtime.billing_service()
-                outcomes.append(billing.apply_platform_event(event_id))
+                billing = self.billing or root().platform_webhook
+                outcomes.append(billing.apply(event_id))
             else:
-                outcomes.append(runtime.webhook_inbox().apply(tenant_id, event_id))
+                outcomes.append(root().webhook_inbox.apply(tenant_id, event_id))
         return outcomes
 
 
@@ -292,12 +301,11 @@ def queue() -> FakeQueue:
 
 
 @pytest.fixture
-def asaas(monkeypatch: pytest.MonkeyPatch, api: Invoke, queue: FakeQueue) -> Any:
+def asaas(api_root: Any, api: Invoke, queue: FakeQueue) -> Any:
     """The offline Asaas simulator behind the real client (through httpx's transport, no sockets);
     its webhooks are delivered to the API handler, as Asaas would post them."""
     from asaas_sim import AsaasSimulator
 
-    from assistec import runtime
     from assistec.integrations.asaas import AsaasClient
 
     def deliver(url: str, token: str, body: bytes) -> int:
@@ -314,6 +322,6 @@ def asaas(monkeypatch: pytest.MonkeyPatch, api: Invoke, queue: FakeQueue) -> Any
             api_key, base_url="https://asaas.sim/v3", transport=sim.transport(), sleep=lambda s: None
         )
 
-    monkeypatch.setattr(runtime, "asaas_client", client)
-    monkeypatch.setattr(runtime, "payments_queue", lambda: queue)
+    api_root.asaas_client = client
+    api_root.payments_queue = queue
     return sim

@@ -46,24 +46,11 @@ class Platform:
     webhook_token: str
     mailer: FakeMailer
     queue: FakeQueue
-
-    def service(self) -> Any:
-        """The service as the consumer and the daily run build it (with the mailer)."""
-        from assistec import runtime
-        from assistec.services.billing import BillingService
-
-        return BillingService(
-            runtime.database(),
-            runtime.platform_account,
-            runtime.asaas_client,
-            relay=runtime.outbox_relay(),
-            mailer=self.mailer,
-            queue=self.queue,
-        )
+    worker: Any  # the payments workers' root: the consumer's and the daily run's services (with the mailer)
 
     def provision(self, shop: Shop) -> str:
         # What EventBridge's rule + the consumer do with ShopSignedUp.
-        outcome: str = self.service().provision(UUID(shop.tenant_id))
+        outcome: str = self.worker.provisioning.provision(UUID(shop.tenant_id))
         # Asaas's PAYMENT_CREATED for the first invoice, applied: it changes nothing we lack
         assert set(self.queue.drain()) <= {"no_change"}
         return outcome
@@ -97,15 +84,16 @@ class Platform:
 
 
 @pytest.fixture
-def platform(monkeypatch: pytest.MonkeyPatch, asaas: Any, queue: FakeQueue) -> Platform:
-    from assistec import runtime
+def platform(api_root: Any, asaas: Any, queue: FakeQueue, bus: FakeBus) -> Platform:
     from assistec.integrations.platform import PlatformAccount
+    from assistec.settings import ConsumerSettings
+    from assistec.wiring.workers import WorkerRoot
 
     account = PlatformAccount(
         api_key=f"$aact_platform_{secrets.token_hex(6)}", webhook_token=secrets.token_urlsafe(24)
     )
-    monkeypatch.setattr(runtime, "platform_account", lambda: account)
-    runtime.asaas_client("sandbox", account.api_key).create_webhook(
+    api_root.platform_account = lambda: account
+    api_root.asaas_client("sandbox", account.api_key).create_webhook(
         {
             "name": "assistec-platform",
             "url": PLATFORM_URL,
@@ -117,9 +105,16 @@ def platform(monkeypatch: pytest.MonkeyPatch, asaas: Any, queue: FakeQueue) -> P
             "sendType": "SEQUENTIALLY",
         }
     )
-    platform = Platform(asaas, account.api_key, account.webhook_token, FakeMailer(), queue)
+    # The payments workers' root, as deployed, on the API's database, bus and Asaas simulator
+    worker = WorkerRoot(ConsumerSettings())  # type: ignore[call-arg]
+    worker.database = api_root.database
+    worker.event_bus = bus
+    worker.mailer = FakeMailer()
+    worker.asaas_client = lambda environment, api_key: api_root.asaas_client(environment, api_key)
+    worker.platform_account = lambda: account
+    platform = Platform(asaas, account.api_key, account.webhook_token, worker.mailer, queue, worker)
     # The consumer applies the platform's events with its own service (it mails; the API does not)
-    queue.billing = platform.service()
+    queue.billing = worker.platform_webhook
     return platform
 
 
@@ -142,7 +137,7 @@ def _post_platform(client: Client, body: str, token: str | None) -> dict[str, An
 
 
 def _today() -> date:
-    from assistec.services.billing import today_in_brazil
+    from assistec.services.billing.common import today_in_brazil
 
     return today_in_brazil()
 
@@ -209,9 +204,7 @@ def test_signup_opens_a_trial_and_provisioning_creates_one_asaas_subscription(
 def test_provisioning_after_a_lost_answer_finds_what_asaas_made(client: Client, platform: Platform) -> None:
     shop = signup(client)
     # Asaas created the customer and subscription, but the answers never came back to us
-    from assistec import runtime
-
-    asaas = runtime.asaas_client("sandbox", platform.api_key)
+    asaas = platform.worker.asaas_client("sandbox", platform.api_key)
     reference = f"assistec-shop:{shop.tenant_id}"
     customer = asaas.create_customer({"name": "Loja", "externalReference": reference})
     asaas.create_subscription(
@@ -252,7 +245,7 @@ def test_provisioning_waits_out_an_unavailable_asaas_and_records_a_refusal(
     assert "400" in row[0]
     assert row[1] is None
     # The daily run provisions it once Asaas accepts
-    report = platform.service().dunning(only=[UUID(shop.tenant_id)])
+    report = platform.worker.dunning.run(only=[UUID(shop.tenant_id)])
     assert (report.provisioned, report.errors) == (1, 0)
     assert _billing(client, shop)["provisioned"] is True
 
@@ -334,7 +327,7 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
         201,
     )
     invoice = platform.payments_of(shop)[0]
-    service = platform.service()
+    service = platform.worker.dunning
     current = _ok(client.call("GET", "/settings", shop.access_token))
     keys = ("version", "timezone", "business_hours", "welcome_message", "out_of_hours_message")
     settings = {k: current[k] for k in keys}
@@ -343,8 +336,8 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
     assert platform.overdue(invoice["id"], days=1) == ["trial->past_due"]
     assert _billing(client, shop)["status"] == "past_due"
     assert _billing(client, shop)["past_due_since"] == (_today() - timedelta(days=1)).isoformat()
-    assert service.dunning(only=[UUID(shop.tenant_id)]).notices == 1
-    assert service.dunning(only=[UUID(shop.tenant_id)]).notices == 0  # the same day again: nothing
+    assert service.run(only=[UUID(shop.tenant_id)]).notices == 1
+    assert service.run(only=[UUID(shop.tenant_id)]).notices == 0  # the same day again: nothing
     _to, subject, text = platform.mailer.sent[-1]
     assert subject == "Fatura do assistec vencida"
     assert "R$ 79,90" in text
@@ -354,9 +347,9 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
 
     # Three and seven days: the reminder and the last warning
     platform.overdue(invoice["id"], days=3)
-    service.dunning(only=[UUID(shop.tenant_id)])
+    service.run(only=[UUID(shop.tenant_id)])
     platform.overdue(invoice["id"], days=7)
-    service.dunning(only=[UUID(shop.tenant_id)])
+    service.run(only=[UUID(shop.tenant_id)])
     assert [s for _, s, _ in platform.mailer.sent] == [
         "Fatura do assistec vencida",
         "Lembrete: fatura do assistec em aberto",
@@ -368,7 +361,7 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
     # Past the grace period (10 days): suspended; the API answers 402 and touches nothing
     platform.sim.overdue_by_id(invoice["id"], days=11)
     platform.queue.messages.clear()  # the webhook is lost this time: the daily run finds it anyway
-    report = service.dunning(only=[UUID(shop.tenant_id)])
+    report = service.run(only=[UUID(shop.tenant_id)])
     assert (report.suspended, report.notices) == (1, 1)
     assert platform.mailer.sent[-1][1] == "Acesso ao assistec suspenso"
     before = _snapshot(database, shop.tenant_id)
@@ -409,7 +402,7 @@ def test_dunning_escalates_suspends_and_payment_brings_the_shop_back(
     _ok(client.call("GET", f"/customers/{customer['id']}", shop.access_token))
     # The paid invoice redelivered changes nothing; no more notices
     sent = len(platform.mailer.sent)
-    service.dunning(only=[UUID(shop.tenant_id)])
+    service.run(only=[UUID(shop.tenant_id)])
     assert len(platform.mailer.sent) == sent
 
 
@@ -422,7 +415,7 @@ def test_a_lost_payment_webhook_is_repaired_by_the_daily_run(client: Client, pla
     platform.sim.pay_by_id(invoice["id"])
     platform.queue.messages.clear()  # the webhooks never arrive
     assert _billing(client, shop)["status"] == "suspended"
-    report = platform.service().dunning(only=[UUID(shop.tenant_id)])
+    report = platform.worker.dunning.run(only=[UUID(shop.tenant_id)])
     assert (report.synced, report.reactivated) == (1, 1)
     assert _billing(client, shop)["status"] == "active"
     _ok(client.call("GET", "/customers", shop.access_token))
@@ -436,11 +429,11 @@ def test_a_failing_shop_does_not_stop_the_daily_run_and_mail_failures_retry(
         platform.provision(shop)
         platform.overdue(platform.payments_of(shop)[0]["id"], days=2)
     platform.mailer.down = True
-    report = platform.service().dunning(only=[UUID(first.tenant_id), UUID(second.tenant_id)])
+    report = platform.worker.dunning.run(only=[UUID(first.tenant_id), UUID(second.tenant_id)])
     assert (report.errors, report.notices) == (2, 0)
     platform.mailer.down = False
     # The claim was rolled back with the failed send: the notice goes out on the next run
-    report = platform.service().dunning(only=[UUID(first.tenant_id), UUID(second.tenant_id)])
+    report = platform.worker.dunning.run(only=[UUID(first.tenant_id), UUID(second.tenant_id)])
     assert (report.errors, report.notices) == (0, 2)
 
 
@@ -525,19 +518,18 @@ def test_suspension_and_payment_take_effect_on_the_next_request(client: Client, 
 
 
 def test_the_platform_webhook_answers_503_with_the_database_down_and_a_lost_message_is_swept(
-    client: Client, platform: Platform, database: PgDatabase
+    client: Client, platform: Platform, database: PgDatabase, api_root: Any
 ) -> None:
-    from assistec import runtime
     from assistec.db.connection import Database
-    from assistec.services.billing import sweep_platform
+    from assistec.services.billing.platform_webhook import sweep_platform
     from assistec.settings import DatabaseSettings
 
     shop = signup(client)
     platform.provision(shop)
     invoice = platform.payments_of(shop)[0]
-    service = runtime.billing_service()
-    healthy = service._db
-    service._db = Database(
+    work = api_root.work  # the API's units of work: the database down for them
+    healthy = work.db
+    work.db = Database(
         DatabaseSettings(
             database_url="postgresql://assistec_app:x@127.0.0.1:1/assistec",
             db_sslmode="disable",
@@ -546,7 +538,7 @@ def test_the_platform_webhook_answers_503_with_the_database_down_and_a_lost_mess
     )
     platform.sim.overdue_by_id(invoice["id"], days=2)  # Asaas delivers; we answer 503: it retries
     assert platform.sim.deliveries[-1]["status"] == 503
-    service._db = healthy
+    work.db = healthy
     assert platform.queue.messages == []
     assert _billing(client, shop)["status"] == "trial"
 
@@ -559,7 +551,7 @@ def test_the_platform_webhook_answers_503_with_the_database_down_and_a_lost_mess
     assert response["statusCode"] == 200
     assert platform.queue.messages == []
     platform.queue.down = False
-    assert sweep_platform(runtime.database(), platform.queue, older_than_s=0) >= 1
+    assert sweep_platform(api_root.database, platform.queue, older_than_s=0) >= 1
     platform.queue.messages = [m for m in platform.queue.messages if m[1] == delivery["id"]]
     assert platform.queue.drain() == ["trial->past_due"]
     assert _billing(client, shop)["status"] == "past_due"
@@ -569,7 +561,7 @@ def test_the_platform_webhook_answers_503_with_the_database_down_and_a_lost_mess
 def test_cancelling_keeps_access_to_the_end_of_the_period_then_refuses(
     client: Client, platform: Platform, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from assistec.services import billing as billing_service
+    from assistec.services.billing import common as billing_service
 
     shop = signup(client)
     platform.provision(shop)
@@ -608,7 +600,7 @@ def test_cancelling_keeps_access_to_the_end_of_the_period_then_refuses(
     # The day the trial ends, the daily run closes the shop (its data stays)
     end = date.fromisoformat(cancelled["cancel_on"])
     monkeypatch.setattr(billing_service, "today_in_brazil", lambda: end)
-    platform.service().dunning(only=[UUID(shop.tenant_id)])
+    platform.worker.dunning.run(only=[UUID(shop.tenant_id)])
     status, body, _ = client.call("GET", "/customers", shop.access_token)
     assert (status, body["code"]) == (402, "subscription_cancelled")
     assert _billing(client, shop)["status"] == "cancelled"
@@ -632,14 +624,13 @@ def test_a_shop_in_arrears_that_cancels_is_closed_at_once(client: Client, platfo
 
 
 def test_a_refunded_invoice_is_not_owed_and_the_shop_stays_active(client: Client, platform: Platform) -> None:
-    from assistec import runtime
-
     shop = signup(client)
     platform.provision(shop)
     invoice = platform.payments_of(shop)[0]
     platform.pay(invoice["id"])
     assert _billing(client, shop)["status"] == "active"
-    runtime.asaas_client("sandbox", platform.api_key).refund_payment(invoice["id"])  # a goodwill refund
+    asaas = platform.worker.asaas_client("sandbox", platform.api_key)
+    asaas.refund_payment(invoice["id"])  # a goodwill refund
     assert platform.queue.drain() == ["no_change"]
     billing = _billing(client, shop)
     [refunded] = [i for i in billing["invoices"] if i["id"] == invoice["id"]]

@@ -98,8 +98,9 @@ def test_parallel_intake_gets_distinct_consecutive_numbers(database: PgDatabase,
     from assistec.db.connection import Database
     from assistec.domain.permissions import Role
     from assistec.domain.tokens import Identity
-    from assistec.integrations.events import OutboxRelay
     from assistec.services.orders import OrdersService
+    from assistec.services.outbox import OutboxRelay
+    from assistec.services.unit_of_work import UnitsOfWork
     from assistec.settings import DatabaseSettings
 
     shop = signup(client)
@@ -110,7 +111,7 @@ def test_parallel_intake_gets_distinct_consecutive_numbers(database: PgDatabase,
 
     def intake(customer_id: str, device_id: str) -> None:
         db = Database(DatabaseSettings(database_url=database.app_url, db_sslmode="disable"))  # type: ignore[call-arg]
-        service = OrdersService(db, OutboxRelay(db, FakeBus()))
+        service = OrdersService(UnitsOfWork(db, OutboxRelay(db, FakeBus())))
         barrier.wait()
         order = service.create(
             identity,
@@ -380,7 +381,7 @@ def test_list_filters_and_pages_newest_first(client: Client) -> None:
 def test_events_survive_a_bus_outage_and_the_relay_sends_them(
     client: Client, bus: FakeBus, database: PgDatabase
 ) -> None:
-    from assistec import runtime
+    from assistec.wiring.api import root
 
     shop = signup(client)
     bus.down = True
@@ -388,7 +389,7 @@ def test_events_survive_a_bus_outage_and_the_relay_sends_them(
     assert _row(database, order["id"])[3] == 1
     assert bus.details("OrderCreated") == []
     bus.down = False
-    runtime.outbox_relay().flush()
+    root().outbox.flush()
     assert [e["order_id"] for e in bus.details("OrderCreated")] == [order["id"]]
-    runtime.outbox_relay().flush()  # published once
+    root().outbox.flush()  # published once
     assert len(bus.details("OrderCreated")) == 1

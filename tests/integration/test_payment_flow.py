@@ -30,14 +30,16 @@ class Tokens:
 
 
 @pytest.fixture
-def flow(asaas: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Mailbox, Tokens]:
-    from assistec import runtime
+def flow(asaas: Any, api_root: Any) -> tuple[Any, Mailbox, Tokens]:
     from assistec.services.payment_flow import PaymentFlow
+    from assistec.services.payments.inbox import WebhookInbox
 
     mailbox, tokens = Mailbox(), Tokens()
-    inbox = runtime.webhook_inbox()
-    inbox._resume = tokens.resume
-    return PaymentFlow(runtime.database(), runtime.payments_service(), mailbox, tokens), mailbox, tokens
+    # The webhooks the simulator delivers are applied by an inbox that resumes flows with these tokens
+    api_root.webhook_inbox = WebhookInbox(
+        api_root.work, api_root.payments_queue, lambda: api_root.payments, resume=tokens.resume
+    )
+    return PaymentFlow(api_root.work, api_root.payments, mailbox, tokens), mailbox, tokens
 
 
 def _state(shop: Any, order: dict, **extra: Any) -> dict[str, Any]:
@@ -145,11 +147,7 @@ def test_no_email_no_message(client: Client, asaas: Any, flow: tuple[Any, Mailbo
     assert mailbox.sent == []
 
 
-def test_the_api_starts_the_flow_for_its_own_orders_only(
-    client: Client, asaas: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from assistec import runtime
-
+def test_the_api_starts_the_flow_for_its_own_orders_only(client: Client, asaas: Any, api_root: Any) -> None:
     started: list[tuple[str, dict]] = []
 
     class Starter:
@@ -157,7 +155,7 @@ def test_the_api_starts_the_flow_for_its_own_orders_only(
             started.append((name, state))
             return f"arn:aws:states:sa-east-1:1:execution:flow:{name}"
 
-    monkeypatch.setattr(runtime, "flow_starter", lambda: Starter())
+    api_root.flow_starter = Starter()
     shop = signup(client)
     order = approved_order(client, shop)
     status, body, _ = client.call(

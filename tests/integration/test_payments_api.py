@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, FakeBus, FakeQueue, Shop, rest_event, signup
@@ -320,10 +319,11 @@ def test_real_payloads_of_unknown_charges_and_event_types_are_kept_and_ignored(
 
 
 def test_database_down_at_ingress_answers_503_and_recovers(
-    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase, monkeypatch: pytest.MonkeyPatch
+    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase, api_root: Any
 ) -> None:
-    from assistec import runtime
     from assistec.db.connection import Database
+    from assistec.services.payments.inbox import WebhookInbox
+    from assistec.services.unit_of_work import UnitsOfWork
     from assistec.settings import DatabaseSettings
 
     shop = signup(client)
@@ -331,22 +331,22 @@ def test_database_down_at_ingress_answers_503_and_recovers(
     path = account["webhook_url"].split("/v1", 1)[1]
     body = (FIXTURES / "payment_created_boleto__sandbox_capture.json").read_text()
     headers = {"asaas-access-token": account["webhook_token"]}
-    inbox = runtime.webhook_inbox()
-    healthy = inbox._db
-    inbox._db = Database(
+    healthy = api_root.webhook_inbox
+    down = Database(
         DatabaseSettings(
             database_url="postgresql://assistec_app:x@127.0.0.1:1/assistec",
             db_sslmode="disable",
             db_connect_timeout_s=1,
         )  # type: ignore[call-arg]
     )
+    api_root.webhook_inbox = WebhookInbox(UnitsOfWork(down), queue, lambda: api_root.payments)
     response = client.invoke(rest_event("POST", path, raw_body=body, headers=headers))
     assert response["statusCode"] == 503
     assert json.loads(response["body"])["code"] == "service_unavailable"
     assert _rows(database, "select count(*) from webhook_inbox where tenant_id = %s", shop.tenant_id) == [
         (0,)
     ]
-    inbox._db = healthy
+    api_root.webhook_inbox = healthy
     assert client.invoke(rest_event("POST", path, raw_body=body, headers=headers))["statusCode"] == 200
     assert _rows(database, "select count(*) from webhook_inbox where tenant_id = %s", shop.tenant_id) == [
         (1,)
@@ -354,10 +354,9 @@ def test_database_down_at_ingress_answers_503_and_recovers(
 
 
 def test_a_lost_queue_message_is_swept_back(
-    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase
+    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase, api_root: Any
 ) -> None:
-    from assistec import runtime
-    from assistec.services.payments import sweep
+    from assistec.services.payments.inbox import sweep
 
     shop = signup(client)
     connect(client, shop)
@@ -369,7 +368,7 @@ def test_a_lost_queue_message_is_swept_back(
     assert asaas.deliveries[-1]["status"] == 200
     assert queue.messages == []
     queue.down = False
-    assert sweep(runtime.database(), queue, older_than_s=0) >= 1
+    assert sweep(api_root.database, queue, older_than_s=0) >= 1
     # The sweep covers every shop; this test applies its own shop's events
     queue.messages = [m for m in queue.messages if str(m[0]) == shop.tenant_id]
     assert len(queue.messages) == 1
@@ -400,10 +399,11 @@ def test_charges_need_an_account_and_an_amount(client: Client, asaas: Any) -> No
 
 
 def test_reconciliation_repairs_what_a_lost_webhook_left_behind(
-    client: Client, asaas: Any, queue: FakeQueue, bus: FakeBus, database: PgDatabase
+    client: Client, asaas: Any, queue: FakeQueue, bus: FakeBus, database: PgDatabase, api_root: Any
 ) -> None:
-    from assistec import runtime
-    from assistec.services.payments import reconcile
+    from assistec.services.payments.reconcile import Reconciliation
+
+    reconcile = Reconciliation(api_root.work, api_root.payments).run
 
     shop = signup(client)
     connect(client, shop)
@@ -415,7 +415,7 @@ def test_reconciliation_repairs_what_a_lost_webhook_left_behind(
     asaas.pay_by_id(pix["asaas_payment_id"])
     assert _ok(client.call("GET", f"/charges/{pix['id']}", shop.access_token))["status"] == "pending"
     only = [uuid.UUID(shop.tenant_id)]
-    report = reconcile(runtime.database(), runtime.payments_service(), only=only)
+    report = reconcile(only=only)
     assert report.errors == 0
     assert report.mismatches >= 1
     assert report.repaired >= 1
@@ -431,7 +431,7 @@ def test_reconciliation_repairs_what_a_lost_webhook_left_behind(
     before = _rows(
         database, "select count(*) from reconciliation_mismatches where tenant_id = %s", shop.tenant_id
     )
-    reconcile(runtime.database(), runtime.payments_service())
+    reconcile()
     assert (
         _rows(database, "select count(*) from reconciliation_mismatches where tenant_id = %s", shop.tenant_id)
         == before
@@ -442,10 +442,11 @@ def test_reconciliation_repairs_what_a_lost_webhook_left_behind(
 
 
 def test_a_paid_charge_missing_at_asaas_is_reported_not_undone(
-    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase
+    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase, api_root: Any
 ) -> None:
-    from assistec import runtime
-    from assistec.services.payments import reconcile
+    from assistec.services.payments.reconcile import Reconciliation
+
+    reconcile = Reconciliation(api_root.work, api_root.payments).run
 
     shop = signup(client)
     connect(client, shop)
@@ -454,7 +455,7 @@ def test_a_paid_charge_missing_at_asaas_is_reported_not_undone(
     asaas.pay_by_id(pix["asaas_payment_id"])
     queue.drain()
     del asaas._accounts[KEY].payments[pix["asaas_payment_id"]]  # Asaas answers 404 for it now
-    report = reconcile(runtime.database(), runtime.payments_service(), only=[uuid.UUID(shop.tenant_id)])
+    report = reconcile(only=[uuid.UUID(shop.tenant_id)])
     assert (report.mismatches, report.repaired, report.errors) == (1, 0, 0)
     assert _ok(client.call("GET", f"/charges/{pix['id']}", shop.access_token))["status"] == "paid"
     assert _rows(
@@ -465,10 +466,9 @@ def test_a_paid_charge_missing_at_asaas_is_reported_not_undone(
 
 
 def test_a_poison_delivery_is_swept_ten_times_then_left_to_people(
-    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase
+    client: Client, asaas: Any, queue: FakeQueue, database: PgDatabase, api_root: Any
 ) -> None:
-    from assistec import runtime
-    from assistec.services.payments import sweep
+    from assistec.services.payments.inbox import sweep
 
     shop = signup(client)
     with psycopg.connect(database.superuser_url) as conn:
@@ -480,6 +480,6 @@ def test_a_poison_delivery_is_swept_ten_times_then_left_to_people(
     swept = 0
     for _ in range(12):
         queue.messages.clear()
-        sweep(runtime.database(), queue, older_than_s=60)
+        sweep(api_root.database, queue, older_than_s=60)
         swept += sum(1 for tenant, event in queue.messages if event == "evt_poison")
     assert swept == 10

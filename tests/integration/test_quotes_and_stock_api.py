@@ -503,8 +503,9 @@ def test_cancelling_releases_the_parts(client: Client, database: PgDatabase) -> 
 
 def test_parallel_approvals_never_reserve_more_than_the_shelf(client: Client, database: PgDatabase) -> None:
     from assistec.db.connection import Database
-    from assistec.integrations.events import OutboxRelay
+    from assistec.services.outbox import OutboxRelay
     from assistec.services.quotes import QuotesService
+    from assistec.services.unit_of_work import UnitsOfWork
     from assistec.settings import DatabaseSettings
 
     shop = signup(client)
@@ -520,7 +521,7 @@ def test_parallel_approvals_never_reserve_more_than_the_shelf(client: Client, da
         db = Database(DatabaseSettings(database_url=database.app_url, db_sslmode="disable"))  # type: ignore[call-arg]
         try:
             barrier.wait()
-            QuotesService(db, OutboxRelay(db, FakeBus())).decide_on_link(
+            QuotesService(UnitsOfWork(db, OutboxRelay(db, FakeBus()))).decide_on_link(
                 token, approve=True, name="Cliente", ip="127.0.0.1", user_agent="pytest"
             )
         except BaseException as exc:
@@ -709,15 +710,14 @@ def test_a_discount_percent_must_be_a_real_percentage(
     )
 
 
-def test_a_configured_public_base_url_wins(client: Client, monkeypatch: pytest.MonkeyPatch) -> None:
-    from assistec.settings import api_settings
-
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://loja.assistec.com.br")
-    api_settings.cache_clear()
+def test_a_configured_public_base_url_wins(client: Client, api_root: Any) -> None:
+    # Given a deployment configured with PUBLIC_BASE_URL
+    api_root.settings = api_root.settings.model_copy(
+        update={"public_base_url": "https://loja.assistec.com.br"}
+    )
     shop = signup(client)
     _, quote = quoted_order(client, shop, [{"kind": "labour", "description": "Reparo", "price_cents": 100}])
     assert f"https://loja.assistec.com.br/public/quotes/{quote['public_token']}" in quote["rendered_text"]
-    api_settings.cache_clear()
 
 
 @pytest.mark.parametrize("path", ["/parts", "/customers", "/stock/search"])

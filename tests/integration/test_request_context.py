@@ -60,14 +60,14 @@ def test_log_lines_carry_the_correlation_id_and_the_callers_shop(
 
 @pytest.fixture
 def emulating_api(monkeypatch: pytest.MonkeyPatch, database: PgDatabase) -> Iterator[Any]:
-    from assistec import runtime
     from assistec.handlers import api as api_handler
+    from assistec.wiring import api as wiring
 
     configure_api(monkeypatch, database.app_url)
     monkeypatch.setenv("AUTHORIZER_EMULATION", "true")
-    runtime.reset()
+    wiring.install(None)
     yield lambda event: api_handler.handler(event, LambdaContext())
-    runtime.reset()
+    wiring.install(None)
 
 
 def test_emulation_checks_the_bearer_token_like_the_authorizer(client: Client, emulating_api: Any) -> None:

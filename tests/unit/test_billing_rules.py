@@ -102,16 +102,19 @@ def test_notice_texts_are_plain_pt_br_with_the_payment_link() -> None:
         rules.notice_text("x", shop="X", value="v", due=TODAY, invoice_url=None, grace_days=10, days_late=0)
 
 
-def test_the_consumer_routes_each_kind_of_message(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_consumer_routes_each_kind_of_message() -> None:
+    from types import SimpleNamespace
+
     from assistec.handlers import payments_consumer
 
     calls: list[tuple[str, Any]] = []
 
-    class Billing:
-        def apply_platform_event(self, event_id: str) -> str:
+    class PlatformWebhook:
+        def apply(self, event_id: str) -> str:
             calls.append(("platform", event_id))
             return "ok"
 
+    class Provisioning:
         def provision(self, tenant_id: Any) -> str:
             calls.append(("provision", str(tenant_id)))
             return "ok"
@@ -121,8 +124,10 @@ def test_the_consumer_routes_each_kind_of_message(monkeypatch: pytest.MonkeyPatc
             calls.append(("shop", (str(tenant_id), event_id)))
             return "ok"
 
-    monkeypatch.setattr(payments_consumer, "billing", lambda: Billing())
-    monkeypatch.setattr(payments_consumer, "inbox", lambda: Inbox())
+    # the worker root's three services
+    services: Any = SimpleNamespace(
+        platform_webhook=PlatformWebhook(), provisioning=Provisioning(), inbox=Inbox()
+    )
     tenant = "0b4f4f9e-5f0a-4a55-9d47-3f0f8c1e2a11"
     # EventBridge's envelope, as its SQS target delivers it
     eventbridge = {
@@ -141,5 +146,5 @@ def test_the_consumer_routes_each_kind_of_message(monkeypatch: pytest.MonkeyPatc
         json.loads(json.dumps(eventbridge)),
         {"tenant_id": tenant, "event_id": "evt_2"},
     ):
-        assert payments_consumer.dispatch(message) == "ok"
+        assert payments_consumer.dispatch(message, services) == "ok"
     assert calls == [("platform", "evt_1"), ("provision", tenant), ("shop", (tenant, "evt_2"))]

@@ -8,10 +8,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
-from assistec.api.identity import caller
-from assistec.api.models import AuditEntryOut, AuditPage
+from assistec.api.identity import caller, services
 from assistec.api.responses import BEARER, doc, json_response
-from assistec.runtime import audit_service
+from assistec.api.schemas.audit import AuditEntryOut, AuditPage
 
 Entity = Literal[
     "tenant",
@@ -47,7 +46,7 @@ def list_audit(
     ] = None,
 ) -> Response[Any]:
     before = pagination.key_from(cursor, datetime.fromisoformat, int)
-    rows = audit_service().list(
+    rows = services().audit.list(
         caller(router), limit=limit + 1, before=before, entity=entity, entity_id=entity_id
     )
     items, next_cursor = pagination.page(rows, limit, lambda e: [e["at"].isoformat(), e["id"]])

@@ -6,11 +6,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.models import LoggedOut, LoginIn, RefreshIn, SignupIn, TokensOut
+from assistec.api.identity import services
 from assistec.api.responses import created, doc, json_response
-from assistec.observability import logger
-from assistec.runtime import auth_service
-from assistec.services.auth import Signup, TokenPair
+from assistec.api.schemas.auth import LoggedOut, LoginIn, RefreshIn, SignupIn, TokensOut
+from assistec.domain.accounts import Signup, TokenPair
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -33,7 +32,7 @@ def _tokens(pair: TokenPair) -> TokensOut:
     responses=doc(201, TokensOut, 409, 413),
 )
 def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
-    pair = auth_service().signup(
+    pair = services().auth.signup(
         Signup(
             shop_name=body.shop_name,
             cnpj=body.cnpj,
@@ -43,7 +42,6 @@ def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
             password=body.password,
             plan=body.plan,
         ),
-        correlation_id=logger.get_correlation_id(),
     )
     return created(_tokens(pair))
 
@@ -55,7 +53,7 @@ def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
     responses=doc(200, TokensOut, 401, 413, 429),
 )
 def login(body: Annotated[LoginIn, Body()]) -> Response[Any]:
-    return json_response(200, _tokens(auth_service().login(body.email.lower(), body.password)))
+    return json_response(200, _tokens(services().auth.login(body.email.lower(), body.password)))
 
 
 @router.post(
@@ -65,7 +63,7 @@ def login(body: Annotated[LoginIn, Body()]) -> Response[Any]:
     responses=doc(200, TokensOut, 401, 413),
 )
 def refresh(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
-    return json_response(200, _tokens(auth_service().refresh(body.refresh_token)))
+    return json_response(200, _tokens(services().auth.refresh(body.refresh_token)))
 
 
 @router.post(
@@ -77,5 +75,5 @@ def refresh(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
     responses=doc(200, LoggedOut, 413, description="Logged out"),
 )
 def logout(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
-    auth_service().logout(body.refresh_token)
+    services().auth.logout(body.refresh_token)
     return json_response(200, LoggedOut())

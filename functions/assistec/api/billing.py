@@ -9,12 +9,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.identity import caller
-from assistec.api.models import BillingOut, CancelIn, PlanChangeIn, PlanOut, PlansOut
+from assistec.api.identity import caller, services
 from assistec.api.responses import BEARER, doc, json_response
+from assistec.api.schemas.billing import BillingOut, CancelIn, PlanChangeIn, PlanOut, PlansOut
 from assistec.api.webhooks import ASAAS_EVENT_BODY, WEBHOOK_ERRORS
-from assistec.observability import logger
-from assistec.runtime import billing_service
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -30,7 +28,7 @@ OPEN_WHEN_SUSPENDED = ("/billing", "/me", "/auth/")
     responses=doc(200, BillingOut, 401, 403, 404),
 )
 def get_billing() -> Response[Any]:
-    return json_response(200, BillingOut.model_validate(billing_service().overview(caller(router))))
+    return json_response(200, BillingOut.model_validate(services().subscription.overview(caller(router))))
 
 
 @router.get(
@@ -42,7 +40,7 @@ def get_billing() -> Response[Any]:
 )
 def get_plans() -> Response[Any]:
     caller(router)
-    plans = [PlanOut.model_validate(p) for p in billing_service().plans()]
+    plans = [PlanOut.model_validate(p) for p in services().subscription.plans()]
     return json_response(200, PlansOut(items=plans))
 
 
@@ -54,11 +52,9 @@ def get_plans() -> Response[Any]:
     responses=doc(200, BillingOut, 401, 403, 404, 409, 413, 502),
 )
 def put_plan(body: Annotated[PlanChangeIn, Body()]) -> Response[Any]:
-    identity = caller(router)
-    billing_service().change_plan(
-        identity, body.plan, version=body.version, correlation_id=logger.get_correlation_id()
-    )
-    return json_response(200, BillingOut.model_validate(billing_service().overview(identity)))
+    identity, subscription = caller(router), services().subscription
+    subscription.change_plan(identity, body.plan, version=body.version)
+    return json_response(200, BillingOut.model_validate(subscription.overview(identity)))
 
 
 @router.post(
@@ -69,9 +65,9 @@ def put_plan(body: Annotated[PlanChangeIn, Body()]) -> Response[Any]:
     responses=doc(200, BillingOut, 401, 403, 404, 409, 413, 502),
 )
 def cancel(body: Annotated[CancelIn, Body()]) -> Response[Any]:
-    identity = caller(router)
-    billing_service().cancel(identity, version=body.version, correlation_id=logger.get_correlation_id())
-    return json_response(200, BillingOut.model_validate(billing_service().overview(identity)))
+    identity, subscription = caller(router), services().subscription
+    subscription.cancel(identity, version=body.version)
+    return json_response(200, BillingOut.model_validate(subscription.overview(identity)))
 
 
 @router.post(
@@ -89,7 +85,7 @@ def cancel(body: Annotated[CancelIn, Body()]) -> Response[Any]:
 def platform_webhook() -> Response[Any]:
     event = router.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    billing_service().receive_platform(headers.get("asaas-access-token"), event.decoded_body or "")
+    services().platform_webhook.receive(headers.get("asaas-access-token"), event.decoded_body or "")
     return Response(status_code=200, content_type="application/json", body="{}")
 
 

@@ -9,11 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
-from assistec.api.identity import caller
-from assistec.api.models import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
+from assistec.api.identity import caller, services
 from assistec.api.responses import BEARER, created, doc, json_response
-from assistec.observability import logger
-from assistec.runtime import customers_service
+from assistec.api.schemas.customers import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -26,9 +24,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     responses=doc(201, CustomerOut, 401, 403, 409, 413),
 )
 def create_customer(body: Annotated[CustomerIn, Body()]) -> Response[Any]:
-    customer = customers_service().create(
-        caller(router), body.model_dump(mode="json"), correlation_id=logger.get_correlation_id()
-    )
+    customer = services().customers.create(caller(router), body.model_dump(mode="json"))
     return created(CustomerOut.model_validate(customer))
 
 
@@ -45,7 +41,7 @@ def list_customers(
     q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
 ) -> Response[Any]:
     after = pagination.key_from(cursor, datetime.fromisoformat, UUID)
-    rows = customers_service().list(caller(router), limit=limit + 1, after=after, q=q)
+    rows = services().customers.list(caller(router), limit=limit + 1, after=after, q=q)
     items, next_cursor = pagination.page(rows, limit, lambda c: [c.created_at.isoformat(), str(c.id)])
     return json_response(
         200, CustomerPage(items=[CustomerOut.model_validate(r) for r in items], next_cursor=next_cursor)
@@ -61,7 +57,7 @@ def list_customers(
 )
 def get_customer(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(
-        200, CustomerOut.model_validate(customers_service().get(caller(router), customer_id))
+        200, CustomerOut.model_validate(services().customers.get(caller(router), customer_id))
     )
 
 
@@ -76,11 +72,10 @@ def update_customer(
     customer_id: Annotated[UUID, Path()], body: Annotated[CustomerPatch, Body()]
 ) -> Response[Any]:
     changes = body.model_dump(mode="json", exclude_unset=True, exclude={"version"})
-    customer = customers_service().update(
+    customer = services().customers.update(
         caller(router),
         customer_id,
         version=body.version,
         changes=changes,
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, CustomerOut.model_validate(customer))

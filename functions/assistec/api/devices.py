@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.identity import caller
-from assistec.api.models import (
+from assistec.api.identity import caller, services
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.schemas.devices import (
     DeviceIn,
     DeviceList,
     DeviceOut,
@@ -18,10 +19,10 @@ from assistec.api.models import (
     PhotoOut,
     PhotoUploadOut,
 )
-from assistec.api.responses import BEARER, created, doc, json_response
-from assistec.observability import logger
-from assistec.runtime import devices_service
-from assistec.services.devices import PHOTO_MAX_BYTES, UPLOAD_EXPIRES_S, DeviceView
+from assistec.domain import photos as photo_rules
+
+if TYPE_CHECKING:
+    from assistec.services.devices import DeviceView
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -54,9 +55,7 @@ def _out(view: DeviceView) -> DeviceOut:
     responses=doc(201, DeviceOut, 401, 403, 404, 413),
 )
 def create_device(customer_id: Annotated[UUID, Path()], body: Annotated[DeviceIn, Body()]) -> Response[Any]:
-    view = devices_service().create(
-        caller(router), customer_id, body.model_dump(mode="json"), correlation_id=logger.get_correlation_id()
-    )
+    view = services().devices.create(caller(router), customer_id, body.model_dump(mode="json"))
     return created(_out(view))
 
 
@@ -68,7 +67,7 @@ def create_device(customer_id: Annotated[UUID, Path()], body: Annotated[DeviceIn
     responses=doc(200, DeviceList, 401, 403, 404),
 )
 def list_devices(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
-    views = devices_service().list_for_customer(caller(router), customer_id)
+    views = services().devices.list_for_customer(caller(router), customer_id)
     return json_response(200, DeviceList(items=[_out(v) for v in views]))
 
 
@@ -80,7 +79,7 @@ def list_devices(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, DeviceOut, 401, 403, 404),
 )
 def get_device(device_id: Annotated[UUID, Path()]) -> Response[Any]:
-    return json_response(200, _out(devices_service().get(caller(router), device_id)))
+    return json_response(200, _out(services().devices.get(caller(router), device_id)))
 
 
 @router.patch(
@@ -91,12 +90,11 @@ def get_device(device_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, DeviceOut, 401, 403, 404, 409, 413),
 )
 def update_device(device_id: Annotated[UUID, Path()], body: Annotated[DevicePatch, Body()]) -> Response[Any]:
-    view = devices_service().update(
+    view = services().devices.update(
         caller(router),
         device_id,
         version=body.version,
         changes=body.model_dump(mode="json", exclude_unset=True, exclude={"version"}),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, _out(view))
 
@@ -109,14 +107,14 @@ def update_device(device_id: Annotated[UUID, Path()], body: Annotated[DevicePatc
     responses=doc(201, PhotoUploadOut, 401, 403, 404),
 )
 def new_photo(device_id: Annotated[UUID, Path()], body: Annotated[PhotoIn, Body()]) -> Response[Any]:
-    photo, form = devices_service().new_photo(caller(router), device_id, body.content_type)
+    photo, form = services().devices.new_photo(caller(router), device_id, body.content_type)
     return created(
         PhotoUploadOut(
             id=photo.id,
             upload_url=form["url"],
             upload_fields=form["fields"],
-            max_bytes=PHOTO_MAX_BYTES,
-            expires_in=UPLOAD_EXPIRES_S,
+            max_bytes=photo_rules.MAX_BYTES,
+            expires_in=photo_rules.UPLOAD_EXPIRES_S,
         )
     )
 
@@ -129,7 +127,7 @@ def new_photo(device_id: Annotated[UUID, Path()], body: Annotated[PhotoIn, Body(
     responses=doc(200, PhotoList, 401, 403, 404),
 )
 def list_photos(device_id: Annotated[UUID, Path()]) -> Response[Any]:
-    views = devices_service().photos(caller(router), device_id)
+    views = services().devices.photos(caller(router), device_id)
     items = [
         PhotoOut(id=v.row.id, content_type=v.row.content_type, url=v.url, created_at=v.row.created_at)
         for v in views

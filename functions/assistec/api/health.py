@@ -3,10 +3,9 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.models import HealthBody
+from assistec.api.identity import services
 from assistec.api.responses import doc
-from assistec.runtime import database, settings
-from assistec.services import health
+from assistec.api.schemas.health import HealthBody
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -24,8 +23,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     },
 )
 def get_health() -> Response[str]:
-    cfg = settings()
-    report = health.check(database(), version=cfg.app_version, stage=cfg.stage)
+    report = services().health.check()
     body = HealthBody(
         status="ok" if report.database_ok else "degraded",
         version=report.version,

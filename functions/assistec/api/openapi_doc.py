@@ -12,9 +12,9 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 def render() -> str:
     import os
 
-    # Importing the handler builds the app; it reads no settings at import time.
+    # Importing the app builds it; it reads no settings at import time.
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Assistec")
-    from assistec.handlers.api import openapi_json
+    from assistec.api.app import openapi_json
 
     return json.dumps(json.loads(openapi_json()), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
@@ -9,27 +9,27 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
-from assistec.api.identity import caller
-from assistec.api.models import (
+from assistec.api.identity import caller, services
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.schemas.common import OrderStatus
+from assistec.api.schemas.orders import (
     HistoryEntryOut,
     HistoryOut,
     OrderIn,
     OrderOut,
     OrderPage,
     OrderPatch,
-    OrderStatus,
     TransitionIn,
     TransitionOut,
     WarrantyReturnIn,
     WorkflowIn,
     WorkflowOut,
 )
-from assistec.api.responses import BEARER, created, doc, json_response
-from assistec.db.rows import WorkflowRow
 from assistec.domain import orders as machine
 from assistec.domain.orders import Status
-from assistec.observability import logger
-from assistec.runtime import orders_service
+
+if TYPE_CHECKING:
+    from assistec.db.rows import WorkflowRow
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -42,9 +42,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     responses=doc(201, OrderOut, 401, 403, 413),
 )
 def create_order(body: Annotated[OrderIn, Body()]) -> Response[Any]:
-    order = orders_service().create(
-        caller(router), body.model_dump(exclude_none=True), correlation_id=logger.get_correlation_id()
-    )
+    order = services().orders.create(caller(router), body.model_dump(exclude_none=True))
     return created(OrderOut.model_validate(order))
 
 
@@ -64,7 +62,7 @@ def list_orders(
     number: Annotated[int | None, Query(ge=1, le=2_000_000_000)] = None,
 ) -> Response[Any]:
     before = pagination.key_from(cursor, datetime.fromisoformat, UUID)
-    rows = orders_service().find(
+    rows = services().orders.find(
         caller(router),
         limit=limit + 1,
         before=before,
@@ -87,7 +85,7 @@ def list_orders(
     responses=doc(200, OrderOut, 401, 403, 404),
 )
 def get_order(order_id: Annotated[UUID, Path()]) -> Response[Any]:
-    return json_response(200, OrderOut.model_validate(orders_service().get(caller(router), order_id)))
+    return json_response(200, OrderOut.model_validate(services().orders.get(caller(router), order_id)))
 
 
 @router.patch(
@@ -98,12 +96,11 @@ def get_order(order_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, OrderOut, 401, 403, 404, 409, 413),
 )
 def update_order(order_id: Annotated[UUID, Path()], body: Annotated[OrderPatch, Body()]) -> Response[Any]:
-    order = orders_service().update(
+    order = services().orders.update(
         caller(router),
         order_id,
         version=body.version,
         changes=body.model_dump(exclude_unset=True, exclude={"version"}),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, OrderOut.model_validate(order))
 
@@ -118,13 +115,12 @@ def update_order(order_id: Annotated[UUID, Path()], body: Annotated[OrderPatch, 
 def transition_order(
     order_id: Annotated[UUID, Path()], body: Annotated[TransitionIn, Body()]
 ) -> Response[Any]:
-    result = orders_service().transition(
+    result = services().orders.transition(
         caller(router),
         order_id,
         to=Status(body.to),
         version=body.version,
         reason=body.reason,
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(
         200,
@@ -143,7 +139,7 @@ def transition_order(
     responses=doc(200, HistoryOut, 401, 403, 404),
 )
 def order_history(order_id: Annotated[UUID, Path()]) -> Response[Any]:
-    rows = orders_service().history(caller(router), order_id)
+    rows = services().orders.history(caller(router), order_id)
     return json_response(200, HistoryOut(items=[HistoryEntryOut.model_validate(r) for r in rows]))
 
 
@@ -157,11 +153,10 @@ def order_history(order_id: Annotated[UUID, Path()]) -> Response[Any]:
 def warranty_return(
     order_id: Annotated[UUID, Path()], body: Annotated[WarrantyReturnIn, Body()]
 ) -> Response[Any]:
-    order = orders_service().warranty_return(
+    order = services().orders.warranty_return(
         caller(router),
         order_id,
         reported_problem=body.reported_problem,
-        correlation_id=logger.get_correlation_id(),
     )
     return created(OrderOut.model_validate(order))
 
@@ -186,7 +181,7 @@ def _workflow_out(row: WorkflowRow) -> WorkflowOut:
     responses=doc(200, WorkflowOut, 401, 403),
 )
 def get_workflow() -> Response[Any]:
-    return json_response(200, _workflow_out(orders_service().workflow(caller(router))))
+    return json_response(200, _workflow_out(services().orders.workflow(caller(router))))
 
 
 @router.put(
@@ -197,11 +192,10 @@ def get_workflow() -> Response[Any]:
     responses=doc(200, WorkflowOut, 401, 403, 409, 413),
 )
 def put_workflow(body: Annotated[WorkflowIn, Body()]) -> Response[Any]:
-    row = orders_service().save_workflow(
+    row = services().orders.save_workflow(
         caller(router),
         version=body.version,
         disabled=[(a, b) for a, b in body.disabled_transitions],
         warranty_days=body.warranty_days,
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, _workflow_out(row))

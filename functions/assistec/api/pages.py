@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from assistec.domain import orders as machine
-from assistec.domain import quotes as text
+from assistec.domain import quotes as quote_rules
 from assistec.domain.orders import Status
-from assistec.services.quotes import PublicOrder, PublicQuote
+
+if TYPE_CHECKING:
+    from assistec.services.quotes import PublicOrder, PublicQuote
 
 # Strict: nothing loads but inline styles and https images; forms post back to this API only.
 SECURITY_HEADERS = {
@@ -80,22 +83,21 @@ def quote_page(
     rows = "".join(
         f"<tr><td>{escape(str(line['description']))}"
         + (f" <span class='muted'>({line['quantity']}x)</span>" if int(line["quantity"]) > 1 else "")
-        + f"</td><td class='v'>{text.brl(int(line['total_cents']))}</td></tr>"
+        + f"</td><td class='v'>{quote_rules.brl(int(line['total_cents']))}</td></tr>"
         for line in quote.lines
     )
     if quote.discount_cents:
         rows += (
             f"<tr><td>Desconto ({escape(quote.discount_rule or '')})</td>"
-            f"<td class='v'>-{text.brl(quote.discount_cents)}</td></tr>"
+            f"<td class='v'>-{quote_rules.brl(quote.discount_cents)}</td></tr>"
         )
-    rows += (
-        f"<tr class='total'><td>Total</td><td class='v' id='total'>{text.brl(quote.total_cents)}</td></tr>"
-    )
+    total = quote_rules.brl(quote.total_cents)
+    rows += f"<tr class='total'><td>Total</td><td class='v' id='total'>{total}</td></tr>"
     parts = [
         f'<section class="card"><h2>Orçamento da OS {view.order.number}</h2>'
         f'<p class="muted">{escape(view.customer_name)} · {escape(view.device)} · versão {quote.version}</p>'
         f"<table>{rows}</table>"
-        f'<p class="muted">Prazo: {text.working_days(quote.deadline_days)} após a aprovação. '
+        f'<p class="muted">Prazo: {quote_rules.working_days(quote.deadline_days)} após a aprovação. '
         f"Válido até {quote.valid_until:%d/%m/%Y}.</p></section>"
     ]
     if notice:

@@ -7,9 +7,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec import runtime
-from assistec.api.identity import caller, public_base_url
-from assistec.api.models import (
+from assistec.api.identity import caller, public_base_url, services
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.schemas.payments import (
     ChargeIn,
     ChargeList,
     ChargeOut,
@@ -18,10 +18,6 @@ from assistec.api.models import (
     PaymentFlowIn,
     PaymentFlowOut,
 )
-from assistec.api.responses import BEARER, created, doc, json_response
-from assistec.observability import logger
-from assistec.runtime import database, payments_service
-from assistec.services.payment_flow import start_flow
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -34,12 +30,11 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     responses=doc(200, PaymentAccountOut, 401, 403, 413, 502),
 )
 def connect_account(body: Annotated[PaymentAccountIn, Body()]) -> Response[Any]:
-    account, url, token = payments_service().connect(
+    account, url, token = services().payments.connect(
         caller(router),
         api_key=body.api_key,
         environment=body.environment,
         webhook_base=public_base_url(router),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(
         200,
@@ -62,7 +57,7 @@ def connect_account(body: Annotated[PaymentAccountIn, Body()]) -> Response[Any]:
     responses=doc(200, PaymentAccountOut, 401, 403),
 )
 def get_account() -> Response[Any]:
-    account = payments_service().account(caller(router))
+    account = services().payments.account(caller(router))
     if account is None:
         return json_response(200, PaymentAccountOut(connected=False, environment=None, webhook_url=None))
     return json_response(
@@ -85,13 +80,12 @@ def get_account() -> Response[Any]:
     responses=doc(201, ChargeOut, 401, 403, 404, 409, 413, 502),
 )
 def create_charge(order_id: Annotated[UUID, Path()], body: Annotated[ChargeIn, Body()]) -> Response[Any]:
-    charge = payments_service().create_charge(
+    charge = services().payments.create_charge(
         caller(router),
         order_id,
         billing_type=body.billing_type,
         value_cents=body.value_cents,
         due_date=body.due_date,
-        correlation_id=logger.get_correlation_id(),
     )
     return created(ChargeOut.model_validate(charge))
 
@@ -104,7 +98,7 @@ def create_charge(order_id: Annotated[UUID, Path()], body: Annotated[ChargeIn, B
     responses=doc(200, ChargeList, 401, 403, 404),
 )
 def list_charges(order_id: Annotated[UUID, Path()]) -> Response[Any]:
-    rows = payments_service().charges(caller(router), order_id)
+    rows = services().payments.charges(caller(router), order_id)
     return json_response(200, ChargeList(items=[ChargeOut.model_validate(c) for c in rows]))
 
 
@@ -117,7 +111,7 @@ def list_charges(order_id: Annotated[UUID, Path()]) -> Response[Any]:
 )
 def get_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(
-        200, ChargeOut.model_validate(payments_service().get_charge(caller(router), charge_id))
+        200, ChargeOut.model_validate(services().payments.get_charge(caller(router), charge_id))
     )
 
 
@@ -129,9 +123,7 @@ def get_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, ChargeOut, 401, 403, 404, 409, 502),
 )
 def cancel_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
-    charge = payments_service().cancel_charge(
-        caller(router), charge_id, correlation_id=logger.get_correlation_id()
-    )
+    charge = services().payments.cancel_charge(caller(router), charge_id)
     return json_response(200, ChargeOut.model_validate(charge))
 
 
@@ -143,9 +135,7 @@ def cancel_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, ChargeOut, 401, 403, 404, 409, 502),
 )
 def refund_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
-    charge = payments_service().refund_charge(
-        caller(router), charge_id, correlation_id=logger.get_correlation_id()
-    )
+    charge = services().payments.refund_charge(caller(router), charge_id)
     return json_response(200, ChargeOut.model_validate(charge))
 
 
@@ -159,14 +149,11 @@ def refund_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
 def start_payment_flow(
     order_id: Annotated[UUID, Path()], body: Annotated[PaymentFlowIn, Body()]
 ) -> Response[Any]:
-    arn = start_flow(
-        database(),
-        runtime.flow_starter(),  # looked up per call: tests replace it
+    arn = services().payment_flow.start(
         caller(router),
         order_id,
         billing_type=body.billing_type,
         value_cents=body.value_cents,
         wait_hours=body.wait_hours,
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(202, PaymentFlowOut(execution_arn=arn))

@@ -8,7 +8,7 @@ is accepted too.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,21 +17,16 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
 from assistec.api import pages
-from assistec.api.models import (
-    DecisionIn,
-    ErrorBody,
-    PublicOrderOut,
-    PublicQuoteOut,
-    PublicStep,
-    QuoteLineOut,
-)
+from assistec.api.identity import services
+from assistec.api.schemas.common import DecisionIn, ErrorBody, QuoteLineOut
+from assistec.api.schemas.public import PublicOrderOut, PublicQuoteOut, PublicStep
 from assistec.domain import orders as machine
-from assistec.domain import quotes as text
+from assistec.domain import quotes as quote_rules
 from assistec.domain.orders import Status
 from assistec.errors import AppError, ValidationFailedError
-from assistec.observability import logger
-from assistec.runtime import quotes_service
-from assistec.services.quotes import PublicOrder, PublicQuote
+
+if TYPE_CHECKING:
+    from assistec.services.quotes import PublicOrder, PublicQuote
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -98,7 +93,6 @@ def _error(exc: AppError, as_json: bool) -> Response[Any]:
             code=exc.code,
             message=exc.message,
             details=exc.details,
-            correlation_id=logger.get_correlation_id(),
         )
         return _json(exc.status, body.model_dump_json())
     titles = {404: "Link não encontrado", 409: "Decisão já registrada", 410: "Link indisponível"}
@@ -122,7 +116,7 @@ def _quote_json(view: PublicQuote) -> PublicQuoteOut:
         subtotal_cents=quote.subtotal_cents,
         discount_cents=quote.discount_cents,
         total_cents=quote.total_cents,
-        total_text=text.brl(quote.total_cents),
+        total_text=quote_rules.brl(quote.total_cents),
         deadline_days=quote.deadline_days,
         valid_until=quote.valid_until,
         decided_at=quote.decided_at,
@@ -157,7 +151,7 @@ def _order_json(view: PublicOrder) -> PublicOrderOut:
 def public_quote(token: Token, format: Format = None) -> Response[Any]:
     as_json = _wants_json(format)
     try:
-        view = quotes_service().public_view(token)
+        view = services().quotes.public_view(token)
     except AppError as exc:
         return _error(exc, as_json)
     if as_json:
@@ -224,7 +218,7 @@ def public_decision(token: Token, format: Format = None) -> Response[Any]:
     accept_json = _wants_json(format) or "json" in str(event.headers.get("content-type") or "")
     try:
         decision = _decision_input()
-        view = quotes_service().decide_on_link(
+        view = services().quotes.decide_on_link(
             token,
             approve=decision.decision == "approve",
             name=decision.name,
@@ -235,7 +229,7 @@ def public_decision(token: Token, format: Format = None) -> Response[Any]:
         if accept_json:
             return _error(exc, True)
         try:
-            current = quotes_service().public_view(token)
+            current = services().quotes.public_view(token)
         except AppError as inner:
             return _error(inner, False)
         return _html(422, pages.quote_page(current, notice=exc.message, notice_kind="bad", action="decision"))
@@ -261,7 +255,7 @@ def public_decision(token: Token, format: Format = None) -> Response[Any]:
 def public_order(token: Token, format: Format = None) -> Response[Any]:
     as_json = _wants_json(format)
     try:
-        view = quotes_service().public_order(token)
+        view = services().quotes.public_order(token)
     except AppError as exc:
         return _error(exc, as_json)
     if as_json:

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from uuid import UUID
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.identity import caller, public_base_url
-from assistec.api.models import (
-    DecisionIn,
-    Deleted,
+from assistec.api.identity import caller, public_base_url, services
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.schemas.common import DecisionIn, Deleted
+from assistec.api.schemas.quotes import (
     DiscountRuleIn,
     DiscountRuleList,
     DiscountRuleOut,
@@ -25,11 +25,10 @@ from assistec.api.models import (
     TemplateIn,
     TemplateOut,
 )
-from assistec.api.responses import BEARER, created, doc, json_response
-from assistec.db.rows import TemplateRow
-from assistec.domain import quotes as text
-from assistec.observability import logger
-from assistec.runtime import pricing_service, quotes_service
+from assistec.domain import quotes as quote_rules
+
+if TYPE_CHECKING:
+    from assistec.db.rows import TemplateRow
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -43,13 +42,12 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     responses=doc(201, QuoteOut, 401, 403, 404, 409, 413),
 )
 def create_quote(order_id: Annotated[UUID, Path()], body: Annotated[QuoteIn, Body()]) -> Response[Any]:
-    quote = quotes_service().create(
+    quote = services().quotes.create(
         caller(router),
         order_id,
         lines=[line.model_dump() for line in body.lines],
         deadline_days=body.deadline_days,
         link_base=public_base_url(router),
-        correlation_id=logger.get_correlation_id(),
     )
     return created(QuoteOut.model_validate(quote))
 
@@ -62,7 +60,7 @@ def create_quote(order_id: Annotated[UUID, Path()], body: Annotated[QuoteIn, Bod
     responses=doc(200, QuoteList, 401, 403, 404),
 )
 def list_quotes(order_id: Annotated[UUID, Path()]) -> Response[Any]:
-    rows = quotes_service().list(caller(router), order_id)
+    rows = services().quotes.list(caller(router), order_id)
     return json_response(200, QuoteList(items=[QuoteOut.model_validate(q) for q in rows]))
 
 
@@ -74,7 +72,7 @@ def list_quotes(order_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, QuoteOut, 401, 403, 404),
 )
 def get_quote(quote_id: Annotated[UUID, Path()]) -> Response[Any]:
-    return json_response(200, QuoteOut.model_validate(quotes_service().get(caller(router), quote_id)))
+    return json_response(200, QuoteOut.model_validate(services().quotes.get(caller(router), quote_id)))
 
 
 @router.post(
@@ -85,12 +83,11 @@ def get_quote(quote_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, QuoteOut, 401, 403, 404, 409, 410, 413),
 )
 def decide_quote(quote_id: Annotated[UUID, Path()], body: Annotated[DecisionIn, Body()]) -> Response[Any]:
-    quote = quotes_service().decide_at_counter(
+    quote = services().quotes.decide_at_counter(
         caller(router),
         quote_id,
         approve=body.decision == "approve",
         name=body.name,
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, QuoteOut.model_validate(quote))
 
@@ -104,7 +101,7 @@ def decide_quote(quote_id: Annotated[UUID, Path()], body: Annotated[DecisionIn, 
     responses=doc(200, PriceRuleList, 401, 403),
 )
 def list_price_rules() -> Response[Any]:
-    rows = pricing_service().rules(caller(router))
+    rows = services().pricing.rules(caller(router))
     return json_response(200, PriceRuleList(items=[PriceRuleOut.model_validate(r) for r in rows]))
 
 
@@ -116,9 +113,7 @@ def list_price_rules() -> Response[Any]:
     responses=doc(201, PriceRuleOut, 401, 403, 409, 413),
 )
 def create_price_rule(body: Annotated[PriceRuleIn, Body()]) -> Response[Any]:
-    rule = pricing_service().add_rule(
-        caller(router), body.model_dump(), correlation_id=logger.get_correlation_id()
-    )
+    rule = services().pricing.add_rule(caller(router), body.model_dump())
     return created(PriceRuleOut.model_validate(rule))
 
 
@@ -132,12 +127,11 @@ def create_price_rule(body: Annotated[PriceRuleIn, Body()]) -> Response[Any]:
 def update_price_rule(
     rule_id: Annotated[UUID, Path()], body: Annotated[PriceRulePatch, Body()]
 ) -> Response[Any]:
-    rule = pricing_service().change_rule(
+    rule = services().pricing.change_rule(
         caller(router),
         rule_id,
         version=body.version,
         changes=body.model_dump(exclude_unset=True, exclude={"version"}),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, PriceRuleOut.model_validate(rule))
 
@@ -150,7 +144,7 @@ def update_price_rule(
     responses=doc(200, Deleted, 401, 403, 404, description="Removed"),
 )
 def delete_price_rule(rule_id: Annotated[UUID, Path()]) -> Response[Any]:
-    pricing_service().remove_rule(caller(router), rule_id, correlation_id=logger.get_correlation_id())
+    services().pricing.remove_rule(caller(router), rule_id)
     # 200 with a body, not 204: API Gateway stamps a JSON content type on an empty proxy answer.
     return json_response(200, Deleted(deleted=True))
 
@@ -164,7 +158,7 @@ def delete_price_rule(rule_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, DiscountRuleList, 401, 403),
 )
 def list_discount_rules() -> Response[Any]:
-    rows = pricing_service().discounts(caller(router))
+    rows = services().pricing.discounts(caller(router))
     return json_response(200, DiscountRuleList(items=[DiscountRuleOut.model_validate(r) for r in rows]))
 
 
@@ -176,9 +170,7 @@ def list_discount_rules() -> Response[Any]:
     responses=doc(201, DiscountRuleOut, 401, 403, 413),
 )
 def create_discount_rule(body: Annotated[DiscountRuleIn, Body()]) -> Response[Any]:
-    rule = pricing_service().add_discount(
-        caller(router), body.model_dump(), correlation_id=logger.get_correlation_id()
-    )
+    rule = services().pricing.add_discount(caller(router), body.model_dump())
     return created(DiscountRuleOut.model_validate(rule))
 
 
@@ -192,12 +184,11 @@ def create_discount_rule(body: Annotated[DiscountRuleIn, Body()]) -> Response[An
 def update_discount_rule(
     rule_id: Annotated[UUID, Path()], body: Annotated[DiscountRulePatch, Body()]
 ) -> Response[Any]:
-    rule = pricing_service().change_discount(
+    rule = services().pricing.change_discount(
         caller(router),
         rule_id,
         version=body.version,
         changes=body.model_dump(exclude_unset=True, exclude={"version"}),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, DiscountRuleOut.model_validate(rule))
 
@@ -205,7 +196,10 @@ def update_discount_rule(
 # --- template ----------------------------------------------------------------------------------
 def _template_out(row: TemplateRow) -> TemplateOut:
     return TemplateOut(
-        body=row.body, validity_days=row.validity_days, version=row.version, placeholders=text.PLACEHOLDERS
+        body=row.body,
+        validity_days=row.validity_days,
+        version=row.version,
+        placeholders=quote_rules.PLACEHOLDERS,
     )
 
 
@@ -217,7 +211,7 @@ def _template_out(row: TemplateRow) -> TemplateOut:
     responses=doc(200, TemplateOut, 401, 403),
 )
 def get_template() -> Response[Any]:
-    return json_response(200, _template_out(pricing_service().template(caller(router))))
+    return json_response(200, _template_out(services().pricing.template(caller(router))))
 
 
 @router.put(
@@ -228,11 +222,10 @@ def get_template() -> Response[Any]:
     responses=doc(200, TemplateOut, 401, 403, 409, 413),
 )
 def put_template(body: Annotated[TemplateIn, Body()]) -> Response[Any]:
-    row = pricing_service().save_template(
+    row = services().pricing.save_template(
         caller(router),
         version=body.version,
         body=body.body,
         validity_days=body.validity_days,
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, _template_out(row))

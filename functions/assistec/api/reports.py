@@ -7,8 +7,9 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.identity import caller
-from assistec.api.models import (
+from assistec.api.identity import caller, services
+from assistec.api.responses import BEARER, doc, json_response
+from assistec.api.schemas.reports import (
     CountRow,
     OrdersReport,
     RevenueReport,
@@ -16,8 +17,6 @@ from assistec.api.models import (
     TurnaroundReport,
     TurnaroundRow,
 )
-from assistec.api.responses import BEARER, doc, json_response
-from assistec.runtime import reports_service
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -37,7 +36,7 @@ def orders_report(
     start: From = None,
     end: To = None,
 ) -> Response[Any]:
-    first, last, rows = reports_service().orders(caller(router), group=group_by, start=start, end=end)
+    first, last, rows = services().reports.orders(caller(router), group=group_by, start=start, end=end)
     return json_response(
         200,
         OrdersReport(
@@ -58,7 +57,7 @@ def revenue_report(
     start: From = None,
     end: To = None,
 ) -> Response[Any]:
-    first, last, found = reports_service().revenue(caller(router), period=period, start=start, end=end)
+    first, last, found = services().reports.revenue(caller(router), period=period, start=start, end=end)
     rows = [RevenueRow.model_validate(r) for r in found]
     return json_response(
         200,
@@ -76,7 +75,7 @@ def revenue_report(
     responses=doc(200, TurnaroundReport, 401, 403),
 )
 def turnaround_report(start: From = None, end: To = None) -> Response[Any]:
-    first, last, rows = reports_service().turnaround(caller(router), start=start, end=end)
+    first, last, rows = services().reports.turnaround(caller(router), start=start, end=end)
     return json_response(
         200, TurnaroundReport(start=first, end=last, rows=[TurnaroundRow.model_validate(r) for r in rows])
     )

@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel
 
-from assistec.api.models import ErrorBody
+from assistec.api.schemas.common import ErrorBody
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 

@@ -6,12 +6,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.identity import caller
-from assistec.api.models import SettingsIn, SettingsOut
+from assistec.api.identity import caller, services
 from assistec.api.responses import BEARER, doc, json_response
-from assistec.observability import logger
-from assistec.runtime import shop_settings_service
-from assistec.services.shop_settings import SettingsUpdate
+from assistec.api.schemas.shop_settings import SettingsIn, SettingsOut
+from assistec.domain.shop_settings import SettingsUpdate
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -24,7 +22,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     responses=doc(200, SettingsOut, 401, 403),
 )
 def get_settings() -> Response[Any]:
-    return json_response(200, SettingsOut.model_validate(shop_settings_service().get(caller(router))))
+    return json_response(200, SettingsOut.model_validate(services().shop_settings.get(caller(router))))
 
 
 @router.put(
@@ -35,7 +33,7 @@ def get_settings() -> Response[Any]:
     responses=doc(200, SettingsOut, 401, 403, 409, 413),
 )
 def put_settings(body: Annotated[SettingsIn, Body()]) -> Response[Any]:
-    row = shop_settings_service().update(
+    row = services().shop_settings.update(
         caller(router),
         SettingsUpdate(
             version=body.version,
@@ -45,6 +43,5 @@ def put_settings(body: Annotated[SettingsIn, Body()]) -> Response[Any]:
             out_of_hours_message=body.out_of_hours_message,
             logo_url=body.logo_url,
         ),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, SettingsOut.model_validate(row))

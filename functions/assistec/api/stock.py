@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
-from assistec.api.identity import caller
-from assistec.api.models import (
+from assistec.api.identity import caller, services
+from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.schemas.stock import (
     MovementList,
     MovementOut,
     PartIn,
@@ -20,9 +21,6 @@ from assistec.api.models import (
     PartPatch,
     StockMoveIn,
 )
-from assistec.api.responses import BEARER, created, doc, json_response
-from assistec.observability import logger
-from assistec.runtime import stock_service
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -35,9 +33,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     responses=doc(201, PartOut, 401, 403, 409, 413),
 )
 def create_part(body: Annotated[PartIn, Body()]) -> Response[Any]:
-    part = stock_service().create(
-        caller(router), body.model_dump(), correlation_id=logger.get_correlation_id()
-    )
+    part = services().stock.create(caller(router), body.model_dump())
     return created(PartOut.model_validate(part))
 
 
@@ -55,7 +51,7 @@ def list_parts(
     low_stock: Annotated[bool, Query()] = False,
 ) -> Response[Any]:
     after = pagination.key_from(cursor, datetime.fromisoformat, UUID)
-    rows = stock_service().find(caller(router), limit=limit + 1, after=after, q=q, low_stock=low_stock)
+    rows = services().stock.find(caller(router), limit=limit + 1, after=after, q=q, low_stock=low_stock)
     items, next_cursor = pagination.page(rows, limit, lambda p: [p.created_at.isoformat(), str(p.id)])
     return json_response(
         200, PartPage(items=[PartOut.model_validate(p) for p in items], next_cursor=next_cursor)
@@ -73,7 +69,7 @@ def search_stock(
     q: Annotated[str, Query(min_length=2, max_length=100)],
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> Response[Any]:
-    rows = stock_service().search(caller(router), q, limit=limit)
+    rows = services().stock.search(caller(router), q, limit=limit)
     return json_response(200, PartList(items=[PartOut.model_validate(p) for p in rows]))
 
 
@@ -85,7 +81,7 @@ def search_stock(
     responses=doc(200, PartOut, 401, 403, 404),
 )
 def get_part(part_id: Annotated[UUID, Path()]) -> Response[Any]:
-    return json_response(200, PartOut.model_validate(stock_service().get(caller(router), part_id)))
+    return json_response(200, PartOut.model_validate(services().stock.get(caller(router), part_id)))
 
 
 @router.patch(
@@ -96,12 +92,11 @@ def get_part(part_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, PartOut, 401, 403, 404, 409, 413),
 )
 def update_part(part_id: Annotated[UUID, Path()], body: Annotated[PartPatch, Body()]) -> Response[Any]:
-    part = stock_service().update(
+    part = services().stock.update(
         caller(router),
         part_id,
         version=body.version,
         changes=body.model_dump(exclude_unset=True, exclude={"version"}),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, PartOut.model_validate(part))
 
@@ -114,13 +109,12 @@ def update_part(part_id: Annotated[UUID, Path()], body: Annotated[PartPatch, Bod
     responses=doc(200, PartOut, 401, 403, 404, 409, 413),
 )
 def move_stock(part_id: Annotated[UUID, Path()], body: Annotated[StockMoveIn, Body()]) -> Response[Any]:
-    part = stock_service().move(
+    part = services().stock.move(
         caller(router),
         part_id,
         kind=body.kind,
         quantity=body.quantity,
         note=body.note,
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, PartOut.model_validate(part))
 
@@ -136,5 +130,5 @@ def list_movements(
     part_id: Annotated[UUID, Path()],
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
 ) -> Response[Any]:
-    rows = stock_service().movements(caller(router), part_id, limit=limit)
+    rows = services().stock.movements(caller(router), part_id, limit=limit)
     return json_response(200, MovementList(items=[MovementOut.model_validate(m) for m in rows]))

@@ -9,13 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
-from assistec.api.identity import caller
-from assistec.api.models import MeOut, ShopOut, UserCreateIn, UserOut, UserPage, UserUpdateIn
+from assistec.api.identity import caller, services
 from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.schemas.users import MeOut, ShopOut, UserCreateIn, UserOut, UserPage, UserUpdateIn
+from assistec.domain.accounts import NewUser, UserChanges
 from assistec.domain.permissions import Role
-from assistec.observability import logger
-from assistec.runtime import users_service
-from assistec.services.users import NewUser, UserChanges
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -28,7 +26,7 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
     responses=doc(200, MeOut, 401),
 )
 def me() -> Response[Any]:
-    user, tenant = users_service().me(caller(router))
+    user, tenant = services().users.me(caller(router))
     return json_response(200, MeOut(user=UserOut.model_validate(user), shop=ShopOut.model_validate(tenant)))
 
 
@@ -54,7 +52,7 @@ def list_users(
             after = (datetime.fromisoformat(created_at), UUID(user_id))
         except (TypeError, ValueError) as exc:
             raise pagination.invalid_cursor() from exc
-    rows = users_service().list(identity, limit=limit + 1, after=after, role=role, active=active, q=q)
+    rows = services().users.list(identity, limit=limit + 1, after=after, role=role, active=active, q=q)
     page, more = rows[:limit], len(rows) > limit
     next_cursor = pagination.encode([page[-1].created_at.isoformat(), str(page[-1].id)]) if more else None
     return json_response(
@@ -70,10 +68,9 @@ def list_users(
     responses=doc(201, UserOut, 401, 403, 409, 413),
 )
 def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
-    user = users_service().create(
+    user = services().users.create(
         caller(router),
         NewUser(email=body.email, name=body.name, role=Role(body.role), password=body.password),
-        correlation_id=logger.get_correlation_id(),
     )
     return created(UserOut.model_validate(user))
 
@@ -86,7 +83,7 @@ def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
     responses=doc(200, UserOut, 401, 403, 404),
 )
 def get_user(user_id: Annotated[UUID, Path()]) -> Response[Any]:
-    return json_response(200, UserOut.model_validate(users_service().get(caller(router), user_id)))
+    return json_response(200, UserOut.model_validate(services().users.get(caller(router), user_id)))
 
 
 @router.patch(
@@ -97,7 +94,7 @@ def get_user(user_id: Annotated[UUID, Path()]) -> Response[Any]:
     responses=doc(200, UserOut, 401, 403, 404, 409, 413),
 )
 def update_user(user_id: Annotated[UUID, Path()], body: Annotated[UserUpdateIn, Body()]) -> Response[Any]:
-    user = users_service().update(
+    user = services().users.update(
         caller(router),
         user_id,
         UserChanges(
@@ -106,6 +103,5 @@ def update_user(user_id: Annotated[UUID, Path()], body: Annotated[UserUpdateIn, 
             role=Role(body.role) if body.role else None,
             active=body.active,
         ),
-        correlation_id=logger.get_correlation_id(),
     )
     return json_response(200, UserOut.model_validate(user))

@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.models import ErrorBody
-from assistec.runtime import webhook_inbox
+from assistec.api.identity import services
+from assistec.api.schemas.common import ErrorBody
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 
@@ -44,7 +44,7 @@ WEBHOOK_ERRORS: dict[int, Any] = {
 def asaas_webhook(webhook_key: WebhookKey) -> Response[Any]:
     event = router.current_event
     headers = {k.lower(): v for k, v in (event.headers or {}).items()}
-    webhook_inbox().receive(webhook_key, headers.get("asaas-access-token"), event.decoded_body or "")
+    services().webhook_inbox.receive(webhook_key, headers.get("asaas-access-token"), event.decoded_body or "")
     # Exactly 200 with a body: Asaas counts only 200 as delivered.
     return Response(status_code=200, content_type="application/json", body="{}")
 

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.repositories import class_row
+from assistec.db.sql import class_row
 
 if TYPE_CHECKING:
-    from assistec.db.repositories import Conn
+    from assistec.db.sql import Conn
 
 _TENANT = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
 

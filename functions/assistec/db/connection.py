@@ -8,17 +8,17 @@ between invocations (proxy idle timeout, failover) is replaced before use.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.settings import DatabaseSettings
-
 if TYPE_CHECKING:
     import psycopg
+
+    from assistec.settings import DatabaseSettings
 
 
 class DatabaseUnavailableError(Exception):
@@ -58,10 +58,8 @@ class _Credentials:
     dbname: str
 
 
-def _secret_credentials(secret_id: str) -> _Credentials:
-    from assistec.integrations.secrets import secret_string
-
-    data = json.loads(secret_string(secret_id))
+def _secret_credentials(secret: str) -> _Credentials:
+    data = json.loads(secret)
     return _Credentials(
         host=data["host"],
         port=int(data.get("port", 5432)),
@@ -71,8 +69,11 @@ def _secret_credentials(secret_id: str) -> _Credentials:
     )
 
 
-def conninfo_from_settings(settings: DatabaseSettings) -> str:
-    """Build the libpq connection string the settings describe (secrets fetched when needed)."""
+def conninfo_from_settings(
+    settings: DatabaseSettings, read_secret: Callable[[str], str] | None = None
+) -> str:
+    """Build the libpq connection string the settings describe; with ``DB_SECRET_ID`` the
+    credentials come from ``read_secret`` (Secrets Manager, handed in by the composition root)."""
     from psycopg.conninfo import make_conninfo
 
     options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
@@ -83,7 +84,9 @@ def conninfo_from_settings(settings: DatabaseSettings) -> str:
             options=options,
         )
     assert settings.db_secret_id is not None  # guaranteed by the settings validator
-    creds = _secret_credentials(settings.db_secret_id)
+    if read_secret is None:
+        raise ValueError("DB_SECRET_ID is set but no secret reader was given")
+    creds = _secret_credentials(read_secret(settings.db_secret_id))
     return make_conninfo(
         host=settings.db_host or creds.host,
         port=creds.port,
@@ -100,8 +103,9 @@ def conninfo_from_settings(settings: DatabaseSettings) -> str:
 class Database:
     """A lazily opened, self-healing connection for one execution environment."""
 
-    def __init__(self, settings: DatabaseSettings) -> None:
+    def __init__(self, settings: DatabaseSettings, read_secret: Callable[[str], str] | None = None) -> None:
         self._settings = settings
+        self._read_secret = read_secret
         self._conninfo: str | None = None
         self._conn: psycopg.Connection[Any] | None = None
 
@@ -111,7 +115,7 @@ class Database:
         import psycopg
 
         if self._conninfo is None:
-            self._conninfo = conninfo_from_settings(self._settings)
+            self._conninfo = conninfo_from_settings(self._settings, self._read_secret)
         try:
             return psycopg.connect(self._conninfo, autocommit=True)
         except psycopg.OperationalError as exc:

@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.repositories import class_row
+from assistec.db.sql import class_row
 
 if TYPE_CHECKING:
-    from assistec.db.repositories import Conn
+    from assistec.db.sql import Conn
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ def add(conn: Conn, *, tenant_id: UUID, detail_type: str, detail: dict[str, Any]
     return UUID(str(row[0]))
 
 
-def as_relay(conn: Conn) -> None:
+def enter_relay(conn: Conn) -> None:
     """Declare this transaction the relay: the outbox's relay policy shows every shop's events."""
     conn.execute("select set_config('app.outbox_relay', 'on', true)")
 

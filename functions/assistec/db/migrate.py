@@ -72,6 +72,12 @@ def applied_versions(conn: psycopg.Connection[Any]) -> dict[int, str]:
     return {v: c for v, c in conn.execute("select version, checksum from schema_migrations")}
 
 
+def current_version(conn: psycopg.Connection[Any]) -> int | None:
+    """The newest applied migration's version (None on an empty history)."""
+    row = conn.execute("select max(version) from schema_migrations").fetchone()
+    return row[0] if row else None
+
+
 def apply(conn: psycopg.Connection[Any], migrations: list[Migration] | None = None) -> list[Migration]:
     """Apply what is pending; return what was applied. ``conn`` must be in autocommit mode."""
     migrations = load_migrations() if migrations is None else migrations

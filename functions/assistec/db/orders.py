@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.repositories import _duplicates, _versioned_update, class_row
 from assistec.db.rows import OrderRow, TransitionRow, WorkflowRow
+from assistec.db.sql import class_row, duplicates, versioned_update
 
 if TYPE_CHECKING:
-    from assistec.db.repositories import Conn
+    from assistec.db.sql import Conn
 
 _COLUMNS = (
     "id, tenant_id, number, customer_id, device_id, status, reported_problem, diagnosis, technician_id, "
@@ -40,7 +40,7 @@ def insert(
     allowed = EDITABLE | {"customer_id", "device_id", "warranty_of"}
     assert set(fields) <= allowed, set(fields) - allowed
     values = {"tenant_id": tenant_id, "number": number, "tracking_token": tracking_token, **fields}
-    with _duplicates(), conn.cursor(row_factory=class_row(OrderRow)) as cur:
+    with duplicates(), conn.cursor(row_factory=class_row(OrderRow)) as cur:
         row = cur.execute(
             f"insert into service_orders ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
             f"returning {_COLUMNS}",
@@ -103,7 +103,7 @@ def list_orders(
 
 
 def update(conn: Conn, order_id: UUID, *, expected_version: int, changes: dict[str, Any]) -> OrderRow | None:
-    return _versioned_update(
+    return versioned_update(
         conn,
         table="service_orders",
         columns=_COLUMNS,

@@ -6,11 +6,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.repositories import class_row
 from assistec.db.rows import ChargeRow, InboxRow, PaymentAccountRow
+from assistec.db.sql import class_row
 
 if TYPE_CHECKING:
-    from assistec.db.repositories import Conn
+    from assistec.db.sql import Conn
 
 _TENANT = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
 _ACCOUNT = "tenant_id, environment, api_key_ciphertext, webhook_key, webhook_token_hash, version, updated_at"

@@ -7,11 +7,11 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.repositories import _duplicates, _versioned_update, class_row
 from assistec.db.rows import DiscountRuleRow, PriceRuleRow, QuoteRow, TemplateRow
+from assistec.db.sql import class_row, duplicates, versioned_update
 
 if TYPE_CHECKING:
-    from assistec.db.repositories import Conn
+    from assistec.db.sql import Conn
 
 _TENANT = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
 _QUOTE = (
@@ -30,7 +30,7 @@ DISCOUNT_FIELDS = {"name", "kind", "min_days", "percent", "active"}
 def insert_rule(conn: Conn, *, tenant_id: UUID, fields: dict[str, Any]) -> PriceRuleRow:
     assert set(fields) <= RULE_FIELDS
     values = {"tenant_id": tenant_id, **fields}
-    with _duplicates(), conn.cursor(row_factory=class_row(PriceRuleRow)) as cur:
+    with duplicates(), conn.cursor(row_factory=class_row(PriceRuleRow)) as cur:
         row = cur.execute(
             f"insert into price_rules ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
             f"returning {_RULE}",
@@ -56,7 +56,7 @@ def get_rule(conn: Conn, rule_id: UUID) -> PriceRuleRow | None:
 def update_rule(
     conn: Conn, rule_id: UUID, *, expected_version: int, changes: dict[str, Any]
 ) -> PriceRuleRow | None:
-    return _versioned_update(
+    return versioned_update(
         conn,
         table="price_rules",
         columns=_RULE,
@@ -113,7 +113,7 @@ def get_discount(conn: Conn, rule_id: UUID) -> DiscountRuleRow | None:
 def update_discount(
     conn: Conn, rule_id: UUID, *, expected_version: int, changes: dict[str, Any]
 ) -> DiscountRuleRow | None:
-    return _versioned_update(
+    return versioned_update(
         conn,
         table="discount_rules",
         columns=_DISCOUNT,

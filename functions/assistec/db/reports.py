@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from assistec.db.repositories import dict_row
+from assistec.db.sql import dict_row
 
 if TYPE_CHECKING:
-    from assistec.db.repositories import Conn
+    from assistec.db.sql import Conn
 
 _TENANT = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
 _TZ = (

@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.repositories import _duplicates, _versioned_update, class_row
 from assistec.db.rows import MovementRow, PartRow, ReservationRow
+from assistec.db.sql import class_row, duplicates, versioned_update
 
 if TYPE_CHECKING:
-    from assistec.db.repositories import Conn
+    from assistec.db.sql import Conn
 
 _COLUMNS = (
     "id, sku, name, brand, model, quantity, reserved, min_quantity, cost_cents, price_cents, version, "
@@ -29,7 +29,7 @@ def insert_part(conn: Conn, *, tenant_id: UUID, fields: dict[str, Any]) -> PartR
     allowed = EDITABLE | {"quantity"}
     assert set(fields) <= allowed, set(fields) - allowed
     values = {"tenant_id": tenant_id, **fields}
-    with _duplicates(), conn.cursor(row_factory=class_row(PartRow)) as cur:
+    with duplicates(), conn.cursor(row_factory=class_row(PartRow)) as cur:
         row = cur.execute(
             f"insert into parts ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
             f"returning {_COLUMNS}",
@@ -87,7 +87,7 @@ def search(conn: Conn, q: str, *, limit: int) -> list[PartRow]:
 def update_part(
     conn: Conn, part_id: UUID, *, expected_version: int, changes: dict[str, Any]
 ) -> PartRow | None:
-    return _versioned_update(
+    return versioned_update(
         conn,
         table="parts",
         columns=_COLUMNS,

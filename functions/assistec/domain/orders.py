@@ -6,7 +6,7 @@ never widens it. Terminal states (delivered, cancelled) accept nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 
@@ -79,8 +79,9 @@ def is_default_transition(source: Status, target: Status) -> bool:
     return target in DEFAULT_TRANSITIONS[source]
 
 
-def allowed_from(source: Status, disabled: Iterable[tuple[str, str]]) -> list[Status]:
-    """The statuses an order may move to from ``source`` in a shop that disabled ``disabled``."""
+def allowed_from(source: Status, disabled: Iterable[Sequence[str]]) -> list[Status]:
+    """The statuses an order may move to from ``source`` in a shop that disabled ``disabled``
+    (``(from, to)`` pairs, as stored: tuples or two-item lists)."""
     off = {(a, b) for a, b in disabled}
     return sorted(
         (t for t in DEFAULT_TRANSITIONS[source] if (source.value, t.value) not in off),

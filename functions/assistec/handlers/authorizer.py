@@ -6,22 +6,16 @@ per-route policy would leak one route's decision into another. Permissions are c
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.domain import tokens
+from assistec.api.identity import authorizer_context, verify_bearer
 from assistec.integrations.signing_key import SigningKeyProvider
 from assistec.observability import logger
-from assistec.settings import AuthKeySettings, authorizer_settings
+from assistec.settings import authorizer_settings
 
 _key: SigningKeyProvider | None = None
-
-
-class Unauthorized(Exception):
-    def __init__(self) -> None:
-        super().__init__("Unauthorized")
 
 
 def _signing_key() -> bytes:
@@ -36,40 +30,6 @@ def _api_arn_wildcard(method_arn: str) -> str:
     prefix, _, rest = method_arn.partition(":execute-api:")
     parts = rest.split("/")
     return f"{prefix}:execute-api:{parts[0]}/{parts[1]}/*" if len(parts) > 1 else method_arn
-
-
-def verify_bearer(header: str, key: bytes) -> tokens.Identity:
-    """The identity in an ``Authorization: Bearer <token>`` header; ``Unauthorized`` otherwise."""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized()
-    try:
-        return tokens.verify_access_token(token.strip(), key, now=int(time.time()))
-    except tokens.TokenError:
-        logger.info("token refused")
-        raise Unauthorized() from None
-
-
-def authorizer_context(identity: tokens.Identity) -> dict[str, str]:
-    return {
-        "tenant_id": str(identity.tenant_id),
-        "user_id": str(identity.user_id),
-        "role": identity.role.value,
-    }
-
-
-def emulate(event: dict[str, Any], settings: AuthKeySettings) -> None:
-    """Do in-process what API Gateway's authorizer does (local stage only; see ApiSettings)."""
-    header = (event.get("headers") or {}).get("Authorization") or (event.get("headers") or {}).get(
-        "authorization"
-    )
-    if not header:
-        return
-    identity = verify_bearer(str(header), SigningKeyProvider(settings)())
-    event.setdefault("requestContext", {})["authorizer"] = {
-        "principalId": str(identity.user_id),
-        **authorizer_context(identity),
-    }
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -9,14 +9,14 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.handlers.payments_consumer import billing
 from assistec.observability import logger, metrics
+from assistec.wiring.workers import root
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = billing().dunning()
+    report = root().dunning.run()
     for name, value in (
         ("DunningNotices", report.notices),
         ("ShopsPastDue", report.past_due),

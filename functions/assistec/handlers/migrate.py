@@ -11,10 +11,8 @@ import json
 import urllib.request
 from typing import Any
 
-import psycopg
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.db.connection import conninfo_from_settings
 from assistec.integrations.secrets import secret_string
 from assistec.observability import logger
 from assistec.services import schema
@@ -50,16 +48,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
         _respond(event, "SUCCESS", "nothing to do on delete")
         return
     try:
-        settings = migrate_settings()
-        roles: list[schema.RoleSpec] = []
-        if settings.app_secret_id and settings.ops_secret_id:
-            roles = [
-                schema.role_from_secret(secret_string(settings.app_secret_id)),
-                schema.role_from_secret(secret_string(settings.ops_secret_id)),
-            ]
-        with psycopg.connect(conninfo_from_settings(settings), autocommit=True) as conn:
-            dbname = conn.info.dbname
-            applied = schema.set_up(conn, roles=roles, dbname=dbname)
+        applied = schema.deploy(migrate_settings(), secret_string)
         logger.info("schema up to date", extra={"applied": applied})
         _respond(event, "SUCCESS", f"applied {len(applied)} migration(s)", {"Applied": ",".join(applied)})
     except Exception as exc:

@@ -3,33 +3,28 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.handlers.payments_consumer import database, payments, resumer
 from assistec.observability import logger
-from assistec.services.payment_flow import PaymentFlow, SesMailer
-from assistec.settings import consumer_settings
-
-
-@cache
-def flow() -> PaymentFlow:
-    return PaymentFlow(database(), payments(), SesMailer(consumer_settings().mail_sender), resumer())
+from assistec.wiring.workers import root
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     step, state = event["step"], event["flow"]
     logger.append_keys(order_id=state.get("order_id"), step=step)
+    # The steps' audit rows carry the id of the request that started the flow.
+    logger.set_correlation_id(state.get("correlation_id"))
+    flow = root().payment_flow
     if step == "create":
-        return flow().create(state)
+        return flow.create(state)
     if step in ("notify", "remind"):
-        return flow().notify(state, reminder=step == "remind")
+        return flow.notify(state, reminder=step == "remind")
     if step == "await":
-        flow().await_payment(state, event["token"])
+        flow.await_payment(state, event["token"])
         return {}
     if step in ("paid", "expired"):
-        return flow().finish(state, outcome=step)
+        return flow.finish(state, outcome=step)
     raise ValueError(f"unknown step {step!r}")

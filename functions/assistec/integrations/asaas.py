@@ -11,11 +11,12 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
-
-import httpx
+from typing import TYPE_CHECKING, Any, Literal
 
 from assistec import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 BASE_URLS = {
     "sandbox": "https://api-sandbox.asaas.com/v3",
@@ -70,6 +71,8 @@ class AsaasClient:
         sleep: Callable[[float], None] = time.sleep,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
+        import httpx  # ~45 ms: paid by the first request that talks to Asaas, not by every cold start
+
         self._http = httpx.Client(
             base_url=base_url or BASE_URLS[environment],
             headers={
@@ -103,6 +106,8 @@ class AsaasClient:
     ) -> Any:
         """One call, retried on 429/5xx and network errors (every call we make is idempotent or
         guarded by an externalReference lookup)."""
+        import httpx
+
         last: AsaasError | None = None
         for attempt in range(self._max_attempts):
             try:

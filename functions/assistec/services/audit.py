@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from uuid import UUID
 
-from assistec.db import repositories as repo
-from assistec.db.connection import Database
+from assistec.db import audit as audit_db
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.services.access import require
+
+if TYPE_CHECKING:
+    from assistec.services.unit_of_work import UnitsOfWork
 
 
 class Actor(Protocol):
@@ -33,37 +34,25 @@ class PublicActor:
     user_id: None = None
 
 
+@dataclass(frozen=True, slots=True)
+class SystemActor:
+    """assistec itself acting in a shop, with no user signed in: signup, a session's refresh token,
+    the workers applying provider events."""
+
+    tenant_id: UUID
+    user_id: None = None
+
+
 def diff(current: Any, changes: dict[str, Any]) -> dict[str, Any]:
     """The audit log's shape of an update: each changed field ``{"from": before, "to": after}``."""
     return {k: {"from": getattr(current, k), "to": v} for k, v in changes.items()}
 
 
-def record(
-    conn: repo.Conn,
-    identity: Actor,
-    *,
-    action: str,
-    entity: str,
-    entity_id: str,
-    changes: dict[str, Any] | None = None,
-    correlation_id: str | None = None,
-) -> None:
-    """Append who did what to the shop's audit log, inside the caller's unit of work."""
-    repo.audit(
-        conn,
-        tenant_id=identity.tenant_id,
-        actor_user_id=identity.user_id,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        changes=changes,
-        correlation_id=correlation_id,
-    )
-
-
 class AuditService:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    """Reads the shop's audit log (owners and admins), newest first."""
+
+    def __init__(self, work: UnitsOfWork) -> None:
+        self._work = work
 
     def list(
         self,
@@ -74,6 +63,8 @@ class AuditService:
         entity: str | None,
         entity_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        require(identity, Permission.AUDIT_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            return repo.list_audit(conn, limit=limit, before=before, entity=entity, entity_id=entity_id)
+        """A page of entries, optionally of one entity (kind, and id)."""
+        with self._work(identity, Permission.AUDIT_READ) as uow:
+            return audit_db.list_audit(
+                uow.conn, limit=limit, before=before, entity=entity, entity_id=entity_id
+            )

@@ -11,18 +11,23 @@ import hashlib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from assistec.db import repositories as repo
-from assistec.db.connection import Database
+from assistec.db import auth as auth_db
+from assistec.db import shop_settings as settings_db
+from assistec.db import sql
+from assistec.db import tenants as tenants_db
+from assistec.db import users as users_db
 from assistec.domain import passwords, tokens
+from assistec.domain.accounts import Signup, TokenPair
 from assistec.domain.permissions import Role
 from assistec.errors import ConflictError, InvalidCredentialsError, InvalidTokenError, TooManyAttemptsError
-from assistec.integrations.events import OutboxRelay
 from assistec.observability import logger
-from assistec.services import audit, billing
+from assistec.services.audit import SystemActor
+from assistec.services.billing.common import today_in_brazil
+from assistec.services.billing.provisioning import open_subscription
+from assistec.services.unit_of_work import UnitsOfWork
 
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
@@ -42,66 +47,50 @@ class SigningKey(Protocol):
     def __call__(self) -> bytes: ...
 
 
-@dataclass(frozen=True, slots=True)
-class TokenPair:
-    access_token: str
-    refresh_token: str
-    expires_in: int
-    identity: tokens.Identity
-
-
-@dataclass(frozen=True, slots=True)
-class Signup:
-    shop_name: str
-    cnpj: str
-    email: str
-    phone: str
-    owner_name: str
-    password: str
-    plan: str | None = None
-
-
 def _email_key(email: str) -> bytes:
     return hashlib.sha256(email.strip().lower().encode()).digest()
 
 
 class AuthService:
+    """Shops signing up and their staff signing in.
+
+    Signup writes the shop, its owner, default settings, the trial subscription and the audit entry
+    in one transaction (409 naming the field on a taken CNPJ or e-mail, nothing half-written), then
+    publishes ``ShopSignedUp``. Logins are throttled per e-mail (5 failures in 15 minutes → 429 with
+    ``Retry-After``); refresh tokens rotate, and a replayed one ends its whole session family.
+    """
+
     def __init__(
-        self,
-        db: Database,
-        signing_key: SigningKey,
-        clock: Callable[[], float] = time.time,
-        relay: OutboxRelay | None = None,
+        self, work: UnitsOfWork, signing_key: SigningKey, clock: Callable[[], float] = time.time
     ) -> None:
-        self._db = db
+        self._work = work
         self._key = signing_key
         self._clock = clock
-        self._relay = relay
 
-    def signup(self, cmd: Signup, *, correlation_id: str | None = None) -> TokenPair:
+    def signup(self, cmd: Signup) -> TokenPair:
         """Create the shop, its owner and default settings in one transaction; then log the owner in."""
         tenant_id = uuid.uuid4()
         password_hash = passwords.hash_password(cmd.password)
         try:
-            with self._db.tenant_tx(tenant_id) as conn:
-                repo.insert_tenant(
-                    conn,
+            with self._work(SystemActor(tenant_id)) as uow:
+                tenants_db.insert_tenant(
+                    uow.conn,
                     tenant_id=tenant_id,
                     name=cmd.shop_name,
                     cnpj=cmd.cnpj,
                     email=cmd.email,
                     phone=cmd.phone,
                 )
-                owner = repo.insert_user(
-                    conn,
+                owner = users_db.insert_user(
+                    uow.conn,
                     tenant_id=tenant_id,
                     email=cmd.email,
                     name=cmd.owner_name,
                     password_hash=password_hash,
                     role=Role.OWNER,
                 )
-                repo.insert_settings(
-                    conn,
+                settings_db.insert_settings(
+                    uow.conn,
                     tenant_id=tenant_id,
                     business_hours=DEFAULT_BUSINESS_HOURS,
                     welcome_message=f"Olá! Você está falando com {cmd.shop_name}. Como podemos ajudar?",
@@ -111,20 +100,11 @@ class AuthService:
                     ),
                 )
                 # The shop's subscription (trial); ShopSignedUp gets it created in Asaas.
-                signed_up = billing.open_subscription(
-                    conn, tenant_id, cmd.plan, today=billing.today_in_brazil()
-                )
+                open_subscription(uow, cmd.plan, today=today_in_brazil())
                 identity = tokens.Identity(tenant_id=tenant_id, user_id=owner.id, role=Role.OWNER)
-                audit.record(
-                    conn,
-                    identity,
-                    action="signup",
-                    entity="tenant",
-                    entity_id=str(tenant_id),
-                    correlation_id=correlation_id,
-                )
-                pair = self._issue(conn, identity, family_id=uuid.uuid4())
-        except repo.DuplicateError as exc:
+                uow.audit("signup", "tenant", tenant_id, by=identity)
+                return self._issue(uow.conn, identity, family_id=uuid.uuid4())
+        except sql.DuplicateError as exc:
             constraint = exc.constraint
             if "cnpj" in constraint:
                 raise ConflictError(
@@ -135,14 +115,13 @@ class AuthService:
                     "Este e-mail já está em uso por outro usuário.", details={"field": "email"}
                 ) from exc
             raise
-        if self._relay is not None:
-            self._relay.flush_quietly([signed_up])
-        return pair
 
     def login(self, email: str, password: str) -> TokenPair:
+        """Tokens for a right e-mail and password of an active user; failures counted per e-mail."""
         key = _email_key(email)
-        with self._db.transaction() as conn:
-            failures, oldest = repo.count_recent_failures(conn, key, FAILURE_WINDOW_S)
+        # The login lookup crosses shops (a SECURITY DEFINER function): no shop's unit of work yet.
+        with self._work.db.transaction() as conn:
+            failures, oldest = auth_db.count_recent_failures(conn, key, FAILURE_WINDOW_S)
             if failures >= MAX_FAILURES:
                 retry_after = FAILURE_WINDOW_S
                 if oldest is not None:
@@ -150,54 +129,55 @@ class AuthService:
                         1, int((oldest + timedelta(seconds=FAILURE_WINDOW_S)).timestamp() - self._clock())
                     )
                 raise TooManyAttemptsError(retry_after)
-            login = repo.find_login(conn, email)
+            login = users_db.find_login(conn, email)
         ok = passwords.verify_password(login["password_hash"] if login else None, password)
         if not ok or login is None or not login["active"]:
-            with self._db.transaction() as conn:
-                repo.record_failure(conn, key)
+            with self._work.db.transaction() as conn:
+                auth_db.record_failure(conn, key)
             logger.info("login refused", extra={"failures_in_window": failures + 1})
             raise InvalidCredentialsError()
         identity = tokens.Identity(
             tenant_id=login["tenant_id"], user_id=login["id"], role=Role(login["role"])
         )
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            repo.clear_failures(conn, key)
+        with self._work(identity) as uow:
+            auth_db.clear_failures(uow.conn, key)
             if passwords.needs_rehash(login["password_hash"]):
-                current = repo.get_user(conn, identity.user_id)
+                current = users_db.get_user(uow.conn, identity.user_id)
                 if current is not None:
-                    repo.update_user(
-                        conn,
+                    users_db.update_user(
+                        uow.conn,
                         identity.user_id,
                         expected_version=current.version,
                         changes={"password_hash": passwords.hash_password(password)},
                     )
-            return self._issue(conn, identity, family_id=uuid.uuid4())
+            return self._issue(uow.conn, identity, family_id=uuid.uuid4())
 
     def refresh(self, refresh_token: str) -> TokenPair:
+        """New tokens for a live refresh token, which is spent; a spent one revokes its family."""
         try:
             tenant_id = tokens.refresh_token_tenant(refresh_token)
         except tokens.TokenError as exc:
             raise InvalidTokenError() from exc
         # A reuse must revoke the family even though the caller gets an error: commit that first.
         reused = False
-        with self._db.tenant_tx(tenant_id) as conn:
-            row = repo.take_refresh_token(conn, tokens.token_hash(refresh_token))
+        with self._work(SystemActor(tenant_id)) as uow:
+            row = auth_db.take_refresh_token(uow.conn, tokens.token_hash(refresh_token))
             if row is None:
                 raise InvalidTokenError()
             if row["revoked_at"] is not None:
-                repo.revoke_family(conn, row["family_id"])
+                auth_db.revoke_family(uow.conn, row["family_id"])
                 reused = True
             elif row["expires_at"] <= datetime.fromtimestamp(self._clock(), UTC):
                 raise InvalidTokenError()
             else:
-                user = repo.get_user(conn, row["user_id"])
+                user = users_db.get_user(uow.conn, row["user_id"])
                 if user is None or not user.active:
-                    repo.revoke_family(conn, row["family_id"])
+                    auth_db.revoke_family(uow.conn, row["family_id"])
                     reused = True
                 else:
-                    repo.revoke_refresh_token(conn, row["id"])
+                    auth_db.revoke_refresh_token(uow.conn, row["id"])
                     identity = tokens.Identity(tenant_id=tenant_id, user_id=user.id, role=Role(user.role))
-                    return self._issue(conn, identity, family_id=row["family_id"])
+                    return self._issue(uow.conn, identity, family_id=row["family_id"])
         assert reused
         raise InvalidTokenError()
 
@@ -207,15 +187,15 @@ class AuthService:
             tenant_id = tokens.refresh_token_tenant(refresh_token)
         except tokens.TokenError:
             return
-        with self._db.tenant_tx(tenant_id) as conn:
-            row = repo.take_refresh_token(conn, tokens.token_hash(refresh_token))
+        with self._work(SystemActor(tenant_id)) as uow:
+            row = auth_db.take_refresh_token(uow.conn, tokens.token_hash(refresh_token))
             if row is not None:
-                repo.revoke_family(conn, row["family_id"])
+                auth_db.revoke_family(uow.conn, row["family_id"])
 
-    def _issue(self, conn: repo.Conn, identity: tokens.Identity, *, family_id: uuid.UUID) -> TokenPair:
+    def _issue(self, conn: sql.Conn, identity: tokens.Identity, *, family_id: uuid.UUID) -> TokenPair:
         now = int(self._clock())
         refresh = tokens.new_refresh_token(identity.tenant_id)
-        repo.insert_refresh_token(
+        auth_db.insert_refresh_token(
             conn,
             tenant_id=identity.tenant_id,
             user_id=identity.user_id,

@@ -7,22 +7,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from assistec.db import repositories as repo
-from assistec.db.connection import Database
+from assistec.db import customers as customers_db
+from assistec.db import devices as devices_db
 from assistec.db.rows import DeviceRow, PhotoRow
+from assistec.domain import photos as photo_rules
 from assistec.domain.permissions import Permission, allows
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, NotFoundError
+from assistec.errors import NotFoundError
 from assistec.integrations.kms import Cipher
 from assistec.integrations.storage import PhotoStorage
 from assistec.observability import logger
-from assistec.services import audit
-from assistec.services.access import require
+from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-UPLOAD_EXPIRES_S = 15 * 60
-DOWNLOAD_EXPIRES_S = 15 * 60
-_PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp", "image/heic": "heic"}
+_NO_CUSTOMER = "Cliente não encontrado."
+_NO_DEVICE = "Aparelho não encontrado."
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +43,13 @@ def _context(identity: Identity, device_id: uuid.UUID) -> dict[str, str]:
 
 
 class DevicesService:
-    def __init__(self, db: Database, cipher: Cipher, storage: PhotoStorage) -> None:
-        self._db = db
+    """Devices at the shop, always under one of its customers. The unlock code is encrypted with KMS
+    under a shop + device context before any transaction opens, never logged or audited, and shown
+    only to roles that repair (a code that no longer decrypts degrades to none, with an error log).
+    Photos go straight to S3 through short-lived presigned forms and links."""
+
+    def __init__(self, work: UnitsOfWork, cipher: Cipher, storage: PhotoStorage) -> None:
+        self._work = work
         self._cipher = cipher
         self._storage = storage
 
@@ -69,111 +72,92 @@ class DevicesService:
             }
         return fields
 
-    def create(
-        self,
-        identity: Identity,
-        customer_id: uuid.UUID,
-        fields: dict[str, Any],
-        *,
-        correlation_id: str | None = None,
-    ) -> DeviceView:
-        require(identity, Permission.CUSTOMERS_WRITE)
+    def create(self, identity: Identity, customer_id: uuid.UUID, fields: dict[str, Any]) -> DeviceView:
+        """Register a device of one of the shop's customers (404 for another shop's customer)."""
         device_id = uuid.uuid4()
         sealed = self._sealed(identity, device_id, fields)  # KMS first: no transaction held open meanwhile
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            if repo.get_customer(conn, customer_id) is None:
-                raise NotFoundError("Cliente não encontrado.")
-            row = repo.insert_device(
-                conn,
-                device_id=device_id,
-                tenant_id=identity.tenant_id,
-                customer_id=customer_id,
-                fields=sealed,
+        with self._work(identity, Permission.CUSTOMERS_WRITE) as uow:
+            self._customer(uow, customer_id)
+            row = devices_db.insert_device(
+                uow.conn, device_id=device_id, tenant_id=uow.tenant_id, customer_id=customer_id, fields=sealed
             )
-            audit.record(
-                conn,
-                identity,
-                action="create",
-                entity="device",
-                entity_id=str(device_id),
-                changes={k: v for k, v in fields.items() if k != "unlock_code"},
-                correlation_id=correlation_id,
+            uow.audit(
+                "create", "device", device_id, changes={k: v for k, v in fields.items() if k != "unlock_code"}
             )
         return self._view(identity, row)
 
     def list_for_customer(self, identity: Identity, customer_id: uuid.UUID) -> list[DeviceView]:
-        require(identity, Permission.CUSTOMERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            if repo.get_customer(conn, customer_id) is None:
-                raise NotFoundError("Cliente não encontrado.")
-            rows = repo.list_devices(conn, customer_id)
+        """The customer's devices."""
+        with self._work(identity, Permission.CUSTOMERS_READ) as uow:
+            self._customer(uow, customer_id)
+            rows = devices_db.list_devices(uow.conn, customer_id)
         return [self._view(identity, row) for row in rows]
 
     def get(self, identity: Identity, device_id: uuid.UUID) -> DeviceView:
-        require(identity, Permission.CUSTOMERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            row = repo.get_device(conn, device_id)
-        if row is None:
-            raise NotFoundError("Aparelho não encontrado.")
+        """One device of the caller's shop; 404 for any other id."""
+        with self._work(identity, Permission.CUSTOMERS_READ) as uow:
+            row = self._device(uow, device_id)
         return self._view(identity, row)
 
     def update(
-        self,
-        identity: Identity,
-        device_id: uuid.UUID,
-        *,
-        version: int,
-        changes: dict[str, Any],
-        correlation_id: str | None = None,
+        self, identity: Identity, device_id: uuid.UUID, *, version: int, changes: dict[str, Any]
     ) -> DeviceView:
-        require(identity, Permission.CUSTOMERS_WRITE)
+        """Change a device at ``version`` (409 with the current version when someone else did first);
+        a new unlock code is sealed before the transaction and audited only as "alterado"."""
         sealed = self._sealed(identity, device_id, changes)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            current = repo.get_device(conn, device_id)
-            if current is None:
-                raise NotFoundError("Aparelho não encontrado.")
+        with self._work(identity, Permission.CUSTOMERS_WRITE) as uow:
             if not sealed:
-                return self._view(identity, current)
-            row = repo.update_device(conn, device_id, expected_version=version, changes=sealed)
-            if row is None:
-                raise ConflictError(
-                    "Este aparelho foi alterado por outra pessoa. Recarregue e tente novamente.",
-                    details={"current_version": current.version},
-                )
-            audit.record(
-                conn,
-                identity,
-                action="update",
-                entity="device",
-                entity_id=str(device_id),
+                return self._view(identity, self._device(uow, device_id))
+            _, row = uow.update_versioned(
+                lambda: devices_db.get_device(uow.conn, device_id),
+                lambda: devices_db.update_device(
+                    uow.conn, device_id, expected_version=version, changes=sealed
+                ),
+                version_of=lambda d: d.version,
+                not_found=_NO_DEVICE,
+                stale="Este aparelho foi alterado por outra pessoa. Recarregue e tente novamente.",
+            )
+            uow.audit(
+                "update",
+                "device",
+                device_id,
                 changes={k: ("alterado" if k == "unlock_code" else v) for k, v in changes.items()},
-                correlation_id=correlation_id,
             )
         return self._view(identity, row)
 
     def new_photo(
         self, identity: Identity, device_id: uuid.UUID, content_type: str
     ) -> tuple[PhotoRow, dict[str, Any]]:
-        """Register a photo and return the form the browser posts the file with."""
-        require(identity, Permission.CUSTOMERS_WRITE)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            if repo.get_device(conn, device_id) is None:
-                raise NotFoundError("Aparelho não encontrado.")
-            key = f"{identity.tenant_id}/devices/{device_id}/{uuid.uuid4()}.{_PHOTO_EXTENSIONS[content_type]}"
-            photo = repo.insert_photo(
-                conn, tenant_id=identity.tenant_id, device_id=device_id, s3_key=key, content_type=content_type
+        """Register a photo and return the form the browser posts the file with (10 MB, images only)."""
+        with self._work(identity, Permission.CUSTOMERS_WRITE) as uow:
+            self._device(uow, device_id)
+            key = f"{uow.tenant_id}/devices/{device_id}/{uuid.uuid4()}.{photo_rules.EXTENSIONS[content_type]}"
+            photo = devices_db.insert_photo(
+                uow.conn, tenant_id=uow.tenant_id, device_id=device_id, s3_key=key, content_type=content_type
             )
         form = self._storage.upload_form(
-            key, content_type, max_bytes=PHOTO_MAX_BYTES, expires_s=UPLOAD_EXPIRES_S
+            key, content_type, max_bytes=photo_rules.MAX_BYTES, expires_s=photo_rules.UPLOAD_EXPIRES_S
         )
         return photo, form
 
     def photos(self, identity: Identity, device_id: uuid.UUID) -> list[PhotoView]:
-        require(identity, Permission.CUSTOMERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            if repo.get_device(conn, device_id) is None:
-                raise NotFoundError("Aparelho não encontrado.")
-            rows = repo.list_photos(conn, device_id)
+        """The device's photos with short-lived download links."""
+        with self._work(identity, Permission.CUSTOMERS_READ) as uow:
+            self._device(uow, device_id)
+            rows = devices_db.list_photos(uow.conn, device_id)
         return [
-            PhotoView(r, self._storage.download_url(r.s3_key, expires_s=DOWNLOAD_EXPIRES_S)) for r in rows
+            PhotoView(r, self._storage.download_url(r.s3_key, expires_s=photo_rules.DOWNLOAD_EXPIRES_S))
+            for r in rows
         ]
+
+    @staticmethod
+    def _customer(uow: UnitOfWork, customer_id: uuid.UUID) -> None:
+        if customers_db.get_customer(uow.conn, customer_id) is None:
+            raise NotFoundError(_NO_CUSTOMER)
+
+    @staticmethod
+    def _device(uow: UnitOfWork, device_id: uuid.UUID) -> DeviceRow:
+        row = devices_db.get_device(uow.conn, device_id)
+        if row is None:
+            raise NotFoundError(_NO_DEVICE)
+        return row

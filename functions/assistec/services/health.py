@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from assistec.db import migrate
 from assistec.db.connection import Database, DatabaseUnavailableError
 
 
@@ -15,13 +16,23 @@ class HealthReport:
     schema_version: int | None
 
 
-def check(db: Database, *, version: str, stage: str) -> HealthReport:
-    """Ask the database for its schema version; any failure to reach it is reported, not raised."""
-    try:
-        with db.transaction() as conn:
-            row = conn.execute("select max(version) from schema_migrations").fetchone()
-    except DatabaseUnavailableError:
-        return HealthReport(version=version, stage=stage, database_ok=False, schema_version=None)
-    return HealthReport(
-        version=version, stage=stage, database_ok=True, schema_version=row[0] if row else None
-    )
+class HealthService:
+    """What the deployment is and whether its database answers; never raises for a database down."""
+
+    def __init__(self, db: Database, *, version: str, stage: str) -> None:
+        self._db = db
+        self._version = version
+        self._stage = stage
+
+    def check(self) -> HealthReport:
+        """Ask the database for its schema version; a failure to reach it is reported, not raised."""
+        try:
+            with self._db.transaction() as conn:
+                schema_version = migrate.current_version(conn)
+        except DatabaseUnavailableError:
+            return HealthReport(
+                version=self._version, stage=self._stage, database_ok=False, schema_version=None
+            )
+        return HealthReport(
+            version=self._version, stage=self._stage, database_ok=True, schema_version=schema_version
+        )

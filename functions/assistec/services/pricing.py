@@ -2,190 +2,146 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
 from assistec.db import quotes as quotes_db
-from assistec.db import repositories as repo
-from assistec.db.connection import Database
+from assistec.db import sql
 from assistec.db.rows import DiscountRuleRow, PriceRuleRow, TemplateRow
-from assistec.domain import quotes as text
+from assistec.domain import quotes as quote_rules
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, NotFoundError, ValidationFailedError
 from assistec.services import audit
-from assistec.services.access import require
+from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 
 _STALE = "Esta regra foi alterada por outra pessoa. Recarregue e tente novamente."
+_PRICE_NOT_FOUND = "Regra de preço não encontrada."
+_DISCOUNT_NOT_FOUND = "Regra de desconto não encontrada."
 
 
-def _duplicate_rule() -> ConflictError:
-    return ConflictError(
-        "Já existe um preço para este serviço, tipo, marca e modelo.", details={"field": "service"}
+def shop_template(conn: sql.Conn) -> TemplateRow:
+    """The shop's quote template; the default one (valid 7 days, version 0) until it saves its own."""
+    return quotes_db.get_template(conn) or TemplateRow(
+        body=quote_rules.DEFAULT_TEMPLATE, validity_days=7, version=0
     )
 
 
 class PricingService:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    """What a shop charges: service prices per device, loyalty discounts and the quote message.
+
+    Reading needs ``ORDERS_READ`` (whoever quotes sees them); changing needs ``SETTINGS_WRITE`` and
+    is one transaction with its audit entry. Edits use optimistic locking: 404 when the rule is
+    gone, 409 with ``current_version`` when someone else changed it first.
+    """
+
+    def __init__(self, work: UnitsOfWork) -> None:
+        self._work = work
 
     # --- price rules ---------------------------------------------------------------------------
     def rules(self, identity: Identity) -> list[PriceRuleRow]:
-        require(identity, Permission.ORDERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            return quotes_db.list_rules(conn)
+        """The shop's service prices."""
+        with self._work(identity, Permission.ORDERS_READ) as uow:
+            return quotes_db.list_rules(uow.conn)
 
-    def add_rule(
-        self, identity: Identity, fields: dict[str, Any], *, correlation_id: str | None
-    ) -> PriceRuleRow:
-        require(identity, Permission.SETTINGS_WRITE)
-        try:
-            with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-                rule = quotes_db.insert_rule(conn, tenant_id=identity.tenant_id, fields=fields)
-                audit.record(
-                    conn,
-                    identity,
-                    action="create",
-                    entity="price_rule",
-                    entity_id=str(rule.id),
-                    changes=fields,
-                    correlation_id=correlation_id,
-                )
-                return rule
-        except repo.DuplicateError as exc:
-            raise _duplicate_rule() from exc
+    def add_rule(self, identity: Identity, fields: dict[str, Any]) -> PriceRuleRow:
+        """Add a service price (409 when the service already has one for that type, brand and model)."""
+        with _unique_price(), self._work(identity, Permission.SETTINGS_WRITE) as uow:
+            rule = quotes_db.insert_rule(uow.conn, tenant_id=uow.tenant_id, fields=fields)
+            uow.audit("create", "price_rule", rule.id, changes=fields)
+            return rule
 
     def change_rule(
-        self,
-        identity: Identity,
-        rule_id: UUID,
-        *,
-        version: int,
-        changes: dict[str, Any],
-        correlation_id: str | None,
+        self, identity: Identity, rule_id: UUID, *, version: int, changes: dict[str, Any]
     ) -> PriceRuleRow:
-        require(identity, Permission.SETTINGS_WRITE)
-        try:
-            with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-                current = quotes_db.get_rule(conn, rule_id)
-                if current is None:
-                    raise NotFoundError("Regra de preço não encontrada.")
-                merged = {
-                    "brand": changes.get("brand", current.brand),
-                    "model": changes.get("model", current.model),
-                }
-                if merged["model"] is not None and merged["brand"] is None:
-                    raise ValidationFailedError(
-                        "Informe a marca para um preço por modelo.",
-                        details=[{"field": "brand", "message": "Informe a marca para um preço por modelo."}],
-                    )
-                if not changes:
-                    return current
-                updated = quotes_db.update_rule(conn, rule_id, expected_version=version, changes=changes)
-                if updated is None:
-                    raise ConflictError(_STALE, details={"current_version": current.version})
-                audit.record(
-                    conn,
-                    identity,
-                    action="update",
-                    entity="price_rule",
-                    entity_id=str(rule_id),
-                    changes=audit.diff(current, changes),
-                    correlation_id=correlation_id,
-                )
-                return updated
-        except repo.DuplicateError as exc:
-            raise _duplicate_rule() from exc
+        """Change a service price (a price per model needs its brand, 422; 409 when it would
+        duplicate another); an empty change is a no-op."""
+        with _unique_price(), self._work(identity, Permission.SETTINGS_WRITE) as uow:
 
-    def remove_rule(self, identity: Identity, rule_id: UUID, *, correlation_id: str | None) -> None:
-        require(identity, Permission.SETTINGS_WRITE)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            current = quotes_db.get_rule(conn, rule_id)
-            if current is None or not quotes_db.delete_rule(conn, rule_id):
-                raise NotFoundError("Regra de preço não encontrada.")
-            audit.record(
-                conn,
-                identity,
-                action="delete",
-                entity="price_rule",
-                entity_id=str(rule_id),
+            def load() -> PriceRuleRow | None:
+                rule = quotes_db.get_rule(uow.conn, rule_id)
+                if rule is not None:
+                    _require_brand_for_model(
+                        changes.get("brand", rule.brand), changes.get("model", rule.model)
+                    )
+                return rule
+
+            return _edit(
+                uow,
+                "price_rule",
+                rule_id,
+                changes,
+                load=load,
+                update=lambda: quotes_db.update_rule(
+                    uow.conn, rule_id, expected_version=version, changes=changes
+                ),
+                not_found=_PRICE_NOT_FOUND,
+            )
+
+    def remove_rule(self, identity: Identity, rule_id: UUID) -> None:
+        """Remove a service price (404 when absent); quotes already made keep their prices."""
+        with self._work(identity, Permission.SETTINGS_WRITE) as uow:
+            current = quotes_db.get_rule(uow.conn, rule_id)
+            if current is None or not quotes_db.delete_rule(uow.conn, rule_id):
+                raise NotFoundError(_PRICE_NOT_FOUND)
+            uow.audit(
+                "delete",
+                "price_rule",
+                rule_id,
                 changes={"service": current.service, "price_cents": current.price_cents},
-                correlation_id=correlation_id,
             )
 
     # --- discount rules ------------------------------------------------------------------------
     def discounts(self, identity: Identity) -> list[DiscountRuleRow]:
-        require(identity, Permission.ORDERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            return quotes_db.list_discounts(conn)
+        """The shop's discount rules."""
+        with self._work(identity, Permission.ORDERS_READ) as uow:
+            return quotes_db.list_discounts(uow.conn)
 
-    def add_discount(
-        self, identity: Identity, fields: dict[str, Any], *, correlation_id: str | None
-    ) -> DiscountRuleRow:
-        require(identity, Permission.SETTINGS_WRITE)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            rule = quotes_db.insert_discount(conn, tenant_id=identity.tenant_id, fields=fields)
-            audit.record(
-                conn,
-                identity,
-                action="create",
-                entity="discount_rule",
-                entity_id=str(rule.id),
-                changes=fields,
-                correlation_id=correlation_id,
-            )
+    def add_discount(self, identity: Identity, fields: dict[str, Any]) -> DiscountRuleRow:
+        """Add a discount rule."""
+        with self._work(identity, Permission.SETTINGS_WRITE) as uow:
+            rule = quotes_db.insert_discount(uow.conn, tenant_id=uow.tenant_id, fields=fields)
+            uow.audit("create", "discount_rule", rule.id, changes=fields)
             return rule
 
     def change_discount(
-        self,
-        identity: Identity,
-        rule_id: UUID,
-        *,
-        version: int,
-        changes: dict[str, Any],
-        correlation_id: str | None,
+        self, identity: Identity, rule_id: UUID, *, version: int, changes: dict[str, Any]
     ) -> DiscountRuleRow:
-        require(identity, Permission.SETTINGS_WRITE)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            current = quotes_db.get_discount(conn, rule_id)
-            if current is None:
-                raise NotFoundError("Regra de desconto não encontrada.")
-            if not changes:
-                return current
-            updated = quotes_db.update_discount(conn, rule_id, expected_version=version, changes=changes)
-            if updated is None:
-                raise ConflictError(_STALE, details={"current_version": current.version})
-            audit.record(
-                conn,
-                identity,
-                action="update",
-                entity="discount_rule",
-                entity_id=str(rule_id),
-                changes=audit.diff(current, changes),
-                correlation_id=correlation_id,
+        """Change a discount rule; an empty change is a no-op."""
+        with self._work(identity, Permission.SETTINGS_WRITE) as uow:
+            return _edit(
+                uow,
+                "discount_rule",
+                rule_id,
+                changes,
+                load=lambda: quotes_db.get_discount(uow.conn, rule_id),
+                update=lambda: quotes_db.update_discount(
+                    uow.conn, rule_id, expected_version=version, changes=changes
+                ),
+                not_found=_DISCOUNT_NOT_FOUND,
             )
-            return updated
 
     # --- template ------------------------------------------------------------------------------
     def template(self, identity: Identity) -> TemplateRow:
-        require(identity, Permission.ORDERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            return quotes_db.get_template(conn) or TemplateRow(
-                body=text.DEFAULT_TEMPLATE, validity_days=7, version=0
-            )
+        """The shop's quote message and validity (the defaults until it saves its own)."""
+        with self._work(identity, Permission.ORDERS_READ) as uow:
+            return shop_template(uow.conn)
 
     def save_template(
-        self, identity: Identity, *, version: int, body: str, validity_days: int, correlation_id: str | None
+        self, identity: Identity, *, version: int, body: str, validity_days: int
     ) -> TemplateRow:
-        require(identity, Permission.SETTINGS_WRITE)
-        unknown = text.unknown_placeholders(body)
-        if unknown:
-            message = "Campos desconhecidos no modelo: " + ", ".join("{{" + u + "}}" for u in unknown)
-            raise ValidationFailedError(message, details=[{"field": "body", "message": message}])
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
+        """Set the quote message and validity: 422 on unknown ``{{FIELDS}}``, 409 ``current_version``
+        when someone else saved first."""
+        with self._work(identity, Permission.SETTINGS_WRITE) as uow:
+            unknown = quote_rules.unknown_placeholders(body)
+            if unknown:
+                message = "Campos desconhecidos no modelo: " + ", ".join("{{" + u + "}}" for u in unknown)
+                raise ValidationFailedError(message, details=[{"field": "body", "message": message}])
             row = quotes_db.save_template(
-                conn,
-                tenant_id=identity.tenant_id,
+                uow.conn,
+                tenant_id=uow.tenant_id,
                 expected_version=version,
                 body=body,
                 validity_days=validity_days,
@@ -193,17 +149,54 @@ class PricingService:
             if row is None:
                 raise ConflictError(
                     "O modelo foi alterado por outra pessoa. Recarregue e tente novamente.",
-                    details={
-                        "current_version": (quotes_db.get_template(conn) or TemplateRow("", 7, 0)).version
-                    },
+                    details={"current_version": shop_template(uow.conn).version},
                 )
-            audit.record(
-                conn,
-                identity,
-                action="update",
-                entity="quote_template",
-                entity_id=str(identity.tenant_id),
+            uow.audit(
+                "update",
+                "quote_template",
+                uow.tenant_id,
                 changes={"validity_days": validity_days, "version": row.version},
-                correlation_id=correlation_id,
             )
             return row
+
+
+def _edit[R: (PriceRuleRow, DiscountRuleRow)](
+    uow: UnitOfWork,
+    entity: str,
+    rule_id: UUID,
+    changes: dict[str, Any],
+    *,
+    load: Callable[[], R | None],
+    update: Callable[[], R | None],
+    not_found: str,
+) -> R:
+    """Apply ``changes`` to one rule under optimistic locking and audit them (no changes: no write)."""
+    if not changes:
+        current = load()
+        if current is None:
+            raise NotFoundError(not_found)
+        return current
+    before, after = uow.update_versioned(
+        load, update, version_of=lambda rule: rule.version, not_found=not_found, stale=_STALE
+    )
+    uow.audit("update", entity, rule_id, changes=audit.diff(before, changes))
+    return after
+
+
+def _require_brand_for_model(brand: str | None, model: str | None) -> None:
+    if model is not None and brand is None:
+        raise ValidationFailedError(
+            "Informe a marca para um preço por modelo.",
+            details=[{"field": "brand", "message": "Informe a marca para um preço por modelo."}],
+        )
+
+
+@contextmanager
+def _unique_price() -> Iterator[None]:
+    """A second price for the same service, type, brand and model is a 409 on ``service``."""
+    try:
+        yield
+    except sql.DuplicateError as exc:
+        raise ConflictError(
+            "Já existe um preço para este serviço, tipo, marca e modelo.", details={"field": "service"}
+        ) from exc

@@ -7,11 +7,10 @@ from typing import Any
 
 from assistec.db import orders as orders_db
 from assistec.db import reports as reports_db
-from assistec.db.connection import Database
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
 from assistec.errors import ValidationFailedError
-from assistec.services.access import require
+from assistec.services.unit_of_work import UnitsOfWork
 
 MAX_DAYS = 366
 
@@ -37,29 +36,32 @@ def _check(start: date, end: date) -> None:
 
 
 class ReportsService:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    """The shop's reports (owners and admins), over a period of at most a year that defaults to the
+    last 30 days up to today in the shop's time zone."""
+
+    def __init__(self, work: UnitsOfWork) -> None:
+        self._work = work
 
     def orders(
         self, identity: Identity, *, group: str, start: date | None, end: date | None
     ) -> tuple[date, date, list[dict[str, Any]]]:
-        require(identity, Permission.REPORTS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            first, last = _period(conn, start, end)
-            return first, last, reports_db.orders_by(conn, group=group, start=first, end=last)
+        """Orders counted by status, technician or period."""
+        with self._work(identity, Permission.REPORTS_READ) as uow:
+            first, last = _period(uow.conn, start, end)
+            return first, last, reports_db.orders_by(uow.conn, group=group, start=first, end=last)
 
     def revenue(
         self, identity: Identity, *, period: str, start: date | None, end: date | None
     ) -> tuple[date, date, list[dict[str, Any]]]:
-        require(identity, Permission.REPORTS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            first, last = _period(conn, start, end)
-            return first, last, reports_db.revenue_by(conn, period=period, start=first, end=last)
+        """Revenue of delivered orders per day, week or month (centavos)."""
+        with self._work(identity, Permission.REPORTS_READ) as uow:
+            first, last = _period(uow.conn, start, end)
+            return first, last, reports_db.revenue_by(uow.conn, period=period, start=first, end=last)
 
     def turnaround(
         self, identity: Identity, *, start: date | None, end: date | None
     ) -> tuple[date, date, list[dict[str, Any]]]:
-        require(identity, Permission.REPORTS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            first, last = _period(conn, start, end)
-            return first, last, reports_db.turnaround(conn, start=first, end=last)
+        """Average intake-to-delivery time."""
+        with self._work(identity, Permission.REPORTS_READ) as uow:
+            first, last = _period(uow.conn, start, end)
+            return first, last, reports_db.turnaround(uow.conn, start=first, end=last)

@@ -7,13 +7,18 @@ other roles with passwords from their own secrets; locally `make up` creates the
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
 
 from assistec.db import migrate
+from assistec.db.connection import conninfo_from_settings
+
+if TYPE_CHECKING:
+    from assistec.settings import MigrateSettings
 
 APP_ROLE = "assistec_app"
 OPS_ROLE = "assistec_ops"
@@ -55,3 +60,16 @@ def set_up(conn: psycopg.Connection[Any], *, roles: list[RoleSpec], dbname: str)
     if roles:
         ensure_roles(conn, roles, dbname)
     return [f"{m.version:04d}_{m.name}" for m in migrate.apply(conn)]
+
+
+def deploy(settings: MigrateSettings, read_secret: Callable[[str], str]) -> list[str]:
+    """The deploy-time set-up as the migrator: the roles from their secrets (in AWS), then the
+    pending migrations, all or nothing; return the names applied."""
+    roles: list[RoleSpec] = []
+    if settings.app_secret_id and settings.ops_secret_id:
+        roles = [
+            role_from_secret(read_secret(settings.app_secret_id)),
+            role_from_secret(read_secret(settings.ops_secret_id)),
+        ]
+    with psycopg.connect(conninfo_from_settings(settings, read_secret), autocommit=True) as conn:
+        return set_up(conn, roles=roles, dbname=conn.info.dbname)

@@ -2,50 +2,43 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from assistec.db import repositories as repo
-from assistec.db.connection import Database
+from assistec.db import auth as auth_db
+from assistec.db import sql
+from assistec.db import tenants as tenants_db
+from assistec.db import users as users_db
 from assistec.db.rows import TenantRow, UserRow
 from assistec.domain import passwords
+from assistec.domain.accounts import NewUser, UserChanges
 from assistec.domain.permissions import Permission, Role, may_assign
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, ForbiddenError, NotFoundError
 from assistec.observability import logger
-from assistec.services import audit
 from assistec.services.access import require
+from assistec.services.audit import diff
+from assistec.services.unit_of_work import UnitsOfWork
 
-
-@dataclass(frozen=True, slots=True)
-class NewUser:
-    email: str
-    name: str
-    role: Role
-    password: str
-
-
-@dataclass(frozen=True, slots=True)
-class UserChanges:
-    version: int
-    name: str | None = None
-    role: Role | None = None
-    active: bool | None = None
+_NOT_FOUND = "Usuário não encontrado."
 
 
 class UsersService:
-    def __init__(self, db: Database) -> None:
-        self._db = db
+    """The shop's staff. Only owners and admins manage users, and only within the roles they may
+    assign; the owner cannot be created, demoted or deactivated, and nobody deactivates themselves.
+    Deactivating a user or changing their role ends their sessions in the same transaction."""
+
+    def __init__(self, work: UnitsOfWork) -> None:
+        self._work = work
 
     def me(self, identity: Identity) -> tuple[UserRow, TenantRow]:
         """The caller and their shop."""
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            user = repo.get_user(conn, identity.user_id)
-            tenant = repo.get_tenant(conn, identity.tenant_id)
+        with self._work(identity) as uow:
+            user = users_db.get_user(uow.conn, identity.user_id)
+            tenant = tenants_db.get_tenant(uow.conn, identity.tenant_id)
         if user is None or tenant is None:
-            raise NotFoundError("Usuário não encontrado.")
+            raise NotFoundError(_NOT_FOUND)
         return user, tenant
 
     def list(
@@ -58,57 +51,53 @@ class UsersService:
         active: bool | None,
         q: str | None,
     ) -> list[UserRow]:
-        require(identity, Permission.USERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            return repo.list_users(conn, limit=limit, after=after, role=role, active=active, q=q)
+        """A page of the shop's users, filtered by role, active flag and name/e-mail."""
+        with self._work(identity, Permission.USERS_READ) as uow:
+            return users_db.list_users(uow.conn, limit=limit, after=after, role=role, active=active, q=q)
 
     def get(self, identity: Identity, user_id: UUID) -> UserRow:
-        require(identity, Permission.USERS_READ)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            user = repo.get_user(conn, user_id)
+        """One user of the caller's shop; 404 for any other id."""
+        with self._work(identity, Permission.USERS_READ) as uow:
+            user = users_db.get_user(uow.conn, user_id)
         if user is None:
-            raise NotFoundError("Usuário não encontrado.")
+            raise NotFoundError(_NOT_FOUND)
         return user
 
-    def create(self, identity: Identity, new: NewUser, *, correlation_id: str | None = None) -> UserRow:
-        require(identity, Permission.USERS_MANAGE)
+    def create(self, identity: Identity, new: NewUser) -> UserRow:
+        """Add a user with a role the caller may assign; 409 when the e-mail is taken anywhere."""
+        require(identity, Permission.USERS_MANAGE)  # before hashing: a refused caller costs nothing
         if not may_assign(identity.role, new.role):
             raise ForbiddenError("Você não pode criar um usuário com este papel.")
         password_hash = passwords.hash_password(new.password)
         try:
-            with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-                user = repo.insert_user(
-                    conn,
-                    tenant_id=identity.tenant_id,
+            with self._work(identity, Permission.USERS_MANAGE) as uow:
+                user = users_db.insert_user(
+                    uow.conn,
+                    tenant_id=uow.tenant_id,
                     email=new.email,
                     name=new.name,
                     password_hash=password_hash,
                     role=new.role,
                 )
-                audit.record(
-                    conn,
-                    identity,
-                    action="create",
-                    entity="user",
-                    entity_id=str(user.id),
+                uow.audit(
+                    "create",
+                    "user",
+                    user.id,
                     changes={"email": new.email, "name": new.name, "role": new.role.value},
-                    correlation_id=correlation_id,
                 )
                 logger.info("user created", extra={"created_user_id": str(user.id), "role": new.role.value})
                 return user
-        except repo.DuplicateError as exc:
+        except sql.DuplicateError as exc:
             raise ConflictError(
                 "Este e-mail já está em uso por outro usuário.", details={"field": "email"}
             ) from exc
 
-    def update(
-        self, identity: Identity, user_id: UUID, changes: UserChanges, *, correlation_id: str | None = None
-    ) -> UserRow:
-        require(identity, Permission.USERS_MANAGE)
-        with self._db.tenant_tx(identity.tenant_id, user_id=identity.user_id) as conn:
-            current = repo.get_user(conn, user_id)
+    def update(self, identity: Identity, user_id: UUID, changes: UserChanges) -> UserRow:
+        """Rename, change the role of, or (de)activate a user at ``changes.version`` (409 when stale)."""
+        with self._work(identity, Permission.USERS_MANAGE) as uow:
+            current = users_db.get_user(uow.conn, user_id)
             if current is None:
-                raise NotFoundError("Usuário não encontrado.")
+                raise NotFoundError(_NOT_FOUND)
             if current.role == Role.OWNER and (changes.role is not None or changes.active is False):
                 raise ForbiddenError("O papel do dono da loja não pode ser alterado nem desativado.")
             if changes.role is not None and not may_assign(identity.role, changes.role):
@@ -124,22 +113,17 @@ class UsersService:
                 values["active"] = changes.active
             if not values:
                 return current
-            updated = repo.update_user(conn, user_id, expected_version=changes.version, changes=values)
-            if updated is None:
-                raise ConflictError(
-                    "Este usuário foi alterado por outra pessoa. Recarregue e tente novamente.",
-                    details={"current_version": current.version},
-                )
+            _, updated = uow.update_versioned(
+                lambda: current,
+                lambda: users_db.update_user(
+                    uow.conn, user_id, expected_version=changes.version, changes=values
+                ),
+                version_of=lambda u: u.version,
+                not_found=_NOT_FOUND,
+                stale="Este usuário foi alterado por outra pessoa. Recarregue e tente novamente.",
+            )
             if changes.active is False or changes.role is not None:
                 # Access tokens expire within minutes; the sessions themselves end now.
-                repo.revoke_user_tokens(conn, user_id)
-            audit.record(
-                conn,
-                identity,
-                action="update",
-                entity="user",
-                entity_id=str(user_id),
-                changes=audit.diff(current, values),
-                correlation_id=correlation_id,
-            )
+                auth_db.revoke_user_tokens(uow.conn, user_id)
+            uow.audit("update", "user", user_id, changes=diff(current, values))
             return updated

@@ -1,0 +1,97 @@
+"""SQL for users: rows, password hashes and the cross-shop login lookup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from assistec.db.rows import UserRow
+from assistec.db.sql import class_row, dict_row, duplicates, versioned_update
+
+if TYPE_CHECKING:
+    from assistec.db.sql import Conn
+
+_USER_COLUMNS = "id, tenant_id, email::text as email, name, role, active, version, created_at, updated_at"
+
+
+def insert_user(
+    conn: Conn, *, tenant_id: UUID, email: str, name: str, password_hash: str, role: str
+) -> UserRow:
+    with duplicates(), conn.cursor(row_factory=class_row(UserRow)) as cur:
+        row = cur.execute(
+            "insert into users (tenant_id, email, name, password_hash, role) values (%s, %s, %s, %s, %s) "
+            f"returning {_USER_COLUMNS}",
+            (tenant_id, email, name, password_hash, role),
+        ).fetchone()
+    assert row is not None
+    return row
+
+
+def get_user(conn: Conn, user_id: UUID) -> UserRow | None:
+    with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        return cur.execute(f"select {_USER_COLUMNS} from users where id = %s", (user_id,)).fetchone()
+
+
+def find_login(conn: Conn, email: str) -> dict[str, Any] | None:
+    """The one user with this e-mail, across shops: only the login_lookup policy lets it through."""
+    conn.execute("select set_config('app.login_email', %s, true)", (email,))
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(
+            "select id, tenant_id, password_hash, role, active from users where email = %s", (email,)
+        ).fetchone()
+    conn.execute("select set_config('app.login_email', '', true)")
+    return row
+
+
+def list_users(
+    conn: Conn,
+    *,
+    limit: int,
+    after: tuple[datetime, UUID] | None,
+    role: str | None,
+    active: bool | None,
+    q: str | None,
+) -> list[UserRow]:
+    clauses = ["tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"]
+    params: list[Any] = []
+    if after is not None:
+        clauses.append("(created_at, id) > (%s, %s)")
+        params.extend(after)
+    if role is not None:
+        clauses.append("role = %s")
+        params.append(role)
+    if active is not None:
+        clauses.append("active = %s")
+        params.append(active)
+    if q:
+        clauses.append("(unaccent(name) ilike unaccent(%s) or email::text ilike %s)")
+        like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        params.extend([like, like])
+    params.append(limit)
+    with conn.cursor(row_factory=class_row(UserRow)) as cur:
+        return cur.execute(
+            f"select {_USER_COLUMNS} from users where {' and '.join(clauses)} "
+            "order by created_at, id limit %s",
+            params,
+        ).fetchall()
+
+
+def update_user(
+    conn: Conn, user_id: UUID, *, expected_version: int, changes: dict[str, Any]
+) -> UserRow | None:
+    return versioned_update(
+        conn,
+        table="users",
+        columns=_USER_COLUMNS,
+        row=UserRow,
+        allowed={"name", "role", "active", "password_hash"},
+        row_id=user_id,
+        expected_version=expected_version,
+        changes=changes,
+    )
+
+
+def get_password_hash(conn: Conn, user_id: UUID) -> str | None:
+    row = conn.execute("select password_hash from users where id = %s", (user_id,)).fetchone()
+    return row[0] if row else None

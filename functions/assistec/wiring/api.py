@@ -1,0 +1,224 @@
+"""The API function's composition root: everything the REST routes use, built once per environment.
+
+The handler passes it to ``api.app.serve``, which makes it the request's ``api.identity.services()``
+for the routers. Providers' clients (Asaas, KMS, S3, Step Functions) and each service are
+built on first use, so a cold start pays only for what its first request touches.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from assistec.wiring.base import DatabaseRoot, Installed
+
+if TYPE_CHECKING:
+    from assistec.integrations.asaas import AsaasClient
+    from assistec.integrations.flows import FlowStarter
+    from assistec.integrations.kms import Cipher
+    from assistec.integrations.platform import PlatformAccount
+    from assistec.integrations.queue import EventQueue
+    from assistec.integrations.signing_key import SigningKeyProvider
+    from assistec.integrations.storage import PhotoStorage
+    from assistec.services.audit import AuditService
+    from assistec.services.auth import AuthService
+    from assistec.services.billing.common import PlatformAsaas
+    from assistec.services.billing.platform_webhook import PlatformWebhook
+    from assistec.services.billing.subscription import Subscription
+    from assistec.services.customers import CustomersService
+    from assistec.services.devices import DevicesService
+    from assistec.services.health import HealthService
+    from assistec.services.orders import OrdersService
+    from assistec.services.payment_flow import PaymentFlowStarter
+    from assistec.services.payments.charges import PaymentsService
+    from assistec.services.payments.inbox import WebhookInbox
+    from assistec.services.pricing import PricingService
+    from assistec.services.quotes import QuotesService
+    from assistec.services.reports import ReportsService
+    from assistec.services.shop_settings import ShopSettingsService
+    from assistec.services.stock import StockService
+    from assistec.services.users import UsersService
+    from assistec.settings import ApiSettings
+
+
+class ApiRoot(DatabaseRoot):
+    """Settings, integrations and services of the REST API."""
+
+    def __init__(self, settings: ApiSettings) -> None:
+        super().__init__(settings, event_bus_name=settings.event_bus_name)
+        self.settings = settings
+
+    # --- integrations ---------------------------------------------------------------------------
+    @cached_property
+    def signing_key(self) -> SigningKeyProvider:
+        from assistec.integrations.signing_key import SigningKeyProvider
+
+        return SigningKeyProvider(self.settings)
+
+    @cached_property
+    def cipher(self) -> Cipher:
+        """KMS under the devices' key (unlock codes)."""
+        from assistec.integrations.kms import KmsCipher
+
+        return KmsCipher(self.settings.unlock_code_key_id)
+
+    @cached_property
+    def payments_cipher(self) -> Cipher:
+        """KMS under the payments key (each shop's Asaas API key)."""
+        from assistec.integrations.kms import KmsCipher
+
+        return KmsCipher(self.settings.payments_key_id)
+
+    @cached_property
+    def photo_storage(self) -> PhotoStorage:
+        from assistec.integrations.storage import S3PhotoStorage
+
+        return S3PhotoStorage(self.settings.devices_bucket)
+
+    @cached_property
+    def payments_queue(self) -> EventQueue:
+        from assistec.integrations.queue import SqsEventQueue
+
+        return SqsEventQueue(self.settings.payments_queue_url)
+
+    @cached_property
+    def flow_starter(self) -> FlowStarter:
+        from assistec.integrations.flows import StepFunctionsStarter
+
+        return StepFunctionsStarter(self.settings.payment_flow_arn)
+
+    def asaas_client(self, environment: str, api_key: str) -> AsaasClient:
+        """A client for one Asaas account (the shop's own, or the platform's)."""
+        from assistec.integrations.asaas import AsaasClient
+
+        return AsaasClient.for_account(environment, api_key, base_url=self.settings.asaas_base_url)
+
+    def platform_account(self) -> PlatformAccount:
+        """The platform's Asaas account (the shops' subscriptions), read on each use."""
+        from assistec.integrations.platform import platform_account
+
+        return platform_account(self.settings.platform_asaas_secret_id)
+
+    # --- services -------------------------------------------------------------------------------
+    @cached_property
+    def health(self) -> HealthService:
+        from assistec.services.health import HealthService
+
+        return HealthService(self.database, version=self.settings.app_version, stage=self.settings.stage)
+
+    @cached_property
+    def auth(self) -> AuthService:
+        from assistec.services.auth import AuthService
+
+        return AuthService(self.work, self.signing_key)
+
+    @cached_property
+    def users(self) -> UsersService:
+        from assistec.services.users import UsersService
+
+        return UsersService(self.work)
+
+    @cached_property
+    def shop_settings(self) -> ShopSettingsService:
+        from assistec.services.shop_settings import ShopSettingsService
+
+        return ShopSettingsService(self.work)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        from assistec.services.audit import AuditService
+
+        return AuditService(self.work)
+
+    @cached_property
+    def customers(self) -> CustomersService:
+        from assistec.services.customers import CustomersService
+
+        return CustomersService(self.work)
+
+    @cached_property
+    def devices(self) -> DevicesService:
+        from assistec.services.devices import DevicesService
+
+        return DevicesService(self.work, self.cipher, self.photo_storage)
+
+    @cached_property
+    def orders(self) -> OrdersService:
+        from assistec.services.orders import OrdersService
+
+        return OrdersService(self.work)
+
+    @cached_property
+    def stock(self) -> StockService:
+        from assistec.services.stock import StockService
+
+        return StockService(self.work)
+
+    @cached_property
+    def quotes(self) -> QuotesService:
+        from assistec.services.quotes import QuotesService
+
+        return QuotesService(self.work)
+
+    @cached_property
+    def pricing(self) -> PricingService:
+        from assistec.services.pricing import PricingService
+
+        return PricingService(self.work)
+
+    @cached_property
+    def reports(self) -> ReportsService:
+        from assistec.services.reports import ReportsService
+
+        return ReportsService(self.work)
+
+    @cached_property
+    def payments(self) -> PaymentsService:
+        from assistec.services.payments.charges import PaymentsService
+
+        # The Asaas factory is looked up per call, so a test may point it at the simulator.
+        return PaymentsService(self.work, self.payments_cipher, lambda env, key: self.asaas_client(env, key))
+
+    @cached_property
+    def webhook_inbox(self) -> WebhookInbox:
+        from assistec.services.payments.inbox import WebhookInbox
+
+        return WebhookInbox(self.work, self.payments_queue, lambda: self.payments)
+
+    @cached_property
+    def platform_asaas(self) -> PlatformAsaas:
+        """The platform's Asaas account (the shops' subscriptions); its factories looked up per call."""
+        from assistec.services.billing.common import PlatformAsaas
+
+        return PlatformAsaas(lambda: self.platform_account(), lambda env, key: self.asaas_client(env, key))
+
+    @cached_property
+    def subscription(self) -> Subscription:
+        from assistec.services.billing.subscription import Subscription
+
+        return Subscription(self.work, self.platform_asaas)
+
+    @cached_property
+    def platform_webhook(self) -> PlatformWebhook:
+        """Stores and queues the platform account's deliveries (the API sends no e-mail)."""
+        from assistec.services.billing.platform_webhook import PlatformWebhook
+        from assistec.services.billing.standing import Notices
+
+        return PlatformWebhook(self.work, self.platform_asaas, Notices(None), queue=self.payments_queue)
+
+    @cached_property
+    def payment_flow(self) -> PaymentFlowStarter:
+        from assistec.services.payment_flow import PaymentFlowStarter
+
+        return PaymentFlowStarter(self.work, lambda: self.flow_starter)
+
+
+def _from_environment() -> ApiRoot:
+    from assistec.settings import ApiSettings
+
+    return ApiRoot(ApiSettings())  # type: ignore[call-arg]  # values come from the environment
+
+
+_root = Installed(_from_environment)
+root = _root.get  # the environment's root
+install = _root.install  # tests: use another root (None: rebuild on next use)

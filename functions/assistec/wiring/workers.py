@@ -1,0 +1,137 @@
+"""The payments worker family's composition root: the SQS consumer, the hourly reconciliation, the
+daily dunning run and the payment flow's Step Functions tasks share one settings model
+(``ConsumerSettings``) and these pieces."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from assistec.wiring.base import DatabaseRoot, Installed
+
+if TYPE_CHECKING:
+    from assistec.integrations.asaas import AsaasClient
+    from assistec.integrations.email import Mailer
+    from assistec.integrations.flows import FlowResumer
+    from assistec.integrations.kms import Cipher
+    from assistec.integrations.platform import PlatformAccount
+    from assistec.services.billing.common import PlatformAsaas
+    from assistec.services.billing.dunning import Dunning
+    from assistec.services.billing.platform_webhook import PlatformWebhook
+    from assistec.services.billing.provisioning import Provisioning
+    from assistec.services.billing.standing import Notices
+    from assistec.services.payment_flow import PaymentFlow
+    from assistec.services.payments.charges import PaymentsService
+    from assistec.services.payments.inbox import WebhookInbox
+    from assistec.services.payments.reconcile import Reconciliation
+    from assistec.settings import ConsumerSettings
+
+
+class WorkerRoot(DatabaseRoot):
+    """Settings, integrations and services of the payments workers."""
+
+    def __init__(self, settings: ConsumerSettings) -> None:
+        super().__init__(settings, event_bus_name=settings.event_bus_name)
+        self.settings = settings
+
+    # --- integrations ---------------------------------------------------------------------------
+    @cached_property
+    def payments_cipher(self) -> Cipher:
+        from assistec.integrations.kms import KmsCipher
+
+        return KmsCipher(self.settings.payments_key_id)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from assistec.integrations.email import SesMailer
+
+        return SesMailer(self.settings.mail_sender)
+
+    @cached_property
+    def resumer(self) -> FlowResumer:
+        from assistec.integrations.flows import StepFunctionsResumer
+
+        return StepFunctionsResumer()
+
+    def asaas_client(self, environment: str, api_key: str) -> AsaasClient:
+        from assistec.integrations.asaas import AsaasClient
+
+        return AsaasClient.for_account(environment, api_key, base_url=self.settings.asaas_base_url)
+
+    def platform_account(self) -> PlatformAccount:
+        from assistec.integrations.platform import platform_account
+
+        return platform_account(self.settings.platform_asaas_secret_id)
+
+    # --- services -------------------------------------------------------------------------------
+    @cached_property
+    def payments(self) -> PaymentsService:
+        from assistec.services.payments.charges import PaymentsService
+
+        return PaymentsService(self.work, self.payments_cipher, lambda env, key: self.asaas_client(env, key))
+
+    @cached_property
+    def inbox(self) -> WebhookInbox:
+        """Applies stored Asaas events (the consumer never enqueues: no queue)."""
+        from assistec.services.payments.inbox import WebhookInbox
+
+        return WebhookInbox(self.work, None, lambda: self.payments, resume=self.resumer.resume)
+
+    @cached_property
+    def reconciliation(self) -> Reconciliation:
+        """The hourly comparison of every shop's charges with Asaas."""
+        from assistec.services.payments.reconcile import Reconciliation
+
+        return Reconciliation(self.work, self.payments, resume=self.resumer.resume)
+
+    @cached_property
+    def platform_asaas(self) -> PlatformAsaas:
+        """The platform's Asaas account (the shops' subscriptions); its factories looked up per call."""
+        from assistec.services.billing.common import PlatformAsaas
+
+        return PlatformAsaas(lambda: self.platform_account(), lambda env, key: self.asaas_client(env, key))
+
+    @cached_property
+    def billing_notices(self) -> Notices:
+        """The owners' dunning e-mails."""
+        from assistec.services.billing.standing import Notices
+
+        return Notices(self.mailer)
+
+    @cached_property
+    def provisioning(self) -> Provisioning:
+        """The consumer's ``ShopSignedUp``: the shop's Asaas customer and subscription."""
+        from assistec.services.billing.provisioning import Provisioning
+
+        return Provisioning(self.work, self.platform_asaas)
+
+    @cached_property
+    def platform_webhook(self) -> PlatformWebhook:
+        """Applies the platform account's stored deliveries (the consumer never enqueues: no queue)."""
+        from assistec.services.billing.platform_webhook import PlatformWebhook
+
+        return PlatformWebhook(self.work, self.platform_asaas, self.billing_notices)
+
+    @cached_property
+    def dunning(self) -> Dunning:
+        """The daily run over the shops' subscriptions."""
+        from assistec.services.billing.dunning import Dunning
+
+        return Dunning(self.work, self.platform_asaas, self.provisioning, self.billing_notices)
+
+    @cached_property
+    def payment_flow(self) -> PaymentFlow:
+        from assistec.services.payment_flow import PaymentFlow
+
+        return PaymentFlow(self.work, self.payments, self.mailer, self.resumer)
+
+
+def _from_environment() -> WorkerRoot:
+    from assistec.settings import ConsumerSettings
+
+    return WorkerRoot(ConsumerSettings())  # type: ignore[call-arg]  # values come from the environment
+
+
+_root = Installed(_from_environment)
+root = _root.get  # the environment's root
+install = _root.install  # tests: use another root (None: rebuild on next use)
