@@ -5,18 +5,23 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = REPO_ROOT / "functions"
+PACKAGE_DIR = FUNCTIONS_DIR / "assistec"
+MIGRATIONS_DIR = PACKAGE_DIR / "db" / "migrations"
 LAYERS_DIR = REPO_ROOT / "layers"
 
 APP_NAME = "assistec"
 SERVICE_NAME = "assistec"
 METRICS_NAMESPACE = "Assistec"
-# The source of assistec's domain events on the bus (the code's integrations/events.SOURCE).
+# The source of assistec's domain events on the bus (the code's outbox SOURCE), and signup's event.
 EVENT_SOURCE = "assistec.orders"
+SHOP_SIGNED_UP = "ShopSignedUp"
 
 # The project's Python (pyproject: requires-python ==3.13). cdk-nag's L1 asks for the newest runtime;
 # moving runtimes is a deliberate upgrade of the whole project, not a side effect of a CDK bump.
@@ -33,7 +38,19 @@ RECONCILE_HANDLER = "assistec.handlers.reconcile.handler"
 PAYMENT_FLOW_HANDLER = "assistec.handlers.payment_flow.handler"
 DUNNING_HANDLER = "assistec.handlers.dunning.handler"
 
+# When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
+# since 2019): owners read the dunning e-mail at opening.
+OUTBOX_RELAY_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
+RECONCILE_SCHEDULE = events.Schedule.rate(Duration.hours(1))
+DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
+
+# The functions' own metrics that alarms watch (published through Powertools by the handlers).
+OUTBOX_BACKLOG_METRIC = "OutboxOldestPendingSeconds"
+RECONCILIATION_MISMATCHES_METRIC = "ReconciliationMismatches"
+DUNNING_ERRORS_METRIC = "DunningErrors"
+
 API_STAGE_NAME = "v1"
+SCHEMA_RESOURCE_TYPE = "Custom::AssistecSchema"
 LOCAL_DB_SECRET_NAME = "assistec/local/database"
 LOCAL_MIGRATOR_SECRET_NAME = "assistec/local/database-migrator"
 DB_APP_USER = "assistec_app"
@@ -64,7 +81,7 @@ LOG_RETENTION = {
 
 def app_version() -> str:
     """The package version, read from its source (the CDK app never imports Lambda code)."""
-    text = (FUNCTIONS_DIR / "assistec" / "__init__.py").read_text()
+    text = (PACKAGE_DIR / "__init__.py").read_text()
     match = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
     if match is None:
         raise ValueError("functions/assistec/__init__.py has no __version__")

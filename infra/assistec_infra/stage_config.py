@@ -7,6 +7,8 @@ from typing import Literal
 
 from aws_cdk import RemovalPolicy
 
+from assistec_infra.constants import APP_NAME
+
 Stage = Literal["local", "prod"]
 
 
@@ -46,7 +48,11 @@ class StageConfig:
 
     @property
     def stack_name(self) -> str:
-        return f"assistec-{self.stage}"
+        return self.resource_name()
+
+    def resource_name(self, *suffix: str) -> str:
+        """The stage's name for a named resource: ``assistec-<stage>[-suffix]``."""
+        return "-".join((APP_NAME, self.stage, *suffix))
 
 
 def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:

@@ -8,23 +8,24 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from assistec_infra import constants
-from assistec_infra.capabilities.functions import PythonFunctions
-from assistec_infra.capabilities.monitoring import Monitoring
+from assistec_infra.capabilities.functions import FunctionSpec
+from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.settings import AUTHORIZER
 from assistec_infra.nag import acknowledge
-from assistec_infra.stage_config import StageConfig
+
+AUTHORIZER_FUNCTION = FunctionSpec(
+    handler=constants.AUTHORIZER_HANDLER,
+    label="authorizer",
+    description="assistec API Gateway authorizer: checks the access token",
+    memory_mb=256,
+    timeout_s=5,
+)
 
 
 class Auth(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: StageConfig,
-        functions: PythonFunctions,
-        monitoring: Monitoring,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, platform: WorkerPlatform) -> None:
         super().__init__(scope, construct_id)
+        config = platform.config
         self.signing_key = secretsmanager.Secret(
             self,
             "SigningKey",
@@ -40,17 +41,10 @@ class Auth(Construct):
             "Rotating the signing key invalidates every access token at once (they live 15 min; refresh "
             "tokens are opaque and unaffected); it is rotated by hand, in a quiet hour, when needed.",
         )
-        self.function = functions.function(
-            self,
-            "AuthorizerFunction",
-            handler=constants.AUTHORIZER_HANDLER,
-            description="assistec API Gateway authorizer: checks the access token",
-            memory_mb=256,
-            timeout_s=5,
-            environment={"AUTH_SECRET_ID": self.signing_key.secret_arn},
+        platform.settings.provide(
+            "auth_secret_id", self.signing_key.secret_arn, grant=self.signing_key.grant_read
         )
-        self.signing_key.grant_read(self.function)
-        monitoring.watch_function(self.function, "authorizer")
+        self.function = platform.worker(self, "AuthorizerFunction", AUTHORIZER_FUNCTION, AUTHORIZER)
         self.authorizer: apigw.IAuthorizer | None = None
         if config.native_authorizer:
             self.authorizer = apigw.TokenAuthorizer(

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Duration
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
@@ -23,14 +22,30 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from assistec_infra import constants
-from assistec_infra.capabilities.functions import PythonFunctions
+from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.mail import allow_mail
-from assistec_infra.capabilities.monitoring import Monitoring
+from assistec_infra.capabilities.monitoring import AppAlarm
+from assistec_infra.capabilities.platform import Schedule, WorkerPlatform
+from assistec_infra.capabilities.settings import CONSUMER
 from assistec_infra.nag import acknowledge
-from assistec_infra.stage_config import StageConfig
 
-# 11:00 UTC is 08:00 in Brasília (no daylight saving since 2019): owners read the e-mail at opening.
-DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
+DUNNING_FUNCTION = FunctionSpec(
+    handler=constants.DUNNING_HANDLER,
+    label="Dunning",
+    description="assistec dunning: the shops' subscriptions, daily (notices, suspension, return)",
+    timeout_s=900,
+)
+DUNNING = Schedule(
+    "DunningSchedule", constants.DUNNING_SCHEDULE, "Dunning of the shops' subscriptions", retry_attempts=2
+)
+SHOP_ERRORS_ALARM = AppAlarm(
+    "ShopErrorsAlarm",
+    constants.DUNNING_ERRORS_METRIC,
+    "Sum",
+    Duration.days(1),
+    threshold=1,
+    description="Dunning: some shops could not be checked today (Asaas, SES or the database)",
+)
 
 
 class Billing(Construct):
@@ -39,16 +54,12 @@ class Billing(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
-        functions: PythonFunctions,
-        monitoring: Monitoring,
-        environment: dict[str, str],
+        platform: WorkerPlatform,
         bus: events.IEventBus,
         queue: sqs.IQueue,
-        vpc: ec2.IVpc | None,
-        security_groups: list[ec2.ISecurityGroup] | None,
     ) -> None:
         super().__init__(scope, construct_id)
+        config = platform.config
         # The API key is put in by ops (README); the webhook token is generated here and given
         # to Asaas when the platform webhook is registered.
         self.secret = secretsmanager.Secret(
@@ -70,7 +81,6 @@ class Billing(Construct):
             "AwsSolutions-SMG4",
             "An Asaas API key is issued in Asaas's dashboard; rotating it is a manual step there.",
         )
-        self.environment = {"PLATFORM_ASAAS_SECRET_ID": self.secret.secret_arn}
 
         # Signup -> payments queue: the consumer provisions the shop's subscription.
         events.Rule(
@@ -78,40 +88,19 @@ class Billing(Construct):
             "SignupToQueue",
             description="A new shop: create its Asaas subscription (payments consumer)",
             event_bus=bus,
-            event_pattern=events.EventPattern(source=[constants.EVENT_SOURCE], detail_type=["ShopSignedUp"]),
+            event_pattern=events.EventPattern(
+                source=[constants.EVENT_SOURCE], detail_type=[constants.SHOP_SIGNED_UP]
+            ),
             targets=[targets.SqsQueue(queue)],
         )
 
-        self.dunning = functions.function(
-            self,
-            "Dunning",
-            handler=constants.DUNNING_HANDLER,
-            description="assistec dunning: the shops' subscriptions, daily (notices, suspension, return)",
-            environment={**environment, **self.environment},
-            timeout_s=900,
-            vpc=vpc,
-            security_groups=security_groups,
+        self.dunning = platform.scheduled(
+            self, "Dunning", DUNNING_FUNCTION, CONSUMER, schedule=DUNNING, alarm=SHOP_ERRORS_ALARM
         )
-        self.secret.grant_read(self.dunning)
+        self.grant_platform(self.dunning)
         allow_mail(self.dunning, config)
-        events.Rule(
-            self,
-            "DunningSchedule",
-            description="Dunning of the shops' subscriptions",
-            schedule=DUNNING_SCHEDULE,
-            targets=[targets.LambdaFunction(self.dunning, retry_attempts=2)],
-        )
-        monitoring.watch_function(self.dunning, "Dunning")
-        monitoring.alarm(
-            self.dunning,
-            "ShopErrorsAlarm",
-            monitoring.app_metric("DunningErrors", period=Duration.days(1), statistic="Sum"),
-            threshold=1,
-            description="Dunning: some shops could not be checked today (Asaas, SES or the database)",
-        )
 
     def grant_platform(self, function: lambda_.Function) -> None:
         """The platform account's secret, for a function that needs it (API: webhook token)."""
         self.secret.grant_read(function)
-        for name, value in self.environment.items():
-            function.add_environment(name, value)
+        function.add_environment("PLATFORM_ASAAS_SECRET_ID", self.secret.secret_arn)

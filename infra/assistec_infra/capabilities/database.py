@@ -28,6 +28,8 @@ class Database(Construct):
     ops_secret: secretsmanager.ISecret | None = None
     proxy_endpoint: str | None = None
     client_security_group: ec2.ISecurityGroup | None = None
+    # How clients connect (libpq sslmode): the local PostgreSQL has no TLS; RDS forces it.
+    sslmode = "disable"
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StageConfig, vpc: ec2.IVpc | None
@@ -42,6 +44,7 @@ class Database(Construct):
             )
             return
 
+        self.sslmode = "require"
         self.client_security_group = ec2.SecurityGroup(
             self, "ClientSg", vpc=vpc, description="assistec functions that talk to the database"
         )

@@ -7,68 +7,51 @@ after commit; the relay runs every minute for whatever that fast path missed.
 from __future__ import annotations
 
 from aws_cdk import Duration
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from assistec_infra import constants
-from assistec_infra.capabilities.functions import PythonFunctions
-from assistec_infra.capabilities.monitoring import Monitoring
-from assistec_infra.stage_config import StageConfig
+from assistec_infra.capabilities.functions import FunctionSpec
+from assistec_infra.capabilities.monitoring import AppAlarm
+from assistec_infra.capabilities.platform import Schedule, WorkerPlatform
+from assistec_infra.capabilities.settings import RELAY
+
+RELAY_FUNCTION = FunctionSpec(
+    handler=constants.OUTBOX_RELAY_HANDLER,
+    label="Outbox relay",
+    description="assistec outbox relay: publishes pending domain events to EventBridge",
+    timeout_s=60,
+)
+RELAY_SCHEDULE = Schedule(
+    "RelaySchedule",
+    constants.OUTBOX_RELAY_SCHEDULE,
+    "Publish domain events the API's post-commit flush missed",
+)
+BACKLOG_ALARM = AppAlarm(
+    "BacklogAlarm",
+    constants.OUTBOX_BACKLOG_METRIC,
+    "Maximum",
+    Duration.minutes(5),
+    threshold=600,
+    description="Outbox relay: a domain event has waited 10 minutes or more (bus refusing?)",
+)
 
 
 class DomainEvents(Construct):
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: StageConfig,
-        functions: PythonFunctions,
-        monitoring: Monitoring,
-        environment: dict[str, str],
-        vpc: ec2.IVpc | None,
-        security_groups: list[ec2.ISecurityGroup] | None,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, platform: WorkerPlatform) -> None:
         super().__init__(scope, construct_id)
-        self.bus = events.EventBus(self, "Bus", event_bus_name=f"{constants.APP_NAME}-{config.stage}")
+        config = platform.config
+        self.bus = events.EventBus(self, "Bus", event_bus_name=config.resource_name())
         # Ninety days of every event, replayable into the bus (a consumer's bug fixed, a new consumer).
         self.bus.archive(
             "Archive",
-            archive_name=f"{constants.APP_NAME}-{config.stage}-events",
+            archive_name=config.resource_name("events"),
             event_pattern=events.EventPattern(source=events.Match.prefix(constants.APP_NAME)),
             retention=Duration.days(90),
         )
-        self.relay = functions.function(
-            self,
-            "OutboxRelay",
-            handler=constants.OUTBOX_RELAY_HANDLER,
-            description="assistec outbox relay: publishes pending domain events to EventBridge",
-            environment={**environment, "EVENT_BUS_NAME": self.bus.event_bus_name},
-            timeout_s=60,
-            vpc=vpc,
-            security_groups=security_groups,
+        platform.settings.provide(
+            "event_bus_name", self.bus.event_bus_name, grant=self.bus.grant_put_events_to
         )
-        self.bus.grant_put_events_to(self.relay)
-        events.Rule(
-            self,
-            "RelaySchedule",
-            description="Publish domain events the API's post-commit flush missed",
-            schedule=events.Schedule.rate(Duration.minutes(1)),
-            targets=[targets.LambdaFunction(self.relay, retry_attempts=0)],
+        self.relay = platform.scheduled(
+            self, "OutboxRelay", RELAY_FUNCTION, RELAY, schedule=RELAY_SCHEDULE, alarm=BACKLOG_ALARM
         )
-        monitoring.watch_function(self.relay, "Outbox relay")
-        monitoring.alarm(
-            self.relay,
-            "BacklogAlarm",
-            monitoring.app_metric(
-                "OutboxOldestPendingSeconds", period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=600,
-            description="Outbox relay: a domain event has waited 10 minutes or more (bus refusing?)",
-        )
-
-    def grant_publish(self, function: lambda_.IFunction) -> None:
-        self.bus.grant_put_events_to(function)

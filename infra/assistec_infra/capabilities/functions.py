@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -13,6 +15,17 @@ from assistec_infra import constants
 from assistec_infra.bundling import function_bundling
 from assistec_infra.nag import acknowledge
 from assistec_infra.stage_config import StageConfig
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function: its handler, what it is (``label`` names it in its alarms) and its size."""
+
+    handler: str
+    label: str
+    description: str
+    memory_mb: int = 512
+    timeout_s: int = 15
 
 
 class PythonFunctions(Construct):
@@ -34,12 +47,9 @@ class PythonFunctions(Construct):
         self,
         scope: Construct,
         construct_id: str,
+        spec: FunctionSpec,
         *,
-        handler: str,
-        description: str,
         environment: dict[str, str],
-        memory_mb: int = 512,
-        timeout_s: int = 15,
         vpc: ec2.IVpc | None = None,
         security_groups: list[ec2.ISecurityGroup] | None = None,
     ) -> lambda_.Function:
@@ -86,15 +96,15 @@ class PythonFunctions(Construct):
         function = lambda_.Function(
             scope,
             construct_id,
-            description=description,
+            description=spec.description,
             runtime=constants.PYTHON_RUNTIME,
             architecture=constants.ARCHITECTURE,
-            handler=handler,
+            handler=spec.handler,
             code=self._code,
             layers=[self._layer],
             role=role,
-            memory_size=memory_mb,
-            timeout=Duration.seconds(timeout_s),
+            memory_size=spec.memory_mb,
+            timeout=Duration.seconds(spec.timeout_s),
             log_group=log_group,
             logging_format=lambda_.LoggingFormat.JSON,
             # Active tracing costs an X-Ray SDK import (~0.5 s) per cold start; correlation ids in the

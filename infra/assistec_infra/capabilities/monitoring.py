@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
@@ -14,6 +16,25 @@ from constructs import Construct
 
 from assistec_infra import constants
 from assistec_infra.stage_config import StageConfig
+
+# Lambda's metrics every function is watched on, and what a breach means.
+_FUNCTION_ALARMS = {
+    "Errors": "the function raised errors (unhandled exceptions, timeouts, crashes)",
+    "Throttles": "invocations were throttled (concurrency limit reached)",
+}
+
+
+@dataclass(frozen=True)
+class AppAlarm:
+    """An alarm on one of the app's own metrics (``Monitoring.app_metric``), beside what publishes it."""
+
+    construct_id: str
+    metric_name: str
+    statistic: str
+    period: Duration
+    threshold: float
+    description: str
+    evaluation_periods: int = 1
 
 
 class Monitoring(Construct):
@@ -70,20 +91,24 @@ class Monitoring(Construct):
         alarm.add_ok_action(self._action)
         return alarm
 
+    def app_alarm(self, scope: Construct, alarm: AppAlarm) -> cloudwatch.Alarm:
+        metric = self.app_metric(alarm.metric_name, period=alarm.period, statistic=alarm.statistic)
+        return self.alarm(
+            scope,
+            alarm.construct_id,
+            metric,
+            threshold=alarm.threshold,
+            evaluation_periods=alarm.evaluation_periods,
+            description=alarm.description,
+        )
+
     def watch_function(self, function: lambda_.Function, label: str) -> None:
         """Errors and throttles of one function, each its own alarm."""
-        period = Duration.minutes(5)
-        self.alarm(
-            function,
-            "ErrorsAlarm",
-            function.metric_errors(period=period, statistic="Sum"),
-            threshold=1,
-            description=f"{label}: the function raised errors (unhandled exceptions, timeouts, crashes)",
-        )
-        self.alarm(
-            function,
-            "ThrottlesAlarm",
-            function.metric_throttles(period=period, statistic="Sum"),
-            threshold=1,
-            description=f"{label}: invocations were throttled (concurrency limit reached)",
-        )
+        for metric_name, what in _FUNCTION_ALARMS.items():
+            self.alarm(
+                function,
+                f"{metric_name}Alarm",
+                function.metric(metric_name, period=Duration.minutes(5), statistic="Sum"),
+                threshold=1,
+                description=f"{label}: {what}",
+            )

@@ -9,7 +9,6 @@ charge. Every step retries transient failures and any other failure ends in Flow
 from __future__ import annotations
 
 from aws_cdk import Duration, Stack
-from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -19,41 +18,29 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from assistec_infra import constants
-from assistec_infra.capabilities.functions import PythonFunctions
+from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.mail import allow_mail
-from assistec_infra.capabilities.monitoring import Monitoring
+from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.settings import CONSUMER
+from assistec_infra.capabilities.storage import allow_decrypt
 from assistec_infra.nag import acknowledge
-from assistec_infra.stage_config import StageConfig
+
+STEPS_FUNCTION = FunctionSpec(
+    handler=constants.PAYMENT_FLOW_HANDLER,
+    label="Payment flow",
+    description="assistec payment flow steps (create, notify, await, paid, expired)",
+    timeout_s=60,
+)
 
 
 class PaymentFlow(Construct):
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        config: StageConfig,
-        functions: PythonFunctions,
-        monitoring: Monitoring,
-        environment: dict[str, str],
-        secrets_key: kms.IKey,
-        vpc: ec2.IVpc | None,
-        security_groups: list[ec2.ISecurityGroup] | None,
+        self, scope: Construct, construct_id: str, *, platform: WorkerPlatform, secrets_key: kms.IKey
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = functions.function(
-            self,
-            "Steps",
-            handler=constants.PAYMENT_FLOW_HANDLER,
-            description="assistec payment flow steps (create, notify, await, paid, expired)",
-            environment=environment,
-            timeout_s=60,
-            vpc=vpc,
-            security_groups=security_groups,
-        )
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(actions=["kms:Decrypt"], resources=[secrets_key.key_arn])
-        )
+        config = platform.config
+        self.function = platform.worker(self, "Steps", STEPS_FUNCTION, CONSUMER)
+        allow_decrypt(self.function, secrets_key)
         allow_mail(self.function, config)
         stack = Stack.of(self)
 
@@ -114,7 +101,7 @@ class PaymentFlow(Construct):
             retention=constants.LOG_RETENTION[config.stage],
             removal_policy=config.removal_policy,
         )
-        name = f"{constants.APP_NAME}-{config.stage}-payment-flow"
+        name = config.resource_name("payment-flow")
         self.state_machine = sfn.StateMachine(
             self,
             "StateMachine",
@@ -145,17 +132,18 @@ class PaymentFlow(Construct):
                 ],
             )
         )
-        monitoring.watch_function(self.function, "Payment flow")
-        monitoring.alarm(
+        platform.monitoring.alarm(
             self.state_machine,
             "FailedAlarm",
             self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
             threshold=1,
             description="Payment flow: an execution failed (a charge was not created, notified or closed)",
         )
-
-    def grant_start(self, function: lambda_.IFunction) -> None:
-        self.state_machine.grant_start_execution(function)
+        platform.settings.provide(
+            "payment_flow_arn",
+            self.state_machine.state_machine_arn,
+            grant=self.state_machine.grant_start_execution,
+        )
 
     def grant_resume(self, function: lambda_.IFunction) -> None:
         self.state_machine.grant_task_response(function)

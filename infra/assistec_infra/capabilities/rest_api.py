@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from assistec_infra import constants
-from assistec_infra.capabilities.monitoring import Monitoring
+from assistec_infra.capabilities.functions import FunctionSpec
+from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.settings import API
 from assistec_infra.nag import acknowledge
 from assistec_infra.stage_config import StageConfig
+
+API_FUNCTION = FunctionSpec(
+    handler=constants.API_HANDLER,
+    label="API",
+    description="assistec REST API (every route, through Powertools Routers)",
+)
 
 # What API Gateway answers itself (no Lambda involved) follows the API's error shape too.
 _GATEWAY_ERRORS = {
@@ -28,18 +35,26 @@ _GATEWAY_ERRORS = {
 }
 
 
+def _waf_metrics(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
+    return wafv2.CfnWebACL.VisibilityConfigProperty(
+        cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
+    )
+
+
 class RestApi(Construct):
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        config: StageConfig,
-        handler: lambda_.IFunction,
+        platform: WorkerPlatform,
         authorizer: apigw.IAuthorizer | None,
-        monitoring: Monitoring,
     ) -> None:
         super().__init__(scope, construct_id)
+        config = platform.config
+        # The function stands beside the API (in its parent's scope), so its logical ids are those it
+        # had before the API created it: moving it would replace the function, its role and its logs.
+        self.function = platform.worker(scope, "ApiFunction", API_FUNCTION, API)
         access_logs = logs.LogGroup(
             self,
             "AccessLogs",
@@ -49,7 +64,7 @@ class RestApi(Construct):
         self.api = apigw.RestApi(
             self,
             "Api",
-            rest_api_name=f"assistec-{config.stage}",
+            rest_api_name=config.resource_name(),
             description="assistec REST API",
             cloud_watch_role=True,
             cloud_watch_role_removal_policy=config.removal_policy,
@@ -79,7 +94,7 @@ class RestApi(Construct):
         validator = self.api.add_request_validator(
             "Validator", validate_request_parameters=True, validate_request_body=True
         )
-        integration = apigw.LambdaIntegration(handler, proxy=True, timeout=Duration.seconds(29))
+        integration = apigw.LambdaIntegration(self.function, proxy=True, timeout=Duration.seconds(29))
         protected = apigw.MethodOptions(
             authorizer=authorizer,
             authorization_type=apigw.AuthorizationType.CUSTOM if authorizer else apigw.AuthorizationType.NONE,
@@ -174,14 +189,14 @@ class RestApi(Construct):
                 self.api, "AwsSolutions-APIG3", "The local stage runs on LocalStack, which has no WAF."
             )
 
-        monitoring.alarm(
+        platform.monitoring.alarm(
             self,
             "Api5xxAlarm",
             self.api.metric_server_error(period=Duration.minutes(5), statistic="Sum"),
             threshold=5,
             description="API: 5 or more 5xx answers in 5 minutes",
         )
-        monitoring.alarm(
+        platform.monitoring.alarm(
             self,
             "ApiLatencyAlarm",
             self.api.metric_latency(period=Duration.minutes(5), statistic="p99"),
@@ -203,9 +218,7 @@ class RestApi(Construct):
                         vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
                     )
                 ),
-                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name="aws-common", sampled_requests_enabled=True
-                ),
+                visibility_config=_waf_metrics("aws-common"),
             ),
             wafv2.CfnWebACL.RuleProperty(
                 name="per-ip-rate",
@@ -216,9 +229,7 @@ class RestApi(Construct):
                         limit=2000, aggregate_key_type="IP"
                     )
                 ),
-                visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                    cloud_watch_metrics_enabled=True, metric_name="per-ip-rate", sampled_requests_enabled=True
-                ),
+                visibility_config=_waf_metrics("per-ip-rate"),
             ),
         ]
         acl = wafv2.CfnWebACL(
@@ -227,11 +238,7 @@ class RestApi(Construct):
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             scope="REGIONAL",
             rules=rules,
-            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
-                cloud_watch_metrics_enabled=True,
-                metric_name=f"assistec-{config.stage}",
-                sampled_requests_enabled=True,
-            ),
+            visibility_config=_waf_metrics(config.resource_name()),
         )
         wafv2.CfnWebACLAssociation(
             self,

@@ -9,13 +9,19 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.nag import acknowledge
-from assistec_infra.stage_config import StageConfig
+
+
+def allow_decrypt(function: lambda_.Function, key: kms.IKey) -> None:
+    """Decrypt with the key (shop secrets: Asaas API keys), as its own statement on the function."""
+    function.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
 
 
 class DeviceStorage(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, platform: WorkerPlatform) -> None:
         super().__init__(scope, construct_id)
+        config = platform.config
         self.unlock_code_key = kms.Key(
             self,
             "UnlockCodeKey",
@@ -62,6 +68,10 @@ class DeviceStorage(Construct):
             "Object access goes through short-lived presigned URLs issued by the API, whose access is "
             "logged and audited per shop; S3 server access logs would duplicate that at extra cost.",
         )
+        platform.settings.provide("devices_bucket", self.photos.bucket_name)
+        platform.settings.provide("unlock_code_key_id", self.unlock_code_key.key_arn)
+        # One KMS key for shop secrets (unlock codes, Asaas keys), apart by encryption context.
+        platform.settings.provide("payments_key_id", self.unlock_code_key.key_arn)
 
     def grant_api(self, function: lambda_.Function) -> None:
         """Exactly what the API does: encrypt/decrypt unlock codes, sign photo uploads and downloads."""

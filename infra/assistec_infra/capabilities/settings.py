@@ -1,0 +1,110 @@
+"""What the worker functions read from their environment, named in one place.
+
+Each family of functions reads one pydantic-settings model (functions/assistec/settings.py); its
+``Family`` here lists the fields of that model the stack sets (the CDK app never imports Lambda
+code, so the names are spelled again). The capability that owns a value provides it once, with the
+grant a function needs to use it; every worker whose family reads the setting gets the variable
+and the grant, whether the worker or the value comes first. A value provided as None is unset in
+this stage. Settings that come with one permission for some workers only (MAIL_SENDER with
+``allow_mail``, PLATFORM_ASAAS_SECRET_ID with ``Billing.grant_platform``) are set by those grants.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import jsii
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from constructs import IValidation
+
+# Every setting the stack provides, with who provides it; the environment lists them in this order.
+Setting = Literal[
+    "db_secret_id",  # the platform: the database (the app role's secret)
+    "db_sslmode",
+    "db_host",
+    "auth_secret_id",  # Auth
+    "devices_bucket",  # DeviceStorage
+    "unlock_code_key_id",
+    "event_bus_name",  # DomainEvents
+    "payments_key_id",  # DeviceStorage
+    "payments_queue_url",  # Payments
+    "payment_flow_arn",  # PaymentFlow
+    "asaas_base_url",  # the platform, from the stage: the Asaas simulator, locally
+    "authorizer_emulation",  # the platform, from the stage: LocalStack runs no Lambda authorizer
+]
+_ORDER: tuple[Setting, ...] = get_args(Setting)
+Grant = Callable[[iam.IGrantable], object]
+
+
+@dataclass(frozen=True)
+class Family:
+    """The settings one family of functions reads, in the order their grants are given (the order
+    of the statements in the role's policy)."""
+
+    settings: tuple[Setting, ...]
+
+    @property
+    def uses_database(self) -> bool:
+        """Reaches the database: in the VPC, deployed after the schema."""
+        return "db_secret_id" in self.settings
+
+
+_DATABASE: tuple[Setting, ...] = ("db_secret_id", "db_sslmode", "db_host")
+AUTHORIZER = Family(("auth_secret_id",))  # AuthorizerSettings
+# RelaySettings. The bus comes first: publishing to it is the relay's job.
+RELAY = Family(("event_bus_name", *_DATABASE, "payments_queue_url"))
+# ConsumerSettings: the payments consumer, the reconciliation, the payment flow's steps, the dunning run.
+CONSUMER = Family((*_DATABASE, "event_bus_name", "payments_key_id", "asaas_base_url"))
+API = Family(_ORDER)  # ApiSettings: every setting above
+
+
+class WorkerSettings:
+    """The settings' values (and grants), and the workers that read them."""
+
+    def __init__(self) -> None:
+        self._values: dict[Setting, str | None] = {}
+        self._grants: dict[Setting, Grant] = {}
+        self._readers: list[tuple[lambda_.Function, Family]] = []
+
+    def provide(self, setting: Setting, value: str | None, *, grant: Grant | None = None) -> None:
+        if setting in self._values:
+            raise ValueError(f"the setting {setting} is provided twice")
+        self._values[setting] = value
+        if value is not None and grant is not None:
+            self._grants[setting] = grant
+        for function, family in self._readers:
+            if setting in family.settings:
+                self._give(function, (setting,))
+
+    def read(self, function: lambda_.Function, family: Family) -> None:
+        """The function reads its family's settings: each variable and grant, now or when provided."""
+        self._readers.append((function, family))
+        self._give(function, family.settings)
+
+    def _give(self, function: lambda_.Function, settings: tuple[Setting, ...]) -> None:
+        # The variables in Setting's order for every function; the grants in the family's.
+        for setting in sorted(settings, key=_ORDER.index):
+            if (value := self._values.get(setting)) is not None:
+                function.add_environment(setting.upper(), value)
+        for setting in settings:
+            if (grant := self._grants.get(setting)) is not None:
+                grant(function)
+
+    def missing(self) -> list[str]:
+        """Settings some worker reads that no capability provided (not even as unset)."""
+        read = {setting for _, family in self._readers for setting in family.settings}
+        return sorted(read - set(self._values))
+
+
+@jsii.implements(IValidation)
+class EverySettingProvided:
+    """Fails synth when a worker reads a setting nobody provides (a silently missing variable)."""
+
+    def __init__(self, settings: WorkerSettings) -> None:
+        self._settings = settings
+
+    def validate(self) -> list[str]:
+        return [f"no capability provides the setting {name}" for name in self._settings.missing()]
