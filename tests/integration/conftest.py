@@ -8,12 +8,15 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from assistec import __version__
 from tests.conftest import LambdaContext, PgDatabase, load_event
+
+if TYPE_CHECKING:
+    from tests.integration.billing_fixtures import Platform
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -325,3 +328,12 @@ def asaas(api_root: Any, api: Invoke, queue: FakeQueue) -> Any:
     api_root.asaas_client = client
     api_root.payments_queue = queue
     return sim
+
+
+@pytest.fixture
+def platform(api_root: Any, asaas: Any, queue: FakeQueue, bus: FakeBus) -> Platform:
+    """assistec's own Asaas account (the shops' subscriptions) on the simulator, with the payments
+    workers' root as deployed; see tests/integration/billing_fixtures.py."""
+    from tests.integration.billing_fixtures import build_platform
+
+    return build_platform(api_root, asaas, queue, bus)

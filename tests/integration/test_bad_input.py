@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, Shop, signup
-from tests.integration.test_quotes_and_stock_api import _ok, part, quoted_order
+from tests.integration.shop_helpers import _ok, part, quoted_order
 
 TABLES = (
     "customers",

@@ -4,57 +4,14 @@ from __future__ import annotations
 
 import threading
 import uuid
-from typing import Any
 from uuid import UUID
 
 import psycopg
 import pytest
 
 from tests.conftest import PgDatabase
-from tests.integration.conftest import Client, FakeBus, Shop, signup
-
-
-def customer_and_device(client: Client, shop: Shop) -> tuple[str, str]:
-    phone = f"11 9{uuid.uuid4().int % 10**8:08d}"
-    status, customer, _ = client.call(
-        "POST", "/customers", shop.access_token, body={"name": "Ana Souza", "phone": phone}
-    )
-    assert status == 201, customer
-    status, device, _ = client.call(
-        "POST",
-        f"/customers/{customer['id']}/devices",
-        shop.access_token,
-        body={"type": "phone", "brand": "Samsung", "model": "Galaxy A54"},
-    )
-    assert status == 201, device
-    return customer["id"], device["id"]
-
-
-def open_order(client: Client, shop: Shop, **extra: Any) -> dict:
-    customer_id, device_id = customer_and_device(client, shop)
-    status, order, _ = client.call(
-        "POST",
-        "/orders",
-        shop.access_token,
-        body={
-            "customer_id": customer_id,
-            "device_id": device_id,
-            "reported_problem": "Tela quebrada após queda",
-            **extra,
-        },
-    )
-    assert status == 201, order
-    return order
-
-
-def move(client: Client, shop: Shop, order: dict, to: str, reason: str | None = None) -> tuple[int, dict]:
-    status, body, _ = client.call(
-        "POST",
-        f"/orders/{order['id']}/transitions",
-        shop.access_token,
-        body={"to": to, "version": order["version"], **({"reason": reason} if reason else {})},
-    )
-    return status, body
+from tests.integration.conftest import Client, FakeBus, signup
+from tests.integration.shop_helpers import customer_and_device, move, open_order
 
 
 def _row(database: PgDatabase, order_id: str) -> tuple:

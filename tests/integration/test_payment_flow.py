@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import Client, FakeQueue, signup
-from tests.integration.test_payments_api import approved_order, connect
-from tests.integration.test_quotes_and_stock_api import _ok
+from tests.integration.payment_helpers import approved_order, connect
+from tests.integration.shop_helpers import _ok
 
 
 class Mailbox:

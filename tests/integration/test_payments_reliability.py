@@ -13,7 +13,7 @@ import psycopg
 
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, FakeBus, FakeQueue, rest_event, signup
-from tests.integration.test_payments_api import KEY, approved_order, connect
+from tests.integration.payment_helpers import KEY, approved_order, connect
 
 DELIVERIES = 10_000
 DUPLICATE_SHARE = 0.30

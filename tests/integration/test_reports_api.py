@@ -8,8 +8,7 @@ import psycopg
 
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, Shop, signup
-from tests.integration.test_orders_api import move
-from tests.integration.test_quotes_and_stock_api import _ok, quoted_order
+from tests.integration.shop_helpers import _ok, move, quoted_order
 
 
 def _technician(client: Client, shop: Shop, name: str) -> tuple[str, str]:
