@@ -26,6 +26,13 @@ class NotFoundError(AppError):
     message = "Recurso não encontrado."
 
 
+def found[T](value: T | None, message: str) -> T:
+    """``value``, or a 404 with ``message`` when there is none (what RLS hides is not found either)."""
+    if value is None:
+        raise NotFoundError(message)
+    return value
+
+
 class ServiceUnavailableError(AppError):
     status = 503
     code = "service_unavailable"

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.sql import dict_row
+from assistec.db.sql import fetch_dicts
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -60,9 +60,9 @@ def list_audit(
         clauses.append("entity_id = %s")
         params.append(entity_id)
     params.append(limit)
-    with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute(
-            "select id, actor_user_id, action, entity, entity_id, changes, correlation_id, at from audit_log "
-            f"where {' and '.join(clauses)} order by at desc, id desc limit %s",
-            params,
-        ).fetchall()
+    return fetch_dicts(
+        conn,
+        "select id, actor_user_id, action, entity, entity_id, changes, correlation_id, at from audit_log "
+        f"where {' and '.join(clauses)} order by at desc, id desc limit %s",
+        params,
+    )

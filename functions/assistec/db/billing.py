@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.sql import class_row
+from assistec.db.sql import class_row, fetch_all, fetch_one, inserted
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -101,13 +101,11 @@ def as_billing(conn: Conn) -> None:
 
 # --- plans ---------------------------------------------------------------------------------------
 def plans(conn: Conn) -> list[PlanRow]:
-    with conn.cursor(row_factory=class_row(PlanRow)) as cur:
-        return cur.execute(f"select {_PLAN} from plans where active order by sort_order, code").fetchall()
+    return fetch_all(conn, PlanRow, f"select {_PLAN} from plans where active order by sort_order, code")
 
 
 def plan(conn: Conn, code: str) -> PlanRow | None:
-    with conn.cursor(row_factory=class_row(PlanRow)) as cur:
-        return cur.execute(f"select {_PLAN} from plans where code = %s and active", (code,)).fetchone()
+    return fetch_one(conn, PlanRow, f"select {_PLAN} from plans where code = %s and active", (code,))
 
 
 # --- subscriptions -------------------------------------------------------------------------------
@@ -120,10 +118,11 @@ def create_subscription(conn: Conn, *, tenant_id: UUID, plan_code: str, trial_en
 
 def subscription(conn: Conn, *, lock: bool = False) -> SubscriptionRow | None:
     """The shop's subscription (the shop's transaction)."""
-    with conn.cursor(row_factory=class_row(SubscriptionRow)) as cur:
-        return cur.execute(
-            f"select {_SUBSCRIPTION} from {_FROM} where s.{_TENANT}" + (" for update of s" if lock else "")
-        ).fetchone()
+    return fetch_one(
+        conn,
+        SubscriptionRow,
+        f"select {_SUBSCRIPTION} from {_FROM} where s.{_TENANT}" + (" for update of s" if lock else ""),
+    )
 
 
 def update_subscription(conn: Conn, **fields: Any) -> None:
@@ -205,20 +204,22 @@ def upsert_invoice(
 
 
 def invoices(conn: Conn, *, limit: int = 24) -> list[InvoiceRow]:
-    with conn.cursor(row_factory=class_row(InvoiceRow)) as cur:
-        return cur.execute(
-            f"select {_INVOICE} from subscription_invoices where {_TENANT} "
-            "order by due_date desc, asaas_payment_id limit %s",
-            (limit,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        InvoiceRow,
+        f"select {_INVOICE} from subscription_invoices where {_TENANT} "
+        "order by due_date desc, asaas_payment_id limit %s",
+        (limit,),
+    )
 
 
 def open_invoices(conn: Conn) -> list[InvoiceRow]:
-    with conn.cursor(row_factory=class_row(InvoiceRow)) as cur:
-        return cur.execute(
-            f"select {_INVOICE} from subscription_invoices where {_TENANT} "
-            "and status in ('pending', 'overdue') order by due_date, asaas_payment_id"
-        ).fetchall()
+    return fetch_all(
+        conn,
+        InvoiceRow,
+        f"select {_INVOICE} from subscription_invoices where {_TENANT} "
+        "and status in ('pending', 'overdue') order by due_date, asaas_payment_id",
+    )
 
 
 # --- notices -------------------------------------------------------------------------------------
@@ -231,33 +232,34 @@ def notices_sent(conn: Conn, payment_id: str) -> set[str]:
 
 def record_notice(conn: Conn, *, tenant_id: UUID, payment_id: str, step: str, sent_to: str) -> bool:
     """Claim a notice; False when it was already sent (another run got there first)."""
-    row = conn.execute(
+    return inserted(
+        conn,
         "insert into billing_notices (tenant_id, asaas_payment_id, step, sent_to) values (%s, %s, %s, %s) "
         "on conflict do nothing returning 1",
         (tenant_id, payment_id, step, sent_to),
-    ).fetchone()
-    return row is not None
+    )
 
 
 # --- platform inbox ------------------------------------------------------------------------------
 def add_platform_event(
     conn: Conn, *, event_id: str, event: str, payment_id: str | None, payload: str
 ) -> bool:
-    row = conn.execute(
+    return inserted(
+        conn,
         "insert into platform_webhook_inbox (event_id, event, payment_id, payload) values (%s, %s, %s, %s) "
         "on conflict (event_id) do nothing returning 1",
         (event_id, event, payment_id, payload),
-    ).fetchone()
-    return row is not None
+    )
 
 
 def take_platform_event(conn: Conn, event_id: str) -> PlatformEventRow | None:
-    with conn.cursor(row_factory=class_row(PlatformEventRow)) as cur:
-        return cur.execute(
-            "select event_id, event, payment_id, payload, processed_at from platform_webhook_inbox "
-            "where event_id = %s for update",
-            (event_id,),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        PlatformEventRow,
+        "select event_id, event, payment_id, payload, processed_at from platform_webhook_inbox "
+        "where event_id = %s for update",
+        (event_id,),
+    )
 
 
 def finish_platform_event(conn: Conn, event_id: str, outcome: str) -> None:

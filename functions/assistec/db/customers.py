@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db.rows import CustomerRow
-from assistec.db.sql import class_row, duplicates, versioned_update
+from assistec.db.sql import duplicates, fetch_all, fetch_one, fetch_returned, versioned_update
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -31,20 +31,19 @@ def insert_customer(conn: Conn, *, tenant_id: UUID, fields: dict[str, Any]) -> C
     }
     columns = ", ".join(["tenant_id", *values])
     placeholders = ", ".join(["%s"] * (len(values) + 1))
-    with duplicates(), conn.cursor(row_factory=class_row(CustomerRow)) as cur:
-        row = cur.execute(
+    with duplicates():
+        return fetch_returned(
+            conn,
+            CustomerRow,
             f"insert into customers ({columns}) values ({placeholders}) returning {_CUSTOMER_COLUMNS}",
             [tenant_id, *values.values()],
-        ).fetchone()
-    assert row is not None
-    return row
+        )
 
 
 def get_customer(conn: Conn, customer_id: UUID) -> CustomerRow | None:
-    with conn.cursor(row_factory=class_row(CustomerRow)) as cur:
-        return cur.execute(
-            f"select {_CUSTOMER_COLUMNS} from customers where id = %s", (customer_id,)
-        ).fetchone()
+    return fetch_one(
+        conn, CustomerRow, f"select {_CUSTOMER_COLUMNS} from customers where id = %s", (customer_id,)
+    )
 
 
 def list_customers(
@@ -65,12 +64,13 @@ def list_customers(
             clauses.append("search_name like '%%' || lower(immutable_unaccent(%s)) || '%%'")
             params.append(q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
     params.append(limit)
-    with conn.cursor(row_factory=class_row(CustomerRow)) as cur:
-        return cur.execute(
-            f"select {_CUSTOMER_COLUMNS} from customers where {' and '.join(clauses)} "
-            "order by created_at, id limit %s",
-            params,
-        ).fetchall()
+    return fetch_all(
+        conn,
+        CustomerRow,
+        f"select {_CUSTOMER_COLUMNS} from customers where {' and '.join(clauses)} "
+        "order by created_at, id limit %s",
+        params,
+    )
 
 
 def update_customer(

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.sql import class_row
+from assistec.db.sql import fetch_all
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -41,12 +41,13 @@ def enter_relay(conn: Conn) -> None:
 def lock_pending(conn: Conn, *, ids: Sequence[UUID] | None, limit: int) -> list[PendingEvent]:
     where = "published_at is null" + (" and id = any(%s)" if ids is not None else "")
     params: list[Any] = [list(ids)] if ids is not None else []
-    with conn.cursor(row_factory=class_row(PendingEvent)) as cur:
-        return cur.execute(
-            f"select id, tenant_id, detail_type, detail, created_at from outbox where {where} "
-            "order by created_at, id limit %s for update skip locked",
-            [*params, limit],
-        ).fetchall()
+    return fetch_all(
+        conn,
+        PendingEvent,
+        f"select id, tenant_id, detail_type, detail, created_at from outbox where {where} "
+        "order by created_at, id limit %s for update skip locked",
+        [*params, limit],
+    )
 
 
 def mark_published(conn: Conn, ids: Sequence[UUID]) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db.rows import OrderRow, TransitionRow, WorkflowRow
-from assistec.db.sql import class_row, duplicates, versioned_update
+from assistec.db.sql import class_row, fetch_all, fetch_one, for_update, insert_row, versioned_update
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -40,29 +40,22 @@ def insert(
     allowed = EDITABLE | {"customer_id", "device_id", "warranty_of"}
     assert set(fields) <= allowed, set(fields) - allowed
     values = {"tenant_id": tenant_id, "number": number, "tracking_token": tracking_token, **fields}
-    with duplicates(), conn.cursor(row_factory=class_row(OrderRow)) as cur:
-        row = cur.execute(
-            f"insert into service_orders ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
-            f"returning {_COLUMNS}",
-            list(values.values()),
-        ).fetchone()
-    assert row is not None
-    return row
+    return insert_row(conn, table="service_orders", values=values, columns=_COLUMNS, row=OrderRow)
 
 
 def get(conn: Conn, order_id: UUID, *, lock: bool = False) -> OrderRow | None:
-    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
-        return cur.execute(
-            f"select {_COLUMNS} from service_orders where id = %s" + (" for update" if lock else ""),
-            (order_id,),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        OrderRow,
+        f"select {_COLUMNS} from service_orders where id = %s" + for_update(lock),
+        (order_id,),
+    )
 
 
 def by_tracking_token(conn: Conn, token: str) -> OrderRow | None:
-    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
-        return cur.execute(
-            f"select {_COLUMNS} from service_orders where tracking_token = %s", (token,)
-        ).fetchone()
+    return fetch_one(
+        conn, OrderRow, f"select {_COLUMNS} from service_orders where tracking_token = %s", (token,)
+    )
 
 
 def list_orders(
@@ -94,12 +87,13 @@ def list_orders(
         clauses.append("number = %s")
         params.append(number)
     params.append(limit)
-    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
-        return cur.execute(
-            f"select {_COLUMNS} from service_orders where {' and '.join(clauses)} "
-            "order by created_at desc, id desc limit %s",
-            params,
-        ).fetchall()
+    return fetch_all(
+        conn,
+        OrderRow,
+        f"select {_COLUMNS} from service_orders where {' and '.join(clauses)} "
+        "order by created_at desc, id desc limit %s",
+        params,
+    )
 
 
 def update(conn: Conn, order_id: UUID, *, expected_version: int, changes: dict[str, Any]) -> OrderRow | None:
@@ -124,13 +118,14 @@ def set_status(
     delivered_at: datetime | None = None,
     warranty_until: date | None = None,
 ) -> OrderRow | None:
-    with conn.cursor(row_factory=class_row(OrderRow)) as cur:
-        return cur.execute(
-            "update service_orders set status = %s, delivered_at = coalesce(%s, delivered_at), "
-            "warranty_until = coalesce(%s, warranty_until), version = version + 1, updated_at = now() "
-            f"where id = %s and version = %s returning {_COLUMNS}",
-            (status, delivered_at, warranty_until, order_id, expected_version),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        OrderRow,
+        "update service_orders set status = %s, delivered_at = coalesce(%s, delivered_at), "
+        "warranty_until = coalesce(%s, warranty_until), version = version + 1, updated_at = now() "
+        f"where id = %s and version = %s returning {_COLUMNS}",
+        (status, delivered_at, warranty_until, order_id, expected_version),
+    )
 
 
 def add_transition(
@@ -152,14 +147,15 @@ def add_transition(
 
 
 def history(conn: Conn, order_id: UUID) -> list[TransitionRow]:
-    with conn.cursor(row_factory=class_row(TransitionRow)) as cur:
-        return cur.execute(
-            "select t.id, t.from_status, t.to_status, t.reason, t.actor_user_id, "
-            "coalesce(t.actor_label, u.name) as actor_label, t.at "
-            "from order_transitions t left join users u on u.id = t.actor_user_id "
-            "where t.order_id = %s order by t.at, t.id",
-            (order_id,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        TransitionRow,
+        "select t.id, t.from_status, t.to_status, t.reason, t.actor_user_id, "
+        "coalesce(t.actor_label, u.name) as actor_label, t.at "
+        "from order_transitions t left join users u on u.id = t.actor_user_id "
+        "where t.order_id = %s order by t.at, t.id",
+        (order_id,),
+    )
 
 
 def get_workflow(conn: Conn) -> WorkflowRow:

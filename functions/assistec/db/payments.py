@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db.rows import ChargeRow, InboxRow, PaymentAccountRow
-from assistec.db.sql import class_row
+from assistec.db.sql import fetch_all, fetch_one, fetch_returned, for_update, inserted
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -37,8 +37,7 @@ CHARGE_FIELDS = {
 
 # --- account -----------------------------------------------------------------------------------
 def get_account(conn: Conn) -> PaymentAccountRow | None:
-    with conn.cursor(row_factory=class_row(PaymentAccountRow)) as cur:
-        return cur.execute(f"select {_ACCOUNT} from payment_accounts where {_TENANT}").fetchone()
+    return fetch_one(conn, PaymentAccountRow, f"select {_ACCOUNT} from payment_accounts where {_TENANT}")
 
 
 def save_account(
@@ -50,17 +49,16 @@ def save_account(
     webhook_key: str,
     webhook_token_hash: bytes,
 ) -> PaymentAccountRow:
-    with conn.cursor(row_factory=class_row(PaymentAccountRow)) as cur:
-        row = cur.execute(
-            "insert into payment_accounts (tenant_id, environment, api_key_ciphertext, webhook_key, "
-            "webhook_token_hash) values (%s, %s, %s, %s, %s) on conflict (tenant_id) do update set "
-            "environment = excluded.environment, api_key_ciphertext = excluded.api_key_ciphertext, "
-            "webhook_key = excluded.webhook_key, webhook_token_hash = excluded.webhook_token_hash, "
-            f"version = payment_accounts.version + 1, updated_at = now() returning {_ACCOUNT}",
-            (tenant_id, environment, api_key_ciphertext, webhook_key, webhook_token_hash),
-        ).fetchone()
-    assert row is not None
-    return row
+    return fetch_returned(
+        conn,
+        PaymentAccountRow,
+        "insert into payment_accounts (tenant_id, environment, api_key_ciphertext, webhook_key, "
+        "webhook_token_hash) values (%s, %s, %s, %s, %s) on conflict (tenant_id) do update set "
+        "environment = excluded.environment, api_key_ciphertext = excluded.api_key_ciphertext, "
+        "webhook_key = excluded.webhook_key, webhook_token_hash = excluded.webhook_token_hash, "
+        f"version = payment_accounts.version + 1, updated_at = now() returning {_ACCOUNT}",
+        (tenant_id, environment, api_key_ciphertext, webhook_key, webhook_token_hash),
+    )
 
 
 def webhook_account(conn: Conn, webhook_key: str) -> tuple[bytes] | None:
@@ -89,12 +87,12 @@ def save_asaas_customer(conn: Conn, *, tenant_id: UUID, customer_id: UUID, asaas
 
 # --- charges -----------------------------------------------------------------------------------
 def charges_of(conn: Conn, order_id: UUID, *, lock: bool = False) -> list[ChargeRow]:
-    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
-        return cur.execute(
-            f"select {_CHARGE} from charges where order_id = %s order by attempt"
-            + (" for update" if lock else ""),
-            (order_id,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        ChargeRow,
+        f"select {_CHARGE} from charges where order_id = %s order by attempt" + for_update(lock),
+        (order_id,),
+    )
 
 
 def insert_charge(
@@ -108,42 +106,40 @@ def insert_charge(
     value_cents: int,
     due_date: date,
 ) -> ChargeRow:
-    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
-        row = cur.execute(
-            "insert into charges (tenant_id, order_id, attempt, external_reference, billing_type, "
-            f"value_cents, due_date) values (%s, %s, %s, %s, %s, %s, %s) returning {_CHARGE}",
-            (tenant_id, order_id, attempt, external_reference, billing_type, value_cents, due_date),
-        ).fetchone()
-    assert row is not None
-    return row
+    return fetch_returned(
+        conn,
+        ChargeRow,
+        "insert into charges (tenant_id, order_id, attempt, external_reference, billing_type, "
+        f"value_cents, due_date) values (%s, %s, %s, %s, %s, %s, %s) returning {_CHARGE}",
+        (tenant_id, order_id, attempt, external_reference, billing_type, value_cents, due_date),
+    )
 
 
 def get_charge(conn: Conn, charge_id: UUID, *, lock: bool = False) -> ChargeRow | None:
-    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
-        return cur.execute(
-            f"select {_CHARGE} from charges where id = %s" + (" for update" if lock else ""), (charge_id,)
-        ).fetchone()
+    return fetch_one(
+        conn, ChargeRow, f"select {_CHARGE} from charges where id = %s" + for_update(lock), (charge_id,)
+    )
 
 
 def charge_by_payment(conn: Conn, payment_id: str, *, lock: bool = False) -> ChargeRow | None:
-    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
-        return cur.execute(
-            f"select {_CHARGE} from charges where asaas_payment_id = %s" + (" for update" if lock else ""),
-            (payment_id,),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        ChargeRow,
+        f"select {_CHARGE} from charges where asaas_payment_id = %s" + for_update(lock),
+        (payment_id,),
+    )
 
 
 def update_charge(conn: Conn, charge_id: UUID, changes: dict[str, Any]) -> ChargeRow:
     assert set(changes) <= CHARGE_FIELDS, set(changes) - CHARGE_FIELDS
     sets = ", ".join(f"{column} = %s" for column in changes)
-    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
-        row = cur.execute(
-            f"update charges set {sets}, version = version + 1, updated_at = now() where id = %s "
-            f"returning {_CHARGE}",
-            [*changes.values(), charge_id],
-        ).fetchone()
-    assert row is not None
-    return row
+    return fetch_returned(
+        conn,
+        ChargeRow,
+        f"update charges set {sets}, version = version + 1, updated_at = now() where id = %s "
+        f"returning {_CHARGE}",
+        [*changes.values(), charge_id],
+    )
 
 
 def refresh_order_paid(conn: Conn, order_id: UUID) -> int:
@@ -172,20 +168,19 @@ def add_to_inbox(
     conn: Conn, *, tenant_id: UUID, event_id: str, event: str, payment_id: str | None, payload: str
 ) -> bool:
     """Store a delivery once per event id; False when it was already there (a duplicate)."""
-    row = conn.execute(
+    return inserted(
+        conn,
         "insert into webhook_inbox (tenant_id, event_id, event, payment_id, payload) "
         "values (%s, %s, %s, %s, %s) "
         "on conflict (tenant_id, event_id) do nothing returning 1",
         (tenant_id, event_id, event, payment_id, payload),
-    ).fetchone()
-    return row is not None
+    )
 
 
 def take_from_inbox(conn: Conn, event_id: str) -> InboxRow | None:
-    with conn.cursor(row_factory=class_row(InboxRow)) as cur:
-        return cur.execute(
-            f"select {_INBOX} from webhook_inbox where event_id = %s for update", (event_id,)
-        ).fetchone()
+    return fetch_one(
+        conn, InboxRow, f"select {_INBOX} from webhook_inbox where event_id = %s for update", (event_id,)
+    )
 
 
 def finish(conn: Conn, event_id: str, outcome: str) -> None:
@@ -223,13 +218,14 @@ def shops_with_accounts(conn: Conn) -> list[UUID]:
 
 def charges_to_check(conn: Conn, *, window_days: int) -> list[ChargeRow]:
     """Open charges, and charges created or changed within the window."""
-    with conn.cursor(row_factory=class_row(ChargeRow)) as cur:
-        return cur.execute(
-            f"select {_CHARGE} from charges where asaas_payment_id is not null "
-            "and (status in ('pending', 'overdue') or updated_at > now() - make_interval(days => %s)) "
-            "order by created_at",
-            (window_days,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        ChargeRow,
+        f"select {_CHARGE} from charges where asaas_payment_id is not null "
+        "and (status in ('pending', 'overdue') or updated_at > now() - make_interval(days => %s)) "
+        "order by created_at",
+        (window_days,),
+    )
 
 
 def record_mismatch(

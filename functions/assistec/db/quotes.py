@@ -8,7 +8,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db.rows import DiscountRuleRow, PriceRuleRow, QuoteRow, TemplateRow
-from assistec.db.sql import class_row, duplicates, versioned_update
+from assistec.db.sql import (
+    class_row,
+    fetch_all,
+    fetch_one,
+    fetch_returned,
+    for_update,
+    insert_row,
+    versioned_update,
+)
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -30,27 +38,20 @@ DISCOUNT_FIELDS = {"name", "kind", "min_days", "percent", "active"}
 def insert_rule(conn: Conn, *, tenant_id: UUID, fields: dict[str, Any]) -> PriceRuleRow:
     assert set(fields) <= RULE_FIELDS
     values = {"tenant_id": tenant_id, **fields}
-    with duplicates(), conn.cursor(row_factory=class_row(PriceRuleRow)) as cur:
-        row = cur.execute(
-            f"insert into price_rules ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
-            f"returning {_RULE}",
-            list(values.values()),
-        ).fetchone()
-    assert row is not None
-    return row
+    return insert_row(conn, table="price_rules", values=values, columns=_RULE, row=PriceRuleRow)
 
 
 def list_rules(conn: Conn) -> list[PriceRuleRow]:
-    with conn.cursor(row_factory=class_row(PriceRuleRow)) as cur:
-        return cur.execute(
-            f"select {_RULE} from price_rules where {_TENANT} "
-            "order by lower(service), device_type, brand nulls first, model nulls first"
-        ).fetchall()
+    return fetch_all(
+        conn,
+        PriceRuleRow,
+        f"select {_RULE} from price_rules where {_TENANT} "
+        "order by lower(service), device_type, brand nulls first, model nulls first",
+    )
 
 
 def get_rule(conn: Conn, rule_id: UUID) -> PriceRuleRow | None:
-    with conn.cursor(row_factory=class_row(PriceRuleRow)) as cur:
-        return cur.execute(f"select {_RULE} from price_rules where id = %s", (rule_id,)).fetchone()
+    return fetch_one(conn, PriceRuleRow, f"select {_RULE} from price_rules where id = %s", (rule_id,))
 
 
 def update_rule(
@@ -74,40 +75,40 @@ def delete_rule(conn: Conn, rule_id: UUID) -> bool:
 
 def price_for(conn: Conn, *, service: str, device_type: str, brand: str, model: str) -> PriceRuleRow | None:
     """The most specific rule: this model, else this brand, else the device type's fallback."""
-    with conn.cursor(row_factory=class_row(PriceRuleRow)) as cur:
-        return cur.execute(
-            f"select {_RULE} from price_rules where {_TENANT} "
-            "and lower(service) = lower(%s) and device_type = %s "
-            "and (brand is null or lower(brand) = lower(%s)) and (model is null or lower(model) = lower(%s)) "
-            "order by (model is not null) desc, (brand is not null) desc limit 1",
-            (service, device_type, brand, model),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        PriceRuleRow,
+        f"select {_RULE} from price_rules where {_TENANT} "
+        "and lower(service) = lower(%s) and device_type = %s "
+        "and (brand is null or lower(brand) = lower(%s)) and (model is null or lower(model) = lower(%s)) "
+        "order by (model is not null) desc, (brand is not null) desc limit 1",
+        (service, device_type, brand, model),
+    )
 
 
 # --- discount rules ----------------------------------------------------------------------------
 def insert_discount(conn: Conn, *, tenant_id: UUID, fields: dict[str, Any]) -> DiscountRuleRow:
     assert set(fields) <= DISCOUNT_FIELDS
     values = {"tenant_id": tenant_id, **fields}
-    with conn.cursor(row_factory=class_row(DiscountRuleRow)) as cur:
-        row = cur.execute(
-            f"insert into discount_rules ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
-            f"returning {_DISCOUNT}",
-            list(values.values()),
-        ).fetchone()
-    assert row is not None
-    return row
+    return fetch_returned(
+        conn,
+        DiscountRuleRow,
+        f"insert into discount_rules ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
+        f"returning {_DISCOUNT}",
+        list(values.values()),
+    )
 
 
 def list_discounts(conn: Conn) -> list[DiscountRuleRow]:
-    with conn.cursor(row_factory=class_row(DiscountRuleRow)) as cur:
-        return cur.execute(
-            f"select {_DISCOUNT} from discount_rules where {_TENANT} order by created_at"
-        ).fetchall()
+    return fetch_all(
+        conn, DiscountRuleRow, f"select {_DISCOUNT} from discount_rules where {_TENANT} order by created_at"
+    )
 
 
 def get_discount(conn: Conn, rule_id: UUID) -> DiscountRuleRow | None:
-    with conn.cursor(row_factory=class_row(DiscountRuleRow)) as cur:
-        return cur.execute(f"select {_DISCOUNT} from discount_rules where id = %s", (rule_id,)).fetchone()
+    return fetch_one(
+        conn, DiscountRuleRow, f"select {_DISCOUNT} from discount_rules where id = %s", (rule_id,)
+    )
 
 
 def update_discount(
@@ -127,21 +128,21 @@ def update_discount(
 
 def best_discount(conn: Conn, *, customer_since: datetime) -> DiscountRuleRow | None:
     """The largest active discount the customer qualifies for (registered at least min_days ago)."""
-    with conn.cursor(row_factory=class_row(DiscountRuleRow)) as cur:
-        return cur.execute(
-            f"select {_DISCOUNT} from discount_rules where {_TENANT} "
-            "and active and kind = 'customer_since_days' "
-            "and %s <= now() - make_interval(days => min_days) order by percent desc, created_at limit 1",
-            (customer_since,),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        DiscountRuleRow,
+        f"select {_DISCOUNT} from discount_rules where {_TENANT} "
+        "and active and kind = 'customer_since_days' "
+        "and %s <= now() - make_interval(days => min_days) order by percent desc, created_at limit 1",
+        (customer_since,),
+    )
 
 
 # --- template ----------------------------------------------------------------------------------
 def get_template(conn: Conn) -> TemplateRow | None:
-    with conn.cursor(row_factory=class_row(TemplateRow)) as cur:
-        return cur.execute(
-            f"select body, validity_days, version from quote_templates where {_TENANT}"
-        ).fetchone()
+    return fetch_one(
+        conn, TemplateRow, f"select body, validity_days, version from quote_templates where {_TENANT}"
+    )
 
 
 def save_template(
@@ -194,52 +195,48 @@ def insert_quote(
     public_expires_at: datetime,
     created_by: UUID,
 ) -> QuoteRow:
-    with conn.cursor(row_factory=class_row(QuoteRow)) as cur:
-        row = cur.execute(
-            "insert into quotes (tenant_id, order_id, version, lines, subtotal_cents, discount_cents, "
-            "discount_rule, total_cents, deadline_days, valid_until, rendered_text, public_token, "
-            "public_expires_at, created_by) "
-            f"values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning {_QUOTE}",
-            (
-                tenant_id,
-                order_id,
-                version,
-                json.dumps(lines),
-                subtotal_cents,
-                discount_cents,
-                discount_rule,
-                subtotal_cents - discount_cents,
-                deadline_days,
-                valid_until,
-                rendered_text,
-                public_token,
-                public_expires_at,
-                created_by,
-            ),
-        ).fetchone()
-    assert row is not None
-    return row
+    return fetch_returned(
+        conn,
+        QuoteRow,
+        "insert into quotes (tenant_id, order_id, version, lines, subtotal_cents, discount_cents, "
+        "discount_rule, total_cents, deadline_days, valid_until, rendered_text, public_token, "
+        "public_expires_at, created_by) "
+        f"values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) returning {_QUOTE}",
+        (
+            tenant_id,
+            order_id,
+            version,
+            json.dumps(lines),
+            subtotal_cents,
+            discount_cents,
+            discount_rule,
+            subtotal_cents - discount_cents,
+            deadline_days,
+            valid_until,
+            rendered_text,
+            public_token,
+            public_expires_at,
+            created_by,
+        ),
+    )
 
 
 def get_quote(conn: Conn, quote_id: UUID, *, lock: bool = False) -> QuoteRow | None:
-    with conn.cursor(row_factory=class_row(QuoteRow)) as cur:
-        return cur.execute(
-            f"select {_QUOTE} from quotes where id = %s" + (" for update" if lock else ""), (quote_id,)
-        ).fetchone()
+    return fetch_one(
+        conn, QuoteRow, f"select {_QUOTE} from quotes where id = %s" + for_update(lock), (quote_id,)
+    )
 
 
 def quote_by_token(conn: Conn, token: str, *, lock: bool = False) -> QuoteRow | None:
-    with conn.cursor(row_factory=class_row(QuoteRow)) as cur:
-        return cur.execute(
-            f"select {_QUOTE} from quotes where public_token = %s" + (" for update" if lock else ""), (token,)
-        ).fetchone()
+    return fetch_one(
+        conn, QuoteRow, f"select {_QUOTE} from quotes where public_token = %s" + for_update(lock), (token,)
+    )
 
 
 def quotes_of(conn: Conn, order_id: UUID) -> list[QuoteRow]:
-    with conn.cursor(row_factory=class_row(QuoteRow)) as cur:
-        return cur.execute(
-            f"select {_QUOTE} from quotes where order_id = %s order by version desc", (order_id,)
-        ).fetchall()
+    return fetch_all(
+        conn, QuoteRow, f"select {_QUOTE} from quotes where order_id = %s order by version desc", (order_id,)
+    )
 
 
 def decide(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db.rows import SettingsRow
-from assistec.db.sql import class_row
+from assistec.db.sql import fetch_one
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -29,8 +29,7 @@ def insert_settings(
 
 
 def get_settings(conn: Conn) -> SettingsRow | None:
-    with conn.cursor(row_factory=class_row(SettingsRow)) as cur:
-        return cur.execute(f"select {_SETTINGS_COLUMNS} from tenant_settings").fetchone()
+    return fetch_one(conn, SettingsRow, f"select {_SETTINGS_COLUMNS} from tenant_settings")
 
 
 def update_settings(
@@ -43,17 +42,18 @@ def update_settings(
     out_of_hours_message: str,
     logo_url: str | None = None,
 ) -> SettingsRow | None:
-    with conn.cursor(row_factory=class_row(SettingsRow)) as cur:
-        return cur.execute(
-            "update tenant_settings set timezone = %s, business_hours = %s, welcome_message = %s, "
-            "out_of_hours_message = %s, logo_url = %s, version = version + 1, updated_at = now() "
-            f"where version = %s returning {_SETTINGS_COLUMNS}",
-            (
-                timezone,
-                json.dumps(business_hours),
-                welcome_message,
-                out_of_hours_message,
-                logo_url,
-                expected_version,
-            ),
-        ).fetchone()
+    return fetch_one(
+        conn,
+        SettingsRow,
+        "update tenant_settings set timezone = %s, business_hours = %s, welcome_message = %s, "
+        "out_of_hours_message = %s, logo_url = %s, version = version + 1, updated_at = now() "
+        f"where version = %s returning {_SETTINGS_COLUMNS}",
+        (
+            timezone,
+            json.dumps(business_hours),
+            welcome_message,
+            out_of_hours_message,
+            logo_url,
+            expected_version,
+        ),
+    )

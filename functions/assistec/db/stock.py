@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db.rows import MovementRow, PartRow, ReservationRow
-from assistec.db.sql import class_row, duplicates, versioned_update
+from assistec.db.sql import fetch_all, fetch_one, fetch_returned, for_update, insert_row, versioned_update
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -29,21 +29,13 @@ def insert_part(conn: Conn, *, tenant_id: UUID, fields: dict[str, Any]) -> PartR
     allowed = EDITABLE | {"quantity"}
     assert set(fields) <= allowed, set(fields) - allowed
     values = {"tenant_id": tenant_id, **fields}
-    with duplicates(), conn.cursor(row_factory=class_row(PartRow)) as cur:
-        row = cur.execute(
-            f"insert into parts ({', '.join(values)}) values ({', '.join(['%s'] * len(values))}) "
-            f"returning {_COLUMNS}",
-            list(values.values()),
-        ).fetchone()
-    assert row is not None
-    return row
+    return insert_row(conn, table="parts", values=values, columns=_COLUMNS, row=PartRow)
 
 
 def get_part(conn: Conn, part_id: UUID, *, lock: bool = False) -> PartRow | None:
-    with conn.cursor(row_factory=class_row(PartRow)) as cur:
-        return cur.execute(
-            f"select {_COLUMNS} from parts where id = %s" + (" for update" if lock else ""), (part_id,)
-        ).fetchone()
+    return fetch_one(
+        conn, PartRow, f"select {_COLUMNS} from parts where id = %s" + for_update(lock), (part_id,)
+    )
 
 
 def list_parts(
@@ -61,11 +53,12 @@ def list_parts(
     if low_stock:
         clauses.append("quantity - reserved <= min_quantity")
     params.append(limit)
-    with conn.cursor(row_factory=class_row(PartRow)) as cur:
-        return cur.execute(
-            f"select {_COLUMNS} from parts where {' and '.join(clauses)} order by created_at, id limit %s",
-            params,
-        ).fetchall()
+    return fetch_all(
+        conn,
+        PartRow,
+        f"select {_COLUMNS} from parts where {' and '.join(clauses)} order by created_at, id limit %s",
+        params,
+    )
 
 
 def search(conn: Conn, q: str, *, limit: int) -> list[PartRow]:
@@ -75,13 +68,14 @@ def search(conn: Conn, q: str, *, limit: int) -> list[PartRow]:
     for word in q.split()[:5]:
         clauses.append("search_text like '%%' || lower(immutable_unaccent(%s)) || '%%'")
         params.append(word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_"))
-    with conn.cursor(row_factory=class_row(PartRow)) as cur:
-        return cur.execute(
-            f"select {_COLUMNS} from parts where {' and '.join(clauses)} "
-            "order by (quantity - reserved > 0) desc, "
-            "similarity(search_text, lower(immutable_unaccent(%s))) desc, name limit %s",
-            [*params, q, limit],
-        ).fetchall()
+    return fetch_all(
+        conn,
+        PartRow,
+        f"select {_COLUMNS} from parts where {' and '.join(clauses)} "
+        "order by (quantity - reserved > 0) desc, "
+        "similarity(search_text, lower(immutable_unaccent(%s))) desc, name limit %s",
+        [*params, q, limit],
+    )
 
 
 def update_part(
@@ -101,14 +95,13 @@ def update_part(
 
 def change_stock(conn: Conn, part_id: UUID, *, quantity_delta: int, reserved_delta: int) -> PartRow:
     """Move the shelf and reservation counts of a part the caller locked and checked."""
-    with conn.cursor(row_factory=class_row(PartRow)) as cur:
-        row = cur.execute(
-            "update parts set quantity = quantity + %s, reserved = reserved + %s, updated_at = now() "
-            f"where id = %s returning {_COLUMNS}",
-            (quantity_delta, reserved_delta, part_id),
-        ).fetchone()
-    assert row is not None
-    return row
+    return fetch_returned(
+        conn,
+        PartRow,
+        "update parts set quantity = quantity + %s, reserved = reserved + %s, updated_at = now() "
+        f"where id = %s returning {_COLUMNS}",
+        (quantity_delta, reserved_delta, part_id),
+    )
 
 
 def add_movement(
@@ -130,12 +123,13 @@ def add_movement(
 
 
 def movements(conn: Conn, part_id: UUID, *, limit: int) -> list[MovementRow]:
-    with conn.cursor(row_factory=class_row(MovementRow)) as cur:
-        return cur.execute(
-            "select id, part_id, kind, quantity, order_id, note, actor_user_id, at from stock_movements "
-            "where part_id = %s order by at desc, id desc limit %s",
-            (part_id, limit),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        MovementRow,
+        "select id, part_id, kind, quantity, order_id, note, actor_user_id, at from stock_movements "
+        "where part_id = %s order by at desc, id desc limit %s",
+        (part_id, limit),
+    )
 
 
 _RESERVATION = "id, part_id, quote_id, needed, reserved, state"
@@ -152,12 +146,13 @@ def add_reservation(
 
 
 def open_reservations(conn: Conn, order_id: UUID) -> list[ReservationRow]:
-    with conn.cursor(row_factory=class_row(ReservationRow)) as cur:
-        return cur.execute(
-            f"select {_RESERVATION} from reservations where order_id = %s and state = 'open' "
-            "order by part_id for update",
-            (order_id,),
-        ).fetchall()
+    return fetch_all(
+        conn,
+        ReservationRow,
+        f"select {_RESERVATION} from reservations where order_id = %s and state = 'open' "
+        "order by part_id for update",
+        (order_id,),
+    )
 
 
 def update_reservation(conn: Conn, reservation_id: UUID, *, reserved: int, state: str) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db.rows import UserRow
-from assistec.db.sql import class_row, dict_row, duplicates, versioned_update
+from assistec.db.sql import dict_row, duplicates, fetch_all, fetch_one, fetch_returned, versioned_update
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -18,19 +18,18 @@ _USER_COLUMNS = "id, tenant_id, email::text as email, name, role, active, versio
 def insert_user(
     conn: Conn, *, tenant_id: UUID, email: str, name: str, password_hash: str, role: str
 ) -> UserRow:
-    with duplicates(), conn.cursor(row_factory=class_row(UserRow)) as cur:
-        row = cur.execute(
+    with duplicates():
+        return fetch_returned(
+            conn,
+            UserRow,
             "insert into users (tenant_id, email, name, password_hash, role) values (%s, %s, %s, %s, %s) "
             f"returning {_USER_COLUMNS}",
             (tenant_id, email, name, password_hash, role),
-        ).fetchone()
-    assert row is not None
-    return row
+        )
 
 
 def get_user(conn: Conn, user_id: UUID) -> UserRow | None:
-    with conn.cursor(row_factory=class_row(UserRow)) as cur:
-        return cur.execute(f"select {_USER_COLUMNS} from users where id = %s", (user_id,)).fetchone()
+    return fetch_one(conn, UserRow, f"select {_USER_COLUMNS} from users where id = %s", (user_id,))
 
 
 def find_login(conn: Conn, email: str) -> dict[str, Any] | None:
@@ -69,12 +68,12 @@ def list_users(
         like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         params.extend([like, like])
     params.append(limit)
-    with conn.cursor(row_factory=class_row(UserRow)) as cur:
-        return cur.execute(
-            f"select {_USER_COLUMNS} from users where {' and '.join(clauses)} "
-            "order by created_at, id limit %s",
-            params,
-        ).fetchall()
+    return fetch_all(
+        conn,
+        UserRow,
+        f"select {_USER_COLUMNS} from users where {' and '.join(clauses)} order by created_at, id limit %s",
+        params,
+    )
 
 
 def update_user(

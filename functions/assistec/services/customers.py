@@ -11,7 +11,7 @@ from assistec.db import sql
 from assistec.db.rows import CustomerRow
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, NotFoundError
+from assistec.errors import ConflictError, found
 from assistec.services.unit_of_work import UnitsOfWork
 
 _NOT_FOUND = "Cliente não encontrado."
@@ -52,7 +52,7 @@ class CustomersService:
     def get(self, identity: Identity, customer_id: UUID) -> CustomerRow:
         """One customer of the caller's shop; 404 for any other id."""
         with self._work(identity, Permission.CUSTOMERS_READ) as uow:
-            return self._found(customers_db.get_customer(uow.conn, customer_id))
+            return found(customers_db.get_customer(uow.conn, customer_id), _NOT_FOUND)
 
     def list(
         self, identity: Identity, *, limit: int, after: tuple[datetime, UUID] | None, q: str | None
@@ -68,7 +68,7 @@ class CustomersService:
         try:
             with self._work(identity, Permission.CUSTOMERS_WRITE) as uow:
                 if not changes:
-                    return self._found(customers_db.get_customer(uow.conn, customer_id))
+                    return found(customers_db.get_customer(uow.conn, customer_id), _NOT_FOUND)
                 current, updated = uow.update_versioned(
                     lambda: customers_db.get_customer(uow.conn, customer_id),
                     lambda: customers_db.update_customer(
@@ -91,9 +91,3 @@ class CustomersService:
                 return updated
         except sql.DuplicateError as exc:
             raise _conflict(exc) from exc
-
-    @staticmethod
-    def _found(customer: CustomerRow | None) -> CustomerRow:
-        if customer is None:
-            raise NotFoundError(_NOT_FOUND)
-        return customer

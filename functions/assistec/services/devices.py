@@ -13,7 +13,7 @@ from assistec.db.rows import DeviceRow, PhotoRow
 from assistec.domain import photos as photo_rules
 from assistec.domain.permissions import Permission, allows
 from assistec.domain.tokens import Identity
-from assistec.errors import NotFoundError
+from assistec.errors import NotFoundError, found
 from assistec.integrations.kms import Cipher
 from assistec.integrations.storage import PhotoStorage
 from assistec.observability import logger
@@ -157,7 +157,4 @@ class DevicesService:
 
     @staticmethod
     def _device(uow: UnitOfWork, device_id: uuid.UUID) -> DeviceRow:
-        row = devices_db.get_device(uow.conn, device_id)
-        if row is None:
-            raise NotFoundError(_NO_DEVICE)
-        return row
+        return found(devices_db.get_device(uow.conn, device_id), _NO_DEVICE)

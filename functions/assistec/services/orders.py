@@ -20,7 +20,7 @@ from assistec.domain import public_links
 from assistec.domain.orders import Status
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, NotFoundError, ValidationFailedError
+from assistec.errors import ConflictError, ValidationFailedError, found
 from assistec.services import audit, stock
 from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -280,10 +280,7 @@ def apply_transition(
 
 
 def _existing(uow: UnitOfWork, order_id: UUID, *, lock: bool = False) -> OrderRow:
-    order = orders_db.get(uow.conn, order_id, lock=lock)
-    if order is None:
-        raise NotFoundError(_NOT_FOUND)
-    return order
+    return found(orders_db.get(uow.conn, order_id, lock=lock), _NOT_FOUND)
 
 
 def _check_technician(uow: UnitOfWork, technician_id: UUID | None) -> None:

@@ -17,7 +17,7 @@ from assistec.db import orders as orders_db
 from assistec.db import payments as pay_db
 from assistec.db import tenants as tenants_db
 from assistec.db.rows import ChargeRow
-from assistec.domain import quotes as text
+from assistec.domain import quotes as quote_rules
 from assistec.domain.permissions import Permission, Role
 from assistec.domain.tokens import Identity
 from assistec.errors import NotFoundError
@@ -43,7 +43,7 @@ def message(charge: ChargeRow, *, shop: str, customer: str, number: int, reminde
         "",
         ("Ainda não identificamos o pagamento" if reminder else "Segue a cobrança")
         + f" do serviço da ordem {number} na {shop}.",
-        f"Valor: {text.brl(charge.value_cents)}. Vencimento: {charge.due_date:%d/%m/%Y}.",
+        f"Valor: {quote_rules.brl(charge.value_cents)}. Vencimento: {charge.due_date:%d/%m/%Y}.",
     ]
     if charge.pix_payload:
         lines += ["", "Pix copia e cola:", charge.pix_payload]

@@ -13,7 +13,7 @@ from assistec.db.rows import DiscountRuleRow, PriceRuleRow, TemplateRow
 from assistec.domain import quotes as quote_rules
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, NotFoundError, ValidationFailedError
+from assistec.errors import ConflictError, NotFoundError, ValidationFailedError, found
 from assistec.services import audit
 from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -172,10 +172,7 @@ def _edit[R: (PriceRuleRow, DiscountRuleRow)](
 ) -> R:
     """Apply ``changes`` to one rule under optimistic locking and audit them (no changes: no write)."""
     if not changes:
-        current = load()
-        if current is None:
-            raise NotFoundError(not_found)
-        return current
+        return found(load(), not_found)
     before, after = uow.update_versioned(
         load, update, version_of=lambda rule: rule.version, not_found=not_found, stale=_STALE
     )

@@ -26,7 +26,7 @@ from assistec.domain import quotes as quote_rules
 from assistec.domain.orders import Status
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, NotFoundError, ValidationFailedError
+from assistec.errors import ConflictError, NotFoundError, ValidationFailedError, found
 from assistec.services import quote_decisions
 from assistec.services.audit import PublicActor
 from assistec.services.orders import apply_transition
@@ -94,9 +94,7 @@ class QuotesService:
         """
         with self._work(identity, Permission.ORDERS_WRITE) as uow:
             conn = uow.conn
-            order = orders_db.get(conn, order_id, lock=True)
-            if order is None:
-                raise NotFoundError(_ORDER_NOT_FOUND)
+            order = found(orders_db.get(conn, order_id, lock=True), _ORDER_NOT_FOUND)
             if Status(order.status) not in _QUOTABLE:
                 raise ConflictError(
                     f"Não é possível orçar uma OS com status {machine.LABELS_PT[Status(order.status)]}.",
@@ -194,27 +192,20 @@ class QuotesService:
     def get(self, identity: Identity, quote_id: UUID) -> QuoteRow:
         """The quote (404 when it is not the shop's)."""
         with self._work(identity, Permission.ORDERS_READ) as uow:
-            quote = quotes_db.get_quote(uow.conn, quote_id)
-            if quote is None:
-                raise NotFoundError(_QUOTE_NOT_FOUND)
-            return quote
+            return found(quotes_db.get_quote(uow.conn, quote_id), _QUOTE_NOT_FOUND)
 
     def decide_at_counter(self, identity: Identity, quote_id: UUID, *, approve: bool, name: str) -> QuoteRow:
         """Staff record the customer's decision given in person or by phone (typed name kept),
         with the same rules as the link (``quote_decisions.decide``)."""
         with self._work(identity, Permission.ORDERS_WRITE) as uow:
-            quote = quotes_db.get_quote(uow.conn, quote_id, lock=True)
-            if quote is None:
-                raise NotFoundError(_QUOTE_NOT_FOUND)
+            quote = found(quotes_db.get_quote(uow.conn, quote_id, lock=True), _QUOTE_NOT_FOUND)
             return quote_decisions.decide(uow, quote, approve=approve, name=name, via="staff")
 
     # --- public links --------------------------------------------------------------------------
     def public_view(self, token: str) -> PublicQuote:
         """The quote behind a public link, as its customer sees it (404 for an unknown link)."""
         with self._work(_visitor(token)) as uow:
-            quote = quotes_db.quote_by_token(uow.conn, token)
-            if quote is None:
-                raise NotFoundError(f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}")
+            quote = found(quotes_db.quote_by_token(uow.conn, token), f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}")
             return _public_quote(uow.conn, quote)
 
     def decide_on_link(
@@ -224,9 +215,9 @@ class QuotesService:
         typed, their IP and browser are kept as the record of the decision."""
         actor = PublicActor(tenant_id=_link_tenant(token), label=f"Cliente: {name} (link)")
         with self._work(actor) as uow:
-            quote = quotes_db.quote_by_token(uow.conn, token, lock=True)
-            if quote is None:
-                raise NotFoundError(f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}")
+            quote = found(
+                quotes_db.quote_by_token(uow.conn, token, lock=True), f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}"
+            )
             decided = quote_decisions.decide(
                 uow,
                 quote,
@@ -242,18 +233,16 @@ class QuotesService:
     def public_order(self, token: str) -> PublicOrder:
         """The order behind a tracking link: its status and the dates it changed, nothing else."""
         with self._work(_visitor(token)) as uow:
-            order = orders_db.by_tracking_token(uow.conn, token)
-            if order is None:
-                raise NotFoundError(f"{_ORDER_NOT_FOUND} {_NOT_ON_LINK}")
+            order = found(orders_db.by_tracking_token(uow.conn, token), f"{_ORDER_NOT_FOUND} {_NOT_ON_LINK}")
             shop_name, logo, tz = quotes_db.shop_face(uow.conn)
             steps = [(t.to_status, t.at) for t in orders_db.history(uow.conn, order.id)]
         return PublicOrder(order=order, shop_name=shop_name, logo_url=logo, timezone=tz, steps=steps)
 
 
 def _link_tenant(token: str) -> UUID:
-    tenant = public_links.token_tenant(token)
-    if tenant is None:
-        raise NotFoundError("Link não encontrado. Confira se ele foi copiado por inteiro.")
+    tenant = found(
+        public_links.token_tenant(token), "Link não encontrado. Confira se ele foi copiado por inteiro."
+    )
     return tenant
 
 

@@ -19,7 +19,7 @@ from assistec.db import stock as stock_db
 from assistec.db.rows import MovementRow, PartRow
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, NotFoundError
+from assistec.errors import ConflictError, found
 from assistec.services import audit
 from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 
@@ -104,9 +104,7 @@ class StockService:
         waiting for them, oldest first.
         """
         with self._work(identity, Permission.STOCK_WRITE) as uow:
-            part = stock_db.get_part(uow.conn, part_id, lock=True)
-            if part is None:
-                raise NotFoundError(_NOT_FOUND)
+            part = found(stock_db.get_part(uow.conn, part_id, lock=True), _NOT_FOUND)
             delta = quantity if kind == "receive" else quantity - part.quantity
             if part.quantity + delta < part.reserved:
                 raise ConflictError(
@@ -133,10 +131,7 @@ class StockService:
 
 
 def _existing(uow: UnitOfWork, part_id: UUID) -> PartRow:
-    part = stock_db.get_part(uow.conn, part_id)
-    if part is None:
-        raise NotFoundError(_NOT_FOUND)
-    return part
+    return found(stock_db.get_part(uow.conn, part_id), _NOT_FOUND)
 
 
 # --- what orders do to stock (inside the caller's unit of work) --------------------------------

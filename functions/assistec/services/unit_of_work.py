@@ -34,7 +34,7 @@ from assistec.db import audit as audit_db
 from assistec.db import events as events_db
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, NotFoundError
+from assistec.errors import ConflictError, found
 from assistec.observability import correlation_id
 from assistec.services.access import require
 from assistec.services.audit import Actor
@@ -102,9 +102,7 @@ class UnitOfWork:
         """Optimistic locking: ``load`` the row (404 ``not_found`` when absent), run ``update`` (which
         matches the caller's expected version) and return ``(before, after)``; when ``update`` finds
         another version, 409 ``stale`` with the row's ``current_version`` and nothing written."""
-        current = load()
-        if current is None:
-            raise NotFoundError(not_found)
+        current = found(load(), not_found)
         updated = update()
         if updated is None:
             raise ConflictError(stale, details={"current_version": version_of(current)})

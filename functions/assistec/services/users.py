@@ -15,7 +15,7 @@ from assistec.domain import passwords
 from assistec.domain.accounts import NewUser, UserChanges
 from assistec.domain.permissions import Permission, Role, may_assign
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, ForbiddenError, NotFoundError
+from assistec.errors import ConflictError, ForbiddenError, NotFoundError, found
 from assistec.observability import logger
 from assistec.services.access import require
 from assistec.services.audit import diff
@@ -95,9 +95,7 @@ class UsersService:
     def update(self, identity: Identity, user_id: UUID, changes: UserChanges) -> UserRow:
         """Rename, change the role of, or (de)activate a user at ``changes.version`` (409 when stale)."""
         with self._work(identity, Permission.USERS_MANAGE) as uow:
-            current = users_db.get_user(uow.conn, user_id)
-            if current is None:
-                raise NotFoundError(_NOT_FOUND)
+            current = found(users_db.get_user(uow.conn, user_id), _NOT_FOUND)
             if current.role == Role.OWNER and (changes.role is not None or changes.active is False):
                 raise ForbiddenError("O papel do dono da loja não pode ser alterado nem desativado.")
             if changes.role is not None and not may_assign(identity.role, changes.role):

@@ -10,19 +10,16 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistec.wiring.base import DatabaseRoot, Installed
+from assistec.wiring.base import AsaasRoot, Installed
 
 if TYPE_CHECKING:
-    from assistec.integrations.asaas import AsaasClient
     from assistec.integrations.flows import FlowStarter
     from assistec.integrations.kms import Cipher
-    from assistec.integrations.platform import PlatformAccount
     from assistec.integrations.queue import EventQueue
     from assistec.integrations.signing_key import SigningKeyProvider
     from assistec.integrations.storage import PhotoStorage
     from assistec.services.audit import AuditService
     from assistec.services.auth import AuthService
-    from assistec.services.billing.common import PlatformAsaas
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.subscription import Subscription
     from assistec.services.customers import CustomersService
@@ -30,7 +27,6 @@ if TYPE_CHECKING:
     from assistec.services.health import HealthService
     from assistec.services.orders import OrdersService
     from assistec.services.payment_flow import PaymentFlowStarter
-    from assistec.services.payments.charges import PaymentsService
     from assistec.services.payments.inbox import WebhookInbox
     from assistec.services.pricing import PricingService
     from assistec.services.quotes import QuotesService
@@ -41,11 +37,11 @@ if TYPE_CHECKING:
     from assistec.settings import ApiSettings
 
 
-class ApiRoot(DatabaseRoot):
+class ApiRoot(AsaasRoot):
     """Settings, integrations and services of the REST API."""
 
     def __init__(self, settings: ApiSettings) -> None:
-        super().__init__(settings, event_bus_name=settings.event_bus_name)
+        super().__init__(settings, event_bus_name=settings.event_bus_name, asaas=settings)
         self.settings = settings
 
     # --- integrations ---------------------------------------------------------------------------
@@ -61,13 +57,6 @@ class ApiRoot(DatabaseRoot):
         from assistec.integrations.kms import KmsCipher
 
         return KmsCipher(self.settings.unlock_code_key_id)
-
-    @cached_property
-    def payments_cipher(self) -> Cipher:
-        """KMS under the payments key (each shop's Asaas API key)."""
-        from assistec.integrations.kms import KmsCipher
-
-        return KmsCipher(self.settings.payments_key_id)
 
     @cached_property
     def photo_storage(self) -> PhotoStorage:
@@ -86,18 +75,6 @@ class ApiRoot(DatabaseRoot):
         from assistec.integrations.flows import StepFunctionsStarter
 
         return StepFunctionsStarter(self.settings.payment_flow_arn)
-
-    def asaas_client(self, environment: str, api_key: str) -> AsaasClient:
-        """A client for one Asaas account (the shop's own, or the platform's)."""
-        from assistec.integrations.asaas import AsaasClient
-
-        return AsaasClient.for_account(environment, api_key, base_url=self.settings.asaas_base_url)
-
-    def platform_account(self) -> PlatformAccount:
-        """The platform's Asaas account (the shops' subscriptions), read on each use."""
-        from assistec.integrations.platform import platform_account
-
-        return platform_account(self.settings.platform_asaas_secret_id)
 
     # --- services -------------------------------------------------------------------------------
     @cached_property
@@ -173,24 +150,10 @@ class ApiRoot(DatabaseRoot):
         return ReportsService(self.work)
 
     @cached_property
-    def payments(self) -> PaymentsService:
-        from assistec.services.payments.charges import PaymentsService
-
-        # The Asaas factory is looked up per call, so a test may point it at the simulator.
-        return PaymentsService(self.work, self.payments_cipher, lambda env, key: self.asaas_client(env, key))
-
-    @cached_property
     def webhook_inbox(self) -> WebhookInbox:
         from assistec.services.payments.inbox import WebhookInbox
 
         return WebhookInbox(self.work, self.payments_queue, lambda: self.payments)
-
-    @cached_property
-    def platform_asaas(self) -> PlatformAsaas:
-        """The platform's Asaas account (the shops' subscriptions); its factories looked up per call."""
-        from assistec.services.billing.common import PlatformAsaas
-
-        return PlatformAsaas(lambda: self.platform_account(), lambda env, key: self.asaas_client(env, key))
 
     @cached_property
     def subscription(self) -> Subscription:

@@ -1,16 +1,22 @@
 """What every function family that touches the database shares: the connection, the unit of work,
-and the outbox relay that publishes the units' events after commit."""
+and the outbox relay that publishes the units' events after commit; and what the two families that
+take payments share: the Asaas pieces."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from assistec.db.connection import Database
+    from assistec.integrations.asaas import AsaasClient
     from assistec.integrations.events import EventBus
+    from assistec.integrations.kms import Cipher
+    from assistec.integrations.platform import PlatformAccount
+    from assistec.services.billing.common import PlatformAsaas
     from assistec.services.outbox import OutboxRelay
+    from assistec.services.payments.charges import PaymentsService
     from assistec.services.unit_of_work import UnitsOfWork
     from assistec.settings import DatabaseSettings
 
@@ -51,6 +57,59 @@ class DatabaseRoot:
         """Close the connection, if one was opened (tests, between environments)."""
         if "database" in self.__dict__:
             self.database.close()
+
+
+class AsaasSettings(Protocol):
+    """What the Asaas pieces read from a family's settings (``ApiSettings``, ``ConsumerSettings``)."""
+
+    @property
+    def payments_key_id(self) -> str: ...
+    @property
+    def asaas_base_url(self) -> str | None: ...
+    @property
+    def platform_asaas_secret_id(self) -> str | None: ...
+
+
+class AsaasRoot(DatabaseRoot):
+    """A database root that also takes payments through Asaas: the payments key, Asaas clients, the
+    platform account and the payments service, alike in the API and the payment workers."""
+
+    def __init__(self, settings: DatabaseSettings, *, event_bus_name: str, asaas: AsaasSettings) -> None:
+        super().__init__(settings, event_bus_name=event_bus_name)
+        self._asaas = asaas
+
+    @cached_property
+    def payments_cipher(self) -> Cipher:
+        """KMS under the payments key (each shop's Asaas API key)."""
+        from assistec.integrations.kms import KmsCipher
+
+        return KmsCipher(self._asaas.payments_key_id)
+
+    def asaas_client(self, environment: str, api_key: str) -> AsaasClient:
+        """A client for one Asaas account (the shop's own, or the platform's)."""
+        from assistec.integrations.asaas import AsaasClient
+
+        return AsaasClient.for_account(environment, api_key, base_url=self._asaas.asaas_base_url)
+
+    def platform_account(self) -> PlatformAccount:
+        """The platform's Asaas account (the shops' subscriptions), read on each use."""
+        from assistec.integrations.platform import platform_account
+
+        return platform_account(self._asaas.platform_asaas_secret_id)
+
+    @cached_property
+    def payments(self) -> PaymentsService:
+        from assistec.services.payments.charges import PaymentsService
+
+        # The Asaas factory is looked up per call, so a test may point it at the simulator.
+        return PaymentsService(self.work, self.payments_cipher, lambda env, key: self.asaas_client(env, key))
+
+    @cached_property
+    def platform_asaas(self) -> PlatformAsaas:
+        """The platform's Asaas account (the shops' subscriptions); its factories looked up per call."""
+        from assistec.services.billing.common import PlatformAsaas
+
+        return PlatformAsaas(lambda: self.platform_account(), lambda env, key: self.asaas_client(env, key))
 
 
 class Installed[R: DatabaseRoot]:

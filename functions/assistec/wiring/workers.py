@@ -7,40 +7,29 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistec.wiring.base import DatabaseRoot, Installed
+from assistec.wiring.base import AsaasRoot, Installed
 
 if TYPE_CHECKING:
-    from assistec.integrations.asaas import AsaasClient
     from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowResumer
-    from assistec.integrations.kms import Cipher
-    from assistec.integrations.platform import PlatformAccount
-    from assistec.services.billing.common import PlatformAsaas
     from assistec.services.billing.dunning import Dunning
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.provisioning import Provisioning
     from assistec.services.billing.standing import Notices
     from assistec.services.payment_flow import PaymentFlow
-    from assistec.services.payments.charges import PaymentsService
     from assistec.services.payments.inbox import WebhookInbox
     from assistec.services.payments.reconcile import Reconciliation
     from assistec.settings import ConsumerSettings
 
 
-class WorkerRoot(DatabaseRoot):
+class WorkerRoot(AsaasRoot):
     """Settings, integrations and services of the payments workers."""
 
     def __init__(self, settings: ConsumerSettings) -> None:
-        super().__init__(settings, event_bus_name=settings.event_bus_name)
+        super().__init__(settings, event_bus_name=settings.event_bus_name, asaas=settings)
         self.settings = settings
 
     # --- integrations ---------------------------------------------------------------------------
-    @cached_property
-    def payments_cipher(self) -> Cipher:
-        from assistec.integrations.kms import KmsCipher
-
-        return KmsCipher(self.settings.payments_key_id)
-
     @cached_property
     def mailer(self) -> Mailer:
         from assistec.integrations.email import SesMailer
@@ -53,23 +42,7 @@ class WorkerRoot(DatabaseRoot):
 
         return StepFunctionsResumer()
 
-    def asaas_client(self, environment: str, api_key: str) -> AsaasClient:
-        from assistec.integrations.asaas import AsaasClient
-
-        return AsaasClient.for_account(environment, api_key, base_url=self.settings.asaas_base_url)
-
-    def platform_account(self) -> PlatformAccount:
-        from assistec.integrations.platform import platform_account
-
-        return platform_account(self.settings.platform_asaas_secret_id)
-
     # --- services -------------------------------------------------------------------------------
-    @cached_property
-    def payments(self) -> PaymentsService:
-        from assistec.services.payments.charges import PaymentsService
-
-        return PaymentsService(self.work, self.payments_cipher, lambda env, key: self.asaas_client(env, key))
-
     @cached_property
     def inbox(self) -> WebhookInbox:
         """Applies stored Asaas events (the consumer never enqueues: no queue)."""
@@ -83,13 +56,6 @@ class WorkerRoot(DatabaseRoot):
         from assistec.services.payments.reconcile import Reconciliation
 
         return Reconciliation(self.work, self.payments, resume=self.resumer.resume)
-
-    @cached_property
-    def platform_asaas(self) -> PlatformAsaas:
-        """The platform's Asaas account (the shops' subscriptions); its factories looked up per call."""
-        from assistec.services.billing.common import PlatformAsaas
-
-        return PlatformAsaas(lambda: self.platform_account(), lambda env, key: self.asaas_client(env, key))
 
     @cached_property
     def billing_notices(self) -> Notices:

@@ -26,7 +26,7 @@ def _without_nul(value: Any) -> Any:
 
 
 class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -52,7 +52,7 @@ class Patch(Input):
 
 
 class Output(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, defer_build=True)
 
 
 def _phone(value: str) -> str:
@@ -105,6 +105,8 @@ OrderStatus = Literal[
 # --- errors ------------------------------------------------------------------------------------
 class ErrorBody(BaseModel):
     """Every error answer: a stable ``code``, a pt-BR ``message`` and optional ``details``."""
+
+    model_config = ConfigDict(defer_build=True)
 
     code: str
     message: str

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from assistec.api.schemas.common import OrderStatus, QuoteLineOut
 
 
 class PublicQuoteOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     shop_name: str
     logo_url: str | None
     order_number: int
@@ -31,6 +33,8 @@ class PublicQuoteOut(BaseModel):
 
 
 class PublicStep(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     status: OrderStatus
     label: str
     at: datetime
@@ -38,6 +42,8 @@ class PublicStep(BaseModel):
 
 class PublicOrderOut(BaseModel):
     """Status and dates only: a forwarded link tells nothing about the customer or the device."""
+
+    model_config = ConfigDict(defer_build=True)
 
     shop_name: str
     logo_url: str | None

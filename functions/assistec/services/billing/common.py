@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from assistec.errors import AppError
 from assistec.integrations.asaas import AsaasClient
 from assistec.integrations.platform import PlatformAccount, PlatformAccountMissingError
+
+if TYPE_CHECKING:
+    from assistec.services.unit_of_work import UnitsOfWork
 
 PLATFORM_TZ = ZoneInfo("America/Sao_Paulo")
 DEFAULT_PLAN = "essencial"
@@ -63,3 +67,15 @@ class PlatformAsaas:
                 self._client[1].close()
             self._client = (account.api_key, self._asaas(account.environment, account.api_key))
         return self._client[1]
+
+
+class PlatformUseCases:
+    """Base of the use cases that work with the platform's Asaas account on Brazil's calendar
+    (``today`` replaces the calendar in tests)."""
+
+    def __init__(
+        self, work: UnitsOfWork, platform: PlatformAsaas, *, today: Callable[[], date] | None = None
+    ) -> None:
+        self._work = work
+        self._platform = platform
+        self._today = calendar(today)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from assistec.db import billing as bill_db
-from assistec.domain import billing as rules
+from assistec.domain import billing as billing_rules
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
 from assistec.services.billing.common import PlatformAsaas, calendar
@@ -113,7 +113,7 @@ class Dunning:
                 report.past_due += 1
             for invoice in bill_db.open_invoices(uow.conn) if after != "cancelled" else []:
                 days_late = (today - invoice.due_date).days
-                step = rules.notice_due(
+                step = billing_rules.notice_due(
                     days_late,
                     bill_db.notices_sent(uow.conn, invoice.asaas_payment_id),
                     grace_days=sub.grace_days,

@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from assistec.db import billing as bill_db
-from assistec.domain import billing as rules
+from assistec.domain import billing as billing_rules
 from assistec.domain.payments import cents
 
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def store_invoice(uow: UnitOfWork, payment: dict[str, Any]) -> bill_db.InvoiceRow | None:
     """One Asaas payment of the subscription, as the shop's invoice (inserted or updated)."""
-    status = rules.invoice_status(payment)
+    status = billing_rules.invoice_status(payment)
     paid_on = (payment.get("paymentDate") or payment.get("confirmedDate")) if status == "paid" else None
     return bill_db.upsert_invoice(
         uow.conn,

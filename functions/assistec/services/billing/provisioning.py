@@ -4,7 +4,6 @@ Asaas customer and monthly subscription."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -14,12 +13,12 @@ from assistec.errors import ValidationFailedError
 from assistec.integrations.asaas import AsaasClient, AsaasError
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
-from assistec.services.billing.common import DEFAULT_PLAN, PlatformAsaas, calendar, external_reference
+from assistec.services.billing.common import DEFAULT_PLAN, PlatformUseCases, external_reference
 from assistec.services.billing.invoices import store_remote_invoices
 from assistec.services.billing.standing import refresh_status
 
 if TYPE_CHECKING:
-    from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
+    from assistec.services.unit_of_work import UnitOfWork
 
 
 def open_subscription(uow: UnitOfWork, plan_code: str | None, *, today: date) -> None:
@@ -42,17 +41,10 @@ def open_subscription(uow: UnitOfWork, plan_code: str | None, *, today: date) ->
     uow.emit("ShopSignedUp", {"plan": plan.code})
 
 
-class Provisioning:
+class Provisioning(PlatformUseCases):
     """Creates a shop's Asaas customer and subscription on the platform account. Each is found by the
     shop's externalReference before it is created, and the shop's subscription row stays locked for
     the whole exchange, so a retry or a second consumer never makes a second one."""
-
-    def __init__(
-        self, work: UnitsOfWork, platform: PlatformAsaas, *, today: Callable[[], date] | None = None
-    ) -> None:
-        self._work = work
-        self._platform = platform
-        self._today = calendar(today)
 
     def provision(self, tenant_id: UUID) -> str:
         """Create what is missing at Asaas, store the subscription's invoices and the shop's status;

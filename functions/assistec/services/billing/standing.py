@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from assistec.db import billing as bill_db
-from assistec.domain import billing as rules
+from assistec.domain import billing as billing_rules
 from assistec.domain.quotes import brl
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
@@ -25,14 +25,14 @@ def refresh_status(uow: UnitOfWork, *, today: date) -> tuple[str, str]:
     sub = bill_db.subscription(uow.conn)
     assert sub is not None
     invoices = [
-        rules.Invoice(i.asaas_payment_id, i.due_date, i.status)
+        billing_rules.Invoice(i.asaas_payment_id, i.due_date, i.status)
         for i in bill_db.invoices(uow.conn, limit=1000)
     ]
     before = sub.billing_status
-    after = rules.status_for(before, invoices, today=today, grace_days=sub.grace_days)
+    after = billing_rules.status_for(before, invoices, today=today, grace_days=sub.grace_days)
     if sub.cancel_on is not None and today >= sub.cancel_on:
         after = "cancelled"
-    since = rules.oldest_overdue(invoices, today)
+    since = billing_rules.oldest_overdue(invoices, today)
     changes: dict[str, Any] = {}
     if since != sub.past_due_since:
         changes["past_due_since"] = since
@@ -78,7 +78,7 @@ class Notices:
             sent_to=sub.shop_email,
         ):
             return False
-        subject, body = rules.notice_text(
+        subject, body = billing_rules.notice_text(
             step,
             shop=sub.shop_name,
             value=brl(invoice.value_cents),

@@ -4,52 +4,41 @@ and cancelling. The API refuses a suspended shop (402) where it enters the shop'
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from assistec.db import billing as bill_db
-from assistec.domain import billing as rules
+from assistec.domain import billing as billing_rules
 from assistec.domain.permissions import Permission, Role
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, ForbiddenError, NotFoundError, ValidationFailedError
+from assistec.errors import ConflictError, ForbiddenError, ValidationFailedError, found
 from assistec.integrations.asaas import AsaasError
-from assistec.services.billing.common import PLATFORM_TZ, BillingUnavailableError, PlatformAsaas, calendar
+from assistec.services.billing.common import PLATFORM_TZ, BillingUnavailableError, PlatformUseCases
 from assistec.services.billing.invoices import store_remote_invoices
 from assistec.services.billing.standing import refresh_status
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
-    from assistec.services.unit_of_work import UnitsOfWork
 
 _NO_SUBSCRIPTION = "Esta loja não tem assinatura."
 
 
-class Subscription:
+class Subscription(PlatformUseCases):
     """The shop's subscription as its owner and admins manage it (``BILLING_MANAGE``; cancelling is
     the owner's alone). Changes follow optimistic locking on the subscription's version (409 with
     ``current_version``), reach Asaas before they are written here (502 and nothing changed when
     Asaas does not answer), and are audited."""
 
-    def __init__(
-        self, work: UnitsOfWork, platform: PlatformAsaas, *, today: Callable[[], date] | None = None
-    ) -> None:
-        self._work = work
-        self._platform = platform
-        self._today = calendar(today)
-
     def overview(self, identity: Identity) -> dict[str, Any]:
         """Status, plan, dates, version and the latest invoices (with their payment links); 404 for
         a shop without a subscription."""
         with self._work(identity, Permission.BILLING_MANAGE) as uow:
-            sub = bill_db.subscription(uow.conn)
-            if sub is None:
-                raise NotFoundError(_NO_SUBSCRIPTION)
+            sub = found(bill_db.subscription(uow.conn), _NO_SUBSCRIPTION)
             plan = bill_db.plan(uow.conn, sub.plan_code)
             invoices = bill_db.invoices(uow.conn)
         return {
             "status": sub.billing_status,
-            "status_label": rules.LABELS_PT[sub.billing_status],
+            "status_label": billing_rules.LABELS_PT[sub.billing_status],
             "plan": {
                 "code": sub.plan_code,
                 "name": plan.name if plan else sub.plan_code,
@@ -159,9 +148,7 @@ class Subscription:
 
 def _locked_subscription(conn: Conn, version: int) -> bill_db.SubscriptionRow:
     """The shop's subscription, locked, at the version the caller read (409 otherwise)."""
-    sub = bill_db.subscription(conn, lock=True)
-    if sub is None:
-        raise NotFoundError(_NO_SUBSCRIPTION)
+    sub = found(bill_db.subscription(conn, lock=True), _NO_SUBSCRIPTION)
     if sub.version != version:
         raise ConflictError(
             "A assinatura foi alterada por outra pessoa. Recarregue e tente de novo.",

@@ -11,7 +11,7 @@ from uuid import UUID
 from assistec.db import payments as pay_db
 from assistec.db import tenants as tenants_db
 from assistec.db.rows import PaymentAccountRow
-from assistec.domain import payments as rules
+from assistec.domain import payments as payment_rules
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
 from assistec.errors import ValidationFailedError
@@ -66,7 +66,7 @@ class AsaasAccounts:
                     "apiVersion": 3,
                     "authToken": token,
                     "sendType": "SEQUENTIALLY",
-                    "events": sorted(rules.KNOWN_EVENTS),
+                    "events": sorted(payment_rules.KNOWN_EVENTS),
                 }
             )
         except AsaasError as exc:

@@ -16,7 +16,7 @@ from assistec.db import customers as customers_db
 from assistec.db import orders as orders_db
 from assistec.db import payments as pay_db
 from assistec.db.rows import ChargeRow, CustomerRow, PaymentAccountRow
-from assistec.domain import payments as rules
+from assistec.domain import payments as payment_rules
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -151,7 +151,7 @@ class PaymentsService(AsaasAccounts):
         if charge.status not in OPEN:
             raise ConflictError(
                 "Só cobranças em aberto podem ser canceladas "
-                f"(esta está {rules.LABELS_PT[charge.status].lower()}).",
+                f"(esta está {payment_rules.LABELS_PT[charge.status].lower()}).",
                 details={"status": charge.status},
             )
         client = self.client_for(identity.tenant_id, account)
@@ -181,7 +181,7 @@ class PaymentsService(AsaasAccounts):
         except AsaasError as exc:
             raise provider_error(exc) from exc
         return self._settle(
-            identity, charge_id, rules.state_of(payment), asaas_status=str(payment.get("status"))
+            identity, charge_id, payment_rules.state_of(payment), asaas_status=str(payment.get("status"))
         )
 
     def _charge_and_account(
@@ -213,7 +213,7 @@ def _create_payment(
         {
             "customer": asaas_customer,
             "billingType": charge.billing_type,
-            "value": rules.reais(charge.value_cents),
+            "value": payment_rules.reais(charge.value_cents),
             "dueDate": charge.due_date.isoformat(),
             "description": description,
             "externalReference": charge.external_reference,
@@ -223,7 +223,7 @@ def _create_payment(
         "asaas_payment_id": payment["id"],
         "asaas_status": payment.get("status"),
         "invoice_url": payment.get("invoiceUrl"),
-        "status": rules.state_of(payment),
+        "status": payment_rules.state_of(payment),
     }
     if charge.billing_type == "PIX":
         qr = client.pix_qr_code(payment["id"])

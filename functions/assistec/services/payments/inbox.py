@@ -18,7 +18,7 @@ from uuid import UUID
 from assistec.db import payments as pay_db
 from assistec.db.connection import Database
 from assistec.db.rows import ChargeRow
-from assistec.domain import payments as rules
+from assistec.domain import payments as payment_rules
 from assistec.errors import UnauthorizedError, ValidationFailedError
 from assistec.integrations.asaas import AsaasError
 from assistec.integrations.queue import EventQueue
@@ -156,7 +156,7 @@ class WebhookInbox:
         return outcome
 
     def _apply(self, uow: UnitOfWork, event: str, payload: dict[str, Any]) -> tuple[str, ChargeRow | None]:
-        if event not in rules.KNOWN_EVENTS:
+        if event not in payment_rules.KNOWN_EVENTS:
             return "ignored_event_type", None
         payment = payload.get("payment") or {}
         charge = (
@@ -167,7 +167,7 @@ class WebhookInbox:
         if charge is None:
             # Not a charge of this shop (or made outside assistec): nothing of ours to move.
             return "ignored_unknown_payment", None
-        candidate = rules.state_of(payment)
+        candidate = payment_rules.state_of(payment)
         if event == "PAYMENT_DELETED":
             candidate = "cancelled"
         if candidate != charge.status:
@@ -182,7 +182,7 @@ class WebhookInbox:
                 if exc.status != 404:
                     raise  # Asaas unreachable: the message comes back and is tried again
                 payment = {**payment, "deleted": True}  # gone from Asaas: cancelled there
-            candidate = rules.state_of(payment)
+            candidate = payment_rules.state_of(payment)
         updated, changed = apply_state(
             uow, charge, candidate, asaas_status=str(payment.get("status")), payment=payment
         )

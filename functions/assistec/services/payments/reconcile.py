@@ -10,7 +10,7 @@ from uuid import UUID
 
 from assistec.db import payments as pay_db
 from assistec.db.rows import ChargeRow, PaymentAccountRow
-from assistec.domain import payments as rules
+from assistec.domain import payments as payment_rules
 from assistec.integrations.asaas import AsaasError
 from assistec.observability import logger
 from assistec.services.audit import PublicActor
@@ -72,7 +72,7 @@ class Reconciliation:
         with self._work(actor) as uow:
             for payment_id, payment in remote.items():
                 local = pay_db.charge_by_payment(uow.conn, payment_id, lock=True)
-                want = rules.state_of(payment)
+                want = payment_rules.state_of(payment)
                 if local is not None and local.status == want:
                     continue
                 report.mismatches += 1

@@ -9,7 +9,7 @@ from typing import Any
 
 from assistec.db import payments as pay_db
 from assistec.db.rows import ChargeRow
-from assistec.domain import payments as rules
+from assistec.domain import payments as payment_rules
 from assistec.observability import logger
 from assistec.services.unit_of_work import UnitOfWork
 
@@ -37,7 +37,8 @@ def apply_state(
     changes["status"] = state
     if state == "paid":
         paid_value = (payment or {}).get("value")
-        changes["paid_cents"] = rules.cents(paid_value) if paid_value is not None else charge.value_cents
+        paid_cents = payment_rules.cents(paid_value) if paid_value is not None else charge.value_cents
+        changes["paid_cents"] = paid_cents
         changes["paid_at"] = datetime.now(UTC)
         if payment and payment.get("transactionReceiptUrl"):
             changes["receipt_url"] = payment["transactionReceiptUrl"]
