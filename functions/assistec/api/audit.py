@@ -9,7 +9,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, doc, json_response
+from assistec.api.responses import doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.audit import AuditEntryOut, AuditPage
 
 Entity = Literal[
@@ -28,14 +29,11 @@ Entity = Literal[
 ]
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="audit")
 
 
-@router.get(
-    "/audit",
-    tags=["audit"],
-    summary="Who changed what in the shop, newest first",
-    security=BEARER,
-    responses=doc(200, AuditPage, 401, 403),
+@routes.get(
+    "/audit", summary="Who changed what in the shop, newest first", responses=doc(200, AuditPage, 401, 403)
 )
 def list_audit(
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,

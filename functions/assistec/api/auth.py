@@ -8,10 +8,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import services
 from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.auth import LoggedOut, LoginIn, RefreshIn, SignupIn, TokensOut
 from assistec.domain.accounts import Signup, TokenPair
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="auth", public=True)
 
 
 def _tokens(pair: TokenPair) -> TokensOut:
@@ -25,9 +27,8 @@ def _tokens(pair: TokenPair) -> TokensOut:
     )
 
 
-@router.post(
+@routes.post(
     "/signup",
-    tags=["auth"],
     summary="Create a shop and its owner; returns the owner's tokens",
     responses=doc(201, TokensOut, 409, 413),
 )
@@ -46,9 +47,8 @@ def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
     return created(_tokens(pair))
 
 
-@router.post(
+@routes.post(
     "/auth/login",
-    tags=["auth"],
     summary="Exchange e-mail and password for tokens",
     responses=doc(200, TokensOut, 401, 413, 429),
 )
@@ -56,9 +56,8 @@ def login(body: Annotated[LoginIn, Body()]) -> Response[Any]:
     return json_response(200, _tokens(services().auth.login(body.email.lower(), body.password)))
 
 
-@router.post(
+@routes.post(
     "/auth/refresh",
-    tags=["auth"],
     summary="Rotate a refresh token into a new token pair (a reused token ends the session)",
     responses=doc(200, TokensOut, 401, 413),
 )
@@ -66,9 +65,8 @@ def refresh(body: Annotated[RefreshIn, Body()]) -> Response[Any]:
     return json_response(200, _tokens(services().auth.refresh(body.refresh_token)))
 
 
-@router.post(
+@routes.post(
     "/auth/logout",
-    tags=["auth"],
     summary="End the session the refresh token belongs to (idempotent)",
     # 200 with a body rather than 204: API Gateway stamps `application/json` on a bodiless proxy
     # answer, and an empty "JSON" document breaks clients that trust the header.

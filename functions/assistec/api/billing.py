@@ -10,45 +10,38 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, doc, json_response
+from assistec.api.responses import doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.billing import BillingOut, CancelIn, PlanChangeIn, PlanOut, PlansOut
 from assistec.api.webhooks import ASAAS_EVENT_BODY, WEBHOOK_ERRORS
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="billing")
+webhook_routes = Routes(router, tag="webhooks", public=True)
 
 # Paths a suspended or cancelled shop may still use (besides the public ones).
 OPEN_WHEN_SUSPENDED = ("/billing", "/me", "/auth/")
 
 
-@router.get(
+@routes.get(
     "/billing",
-    tags=["billing"],
     summary="The shop's subscription: plan, status, next due date and invoices (with payment links)",
-    security=BEARER,
     responses=doc(200, BillingOut, 401, 403, 404),
 )
 def get_billing() -> Response[Any]:
     return json_response(200, BillingOut.model_validate(services().subscription.overview(caller(router))))
 
 
-@router.get(
-    "/billing/plans",
-    tags=["billing"],
-    summary="The plans a shop can subscribe to",
-    security=BEARER,
-    responses=doc(200, PlansOut, 401),
-)
+@routes.get("/billing/plans", summary="The plans a shop can subscribe to", responses=doc(200, PlansOut, 401))
 def get_plans() -> Response[Any]:
     caller(router)
     plans = [PlanOut.model_validate(p) for p in services().subscription.plans()]
     return json_response(200, PlansOut(items=plans))
 
 
-@router.put(
+@routes.put(
     "/billing/plan",
-    tags=["billing"],
     summary="Move the shop to another plan (the Asaas subscription and open invoices follow)",
-    security=BEARER,
     responses=doc(200, BillingOut, 401, 403, 404, 409, 413, 502),
 )
 def put_plan(body: Annotated[PlanChangeIn, Body()]) -> Response[Any]:
@@ -57,11 +50,9 @@ def put_plan(body: Annotated[PlanChangeIn, Body()]) -> Response[Any]:
     return json_response(200, BillingOut.model_validate(subscription.overview(identity)))
 
 
-@router.post(
+@routes.post(
     "/billing/cancel",
-    tags=["billing"],
     summary="Cancel the subscription (owner): access until the paid period ends; data is kept",
-    security=BEARER,
     responses=doc(200, BillingOut, 401, 403, 404, 409, 413, 502),
 )
 def cancel(body: Annotated[CancelIn, Body()]) -> Response[Any]:
@@ -70,9 +61,8 @@ def cancel(body: Annotated[CancelIn, Body()]) -> Response[Any]:
     return json_response(200, BillingOut.model_validate(subscription.overview(identity)))
 
 
-@router.post(
+@webhook_routes.post(
     "/webhooks/asaas-platform",
-    tags=["webhooks"],
     summary="Asaas events of the platform account (the shops' subscriptions); 200 {} once stored",
     responses={
         200: {

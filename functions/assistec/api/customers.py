@@ -10,17 +10,17 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.customers import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="customers")
 
 
-@router.post(
+@routes.post(
     "/customers",
-    tags=["customers"],
     summary="Register a customer (one per phone number in the shop)",
-    security=BEARER,
     responses=doc(201, CustomerOut, 401, 403, 409, 413),
 )
 def create_customer(body: Annotated[CustomerIn, Body()]) -> Response[Any]:
@@ -28,11 +28,9 @@ def create_customer(body: Annotated[CustomerIn, Body()]) -> Response[Any]:
     return created(CustomerOut.model_validate(customer))
 
 
-@router.get(
+@routes.get(
     "/customers",
-    tags=["customers"],
     summary="The shop's customers; q searches names (accents ignored), phones and CPF/CNPJ",
-    security=BEARER,
     responses=doc(200, CustomerPage, 401, 403),
 )
 def list_customers(
@@ -48,12 +46,8 @@ def list_customers(
     )
 
 
-@router.get(
-    "/customers/<customer_id>",
-    tags=["customers"],
-    summary="One customer",
-    security=BEARER,
-    responses=doc(200, CustomerOut, 401, 403, 404),
+@routes.get(
+    "/customers/<customer_id>", summary="One customer", responses=doc(200, CustomerOut, 401, 403, 404)
 )
 def get_customer(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(
@@ -61,11 +55,9 @@ def get_customer(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
     )
 
 
-@router.patch(
+@routes.patch(
     "/customers/<customer_id>",
-    tags=["customers"],
     summary="Change a customer (optimistic locking on version)",
-    security=BEARER,
     responses=doc(200, CustomerOut, 401, 403, 404, 409, 413),
 )
 def update_customer(

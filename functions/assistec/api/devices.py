@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.devices import (
     DeviceIn,
     DeviceList,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from assistec.services.devices import DeviceView
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="devices")
 
 
 def _out(view: DeviceView) -> DeviceOut:
@@ -47,11 +49,9 @@ def _out(view: DeviceView) -> DeviceOut:
     )
 
 
-@router.post(
+@routes.post(
     "/customers/<customer_id>/devices",
-    tags=["devices"],
     summary="Register a device the customer left",
-    security=BEARER,
     responses=doc(201, DeviceOut, 401, 403, 404, 413),
 )
 def create_device(customer_id: Annotated[UUID, Path()], body: Annotated[DeviceIn, Body()]) -> Response[Any]:
@@ -59,11 +59,9 @@ def create_device(customer_id: Annotated[UUID, Path()], body: Annotated[DeviceIn
     return created(_out(view))
 
 
-@router.get(
+@routes.get(
     "/customers/<customer_id>/devices",
-    tags=["devices"],
     summary="A customer's devices",
-    security=BEARER,
     responses=doc(200, DeviceList, 401, 403, 404),
 )
 def list_devices(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
@@ -71,22 +69,18 @@ def list_devices(customer_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, DeviceList(items=[_out(v) for v in views]))
 
 
-@router.get(
+@routes.get(
     "/devices/<device_id>",
-    tags=["devices"],
     summary="One device (the unlock code only for roles that repair)",
-    security=BEARER,
     responses=doc(200, DeviceOut, 401, 403, 404),
 )
 def get_device(device_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, _out(services().devices.get(caller(router), device_id)))
 
 
-@router.patch(
+@routes.patch(
     "/devices/<device_id>",
-    tags=["devices"],
     summary="Change a device (optimistic locking on version)",
-    security=BEARER,
     responses=doc(200, DeviceOut, 401, 403, 404, 409, 413),
 )
 def update_device(device_id: Annotated[UUID, Path()], body: Annotated[DevicePatch, Body()]) -> Response[Any]:
@@ -99,11 +93,9 @@ def update_device(device_id: Annotated[UUID, Path()], body: Annotated[DevicePatc
     return json_response(200, _out(view))
 
 
-@router.post(
+@routes.post(
     "/devices/<device_id>/photos",
-    tags=["devices"],
     summary="Start a photo upload: returns a presigned S3 form (10 MB max, 15 minutes)",
-    security=BEARER,
     responses=doc(201, PhotoUploadOut, 401, 403, 404),
 )
 def new_photo(device_id: Annotated[UUID, Path()], body: Annotated[PhotoIn, Body()]) -> Response[Any]:
@@ -119,11 +111,9 @@ def new_photo(device_id: Annotated[UUID, Path()], body: Annotated[PhotoIn, Body(
     )
 
 
-@router.get(
+@routes.get(
     "/devices/<device_id>/photos",
-    tags=["devices"],
     summary="A device's photos, with short-lived download URLs",
-    security=BEARER,
     responses=doc(200, PhotoList, 401, 403, 404),
 )
 def list_photos(device_id: Annotated[UUID, Path()]) -> Response[Any]:

@@ -5,14 +5,15 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import services
 from assistec.api.responses import doc
+from assistec.api.routes import Routes
 from assistec.api.schemas.health import HealthBody
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="ops", public=True)
 
 
-@router.get(
+@routes.get(
     "/health",
-    tags=["ops"],
     summary="Version and database reachability (no authentication)",
     responses={
         **doc(200, HealthBody),

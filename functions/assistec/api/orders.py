@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.common import OrderStatus
 from assistec.api.schemas.orders import (
     HistoryEntryOut,
@@ -32,13 +33,13 @@ if TYPE_CHECKING:
     from assistec.db.rows import WorkflowRow
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="orders")
+settings_routes = Routes(router, tag="settings")
 
 
-@router.post(
+@routes.post(
     "/orders",
-    tags=["orders"],
     summary="Open a service order (numbered per shop) for a customer's device",
-    security=BEARER,
     responses=doc(201, OrderOut, 401, 403, 413),
 )
 def create_order(body: Annotated[OrderIn, Body()]) -> Response[Any]:
@@ -46,11 +47,9 @@ def create_order(body: Annotated[OrderIn, Body()]) -> Response[Any]:
     return created(OrderOut.model_validate(order))
 
 
-@router.get(
+@routes.get(
     "/orders",
-    tags=["orders"],
     summary="The shop's orders, newest first; filter by status, customer, technician or number",
-    security=BEARER,
     responses=doc(200, OrderPage, 401, 403),
 )
 def list_orders(
@@ -77,22 +76,14 @@ def list_orders(
     )
 
 
-@router.get(
-    "/orders/<order_id>",
-    tags=["orders"],
-    summary="One service order",
-    security=BEARER,
-    responses=doc(200, OrderOut, 401, 403, 404),
-)
+@routes.get("/orders/<order_id>", summary="One service order", responses=doc(200, OrderOut, 401, 403, 404))
 def get_order(order_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, OrderOut.model_validate(services().orders.get(caller(router), order_id)))
 
 
-@router.patch(
+@routes.patch(
     "/orders/<order_id>",
-    tags=["orders"],
     summary="Change an open order's details (optimistic locking on version)",
-    security=BEARER,
     responses=doc(200, OrderOut, 401, 403, 404, 409, 413),
 )
 def update_order(order_id: Annotated[UUID, Path()], body: Annotated[OrderPatch, Body()]) -> Response[Any]:
@@ -105,11 +96,9 @@ def update_order(order_id: Annotated[UUID, Path()], body: Annotated[OrderPatch, 
     return json_response(200, OrderOut.model_validate(order))
 
 
-@router.post(
+@routes.post(
     "/orders/<order_id>/transitions",
-    tags=["orders"],
     summary="Move the order to another status; 409 lists the allowed ones when it may not",
-    security=BEARER,
     responses=doc(200, TransitionOut, 401, 403, 404, 409, 413),
 )
 def transition_order(
@@ -131,11 +120,9 @@ def transition_order(
     )
 
 
-@router.get(
+@routes.get(
     "/orders/<order_id>/history",
-    tags=["orders"],
     summary="Every status change of the order: who, when and why",
-    security=BEARER,
     responses=doc(200, HistoryOut, 401, 403, 404),
 )
 def order_history(order_id: Annotated[UUID, Path()]) -> Response[Any]:
@@ -143,11 +130,9 @@ def order_history(order_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, HistoryOut(items=[HistoryEntryOut.model_validate(r) for r in rows]))
 
 
-@router.post(
+@routes.post(
     "/orders/<order_id>/warranty-return",
-    tags=["orders"],
     summary="Open a warranty return: a new order linked to this delivered one, while under warranty",
-    security=BEARER,
     responses=doc(201, OrderOut, 401, 403, 404, 409, 413),
 )
 def warranty_return(
@@ -173,22 +158,18 @@ def _workflow_out(row: WorkflowRow) -> WorkflowOut:
     )
 
 
-@router.get(
+@settings_routes.get(
     "/settings/order-workflow",
-    tags=["settings"],
     summary="The shop's status machine (defaults minus what it disabled) and warranty length",
-    security=BEARER,
     responses=doc(200, WorkflowOut, 401, 403),
 )
 def get_workflow() -> Response[Any]:
     return json_response(200, _workflow_out(services().orders.workflow(caller(router))))
 
 
-@router.put(
+@settings_routes.put(
     "/settings/order-workflow",
-    tags=["settings"],
     summary="Tighten the status machine (disable default transitions) and set the warranty length",
-    security=BEARER,
     responses=doc(200, WorkflowOut, 401, 403, 409, 413),
 )
 def put_workflow(body: Annotated[WorkflowIn, Body()]) -> Response[Any]:

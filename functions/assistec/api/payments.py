@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller, public_base_url, services
-from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.payments import (
     ChargeIn,
     ChargeList,
@@ -20,13 +21,12 @@ from assistec.api.schemas.payments import (
 )
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="payments")
 
 
-@router.put(
+@routes.put(
     "/settings/payments",
-    tags=["payments"],
     summary="Connect the shop's Asaas account: key stored encrypted, webhook registered in Asaas",
-    security=BEARER,
     responses=doc(200, PaymentAccountOut, 401, 403, 413, 502),
 )
 def connect_account(body: Annotated[PaymentAccountIn, Body()]) -> Response[Any]:
@@ -49,11 +49,9 @@ def connect_account(body: Annotated[PaymentAccountIn, Body()]) -> Response[Any]:
     )
 
 
-@router.get(
+@routes.get(
     "/settings/payments",
-    tags=["payments"],
     summary="Whether the shop's Asaas account is connected, and where its webhooks arrive",
-    security=BEARER,
     responses=doc(200, PaymentAccountOut, 401, 403),
 )
 def get_account() -> Response[Any]:
@@ -72,11 +70,9 @@ def get_account() -> Response[Any]:
     )
 
 
-@router.post(
+@routes.post(
     "/orders/<order_id>/charges",
-    tags=["payments"],
     summary="Charge the order by PIX, boleto or card (one open charge at a time; retries never double)",
-    security=BEARER,
     responses=doc(201, ChargeOut, 401, 403, 404, 409, 413, 502),
 )
 def create_charge(order_id: Annotated[UUID, Path()], body: Annotated[ChargeIn, Body()]) -> Response[Any]:
@@ -90,11 +86,9 @@ def create_charge(order_id: Annotated[UUID, Path()], body: Annotated[ChargeIn, B
     return created(ChargeOut.model_validate(charge))
 
 
-@router.get(
+@routes.get(
     "/orders/<order_id>/charges",
-    tags=["payments"],
     summary="The order's charges, oldest first",
-    security=BEARER,
     responses=doc(200, ChargeList, 401, 403, 404),
 )
 def list_charges(order_id: Annotated[UUID, Path()]) -> Response[Any]:
@@ -102,24 +96,16 @@ def list_charges(order_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, ChargeList(items=[ChargeOut.model_validate(c) for c in rows]))
 
 
-@router.get(
-    "/charges/<charge_id>",
-    tags=["payments"],
-    summary="One charge",
-    security=BEARER,
-    responses=doc(200, ChargeOut, 401, 403, 404),
-)
+@routes.get("/charges/<charge_id>", summary="One charge", responses=doc(200, ChargeOut, 401, 403, 404))
 def get_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(
         200, ChargeOut.model_validate(services().payments.get_charge(caller(router), charge_id))
     )
 
 
-@router.post(
+@routes.post(
     "/charges/<charge_id>/cancel",
-    tags=["payments"],
     summary="Cancel an open charge (in Asaas too)",
-    security=BEARER,
     responses=doc(200, ChargeOut, 401, 403, 404, 409, 502),
 )
 def cancel_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
@@ -127,11 +113,9 @@ def cancel_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, ChargeOut.model_validate(charge))
 
 
-@router.post(
+@routes.post(
     "/charges/<charge_id>/refund",
-    tags=["payments"],
     summary="Refund a paid charge (owners and admins)",
-    security=BEARER,
     responses=doc(200, ChargeOut, 401, 403, 404, 409, 502),
 )
 def refund_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
@@ -139,11 +123,9 @@ def refund_charge(charge_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, ChargeOut.model_validate(charge))
 
 
-@router.post(
+@routes.post(
     "/orders/<order_id>/payment-flow",
-    tags=["payments"],
     summary="Charge, e-mail the customer and wait for the payment (reminder, then expiry): Step Functions",
-    security=BEARER,
     responses=doc(202, PaymentFlowOut, 401, 403, 404, 409, 413, 503, description="Started"),
 )
 def start_payment_flow(

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from assistec.api import pages
 from assistec.api.identity import services
+from assistec.api.routes import Routes
 from assistec.api.schemas.common import DecisionIn, ErrorBody, QuoteLineOut
 from assistec.api.schemas.public import PublicOrderOut, PublicQuoteOut, PublicStep
 from assistec.domain import orders as machine
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from assistec.services.quotes import PublicOrder, PublicQuote
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="public", public=True)
 
 Token = Annotated[str, Path(min_length=40, max_length=100, pattern=r"^[0-9a-f-]{36}\.[A-Za-z0-9_-]{20,60}$")]
 Format = Annotated[str | None, Query(pattern="^(html|json)$")]
@@ -142,9 +144,8 @@ def _order_json(view: PublicOrder) -> PublicOrderOut:
     )
 
 
-@router.get(
+@routes.get(
     "/public/quotes/<token>",
-    tags=["public"],
     summary="The customer's quote page (HTML; JSON with ?format=json)",
     responses={**_html_answer(200, "The quote", PublicQuoteOut), **_errors(404, 422)},
 )
@@ -207,9 +208,8 @@ def _decision_input() -> DecisionIn:
         ) from exc
 
 
-@router.post(
+@routes.post(
     "/public/quotes/<token>/decision",
-    tags=["public"],
     summary="Approve or reject the quote: the typed name, time, IP and browser are recorded",
     responses={**_html_answer(200, "Decision recorded", PublicQuoteOut), **_errors(404, 409, 410, 415, 422)},
 )
@@ -246,9 +246,8 @@ def public_decision(token: Token, format: Format = None) -> Response[Any]:
     return _html(200, pages.quote_page(view, notice=notice, notice_kind="good" if approved else "bad"))
 
 
-@router.get(
+@routes.get(
     "/public/orders/<token>",
-    tags=["public"],
     summary="The order's tracking page: status and dates only (HTML; JSON with ?format=json)",
     responses={**_html_answer(200, "The order's status", PublicOrderOut), **_errors(404, 422)},
 )

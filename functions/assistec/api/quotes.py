@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller, public_base_url, services
-from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.common import DecisionIn, Deleted
 from assistec.api.schemas.quotes import (
     DiscountRuleIn,
@@ -31,14 +32,14 @@ if TYPE_CHECKING:
     from assistec.db.rows import TemplateRow
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="quotes")
+settings_routes = Routes(router, tag="settings")
 
 
 # --- quotes ------------------------------------------------------------------------------------
-@router.post(
+@routes.post(
     "/orders/<order_id>/quotes",
-    tags=["quotes"],
     summary="Quote the order (a new version supersedes the pending one); the order goes to quote_sent",
-    security=BEARER,
     responses=doc(201, QuoteOut, 401, 403, 404, 409, 413),
 )
 def create_quote(order_id: Annotated[UUID, Path()], body: Annotated[QuoteIn, Body()]) -> Response[Any]:
@@ -52,11 +53,9 @@ def create_quote(order_id: Annotated[UUID, Path()], body: Annotated[QuoteIn, Bod
     return created(QuoteOut.model_validate(quote))
 
 
-@router.get(
+@routes.get(
     "/orders/<order_id>/quotes",
-    tags=["quotes"],
     summary="Every version of the order's quote, newest first",
-    security=BEARER,
     responses=doc(200, QuoteList, 401, 403, 404),
 )
 def list_quotes(order_id: Annotated[UUID, Path()]) -> Response[Any]:
@@ -64,22 +63,14 @@ def list_quotes(order_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, QuoteList(items=[QuoteOut.model_validate(q) for q in rows]))
 
 
-@router.get(
-    "/quotes/<quote_id>",
-    tags=["quotes"],
-    summary="One quote",
-    security=BEARER,
-    responses=doc(200, QuoteOut, 401, 403, 404),
-)
+@routes.get("/quotes/<quote_id>", summary="One quote", responses=doc(200, QuoteOut, 401, 403, 404))
 def get_quote(quote_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, QuoteOut.model_validate(services().quotes.get(caller(router), quote_id)))
 
 
-@router.post(
+@routes.post(
     "/quotes/<quote_id>/decision",
-    tags=["quotes"],
     summary="Record the customer's decision given at the counter or by phone (typed name kept)",
-    security=BEARER,
     responses=doc(200, QuoteOut, 401, 403, 404, 409, 410, 413),
 )
 def decide_quote(quote_id: Annotated[UUID, Path()], body: Annotated[DecisionIn, Body()]) -> Response[Any]:
@@ -93,11 +84,9 @@ def decide_quote(quote_id: Annotated[UUID, Path()], body: Annotated[DecisionIn, 
 
 
 # --- price rules -------------------------------------------------------------------------------
-@router.get(
+@routes.get(
     "/price-rules",
-    tags=["quotes"],
     summary="The shop's service prices (type x brand x model; most specific wins)",
-    security=BEARER,
     responses=doc(200, PriceRuleList, 401, 403),
 )
 def list_price_rules() -> Response[Any]:
@@ -105,23 +94,17 @@ def list_price_rules() -> Response[Any]:
     return json_response(200, PriceRuleList(items=[PriceRuleOut.model_validate(r) for r in rows]))
 
 
-@router.post(
-    "/price-rules",
-    tags=["quotes"],
-    summary="Add a service price",
-    security=BEARER,
-    responses=doc(201, PriceRuleOut, 401, 403, 409, 413),
+@routes.post(
+    "/price-rules", summary="Add a service price", responses=doc(201, PriceRuleOut, 401, 403, 409, 413)
 )
 def create_price_rule(body: Annotated[PriceRuleIn, Body()]) -> Response[Any]:
     rule = services().pricing.add_rule(caller(router), body.model_dump())
     return created(PriceRuleOut.model_validate(rule))
 
 
-@router.patch(
+@routes.patch(
     "/price-rules/<rule_id>",
-    tags=["quotes"],
     summary="Change a service price (optimistic locking on version)",
-    security=BEARER,
     responses=doc(200, PriceRuleOut, 401, 403, 404, 409, 413),
 )
 def update_price_rule(
@@ -136,11 +119,9 @@ def update_price_rule(
     return json_response(200, PriceRuleOut.model_validate(rule))
 
 
-@router.delete(
+@routes.delete(
     "/price-rules/<rule_id>",
-    tags=["quotes"],
     summary="Remove a service price (quotes already made keep theirs)",
-    security=BEARER,
     responses=doc(200, Deleted, 401, 403, 404, description="Removed"),
 )
 def delete_price_rule(rule_id: Annotated[UUID, Path()]) -> Response[Any]:
@@ -150,11 +131,9 @@ def delete_price_rule(rule_id: Annotated[UUID, Path()]) -> Response[Any]:
 
 
 # --- discount rules ----------------------------------------------------------------------------
-@router.get(
+@routes.get(
     "/discount-rules",
-    tags=["quotes"],
     summary="The shop's discounts (the best one a customer qualifies for applies)",
-    security=BEARER,
     responses=doc(200, DiscountRuleList, 401, 403),
 )
 def list_discount_rules() -> Response[Any]:
@@ -162,11 +141,9 @@ def list_discount_rules() -> Response[Any]:
     return json_response(200, DiscountRuleList(items=[DiscountRuleOut.model_validate(r) for r in rows]))
 
 
-@router.post(
+@routes.post(
     "/discount-rules",
-    tags=["quotes"],
     summary="Add a discount, e.g. 10% for customers registered 180 days ago or more",
-    security=BEARER,
     responses=doc(201, DiscountRuleOut, 401, 403, 413),
 )
 def create_discount_rule(body: Annotated[DiscountRuleIn, Body()]) -> Response[Any]:
@@ -174,11 +151,9 @@ def create_discount_rule(body: Annotated[DiscountRuleIn, Body()]) -> Response[An
     return created(DiscountRuleOut.model_validate(rule))
 
 
-@router.patch(
+@routes.patch(
     "/discount-rules/<rule_id>",
-    tags=["quotes"],
     summary="Change or switch off a discount (optimistic locking on version)",
-    security=BEARER,
     responses=doc(200, DiscountRuleOut, 401, 403, 404, 409, 413),
 )
 def update_discount_rule(
@@ -203,22 +178,18 @@ def _template_out(row: TemplateRow) -> TemplateOut:
     )
 
 
-@router.get(
+@settings_routes.get(
     "/settings/quote-template",
-    tags=["settings"],
     summary="The quote message template and how many days a quote stays valid",
-    security=BEARER,
     responses=doc(200, TemplateOut, 401, 403),
 )
 def get_template() -> Response[Any]:
     return json_response(200, _template_out(services().pricing.template(caller(router))))
 
 
-@router.put(
+@settings_routes.put(
     "/settings/quote-template",
-    tags=["settings"],
     summary="Set the quote message template (unknown {{FIELDS}} are refused)",
-    security=BEARER,
     responses=doc(200, TemplateOut, 401, 403, 409, 413),
 )
 def put_template(body: Annotated[TemplateIn, Body()]) -> Response[Any]:

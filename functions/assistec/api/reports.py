@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, doc, json_response
+from assistec.api.responses import doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.reports import (
     CountRow,
     OrdersReport,
@@ -19,16 +20,15 @@ from assistec.api.schemas.reports import (
 )
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="reports")
 
 From = Annotated[date | None, Query(alias="from", description="First day (default: 30 days ago)")]
 To = Annotated[date | None, Query(alias="to", description="Last day, inclusive (default: today)")]
 
 
-@router.get(
+@routes.get(
     "/reports/orders",
-    tags=["reports"],
     summary="Orders opened in the period, counted by status, technician, day, week or month",
-    security=BEARER,
     responses=doc(200, OrdersReport, 401, 403),
 )
 def orders_report(
@@ -45,11 +45,9 @@ def orders_report(
     )
 
 
-@router.get(
+@routes.get(
     "/reports/revenue",
-    tags=["reports"],
     summary="Revenue of delivered orders (their approved quotes) per day, week or month of delivery",
-    security=BEARER,
     responses=doc(200, RevenueReport, 401, 403),
 )
 def revenue_report(
@@ -67,11 +65,9 @@ def revenue_report(
     )
 
 
-@router.get(
+@routes.get(
     "/reports/turnaround",
-    tags=["reports"],
     summary="Average hours from intake to delivery, overall and per technician",
-    security=BEARER,
     responses=doc(200, TurnaroundReport, 401, 403),
 )
 def turnaround_report(start: From = None, end: To = None) -> Response[Any]:

@@ -7,29 +7,23 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, doc, json_response
+from assistec.api.responses import doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.shop_settings import SettingsIn, SettingsOut
 from assistec.domain.shop_settings import SettingsUpdate
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="settings")
 
 
-@router.get(
-    "/settings",
-    tags=["settings"],
-    summary="The shop's settings",
-    security=BEARER,
-    responses=doc(200, SettingsOut, 401, 403),
-)
+@routes.get("/settings", summary="The shop's settings", responses=doc(200, SettingsOut, 401, 403))
 def get_settings() -> Response[Any]:
     return json_response(200, SettingsOut.model_validate(services().shop_settings.get(caller(router))))
 
 
-@router.put(
+@routes.put(
     "/settings",
-    tags=["settings"],
     summary="Replace the shop's settings (optimistic locking on version)",
-    security=BEARER,
     responses=doc(200, SettingsOut, 401, 403, 409, 413),
 )
 def put_settings(body: Annotated[SettingsIn, Body()]) -> Response[Any]:

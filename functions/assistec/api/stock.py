@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.stock import (
     MovementList,
     MovementOut,
@@ -23,13 +24,12 @@ from assistec.api.schemas.stock import (
 )
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="stock")
 
 
-@router.post(
+@routes.post(
     "/parts",
-    tags=["stock"],
     summary="Add a part to the catalogue (with its initial quantity)",
-    security=BEARER,
     responses=doc(201, PartOut, 401, 403, 409, 413),
 )
 def create_part(body: Annotated[PartIn, Body()]) -> Response[Any]:
@@ -37,11 +37,9 @@ def create_part(body: Annotated[PartIn, Body()]) -> Response[Any]:
     return created(PartOut.model_validate(part))
 
 
-@router.get(
+@routes.get(
     "/parts",
-    tags=["stock"],
     summary="The catalogue, oldest first; q filters by name, brand, model or SKU; low_stock by minimum",
-    security=BEARER,
     responses=doc(200, PartPage, 401, 403),
 )
 def list_parts(
@@ -58,11 +56,9 @@ def list_parts(
     )
 
 
-@router.get(
+@routes.get(
     "/stock/search",
-    tags=["stock"],
     summary="Find parts by name or model, best match and in stock first (the WhatsApp stock query)",
-    security=BEARER,
     responses=doc(200, PartList, 401, 403),
 )
 def search_stock(
@@ -73,22 +69,14 @@ def search_stock(
     return json_response(200, PartList(items=[PartOut.model_validate(p) for p in rows]))
 
 
-@router.get(
-    "/parts/<part_id>",
-    tags=["stock"],
-    summary="One part",
-    security=BEARER,
-    responses=doc(200, PartOut, 401, 403, 404),
-)
+@routes.get("/parts/<part_id>", summary="One part", responses=doc(200, PartOut, 401, 403, 404))
 def get_part(part_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, PartOut.model_validate(services().stock.get(caller(router), part_id)))
 
 
-@router.patch(
+@routes.patch(
     "/parts/<part_id>",
-    tags=["stock"],
     summary="Change a part's catalogue data (quantities move through /movements)",
-    security=BEARER,
     responses=doc(200, PartOut, 401, 403, 404, 409, 413),
 )
 def update_part(part_id: Annotated[UUID, Path()], body: Annotated[PartPatch, Body()]) -> Response[Any]:
@@ -101,11 +89,9 @@ def update_part(part_id: Annotated[UUID, Path()], body: Annotated[PartPatch, Bod
     return json_response(200, PartOut.model_validate(part))
 
 
-@router.post(
+@routes.post(
     "/parts/<part_id>/movements",
-    tags=["stock"],
     summary="Receive parts or set the counted quantity; never below what orders hold",
-    security=BEARER,
     responses=doc(200, PartOut, 401, 403, 404, 409, 413),
 )
 def move_stock(part_id: Annotated[UUID, Path()], body: Annotated[StockMoveIn, Body()]) -> Response[Any]:
@@ -119,11 +105,9 @@ def move_stock(part_id: Annotated[UUID, Path()], body: Annotated[StockMoveIn, Bo
     return json_response(200, PartOut.model_validate(part))
 
 
-@router.get(
+@routes.get(
     "/parts/<part_id>/movements",
-    tags=["stock"],
     summary="The part's stock history, newest first",
-    security=BEARER,
     responses=doc(200, MovementList, 401, 403, 404),
 )
 def list_movements(

@@ -10,33 +10,23 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
-from assistec.api.responses import BEARER, created, doc, json_response
+from assistec.api.responses import created, doc, json_response
+from assistec.api.routes import Routes
 from assistec.api.schemas.users import MeOut, ShopOut, UserCreateIn, UserOut, UserPage, UserUpdateIn
 from assistec.domain.accounts import NewUser, UserChanges
 from assistec.domain.permissions import Role
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="users")
 
 
-@router.get(
-    "/me",
-    tags=["users"],
-    summary="The caller and their shop",
-    security=BEARER,
-    responses=doc(200, MeOut, 401),
-)
+@routes.get("/me", summary="The caller and their shop", responses=doc(200, MeOut, 401))
 def me() -> Response[Any]:
     user, tenant = services().users.me(caller(router))
     return json_response(200, MeOut(user=UserOut.model_validate(user), shop=ShopOut.model_validate(tenant)))
 
 
-@router.get(
-    "/users",
-    tags=["users"],
-    summary="The shop's users, paginated",
-    security=BEARER,
-    responses=doc(200, UserPage, 401, 403),
-)
+@routes.get("/users", summary="The shop's users, paginated", responses=doc(200, UserPage, 401, 403))
 def list_users(
     limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -60,13 +50,7 @@ def list_users(
     )
 
 
-@router.post(
-    "/users",
-    tags=["users"],
-    summary="Add a user to the shop",
-    security=BEARER,
-    responses=doc(201, UserOut, 401, 403, 409, 413),
-)
+@routes.post("/users", summary="Add a user to the shop", responses=doc(201, UserOut, 401, 403, 409, 413))
 def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
     user = services().users.create(
         caller(router),
@@ -75,22 +59,14 @@ def create_user(body: Annotated[UserCreateIn, Body()]) -> Response[Any]:
     return created(UserOut.model_validate(user))
 
 
-@router.get(
-    "/users/<user_id>",
-    tags=["users"],
-    summary="One user of the shop",
-    security=BEARER,
-    responses=doc(200, UserOut, 401, 403, 404),
-)
+@routes.get("/users/<user_id>", summary="One user of the shop", responses=doc(200, UserOut, 401, 403, 404))
 def get_user(user_id: Annotated[UUID, Path()]) -> Response[Any]:
     return json_response(200, UserOut.model_validate(services().users.get(caller(router), user_id)))
 
 
-@router.patch(
+@routes.patch(
     "/users/<user_id>",
-    tags=["users"],
     summary="Change a user's name, role or active flag (optimistic locking on version)",
-    security=BEARER,
     responses=doc(200, UserOut, 401, 403, 404, 409, 413),
 )
 def update_user(user_id: Annotated[UUID, Path()], body: Annotated[UserUpdateIn, Body()]) -> Response[Any]:

@@ -9,9 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from assistec.api.identity import services
+from assistec.api.routes import Routes
 from assistec.api.schemas.common import ErrorBody
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
+routes = Routes(router, tag="webhooks", public=True)
 
 WebhookKey = Annotated[
     str, Path(min_length=40, max_length=100, pattern=r"^[0-9a-f-]{36}\.[A-Za-z0-9_-]{16,60}$")
@@ -29,9 +31,8 @@ WEBHOOK_ERRORS: dict[int, Any] = {
 }
 
 
-@router.post(
+@routes.post(
     "/webhooks/asaas/<webhook_key>",
-    tags=["webhooks"],
     summary="Asaas events for one shop (token in asaas-access-token); 200 {} once stored",
     responses={
         200: {
