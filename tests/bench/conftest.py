@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import json
 import logging
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,15 @@ from typing import Any
 import pytest
 
 RESULTS = Path(__file__).resolve().parents[2] / ".local" / "bench"
+
+
+_NO_METRICS = "No application metrics to publish"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # pytest resets warning filters around each test call: ask it to ignore this one there.
+    for item in items:
+        item.add_marker(pytest.mark.filterwarnings(f"ignore:{_NO_METRICS}:UserWarning"))
 
 
 @pytest.fixture(autouse=True)
@@ -20,10 +28,10 @@ def quiet_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
     level = logger.log_level
     logger.setLevel(logging.WARNING)
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")  # the processes a benchmark spawns
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="No application metrics to publish")
-        yield
+    # The processes a benchmark spawns inherit both.
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "WARNING")
+    monkeypatch.setenv("PYTHONWARNINGS", f"ignore:{_NO_METRICS}:UserWarning")
+    yield
     logger.setLevel(level)
 
 

@@ -1,7 +1,7 @@
 """The house's layering, read from the import graph of functions/assistec (every import statement,
 deferred and type-only ones included): dependencies point downwards only.
 
-    handlers → wiring → api → services → integrations / db → domain
+    handlers → api, wiring → services → integrations, db → domain
 """
 
 from __future__ import annotations
