@@ -59,7 +59,15 @@ $(CHROMIUM):
 	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq chromium >/dev/null
 
-deps: $(VENV)/.synced node_modules/.installed $(LS_VENV)/.installed $(CHROMIUM) ## install everything the repo needs (idempotent)
+# PgBouncer in transaction pooling mode stands in for RDS Proxy locally (Debian's package, 1.18):
+# the functions connect through it, so what the proxy refuses fails here too.
+PGBOUNCER := /usr/sbin/pgbouncer
+$(PGBOUNCER):
+	@command -v apt-get >/dev/null || { echo "install PgBouncer at $(PGBOUNCER) (Debian/Ubuntu: apt-get install pgbouncer)"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq pgbouncer >/dev/null
+
+deps: $(VENV)/.synced node_modules/.installed $(LS_VENV)/.installed $(CHROMIUM) $(PGBOUNCER) ## install everything the repo needs (idempotent)
 
 dev: deps ## run the whole product locally in the foreground; Ctrl-C stops it
 	@$(DEVCTL) dev

@@ -49,9 +49,9 @@ class PgDatabase:
 def pg_cluster() -> Any:
     from devctl import pg
 
-    # `make test` starts the cluster; a direct `pytest` run starts it too rather than failing.
-    if not pg.is_running():
-        pg.start()
+    # `make test` starts the cluster and its pooler; a direct `pytest` run starts them too rather
+    # than failing (idempotent: a running cluster only has its roles and pooler checked).
+    pg.start()
     return pg
 
 
@@ -63,7 +63,8 @@ def _create_database(pg: Any, name: str, *, migrate: bool) -> PgDatabase:
         name=name,
         superuser_url=pg.url(dbname=name),
         migrator_url=pg.url(pg.MIGRATOR, dbname=name),
-        app_url=pg.url(pg.APP, dbname=name),
+        # The app role goes through the pooler, as the functions go through RDS Proxy in prod.
+        app_url=pg.pooled_url(pg.APP, dbname=name),
         ops_url=pg.url(pg.OPS, dbname=name),
     )
     if migrate:

@@ -27,7 +27,6 @@ class DatabaseSettings(BaseSettings):
     db_host: str | None = None
     db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "require"
     db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
-    db_statement_timeout_ms: int = Field(default=10_000, ge=100, le=900_000)
 
     @model_validator(mode="after")
     def _exactly_one_source(self) -> Self:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from devctl import asaas_proc, localstack_proc, pg, stack
+from devctl import asaas_proc, localstack_proc, pg, pooler, stack
 from devctl.paths import PROJECT_PYTHON, ROOT
 
 
@@ -60,6 +60,7 @@ def main() -> int:
             return _dev()
         case "status":
             print(f"postgres   {'running' if pg.is_running() else 'stopped'}")
+            print(f"pgbouncer  {'running' if pooler.is_running() else 'stopped'}")
             print(f"localstack {'running' if localstack_proc.is_healthy() else 'stopped'}")
         case "pg-start":
             pg.start()

@@ -19,6 +19,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from assistec.services import schema
+from devctl import pooler
 from devctl.paths import LOCAL, PG_BIN, PG_PORT
 
 PG_DIR = LOCAL / "pg"
@@ -65,6 +67,11 @@ def url(role: str = "superuser", dbname: str = APP_DB) -> str:
     creds = credentials()
     user = "postgres" if role == "superuser" else role
     return f"postgresql://{user}:{creds[role]}@127.0.0.1:{PG_PORT}/{dbname}"
+
+
+def pooled_url(role: str = APP, dbname: str = APP_DB) -> str:
+    """The role's URL through the local pooler (PgBouncer, as RDS Proxy in prod): the app role's way in."""
+    return pooler.url(role, credentials()[role], dbname)
 
 
 def is_running() -> bool:
@@ -141,9 +148,12 @@ def start() -> None:
             capture_output=True,
         )
     ensure_roles_and_database()
+    # The functions' way in, as RDS Proxy is in prod (the migrator and ops tools go direct).
+    pooler.start({APP: credentials()[APP]})
 
 
 def stop() -> None:
+    pooler.stop()
     if (DATA / "postmaster.pid").exists():
         _run_as_server_user(
             [str(PG_BIN / "pg_ctl"), "-D", str(DATA), "-m", "fast", "-w", "stop"], capture_output=True
@@ -173,6 +183,9 @@ def ensure_roles_and_database() -> None:
                     sql.SQL(verb), sql.Identifier(role), sql.SQL(attrs), sql.Literal(creds[role])
                 )
             )
+        # What the deploy-time schema function sets on the app role in AWS (no startup options
+        # through a proxy: the role carries its statement timeout).
+        schema.apply_role_settings(conn, APP, schema.APP_ROLE_SETTINGS)
         ensure_database(conn, APP_DB)
 
 

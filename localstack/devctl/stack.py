@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import httpx
 
-from devctl import asaas_proc, demo, localstack_proc, pg
+from devctl import asaas_proc, demo, localstack_proc, pg, pooler
 from devctl.paths import (
     ACCOUNT,
     LOCAL,
@@ -70,15 +70,20 @@ def client(service: str) -> Any:
 
 def put_database_secrets() -> None:
     """Point the local stage's database secrets (RDS-generated shape) at the local PostgreSQL:
-    the app role's for the API, the migrator's for the deploy-time schema function."""
+    the app role's for the functions (through the pooler), the migrator's for the deploy-time
+    schema function (direct)."""
     creds = pg.credentials()
     sm = client("secretsmanager")
-    for name, role in ((DB_SECRET_NAME, pg.APP), (MIGRATOR_SECRET_NAME, pg.MIGRATOR)):
+    # The app role through the pooler (RDS Proxy in prod); the migrator direct, as in prod.
+    for name, role, port in (
+        (DB_SECRET_NAME, pg.APP, pooler.POOLER_PORT),
+        (MIGRATOR_SECRET_NAME, pg.MIGRATOR, PG_PORT),
+    ):
         value = json.dumps(
             {
                 "engine": "postgres",
                 "host": "127.0.0.1",
-                "port": int(PG_PORT),
+                "port": int(port),
                 "username": role,
                 "password": creds[role],
                 "dbname": pg.APP_DB,
@@ -270,6 +275,7 @@ def up() -> tuple[dict[str, Any], Started]:
         "api_url": api_url,
         "localstack_url": LOCALSTACK_URL,
         "database_url": pg.url(pg.APP),
+        "pooled_database_url": pg.pooled_url(pg.APP),
         "migrator_database_url": pg.url(pg.MIGRATOR),
         "stack_name": STACK_NAME,
         "api_function_name": outputs.get("ApiFunctionName"),
@@ -320,6 +326,8 @@ def banner(info: dict[str, Any]) -> str:
             f"  subscription   {info['api_url']}/billing  (the demo shop's plan and invoices)",
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",
+            f"  PgBouncer      postgresql://{pg.APP}@127.0.0.1:{pooler.POOLER_PORT}/{pg.APP_DB}"
+            "  (the functions' way in, as RDS Proxy in prod)",
             f"  details        {STACK_JSON}",
             f"  logs           {localstack_proc.log_path()}  {pg.log_path()}",
             "",

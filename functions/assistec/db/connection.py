@@ -76,12 +76,10 @@ def conninfo_from_settings(
     credentials come from ``read_secret`` (Secrets Manager, handed in by the composition root)."""
     from psycopg.conninfo import make_conninfo
 
-    options = f"-c statement_timeout={settings.db_statement_timeout_ms}"
     if settings.database_url is not None:
         return make_conninfo(
             settings.database_url.get_secret_value(),
             connect_timeout=settings.db_connect_timeout_s,
-            options=options,
         )
     assert settings.db_secret_id is not None  # guaranteed by the settings validator
     if read_secret is None:
@@ -96,7 +94,6 @@ def conninfo_from_settings(
         sslmode=settings.db_sslmode,
         connect_timeout=settings.db_connect_timeout_s,
         application_name="assistec",
-        options=options,
     )
 
 
@@ -117,7 +114,10 @@ class Database:
         if self._conninfo is None:
             self._conninfo = conninfo_from_settings(self._settings, self._read_secret)
         try:
-            return psycopg.connect(self._conninfo, autocommit=True)
+            # No server-side prepared statements: through RDS Proxy (PgBouncer locally) a
+            # connection's transactions run on whichever server connection is free, where a
+            # statement prepared by another transaction is missing, or taken by another client.
+            return psycopg.connect(self._conninfo, autocommit=True, prepare_threshold=None)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailableError(str(exc)) from exc
 

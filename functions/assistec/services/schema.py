@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 APP_ROLE = "assistec_app"
 OPS_ROLE = "assistec_ops"
+# Set on the app role, not sent at connection start: RDS Proxy (and PgBouncer locally) refuse
+# startup options, and a session-level SET would pin the proxy's connection. A role default applies
+# to every session the proxy opens for the role, at no round trip.
+APP_ROLE_SETTINGS = {"statement_timeout": "10s"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +35,8 @@ class RoleSpec:
 
     name: str
     password: str
+    # Session defaults the role carries (``ALTER ROLE … SET``).
+    settings: dict[str, str] = field(default_factory=dict)
 
 
 def ensure_roles(conn: psycopg.Connection[Any], roles: list[RoleSpec], dbname: str) -> None:
@@ -48,11 +54,22 @@ def ensure_roles(conn: psycopg.Connection[Any], roles: list[RoleSpec], dbname: s
                 sql.Identifier(dbname), sql.Identifier(role.name)
             )
         )
+        apply_role_settings(conn, role.name, role.settings)
 
 
-def role_from_secret(secret_string: str) -> RoleSpec:
+def apply_role_settings(conn: psycopg.Connection[Any], role: str, settings: dict[str, str]) -> None:
+    """Make ``settings`` the role's defaults (``ALTER ROLE … SET``): new sessions start with them."""
+    for name, value in settings.items():
+        conn.execute(
+            sql.SQL("alter role {} set {} = {}").format(
+                sql.Identifier(role), sql.Identifier(name), sql.Literal(value)
+            )
+        )
+
+
+def role_from_secret(secret_string: str, settings: dict[str, str] | None = None) -> RoleSpec:
     data = json.loads(secret_string)
-    return RoleSpec(name=data["username"], password=data["password"])
+    return RoleSpec(name=data["username"], password=data["password"], settings=settings or {})
 
 
 def set_up(conn: psycopg.Connection[Any], *, roles: list[RoleSpec], dbname: str) -> list[str]:
@@ -68,7 +85,7 @@ def deploy(settings: MigrateSettings, read_secret: Callable[[str], str]) -> list
     roles: list[RoleSpec] = []
     if settings.app_secret_id and settings.ops_secret_id:
         roles = [
-            role_from_secret(read_secret(settings.app_secret_id)),
+            role_from_secret(read_secret(settings.app_secret_id), APP_ROLE_SETTINGS),
             role_from_secret(read_secret(settings.ops_secret_id)),
         ]
     with psycopg.connect(conninfo_from_settings(settings, read_secret), autocommit=True) as conn:
