@@ -106,7 +106,8 @@ def test_provisioning_dunning_and_gate_throughput(
     # The API's gate rides on entering the shop: one statement sets the tenant and reads the status.
     # Against the bare set_config it replaces, per transaction (BEGIN, enter, COMMIT).
     def enter_rate(statement: str) -> float:
-        with psycopg.connect(database.app_url, autocommit=True) as conn:
+        # Connected as the functions connect (through the pooler, no server-side prepared statements).
+        with psycopg.connect(database.app_url, autocommit=True, prepare_threshold=None) as conn:
             t0 = time.perf_counter()
             for _ in range(3):
                 for shop in shops:
