@@ -142,9 +142,12 @@ class Database:
             conn = self.connection()
             try:
                 stack.enter_context(conn.transaction())
-            except psycopg.OperationalError:
-                if not (conn.broken or conn.closed):
-                    raise
+            except psycopg.Error:
+                # Nothing of the caller's has run yet, so one retry on a new connection is safe.
+                # Besides a socket found closed, a server connection that died under the pooler
+                # (RDS Proxy; PgBouncer locally) can answer this BEGIN with its farewell error
+                # ("terminating connection…", or that and the BEGIN: "received 2 results").
+                conn.close()
                 self._conn = None
                 conn = self.connection()
                 stack.enter_context(conn.transaction())
