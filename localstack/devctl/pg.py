@@ -51,10 +51,14 @@ def _ensure_server_user() -> None:
         return
     if subprocess.run(["id", "-u", SERVER_USER], capture_output=True).returncode != 0:
         subprocess.run(["useradd", "--system", "--no-create-home", SERVER_USER], check=True)
-    # The server user must be able to walk down to its data folder.
-    for parent in [LOCAL, PG_DIR]:
-        parent.mkdir(parents=True, exist_ok=True)
-        parent.chmod(parent.stat().st_mode | 0o011)
+    # The server user (and PgBouncer, run as it) must be able to walk down to its folders, from the
+    # root of the file system: a clone under a private folder (mktemp -d, /root) gets the traverse
+    # bit only (no listing) on each folder above .local that lacks it.
+    PG_DIR.mkdir(parents=True, exist_ok=True)
+    for folder in [*reversed(LOCAL.resolve().parents), LOCAL, PG_DIR]:
+        mode = folder.stat().st_mode
+        if mode & 0o011 != 0o011:
+            folder.chmod(mode | 0o011)
     shutil.chown(PG_DIR, user=SERVER_USER)
 
 
