@@ -43,6 +43,20 @@ def _test(pytest_args: list[str]) -> int:
             pg.stop()
 
 
+def _print_processes() -> None:
+    """Lambda runtimes of the running LocalStack, and what no running LocalStack owns (`make down`
+    ends those)."""
+    main = localstack_proc.running_pid()
+    owned = [p for p in localstack_proc.runtime_processes() if main is not None and p.ppid == main]
+    if owned:
+        print(f"  lambda runtimes  {len(owned)} running under LocalStack (pid {main})")
+    leftovers = localstack_proc.leftovers()
+    if leftovers:
+        print(f"leftover processes ({len(leftovers)}, owned by no running LocalStack; `make down` ends them)")
+        for proc in leftovers:
+            print(f"  pid {proc.pid:<8} parent {proc.ppid:<8} {proc.command[:150]}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="devctl")
     parser.add_argument(
@@ -62,6 +76,7 @@ def main() -> int:
             print(f"postgres   {'running' if pg.is_running() else 'stopped'}")
             print(f"pgbouncer  {'running' if pooler.is_running() else 'stopped'}")
             print(f"localstack {'running' if localstack_proc.is_healthy() else 'stopped'}")
+            _print_processes()
         case "pg-start":
             pg.start()
         case "pg-stop":

@@ -1,7 +1,10 @@
 """LocalStack in host mode (no Docker): its own Python 3.13 venv, bound to 127.0.0.1.
 
 Lambda functions run through our runtime executor (localstack/executor, plugin name ``host``) as
-host subprocesses of the project's interpreter.
+host subprocesses of the project's interpreter. Each runtime leads its own session (the executor
+kills a function's whole process group), so it is outside LocalStack's process group: stopping
+LocalStack also ends the runtimes it leaves behind (a LocalStack that hung and was killed cannot stop
+them itself), found by this checkout's runtime script in their command line.
 """
 
 from __future__ import annotations
@@ -13,14 +16,18 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-from devctl.paths import LOCAL, LOCALSTACK_PORT, LOCALSTACK_URL, PROJECT_PYTHON
+from devctl.paths import LOCAL, LOCALSTACK_PORT, LOCALSTACK_URL, PROJECT_PYTHON, ROOT
 
 LS_DIR = LOCAL / "localstack"
 VENV_PYTHON = LS_DIR / "venv" / "bin" / "python"
 PID_FILE = LS_DIR / "localstack.pid"
 LOG = LS_DIR / "localstack.log"
+EXECUTOR_DIR = ROOT / "localstack" / "executor"
+RUNTIME_SCRIPT = EXECUTOR_DIR / "assistec_local_executor" / "runtime.py"
+_MAIN_MODULE = "localstack.runtime.main"
 
 
 def environment() -> dict[str, str]:
@@ -30,6 +37,9 @@ def environment() -> dict[str, str]:
         GATEWAY_LISTEN=f"127.0.0.1:{LOCALSTACK_PORT}",
         LOCALSTACK_HOST=f"127.0.0.1:{LOCALSTACK_PORT}",
         LAMBDA_RUNTIME_EXECUTOR="host",
+        # This checkout's executor, whatever folder the venv's editable install recorded (a .local
+        # copied from another clone points there: LocalStack then falls back to Docker).
+        PYTHONPATH=str(EXECUTOR_DIR),
         ASSISTEC_LAMBDA_PYTHON=str(PROJECT_PYTHON),
         LOCALSTACK_VOLUME_DIR=str(LS_DIR / "volume"),
         # No network here: nothing may be fetched at start (TLS cert, analytics) and no DNS server.
@@ -49,13 +59,92 @@ def is_healthy() -> bool:
         return False
 
 
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    pgid: int
+    command: str
+
+
+def _processes() -> list[Proc]:
+    found: list[Proc] = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            # /proc/<pid>/stat: "pid (comm) state ppid pgrp ..."; comm may hold spaces and parentheses.
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile, or a kernel thread
+        found.append(Proc(int(entry.name), int(fields[1]), int(fields[2]), command))
+    return found
+
+
+def _is_localstack(proc: Proc) -> bool:
+    return proc.command.startswith(str(VENV_PYTHON)) and _MAIN_MODULE in proc.command
+
+
+def _is_runtime(proc: Proc) -> bool:
+    return str(RUNTIME_SCRIPT) in proc.command
+
+
 def _pid() -> int | None:
     try:
         pid = int(PID_FILE.read_text())
         os.kill(pid, 0)
-        return pid
     except (FileNotFoundError, ValueError, ProcessLookupError):
         return None
+    try:  # the PID may have been reused by an unrelated process since
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return None
+    return pid if _MAIN_MODULE in command else None
+
+
+def running_pid() -> int | None:
+    """The PID of the LocalStack that `make up` started, if it is running."""
+    return _pid()
+
+
+def runtime_processes() -> list[Proc]:
+    """This checkout's Lambda runtime processes (the host executor's), wherever their parent is."""
+    return [p for p in _processes() if _is_runtime(p)]
+
+
+def leftovers() -> list[Proc]:
+    """Processes of ours that no running LocalStack owns: runtimes whose LocalStack is gone (they
+    were reparented), and LocalStack processes of this checkout's venv the PID file does not name."""
+    main = _pid()
+    return [
+        p
+        for p in _processes()
+        if (_is_runtime(p) and p.ppid != main) or (_is_localstack(p) and p.pid != main)
+    ]
+
+
+def end(procs: list[Proc], timeout_s: float = 5) -> None:
+    """SIGKILL these processes (a session leader with its whole group) and wait until they are gone."""
+    for proc in procs:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if proc.pgid == proc.pid:  # a session leader: its children (a function's own) go too
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                os.kill(proc.pid, signal.SIGKILL)
+    deadline = time.monotonic() + timeout_s
+    pending = {p.pid for p in procs}
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            try:
+                os.kill(pid, 0)
+                if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                    pending.discard(pid)  # a zombie of someone else's: dead, awaiting its parent
+            except (ProcessLookupError, OSError):
+                pending.discard(pid)
+        time.sleep(0.05)
 
 
 def start(timeout_s: float = 90) -> bool:
@@ -88,11 +177,20 @@ def start(timeout_s: float = 90) -> bool:
 
 
 def stop(timeout_s: float = 20) -> None:
+    """Stop LocalStack, then end whatever of ours is left: the runtimes it did not stop (it hung, or
+    was killed) and any LocalStack the PID file lost. Nothing of ours survives `make down`."""
+    try:
+        _stop_main(timeout_s)
+    finally:
+        end([p for p in _processes() if _is_runtime(p) or _is_localstack(p)])
+
+
+def _stop_main(timeout_s: float) -> None:
     pid = _pid()
     if pid is None:
         PID_FILE.unlink(missing_ok=True)
         return
-    # The whole process group: LocalStack and the function subprocesses it spawned.
+    # Its process group (LocalStack and its helpers); on SIGTERM it stops its runtimes itself.
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s

@@ -1,5 +1,7 @@
 """The host executor inside real LocalStack: functions created through the Lambda API, run as host
-subprocesses. Invoke, environment, errors, timeouts, CloudWatch logs, layers and redeploys."""
+subprocesses. Invoke, environment, errors, timeouts, CloudWatch logs, layers and redeploys; what
+Lambda enforces (MemorySize, the 10 s init, 6 MB request and response), reported as Lambda reports
+it; and LocalStack staying flat under sustained use of the local API."""
 
 from __future__ import annotations
 
@@ -13,6 +15,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
+
+from tests.bench.test_soak import hammer, localstack_pid, process_figures
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -35,7 +40,12 @@ def make_function(lam: Any) -> Iterator[Callable[..., str]]:
     created: list[str] = []
 
     def make(
-        code: str, *, timeout: int = 5, layers: list[str] | None = None, env: dict[str, str] | None = None
+        code: str,
+        *,
+        timeout: int = 5,
+        layers: list[str] | None = None,
+        env: dict[str, str] | None = None,
+        memory: int = 128,
     ) -> str:
         name = f"exec-test-{uuid.uuid4().hex[:10]}"
         lam.create_function(
@@ -45,6 +55,7 @@ def make_function(lam: Any) -> Iterator[Callable[..., str]]:
             Handler="app.handler",
             Code={"ZipFile": _zip({"app.py": code})},
             Timeout=timeout,
+            MemorySize=memory,
             Layers=layers or [],
             Environment={"Variables": env or {}},
         )
@@ -144,3 +155,119 @@ def test_redeployed_code_is_picked_up_without_restarting_localstack(lam: Any, ma
     )
     lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
     assert _invoke(lam, name)[1] == "v2"
+
+
+def test_memory_size_is_enforced_and_reported_as_lambda_does(lam: Any, make_function: Any) -> None:
+    # Given a function with MemorySize 128 MB that allocates what the event asks
+    name = make_function(
+        "def handler(e, c):\n    chunks = [b'x' * (8 << 20) for _ in range(e['mb'] // 8)]\n"
+        "    return len(chunks)\n",
+        memory=128,
+    )
+    assert _invoke(lam, name, {"mb": 16})[:2] == (None, 2)
+    # When an invoke allocates past it
+    error, payload, logs = _invoke(lam, name, {"mb": 1024})
+    # Then the runtime was killed and the invoke fails as Lambda's does
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.ExitError"
+    assert payload["errorMessage"].endswith("Error: Runtime exited with error: signal: killed")
+    assert "Memory Size: 128 MB\tMax Memory Used: 128 MB" in logs
+    assert "Error: Runtime exited with error: signal: killed\nRuntime.ExitError" in logs
+    # And the next invoke gets a fresh environment (a cold start) that works
+    error, payload, logs = _invoke(lam, name, {"mb": 16})
+    assert (error, payload) == (None, 2)
+    assert "Init Duration" in logs
+
+
+SLOW_INIT = """
+import os, time
+if os.environ.get("ALWAYS_SLOW") or not os.path.exists(os.environ["MARKER"]):
+    open(os.environ["MARKER"], "w").close()
+    time.sleep(float(os.environ["INIT_SLEEP"]))
+def handler(e, c):
+    return "pronto"
+"""
+
+
+def test_an_init_past_10_s_is_retried_inside_the_first_invoke(
+    lam: Any, make_function: Any, tmp_path: Any
+) -> None:
+    # Given a function whose first init takes 15 s (a later one is quick)
+    marker = tmp_path / "initialised"
+    name = make_function(SLOW_INIT, env={"MARKER": str(marker), "INIT_SLEEP": "15"})
+    # When it is invoked
+    error, payload, logs = _invoke(lam, name)
+    # Then the init was abandoned at the 10 s limit, retried inside the invoke, and the invoke worked
+    assert marker.exists()
+    assert (error, payload) == (None, "pronto")
+    assert "\tPhase: init\tStatus: timeout" in logs
+
+
+def test_an_init_that_overruns_its_retry_fails_the_invoke(
+    lam: Any, make_function: Any, tmp_path: Any
+) -> None:
+    # Given a function whose every init takes 30 s, and a 2 s timeout
+    name = make_function(
+        SLOW_INIT, timeout=2, env={"MARKER": str(tmp_path / "m"), "ALWAYS_SLOW": "1", "INIT_SLEEP": "30"}
+    )
+    # When it is invoked
+    error, payload, logs = _invoke(lam, name)
+    # Then the init timed out at 10 s, its retry inside the invoke at the function timeout, and the
+    # invoke failed
+    assert error == "Unhandled"
+    assert payload["errorType"] == "Runtime.Unknown"
+    assert "\tPhase: init\tStatus: timeout" in logs
+    assert "\tPhase: invoke\tStatus: timeout" in logs
+
+
+def test_a_request_over_6_mb_is_refused_and_one_under_it_runs(lam: Any, make_function: Any) -> None:
+    name = make_function("def handler(e, c):\n    return len(e['blob'])\n")
+    # When the request body is over 6 MB (6,291,456 bytes)
+    with pytest.raises(ClientError) as refused:
+        lam.invoke(FunctionName=name, Payload=json.dumps({"blob": "x" * 6_291_456}).encode())
+    # Then Lambda's error, before the function runs
+    response = refused.value.response
+    assert response["Error"]["Code"] == "RequestEntityTooLargeException"
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 413
+    assert "6291456 bytes" in response["Error"]["Message"]
+    # And a request just under the limit runs
+    assert _invoke(lam, name, {"blob": "x" * 6_000_000})[:2] == (None, 6_000_000)
+
+
+def test_a_response_over_6_mb_is_an_error_and_one_under_it_is_returned(lam: Any, make_function: Any) -> None:
+    name = make_function("def handler(e, c):\n    return 'x' * e['n']\n")
+    # When the function returns more than Lambda carries back (6 MB + 100 bytes, quotes included)
+    error, payload, _ = _invoke(lam, name, {"n": 6_291_556})
+    # Then the invoke fails as Lambda's does
+    assert error == "Unhandled"
+    assert payload == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge",
+    }
+    # And a response under it arrives whole
+    error, payload, _ = _invoke(lam, name, {"n": 6_000_000})
+    assert error is None
+    assert len(payload) == 6_000_000
+
+
+def test_sustained_use_of_the_local_api_leaves_localstack_flat(stack: dict[str, Any]) -> None:
+    # Given LocalStack serving the local API, warmed up (environments started, pools grown)
+    pid = localstack_pid()
+    url = f"{stack['api_url']}/health"
+    hammer(url, 100, 4)
+    before = process_figures(pid)
+    # When 2,000 requests go through it
+    answered, errors, _ = hammer(url, 2_000, 4)
+    assert (answered, errors) == (2_000, {})
+    # Then, once the last invocations' helper threads are done, LocalStack's threads are back near
+    # where they were and its address space has not grown by a finished thread's stack per request
+    # (8 MB each: 16 GB for these 2,000 before the reaper)
+    after = process_figures(pid)
+    for _ in range(60):
+        if after["Threads"] <= before["Threads"] + 20:
+            break
+        time.sleep(0.5)
+        after = process_figures(pid)
+    assert after["Threads"] <= before["Threads"] + 20, (before, after)
+    assert after["VmSize"] - before["VmSize"] < 1024, (before, after)
+    assert after["maps"] - before["maps"] < 400, (before, after)

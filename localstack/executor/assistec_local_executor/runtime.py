@@ -9,7 +9,8 @@ Protocol (LocalStack's, as its Go runtime-init speaks it): POST ``{endpoint}/sta
 once initialised; then for each ``POST /invoke`` received on our port, run the handler and POST
 ``{endpoint}/invocations/{request id}/response`` (or ``/error``). Output goes to stdout/stderr,
 which the executor captures per invocation; START/END/REPORT lines frame it as in CloudWatch.
-The function timeout is enforced by the executor, which can kill a stuck process from outside.
+What Lambda enforces (the function timeout, MemorySize, the 10 s init, the 6 MB payloads) the
+executor enforces from outside this process (limits.py): it can kill a stuck or bloated one.
 """
 
 from __future__ import annotations
@@ -177,10 +178,21 @@ def _run(job: dict[str, Any], handler: Any, init_error: _InitError | None, init_
     _post(f"/invocations/{request_id}/{outcome[0]}", outcome[1])
 
 
+def _exit_with_parent(parent: int, poll_s: float = 1.0) -> None:
+    """The executor ends this process when it is done with it. If LocalStack itself dies first (a
+    hang, then SIGKILL) nothing would, and the runtime would serve no one forever: leave once
+    reparented. (PR_SET_PDEATHSIG would follow the spawning *thread*, which LocalStack recycles.)"""
+    while True:
+        time.sleep(poll_s)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
 def main() -> None:
     # sys.path[0] is this file's folder (we run as a script): the function must not see it. The
     # function's code and layers come from PYTHONPATH, set by the executor.
     del sys.path[0]
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     started = time.perf_counter()
     handler: Any = None
     init_error: _InitError | None = None
