@@ -122,3 +122,24 @@ class SubscriptionCancelledError(PaymentRequiredError):
         "A assinatura desta loja no assistec foi cancelada. Nenhum dado foi apagado; "
         "fale com o suporte para reativá-la."
     )
+
+
+class ChargeInProgressError(ConflictError):
+    """Another request is talking to Asaas about this charge right now (creating its payment,
+    refunding or cancelling it): this one calls Asaas for nothing."""
+
+    code = "charge_in_progress"
+    message = (
+        "Já há uma cobrança sendo gerada para esta OS. Aguarde alguns segundos e atualize a página "
+        "para vê-la."
+    )
+
+
+class SandboxKeyRefusedError(ValidationFailedError):
+    """The prod stage takes only production Asaas accounts: a sandbox key would take no real money."""
+
+    code = "asaas_sandbox_refused"
+    message = (
+        "Chaves do ambiente de testes (sandbox) do Asaas não são aceitas em produção. "
+        "Use a chave de API de produção da sua conta Asaas."
+    )

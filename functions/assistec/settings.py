@@ -26,6 +26,9 @@ class DatabaseSettings(BaseSettings):
     db_secret_id: str | None = None
     db_host: str | None = None
     db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = "require"
+    # The CA bundle that verifies the server (verify-ca / verify-full); unset: the RDS bundle shipped
+    # with the code (db/certs/rds-ca-bundle.pem).
+    db_sslrootcert: str | None = None
     db_connect_timeout_s: int = Field(default=5, ge=1, le=60)
 
     @model_validator(mode="after")
@@ -53,6 +56,9 @@ class AuthKeySettings(BaseSettings):
         return self
 
 
+LOCAL_SIGNUP_LIMIT = 1000
+
+
 class ApiSettings(DatabaseSettings, AuthKeySettings):
     """The REST API function."""
 
@@ -76,6 +82,20 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
     # runs the same check on the Authorization header itself. Never in prod.
     authorizer_emulation: bool = False
+    # Days a decided or expired quote's public link (and a cancelled order's tracking link) can
+    # still be read; a delivered order's tracking link is readable through its warranty.
+    public_link_read_days: int = Field(default=30, ge=1, le=366)
+    # Signup's confirmation mails (an SES-verified sender; the stack sets it with the SES grant).
+    mail_sender: str = "nao-responda@assistec.com.br"
+    # Signups per source address per hour (429 beyond). LocalStack hands the API every caller as one
+    # address: the local stage allows at least LOCAL_SIGNUP_LIMIT (``signup_limit``).
+    signup_limit_per_hour: int = Field(default=10, ge=1, le=100_000)
+
+    @property
+    def signup_limit(self) -> int:
+        if self.stage == "local":
+            return max(self.signup_limit_per_hour, LOCAL_SIGNUP_LIMIT)
+        return self.signup_limit_per_hour
 
     @model_validator(mode="after")
     def _no_emulation_in_prod(self) -> Self:
@@ -119,6 +139,8 @@ class ConsumerSettings(DatabaseSettings):
     mail_sender: str = "nao-responda@assistec.com.br"
     # The platform's Asaas account (the shops' subscriptions; the dunning run uses these settings too).
     platform_asaas_secret_id: str | None = None
+    # The reconciliation queue (one message per shop): set for the reconciliation's fan-out only.
+    reconcile_queue_url: str | None = None
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,7 @@ MIGRATE_HANDLER = "assistec.handlers.migrate.handler"
 OUTBOX_RELAY_HANDLER = "assistec.handlers.outbox_relay.handler"
 PAYMENTS_CONSUMER_HANDLER = "assistec.handlers.payments_consumer.handler"
 RECONCILE_HANDLER = "assistec.handlers.reconcile.handler"
+RECONCILE_SHOP_HANDLER = "assistec.handlers.reconcile_shop.handler"
 PAYMENT_FLOW_HANDLER = "assistec.handlers.payment_flow.handler"
 DUNNING_HANDLER = "assistec.handlers.dunning.handler"
 
@@ -48,6 +49,7 @@ DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
 OUTBOX_BACKLOG_METRIC = "OutboxOldestPendingSeconds"
 RECONCILIATION_MISMATCHES_METRIC = "ReconciliationMismatches"
 DUNNING_ERRORS_METRIC = "DunningErrors"
+PROVISIONING_REFUSED_METRIC = "ProvisioningRefused"
 
 API_STAGE_NAME = "v1"
 SCHEMA_RESOURCE_TYPE = "Custom::AssistecSchema"
@@ -57,6 +59,14 @@ DB_APP_USER = "assistec_app"
 DB_OPS_USER = "assistec_ops"
 DB_NAME = "assistec"
 DB_MASTER_USER = "assistec_migrator"
+# The CA bundle that verifies RDS and RDS Proxy (sslmode=verify-full), shipped in the functions' code
+# asset (the package is unpacked under Lambda's task root, /var/task).
+RDS_CA_BUNDLE = "assistec/db/certs/rds-ca-bundle.pem"
+LAMBDA_TASK_ROOT = "/var/task"
+# The encryption-context entries that say what a KMS ciphertext is (functions: integrations/kms.py).
+# Grants on the shop-secrets key are conditioned on them: the payment workers decrypt Asaas keys only.
+KMS_UNLOCK_CODE_CONTEXT = ("field", "unlock_code")
+KMS_ASAAS_KEY_CONTEXT = ("purpose", "asaas-api-key")
 
 # Routes reachable without a token: everything else goes through the Lambda authorizer.
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (

@@ -53,7 +53,8 @@ class AssistecStack(Stack):
         for worker in (payments.consumer, api.function):
             billing.grant_platform(worker)
         allow_mail(payments.consumer, config)
-        for worker in (payments.consumer, payments.reconciler):
+        allow_mail(api.function, config)  # signup's confirmation link (issue 10 §5)
+        for worker in (payments.consumer, payments.reconcile_worker):
             payment_flow.grant_resume(worker)
         storage.grant_api(api.function)
 
@@ -71,6 +72,8 @@ class AssistecStack(Stack):
             "PaymentsDlqUrl": payments.dlq.queue_url,
             "PaymentsConsumerFunctionName": payments.consumer.function_name,
             "ReconcilerFunctionName": payments.reconciler.function_name,
+            "ReconcileWorkerFunctionName": payments.reconcile_worker.function_name,
+            "ReconcileQueueUrl": payments.reconcile_queue.queue_url,
             "PaymentFlowArn": payment_flow.state_machine.state_machine_arn,
             "MailSender": config.mail_sender,
             "DunningFunctionName": billing.dunning.function_name,

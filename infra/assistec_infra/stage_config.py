@@ -34,8 +34,10 @@ class StageConfig:
     # LocalStack's community edition neither creates AWS::ApiGateway::Authorizer nor runs Lambda
     # authorizers: there the API function checks the token itself (AUTHORIZER_EMULATION).
     native_authorizer: bool = True
-    api_rate_limit_rps: int = 50
-    api_burst_limit: int = 100
+    # The stage's throttle is the platform's ceiling (the account's regional limit is 10,000 rps), not
+    # a share: callers are throttled per token and per address by the WAF (RestApi._web_acl).
+    api_rate_limit_rps: int = 1000
+    api_burst_limit: int = 2000
     alarm_email: str | None = None
     # Local stage only: LocalStack forgets KMS keys on restart while the local database keeps the
     # ciphertexts; `make up` pins the key's id and material (generated once into .local/).

@@ -11,6 +11,12 @@ deliveries (tests/fixtures/asaas), to the registered URL with the registered tok
 Run it: ``python -m asaas_sim --port 4599`` (binds 127.0.0.1). In tests, ``AsaasSimulator()``
 gives an httpx transport and a deliver callback instead of sockets.
 
+Failure knobs (attributes in tests; ``POST /_sim/behaviour`` on the server): ``fail_next`` (statuses
+answered instead of doing the work), ``delay_s`` (every call answered that much later, concurrent
+calls overlapping) and ``lose_answers`` (``"POST /payments"``: the work is done, then the answer is
+lost: httpx.ReadTimeout from the transport, a dropped connection from the server). ``requests``
+lists the latest calls carried out.
+
 The modules, one thing each:
 
 - ``simulator``: ``AsaasSimulator``, the entry point (routing, the lock, /_sim control calls);

@@ -1,5 +1,5 @@
 """What a customer, the bank and the calendar do to a payment (the simulator's /_sim control calls):
-pay it, let it fall overdue."""
+pay it, let it fall overdue, finish its refund."""
 
 from __future__ import annotations
 
@@ -45,3 +45,12 @@ def overdue(account: Account, payment: dict[str, Any], fire: Fire, *, days: int 
         payment["dueDate"] = payment["originalDueDate"] = latest.isoformat()
     payment["status"] = "OVERDUE"
     fire(account, "PAYMENT_OVERDUE", payment)
+
+
+def refunded(account: Account, payment: dict[str, Any], fire: Fire) -> bool:
+    """The bank finished the payment's refund in progress: REFUNDED. False when none was in progress."""
+    if payment["status"] not in ("REFUND_REQUESTED", "REFUND_IN_PROGRESS"):
+        return False
+    payment["status"] = "REFUNDED"
+    fire(account, "PAYMENT_REFUNDED", payment)
+    return True

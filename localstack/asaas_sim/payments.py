@@ -22,8 +22,12 @@ def route(
     params: dict[str, str],
     body: dict[str, Any],
     fire: Fire,
+    *,
+    refund_later: bool = False,
 ) -> Answer | None:
-    """The answer of a /payments route; None for a route not simulated."""
+    """The answer of a /payments route; None for a route not simulated. ``refund_later``: a refund
+    waits for the bank (REFUND_IN_PROGRESS, ``control.refunded`` finishes it), as Asaas's do when
+    the money has not settled yet."""
     if not rest and method == "GET":
         found = [p for p in account.payments.values() if matches(p, params)]
         return 200, page(found, params), {}
@@ -63,6 +67,10 @@ def route(
     if rest[1:] == ["refund"] and method == "POST":
         if payment["status"] not in ("RECEIVED", "CONFIRMED"):
             return 400, error("invalid_action", "Só é possível estornar cobranças recebidas."), {}
+        if refund_later:
+            payment["status"] = "REFUND_IN_PROGRESS"
+            fire(account, "PAYMENT_REFUND_IN_PROGRESS", payment)
+            return 200, payment, {}
         payment["status"] = "REFUNDED"
         fire(account, "PAYMENT_REFUNDED", payment)
         return 200, payment, {}

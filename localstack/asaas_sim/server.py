@@ -26,6 +26,9 @@ class Handler(BaseHTTPRequestHandler):
         status, answer, headers = SIM.handle(
             self.command, url.path, dict(parse_qsl(url.query)), body, self.headers.get("access_token")
         )
+        if SIM.answer_lost(self.command, url.path):
+            self.close_connection = True  # done, but the client never hears back
+            return
         data = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

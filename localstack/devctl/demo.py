@@ -44,7 +44,7 @@ def _set_password(password: str) -> None:
             "update users set password_hash = %s where email = %s",
             (PasswordHasher().hash(password), DEMO_EMAIL),
         )
-        conn.execute("delete from login_failures")
+        conn.execute("delete from login_attempts")  # the login throttle (migration 0015)
 
 
 def seed(api_url: str) -> dict[str, str]:

@@ -287,6 +287,8 @@ def up() -> tuple[dict[str, Any], Started]:
         "payments_queue_url": outputs.get("PaymentsQueueUrl"),
         "payments_dlq_url": outputs.get("PaymentsDlqUrl"),
         "reconciler_function_name": outputs.get("ReconcilerFunctionName"),
+        "reconcile_worker_function_name": outputs.get("ReconcileWorkerFunctionName"),
+        "reconcile_queue_url": outputs.get("ReconcileQueueUrl"),
         "payment_flow_arn": outputs.get("PaymentFlowArn"),
         "mail_sender": outputs.get("MailSender"),
         "dunning_function_name": outputs.get("DunningFunctionName"),

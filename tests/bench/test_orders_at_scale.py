@@ -254,16 +254,12 @@ def _scoped(conn: psycopg.Connection[Any], tenant: uuid.UUID, user: uuid.UUID) -
 def _relay(conn: psycopg.Connection[Any], event_id: uuid.UUID) -> None:
     """The post-commit flush: its own transaction, as the relay."""
     with conn.transaction():
-        conn.execute("select set_config('app.outbox_relay', 'on', true)")
+        # The relay's SECURITY DEFINER functions (migration 0015), as db/events.py calls them.
         conn.execute(
-            "select id, tenant_id, detail_type, detail, created_at from outbox where published_at is null "
-            "and id = any(%s) order by created_at, id limit %s for update skip locked",
+            "select id, tenant_id, detail_type, detail, created_at from relay_lock_pending(%s, %s)",
             ([event_id], 100),
         ).fetchall()
-        conn.execute(
-            "update outbox set published_at = now(), attempts = attempts + 1 where id = any(%s)",
-            ([event_id],),
-        )
+        conn.execute("select relay_mark_published(%s)", ([event_id],))
 
 
 def _audit_and_event(

@@ -19,7 +19,15 @@ import pytest
 
 from tests.bench.conftest import report
 from tests.conftest import LambdaContext, PgDatabase
-from tests.integration.conftest import FakeBus, FakeCipher, FakeQueue, configure_api, rest_event
+from tests.integration.billing_fixtures import FakeMailer
+from tests.integration.conftest import (
+    FakeBus,
+    FakeCipher,
+    FakeQueue,
+    configure_api,
+    new_source_ip,
+    rest_event,
+)
 
 EVENTS = 300 if os.environ.get("BENCH_RUNS") == "1" else 6000
 PARALLEL = 4
@@ -42,6 +50,7 @@ def test_webhook_ingress_and_consumer_throughput(
     root.payments_cipher = FakeCipher()
     root.payments_queue = queue
     root.event_bus = FakeBus()
+    root.mailer = FakeMailer()  # signup's confirmation mail
     root.asaas_client = lambda env, key: AsaasClient(
         key, base_url="https://asaas.sim/v3", transport=sim.transport()
     )
@@ -57,18 +66,22 @@ def test_webhook_ingress_and_consumer_throughput(
 
     from validate_docbr import CNPJ
 
-    status, shop = call(
+    email = f"bench-{time.time_ns()}@exemplo.com.br"
+    status, _ = call(
         "POST",
         "/signup",
         body={
             "shop_name": "Bench Pagamentos",
             "cnpj": CNPJ().generate(),
-            "email": f"bench-{time.time_ns()}@exemplo.com.br",
+            "email": email,
             "phone": "(11) 98765-4321",
             "owner_name": "Dona Bench",
             "password": "senha-forte-123",
         },
+        source_ip=new_source_ip(),
     )
+    assert status == 202
+    status, shop = call("POST", f"/public/signup/{root.mailer.confirmation_token(email)}", body={})
     assert status == 201, shop
     status, account = call(
         "PUT", "/settings/payments", shop["access_token"], body={"api_key": KEY, "environment": "sandbox"}

@@ -14,9 +14,9 @@ def new_shop(http: httpx.Client, name: str) -> dict[str, str]:
 
     email = f"e2e-{uuid.uuid4().hex[:10]}@exemplo.com.br"
     password = f"senha-{uuid.uuid4().hex[:12]}"
-    response = http.post(
-        "/signup",
-        json={
+    response = confirmed_signup(
+        http,
+        {
             "shop_name": name,
             "cnpj": CNPJ().generate(),
             "email": email,
@@ -33,6 +33,35 @@ def new_shop(http: httpx.Client, name: str) -> dict[str, str]:
         "access_token": body["access_token"],
         "tenant_id": body["tenant_id"],
     }
+
+
+def confirmed_signup(http: httpx.Client, body: dict[str, Any], timeout_s: float = 30) -> httpx.Response:
+    """POST /signup, then what the owner does with the mail SES sent (read back from LocalStack):
+    confirm on its link. The confirmation's answer (201 with the owner's tokens)."""
+    import json
+    import re
+    import time
+
+    from tests.e2e.conftest import STACK_JSON
+
+    asked = http.post("/signup", json=body)
+    assert asked.status_code == 202, asked.text
+    stack = json.loads(STACK_JSON.read_text())
+    deadline = time.monotonic() + timeout_s
+    while True:
+        messages = httpx.get(
+            f"{stack['localstack_url']}/_aws/ses", params={"email": stack["mail_sender"]}, timeout=30
+        ).json()["messages"]
+        links = [
+            found[1]
+            for m in messages
+            if body["email"] in m["Destination"]["ToAddresses"]
+            and (found := re.search(r"/public/signup/([\w-]+)", str((m.get("Body") or {}).get("text_part"))))
+        ]
+        if links:
+            return http.post(f"/public/signup/{links[-1]}", json={})
+        assert time.monotonic() < deadline, f"no confirmation mail to {body['email']}"
+        time.sleep(0.5)
 
 
 def approved_order(

@@ -19,13 +19,14 @@ from validate_docbr import CNPJ
 
 from assistec.domain import tokens
 from assistec.domain.permissions import Role
+from tests.e2e.shops import confirmed_signup
 
 
 def _signup(http: httpx.Client, name: str) -> dict[str, Any]:
     email = f"e2e-{uuid.uuid4().hex[:10]}@exemplo.com.br"
-    response = http.post(
-        "/signup",
-        json={
+    response = confirmed_signup(  # the e-mail confirmed on the link SES delivered
+        http,
+        {
             "shop_name": name,
             "cnpj": CNPJ().generate(),
             "email": email,
@@ -144,7 +145,10 @@ def test_the_deployed_authorizer_function_allows_good_tokens_and_refuses_bad_one
 
     error, policy = invoke(f"Bearer {shop['access_token']}")
     assert error is None
-    assert policy["context"] == {"tenant_id": shop["tenant_id"], "user_id": shop["user_id"], "role": "owner"}
+    context = dict(policy["context"])
+    # The session (refresh-token family) the token belongs to: its entry statement checks it is open
+    assert uuid.UUID(context.pop("session_id"))
+    assert context == {"tenant_id": shop["tenant_id"], "user_id": shop["user_id"], "role": "owner"}
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     error, payload = invoke("Bearer nao.e.token")
     assert (error, payload["errorMessage"]) == ("Unhandled", "Unauthorized")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.shops import new_shop
 
@@ -18,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "functions" / "assistec" / "api" / "openapi.json"
 
 
+# Every documented operation, a dozen examples each: about 3 minutes on a quiet 2-core machine.
+@pytest.mark.timeout(600)
 def test_no_server_errors_and_schema_conformant_answers(http: httpx.Client, stack: dict[str, Any]) -> None:
     # Its own shop: the fuzzer rewrites settings and templates, which the demo shop must keep.
     shop = new_shop(http, "Loja Schemathesis")

@@ -52,7 +52,10 @@ def test_api_function_environment_contract(local_stack: Any, prod_stack: Any) ->
             "POWERTOOLS_SERVICE_NAME",
             "POWERTOOLS_METRICS_NAMESPACE",
         } <= set(env)
-    assert (local["DB_SSLMODE"], prod["DB_SSLMODE"]) == ("disable", "require")
+    # Prod verifies the proxy's certificate and name against the bundle shipped in the code asset
+    assert (local["DB_SSLMODE"], prod["DB_SSLMODE"]) == ("disable", "verify-full")
+    assert prod["DB_SSLROOTCERT"] == f"{constants.LAMBDA_TASK_ROOT}/{constants.RDS_CA_BUNDLE}"
+    assert "DB_SSLROOTCERT" not in local
     assert "DB_HOST" in prod
     assert "DB_HOST" not in local
     assert local["AUTHORIZER_EMULATION"] == "true"

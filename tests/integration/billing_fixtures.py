@@ -31,6 +31,16 @@ class FakeMailer:
             raise ConnectionError("SES unavailable")
         self.sent.append((to, subject, body))
 
+    def confirmation_token(self, to: str) -> str:
+        """The token of the latest signup confirmation link mailed to ``to``."""
+        import re
+
+        found = [
+            m[1] for t, _, text in self.sent if t == to and (m := re.search(r"/public/signup/([\w-]+)", text))
+        ]
+        assert found, f"no confirmation mail to {to}: {self.sent}"
+        return found[-1]
+
 
 @dataclass
 class Platform:

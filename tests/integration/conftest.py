@@ -53,6 +53,7 @@ def rest_event(
     headers: dict[str, str] | None = None,
     authorizer: dict[str, Any] | None = None,
     request_id: str | None = None,
+    source_ip: str | None = None,
 ) -> dict[str, Any]:
     """An API Gateway REST proxy event, shaped like the recorded one, for any route."""
     event = copy.deepcopy(load_event("apigw_rest_get_health"))
@@ -75,7 +76,15 @@ def rest_event(
     )
     if authorizer is not None:
         event["requestContext"]["authorizer"] = authorizer
+    if source_ip is not None:
+        event["requestContext"]["identity"]["sourceIp"] = source_ip
     return event
+
+
+def new_source_ip() -> str:
+    """A caller's own address: signups are throttled per source address."""
+    n = uuid.uuid4().int
+    return f"10.{n % 250}.{n // 250 % 250}.{n // 62_500 % 250 + 1}"
 
 
 def authorize(token: str | None) -> dict[str, Any]:
@@ -200,6 +209,9 @@ def api_root(
     root.payments_cipher = fakes[0]
     root.photo_storage = fakes[1]
     root.event_bus = bus
+    from tests.integration.billing_fixtures import FakeMailer
+
+    root.mailer = FakeMailer()  # signup's confirmation mails
     wiring.install(root)
     authorizer._key = None  # the authorizer keeps its key per environment; this test is a new one
     yield root
@@ -242,10 +254,9 @@ def signup(
     client: Client, *, name: str = "Conserta Já Assistência", password: str = "senha-forte-123"
 ) -> Shop:
     email = f"dono-{uuid.uuid4().hex[:10]}@exemplo.com.br"
-    status, body, _ = client.call(
-        "POST",
-        "/signup",
-        body={
+    status, body = signup_confirmed(
+        client,
+        {
             "shop_name": name,
             "cnpj": new_cnpj(),
             "email": email,
@@ -263,6 +274,27 @@ def signup(
         access_token=body["access_token"],
         refresh_token=body["refresh_token"],
     )
+
+
+def confirm_signup(client: Client, email: str) -> tuple[int, Any]:
+    """What the owner does with signup's mail: confirm on its link; the confirmation's (status,
+    body): 201 with the owner's tokens."""
+    from assistec.wiring.api import root
+
+    token = root().mailer.confirmation_token(email)
+    status, body, _ = client.call("POST", f"/public/signup/{token}", body={})
+    return status, body
+
+
+def signup_confirmed(
+    client: Client, body: dict[str, Any], *, source_ip: str | None = None
+) -> tuple[int, Any]:
+    """POST /signup (from a caller's own address), then the confirmation on the mailed link: the
+    (status, body) of the signup when it is refused, else of the confirmation."""
+    status, answer, _ = client.call("POST", "/signup", body=body, source_ip=source_ip or new_source_ip())
+    if status != 202:
+        return status, answer
+    return confirm_signup(client, str(body["email"]))
 
 
 class FakeQueue:

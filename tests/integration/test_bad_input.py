@@ -211,3 +211,153 @@ def test_a_valid_call_does_change_the_snapshot(client: Client, database: PgDatab
     _ok(client.call("POST", "/parts", world.shop.access_token, body={"name": "Peça nova", "price_cents": 1}))
     after = _snapshot(database, world.shop.tenant_id)
     assert {t for t in TABLES if before[t] != after[t]} == {"parts", "audit_log"}
+
+
+# Documented as a decimal: a number or its digits in a string (pydantic's Decimal), not an integer.
+DECIMALS = {"percent"}
+
+
+def _numbers_as_strings(body: dict[str, Any]) -> dict[str, Any]:
+    """Every integer field sent as its digits in a string ("3" for 3)."""
+    return {
+        k: str(v) if isinstance(v, int) and not isinstance(v, bool) and k not in DECIMALS else v
+        for k, v in body.items()
+    }
+
+
+WITH_INTEGERS = [r for r in ROUTES if _numbers_as_strings(r[2]) != r[2]]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"), WITH_INTEGERS, ids=[f"{m} {p}" for m, p, _ in WITH_INTEGERS]
+)
+def test_an_integer_sent_as_a_string_is_refused_and_changes_nothing(
+    client: Client, database: PgDatabase, method: str, path: str, body: dict[str, Any]
+) -> None:
+    # Given a shop and a body whose integers (documented as integers) come as strings: "3" for 3
+    world = _world(client)
+    before = _snapshot(database, world.shop.tenant_id)
+    sent = _numbers_as_strings(_fill(body, world.ids))
+    # When it is sent
+    status, answer = _call(client, world, method, path, world.shop.access_token, body=sent)
+    # Then each such field is a 422 in our shape, in pt-BR, and nothing changed
+    assert (status, answer["code"]) == (422, "validation_error"), answer
+    wrong = {k for k, v in sent.items() if v != body.get(k)}
+    assert {d["field"] for d in answer["details"]} == wrong, answer
+    assert {d["message"] for d in answer["details"]} == {"deve ser um número inteiro"}
+    assert _snapshot(database, world.shop.tenant_id) == before
+
+
+LISTS = ["/customers", "/orders", "/parts", "/users", "/audit", "/stock/search?q=Tela"]
+
+
+@pytest.mark.parametrize("path", LISTS)
+@pytest.mark.parametrize("limit", ["1.0", "1.5", "1e3", "+1", " 1", "1_0", "0x1", "um", ""])
+def test_a_limit_that_is_not_an_integer_is_422(client: Client, path: str, limit: str) -> None:
+    # Given a shop; When a list is asked for a limit that only looks like an integer
+    shop = signup(client)
+    route, _, query = path.partition("?")
+    params = dict(p.split("=") for p in query.split("&") if p)
+    status, answer, _ = client.call("GET", route, shop.access_token, query={**params, "limit": limit})
+    # Then 422 in our shape, naming the field in pt-BR
+    assert (status, answer["code"]) == (422, "validation_error"), answer
+    assert answer["details"] == [
+        {"field": "query.limit", "type": "int_parsing", "message": "deve ser um número inteiro"}
+    ]
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_a_limit_of_digits_is_read(client: Client, path: str) -> None:
+    shop = signup(client)
+    route, _, query = path.partition("?")
+    params = dict(p.split("=") for p in query.split("&") if p)
+    status, answer, _ = client.call("GET", route, shop.access_token, query={**params, "limit": "2"})
+    assert status == 200, answer
+
+
+def test_an_order_number_that_is_not_an_integer_is_422(client: Client) -> None:
+    shop = signup(client)
+    assert client.call("GET", "/orders", shop.access_token, query={"number": "1"})[0] == 200
+    status, answer, _ = client.call("GET", "/orders", shop.access_token, query={"number": "1.0"})
+    assert (status, answer["code"]) == (422, "validation_error"), answer
+
+
+def test_the_audit_log_can_be_filtered_by_every_entity_the_product_writes(client: Client) -> None:
+    from typing import get_args
+
+    from assistec.api.schemas.audit import AuditEntity
+
+    # Given a shop whose signup wrote its first audit entry
+    shop = signup(client)
+    # When its log is filtered by each entity the code writes (charges and payment accounts too)
+    for entity in get_args(AuditEntity):
+        status, answer, _ = client.call("GET", "/audit", shop.access_token, query={"entity": entity})
+        # Then each filter is accepted
+        assert status == 200, (entity, answer)
+        assert all(item["entity"] == entity for item in answer["items"])
+    assert client.call("GET", "/audit", shop.access_token, query={"entity": "tenant"})[1]["items"]
+    # and an entity that is never written is still refused in our shape
+    status, answer, _ = client.call("GET", "/audit", shop.access_token, query={"entity": "planet"})
+    assert (status, answer["code"]) == (422, "validation_error"), answer
+
+
+# Bodies that pass validation, so the request reaches the database.
+VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
+    ("post", "/auth/login"): {"email": "dono@exemplo.com.br", "password": "senha-forte-123"},
+    ("post", "/customers"): {"name": "Ana Souza", "phone": "(11) 98765-4321"},
+    ("post", "/parts"): {"name": "Tela", "price_cents": 1},
+    ("post", "/price-rules"): {"service": "Troca", "device_type": "phone", "price_cents": 1},
+    ("patch", "/parts/{part_id}"): {"version": 1, "price_cents": 2},
+    ("post", "/orders/{order_id}/transitions"): {"to": "cancelled", "version": 1},
+}
+
+
+def test_every_database_backed_route_answers_503_in_our_shape_while_the_database_is_down(
+    monkeypatch: pytest.MonkeyPatch, lambda_context: Any, pg_cluster: Any
+) -> None:
+    import json
+    import uuid
+
+    from assistec.api.openapi_doc import render
+    from assistec.handlers import api as api_handler
+    from tests.integration.conftest import configure_api, rest_event
+
+    # Given a deployment whose database does not answer (nothing listens on port 1), and a caller
+    # whose token API Gateway's authorizer accepted
+    configure_api(monkeypatch, "postgresql://assistec_app:x@127.0.0.1:1/assistec?connect_timeout=1")
+    identity = {"principalId": str(uuid.uuid4()), "tenant_id": str(uuid.uuid4()), "role": "owner"}
+    identity["user_id"] = identity["principalId"]
+    documented = json.loads(render())["paths"]
+    link_token = f"{uuid.uuid4()}.{'A' * 43}"  # the shop's id, then the link's secret
+    tried = []
+    for path, item in documented.items():
+        for method, operation in item.items():
+            body = VALID_BODIES.get((method, path))
+            if path == "/health" or (method not in ("get", "delete") and body is None):
+                continue
+            concrete = path
+            for name in [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]:
+                value = str(uuid.uuid4())
+                if name == "token":
+                    value = "A" * 43 if path.startswith("/public/signup/") else link_token
+                concrete = concrete.replace(f"{{{name}}}", value)
+            query = {"q": "Tela"} if path == "/stock/search" else None
+            # When the route is called
+            response = api_handler.handler(
+                rest_event(
+                    method.upper(),
+                    concrete,
+                    body=body,
+                    query=query,
+                    authorizer=identity if operation.get("security") else None,
+                ),
+                lambda_context,
+            )
+            # Then it answers the 503 its document promises, in our error shape: retry later
+            answer = json.loads(response["body"])
+            assert (response["statusCode"], answer["code"]) == (503, "service_unavailable"), (path, answer)
+            assert answer["message"]
+            assert response["multiValueHeaders"]["Retry-After"] == ["5"]
+            assert "503" in operation["responses"]
+            tried.append((method, path))
+    assert len(tried) > 30, tried

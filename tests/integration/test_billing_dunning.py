@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -225,3 +226,173 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
             checked += 1
     assert checked >= 50
     assert _snapshot(database, shop.tenant_id) == before
+
+
+def _trial_ended_days_ago(database: PgDatabase, tenant_id: str, days: int) -> None:
+    """The shop's trial ended ``days`` days ago (Brazil's calendar), as if signup was that long ago."""
+    with psycopg.connect(database.superuser_url) as conn:
+        conn.execute(
+            "update tenant_subscriptions set trial_ends_on = %s where tenant_id = %s",
+            (_today() - timedelta(days=days), tenant_id),
+        )
+
+
+def test_a_shop_asaas_refused_leaves_its_trial_past_due_then_suspended_with_the_emails(
+    client: Client, platform: Platform, database: PgDatabase
+) -> None:
+    # Given a shop whose subscription Asaas refused at signup (its data), and refuses every day
+    shop = signup(client)
+    platform.sim.fail_next = [400]
+    assert platform.provision(shop) == "refused"
+    service = platform.worker.dunning
+    only = [UUID(shop.tenant_id)]
+
+    # While the trial runs: still a trial, no e-mail
+    platform.sim.fail_next = [400]
+    report = service.run(only=only)
+    assert (report.provisioning_refused, report.past_due, report.notices) == (1, 0, 0)
+    assert _billing(client, shop)["status"] == "trial"
+
+    # When the trial has ended (yesterday) without a subscription
+    _trial_ended_days_ago(database, shop.tenant_id, 1)
+    platform.sim.fail_next = [400]
+    report = service.run(only=only)
+
+    # Then the shop is past due since the trial's last day, and the owner is told why
+    assert (report.provisioning_refused, report.past_due, report.notices, report.errors) == (1, 1, 1, 0)
+    billing = _billing(client, shop)
+    assert (billing["status"], billing["provisioned"]) == ("past_due", False)
+    assert billing["past_due_since"] == (_today() - timedelta(days=1)).isoformat()
+    to, subject, text = platform.mailer.sent[-1]
+    assert (to, subject) == (shop.email, "Seu período de teste do assistec terminou")
+    assert "R$ 79,90" in text
+    assert "CNPJ" in text
+    platform.sim.fail_next = [400]
+    assert service.run(only=only).notices == 0  # the same day again: nothing
+    _ok(client.call("GET", "/customers", shop.access_token))  # still working while past due
+
+    # When the grace period (10 days) is over
+    _trial_ended_days_ago(database, shop.tenant_id, 11)
+    platform.sim.fail_next = [400]
+    report = service.run(only=only)
+
+    # Then it is suspended like any shop that does not pay: 402 and the suspension e-mail
+    assert (report.suspended, report.notices) == (1, 1)
+    assert _billing(client, shop)["status"] == "suspended"
+    assert platform.mailer.sent[-1][1] == "Acesso ao assistec suspenso"
+    status, body, _ = client.call("GET", "/customers", shop.access_token)
+    assert (status, body["code"]) == (402, "subscription_suspended")
+
+    # When ops fix the shop's data and Asaas accepts it, its first invoice takes over
+    report = service.run(only=only)
+    assert (report.provisioned, report.errors) == (1, 0)
+    billing = _billing(client, shop)
+    assert billing["provisioned"] is True
+    assert billing["status"] != "suspended"
+    assert [i["due_date"] for i in billing["invoices"]] == [_today().isoformat()]
+
+
+def test_a_cancelled_shop_without_a_subscription_is_not_dunned(
+    client: Client, platform: Platform, database: PgDatabase
+) -> None:
+    # Given a refused shop that cancelled during its trial, whose trial then ended
+    shop = signup(client)
+    platform.sim.fail_next = [400]
+    assert platform.provision(shop) == "refused"
+    version = _billing(client, shop)["version"]
+    _ok(client.call("POST", "/billing/cancel", shop.access_token, body={"version": version}))
+    _trial_ended_days_ago(database, shop.tenant_id, 2)
+
+    # When the daily run visits it
+    report = platform.worker.dunning.run(only=[UUID(shop.tenant_id)])
+
+    # Then it owes nothing and gets no e-mail
+    assert (report.past_due, report.notices) == (0, 0)
+    assert platform.mailer.sent == []
+
+
+def test_refused_provisioning_is_a_metric_of_the_consumer_and_of_the_daily_run(
+    client: Client, platform: Platform, capsys: Any, monkeypatch: Any
+) -> None:
+    import json
+
+    import httpx
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from assistec.handlers import dunning, payments_consumer
+    from assistec.integrations.asaas import AsaasClient
+    from assistec.wiring import workers
+
+    # Given a new shop whose data Asaas refuses (every time, whatever other shops the run visits)
+    shop = signup(client)
+    sim = platform.sim.transport()
+    mine = f"assistec-shop:{shop.tenant_id}"
+
+    def refusing(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("externalReference") == mine:
+            return httpx.Response(400, json={"errors": [{"code": "invalid_cpfCnpj", "description": "CNPJ"}]})
+        return sim.handle_request(request)
+
+    platform.worker.asaas_client = lambda environment, api_key: AsaasClient(
+        api_key,
+        base_url="https://asaas.sim/v3",
+        transport=httpx.MockTransport(refusing),
+        sleep=lambda s: None,
+    )
+    message = {"detail-type": "ShopSignedUp", "detail": {"tenant_id": shop.tenant_id}, "id": "evt-1"}
+    event = {
+        "Records": [
+            {
+                "messageId": "m0",
+                "receiptHandle": "r0",
+                "body": json.dumps(message),
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:sa-east-1:111111111111:assistec-payments",
+                "awsRegion": "sa-east-1",
+            }
+        ]
+    }
+
+    class _Context(LambdaContext):
+        _function_name = "assistec-worker"
+        _function_version = "$LATEST"
+        _invoked_function_arn = "arn:aws:lambda:sa-east-1:111111111111:function:assistec-worker"
+        _memory_limit_in_mb = 512
+        _aws_request_id = "req-1"
+        _log_group_name = "/aws/lambda/assistec-worker"
+        _log_stream_name = "stream"
+
+        def get_remaining_time_in_millis(self) -> int:
+            return 900_000
+
+    from assistec.observability import metrics
+
+    monkeypatch.setattr(
+        metrics.provider, "namespace", "AssistecTest"
+    )  # as the functions' environment sets it
+    workers.install(platform.worker)
+    try:
+        capsys.readouterr()
+        # When the consumer gets its ShopSignedUp and Asaas refuses
+        assert payments_consumer.handler(event, _Context()) == {"batchItemFailures": []}
+        consumer_out = capsys.readouterr().out
+        # ...and the daily run tries again and is refused again
+        dunning.handler({}, _Context())
+        dunning_out = capsys.readouterr().out
+    finally:
+        workers.install(None)
+
+    # Then both publish ProvisioningRefused (CloudWatch's embedded metric format), which the
+    # alarm watches (tests/infra/test_billing_alarms.py)
+    def refused(out: str) -> list[float]:
+        blobs = [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"_aws"' in line]
+        values = [b["ProvisioningRefused"] for b in blobs if "ProvisioningRefused" in b]
+        return [sum(v) if isinstance(v, list) else v for v in values]
+
+    assert refused(consumer_out) == [1.0]
+    # (the daily run visits every shop of this test database: others may still be refused too)
+    assert len(refused(dunning_out)) == 1
+    assert refused(dunning_out)[0] >= 1

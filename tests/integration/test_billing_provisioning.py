@@ -15,16 +15,15 @@ import pytest
 
 from tests.conftest import PgDatabase
 from tests.integration.billing_fixtures import Platform, _billing, _ok, _today
-from tests.integration.conftest import Client, FakeBus, Shop, new_cnpj, signup
+from tests.integration.conftest import Client, FakeBus, Shop, new_cnpj, signup, signup_confirmed
 
 
 def test_signup_opens_a_trial_and_provisioning_creates_one_asaas_subscription(
     client: Client, platform: Platform, bus: FakeBus
 ) -> None:
-    status, body, _ = client.call(
-        "POST",
-        "/signup",
-        body={
+    status, body = signup_confirmed(  # the e-mail confirmed on the mailed link
+        client,
+        {
             "shop_name": "Celular Bom",
             "cnpj": new_cnpj(),
             "email": f"dono-{uuid.uuid4().hex[:8]}@exemplo.com.br",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import psycopg
+import pytest
 
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, Shop, signup
@@ -102,3 +103,34 @@ def test_reports_count_sum_and_time_the_shops_work(client: Client, database: PgD
     # Another shop's numbers stay apart
     other = signup(client)
     assert _ok(client.call("GET", "/reports/orders", other.access_token))["rows"] == []
+
+
+@pytest.mark.parametrize("report", ["/reports/orders", "/reports/revenue", "/reports/turnaround"])
+@pytest.mark.parametrize("param", ["from", "to"])
+@pytest.mark.parametrize(
+    "wrong",
+    ["0", "1700000000", "-1", "2026-13-01", "2026-02-30", "2026-01-01T00:00:00", "01/02/2026", "ontem"],
+)
+def test_a_period_bound_that_is_not_an_iso_date_is_422(
+    client: Client, report: str, param: str, wrong: str
+) -> None:
+    # Given a shop
+    shop = signup(client)
+    # When a report is asked for a period bound that is not a date (0 would be read as 1970-01-01)
+    status, body, _ = client.call("GET", report, shop.access_token, query={param: wrong})
+    # Then 422 in our shape, naming the parameter, in pt-BR
+    assert (status, body["code"]) == (422, "validation_error"), body
+    assert [d["field"] for d in body["details"]] == [f"query.{param}"], body
+    assert [d["message"] for d in body["details"]] in (
+        ["deve ser uma data AAAA-MM-DD"],  # not shaped like a date
+        ["data inválida (AAAA-MM-DD)"],  # shaped like one, but no such day
+    ), body
+
+
+def test_a_period_of_iso_dates_is_read(client: Client) -> None:
+    shop = signup(client)
+    status, body, _ = client.call(
+        "GET", "/reports/orders", shop.access_token, query={"from": "2026-01-01", "to": "2026-01-31"}
+    )
+    assert status == 200, body
+    assert (body["start"], body["end"]) == ("2026-01-01", "2026-01-31")

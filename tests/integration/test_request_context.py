@@ -66,6 +66,9 @@ def emulating_api(monkeypatch: pytest.MonkeyPatch, database: PgDatabase) -> Iter
     configure_api(monkeypatch, database.app_url)
     monkeypatch.setenv("AUTHORIZER_EMULATION", "true")
     wiring.install(None)
+    from tests.integration.billing_fixtures import FakeMailer
+
+    wiring.root().mailer = FakeMailer()  # signup's confirmation mails
     yield lambda event: api_handler.handler(event, LambdaContext())
     wiring.install(None)
 

@@ -15,18 +15,21 @@ from tests.integration.conftest import Client, signup
 # Tables without tenant data, read or written before a tenant is known. Adding one here is a decision.
 # Plans are the price list; the platform inbox holds the platform account's deliveries before the
 # consumer knows whose subscription each is.
-GLOBAL_TABLES = {"schema_migrations", "login_failures", "plans", "platform_webhook_inbox"}
+GLOBAL_TABLES = {"schema_migrations", "login_attempts", "plans", "platform_webhook_inbox"}
+# Signups waiting for their e-mail's confirmation: no shop exists yet (migration 0016).
+GLOBAL_TABLES |= {"signup_requests"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
-# The outbox relay reads every shop's pending events (and only the outbox) when it declares itself.
-# The inbox sweeper re-enqueues every shop's stuck webhooks (and reads only the inbox) likewise.
-# The hourly reconciliation lists which shops have an Asaas account.
-# The billing job (daily dunning, platform webhooks) reads the shops' subscription rows.
+# The cross-shop work (login lookup, outbox relay, inbox sweeper, billing job) runs in SECURITY
+# DEFINER functions owned by the migrator, which sees the rows through `definer_access` (a policy
+# for the migrator alone; see test_catalog_security.py and migration 0015).
+# The hourly reconciliation lists which shops have an Asaas account the same way (migration 0018).
 EXTRA_POLICIES = {
-    ("tenant_subscriptions", "billing"),
-    ("users", "login_lookup"),
-    ("outbox", "relay"),
-    ("webhook_inbox", "sweeper"),
-    ("payment_accounts", "reconciler"),
+    ("users", "definer_access"),
+    ("outbox", "definer_access"),
+    ("webhook_inbox", "definer_access"),
+    ("tenant_subscriptions", "definer_access"),
+    ("tenants", "definer_access"),
+    ("payment_accounts", "definer_access"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"
@@ -81,6 +84,17 @@ def test_every_table_is_isolated_or_declared_global(database: PgDatabase) -> Non
         assert OPS_POLICY in t["policies"], f"{t['table']}: no {OPS_POLICY} policy for backups"
         extra = {(t["table"], p) for p in t["policies"] if p not in ("tenant_isolation", OPS_POLICY)}
         assert extra <= EXTRA_POLICIES, f"unexpected policies widening access: {extra - EXTRA_POLICIES}"
+
+
+def test_the_definer_policies_are_for_the_migrator_only(database: PgDatabase) -> None:
+    with psycopg.connect(database.superuser_url) as conn:
+        rows = conn.execute(
+            "select polrelid::regclass::text, polroles::regrole[]::text[] from pg_policy "
+            "where polname = 'definer_access'"
+        ).fetchall()
+    assert rows, "no definer_access policies"
+    for table, roles in rows:
+        assert roles == ["assistec_migrator"], table
 
 
 def test_the_ops_policies_are_read_only_and_for_the_ops_role_only(database: PgDatabase) -> None:

@@ -4,6 +4,8 @@ gate). ``serve`` answers one API Gateway event with the environment's compositio
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -39,7 +41,7 @@ from assistec.api.identity import (
     services,
     serving,
 )
-from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES, is_public_path
+from assistec.api.public_routes import LOCAL_ONLY_PUBLIC_ROUTES, PUBLIC_ROUTES, WEBHOOK_PREFIX, is_public_path
 from assistec.api.schemas.common import ErrorBody
 from assistec.db.connection import DatabaseUnavailableError, TenantBlockedError, billing_gate
 from assistec.errors import (
@@ -116,7 +118,7 @@ def _swagger_ui() -> Response[str]:
 
     assets = Path(powertools_handler.__file__).parent / "openapi" / "swagger_ui"
     html = generate_swagger_html(
-        openapi_json().replace("</", "<\\/"),
+        openapi_json(servers=SWAGGER_SERVERS).replace("</", "<\\/"),
         (assets / "swagger-ui-bundle.min.js").read_text(encoding="utf-8"),
         (assets / "swagger-ui.min.css").read_text(encoding="utf-8"),
         "",
@@ -170,6 +172,12 @@ _PT_BR = {
     "dict_type": "deve ser um objeto",
     "list_type": "deve ser uma lista",
     "model_attributes_type": "deve ser um objeto JSON",
+    "date_parsing": "data inválida (AAAA-MM-DD)",
+    "date_from_datetime_parsing": "data inválida (AAAA-MM-DD)",
+    "date_type": "data inválida (AAAA-MM-DD)",
+    "datetime_parsing": "data e hora inválidas (AAAA-MM-DDTHH:MM:SS)",
+    "datetime_from_date_parsing": "data e hora inválidas (AAAA-MM-DDTHH:MM:SS)",
+    "datetime_type": "data e hora inválidas (AAAA-MM-DDTHH:MM:SS)",
 }
 
 
@@ -235,10 +243,65 @@ def _refuse_body(event: dict[str, Any], max_body_bytes: int) -> AppError | None:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
     if media_type == "application/x-www-form-urlencoded" and is_public_path(str(event.get("path") or "")):
-        return None  # the public pages' plain HTML forms (they parse their own bodies)
+        # the public pages' plain HTML forms (they parse their own bodies)
+        return _nul_in_body(event, form=True)
     if media_type != "application/json" and not media_type.endswith("+json"):
         return UnsupportedMediaTypeError()
-    return None
+    return _nul_in_body(event, form=False)
+
+
+def _nul_refusal() -> AppError:
+    return ValidationFailedError(
+        "Caractere nulo (\\u0000) não é aceito.", details=[{"field": "body", "message": "caractere nulo"}]
+    )
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def _nul_in_body(event: dict[str, Any], *, form: bool) -> AppError | None:
+    """PostgreSQL text and jsonb cannot hold U+0000 (a JSON ``\\u0000`` or a form's ``%00``): such a
+    body would fail as it is written (a 500). Refused here for every route (422), except the
+    providers' webhooks: a 4xx counts as a failed delivery at Asaas (its queue pauses after 15),
+    so there each U+0000 in the JSON becomes U+FFFD and the delivery is stored as ever."""
+    raw = str(event.get("body") or "")
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(raw).decode()
+        except ValueError:  # not UTF-8 (UnicodeDecodeError) or not base64: routing refuses it
+            return None
+    if "\x00" in raw or (form and "%00" in raw):
+        return _nul_refusal()
+    if form or "\\u0000" not in raw:  # the fast path: no escape that could decode to U+0000
+        return None
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return None  # not JSON: routing answers 422 invalid_json
+    if not _holds_nul(document):
+        return None  # an escaped backslash ("\\\\u0000") is six plain characters
+    if str(event.get("path") or "").startswith(WEBHOOK_PREFIX):
+        event["body"] = json.dumps(_without_nul(document))
+        event["isBase64Encoded"] = False
+        return None
+    return _nul_refusal()
 
 
 def _as_proxy_response(exc: AppError) -> dict[str, Any]:
@@ -284,8 +347,17 @@ def serve(event: dict[str, Any], context: LambdaContext, root: ApiRoot) -> dict[
 _ERROR_BODY_REF = "#/components/schemas/ErrorBody"
 
 
-def openapi_json() -> str:
-    """The OpenAPI document of this API (committed as openapi.json; a test fails when it drifts)."""
+# "Try it out" on /docs calls the stage that served the page: Swagger UI resolves a relative server
+# against the page's own URL (<stage base>/docs), so "." is the stage's base path wherever it is
+# served (API Gateway's /<stage>/, LocalStack's /_aws/execute-api/<id>/<stage>/ or
+# /restapis/<id>/<stage>/_user_request_/, a custom domain). The committed document's "/" sent
+# every call to the host's root.
+SWAGGER_SERVERS = [{"url": ".", "description": "This stage (where /docs is served)"}]
+
+
+def openapi_json(servers: list[dict[str, str]] | None = None) -> str:
+    """The OpenAPI document of this API (committed as openapi.json; a test fails when it drifts);
+    ``servers`` replaces its server list (the Swagger UI page's own)."""
     import json
 
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
@@ -314,4 +386,6 @@ def openapi_json() -> str:
                         },
                     },
                 )
+    if servers is not None:
+        document["servers"] = servers
     return json.dumps(document, indent=2, ensure_ascii=False)

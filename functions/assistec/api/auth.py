@@ -6,10 +6,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from assistec.api.identity import services
-from assistec.api.responses import created, doc, json_response
+from assistec.api.identity import public_base_url, services
+from assistec.api.responses import doc, json_response
 from assistec.api.routes import Routes
 from assistec.api.schemas.auth import LoggedOut, LoginIn, RefreshIn, SignupIn, TokensOut
+from assistec.api.schemas.signup import SignupAccepted
 from assistec.domain.accounts import Signup, TokenPair
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
@@ -29,11 +30,13 @@ def _tokens(pair: TokenPair) -> TokensOut:
 
 @routes.post(
     "/signup",
-    summary="Create a shop and its owner; returns the owner's tokens",
-    responses=doc(201, TokensOut, 409, 413),
+    # 202 alike whether the e-mail is free or already has an account (its owner is told by e-mail
+    # instead): nothing here reveals who has an account. The link leads to /public/signup/{token}.
+    summary="Ask for a shop: a link is mailed to confirm the e-mail; opening it creates the shop",
+    responses=doc(202, SignupAccepted, 413, 429, 503, description="Confirmation mailed"),
 )
 def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
-    pair = services().auth.signup(
+    services().signup.request(
         Signup(
             shop_name=body.shop_name,
             cnpj=body.cnpj,
@@ -43,8 +46,11 @@ def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
             password=body.password,
             plan=body.plan,
         ),
+        # The caller's address as API Gateway saw it (not a header the caller could write).
+        source_ip=str(router.current_event.request_context.identity.source_ip or ""),
+        link_base=public_base_url(router),
     )
-    return created(_tokens(pair))
+    return json_response(202, SignupAccepted())
 
 
 @routes.post(
@@ -53,7 +59,9 @@ def signup(body: Annotated[SignupIn, Body()]) -> Response[Any]:
     responses=doc(200, TokensOut, 401, 413, 429),
 )
 def login(body: Annotated[LoginIn, Body()]) -> Response[Any]:
-    return json_response(200, _tokens(services().auth.login(body.email.lower(), body.password)))
+    # The caller's address as API Gateway saw it (not a header the caller could write).
+    source_ip = str(router.current_event.request_context.identity.source_ip or "")
+    return json_response(200, _tokens(services().auth.login(body.email.lower(), body.password, source_ip)))
 
 
 @routes.post(

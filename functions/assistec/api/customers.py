@@ -7,11 +7,13 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
 from assistec.api.responses import created, doc, json_response
 from assistec.api.routes import Routes
+from assistec.api.schemas.common import Digits
 from assistec.api.schemas.customers import CustomerIn, CustomerOut, CustomerPage, CustomerPatch
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
@@ -34,7 +36,7 @@ def create_customer(body: Annotated[CustomerIn, Body()]) -> Response[Any]:
     responses=doc(200, CustomerPage, 401, 403),
 )
 def list_customers(
-    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    limit: Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT), Digits, Query()] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
 ) -> Response[Any]:

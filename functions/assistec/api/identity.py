@@ -41,11 +41,14 @@ def verify_bearer(header: str, key: bytes) -> Identity:
 
 def authorizer_context(identity: Identity) -> dict[str, str]:
     """What the authorizer hands API Gateway, which passes it to the API as the caller."""
-    return {
+    context = {
         "tenant_id": str(identity.tenant_id),
         "user_id": str(identity.user_id),
         "role": identity.role.value,
     }
+    if identity.session_id is not None:
+        context["session_id"] = str(identity.session_id)
+    return context
 
 
 def emulate_authorizer(event: dict[str, Any], key: bytes) -> None:
@@ -89,10 +92,12 @@ def identity_from_authorizer(context: dict[str, Any] | None) -> Identity | None:
     if not context:
         return None
     try:
+        session = context.get("session_id")
         return Identity(
             tenant_id=UUID(str(context["tenant_id"])),
             user_id=UUID(str(context["user_id"])),
             role=Role(str(context["role"])),
+            session_id=UUID(str(session)) if session else None,
         )
     except (KeyError, ValueError):
         return None

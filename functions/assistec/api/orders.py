@@ -7,12 +7,13 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
 from assistec.api.responses import created, doc, json_response
 from assistec.api.routes import Routes
-from assistec.api.schemas.common import OrderStatus
+from assistec.api.schemas.common import Digits, OrderStatus
 from assistec.api.schemas.orders import (
     HistoryEntryOut,
     HistoryOut,
@@ -53,12 +54,12 @@ def create_order(body: Annotated[OrderIn, Body()]) -> Response[Any]:
     responses=doc(200, OrderPage, 401, 403),
 )
 def list_orders(
-    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    limit: Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT), Digits, Query()] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: Annotated[OrderStatus | None, Query()] = None,
     customer_id: Annotated[UUID | None, Query()] = None,
     technician_id: Annotated[UUID | None, Query()] = None,
-    number: Annotated[int | None, Query(ge=1, le=2_000_000_000)] = None,
+    number: Annotated[int | None, Field(ge=1, le=2_000_000_000), Digits, Query()] = None,
 ) -> Response[Any]:
     before = pagination.key_from(cursor, datetime.fromisoformat, UUID)
     rows = services().orders.find(

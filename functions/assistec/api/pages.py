@@ -159,9 +159,24 @@ def order_page(view: PublicOrder) -> str:
     return _page(f"OS {order.number}", view.shop_name, view.logo_url, body)
 
 
-def message_page(title: str, message: str, *, shop_name: str = "assistec") -> str:
+def message_page(title: str, message: str, *, shop_name: str = "assistec", kind: str = "bad") -> str:
     body = (
         f'<section class="card"><h2>{escape(title)}</h2>'
-        f'<p class="state bad" id="notice">{escape(message)}</p></section>'
+        f'<p class="state {escape(kind)}" id="notice">{escape(message)}</p></section>'
     )
     return _page(title, shop_name, None, body)
+
+
+def signup_page(token: str, *, shop_name: str, email: str) -> str:
+    """The page signup's e-mail links to: confirming is a button (a POST), so a mail scanner that
+    opens the link creates nothing."""
+    body = (
+        '<section class="card"><h2>Confirme o cadastro da sua loja</h2>'
+        f"<p>Loja: <strong>{escape(shop_name)}</strong><br>E-mail: <strong>{escape(email)}</strong></p>"
+        f'<form method="post" action="{escape(token)}"><div class="actions">'
+        '<button class="ok" type="submit" name="confirm" value="1">Confirmar e criar a loja</button>'
+        "</div></form>"
+        '<p class="muted">Se você não pediu este cadastro, feche esta página: nada será criado.</p>'
+        "</section>"
+    )
+    return _page("Confirmar cadastro", "assistec", None, body)

@@ -19,6 +19,7 @@ from assistec.api.schemas.payments import (
     PaymentFlowIn,
     PaymentFlowOut,
 )
+from assistec.errors import SandboxKeyRefusedError
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 routes = Routes(router, tag="payments")
@@ -26,10 +27,15 @@ routes = Routes(router, tag="payments")
 
 @routes.put(
     "/settings/payments",
-    summary="Connect the shop's Asaas account: key stored encrypted, webhook registered in Asaas",
-    responses=doc(200, PaymentAccountOut, 401, 403, 413, 502),
+    summary="Connect (or replace: 409 while charges are open) the shop's Asaas account: key stored "
+    "encrypted, webhook registered in Asaas, the old one removed",
+    responses=doc(200, PaymentAccountOut, 401, 403, 409, 413, 422, 502),
 )
 def connect_account(body: Annotated[PaymentAccountIn, Body()]) -> Response[Any]:
+    # Prod takes real money only: a sandbox account (declared so, or a key of Asaas's sandbox,
+    # "$aact_hmlg_...") is refused before anything is stored or Asaas is called.
+    if services().settings.stage == "prod" and (body.environment == "sandbox" or "_hmlg_" in body.api_key):
+        raise SandboxKeyRefusedError(details=[{"field": "environment", "message": "sandbox não é aceito"}])
     account, url, token = services().payments.connect(
         caller(router),
         api_key=body.api_key,

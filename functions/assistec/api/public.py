@@ -19,8 +19,10 @@ from pydantic import ValidationError
 from assistec.api import pages
 from assistec.api.identity import services
 from assistec.api.routes import Routes
+from assistec.api.schemas.auth import TokensOut
 from assistec.api.schemas.common import DecisionIn, ErrorBody, QuoteLineOut
 from assistec.api.schemas.public import PublicOrderOut, PublicQuoteOut, PublicStep
+from assistec.api.schemas.signup import SignupPendingOut
 from assistec.domain import orders as machine
 from assistec.domain import quotes as quote_rules
 from assistec.domain.orders import Status
@@ -98,8 +100,10 @@ def _error(exc: AppError, as_json: bool) -> Response[Any]:
         )
         return _json(exc.status, body.model_dump_json())
     titles = {404: "Link não encontrado", 409: "Decisão já registrada", 410: "Link indisponível"}
+    title = "Cadastro já confirmado" if exc.code == "signup_already_confirmed" else None
     return _html(
-        exc.status, pages.message_page(titles.get(exc.status, "Não foi possível continuar"), exc.message)
+        exc.status,
+        pages.message_page(title or titles.get(exc.status, "Não foi possível continuar"), exc.message),
     )
 
 
@@ -260,3 +264,70 @@ def public_order(token: Token, format: Format = None) -> Response[Any]:
     if as_json:
         return _json(200, _order_json(view).model_dump_json())
     return _html(200, pages.order_page(view))
+
+
+# --- signup's confirmation link (the owner's, not a customer's: the shop does not exist yet) ---
+SignupToken = Annotated[str, Path(min_length=40, max_length=60, pattern=r"^[A-Za-z0-9_-]{40,60}$")]
+
+
+@routes.get(
+    "/public/signup/<token>",
+    summary="The page of signup's e-mail link: what confirming will create (HTML; JSON with ?format=json)",
+    responses={
+        **_html_answer(200, "A signup waiting for confirmation", SignupPendingOut),
+        **_errors(404, 409, 410, 422),
+    },
+)
+def signup_confirmation(token: SignupToken, format: Format = None) -> Response[Any]:
+    as_json = _wants_json(format)
+    try:
+        pending = services().signup.pending(token)
+    except AppError as exc:
+        return _error(exc, as_json)
+    if as_json:
+        return _json(
+            200, SignupPendingOut(email=pending.email, shop_name=pending.shop_name).model_dump_json()
+        )
+    return _html(200, pages.signup_page(token, shop_name=pending.shop_name, email=pending.email))
+
+
+@routes.post(
+    "/public/signup/<token>",
+    summary="Confirm the e-mail: the shop is created and its owner logged in (201 tokens as JSON; HTML page)",
+    responses={
+        201: {
+            "description": "Shop created; the owner's tokens",
+            "content": {"application/json": {"model": TokensOut}},
+        },
+        200: {
+            "description": "Shop created (the HTML page)",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        **_errors(404, 409, 410, 415, 422),
+    },
+)
+def signup_confirm(token: SignupToken, format: Format = None) -> Response[Any]:
+    event = router.current_event
+    as_json = _wants_json(format) or "json" in str(event.headers.get("content-type") or "")
+    try:
+        pair = services().signup.confirm(token)
+    except AppError as exc:
+        return _error(exc, as_json)
+    if as_json:
+        tokens_out = TokensOut(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+            tenant_id=pair.identity.tenant_id,
+            user_id=pair.identity.user_id,
+            role=pair.identity.role,
+        )
+        return _json(201, tokens_out.model_dump_json())
+    return _html(
+        200,
+        pages.message_page(
+            "Loja criada",
+            "E-mail confirmado e loja criada! Entre no assistec com seu e-mail e senha.",
+            kind="good",
+        ),
+    )

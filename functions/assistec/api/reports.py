@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -10,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from assistec.api.identity import caller, services
 from assistec.api.responses import doc, json_response
 from assistec.api.routes import Routes
+from assistec.api.schemas.common import IsoDate
 from assistec.api.schemas.reports import (
     CountRow,
     OrdersReport,
@@ -22,8 +22,9 @@ from assistec.api.schemas.reports import (
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 routes = Routes(router, tag="reports")
 
-From = Annotated[date | None, Query(alias="from", description="First day (default: 30 days ago)")]
-To = Annotated[date | None, Query(alias="to", description="Last day, inclusive (default: today)")]
+# ISO dates only (YYYY-MM-DD): "0" or a timestamp is a 422, not 1970-01-01.
+From = Annotated[IsoDate | None, Query(alias="from", description="First day (default: 30 days ago)")]
+To = Annotated[IsoDate | None, Query(alias="to", description="Last day, inclusive (default: today)")]
 
 
 @routes.get(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from pydantic import BaseModel
 
 from assistec.api.schemas.common import ErrorBody
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 
 BEARER: list[dict[str, list[str]]] = [{"bearerAuth": []}]
 
@@ -25,6 +28,14 @@ _ERROR_DESCRIPTIONS = {
     429: "Too many attempts",
     502: "The payment provider refused or did not answer: nothing was charged",
     503: "A dependency is unavailable",
+}
+
+
+# What every database-backed route answers while the database does not (api.app's mapping of
+# DatabaseUnavailableError): nothing was written; retry after the Retry-After header's seconds.
+DATABASE_UNAVAILABLE: OpenAPIResponse = {
+    "description": "The database is unavailable: nothing was done; retry after Retry-After seconds",
+    "content": {"application/json": {"model": ErrorBody}},
 }
 
 

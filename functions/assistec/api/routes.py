@@ -3,6 +3,8 @@
 ``routes = Routes(router, tag="customers")``, then ``@routes.get(rule, summary=..., responses=...)``
 registers ``router.get(rule, tags=["customers"], summary=..., security=BEARER, responses=...)``.
 ``public=True`` leaves ``security`` out: the routes of ``public_routes`` that take no token.
+Every route reads or writes the database, so each documents the 503 it answers (our error shape)
+when the database does not answer, unless it declares its own 503 (``/health``'s report).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from assistec.api.responses import BEARER
+from assistec.api.responses import BEARER, DATABASE_UNAVAILABLE
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
@@ -36,7 +38,12 @@ class Routes:
         responses: Responses,
     ) -> Callable[[F], F]:
         return self._router.route(
-            rule, method, tags=[self._tag], summary=summary, security=self._security, responses=responses
+            rule,
+            method,
+            tags=[self._tag],
+            summary=summary,
+            security=self._security,
+            responses={**responses, 503: responses.get(503, DATABASE_UNAVAILABLE)},
         )
 
     def get[F: Handler](self, rule: str, *, summary: str, responses: Responses) -> Callable[[F], F]:

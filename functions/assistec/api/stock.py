@@ -7,11 +7,13 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
 from assistec.api.responses import created, doc, json_response
 from assistec.api.routes import Routes
+from assistec.api.schemas.common import Digits
 from assistec.api.schemas.stock import (
     MovementList,
     MovementOut,
@@ -43,7 +45,7 @@ def create_part(body: Annotated[PartIn, Body()]) -> Response[Any]:
     responses=doc(200, PartPage, 401, 403),
 )
 def list_parts(
-    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    limit: Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT), Digits, Query()] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     q: Annotated[str | None, Query(min_length=2, max_length=100)] = None,
     low_stock: Annotated[bool, Query()] = False,
@@ -63,7 +65,7 @@ def list_parts(
 )
 def search_stock(
     q: Annotated[str, Query(min_length=2, max_length=100)],
-    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+    limit: Annotated[int, Field(ge=1, le=50), Digits, Query()] = 10,
 ) -> Response[Any]:
     rows = services().stock.search(caller(router), q, limit=limit)
     return json_response(200, PartList(items=[PartOut.model_validate(p) for p in rows]))
@@ -112,7 +114,7 @@ def move_stock(part_id: Annotated[UUID, Path()], body: Annotated[StockMoveIn, Bo
 )
 def list_movements(
     part_id: Annotated[UUID, Path()],
-    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    limit: Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT), Digits, Query()] = pagination.DEFAULT_LIMIT,
 ) -> Response[Any]:
     rows = services().stock.movements(caller(router), part_id, limit=limit)
     return json_response(200, MovementList(items=[MovementOut.model_validate(m) for m in rows]))

@@ -7,11 +7,13 @@ from uuid import UUID
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
 
 from assistec.api import pagination
 from assistec.api.identity import caller, services
 from assistec.api.responses import created, doc, json_response
 from assistec.api.routes import Routes
+from assistec.api.schemas.common import Digits
 from assistec.api.schemas.users import MeOut, ShopOut, UserCreateIn, UserOut, UserPage, UserUpdateIn
 from assistec.domain.accounts import NewUser, UserChanges
 from assistec.domain.permissions import Role
@@ -28,7 +30,7 @@ def me() -> Response[Any]:
 
 @routes.get("/users", summary="The shop's users, paginated", responses=doc(200, UserPage, 401, 403))
 def list_users(
-    limit: Annotated[int, Query(ge=1, le=pagination.MAX_LIMIT)] = pagination.DEFAULT_LIMIT,
+    limit: Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT), Digits, Query()] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     role: Annotated[Role | None, Query()] = None,
     active: Annotated[bool | None, Query()] = None,

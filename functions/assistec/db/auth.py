@@ -55,19 +55,13 @@ def revoke_user_tokens(conn: Conn, user_id: UUID) -> int:
 
 
 # --- login throttling --------------------------------------------------------------------------
-def count_recent_failures(conn: Conn, email_hash: bytes, window_s: int) -> tuple[int, datetime | None]:
-    row = conn.execute(
-        "select count(*), min(at) from login_failures "
-        "where email_hash = %s and at > now() - make_interval(secs => %s)",
-        (email_hash, window_s),
-    ).fetchone()
+def reserve_login_attempt(conn: Conn, key: bytes, *, max_attempts: int, window_s: int) -> int:
+    """Reserve one login attempt for ``key`` (serialized per key in the database): 0 when reserved,
+    else the seconds until the window has room again. Parallel guesses cannot overrun the budget."""
+    row = conn.execute("select login_reserve(%s, %s, %s)", (key, max_attempts, window_s)).fetchone()
     assert row is not None
-    return int(row[0]), row[1]
+    return int(row[0])
 
 
-def record_failure(conn: Conn, email_hash: bytes) -> None:
-    conn.execute("insert into login_failures (email_hash) values (%s)", (email_hash,))
-
-
-def clear_failures(conn: Conn, email_hash: bytes) -> None:
-    conn.execute("delete from login_failures where email_hash = %s", (email_hash,))
+def clear_login_attempts(conn: Conn, key: bytes) -> None:
+    conn.execute("select login_clear(%s)", (key,))

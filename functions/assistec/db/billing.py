@@ -1,6 +1,6 @@
 """SQL for the shops' subscription to assistec: plans, subscriptions, invoices, notices and the
 platform account's webhook inbox. Inside a shop's transaction RLS scopes every query; the few
-cross-shop reads run in a transaction that declared itself the billing job (``as_billing``)."""
+cross-shop reads are SECURITY DEFINER functions (migration 0015), never a policy opened by a flag."""
 
 from __future__ import annotations
 
@@ -96,7 +96,8 @@ SUBSCRIPTION_FIELDS = {
 
 
 def as_billing(conn: Conn) -> None:
-    conn.execute("select set_config('app.billing', 'on', true)")
+    """Kept for callers: the billing job's cross-shop reads are SECURITY DEFINER functions now
+    (``tenant_of_subscription``, ``shops_to_visit``); no policy opens a table to a flag."""
 
 
 # --- plans ---------------------------------------------------------------------------------------
@@ -138,11 +139,8 @@ def update_subscription(conn: Conn, **fields: Any) -> None:
 
 
 def set_status(conn: Conn, status: str) -> None:
-    conn.execute(
-        "update tenants set billing_status = %s, updated_at = now() "
-        "where id = nullif(current_setting('app.tenant_id', true), '')::uuid",
-        (status,),
-    )
+    # The app role has no UPDATE on billing_status: a definer function moves the current shop's.
+    conn.execute("select set_billing_status(%s)", (status,))
 
 
 def billing_status(conn: Conn) -> str | None:
@@ -155,21 +153,14 @@ def billing_status(conn: Conn) -> str | None:
 
 def tenant_of_subscription(conn: Conn, subscription_id: str) -> UUID | None:
     """Whose subscription this is (billing job transaction)."""
-    row = conn.execute(
-        "select tenant_id from tenant_subscriptions where asaas_subscription_id = %s", (subscription_id,)
-    ).fetchone()
-    return UUID(str(row[0])) if row else None
+    row = conn.execute("select billing_tenant_of_subscription(%s)", (subscription_id,)).fetchone()
+    return UUID(str(row[0])) if row and row[0] is not None else None
 
 
 def shops_to_visit(conn: Conn, *, after: UUID | None, limit: int) -> list[UUID]:
     """Every shop not cancelled, and those whose cancellation takes effect within the last month
     (missed runs included), in id order (billing job transaction; keyset pages)."""
-    rows = conn.execute(
-        "select tenant_id from tenant_subscriptions where (cancelled_at is null "
-        "or cancel_on >= (now() at time zone 'America/Sao_Paulo')::date - 31) "
-        "and (%(after)s::uuid is null or tenant_id > %(after)s) order by tenant_id limit %(limit)s",
-        {"after": after, "limit": limit},
-    ).fetchall()
+    rows = conn.execute("select billing_shops_to_visit(%s, %s)", (after, limit)).fetchall()
     return [UUID(str(r[0])) for r in rows]
 
 
@@ -279,3 +270,18 @@ def stale_platform_events(conn: Conn, *, older_than_s: int, limit: int, max_swee
         (max_sweeps, older_than_s, limit),
     ).fetchall()
     return [str(r[0]) for r in rows]
+
+
+def lease_provisioning(conn: Conn, *, seconds: int) -> bool:
+    """Take the shop's provisioning for ``seconds`` (no other consumer calls Asaas for it
+    meanwhile); False while someone else holds it. Bookkeeping only: the version is not bumped."""
+    row = conn.execute(
+        "update tenant_subscriptions set provisioning_until = now() + make_interval(secs => %s) "
+        f"where {_TENANT} and (provisioning_until is null or provisioning_until < now()) returning 1",
+        (seconds,),
+    ).fetchone()
+    return row is not None
+
+
+def release_provisioning(conn: Conn) -> None:
+    conn.execute(f"update tenant_subscriptions set provisioning_until = null where {_TENANT}")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -36,6 +37,23 @@ class TenantBlockedError(Exception):
     def __init__(self, status: str) -> None:
         super().__init__(status)
         self.status = status
+
+
+class SessionEndedError(Exception):
+    """The signed-in user's session ended (logout, a replayed refresh token) or the user is gone or
+    inactive: the access token is refused on its next request, whatever its expiry says."""
+
+
+class RoleChangedError(Exception):
+    """The user's role changed since the access token was issued (``role`` is the current one)."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__(role)
+        self.role = role
+
+
+# SQLSTATE raised by enter_user (migration 0015) for a user who is inactive or gone.
+SESSION_ENDED_SQLSTATE = "AS401"
 
 
 @contextmanager
@@ -92,9 +110,22 @@ def conninfo_from_settings(
         password=creds.password,
         dbname=creds.dbname,
         sslmode=settings.db_sslmode,
+        sslrootcert=_root_certificates(settings),
         connect_timeout=settings.db_connect_timeout_s,
         application_name="assistec",
     )
+
+
+# Amazon RDS's CAs and the Amazon Trust Services roots RDS Proxy's certificates chain to.
+RDS_CA_BUNDLE = Path(__file__).with_name("certs") / "rds-ca-bundle.pem"
+
+
+def _root_certificates(settings: DatabaseSettings) -> str | None:
+    """The CAs that verify the server when the mode verifies it: DB_SSLROOTCERT, else the RDS
+    bundle shipped with the code (libpq's default, ~/.postgresql/root.crt, exists nowhere in Lambda)."""
+    if settings.db_sslmode not in ("verify-ca", "verify-full"):
+        return None
+    return settings.db_sslrootcert or str(RDS_CA_BUNDLE)
 
 
 class Database:
@@ -160,20 +191,53 @@ class Database:
                 raise
 
     @contextmanager
-    def tenant_tx(self, tenant_id: UUID, *, user_id: UUID | None = None) -> Iterator[psycopg.Connection[Any]]:
+    def tenant_tx(
+        self,
+        tenant_id: UUID,
+        *,
+        user_id: UUID | None = None,
+        session_id: UUID | None = None,
+        role: str | None = None,
+    ) -> Iterator[psycopg.Connection[Any]]:
         """The unit of work of the house plan: one transaction scoped to one shop.
 
         The tenant is set with ``set_config(..., true)``, local to this transaction, so a reused
         connection can never carry it into the next request; row-level security does the rest.
         The same statement reads the shop's billing status: inside ``billing_gate(tenant_id)`` (the
         API's requests) a suspended or cancelled shop is refused before any other statement runs.
+
+        For a signed-in user's request (``session_id`` from the access token) the same one statement
+        also checks the user is active and the session open (``SessionEndedError`` otherwise) and
+        returns the user's current role: one that is not ``role`` (the token's) raises
+        ``RoleChangedError``, so logout, deactivation and demotion count on the next request.
         """
+        import psycopg
+
         with self.transaction() as conn:
-            row = conn.execute(
-                "select enter_tenant(%s, %s)", (str(tenant_id), str(user_id) if user_id else "")
-            ).fetchone()
-            if _gated.get() == tenant_id and row is not None and row[0] in BLOCKED_STATUSES:
-                raise TenantBlockedError(str(row[0]))
+            if session_id is not None and user_id is not None:
+                try:
+                    row = conn.execute(
+                        "select billing_status, role, session_open from enter_user(%s, %s, %s)",
+                        (tenant_id, user_id, session_id),
+                    ).fetchone()
+                except psycopg.Error as exc:
+                    if exc.sqlstate == SESSION_ENDED_SQLSTATE:
+                        raise SessionEndedError() from exc
+                    raise
+                if row is None:  # the shop is gone
+                    raise SessionEndedError()
+                status = row[0]
+                if role is not None and row[1] != role:  # before the session: a demotion is a 403
+                    raise RoleChangedError(str(row[1]))
+                if not row[2]:
+                    raise SessionEndedError()
+            else:
+                row = conn.execute(
+                    "select enter_tenant(%s, %s)", (str(tenant_id), str(user_id) if user_id else "")
+                ).fetchone()
+                status = row[0] if row is not None else None
+            if _gated.get() == tenant_id and status in BLOCKED_STATUSES:
+                raise TenantBlockedError(str(status))
             yield conn
 
     def close(self) -> None:

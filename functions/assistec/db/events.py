@@ -34,39 +34,31 @@ def add(conn: Conn, *, tenant_id: UUID, detail_type: str, detail: dict[str, Any]
 
 
 def enter_relay(conn: Conn) -> None:
-    """Declare this transaction the relay: the outbox's relay policy shows every shop's events."""
-    conn.execute("select set_config('app.outbox_relay', 'on', true)")
+    """Kept for callers: the relay's cross-shop reads and writes are SECURITY DEFINER functions
+    now (no policy opens the outbox to a transaction that sets a flag), so there is nothing to do."""
 
 
 def lock_pending(conn: Conn, *, ids: Sequence[UUID] | None, limit: int) -> list[PendingEvent]:
-    where = "published_at is null" + (" and id = any(%s)" if ids is not None else "")
-    params: list[Any] = [list(ids)] if ids is not None else []
     return fetch_all(
         conn,
         PendingEvent,
-        f"select id, tenant_id, detail_type, detail, created_at from outbox where {where} "
-        "order by created_at, id limit %s for update skip locked",
-        [*params, limit],
+        "select id, tenant_id, detail_type, detail, created_at from relay_lock_pending(%s, %s)",
+        (list(ids) if ids is not None else None, limit),
     )
 
 
 def mark_published(conn: Conn, ids: Sequence[UUID]) -> None:
     if ids:
-        conn.execute(
-            "update outbox set published_at = now(), attempts = attempts + 1 where id = any(%s)", (list(ids),)
-        )
+        conn.execute("select relay_mark_published(%s)", (list(ids),))
 
 
 def count_attempt(conn: Conn, ids: Sequence[UUID]) -> None:
     if ids:
-        conn.execute("update outbox set attempts = attempts + 1 where id = any(%s)", (list(ids),))
+        conn.execute("select relay_count_attempt(%s)", (list(ids),))
 
 
 def oldest_pending_age_s(conn: Conn) -> float:
     """Seconds the oldest unpublished event has waited (0 when none): the relay's backlog metric."""
-    row = conn.execute(
-        "select coalesce(extract(epoch from now() - min(created_at)), 0) "
-        "from outbox where published_at is null"
-    ).fetchone()
+    row = conn.execute("select relay_oldest_pending_age_s()").fetchone()
     assert row is not None
     return float(row[0])

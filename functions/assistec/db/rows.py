@@ -236,6 +236,7 @@ class PaymentAccountRow:
     webhook_token_hash: bytes
     version: int
     updated_at: datetime
+    asaas_webhook_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,14 +33,12 @@ def get_user(conn: Conn, user_id: UUID) -> UserRow | None:
 
 
 def find_login(conn: Conn, email: str) -> dict[str, Any] | None:
-    """The one user with this e-mail, across shops: only the login_lookup policy lets it through."""
-    conn.execute("select set_config('app.login_email', %s, true)", (email,))
+    """The one user with this e-mail, across shops (a SECURITY DEFINER function: login happens
+    before the shop is known, and no policy of the app role opens users across shops)."""
     with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(
-            "select id, tenant_id, password_hash, role, active from users where email = %s", (email,)
+        return cur.execute(
+            "select id, tenant_id, password_hash, role, active from login_lookup(%s)", (email,)
         ).fetchone()
-    conn.execute("select set_config('app.login_email', '', true)")
-    return row
 
 
 def list_users(

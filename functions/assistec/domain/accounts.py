@@ -25,6 +25,9 @@ class Signup:
     owner_name: str
     password: str
     plan: str | None = None
+    # Set when the signup was confirmed by e-mail: the password was hashed when it was typed, and
+    # ``password`` is empty (it is never kept in clear while the confirmation is awaited).
+    password_hash: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,9 @@ Pure rules, no I/O: the billing service feeds them what the database and Asaas s
 - An invoice unpaid after its due date: ``past_due`` from the day after; ``suspended`` once the
   oldest unpaid one is more than the plan's grace days late. Paying it brings the shop back.
 - ``cancelled`` is final here (only a person reopens a cancelled shop).
+- A trial that ends without an Asaas subscription (provisioning refused, or not done yet) does not
+  go on: the shop owes as if its first invoice fell due on the trial's last day (``trial_ended``),
+  and follows the same past due -> suspended path, with the same e-mails.
 """
 
 from __future__ import annotations
@@ -41,9 +44,28 @@ class Invoice:
 
 def invoice_status(payment: dict[str, object]) -> str:
     """An Asaas payment of the platform account as an invoice state. A chargeback takes the money
-    back: the invoice is unpaid again."""
+    back: the invoice is unpaid again. A refund in progress is still paid until Asaas says refunded."""
     state = state_of(payment)
+    if state == "refunding":
+        return "paid"
     return "overdue" if state == "chargeback" else state
+
+
+# The stand-in invoice of a trial that ended without a subscription (``trial_ended``): its id (the
+# key its notices are recorded under) and the Asaas status it carries.
+TRIAL_ENDED = "TRIAL_ENDED"
+
+
+def trial_ended_id(trial_ends_on: date) -> str:
+    return f"trial-ended:{trial_ends_on.isoformat()}"
+
+
+def trial_ended(trial_ends_on: date, *, provisioned: bool, cancelled: bool, today: date) -> Invoice | None:
+    """What a shop without an Asaas subscription owes once its trial is over: an invoice overdue since
+    the trial's last day; None while the trial runs, once provisioned, or when cancelled."""
+    if provisioned or cancelled or today <= trial_ends_on:
+        return None
+    return Invoice(trial_ended_id(trial_ends_on), trial_ends_on, "overdue")
 
 
 def unpaid(invoice: Invoice) -> bool:
@@ -84,11 +106,22 @@ def notice_due(days_late: int, sent: set[str], *, grace_days: int) -> str | None
 
 
 def notice_text(
-    step: str, *, shop: str, value: str, due: date, invoice_url: str | None, grace_days: int, days_late: int
+    step: str,
+    *,
+    shop: str,
+    value: str,
+    due: date,
+    invoice_url: str | None,
+    grace_days: int,
+    days_late: int,
+    trial_ended: bool = False,
 ) -> tuple[str, str]:
-    """Subject and plain pt-BR body of a billing e-mail to the shop's owner."""
+    """Subject and plain pt-BR body of a billing e-mail to the shop's owner (``trial_ended``: the trial
+    is over and the subscription could not be created, so there is no invoice to pay yet)."""
     link = f"\n\nPague pelo link: {invoice_url}" if invoice_url else ""
     suspend_on = grace_days + 1 - days_late
+    if trial_ended and step != "reactivated":
+        return _trial_ended_text(step, shop=shop, value=value, due=due, suspend_in=max(suspend_on, 1))
     if step == "first":
         subject = "Fatura do assistec vencida"
         lead = (
@@ -122,3 +155,39 @@ def notice_text(
     else:
         raise ValueError(f"unknown notice step {step!r}")
     return subject, f"Olá!\n\n{lead}{link}\n\nEquipe assistec"
+
+
+def _trial_ended_text(step: str, *, shop: str, value: str, due: date, suspend_in: int) -> tuple[str, str]:
+    fix = (
+        "Não conseguimos criar a assinatura no Asaas com os dados cadastrados da loja. Confira o CNPJ, "
+        "o e-mail e o telefone da loja e responda a este e-mail para regularizarmos."
+    )
+    if step == "first":
+        subject = "Seu período de teste do assistec terminou"
+        lead = (
+            f"O período de teste de {shop} terminou em {due:%d/%m/%Y} e a assinatura ({value} por "
+            f"mês) não está ativa. {fix}"
+        )
+    elif step == "second":
+        subject = "Lembrete: regularize a assinatura do assistec"
+        lead = (
+            f"A assinatura de {shop} ainda não está ativa desde o fim do teste, em {due:%d/%m/%Y}. {fix} "
+            f"Sem isso, o acesso da loja será suspenso em {suspend_in} dia(s)."
+        )
+    elif step == "final":
+        subject = "Último aviso: o acesso ao assistec será suspenso"
+        lead = (
+            f"O teste de {shop} terminou em {due:%d/%m/%Y} sem uma assinatura ativa. {fix} "
+            f"Se não for regularizada, o acesso da loja será suspenso em {suspend_in} dia(s). "
+            "Seus dados não serão apagados."
+        )
+    elif step == "suspended":
+        subject = "Acesso ao assistec suspenso"
+        lead = (
+            f"O acesso de {shop} ao assistec foi suspenso porque o período de teste terminou em "
+            f"{due:%d/%m/%Y} sem uma assinatura ativa. {fix} Nenhum dado foi apagado: assim que a "
+            "assinatura for criada, o acesso volta."
+        )
+    else:
+        raise ValueError(f"unknown notice step {step!r}")
+    return subject, f"Olá!\n\n{lead}\n\nEquipe assistec"

@@ -1,4 +1,7 @@
-"""Charge states and how Asaas's payment statuses and webhook events move them. Pure data."""
+"""Charge states and how Asaas's payment statuses and webhook events move them. Pure data.
+
+A charge being refunded (``refunding``) still counts as received: it is neither open (no cancel, no
+second charge in its place) nor refundable again, until Asaas says REFUNDED."""
 
 from __future__ import annotations
 
@@ -8,7 +11,8 @@ PAID = frozenset({"RECEIVED", "CONFIRMED", "RECEIVED_IN_CASH", "DUNNING_RECEIVED
 CHARGEBACK = frozenset({"CHARGEBACK_REQUESTED", "CHARGEBACK_DISPUTE", "AWAITING_CHARGEBACK_REVERSAL"})
 OVERDUE = frozenset({"OVERDUE", "DUNNING_REQUESTED"})
 REFUNDED = frozenset({"REFUNDED"})
-
+# A refund asked for but not done yet: the money is still the shop's until Asaas says REFUNDED.
+REFUNDING = frozenset({"REFUND_REQUESTED", "REFUND_IN_PROGRESS"})
 
 # The events assistec acts on; any other is stored and marked ignored.
 KNOWN_EVENTS = frozenset(
@@ -37,6 +41,7 @@ LABELS_PT = {
     "pending": "Aguardando pagamento",
     "overdue": "Vencida",
     "paid": "Paga",
+    "refunding": "Estorno em andamento",
     "refunded": "Estornada",
     "chargeback": "Contestada (chargeback)",
     "cancelled": "Cancelada",
@@ -50,6 +55,8 @@ def state_of(payment: dict[str, object]) -> str:
     status = str(payment.get("status") or "")
     if status in PAID:
         return "paid"
+    if status in REFUNDING:
+        return "refunding"
     if status in REFUNDED:
         return "refunded"
     if status in CHARGEBACK:
@@ -64,5 +71,9 @@ def cents(value: object) -> int:
     return int((Decimal(str(value)) * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def reais(value_cents: int) -> float:
-    return float(Decimal(value_cents) / 100)
+def reais(value_cents: int) -> Decimal:
+    """Integer centavos as exact reais with two places (``1999`` → ``Decimal("19.99")``): what is sent
+    to Asaas as a JSON number, never through a float."""
+    if isinstance(value_cents, bool) or not isinstance(value_cents, int):
+        raise TypeError(f"centavos are an int, not {type(value_cents).__name__}")
+    return Decimal(value_cents).scaleb(-2)

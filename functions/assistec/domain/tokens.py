@@ -1,7 +1,8 @@
 """Access tokens (short-lived JWTs) and refresh tokens (opaque, stored hashed).
 
-An access token carries the shop (``tid``), the user (``sub``) and the role; API Gateway's
-authorizer checks it and hands those three to the API. A refresh token is
+An access token carries the shop (``tid``), the user (``sub``), the role and the session (``sid``,
+the refresh-token family); API Gateway's authorizer checks it and hands those to the API, whose
+entry statement refuses it at once when the session ended or the user was deactivated. A refresh token is
 ``<tenant id>.<random>``: the tenant part lets the server open the right shop's transaction; only
 the SHA-256 of the whole token is stored, so a database leak yields no usable tokens.
 """
@@ -33,6 +34,9 @@ class Identity:
     tenant_id: uuid.UUID
     user_id: uuid.UUID
     role: Role
+    # The session (refresh-token family) an access token belongs to: the shop's entry statement
+    # refuses the token once that session ended (logout). None for identities not from a token.
+    session_id: uuid.UUID | None = None
 
 
 def issue_access_token(identity: Identity, key: bytes, *, now: int) -> str:
@@ -47,6 +51,8 @@ def issue_access_token(identity: Identity, key: bytes, *, now: int) -> str:
         "exp": now + ACCESS_TTL_S,
         "jti": secrets.token_hex(8),
     }
+    if identity.session_id is not None:
+        claims["sid"] = str(identity.session_id)
     import jwt  # deferred: the API signs tokens only on sign-up, login and refresh
 
     return jwt.encode(claims, key, algorithm=ALGORITHM)
@@ -72,8 +78,12 @@ def verify_access_token(token: str, key: bytes, *, now: int) -> Identity:
         )
         if not int(claims["nbf"]) - _LEEWAY_S <= now < int(claims["exp"]) + _LEEWAY_S:
             raise TokenError("expired or not yet valid")
+        sid = claims.get("sid")
         return Identity(
-            tenant_id=uuid.UUID(claims["tid"]), user_id=uuid.UUID(claims["sub"]), role=Role(claims["role"])
+            tenant_id=uuid.UUID(claims["tid"]),
+            user_id=uuid.UUID(claims["sub"]),
+            role=Role(claims["role"]),
+            session_id=uuid.UUID(str(sid)) if sid is not None else None,
         )
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
         raise TokenError(str(exc)) from exc

@@ -23,6 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         ("ShopsSuspended", report.suspended),
         ("ShopsReactivated", report.reactivated),
         ("DunningErrors", report.errors),
+        ("ProvisioningRefused", report.provisioning_refused),
     ):
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     return asdict(report)

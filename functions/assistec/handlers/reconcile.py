@@ -1,8 +1,9 @@
-"""Hourly (EventBridge rule): reconcile every shop's charges with Asaas; metrics for the alarm."""
+"""Hourly (EventBridge rule): the reconciliation's fan-out, one message per shop due on the
+reconciliation queue (the shops reconciled longest ago first); handlers/reconcile_shop.py
+reconciles each. Metrics for the dashboard: how many shops were enqueued."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,8 +16,8 @@ from assistec.wiring.workers import root
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    report = root().reconciliation.run()
-    metrics.add_metric(name="ReconciliationMismatches", unit=MetricUnit.Count, value=report.mismatches)
-    metrics.add_metric(name="ReconciliationErrors", unit=MetricUnit.Count, value=report.errors)
-    logger.info("reconciliation", extra=asdict(report))
-    return asdict(report)
+    services = root()
+    enqueued = services.reconciliation.fan_out(services.reconcile_queue)
+    metrics.add_metric(name="ReconciliationShopsEnqueued", unit=MetricUnit.Count, value=enqueued)
+    logger.info("reconciliation fan-out", extra={"enqueued": enqueued})
+    return {"enqueued": enqueued}

@@ -1,12 +1,21 @@
-"""Field encryption with KMS: small secrets (device unlock codes) never stored in clear.
+"""Field encryption with KMS: small secrets (device unlock codes, the shops' Asaas API keys) never
+stored in clear.
 
-The encryption context (shop and device ids) is bound into each ciphertext: a value copied to
-another row or shop does not decrypt.
+The encryption context (the shop, the device, and what the value is) is bound into each ciphertext:
+a value copied to another row or shop, or read as something else, does not decrypt. The entry that
+says what a value is (its purpose) is also what IAM grants are conditioned on
+(``kms:EncryptionContext:<name>``, infra/assistec_infra/capabilities/storage.py): the payment workers
+may decrypt Asaas keys only, never an unlock code.
 """
 
 from __future__ import annotations
 
 from typing import Any, Protocol
+
+# The purpose entries of the encryption contexts in use (their names and values are those of the
+# ciphertexts already stored: changing one would leave them undecryptable).
+UNLOCK_CODE: tuple[str, str] = ("field", "unlock_code")
+ASAAS_API_KEY: tuple[str, str] = ("purpose", "asaas-api-key")
 
 
 class Cipher(Protocol):
@@ -15,10 +24,23 @@ class Cipher(Protocol):
     def decrypt(self, ciphertext: bytes, context: dict[str, str]) -> str: ...
 
 
+class WrongPurposeError(ValueError):
+    """A cipher was asked to encrypt or decrypt a value of another purpose than its own."""
+
+
 class KmsCipher:
-    def __init__(self, key_id: str) -> None:
+    """KMS under one key, for values of one purpose: a context that does not name it is refused
+    before KMS is called (in AWS the role's conditioned grant would refuse it too)."""
+
+    def __init__(self, key_id: str, purpose: tuple[str, str]) -> None:
         self._key_id = key_id
+        self._purpose = purpose
         self._client: Any = None
+
+    def _check(self, context: dict[str, str]) -> None:
+        name, value = self._purpose
+        if context.get(name) != value:
+            raise WrongPurposeError(f"this cipher is for {name}={value}, not {context.get(name)!r}")
 
     def _kms(self) -> Any:
         if self._client is None:
@@ -28,12 +50,14 @@ class KmsCipher:
         return self._client
 
     def encrypt(self, plaintext: str, context: dict[str, str]) -> bytes:
+        self._check(context)
         response = self._kms().encrypt(
             KeyId=self._key_id, Plaintext=plaintext.encode(), EncryptionContext=context
         )
         return bytes(response["CiphertextBlob"])
 
     def decrypt(self, ciphertext: bytes, context: dict[str, str]) -> str:
+        self._check(context)
         response = self._kms().decrypt(
             KeyId=self._key_id, CiphertextBlob=ciphertext, EncryptionContext=context
         )

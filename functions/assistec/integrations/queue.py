@@ -37,3 +37,34 @@ class SqsEventQueue:
     def send_platform(self, event_id: str) -> None:
         """A delivery of the platform account's webhook (the shops' subscriptions)."""
         self._sqs().send_message(QueueUrl=self._url, MessageBody=json.dumps({"platform_event_id": event_id}))
+
+
+class ShopQueue(Protocol):
+    """The reconciliation queue: one message per shop to reconcile (``{"tenant_id"}``)."""
+
+    def send_shops(self, tenant_ids: list[UUID]) -> None: ...
+
+
+class SqsShopQueue:
+    def __init__(self, queue_url: str) -> None:
+        self._url = queue_url
+        self._client: Any = None
+
+    def send_shops(self, tenant_ids: list[UUID]) -> None:
+        """Ten to a request (SQS's batch); raises when SQS refused any (the fan-out's rule retries,
+        and a shop enqueued twice is skipped by the worker as recently reconciled)."""
+        if self._client is None:
+            import boto3  # deferred: only the reconciliation's fan-out sends
+
+            self._client = boto3.client("sqs")
+        for start in range(0, len(tenant_ids), 10):
+            chunk = tenant_ids[start : start + 10]
+            answer = self._client.send_message_batch(
+                QueueUrl=self._url,
+                Entries=[
+                    {"Id": str(i), "MessageBody": json.dumps({"tenant_id": str(t)})}
+                    for i, t in enumerate(chunk)
+                ],
+            )
+            if answer.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(answer['Failed'])} reconciliation messages")

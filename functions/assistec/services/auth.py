@@ -7,11 +7,12 @@ whole family: whoever replays a stolen token logs everybody on that chain out.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Protocol
 
 from assistec.db import auth as auth_db
@@ -47,8 +48,10 @@ class SigningKey(Protocol):
     def __call__(self) -> bytes: ...
 
 
-def _email_key(email: str) -> bytes:
-    return hashlib.sha256(email.strip().lower().encode()).digest()
+def _attempt_key(email: str, source_ip: str) -> bytes:
+    """The throttle's key: the e-mail and the address the guesses come from, hashed (no addresses
+    stored). Guesses from elsewhere spend their own budget, never the owner's."""
+    return hashlib.sha256(f"{email.strip().lower()}\x00{source_ip.strip()}".encode()).digest()
 
 
 class AuthService:
@@ -56,8 +59,9 @@ class AuthService:
 
     Signup writes the shop, its owner, default settings, the trial subscription and the audit entry
     in one transaction (409 naming the field on a taken CNPJ or e-mail, nothing half-written), then
-    publishes ``ShopSignedUp``. Logins are throttled per e-mail (5 failures in 15 minutes → 429 with
-    ``Retry-After``); refresh tokens rotate, and a replayed one ends its whole session family.
+    publishes ``ShopSignedUp``. Logins are throttled per e-mail and source address (5 passwords
+    checked in 15 minutes → 429 with ``Retry-After``, under concurrency too); refresh tokens
+    rotate, and a replayed one ends its whole session family (its access tokens included).
     """
 
     def __init__(
@@ -67,12 +71,17 @@ class AuthService:
         self._key = signing_key
         self._clock = clock
 
-    def signup(self, cmd: Signup) -> TokenPair:
-        """Create the shop, its owner and default settings in one transaction; then log the owner in."""
+    def signup(self, cmd: Signup, *, claim: Callable[[sql.Conn], None] | None = None) -> TokenPair:
+        """Create the shop, its owner and default settings in one transaction; then log the owner in.
+
+        ``claim`` runs first in that transaction (services/signup.py: the e-mail's confirmation is
+        spent there, so the shop and the spent confirmation commit together or not at all)."""
         tenant_id = uuid.uuid4()
-        password_hash = passwords.hash_password(cmd.password)
+        password_hash = cmd.password_hash or passwords.hash_password(cmd.password)
         try:
             with self._work(SystemActor(tenant_id)) as uow:
+                if claim is not None:
+                    claim(uow.conn)
                 tenants_db.insert_tenant(
                     uow.conn,
                     tenant_id=tenant_id,
@@ -116,31 +125,32 @@ class AuthService:
                 ) from exc
             raise
 
-    def login(self, email: str, password: str) -> TokenPair:
-        """Tokens for a right e-mail and password of an active user; failures counted per e-mail."""
-        key = _email_key(email)
+    def login(self, email: str, password: str, source_ip: str = "") -> TokenPair:
+        """Tokens for a right e-mail and password of an active user.
+
+        At most ``MAX_FAILURES`` passwords per e-mail and source address are checked in
+        ``FAILURE_WINDOW_S``: each check first reserves its attempt in the database (serialized per
+        key), so parallel guesses cannot overrun the budget; the rest get 429 with ``Retry-After``
+        and their password is never looked at. A success forgets the key's attempts.
+        """
+        key = _attempt_key(email, source_ip)
         # The login lookup crosses shops (a SECURITY DEFINER function): no shop's unit of work yet.
         with self._work.db.transaction() as conn:
-            failures, oldest = auth_db.count_recent_failures(conn, key, FAILURE_WINDOW_S)
-            if failures >= MAX_FAILURES:
-                retry_after = FAILURE_WINDOW_S
-                if oldest is not None:
-                    retry_after = max(
-                        1, int((oldest + timedelta(seconds=FAILURE_WINDOW_S)).timestamp() - self._clock())
-                    )
+            retry_after = auth_db.reserve_login_attempt(
+                conn, key, max_attempts=MAX_FAILURES, window_s=FAILURE_WINDOW_S
+            )
+            if retry_after:
                 raise TooManyAttemptsError(retry_after)
             login = users_db.find_login(conn, email)
         ok = passwords.verify_password(login["password_hash"] if login else None, password)
         if not ok or login is None or not login["active"]:
-            with self._work.db.transaction() as conn:
-                auth_db.record_failure(conn, key)
-            logger.info("login refused", extra={"failures_in_window": failures + 1})
+            logger.info("login refused")
             raise InvalidCredentialsError()
         identity = tokens.Identity(
             tenant_id=login["tenant_id"], user_id=login["id"], role=Role(login["role"])
         )
         with self._work(identity) as uow:
-            auth_db.clear_failures(uow.conn, key)
+            auth_db.clear_login_attempts(uow.conn, key)
             if passwords.needs_rehash(login["password_hash"]):
                 current = users_db.get_user(uow.conn, identity.user_id)
                 if current is not None:
@@ -203,8 +213,10 @@ class AuthService:
             token_hash=tokens.token_hash(refresh),
             expires_at=datetime.fromtimestamp(now + tokens.REFRESH_TTL_S, UTC),
         )
+        # The access token names its session: logout (the family revoked) ends it too.
+        session = dataclasses.replace(identity, session_id=family_id)
         return TokenPair(
-            access_token=tokens.issue_access_token(identity, self._key(), now=now),
+            access_token=tokens.issue_access_token(session, self._key(), now=now),
             refresh_token=refresh,
             expires_in=tokens.ACCESS_TTL_S,
             identity=identity,

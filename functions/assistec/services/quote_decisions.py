@@ -8,13 +8,14 @@ from quote_sent to approved (reserving its parts) or rejected. A decided quote s
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from assistec.db import orders as orders_db
 from assistec.db import quotes as quotes_db
-from assistec.db.rows import QuoteRow
+from assistec.db.rows import OrderRow, QuoteRow
+from assistec.domain import public_links
 from assistec.domain.orders import Status
 from assistec.errors import AppError, ConflictError
 from assistec.services import stock
@@ -112,6 +113,50 @@ def _refuse_closed(quote: QuoteRow) -> None:
         raise QuoteGoneError(
             f"Este orçamento venceu em {quote.valid_until:%d/%m/%Y}. Peça um novo orçamento à loja.",
             details={"reason": "expired", "valid_until": quote.valid_until.isoformat()},
+        )
+
+
+class LinkExpiredError(QuoteGoneError):
+    """The link was readable for a while after its quote closed or its order was delivered (the
+    warranty) or cancelled, and that while has passed: the same 410 page as an expired quote's."""
+
+    code = "link_expired"
+    message = "Este link expirou. Fale com a loja se precisar das informações."
+
+
+def refuse_unreadable_quote(quote: QuoteRow, *, read_days: int, now: datetime | None = None) -> None:
+    """410 ``link_expired`` once a decided or expired quote's reading time has passed
+    (``public_links.quote_readable_until``)."""
+    until = public_links.quote_readable_until(
+        status=quote.status,
+        decided_at=quote.decided_at,
+        expires_at=quote.public_expires_at,
+        read_days=read_days,
+    )
+    if until is not None and (now or datetime.now(UTC)) >= until:
+        raise LinkExpiredError(
+            "Este link de orçamento expirou. Fale com a loja se precisar de uma cópia do orçamento.",
+            details={"reason": "read_expired", "readable_until": until.isoformat()},
+        )
+
+
+def refuse_unreadable_order(
+    order: OrderRow, *, closed_at: datetime | None, timezone: str, read_days: int, now: datetime | None = None
+) -> None:
+    """410 ``link_expired`` once a delivered order's warranty has ended (or a cancelled order's
+    reading time passed) (``public_links.tracking_readable_until``)."""
+    until = public_links.tracking_readable_until(
+        status=order.status,
+        delivered_at=order.delivered_at,
+        warranty_until=order.warranty_until,
+        closed_at=closed_at,
+        timezone=timezone,
+        read_days=read_days,
+    )
+    if until is not None and (now or datetime.now(UTC)) >= until:
+        raise LinkExpiredError(
+            "Este link de acompanhamento expirou. Fale com a loja se precisar das informações da OS.",
+            details={"reason": "read_expired", "readable_until": until.isoformat()},
         )
 
 

@@ -72,8 +72,10 @@ class QuotesService:
     order's ``OrderStatusChanged`` event, published after commit.
     """
 
-    def __init__(self, work: UnitsOfWork) -> None:
+    def __init__(self, work: UnitsOfWork, *, link_read_days: int = public_links.DEFAULT_READ_DAYS) -> None:
         self._work = work
+        # How long a decided or expired quote's link, or a cancelled order's, can still be read.
+        self._read_days = link_read_days
 
     # --- staff ---------------------------------------------------------------------------------
     def create(
@@ -206,6 +208,7 @@ class QuotesService:
         """The quote behind a public link, as its customer sees it (404 for an unknown link)."""
         with self._work(_visitor(token)) as uow:
             quote = found(quotes_db.quote_by_token(uow.conn, token), f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}")
+            quote_decisions.refuse_unreadable_quote(quote, read_days=self._read_days)
             return _public_quote(uow.conn, quote)
 
     def decide_on_link(
@@ -218,6 +221,7 @@ class QuotesService:
             quote = found(
                 quotes_db.quote_by_token(uow.conn, token, lock=True), f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}"
             )
+            quote_decisions.refuse_unreadable_quote(quote, read_days=self._read_days)
             decided = quote_decisions.decide(
                 uow,
                 quote,
@@ -236,6 +240,9 @@ class QuotesService:
             order = found(orders_db.by_tracking_token(uow.conn, token), f"{_ORDER_NOT_FOUND} {_NOT_ON_LINK}")
             shop_name, logo, tz = quotes_db.shop_face(uow.conn)
             steps = [(t.to_status, t.at) for t in orders_db.history(uow.conn, order.id)]
+            quote_decisions.refuse_unreadable_order(
+                order, closed_at=steps[-1][1] if steps else None, timezone=tz, read_days=self._read_days
+            )
         return PublicOrder(order=order, shop_name=shop_name, logo_url=logo, timezone=tz, steps=steps)
 
 

@@ -32,9 +32,10 @@ from uuid import UUID
 
 from assistec.db import audit as audit_db
 from assistec.db import events as events_db
-from assistec.domain.permissions import Permission
+from assistec.db.connection import RoleChangedError, SessionEndedError
+from assistec.domain.permissions import Permission, Role, allows
 from assistec.domain.tokens import Identity
-from assistec.errors import ConflictError, found
+from assistec.errors import ConflictError, ForbiddenError, InvalidTokenError, found
 from assistec.observability import correlation_id
 from assistec.services.access import require
 from assistec.services.audit import Actor
@@ -124,9 +125,25 @@ class UnitsOfWork:
             if not isinstance(actor, Identity):
                 raise TypeError("a permission is checked on a signed-in user's identity")
             require(actor, permission)
-        with self.db.tenant_tx(actor.tenant_id, user_id=actor.user_id) as conn:
-            uow = UnitOfWork(conn, actor)
-            yield uow
+        session = actor.session_id if isinstance(actor, Identity) else None
+        try:
+            with self.db.tenant_tx(
+                actor.tenant_id,
+                user_id=actor.user_id,
+                session_id=session,
+                role=actor.role.value if isinstance(actor, Identity) else None,
+            ) as conn:
+                uow = UnitOfWork(conn, actor)
+                yield uow
+        except SessionEndedError:
+            raise InvalidTokenError() from None
+        except RoleChangedError as exc:
+            # Demoted since the token was issued: a right the new role lacks is refused at once
+            # (403); otherwise the token is stale and the client refreshes it (401).
+            assert isinstance(actor, Identity)
+            if permission is not None and not allows(Role(exc.role), permission):
+                raise ForbiddenError() from None
+            raise InvalidTokenError() from None
         self.publish(uow.events)
 
     def publish(self, events: list[UUID]) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from assistec.wiring.base import AsaasRoot, Installed
 
 if TYPE_CHECKING:
+    from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowStarter
     from assistec.integrations.kms import Cipher
     from assistec.integrations.queue import EventQueue
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from assistec.services.quotes import QuotesService
     from assistec.services.reports import ReportsService
     from assistec.services.shop_settings import ShopSettingsService
+    from assistec.services.signup import SignupService
     from assistec.services.stock import StockService
     from assistec.services.users import UsersService
     from assistec.settings import ApiSettings
@@ -54,9 +56,9 @@ class ApiRoot(AsaasRoot):
     @cached_property
     def cipher(self) -> Cipher:
         """KMS under the devices' key (unlock codes)."""
-        from assistec.integrations.kms import KmsCipher
+        from assistec.integrations.kms import UNLOCK_CODE, KmsCipher
 
-        return KmsCipher(self.settings.unlock_code_key_id)
+        return KmsCipher(self.settings.unlock_code_key_id, UNLOCK_CODE)
 
     @cached_property
     def photo_storage(self) -> PhotoStorage:
@@ -76,6 +78,13 @@ class ApiRoot(AsaasRoot):
 
         return StepFunctionsStarter(self.settings.payment_flow_arn)
 
+    @cached_property
+    def mailer(self) -> Mailer:
+        """SES, from the stage's sender: signup's confirmation mails."""
+        from assistec.integrations.email import SesMailer
+
+        return SesMailer(self.settings.mail_sender)
+
     # --- services -------------------------------------------------------------------------------
     @cached_property
     def health(self) -> HealthService:
@@ -88,6 +97,14 @@ class ApiRoot(AsaasRoot):
         from assistec.services.auth import AuthService
 
         return AuthService(self.work, self.signing_key)
+
+    @cached_property
+    def signup(self) -> SignupService:
+        from assistec.services.signup import SignupService
+
+        return SignupService(
+            self.work, self.auth, lambda: self.mailer, max_per_source=self.settings.signup_limit
+        )
 
     @cached_property
     def users(self) -> UsersService:
@@ -135,7 +152,7 @@ class ApiRoot(AsaasRoot):
     def quotes(self) -> QuotesService:
         from assistec.services.quotes import QuotesService
 
-        return QuotesService(self.work)
+        return QuotesService(self.work, link_read_days=self.settings.public_link_read_days)
 
     @cached_property
     def pricing(self) -> PricingService:

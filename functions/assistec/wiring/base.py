@@ -81,9 +81,9 @@ class AsaasRoot(DatabaseRoot):
     @cached_property
     def payments_cipher(self) -> Cipher:
         """KMS under the payments key (each shop's Asaas API key)."""
-        from assistec.integrations.kms import KmsCipher
+        from assistec.integrations.kms import ASAAS_API_KEY, KmsCipher
 
-        return KmsCipher(self._asaas.payments_key_id)
+        return KmsCipher(self._asaas.payments_key_id, ASAAS_API_KEY)
 
     def asaas_client(self, environment: str, api_key: str) -> AsaasClient:
         """A client for one Asaas account (the shop's own, or the platform's)."""

@@ -12,6 +12,7 @@ from assistec.wiring.base import AsaasRoot, Installed
 if TYPE_CHECKING:
     from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowResumer
+    from assistec.integrations.queue import ShopQueue
     from assistec.services.billing.dunning import Dunning
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.provisioning import Provisioning
@@ -42,6 +43,15 @@ class WorkerRoot(AsaasRoot):
 
         return StepFunctionsResumer()
 
+    @cached_property
+    def reconcile_queue(self) -> ShopQueue:
+        """The reconciliation queue (one message per shop), which the hourly fan-out fills."""
+        from assistec.integrations.queue import SqsShopQueue
+
+        if not self.settings.reconcile_queue_url:
+            raise RuntimeError("RECONCILE_QUEUE_URL is not set: only the fan-out function sends")
+        return SqsShopQueue(self.settings.reconcile_queue_url)
+
     # --- services -------------------------------------------------------------------------------
     @cached_property
     def inbox(self) -> WebhookInbox:
@@ -52,7 +62,7 @@ class WorkerRoot(AsaasRoot):
 
     @cached_property
     def reconciliation(self) -> Reconciliation:
-        """The hourly comparison of every shop's charges with Asaas."""
+        """The comparison of the shops' charges with Asaas: the hourly fan-out and the per-shop worker."""
         from assistec.services.payments.reconcile import Reconciliation
 
         return Reconciliation(self.work, self.payments, resume=self.resumer.resume)

@@ -46,6 +46,17 @@ SHOP_ERRORS_ALARM = AppAlarm(
     threshold=1,
     description="Dunning: some shops could not be checked today (Asaas, SES or the database)",
 )
+# Published by the payments consumer (a new shop Asaas refused) and by the daily run (each shop it
+# still refuses): such a shop has no subscription and goes from trial to past due and suspended.
+PROVISIONING_REFUSED_ALARM = AppAlarm(
+    "ProvisioningRefusedAlarm",
+    constants.PROVISIONING_REFUSED_METRIC,
+    "Sum",
+    Duration.days(1),
+    threshold=1,
+    description="Billing: Asaas refused to create a shop's subscription (its CNPJ, e-mail or phone); "
+    "see tenant_subscriptions.provision_error and fix the shop's data",
+)
 
 
 class Billing(Construct):
@@ -99,6 +110,7 @@ class Billing(Construct):
         )
         self.grant_platform(self.dunning)
         allow_mail(self.dunning, config)
+        platform.monitoring.app_alarm(self.dunning, PROVISIONING_REFUSED_ALARM)
 
     def grant_platform(self, function: lambda_.Function) -> None:
         """The platform account's secret, for a function that needs it (API: webhook token)."""

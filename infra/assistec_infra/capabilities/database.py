@@ -28,8 +28,10 @@ class Database(Construct):
     ops_secret: secretsmanager.ISecret | None = None
     proxy_endpoint: str | None = None
     client_security_group: ec2.ISecurityGroup | None = None
-    # How clients connect (libpq sslmode): the local PostgreSQL has no TLS; RDS forces it.
+    # How clients connect (libpq sslmode, sslrootcert): the local PostgreSQL has no TLS; RDS forces
+    # it, and the functions verify the server's certificate and name against the bundle they ship.
     sslmode = "disable"
+    sslrootcert: str | None = None
 
     def __init__(
         self, scope: Construct, construct_id: str, *, config: StageConfig, vpc: ec2.IVpc | None
@@ -44,7 +46,8 @@ class Database(Construct):
             )
             return
 
-        self.sslmode = "require"
+        self.sslmode = "verify-full"
+        self.sslrootcert = f"{constants.LAMBDA_TASK_ROOT}/{constants.RDS_CA_BUNDLE}"
         self.client_security_group = ec2.SecurityGroup(
             self, "ClientSg", vpc=vpc, description="assistec functions that talk to the database"
         )
@@ -65,6 +68,8 @@ class Database(Construct):
             allocated_storage=config.db_allocated_storage_gb,
             max_allocated_storage=config.db_max_allocated_storage_gb,
             storage_encrypted=True,
+            # A CA of the shipped bundle (functions/assistec/db/certs): the migrator verifies it.
+            ca_certificate=rds.CaCertificate.RDS_CA_RSA2048_G1,
             multi_az=config.db_multi_az,
             backup_retention=Duration.days(config.db_backup_days),
             deletion_protection=config.deletion_protection,

@@ -22,7 +22,7 @@ from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.mail import allow_mail
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.settings import CONSUMER
-from assistec_infra.capabilities.storage import allow_decrypt
+from assistec_infra.capabilities.storage import allow_asaas_key_decrypt
 from assistec_infra.nag import acknowledge
 
 STEPS_FUNCTION = FunctionSpec(
@@ -40,7 +40,7 @@ class PaymentFlow(Construct):
         super().__init__(scope, construct_id)
         config = platform.config
         self.function = platform.worker(self, "Steps", STEPS_FUNCTION, CONSUMER)
-        allow_decrypt(self.function, secrets_key)
+        allow_asaas_key_decrypt(self.function, secrets_key)
         allow_mail(self.function, config)
         stack = Stack.of(self)
 

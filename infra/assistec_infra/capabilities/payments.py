@@ -1,5 +1,6 @@
 """Payments: the queue between the Asaas webhook inbox and its consumer, the consumer, the alarm
-on its dead-letter queue, and the hourly reconciliation with Asaas.
+on its dead-letter queue, and the hourly reconciliation with Asaas (a fan-out, a queue of shops and
+its worker).
 
 The webhook route stores each delivery in the database (the durable inbox) and sends a message
 here; the consumer applies it with partial batch failures; five failed tries park it in the DLQ.
@@ -18,22 +19,43 @@ from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.monitoring import AppAlarm
 from assistec_infra.capabilities.platform import Schedule, WorkerPlatform
 from assistec_infra.capabilities.settings import CONSUMER
-from assistec_infra.capabilities.storage import allow_decrypt
+from assistec_infra.capabilities.storage import allow_asaas_key_decrypt
 from assistec_infra.nag import acknowledge
 
+# The consumer's batch fits its timeout at its worst: each record has a time budget (the handler
+# starts a record only while the time left covers its worst case, and hands the rest back to SQS),
+# and a batch of webhook events at their worst (30 s each: up to three reads of Asaas under its 8 s
+# deadline, and the database) fits whole. The handler (handlers/payments_consumer.py) says the same
+# numbers; tests/infra checks they agree.
+CONSUMER_BATCH_SIZE = 10
+CONSUMER_RECORD_WORST_CASE_S = 30
+# Lambda's SQS integration asks for a visibility timeout of at least six times the function's.
+VISIBILITY_FACTOR = 6
 CONSUMER_FUNCTION = FunctionSpec(
     handler=constants.PAYMENTS_CONSUMER_HANDLER,
     label="Payments consumer",
     description="assistec payments consumer: applies stored Asaas events (partial batch failures)",
-    timeout_s=60,
+    timeout_s=CONSUMER_BATCH_SIZE * CONSUMER_RECORD_WORST_CASE_S,
 )
-# Hourly: compare local charges with Asaas, repair what a lost webhook left behind.
+# Hourly: the fan-out, one message per shop due on the reconciliation queue (oldest first)...
 RECONCILER_FUNCTION = FunctionSpec(
     handler=constants.RECONCILE_HANDLER,
-    label="Reconciliation",
-    description="assistec reconciliation: charges against Asaas, hourly; repairs what differs",
+    label="Reconciliation fan-out",
+    description="assistec reconciliation: enqueues each shop due, hourly, longest unreconciled first",
     timeout_s=300,
 )
+# ...and the per-shop worker: one shop per invocation, its charges against Asaas, what differs
+# repaired. A shop reads Asaas while more than one call's worst case is left (then writes what it
+# read and is first in line next time), so a shop never outlives the function's 15 minutes.
+RECONCILE_SHOP_BATCH_SIZE = 1
+RECONCILE_SHOP_FUNCTION = FunctionSpec(
+    handler=constants.RECONCILE_SHOP_HANDLER,
+    label="Reconciliation worker",
+    description="assistec reconciliation: one shop's charges against Asaas; repairs what differs",
+    timeout_s=900,
+)
+# How many shops are reconciled at once (Asaas's rate limit is per shop's key, the database is shared).
+RECONCILE_CONCURRENCY = 5
 RECONCILE = Schedule("ReconcileSchedule", constants.RECONCILE_SCHEDULE, "Reconcile charges with Asaas")
 MISMATCH_ALARM = AppAlarm(
     "MismatchAlarm",
@@ -66,7 +88,7 @@ class Payments(Construct):
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             # Six times the consumer's timeout, as Lambda's SQS integration asks.
-            visibility_timeout=Duration.seconds(CONSUMER_FUNCTION.timeout_s * 6),
+            visibility_timeout=Duration.seconds(CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR),
             retention_period=Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=5),
             removal_policy=config.removal_policy,
@@ -81,12 +103,12 @@ class Payments(Construct):
             CONSUMER,
             trigger=sources.SqsEventSource(
                 self.queue,
-                batch_size=10,
+                batch_size=CONSUMER_BATCH_SIZE,
                 max_batching_window=Duration.seconds(1),
                 report_batch_item_failures=True,
             ),
         )
-        allow_decrypt(self.consumer, secrets_key)
+        allow_asaas_key_decrypt(self.consumer, secrets_key)
         acknowledge(self.dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the events queue has it.")
         platform.monitoring.alarm(
             self.dlq,
@@ -98,7 +120,56 @@ class Payments(Construct):
             description="Payments: an Asaas event failed five times and waits in the DLQ (not applied)",
         )
 
+        # The reconciliation, fanned out: the hourly rule runs the fan-out (it reads which shops
+        # are due and sends one message per shop; it never decrypts a shop's key), the queue's
+        # worker reconciles each shop. A shop that keeps failing parks in the DLQ after five tries.
+        self.reconcile_dlq = sqs.Queue(
+            self,
+            "ReconcileDlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+            removal_policy=config.removal_policy,
+        )
+        self.reconcile_queue = sqs.Queue(
+            self,
+            "ReconcileShops",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=Duration.seconds(RECONCILE_SHOP_FUNCTION.timeout_s * VISIBILITY_FACTOR),
+            # A shop not reconciled within the day is enqueued again by a later fan-out anyway.
+            retention_period=Duration.days(1),
+            dead_letter_queue=sqs.DeadLetterQueue(queue=self.reconcile_dlq, max_receive_count=5),
+            removal_policy=config.removal_policy,
+        )
+        acknowledge(
+            self.reconcile_dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the shops queue has it."
+        )
         self.reconciler = platform.scheduled(
             self, "Reconciler", RECONCILER_FUNCTION, CONSUMER, schedule=RECONCILE, alarm=MISMATCH_ALARM
         )
-        allow_decrypt(self.reconciler, secrets_key)
+        # Set with its one permission, for the fan-out only (the family's other workers never send).
+        self.reconciler.add_environment("RECONCILE_QUEUE_URL", self.reconcile_queue.queue_url)
+        self.reconcile_queue.grant_send_messages(self.reconciler)
+        self.reconcile_worker = platform.worker(
+            self,
+            "ReconcileWorker",
+            RECONCILE_SHOP_FUNCTION,
+            CONSUMER,
+            trigger=sources.SqsEventSource(
+                self.reconcile_queue,
+                batch_size=RECONCILE_SHOP_BATCH_SIZE,
+                report_batch_item_failures=True,
+                max_concurrency=RECONCILE_CONCURRENCY,
+            ),
+        )
+        allow_asaas_key_decrypt(self.reconcile_worker, secrets_key)
+        platform.monitoring.alarm(
+            self.reconcile_dlq,
+            "ReconcileDlqAlarm",
+            self.reconcile_dlq.metric_approximate_number_of_messages_visible(
+                period=Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            description="Reconciliation: a shop failed five times running (Asaas key revoked? Asaas down?)",
+        )

@@ -60,6 +60,7 @@ class WorkerPlatform:
         self.settings = WorkerSettings()
         self.settings.provide("db_secret_id", database.secret.secret_arn, grant=database.secret.grant_read)
         self.settings.provide("db_sslmode", database.sslmode)
+        self.settings.provide("db_sslrootcert", database.sslrootcert)
         self.settings.provide("db_host", database.proxy_endpoint)
         self.settings.provide("asaas_base_url", config.asaas_base_url)
         self.settings.provide("authorizer_emulation", None if config.native_authorizer else "true")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_logs as logs
@@ -21,11 +23,12 @@ API_FUNCTION = FunctionSpec(
     description="assistec REST API (every route, through Powertools Routers)",
 )
 
+_THROTTLED_MESSAGE = "Muitas requisições. Tente novamente em instantes."
 # What API Gateway answers itself (no Lambda involved) follows the API's error shape too.
 _GATEWAY_ERRORS = {
     apigw.ResponseType.UNAUTHORIZED: ("unauthorized", "Autenticação necessária."),
     apigw.ResponseType.ACCESS_DENIED: ("forbidden", "Você não tem permissão para esta ação."),
-    apigw.ResponseType.THROTTLED: ("throttled", "Muitas requisições. Tente novamente em instantes."),
+    apigw.ResponseType.THROTTLED: ("throttled", _THROTTLED_MESSAGE),
     apigw.ResponseType.REQUEST_TOO_LARGE: ("payload_too_large", "O corpo da requisição é grande demais."),
     apigw.ResponseType.DEFAULT_4_XX: ("bad_request", "Requisição inválida."),
     apigw.ResponseType.DEFAULT_5_XX: (
@@ -38,6 +41,96 @@ _GATEWAY_ERRORS = {
 def _waf_metrics(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
     return wafv2.CfnWebACL.VisibilityConfigProperty(
         cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
+    )
+
+
+# What the WAF lets through to the function, and how often.
+# The AWS common rule set's rules for HTML forms and small bodies, counted (metrics, samples) rather
+# than blocking: SizeRestrictions_BODY blocks bodies over 8 KB, yet the API takes JSON up to its own
+# limit (ApiSettings.max_body_bytes, 64 KiB) and answers 413 itself past it; the XSS, LFI and RFI body
+# rules match free text (a device's problem, a note, a quote's lines) that this JSON API stores and
+# never renders unescaped (the public pages escape every value).
+WAF_COUNTED_COMMON_RULES = (
+    "SizeRestrictions_BODY",
+    "CrossSiteScripting_BODY",
+    "GenericLFI_BODY",
+    "GenericRFI_BODY",
+)
+# Requests per 5 minutes (WAF's window). Without a token, per address: signup, login and the
+# customers' links (a carrier's NAT holds many customers) — the API throttles logins per e-mail itself.
+WAF_ANONYMOUS_PER_IP_LIMIT = 1500
+# With a token, per token (a shop's user): 20 requests per second, sustained.
+WAF_PER_TOKEN_LIMIT = 6000
+# Any address, webhooks aside: a shop's whole team behind one NAT stays well below it.
+WAF_PER_IP_CEILING = 20000
+WAF_WINDOW_S = 300
+_THROTTLED_BODY = "throttled"
+_NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+
+
+def _not(statement: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=statement)
+    )
+
+
+def _all(*statements: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
+    return wafv2.CfnWebACL.StatementProperty(
+        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=list(statements))
+    )
+
+
+def _path_starts_with(prefix: str) -> wafv2.CfnWebACL.StatementProperty:
+    """The request's path starts with the prefix, through the stage's default URL (``/v1/...``) or a
+    custom domain (``/...``); decoded and normalized first, so ``/v1/webhooks/../orders`` is not it."""
+    matches = [
+        wafv2.CfnWebACL.StatementProperty(
+            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
+                positional_constraint="STARTS_WITH",
+                search_string=path,
+                text_transformations=[
+                    wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE"),
+                    wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="NORMALIZE_PATH"),
+                ],
+            )
+        )
+        for path in (f"/{constants.API_STAGE_NAME}{prefix}", prefix)
+    ]
+    return wafv2.CfnWebACL.StatementProperty(
+        or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=matches)
+    )
+
+
+def _rate_rule(
+    name: str,
+    priority: int,
+    limit: int,
+    scope_down: wafv2.CfnWebACL.StatementProperty,
+    *,
+    custom_keys: list[wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty] | None = None,
+) -> wafv2.CfnWebACL.RuleProperty:
+    """A rate-based rule that answers 429 in the API's error shape (not WAF's bare 403)."""
+    return wafv2.CfnWebACL.RuleProperty(
+        name=name,
+        priority=priority,
+        action=wafv2.CfnWebACL.RuleActionProperty(
+            block=wafv2.CfnWebACL.BlockActionProperty(
+                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                    response_code=429, custom_response_body_key=_THROTTLED_BODY
+                )
+            )
+        ),
+        statement=wafv2.CfnWebACL.StatementProperty(
+            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                limit=limit,
+                evaluation_window_sec=WAF_WINDOW_S,
+                aggregate_key_type="CUSTOM_KEYS" if custom_keys else "IP",
+                custom_keys=custom_keys,
+                scope_down_statement=scope_down,
+            )
+        ),
+        visibility_config=_waf_metrics(name),
     )
 
 
@@ -89,16 +182,20 @@ class RestApi(Construct):
             ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
         )
-        # Proxy methods carry no request models, so this checks required parameters only; bodies
-        # are validated by the API's pydantic models.
-        validator = self.api.add_request_validator(
-            "Validator", validate_request_parameters=True, validate_request_body=True
+        # No request validator: proxy methods declare no parameters or models, and body validation
+        # without a model still refuses `[]`, `null`, `"x"` or text that is not JSON with its own
+        # 400 `{"message": "Invalid request body"}`, outside the API's error shape. The API's pydantic
+        # models validate every body and answer 422 in that shape.
+        acknowledge(
+            self.api,
+            "AwsSolutions-APIG2",
+            "Bodies are validated by the API function's pydantic models (422 in the API's error shape); "
+            "API Gateway's validator, with no model to apply, only answered malformed JSON outside it.",
         )
         integration = apigw.LambdaIntegration(self.function, proxy=True, timeout=Duration.seconds(29))
         protected = apigw.MethodOptions(
             authorizer=authorizer,
             authorization_type=apigw.AuthorizationType.CUSTOM if authorizer else apigw.AuthorizationType.NONE,
-            request_validator=validator,
         )
         if authorizer is None:
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
@@ -117,7 +214,6 @@ class RestApi(Construct):
             public = resource.add_method(
                 method,
                 integration,
-                request_validator=validator,
                 authorization_type=apigw.AuthorizationType.NONE,
             )
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
@@ -129,9 +225,7 @@ class RestApi(Construct):
         for prefix in (constants.PUBLIC_PREFIX, constants.WEBHOOK_PREFIX):
             public_tree = self.api.root.resource_for_path(prefix).add_proxy(
                 default_integration=integration,
-                default_method_options=apigw.MethodOptions(
-                    authorization_type=apigw.AuthorizationType.NONE, request_validator=validator
-                ),
+                default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.NONE),
                 any_method=True,
             )
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
@@ -147,7 +241,6 @@ class RestApi(Construct):
             integration,
             authorizer=protected.authorizer,
             authorization_type=protected.authorization_type,
-            request_validator=validator,
         )
         self.api.root.add_proxy(
             default_integration=integration, default_method_options=protected, any_method=True
@@ -208,6 +301,15 @@ class RestApi(Construct):
         self.stage_name = constants.API_STAGE_NAME
 
     def _web_acl(self, config: StageConfig) -> None:
+        not_webhook = _not(_path_starts_with(constants.WEBHOOK_PREFIX + "/"))
+        has_token = wafv2.CfnWebACL.StatementProperty(
+            size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
+                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": "authorization"}),
+                comparison_operator="GT",
+                size=0,
+                text_transformations=[_NO_TRANSFORMATION],
+            )
+        )
         rules = [
             wafv2.CfnWebACL.RuleProperty(
                 name="aws-common",
@@ -215,22 +317,43 @@ class RestApi(Construct):
                 override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
                 statement=wafv2.CfnWebACL.StatementProperty(
                     managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS", name="AWSManagedRulesCommonRuleSet"
+                        vendor_name="AWS",
+                        name="AWSManagedRulesCommonRuleSet",
+                        rule_action_overrides=[
+                            wafv2.CfnWebACL.RuleActionOverrideProperty(
+                                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
+                            )
+                            for rule in WAF_COUNTED_COMMON_RULES
+                        ],
                     )
                 ),
                 visibility_config=_waf_metrics("aws-common"),
             ),
-            wafv2.CfnWebACL.RuleProperty(
-                name="per-ip-rate",
-                priority=1,
-                action=wafv2.CfnWebACL.RuleActionProperty(block={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                        limit=2000, aggregate_key_type="IP"
-                    )
-                ),
-                visibility_config=_waf_metrics("per-ip-rate"),
+            # Callers without a token (signup, login, refresh, the customers' public links), per IP.
+            _rate_rule(
+                "anonymous-per-ip",
+                1,
+                WAF_ANONYMOUS_PER_IP_LIMIT,
+                _all(_not(has_token), not_webhook),
             ),
+            # Callers with a token, per token: one busy shop cannot use up another's share.
+            _rate_rule(
+                "per-token",
+                2,
+                WAF_PER_TOKEN_LIMIT,
+                _all(has_token, not_webhook),
+                custom_keys=[
+                    wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
+                        header=wafv2.CfnWebACL.RateLimitHeaderProperty(
+                            name="authorization", text_transformations=[_NO_TRANSFORMATION]
+                        )
+                    )
+                ],
+            ),
+            # A ceiling per address (tokens made up to dodge the per-token rule, a whole shop behind
+            # one NAT stays far below it). Never the providers' webhooks: Asaas posts every shop's
+            # events from a few addresses, and a blocked delivery pauses its queue for all of them.
+            _rate_rule("per-ip-ceiling", 3, WAF_PER_IP_CEILING, not_webhook),
         ]
         acl = wafv2.CfnWebACL(
             self,
@@ -239,6 +362,20 @@ class RestApi(Construct):
             scope="REGIONAL",
             rules=rules,
             visibility_config=_waf_metrics(config.resource_name()),
+            custom_response_bodies={
+                _THROTTLED_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=json.dumps(
+                        {
+                            "code": "throttled",
+                            "message": _THROTTLED_MESSAGE,
+                            "details": None,
+                            "correlation_id": None,
+                        },
+                        ensure_ascii=False,
+                    ),
+                )
+            },
         )
         wafv2.CfnWebACLAssociation(
             self,

@@ -41,6 +41,8 @@ class Schema(Construct):
         super().__init__(scope, construct_id)
         migrator: secretsmanager.ISecret = database.migrator_secret
         environment = {"DB_SECRET_ID": migrator.secret_arn, "DB_SSLMODE": database.sslmode}
+        if database.sslrootcert is not None:
+            environment["DB_SSLROOTCERT"] = database.sslrootcert
         role_secrets = [s for s in (database.app_secret, database.ops_secret) if s is not None]
         if database.app_secret is not None and database.ops_secret is not None:
             environment |= {

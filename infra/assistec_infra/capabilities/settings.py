@@ -24,6 +24,7 @@ from constructs import IValidation
 Setting = Literal[
     "db_secret_id",  # the platform: the database (the app role's secret)
     "db_sslmode",
+    "db_sslrootcert",
     "db_host",
     "auth_secret_id",  # Auth
     "devices_bucket",  # DeviceStorage
@@ -52,7 +53,7 @@ class Family:
         return "db_secret_id" in self.settings
 
 
-_DATABASE: tuple[Setting, ...] = ("db_secret_id", "db_sslmode", "db_host")
+_DATABASE: tuple[Setting, ...] = ("db_secret_id", "db_sslmode", "db_sslrootcert", "db_host")
 AUTHORIZER = Family(("auth_secret_id",))  # AuthorizerSettings
 # RelaySettings. The bus comes first: publishing to it is the relay's job.
 RELAY = Family(("event_bus_name", *_DATABASE, "payments_queue_url"))

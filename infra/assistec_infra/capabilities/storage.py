@@ -9,13 +9,25 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from assistec_infra import constants
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.nag import acknowledge
 
 
-def allow_decrypt(function: lambda_.Function, key: kms.IKey) -> None:
-    """Decrypt with the key (shop secrets: Asaas API keys), as its own statement on the function."""
-    function.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[key.key_arn]))
+def _purpose(actions: list[str], key: kms.IKey, context: tuple[str, str]) -> iam.PolicyStatement:
+    """The actions on the key, for ciphertexts whose encryption context names this purpose only."""
+    name, value = context
+    return iam.PolicyStatement(
+        actions=actions,
+        resources=[key.key_arn],
+        conditions={"StringEquals": {f"kms:EncryptionContext:{name}": value}},
+    )
+
+
+def allow_asaas_key_decrypt(function: lambda_.Function, key: kms.IKey) -> None:
+    """Decrypt the shops' Asaas API keys with the key, and nothing else it encrypts (device unlock
+    codes stay out of the payment workers' reach): its own statement on the function."""
+    function.add_to_role_policy(_purpose(["kms:Decrypt"], key, constants.KMS_ASAAS_KEY_CONTEXT))
 
 
 class DeviceStorage(Construct):
@@ -70,16 +82,17 @@ class DeviceStorage(Construct):
         )
         platform.settings.provide("devices_bucket", self.photos.bucket_name)
         platform.settings.provide("unlock_code_key_id", self.unlock_code_key.key_arn)
-        # One KMS key for shop secrets (unlock codes, Asaas keys), apart by encryption context.
+        # One KMS key for shop secrets (unlock codes, Asaas keys), apart by encryption context: every
+        # grant on it names the purpose its ciphertexts carry (kms:EncryptionContext:...).
         platform.settings.provide("payments_key_id", self.unlock_code_key.key_arn)
 
     def grant_api(self, function: lambda_.Function) -> None:
-        """Exactly what the API does: encrypt/decrypt unlock codes, sign photo uploads and downloads."""
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["kms:Encrypt", "kms:Decrypt"], resources=[self.unlock_code_key.key_arn]
+        """Exactly what the API does: encrypt/decrypt unlock codes and the shops' Asaas keys (each by
+        its purpose), sign photo uploads and downloads."""
+        for context in (constants.KMS_UNLOCK_CODE_CONTEXT, constants.KMS_ASAAS_KEY_CONTEXT):
+            function.add_to_role_policy(
+                _purpose(["kms:Encrypt", "kms:Decrypt"], self.unlock_code_key, context)
             )
-        )
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject"], resources=[self.photos.arn_for_objects("*")]

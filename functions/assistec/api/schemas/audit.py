@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from assistec.api.schemas.common import Output
+
+# Every entity the product writes to the audit log (``uow.audit(action, entity, ...)``): what
+# ``GET /audit?entity=`` accepts. tests/unit/test_openapi.py reads every audit call in functions/ and
+# fails when one writes an entity missing here.
+AuditEntity = Literal[
+    "tenant",
+    "user",
+    "settings",
+    "customer",
+    "device",
+    "order",
+    "order_workflow",
+    "quote",
+    "quote_template",
+    "price_rule",
+    "discount_rule",
+    "part",
+    "payment_account",
+    "charge",
+]
 
 
 class AuditEntryOut(Output):

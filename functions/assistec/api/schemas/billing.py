@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from assistec.api.schemas.common import Input, Output
+from assistec.api.schemas.common import Input, Int, Output
 
 
 class PlanOut(Output):
@@ -53,9 +53,9 @@ class BillingOut(Output):
 
 
 class CancelIn(Input):
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[Int, Field(ge=1)]
 
 
 class PlanChangeIn(Input):
     plan: Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{2,40}$")]
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[Int, Field(ge=1)]

@@ -5,10 +5,22 @@ Our own input models forbid unknown fields: a typo in a field name is an error, 
 
 from __future__ import annotations
 
+import re
+from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from assistec.domain import passwords, phones
 
@@ -83,7 +95,52 @@ Email = Annotated[
 ]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=60)]
-Cents = Annotated[int, Field(ge=0, le=100_000_000, description="Centavos (R$ 1,00 = 100)")]
+Cents = Annotated[int, Strict(), Field(ge=0, le=100_000_000, description="Centavos (R$ 1,00 = 100)")]
+
+# --- numbers and dates, exactly as documented ---------------------------------------------------
+# A JSON body's integer is a JSON integer: "100", 100.0 and true are refused (422), not coerced.
+Int = Annotated[int, Strict()]
+Bool = Annotated[bool, Strict()]
+
+_DIGITS = re.compile(r"-?[0-9]{1,18}")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?",
+    re.IGNORECASE,
+)
+
+
+def _digits(value: Any) -> Any:
+    # A query string's integer arrives as text: decimal digits only ("1.0", "1e3", "+1", " 1" and
+    # "1_000" are not the integer the documentation promises).
+    if isinstance(value, str) and not _DIGITS.fullmatch(value):
+        raise PydanticCustomError("int_parsing", "deve ser um número inteiro")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    # Dates are ISO dates (YYYY-MM-DD) only: pydantic would read a number ("0", 0) as a Unix time.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise PydanticCustomError("date_format", "deve ser uma data AAAA-MM-DD")
+    return value
+
+
+def _iso_datetime(value: Any) -> Any:
+    # Moments are ISO 8601 date-times (YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]), never a number of seconds.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _ISO_DATETIME.fullmatch(value):
+        raise PydanticCustomError("datetime_format", "deve ser uma data e hora ISO (AAAA-MM-DDTHH:MM:SS)")
+    return value
+
+
+# A query string's integer: ``Annotated[int, Field(ge=.., le=..), Digits, Query()]`` (the bounds
+# before ``Digits``, or the OpenAPI document loses its minimum and maximum).
+Digits = BeforeValidator(_digits)
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 
 
 # Order statuses: the orders' models and the customer's tracking page.

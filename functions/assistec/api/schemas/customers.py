@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from assistec.api.schemas.common import Email, Input, Name, Output, Patch, Phone
+from assistec.api.schemas.common import Email, Input, Int, Name, Output, Patch, Phone
 from assistec.domain import documents
 
 
@@ -48,7 +48,7 @@ class CustomerIn(Input):
 class CustomerPatch(Patch):
     required_if_present = frozenset({"version", "name", "phone"})
 
-    version: int = Field(ge=1, description="The version you read; a stale one gets 409")
+    version: Int = Field(ge=1, description="The version you read; a stale one gets 409")
     name: Name | None = None
     phone: Phone | None = None
     document: Document | None = None

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from assistec.api.schemas.common import Input, Output, Patch, Short
+from assistec.api.schemas.common import Input, Int, Output, Patch, Short
 
 
 def _imei(value: str) -> str:
@@ -45,7 +45,7 @@ class DeviceIn(Input):
 class DevicePatch(Patch):
     required_if_present = frozenset({"version", "type", "brand", "model", "accessories"})
 
-    version: int = Field(ge=1)
+    version: Int = Field(ge=1)
     type: DeviceType | None = None
     brand: Short | None = None
     model: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None

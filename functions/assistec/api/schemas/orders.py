@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
-from assistec.api.schemas.common import Input, OrderStatus, Output, Patch
+from assistec.api.schemas.common import Input, Int, IsoDateTime, OrderStatus, Output, Patch
 
 OrderPriority = Literal["low", "normal", "high", "urgent"]
 Problem = Annotated[str, StringConstraints(min_length=3, max_length=2000)]
@@ -22,18 +22,18 @@ class OrderIn(Input):
     diagnosis: Annotated[str, StringConstraints(max_length=4000)] | None = None
     technician_id: UUID | None = Field(default=None, description="A user of the shop")
     priority: OrderPriority = "normal"
-    promised_at: datetime | None = Field(default=None, description="When the shop promised it ready")
+    promised_at: IsoDateTime | None = Field(default=None, description="When the shop promised it ready")
 
 
 class OrderPatch(Patch):
     required_if_present = frozenset({"version", "reported_problem", "priority"})
 
-    version: int = Field(ge=1, description="The version you read; a stale one gets 409")
+    version: Int = Field(ge=1, description="The version you read; a stale one gets 409")
     reported_problem: Problem | None = None
     diagnosis: Annotated[str, StringConstraints(max_length=4000)] | None = None
     technician_id: UUID | None = None
     priority: OrderPriority | None = None
-    promised_at: datetime | None = None
+    promised_at: IsoDateTime | None = None
 
 
 class OrderOut(Output):
@@ -64,7 +64,7 @@ class OrderPage(Output):
 
 class TransitionIn(Input):
     to: OrderStatus
-    version: int = Field(ge=1, description="The order version you read; a stale one gets 409")
+    version: Int = Field(ge=1, description="The order version you read; a stale one gets 409")
     reason: Reason | None = None
 
 
@@ -102,6 +102,6 @@ class WorkflowOut(Output):
 
 
 class WorkflowIn(Input):
-    version: int = Field(ge=0, description="The version you read (0 = defaults)")
+    version: Int = Field(ge=0, description="The version you read (0 = defaults)")
     disabled_transitions: Annotated[list[Edge], Field(max_length=60)]
-    warranty_days: int = Field(ge=0, le=3650)
+    warranty_days: Int = Field(ge=0, le=3650)

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
-from assistec.api.schemas.common import Input, Output
+from assistec.api.schemas.common import Input, Int, IsoDate, Output
 
 
 class PaymentAccountIn(Input):
@@ -33,13 +33,13 @@ BillingType = Literal["PIX", "BOLETO", "CREDIT_CARD"]
 
 class ChargeIn(Input):
     billing_type: BillingType
-    value_cents: int | None = Field(
+    value_cents: Int | None = Field(
         default=None,
         ge=500,
         le=100_000_000,
         description="Default: the approved quote's total minus what was paid",
     )
-    due_date: date | None = Field(
+    due_date: IsoDate | None = Field(
         default=None, description="Default: tomorrow (PIX, card) or in 3 days (boleto)"
     )
 
@@ -51,7 +51,7 @@ class ChargeOut(Output):
     billing_type: BillingType
     value_cents: int
     due_date: date
-    status: Literal["pending", "overdue", "paid", "refunded", "chargeback", "cancelled"]
+    status: Literal["pending", "overdue", "paid", "refunding", "refunded", "chargeback", "cancelled"]
     asaas_payment_id: str | None
     asaas_status: str | None
     invoice_url: str | None = Field(
@@ -69,8 +69,8 @@ class ChargeOut(Output):
 
 class PaymentFlowIn(Input):
     billing_type: BillingType
-    value_cents: int | None = Field(default=None, ge=500, le=100_000_000)
-    wait_hours: int = Field(
+    value_cents: Int | None = Field(default=None, ge=500, le=100_000_000)
+    wait_hours: Int = Field(
         default=72,
         ge=1,
         le=720,

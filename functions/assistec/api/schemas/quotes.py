@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints, model_validator
 
-from assistec.api.schemas.common import Cents, Input, Name, Output, Patch, QuoteLineOut, Short
+from assistec.api.schemas.common import Bool, Cents, Input, Int, Name, Output, Patch, QuoteLineOut, Short
 
 DeviceTypeName = Literal["phone", "tablet", "computer", "other"]
 Service = Annotated[str, StringConstraints(min_length=2, max_length=120)]
@@ -32,7 +32,7 @@ class PriceRuleIn(Input):
 class PriceRulePatch(Patch):
     required_if_present = frozenset({"version", "service", "device_type", "price_cents"})
 
-    version: int = Field(ge=1)
+    version: Int = Field(ge=1)
     service: Service | None = None
     device_type: DeviceTypeName | None = None
     brand: Short | None = None
@@ -57,20 +57,20 @@ class PriceRuleList(Output):
 class DiscountRuleIn(Input):
     name: Name
     kind: Literal["customer_since_days"] = "customer_since_days"
-    min_days: int = Field(ge=1, le=36500, description="Customer registered at least this many days ago")
+    min_days: Int = Field(ge=1, le=36500, description="Customer registered at least this many days ago")
     # Decimal with two places: a float like 5e-324 would round to 0,00% in the database.
     percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)]
-    active: bool = True
+    active: Bool = True
 
 
 class DiscountRulePatch(Patch):
     required_if_present = frozenset({"version", "name", "min_days", "percent", "active"})
 
-    version: int = Field(ge=1)
+    version: Int = Field(ge=1)
     name: Name | None = None
-    min_days: int | None = Field(default=None, ge=1, le=36500)
+    min_days: Int | None = Field(default=None, ge=1, le=36500)
     percent: Annotated[Decimal, Field(gt=0, le=100, max_digits=5, decimal_places=2)] | None = None
-    active: bool | None = None
+    active: Bool | None = None
 
 
 class DiscountRuleOut(Output):
@@ -88,13 +88,13 @@ class DiscountRuleList(Output):
 
 
 class TemplateIn(Input):
-    version: int = Field(ge=0, description="The version you read (0 = the built-in template)")
+    version: Int = Field(ge=0, description="The version you read (0 = the built-in template)")
     body: Annotated[str, StringConstraints(min_length=10, max_length=4000)] = Field(
         description="Text with {{VALOR}}, {{CLIENTE}}, {{APARELHO}}, {{PRAZO}}, {{VALIDADE}}, {{LOJA}}, "
         "{{OS}}, "
         "{{ITENS}}, {{LINK}}"
     )
-    validity_days: int = Field(ge=1, le=90)
+    validity_days: Int = Field(ge=1, le=90)
 
 
 class TemplateOut(Output):
@@ -107,20 +107,20 @@ class TemplateOut(Output):
 class PartLineIn(Input):
     kind: Literal["part"]
     part_id: UUID
-    quantity: int = Field(default=1, ge=1, le=1000)
+    quantity: Int = Field(default=1, ge=1, le=1000)
 
 
 class ServiceLineIn(Input):
     kind: Literal["service"]
     service: Service = Field(description="Priced by the shop's price rules for the order's device")
-    quantity: int = Field(default=1, ge=1, le=100)
+    quantity: Int = Field(default=1, ge=1, le=100)
 
 
 class LabourLineIn(Input):
     kind: Literal["labour"]
     description: Annotated[str, StringConstraints(min_length=2, max_length=200)]
     price_cents: Cents
-    quantity: int = Field(default=1, ge=1, le=100)
+    quantity: Int = Field(default=1, ge=1, le=100)
 
 
 QuoteLineIn = Annotated[PartLineIn | ServiceLineIn | LabourLineIn, Field(discriminator="kind")]
@@ -128,7 +128,7 @@ QuoteLineIn = Annotated[PartLineIn | ServiceLineIn | LabourLineIn, Field(discrim
 
 class QuoteIn(Input):
     lines: Annotated[list[QuoteLineIn], Field(min_length=1, max_length=50)]
-    deadline_days: int = Field(ge=0, le=365, description="Working days to finish after approval ({{PRAZO}})")
+    deadline_days: Int = Field(ge=0, le=365, description="Working days to finish after approval ({{PRAZO}})")
 
 
 class QuoteOut(Output):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from assistec.api.schemas.common import Input, Output
+from assistec.api.schemas.common import Input, Int, Output
 
 
 def _timezone(value: str) -> str:
@@ -69,7 +69,7 @@ LogoUrl = Annotated[
 
 
 class SettingsIn(Input):
-    version: int = Field(ge=1)
+    version: Int = Field(ge=1)
     timezone: Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)] = (
         "America/Sao_Paulo"
     )

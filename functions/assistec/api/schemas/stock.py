@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints, model_validator
 
-from assistec.api.schemas.common import Cents, Input, Name, Output, Patch, Short
+from assistec.api.schemas.common import Cents, Input, Int, Name, Output, Patch, Short
 
 
 class PartIn(Input):
@@ -18,8 +18,8 @@ class PartIn(Input):
     model: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = Field(
         default=None, description="Compatible models, as the counter searches them"
     )
-    quantity: int = Field(default=0, ge=0, le=1_000_000)
-    min_quantity: int = Field(default=0, ge=0, le=1_000_000)
+    quantity: Int = Field(default=0, ge=0, le=1_000_000)
+    min_quantity: Int = Field(default=0, ge=0, le=1_000_000)
     cost_cents: Cents = 0
     price_cents: Cents
 
@@ -27,12 +27,12 @@ class PartIn(Input):
 class PartPatch(Patch):
     required_if_present = frozenset({"version", "name", "min_quantity", "cost_cents", "price_cents"})
 
-    version: int = Field(ge=1)
+    version: Int = Field(ge=1)
     name: Name | None = None
     sku: Short | None = None
     brand: Short | None = None
     model: Annotated[str, StringConstraints(min_length=1, max_length=120)] | None = None
-    min_quantity: int | None = Field(default=None, ge=0, le=1_000_000)
+    min_quantity: Int | None = Field(default=None, ge=0, le=1_000_000)
     cost_cents: Cents | None = None
     price_cents: Cents | None = None
 
@@ -74,7 +74,7 @@ class StockMoveIn(Input):
     kind: Literal["receive", "adjust"] = Field(
         description="receive: add quantity to the shelf; adjust: set the counted quantity"
     )
-    quantity: int = Field(ge=0, le=1_000_000)
+    quantity: Int = Field(ge=0, le=1_000_000)
     note: Annotated[str, StringConstraints(max_length=500)] | None = None
 
 

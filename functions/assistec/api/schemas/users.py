@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from assistec.api.schemas.common import Email, Input, Name, Output, Password, Patch
+from assistec.api.schemas.common import Bool, Email, Input, Int, Name, Output, Password, Patch
 from assistec.domain.permissions import Role
 
 AssignableRole = Literal["admin", "technician", "attendant"]
@@ -46,10 +46,10 @@ class UserCreateIn(Input):
 class UserUpdateIn(Patch):
     required_if_present = frozenset({"version", "name", "role", "active"})
 
-    version: int = Field(ge=1, description="The version you read; a stale one gets 409")
+    version: Int = Field(ge=1, description="The version you read; a stale one gets 409")
     name: Name | None = None
     role: AssignableRole | None = None
-    active: bool | None = None
+    active: Bool | None = None
 
 
 class UserPage(Output):

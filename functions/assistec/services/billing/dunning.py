@@ -15,8 +15,8 @@ from assistec.domain import billing as billing_rules
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
 from assistec.services.billing.common import PlatformAsaas, calendar
-from assistec.services.billing.invoices import store_remote_invoices
-from assistec.services.billing.standing import Notices, refresh_status
+from assistec.services.billing.invoices import fetch_remote, write_remote
+from assistec.services.billing.standing import Notices, owed_invoices, refresh_status
 
 if TYPE_CHECKING:
     from assistec.services.billing.provisioning import Provisioning
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 class DunningReport:
     shops: int = 0
     provisioned: int = 0
+    provisioning_refused: int = 0  # shops Asaas refused to subscribe (their data): ops' business
     synced: int = 0
     notices: int = 0
     past_due: int = 0
@@ -80,29 +81,40 @@ class Dunning:
         return report
 
     def _dun_shop(self, tenant_id: UUID, report: DunningReport) -> None:
-        """One shop: provision it if it never was; else re-read Asaas where a lost webhook would
-        matter, move its status, and send the oldest late invoice's notice due today."""
+        """One shop: provision it if it never was; re-read Asaas where a lost webhook would matter,
+        move its status, and send the oldest late invoice's notice due today. A shop still without
+        a subscription (Asaas refused its data) is not left in trial: once the trial is over it owes
+        as if its first invoice fell due on the trial's last day (same path, same e-mails)."""
         actor = SystemActor(tenant_id)
         with self._work(actor) as uow:
             sub = bill_db.subscription(uow.conn)
         if sub is None:
             return
         if sub.asaas_subscription_id is None and sub.cancelled_at is None:
-            if self._provisioning.provision(tenant_id) == "provisioned":
+            outcome = self._provisioning.provision(tenant_id)
+            if outcome == "provisioned":
                 report.provisioned += 1
-            return
+                return
+            if outcome == "refused":
+                report.provisioning_refused += 1
         today = self._today()
+        with self._work(actor) as uow:
+            sub = bill_db.subscription(uow.conn)
+            assert sub is not None
+            open_invoices = bill_db.open_invoices(uow.conn)
+        # Ask Asaas only where a lost webhook would matter: something late, or no invoice for a
+        # cycle that has started; with no transaction open while it answers.
+        late = any(i.due_date < today for i in open_invoices)
+        cycle_started = not open_invoices and (sub.next_due_date is None or sub.next_due_date <= today)
+        stale = late or cycle_started or sub.billing_status in ("past_due", "suspended")
+        remote = None
+        if stale and sub.asaas_subscription_id is not None and sub.cancelled_at is None:
+            remote = fetch_remote(self._platform.client(), sub.asaas_subscription_id)
         with self._work(actor) as uow:
             sub = bill_db.subscription(uow.conn, lock=True)
             assert sub is not None
-            open_invoices = bill_db.open_invoices(uow.conn)
-            # Ask Asaas only where a lost webhook would matter: something late, or no invoice
-            # for a cycle that has started.
-            late = any(i.due_date < today for i in open_invoices)
-            cycle_started = not open_invoices and (sub.next_due_date is None or sub.next_due_date <= today)
-            stale = late or cycle_started or sub.billing_status in ("past_due", "suspended")
-            if stale and sub.asaas_subscription_id is not None and sub.cancelled_at is None:
-                store_remote_invoices(uow, self._platform.client())
+            if remote is not None:
+                write_remote(uow, remote)
                 report.synced += 1
             before, after = refresh_status(uow, today=today)
             if after == "suspended" and before != "suspended":
@@ -111,7 +123,7 @@ class Dunning:
                 report.reactivated += 1
             if after == "past_due":
                 report.past_due += 1
-            for invoice in bill_db.open_invoices(uow.conn) if after != "cancelled" else []:
+            for invoice in owed_invoices(uow, today=today) if after != "cancelled" else []:
                 days_late = (today - invoice.due_date).days
                 step = billing_rules.notice_due(
                     days_late,

@@ -1,8 +1,10 @@
 """Asaas's view of a shop's subscription written over ours: its invoices and the next due date.
-Asaas is the source of truth; these run inside the shop's unit of work."""
+Asaas is the source of truth: read with no transaction open, then written inside the shop's unit
+of work."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -32,17 +34,29 @@ def store_invoice(uow: UnitOfWork, payment: dict[str, Any]) -> bill_db.InvoiceRo
     )
 
 
-def store_remote_invoices(uow: UnitOfWork, client: AsaasClient, remote: dict[str, Any] | None = None) -> None:
-    """Re-read the shop's subscription (``remote`` when just fetched) and all its payments from
-    Asaas, and write them over ours, with the next due date they imply."""
+@dataclass(frozen=True)
+class RemoteSubscription:
+    """The shop's Asaas subscription and all its payments, as Asaas had them when read."""
+
+    subscription: dict[str, Any]
+    payments: list[dict[str, Any]]
+
+
+def fetch_remote(client: AsaasClient, asaas_subscription_id: str) -> RemoteSubscription:
+    """Read the subscription and its payments from Asaas: called with no transaction open (a slow
+    Asaas must not hold the shop's rows), then written with ``write_remote``."""
+    remote = client.get_subscription(asaas_subscription_id)
+    return RemoteSubscription(remote, client.subscription_payments(asaas_subscription_id))
+
+
+def write_remote(uow: UnitOfWork, fetched: RemoteSubscription) -> None:
+    """Write what ``fetch_remote`` read over ours (Asaas is the source of truth): the invoices,
+    and the next due date they imply."""
     sub = bill_db.subscription(uow.conn)
     assert sub is not None
-    assert sub.asaas_subscription_id is not None
-    if remote is None:
-        remote = client.get_subscription(sub.asaas_subscription_id)
-    for payment in client.subscription_payments(sub.asaas_subscription_id):
+    for payment in fetched.payments:
         store_invoice(uow, payment)
-    store_next_due(uow, remote, current=sub.next_due_date)
+    store_next_due(uow, fetched.subscription, current=sub.next_due_date)
 
 
 def store_next_due(uow: UnitOfWork, remote: dict[str, Any], *, current: date | None) -> None:

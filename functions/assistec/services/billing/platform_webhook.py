@@ -112,17 +112,22 @@ class PlatformWebhook:
             if exc.status != 404:
                 raise
             payment = None
+        remote_subscription: dict[str, Any] | None = None
+        if payment is not None and event in _MOVES_NEXT_DUE:
+            # Asaas is asked before the shop's row is locked, never while (no lock across the network)
+            with self._work(SystemActor(tenant_id)) as uow:
+                known = bill_db.subscription(uow.conn)
+            assert known is not None
+            assert known.asaas_subscription_id is not None
+            remote_subscription = client.get_subscription(known.asaas_subscription_id)
         with self._work(SystemActor(tenant_id)) as uow:
             sub = bill_db.subscription(uow.conn, lock=True)
             assert sub is not None
             if payment is None:
                 return "payment_gone"
             store_invoice(uow, payment)  # a deleted payment too: its invoice is no longer owed
-            if event in _MOVES_NEXT_DUE:
-                assert sub.asaas_subscription_id is not None
-                store_next_due(
-                    uow, client.get_subscription(sub.asaas_subscription_id), current=sub.next_due_date
-                )
+            if remote_subscription is not None:
+                store_next_due(uow, remote_subscription, current=sub.next_due_date)
             today = self._today()
             before, after = refresh_status(uow, today=today)
             if before in ("past_due", "suspended") and after in ("active", "trial"):

@@ -9,16 +9,30 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db import billing as bill_db
+from assistec.domain.payments import reais
 from assistec.errors import ValidationFailedError
 from assistec.integrations.asaas import AsaasClient, AsaasError
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
 from assistec.services.billing.common import DEFAULT_PLAN, PlatformUseCases, external_reference
-from assistec.services.billing.invoices import store_remote_invoices
+from assistec.services.billing.invoices import store_invoice, store_next_due
 from assistec.services.billing.standing import refresh_status
 
 if TYPE_CHECKING:
     from assistec.services.unit_of_work import UnitOfWork
+
+# How long a consumer may hold a shop's provisioning: longer than any consumer can live (the
+# function's timeout is 300 s, infra capabilities/payments.py; the exchange itself is two Asaas
+# deadlines of 8 s), so a lease never runs out under a consumer still at Asaas; one left by a
+# consumer that died is taken over after it.
+PROVISION_LEASE_S = 600
+
+
+class ProvisioningBusy(RuntimeError):
+    """Another consumer is provisioning this shop (or just did): the queue's next try decides."""
+
+    def __init__(self) -> None:
+        super().__init__("the shop's provisioning is leased by another consumer")
 
 
 def open_subscription(uow: UnitOfWork, plan_code: str | None, *, today: date) -> None:
@@ -43,48 +57,96 @@ def open_subscription(uow: UnitOfWork, plan_code: str | None, *, today: date) ->
 
 class Provisioning(PlatformUseCases):
     """Creates a shop's Asaas customer and subscription on the platform account. Each is found by the
-    shop's externalReference before it is created, and the shop's subscription row stays locked for
-    the whole exchange, so a retry or a second consumer never makes a second one."""
+    shop's externalReference before it is created. No transaction is open and no row locked while
+    Asaas is called: a short transaction first takes a lease on the shop's provisioning (a retry or
+    a second consumer meanwhile waits for the queue's next try instead of creating a second one),
+    then Asaas is called, then a short transaction writes the result if the subscription row is
+    still the version that was read."""
 
     def provision(self, tenant_id: UUID) -> str:
         """Create what is missing at Asaas, store the subscription's invoices and the shop's status;
         the outcome (``provisioned``, ``already_provisioned``, ``cancelled``, ``no_subscription``,
-        ``refused``). Safe to repeat. Raises on what a retry may fix (Asaas unavailable, nothing
-        written); a refusal of the shop's data is recorded on the subscription for ops, not retried."""
+        ``refused``). Safe to repeat. Raises on what a retry may fix (Asaas unavailable, another
+        consumer provisioning the shop right now, nothing written); a refusal of the shop's data is
+        recorded on the subscription for ops, not retried."""
         client = self._platform.client()
-        with self._work(SystemActor(tenant_id)) as uow:
-            sub = bill_db.subscription(uow.conn, lock=True)
+        actor = SystemActor(tenant_id)
+        # 1. Read and lease (short): who is provisioning the shop, for how long.
+        with self._work(actor) as uow:
+            sub = bill_db.subscription(uow.conn)
             if sub is None:
                 return "no_subscription"
             if sub.cancelled_at is not None:
                 return "cancelled"
             if sub.asaas_subscription_id is not None:
                 return "already_provisioned"
-            try:
-                remote = self._find_or_create(client, tenant_id, sub)
-            except AsaasError as exc:
-                if exc.retryable:
-                    raise
+            if not bill_db.lease_provisioning(uow.conn, seconds=PROVISION_LEASE_S):
+                raise ProvisioningBusy()
+        # 2. Call Asaas with nothing open.
+        try:
+            remote = self._find_or_create(client, tenant_id, sub)
+            payments = list(client.subscription_payments(str(remote["id"])))
+        except AsaasError as exc:
+            if exc.retryable:
+                with self._work(actor) as uow:
+                    bill_db.release_provisioning(uow.conn)
+                raise
+            with self._work(actor) as uow:
                 bill_db.update_subscription(uow.conn, provision_error=str(exc)[:500])
-                logger.error("asaas refused the shop's subscription", extra={"error": str(exc)})
-                return "refused"
-            bill_db.update_subscription(
-                uow.conn,
-                asaas_customer_id=remote["customer"],
-                asaas_subscription_id=remote["id"],
-                provision_error=None,
-            )
-            store_remote_invoices(uow, client, remote)
-            refresh_status(uow, today=self._today())
+                bill_db.release_provisioning(uow.conn)
+            logger.error("asaas refused the shop's subscription", extra={"error": str(exc)})
+            return "refused"
+        # 3. Write (short): the row locked, and only over the version that was read.
+        with self._work(actor) as uow:
+            current = bill_db.subscription(uow.conn, lock=True)
+            if current is None or current.version != sub.version:
+                # Changed meanwhile (cancelled, or provisioned by a consumer whose lease had run
+                # out): the lease is given back and the next try reads it again (and finds at
+                # Asaas, by its reference, what this one made).
+                bill_db.release_provisioning(uow.conn)
+                moved = True
+            else:
+                moved = False
+                self._store(uow, current, remote, payments)
+        if moved:
+            raise ProvisioningBusy()
         return "provisioned"
+
+    def _store(
+        self,
+        uow: UnitOfWork,
+        current: bill_db.SubscriptionRow,
+        remote: dict[str, Any],
+        payments: list[dict[str, Any]],
+    ) -> None:
+        """Inside the short write: the Asaas ids, the invoices, the next due date and the status."""
+        bill_db.update_subscription(
+            uow.conn,
+            asaas_customer_id=remote["customer"],
+            asaas_subscription_id=remote["id"],
+            provision_error=None,
+        )
+        bill_db.release_provisioning(uow.conn)
+        for payment in payments:
+            store_invoice(uow, payment)
+        store_next_due(uow, remote, current=current.next_due_date)
+        refresh_status(uow, today=self._today())
 
     def _find_or_create(
         self, client: AsaasClient, tenant_id: UUID, sub: bill_db.SubscriptionRow
     ) -> dict[str, Any]:
         """The shop's Asaas subscription: the one Asaas has under the shop's reference (a lost answer
-        of an earlier try), else a new one (and the customer, found or created the same way)."""
+        of an earlier try), else a new one (and the customer, found or created the same way). Each
+        creation is sent once and, after an ambiguous failure, looked up by the reference before
+        it is sent again (``AsaasClient.create``); all of it within the client's time budget."""
         reference = external_reference(tenant_id)
-        customer = client.find_customer(reference) or client.create_customer(
+        with client.deadline():
+            return self._find_or_create_within(client, reference, sub)
+
+    def _find_or_create_within(
+        self, client: AsaasClient, reference: str, sub: bill_db.SubscriptionRow
+    ) -> dict[str, Any]:
+        customer = client.find_or_create_customer(
             {
                 "name": sub.shop_name,
                 "cpfCnpj": sub.shop_cnpj,
@@ -103,7 +165,7 @@ class Provisioning(PlatformUseCases):
                 "customer": customer["id"],
                 # The shop picks PIX, boleto or card on Asaas's invoice page.
                 "billingType": "UNDEFINED",
-                "value": sub.price_cents / 100,
+                "value": reais(sub.price_cents),
                 "nextDueDate": max(sub.trial_ends_on, self._today()).isoformat(),
                 "cycle": "MONTHLY",
                 "description": f"Assinatura assistec: plano {plan_name}",

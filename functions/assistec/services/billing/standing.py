@@ -1,5 +1,6 @@
-"""The shop's standing: its billing status recomputed from its invoices (domain/billing.py), and the
-escalation's e-mails to the owner. Both run inside the shop's unit of work."""
+"""The shop's standing: its billing status recomputed from its invoices (domain/billing.py; a trial
+that ended without a subscription owes as an invoice due on its last day), and the escalation's
+e-mails to the owner. Both run inside the shop's unit of work."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def refresh_status(uow: UnitOfWork, *, today: date) -> tuple[str, str]:
         billing_rules.Invoice(i.asaas_payment_id, i.due_date, i.status)
         for i in bill_db.invoices(uow.conn, limit=1000)
     ]
+    stand_in = _trial_ended(sub, today)
+    if stand_in is not None:
+        invoices.append(billing_rules.Invoice(stand_in.asaas_payment_id, stand_in.due_date, stand_in.status))
     before = sub.billing_status
     after = billing_rules.status_for(before, invoices, today=today, grace_days=sub.grace_days)
     if sub.cancel_on is not None and today >= sub.cancel_on:
@@ -54,6 +58,40 @@ def refresh_status(uow: UnitOfWork, *, today: date) -> tuple[str, str]:
         uow.emit("ShopBillingStatusChanged", {"from": before, "to": after})
         logger.info("billing status changed", extra={"from": before, "to": after})
     return before, after
+
+
+def _trial_ended(sub: bill_db.SubscriptionRow, today: date) -> bill_db.InvoiceRow | None:
+    """The stand-in invoice of a trial that ended without an Asaas subscription (domain/billing.py)."""
+    owed = billing_rules.trial_ended(
+        sub.trial_ends_on,
+        provisioned=sub.asaas_subscription_id is not None,
+        cancelled=sub.cancelled_at is not None,
+        today=today,
+    )
+    if owed is None:
+        return None
+    return bill_db.InvoiceRow(
+        tenant_id=sub.tenant_id,
+        asaas_payment_id=owed.payment_id,
+        due_date=owed.due_date,
+        value_cents=sub.price_cents,
+        status=owed.status,
+        asaas_status=billing_rules.TRIAL_ENDED,
+        invoice_url=None,
+        paid_on=None,
+    )
+
+
+def owed_invoices(uow: UnitOfWork, *, today: date) -> list[bill_db.InvoiceRow]:
+    """The shop's unpaid invoices, oldest due first, with the stand-in of a trial that ended without
+    a subscription (what the escalation's e-mails speak of)."""
+    sub = bill_db.subscription(uow.conn)
+    assert sub is not None
+    invoices = bill_db.open_invoices(uow.conn)
+    stand_in = _trial_ended(sub, today)
+    if stand_in is not None:
+        invoices.append(stand_in)
+    return sorted(invoices, key=lambda i: (i.due_date, i.asaas_payment_id))
 
 
 class Notices:
@@ -86,6 +124,7 @@ class Notices:
             invoice_url=invoice.invoice_url,
             grace_days=sub.grace_days,
             days_late=(today - invoice.due_date).days,
+            trial_ended=invoice.asaas_status == billing_rules.TRIAL_ENDED,
         )
         self._mailer.send(sub.shop_email, subject, body)
         return True

@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from assistec.db import billing as bill_db
 from assistec.domain import billing as billing_rules
+from assistec.domain.payments import reais
 from assistec.domain.permissions import Permission, Role
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, ForbiddenError, ValidationFailedError, found
 from assistec.integrations.asaas import AsaasError
 from assistec.services.billing.common import PLATFORM_TZ, BillingUnavailableError, PlatformUseCases
-from assistec.services.billing.invoices import store_remote_invoices
+from assistec.services.billing.invoices import fetch_remote, write_remote
 from assistec.services.billing.standing import refresh_status
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class Subscription(PlatformUseCases):
         too), then ours. Only a shop in good standing (trial, active) and not cancelled changes plan
         (409); an unknown plan is a 422; the current plan changes nothing."""
         with self._work(identity, Permission.BILLING_MANAGE) as uow:
-            sub = _locked_subscription(uow.conn, version)
+            sub = _subscription_at(uow.conn, version)
             plan = bill_db.plan(uow.conn, plan_code)
             if plan is None:
                 raise ValidationFailedError(
@@ -87,20 +88,28 @@ class Subscription(PlatformUseCases):
                 return
             if sub.billing_status not in ("trial", "active"):
                 raise ConflictError("Pague a fatura em aberto antes de trocar de plano.")
-            if sub.asaas_subscription_id is not None:
-                try:
-                    client = self._platform.client()
-                    client.update_subscription(
-                        sub.asaas_subscription_id,
-                        {
-                            "value": plan.price_cents / 100,
-                            "description": f"Assinatura assistec: plano {plan.name}",
-                            "updatePendingPayments": True,
-                        },
-                    )
-                    store_remote_invoices(uow, client)
-                except AsaasError as exc:
-                    raise BillingUnavailableError(details={"status": exc.status}) from exc
+        # Asaas is asked with no transaction open; the change is then written under a short lock,
+        # at the version read (409 when someone moved it meanwhile: Asaas's change is idempotent,
+        # so a retry at the new version completes it).
+        remote = None
+        if sub.asaas_subscription_id is not None:
+            try:
+                client = self._platform.client()
+                client.update_subscription(
+                    sub.asaas_subscription_id,
+                    {
+                        "value": reais(plan.price_cents),
+                        "description": f"Assinatura assistec: plano {plan.name}",
+                        "updatePendingPayments": True,
+                    },
+                )
+                remote = fetch_remote(client, sub.asaas_subscription_id)
+            except AsaasError as exc:
+                raise BillingUnavailableError(details={"status": exc.status}) from exc
+        with self._work(identity, Permission.BILLING_MANAGE) as uow:
+            _locked_subscription(uow.conn, version)
+            if remote is not None:
+                write_remote(uow, remote)
             bill_db.update_subscription(uow.conn, plan_code=plan.code)
             uow.audit(
                 "plan_changed",
@@ -118,20 +127,29 @@ class Subscription(PlatformUseCases):
             raise ForbiddenError("Só o dono da loja pode cancelar a assinatura.")
         today = self._today()
         with self._work(identity) as uow:
-            sub = _locked_subscription(uow.conn, version)
+            sub = _subscription_at(uow.conn, version)
             if sub.cancelled_at is not None:
                 raise ConflictError(
                     "A assinatura já foi cancelada.",
                     details={"cancel_on": sub.cancel_on.isoformat() if sub.cancel_on else None},
                 )
-            if sub.asaas_subscription_id is not None:
-                client = self._platform.client()
-                try:
-                    client.delete_subscription(sub.asaas_subscription_id)
-                except AsaasError as exc:
-                    if exc.status != 404:  # already gone at Asaas: nothing left to stop
-                        raise BillingUnavailableError(details={"status": exc.status}) from exc
-                store_remote_invoices(uow, client)
+        # Asaas first, with no transaction open; then ours under a short lock at the version read.
+        remote = None
+        if sub.asaas_subscription_id is not None:
+            client = self._platform.client()
+            try:
+                client.delete_subscription(sub.asaas_subscription_id)
+            except AsaasError as exc:
+                if exc.status != 404:  # already gone at Asaas: nothing left to stop
+                    raise BillingUnavailableError(details={"status": exc.status}) from exc
+            try:
+                remote = fetch_remote(client, sub.asaas_subscription_id)
+            except AsaasError as exc:
+                raise BillingUnavailableError(details={"status": exc.status}) from exc
+        with self._work(identity) as uow:
+            sub = _locked_subscription(uow.conn, version)
+            if remote is not None:
+                write_remote(uow, remote)
             if sub.billing_status in ("trial", "active"):
                 cancel_on = max(sub.next_due_date or sub.trial_ends_on, today)
             else:
@@ -146,12 +164,17 @@ class Subscription(PlatformUseCases):
             refresh_status(uow, today=today)
 
 
-def _locked_subscription(conn: Conn, version: int) -> bill_db.SubscriptionRow:
-    """The shop's subscription, locked, at the version the caller read (409 otherwise)."""
-    sub = found(bill_db.subscription(conn, lock=True), _NO_SUBSCRIPTION)
+def _subscription_at(conn: Conn, version: int, *, lock: bool = False) -> bill_db.SubscriptionRow:
+    """The shop's subscription at the version the caller read (409 otherwise)."""
+    sub = found(bill_db.subscription(conn, lock=lock), _NO_SUBSCRIPTION)
     if sub.version != version:
         raise ConflictError(
             "A assinatura foi alterada por outra pessoa. Recarregue e tente de novo.",
             details={"current_version": sub.version},
         )
     return sub
+
+
+def _locked_subscription(conn: Conn, version: int) -> bill_db.SubscriptionRow:
+    """The shop's subscription, locked, at the version the caller read (409 otherwise)."""
+    return _subscription_at(conn, version, lock=True)

@@ -14,11 +14,12 @@ from assistec.db.rows import PaymentAccountRow
 from assistec.domain import payments as payment_rules
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ValidationFailedError
+from assistec.errors import ConflictError, ValidationFailedError
 from assistec.integrations.asaas import AsaasClient, AsaasError
 from assistec.integrations.kms import Cipher
-from assistec.services.payments.errors import provider_error
-from assistec.services.unit_of_work import UnitsOfWork
+from assistec.observability import logger
+from assistec.services.payments.errors import OpenChargesError, provider_error
+from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 
 AsaasFactory = Callable[[str, str], AsaasClient]  # (environment, api key) -> client
 
@@ -46,17 +47,24 @@ class AsaasAccounts:
         """Register our webhook in the shop's Asaas account, then store the key (encrypted) and
         audit it; return the account, the webhook URL and the token Asaas will send (shown once).
 
-        Settings writers only. A key Asaas refuses is 422 and nothing is stored; a reconnection
-        replaces the account (a new version, a new URL and token)."""
+        Settings writers only. A key Asaas refuses is 422 and nothing is stored. A reconnection
+        replaces the account (a new version, a new URL and token; the old URL and token are refused
+        from the commit on) and is refused (409 ``payment_account_has_open_charges``) while charges
+        made in the current account can still move: only its key reads them and only its webhook
+        reports them. The old webhook is then removed from the Asaas account it was registered in
+        (best effort, the outcome audited)."""
         with self._work(identity, Permission.SETTINGS_WRITE) as uow:
             tenant = tenants_db.get_tenant(uow.conn, uow.tenant_id)
+            previous = pay_db.get_account(uow.conn)
+            if previous is not None:
+                _refuse_unsettled(uow)
         assert tenant is not None
         webhook_key = f"{identity.tenant_id}.{secrets.token_urlsafe(24)}"
         token = secrets.token_urlsafe(32)
         url = f"{webhook_base}/webhooks/asaas/{webhook_key}"
         client = self._asaas(environment, api_key)
         try:
-            client.create_webhook(
+            hook = client.create_webhook(
                 {
                     "name": "assistec",
                     "url": url,
@@ -70,30 +78,96 @@ class AsaasAccounts:
                 }
             )
         except AsaasError as exc:
+            client.close()
             if exc.status == 401:
                 raise ValidationFailedError(
                     "O Asaas não aceitou esta chave de API (ambiente certo?).",
                     details=[{"field": "api_key", "message": "chave recusada pelo Asaas"}],
                 ) from exc
             raise provider_error(exc) from exc
+        hook_id = str(hook["id"]) if hook.get("id") else None
+        try:
+            with self._work(identity, Permission.SETTINGS_WRITE) as uow:
+                # The account as it is now, locked: a charge being created reads it shared, so none
+                # is made in the account being replaced once this check has passed.
+                current = pay_db.get_account(uow.conn, lock=True)
+                if current is not None:
+                    _refuse_unsettled(uow)
+                if (current.version if current else None) != (previous.version if previous else None):
+                    raise ConflictError(
+                        "A conta Asaas da loja foi alterada por outra pessoa. Recarregue e tente de novo.",
+                        details={"current_version": current.version if current else None},
+                    )
+                account = pay_db.save_account(
+                    uow.conn,
+                    tenant_id=uow.tenant_id,
+                    environment=environment,
+                    api_key_ciphertext=self._cipher.encrypt(api_key, _context(uow.tenant_id)),
+                    webhook_key=webhook_key,
+                    webhook_token_hash=hashlib.sha256(token.encode()).digest(),
+                    asaas_webhook_id=hook_id,
+                )
+                if current is not None:
+                    pay_db.forget_asaas_customers(uow.conn)
+                uow.audit(
+                    "connect",
+                    "payment_account",
+                    uow.tenant_id,
+                    changes={"environment": environment, "webhook_url": url, "asaas_webhook_id": hook_id},
+                )
+        except Exception:
+            # Not stored: the webhook just registered would post to a URL nobody accepts.
+            _remove_quietly(client, hook_id)
+            raise
         finally:
             client.close()
-        with self._work(identity, Permission.SETTINGS_WRITE) as uow:
-            account = pay_db.save_account(
-                uow.conn,
-                tenant_id=uow.tenant_id,
-                environment=environment,
-                api_key_ciphertext=self._cipher.encrypt(api_key, _context(uow.tenant_id)),
-                webhook_key=webhook_key,
-                webhook_token_hash=hashlib.sha256(token.encode()).digest(),
+        if current is not None:
+            self._remove_old_webhook(identity, current, webhook_base)
+        return account, url, token
+
+    def _remove_old_webhook(self, identity: Identity, old: PaymentAccountRow, webhook_base: str) -> None:
+        """Remove the replaced account's webhook from the Asaas account it was registered in, with
+        that account's key (its id, or its URL for an account connected before ids were kept). Best
+        effort: the outcome (``removed``, ``already_gone``, ``failed``) is audited, never raised."""
+        old_url = f"{webhook_base}/webhooks/asaas/{old.webhook_key}"
+        outcome, status, hook_id = "failed", None, old.asaas_webhook_id
+        client: AsaasClient | None = None
+        try:
+            api_key = self._cipher.decrypt(bytes(old.api_key_ciphertext), _context(identity.tenant_id))
+            client = self._asaas(old.environment, api_key)
+            if hook_id is None:
+                found = client.find_webhook(old_url)
+                hook_id = str(found["id"]) if found else None
+            if hook_id is None:
+                outcome = "already_gone"
+            else:
+                client.delete_webhook(hook_id)
+                outcome = "removed"
+        except AsaasError as exc:
+            status = exc.status
+            if exc.status == 404:
+                outcome = "already_gone"
+        except Exception:
+            logger.exception("the old Asaas webhook could not be removed")
+        finally:
+            if client is not None:
+                client.close()
+        if outcome == "failed":
+            logger.warning(
+                "the old Asaas webhook is still registered", extra={"webhook_id": hook_id, "status": status}
             )
+        with self._work(identity) as uow:
             uow.audit(
-                "connect",
+                "remove_webhook",
                 "payment_account",
                 uow.tenant_id,
-                changes={"environment": environment, "webhook_url": url},
+                changes={
+                    "asaas_webhook_id": hook_id,
+                    "webhook_url": old_url,
+                    "outcome": outcome,
+                    "status": status,
+                },
             )
-        return account, url, token
 
     def account(self, identity: Identity) -> PaymentAccountRow | None:
         """The shop's account (settings readers), or None when it was never connected."""
@@ -113,3 +187,26 @@ class AsaasAccounts:
             api_key = self._cipher.decrypt(bytes(account.api_key_ciphertext), _context(tenant_id))
             client = self._clients[key] = self._asaas(account.environment, api_key)
         return client
+
+
+def _refuse_unsettled(uow: UnitOfWork) -> None:
+    """409 while charges of the current account can still move (open, or being refunded)."""
+    unsettled = pay_db.unsettled_charges(uow.conn)
+    if unsettled:
+        raise OpenChargesError(
+            details={
+                "open_charges": len(unsettled),
+                "charges": [{"charge_id": str(c), "status": st} for c, st in unsettled[:20]],
+            }
+        )
+
+
+def _remove_quietly(client: AsaasClient, hook_id: str | None) -> None:
+    if hook_id is None:
+        return
+    try:
+        client.delete_webhook(hook_id)
+    except Exception:
+        logger.warning(
+            "a webhook registered for a refused connection is still in Asaas", extra={"id": hook_id}
+        )

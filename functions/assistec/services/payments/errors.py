@@ -31,3 +31,15 @@ def provider_error(exc: AsaasError) -> AppError:
             ],
         )
     return PaymentProviderError(details={"status": exc.status})
+
+
+class OpenChargesError(AppError):
+    """A reconnection while charges of the current account can still move: they live in that
+    account (only its key reads them, only its webhook reports them), so the account stays."""
+
+    status = 409
+    code = "payment_account_has_open_charges"
+    message = (
+        "A loja tem cobranças em aberto ou estornos em andamento na conta Asaas conectada. "
+        "Aguarde o pagamento, cancele-as ou espere o estorno terminar antes de trocar de conta."
+    )

@@ -14,6 +14,10 @@ from assistec.observability import logger
 from assistec.services.unit_of_work import UnitOfWork
 
 OPEN = ("pending", "overdue")  # a charge that can still be paid or cancelled
+# A charge whose money the order has: paid, or paid and being refunded (until Asaas says refunded
+# it is neither open nor reopened: the order keeps counting it, it cannot be cancelled, and it is
+# no reason for a new charge).
+RECEIVED = ("paid", "refunding")
 
 Resume = Callable[[str, dict[str, Any]], None]  # (task token, output) -> None
 
@@ -39,7 +43,8 @@ def apply_state(
         paid_value = (payment or {}).get("value")
         paid_cents = payment_rules.cents(paid_value) if paid_value is not None else charge.value_cents
         changes["paid_cents"] = paid_cents
-        changes["paid_at"] = datetime.now(UTC)
+        # A refund Asaas gave up on (refunding -> paid) keeps the day the money came in.
+        changes["paid_at"] = charge.paid_at or datetime.now(UTC)
         if payment and payment.get("transactionReceiptUrl"):
             changes["receipt_url"] = payment["transactionReceiptUrl"]
     updated = pay_db.update_charge(uow.conn, charge.id, changes)

@@ -1,0 +1,100 @@
+"""KMS (issue 10, §6): device unlock codes and the shops' Asaas keys share one key but are apart by
+their encryption context; every grant on the key names the purpose it is for, and the payment workers
+can decrypt Asaas keys only."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from assistec.integrations import kms
+from assistec_infra import constants
+from tests.infra.templates import _function, _functions, _template
+
+UNLOCK = {"kms:EncryptionContext:field": "unlock_code"}
+ASAAS = {"kms:EncryptionContext:purpose": "asaas-api-key"}
+
+
+def _shop_secrets_key(template: Any) -> str:
+    [key] = [
+        name for name, k in template.find_resources("AWS::KMS::Key").items() if "unlock" in json.dumps(k)
+    ]
+    return str(key)
+
+
+def _kms_grants(template: Any, handler: str) -> list[tuple[set[str], dict[str, str] | None]]:
+    """The (actions, StringEquals condition) of each statement of the handler's role on the key."""
+    role = _function(template, handler)["Role"]["Fn::GetAtt"][0]
+    key = _shop_secrets_key(template)
+    grants = []
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        if {"Ref": role} not in policy["Properties"]["Roles"]:
+            continue
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if key not in json.dumps(statement.get("Resource")):
+                continue
+            actions = statement["Action"]
+            conditions = statement.get("Condition")
+            grants.append(
+                (
+                    {actions} if isinstance(actions, str) else set(actions),
+                    None if conditions is None else conditions.get("StringEquals"),
+                )
+            )
+    return grants
+
+
+def test_the_infra_names_the_purposes_the_code_sends() -> None:
+    assert constants.KMS_UNLOCK_CODE_CONTEXT == kms.UNLOCK_CODE
+    assert constants.KMS_ASAAS_KEY_CONTEXT == kms.ASAAS_API_KEY
+    assert {f"kms:EncryptionContext:{kms.UNLOCK_CODE[0]}": kms.UNLOCK_CODE[1]} == UNLOCK
+    assert {f"kms:EncryptionContext:{kms.ASAAS_API_KEY[0]}": kms.ASAAS_API_KEY[1]} == ASAAS
+
+
+# The workers that call a shop's Asaas account (the consumer, the per-shop reconciliation, the
+# payment flow's steps): each decrypts Asaas keys, and only them.
+_ASAAS_WORKERS = (
+    constants.PAYMENTS_CONSUMER_HANDLER,
+    constants.RECONCILE_SHOP_HANDLER,
+    constants.PAYMENT_FLOW_HANDLER,
+)
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_payment_workers_decrypt_asaas_keys_only(stage: str, local_stack: Any, prod_stack: Any) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    handlers = {f["Properties"]["Handler"] for f in _functions(template).values()}
+    assert set(_ASAAS_WORKERS) <= handlers
+    for handler in handlers:
+        if handler == constants.API_HANDLER:
+            continue
+        grants = _kms_grants(template, handler)
+        # Then a worker's only grant on the key is decrypting values whose context says Asaas key
+        expected = [({"kms:Decrypt"}, ASAAS)] if handler in _ASAAS_WORKERS else []
+        assert grants == expected, handler
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_the_api_encrypts_and_decrypts_each_purpose_by_name(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    grants = _kms_grants(template, constants.API_HANDLER)
+    assert sorted(grants, key=str) == sorted(
+        [({"kms:Encrypt", "kms:Decrypt"}, UNLOCK), ({"kms:Encrypt", "kms:Decrypt"}, ASAAS)], key=str
+    )
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_no_function_uses_the_key_without_naming_a_purpose(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    template = _template(local_stack if stage == "local" else prod_stack)
+    for function in _functions(template).values():
+        for actions, condition in _kms_grants(template, function["Properties"]["Handler"]):
+            assert condition in (UNLOCK, ASAAS), (function["Properties"]["Handler"], actions)
+            # only the API encrypts
+            if "kms:Encrypt" in actions:
+                assert function["Properties"]["Handler"] == constants.API_HANDLER
