@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import secrets
+import time
 from typing import Any
 
 import httpx
@@ -47,18 +49,47 @@ def _set_password(password: str) -> None:
         conn.execute("delete from login_attempts")  # the login throttle (migration 0015)
 
 
-def seed(api_url: str) -> dict[str, str]:
-    """Make sure the demo shop exists and its owner can log in; return the login."""
+def _user_exists(email: str) -> bool:
+    with psycopg.connect(pg.url(dbname=pg.APP_DB)) as conn:  # superuser: row-level security does not apply
+        return conn.execute("select 1 from users where email = %s", (email,)).fetchone() is not None
+
+
+def _confirmation_token(localstack_url: str, sender: str, to: str, *, timeout_s: float = 30) -> str:
+    """The token of the newest signup confirmation SES sent to ``to`` (read back from LocalStack)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        messages = httpx.get(f"{localstack_url}/_aws/ses", params={"email": sender}, timeout=30).json()
+        links = [
+            found[1]
+            for m in messages.get("messages", [])
+            if to in m["Destination"]["ToAddresses"]
+            and (found := re.search(r"/public/signup/([\w-]+)", str((m.get("Body") or {}).get("text_part"))))
+        ]
+        if links:
+            return links[-1]
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no signup confirmation mail to {to} in LocalStack's SES")
+        time.sleep(0.5)
+
+
+def seed(api_url: str, *, localstack_url: str, mail_sender: str) -> dict[str, str]:
+    """Make sure the demo shop exists and its owner can log in; return the login. A new shop is
+    confirmed as its owner would: the link in the mail SES sent (read back from LocalStack)."""
     creds = _credentials()
     with httpx.Client(base_url=api_url, timeout=30) as http:
         login: dict[str, Any] = {"email": creds["email"], "password": creds["password"]}
         if http.post("/auth/login", json=login).status_code == 200:
             return creds
-        response = http.post("/signup", json={**DEMO_SHOP, "password": creds["password"]})
-        if response.status_code == 409:
+        if _user_exists(DEMO_EMAIL):
             _set_password(creds["password"])
-        elif response.status_code != 201:
-            raise RuntimeError(f"could not create the demo shop: {response.status_code} {response.text}")
+        else:
+            response = http.post("/signup", json={**DEMO_SHOP, "password": creds["password"]})
+            if response.status_code != 202:
+                raise RuntimeError(f"could not create the demo shop: {response.status_code} {response.text}")
+            token = _confirmation_token(localstack_url, mail_sender, DEMO_EMAIL)
+            confirmed = http.post(f"/public/signup/{token}", json={})
+            if confirmed.status_code != 201:
+                raise RuntimeError(f"could not confirm the demo shop: {confirmed.status_code}")
         check = http.post("/auth/login", json=login)
         if check.status_code != 200:
             raise RuntimeError(f"the demo owner cannot log in: {check.status_code} {check.text}")

@@ -295,7 +295,7 @@ def up() -> tuple[dict[str, Any], Started]:
         "platform_asaas_secret_arn": outputs.get("PlatformAsaasSecretArn"),
         "asaas_simulator_url": asaas_proc.URL,
     }
-    login = demo.seed(api_url)
+    login = demo.seed(api_url, localstack_url=info["localstack_url"], mail_sender=info["mail_sender"])
     info.update(demo_email=login["email"], demo_password=login["password"])
     info.update(demo.seed_work(api_url, login))
     STACK_JSON.write_text(json.dumps(info, indent=2))
