@@ -373,6 +373,7 @@ def test_refused_provisioning_is_a_metric_of_the_consumer_and_of_the_daily_run(
     monkeypatch.setattr(
         metrics.provider, "namespace", "AssistecTest"
     )  # as the functions' environment sets it
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # `make test` disables metrics
     workers.install(platform.worker)
     try:
         capsys.readouterr()

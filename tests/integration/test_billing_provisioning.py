@@ -13,6 +13,7 @@ from uuid import UUID
 import psycopg
 import pytest
 
+from assistec.domain.payments import reais
 from tests.conftest import PgDatabase
 from tests.integration.billing_fixtures import Platform, _billing, _ok, _today
 from tests.integration.conftest import Client, FakeBus, Shop, new_cnpj, signup, signup_confirmed
@@ -85,7 +86,7 @@ def test_provisioning_after_a_lost_answer_finds_what_asaas_made(client: Client, 
         {
             "customer": customer["id"],
             "billingType": "UNDEFINED",
-            "value": 79.9,
+            "value": reais(7990),  # as provisioning sends it: exact reais, never a float
             "nextDueDate": (_today() + timedelta(days=14)).isoformat(),
             "cycle": "MONTHLY",
             "externalReference": reference,
