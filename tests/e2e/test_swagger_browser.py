@@ -8,18 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_public_pages_browser import CHROMIUM, CHROMIUM_ARGS
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:

@@ -8,7 +8,7 @@ here; the consumer applies it with partial batch failures; five failed tries par
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_sqs as sqs
@@ -74,24 +74,13 @@ class Payments(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         config = platform.config
-        self.dlq = sqs.Queue(
-            self,
-            "EventsDlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=config.removal_policy,
-        )
-        self.queue = sqs.Queue(
+        # Six times the consumer's timeout, as Lambda's SQS integration asks.
+        self.queue, self.dlq = _queue_with_dlq(
             self,
             "Events",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            # Six times the consumer's timeout, as Lambda's SQS integration asks.
-            visibility_timeout=Duration.seconds(CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR),
-            retention_period=Duration.days(4),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dlq, max_receive_count=5),
-            removal_policy=config.removal_policy,
+            config.removal_policy,
+            visibility_s=CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            retention=Duration.days(4),
         )
         platform.settings.provide(
             "payments_queue_url", self.queue.queue_url, grant=self.queue.grant_send_messages
@@ -123,24 +112,14 @@ class Payments(Construct):
         # The reconciliation, fanned out: the hourly rule runs the fan-out (it reads which shops
         # are due and sends one message per shop; it never decrypts a shop's key), the queue's
         # worker reconciles each shop. A shop that keeps failing parks in the DLQ after five tries.
-        self.reconcile_dlq = sqs.Queue(
-            self,
-            "ReconcileDlq",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-            removal_policy=config.removal_policy,
-        )
-        self.reconcile_queue = sqs.Queue(
+        # A shop not reconciled within the day is enqueued again by a later fan-out anyway.
+        self.reconcile_queue, self.reconcile_dlq = _queue_with_dlq(
             self,
             "ReconcileShops",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            visibility_timeout=Duration.seconds(RECONCILE_SHOP_FUNCTION.timeout_s * VISIBILITY_FACTOR),
-            # A shop not reconciled within the day is enqueued again by a later fan-out anyway.
-            retention_period=Duration.days(1),
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.reconcile_dlq, max_receive_count=5),
-            removal_policy=config.removal_policy,
+            config.removal_policy,
+            dlq_id="ReconcileDlq",
+            visibility_s=RECONCILE_SHOP_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            retention=Duration.days(1),
         )
         acknowledge(
             self.reconcile_dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the shops queue has it."
@@ -173,3 +152,34 @@ class Payments(Construct):
             threshold=1,
             description="Reconciliation: a shop failed five times running (Asaas key revoked? Asaas down?)",
         )
+
+
+def _queue_with_dlq(
+    scope: Construct,
+    queue_id: str,
+    removal_policy: RemovalPolicy,
+    *,
+    visibility_s: int,
+    retention: Duration,
+    dlq_id: str | None = None,
+) -> tuple[sqs.Queue, sqs.Queue]:
+    """An encrypted, TLS-only queue and its dead-letter queue (14 days, after 5 receives)."""
+    dlq = sqs.Queue(
+        scope,
+        dlq_id or f"{queue_id}Dlq",
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=Duration.days(14),
+        removal_policy=removal_policy,
+    )
+    queue = sqs.Queue(
+        scope,
+        queue_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        visibility_timeout=Duration.seconds(visibility_s),
+        retention_period=retention,
+        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
+        removal_policy=removal_policy,
+    )
+    return queue, dlq
