@@ -135,6 +135,16 @@ class ChargeInProgressError(ConflictError):
     )
 
 
+class CustomerChargeInProgressError(ChargeInProgressError):
+    """Another order's charge of the same customer is making the customer's Asaas customer right
+    now (once per customer): this one would make a second."""
+
+    message = (
+        "Já há uma cobrança deste cliente sendo gerada em outra OS. Aguarde alguns segundos e tente "
+        "novamente."
+    )
+
+
 class SandboxKeyRefusedError(ValidationFailedError):
     """The prod stage takes only production Asaas accounts: a sandbox key would take no real money."""
 

@@ -72,8 +72,14 @@ def _service(database: PgDatabase, cipher: FakeCipher, transport: httpx.BaseTran
 
 
 def _run_out(database: PgDatabase, order_id: str) -> None:
-    """The order's charge claims run out (as they would after CLAIM_S)."""
+    """The order's charge claims, and its customer's, run out (as they would after CLAIM_S)."""
     _rows(database, "update charges set claimed_until = now() where order_id = %s returning 1", order_id)
+    _rows(
+        database,
+        "update asaas_customer_claims set claimed_until = now() "
+        "where customer_id = (select customer_id from service_orders where id = %s) returning 1",
+        order_id,
+    )
 
 
 def _owner(shop: Shop) -> Any:
@@ -205,6 +211,88 @@ def test_a_charge_being_made_answers_409_charge_in_progress_and_calls_asaas_for_
     assert made.asaas_payment_id is not None
     assert len(asaas._accounts[KEY].payments) == 1
     assert _rows(database, "select claim_token from charges where order_id = %s", order["id"]) == [(None,)]
+
+
+def test_two_orders_of_one_customer_charged_at_once_make_one_asaas_customer(
+    client: Client, asaas: Any, database: PgDatabase, fakes: tuple[FakeCipher, Any]
+) -> None:
+    from assistec.errors import AppError
+
+    # Given two orders of the same customer (each its own, unlocked order row) and a slow Asaas
+    shop = signup(client)
+    connect(client, shop)
+    first = approved_order(client, shop)
+    second = _ok(
+        client.call(
+            "POST",
+            "/orders",
+            shop.access_token,
+            body={
+                "customer_id": first["customer_id"],
+                "device_id": first["device_id"],
+                "reported_problem": "Bateria estufada",
+            },
+        )
+    )
+    # (whichever request first creates the Asaas customer is held there until the other is done)
+    gate = GateTransport(asaas, "POST /customers")
+    identity = _owner(shop)
+    services = [_service(database, fakes[0], gate) for _ in range(2)]
+    results: list[Any] = [None, None]
+    done = [threading.Event(), threading.Event()]
+    barrier = threading.Barrier(2)
+
+    def charge_it(i: int, order_id: str) -> None:
+        barrier.wait()
+        try:
+            results[i] = services[i][0].create_charge(
+                identity, UUID(order_id), billing_type="PIX", value_cents=9000, due_date=None
+            )
+        except BaseException as exc:
+            results[i] = exc
+        done[i].set()
+
+    # When two attendants charge them at the same moment
+    threads = [
+        threading.Thread(target=charge_it, args=(i, order["id"])) for i, order in enumerate((first, second))
+    ]
+    try:
+        for t in threads:
+            t.start()
+        assert gate.arrived.wait(30)
+        # the request that is not held finishes first (refused: it never reaches Asaas's customers)
+        assert any(e.wait(0.05) for _ in range(600) for e in done), "neither request finished"
+    finally:
+        gate.release.set()
+        for t in threads:
+            t.join()
+        for _, db in services:
+            db.close()
+    # Then the customer is made at Asaas once: one charge is made, the other is a clear 409 that
+    # wrote nothing (no charge row left behind)
+    made = [r for r in results if not isinstance(r, BaseException)]
+    refused = [r for r in results if isinstance(r, BaseException)]
+    assert (len(made), len(refused)) == (1, 1), results
+    (error,) = refused
+    assert isinstance(error, AppError), error
+    assert (error.status, error.code) == (409, "charge_in_progress"), error
+    assert "cliente" in error.message
+    assert len(asaas._accounts[KEY].customers) == 1
+    assert _rows(
+        database,
+        "select count(*) from charges where order_id in (%s, %s)",
+        first["id"],
+        second["id"],
+    ) == [(1,)]
+    assert _rows(
+        database, "select count(*) from asaas_customer_claims where customer_id = %s", first["customer_id"]
+    ) == [(0,)]
+    # And charging the other order again uses that customer
+    other = second if made[0].order_id == UUID(first["id"]) else first
+    status, body = charge(client, shop, other, "PIX", value_cents=9000)
+    assert status == 201, body
+    assert len(asaas._accounts[KEY].customers) == 1
+    assert len(asaas._accounts[KEY].payments) == 2
 
 
 def test_a_claim_left_by_a_dead_request_runs_out_and_the_next_try_finishes_the_charge(

@@ -111,6 +111,30 @@ def save_asaas_customer(conn: Conn, *, tenant_id: UUID, customer_id: UUID, asaas
     )
 
 
+def claim_asaas_customer(
+    conn: Conn, *, tenant_id: UUID, customer_id: UUID, token: UUID, seconds: int
+) -> bool:
+    """Claim making the customer's Asaas customer for ``seconds`` unless another request's live
+    claim holds it; False then (a concurrent insert waits for the other's commit, then sees it)."""
+    row = conn.execute(
+        "insert into asaas_customer_claims as c (tenant_id, customer_id, claim_token, claimed_until) "
+        "values (%s, %s, %s, now() + make_interval(secs => %s)) "
+        "on conflict (tenant_id, customer_id) do update "
+        "set claim_token = excluded.claim_token, claimed_until = excluded.claimed_until "
+        "where c.claimed_until <= now() or c.claim_token = excluded.claim_token "
+        "returning 1",
+        (tenant_id, customer_id, token, seconds),
+    ).fetchone()
+    return row is not None
+
+
+def release_asaas_customer(conn: Conn, customer_id: UUID, token: UUID) -> None:
+    """Give the claim back (only ours)."""
+    conn.execute(
+        "delete from asaas_customer_claims where customer_id = %s and claim_token = %s", (customer_id, token)
+    )
+
+
 # --- charges -----------------------------------------------------------------------------------
 def charges_of(conn: Conn, order_id: UUID, *, lock: bool = False) -> list[ChargeRow]:
     return fetch_all(

@@ -20,7 +20,13 @@ from assistec.db.rows import ChargeRow, CustomerRow, PaymentAccountRow
 from assistec.domain import payments as payment_rules
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
-from assistec.errors import ChargeInProgressError, ConflictError, NotFoundError, ValidationFailedError
+from assistec.errors import (
+    ChargeInProgressError,
+    ConflictError,
+    CustomerChargeInProgressError,
+    NotFoundError,
+    ValidationFailedError,
+)
 from assistec.integrations.asaas import BUDGET_S, AsaasClient, AsaasError, refund_recorded
 from assistec.observability import logger
 from assistec.services.payments.account import AsaasAccounts
@@ -112,6 +118,13 @@ class PaymentsService(AsaasAccounts):
                 assert claimed, "a new charge has no claim yet"
             customer = customers_db.get_customer(uow.conn, order.customer_id)
             asaas_customer = pay_db.asaas_customer(uow.conn, order.customer_id)
+            # No Asaas customer yet: this request makes it, under a claim on the customer. Another
+            # order's charge of the same customer being made right now holds it: 409, and this
+            # transaction (the charge row and its claim) is rolled back, nothing written.
+            if asaas_customer is None and not pay_db.claim_asaas_customer(
+                uow.conn, tenant_id=uow.tenant_id, customer_id=order.customer_id, token=token, seconds=CLAIM_S
+            ):
+                raise CustomerChargeInProgressError(details={"customer_id": str(order.customer_id)})
         assert customer is not None
         # The Asaas calls happen outside any transaction, under the charge's claim and within the
         # client's time budget; the charge row already exists, so a failure here leaves an
@@ -130,15 +143,16 @@ class PaymentsService(AsaasAccounts):
                 "asaas charge failed",
                 extra={"charge_id": str(charge.id), "status": exc.status, "ambiguous": exc.ambiguous},
             )
-            self._release(identity, charge.id, token)
+            self._release(identity, charge.id, token, customer_id=customer.id)
             raise provider_error(exc) from exc
         except BaseException:
-            self._release(identity, charge.id, token)
+            self._release(identity, charge.id, token, customer_id=customer.id)
             raise
         with self._work(identity, Permission.ORDERS_WRITE) as uow:
             pay_db.save_asaas_customer(
                 uow.conn, tenant_id=uow.tenant_id, customer_id=customer.id, asaas_id=asaas_customer
             )
+            pay_db.release_asaas_customer(uow.conn, customer.id, token)
             finished = pay_db.finish_charge(uow.conn, charge.id, token, details)
             if finished is not None:
                 charge = finished
@@ -298,11 +312,16 @@ class PaymentsService(AsaasAccounts):
                 raise ChargeInProgressError(_BUSY_CHARGE, details={"charge_id": str(charge_id)})
         return charge, account
 
-    def _release(self, identity: Identity, charge_id: UUID, token: UUID) -> None:
-        """Give a claim back after a failure (best effort: unreleased, it runs out by itself)."""
+    def _release(
+        self, identity: Identity, charge_id: UUID, token: UUID, *, customer_id: UUID | None = None
+    ) -> None:
+        """Give a claim back after a failure, and the customer's (best effort: unreleased, they
+        run out by themselves)."""
         try:
             with self._work(identity) as uow:
                 pay_db.release_claim(uow.conn, charge_id, token)
+                if customer_id is not None:
+                    pay_db.release_asaas_customer(uow.conn, customer_id, token)
         except Exception:
             logger.warning("charge claim not released", extra={"charge_id": str(charge_id)})
 
