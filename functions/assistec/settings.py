@@ -87,6 +87,8 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     public_link_read_days: int = Field(default=30, ge=1, le=366)
     # Signup's confirmation mails (an SES-verified sender; the stack sets it with the SES grant).
     mail_sender: str = "nao-responda@assistec.com.br"
+    # API Gateway's usage plan of the shops (per-shop throttling): signup puts each shop's key in it.
+    usage_plan_name: str | None = None
     # Signups per source address per hour (429 beyond). LocalStack hands the API every caller as one
     # address: the local stage allows at least LOCAL_SIGNUP_LIMIT (``signup_limit``).
     signup_limit_per_hour: int = Field(default=10, ge=1, le=100_000)
@@ -132,6 +134,8 @@ class RelaySettings(DatabaseSettings):
 class ConsumerSettings(DatabaseSettings):
     """The payments consumer: applies stored Asaas events, asking Asaas when money moves."""
 
+    # Every function has STAGE: prod refuses a sandbox platform account, as the API does.
+    stage: Literal["local", "prod", "test"]
     event_bus_name: str = Field(min_length=1)
     payments_key_id: str = Field(min_length=1)
     asaas_base_url: str | None = None

@@ -38,6 +38,10 @@ class StageConfig:
     # a share: callers are throttled per token and per address by the WAF (RestApi._web_acl).
     api_rate_limit_rps: int = 1000
     api_burst_limit: int = 2000
+    # Each shop's share (its key in the usage plan, named by the authorizer): a shop's whole team,
+    # every request with a token. API Gateway answers 429 past it.
+    shop_rate_limit_rps: int = 50
+    shop_burst_limit: int = 100
     alarm_email: str | None = None
     # Local stage only: LocalStack forgets KMS keys on restart while the local database keeps the
     # ciphertexts; `make up` pins the key's id and material (generated once into .local/).

@@ -150,6 +150,18 @@ def test_the_deployed_authorizer_function_allows_good_tokens_and_refuses_bad_one
     assert uuid.UUID(context.pop("session_id"))
     assert context == {"tenant_id": shop["tenant_id"], "user_id": shop["user_id"], "role": "owner"}
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    # It names the shop's key, which signup put in the stack's usage plan (per-shop throttling;
+    # LocalStack keeps the plan and the keys, API Gateway in AWS enforces the rate)
+    apigw = aws("apigateway")
+    [plan] = [p for p in apigw.get_usage_plans()["items"] if p["name"] == "assistec-local-shops"]
+    in_plan = {k["name"]: k for k in apigw.get_usage_plan_keys(usagePlanId=plan["id"], limit=500)["items"]}
+    named = policy["usageIdentifierKey"]
+    assert named == f"assistec-shop-{shop['tenant_id']}"
+    assert in_plan[named]["value"] == named
+    [key] = [
+        k for k in apigw.get_api_keys(nameQuery=named, includeValues=True)["items"] if k["name"] == named
+    ]
+    assert (key["enabled"], key["value"]) == (True, named)
     error, payload = invoke("Bearer nao.e.token")
     assert (error, payload["errorMessage"]) == ("Unhandled", "Unauthorized")
 

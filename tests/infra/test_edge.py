@@ -180,10 +180,25 @@ def test_waf_does_not_block_free_text_with_rules_meant_for_html_forms(prod_stack
         "/webhooks/asaas/x",  # through a custom domain (no stage in the path)
     ],
 )
-def test_waf_does_not_rate_limit_the_providers_webhooks_per_address(prod_stack: Any, path: str) -> None:
-    # Given a delivery from Asaas (every shop's events come from a few addresses)
-    # Then no per-address (or any) rate rule takes it
-    assert _applying(_web_acl(prod_stack), Request(path, token=False)) == {}
+def test_waf_limits_the_providers_webhooks_per_url_never_per_address(prod_stack: Any, path: str) -> None:
+    # Given a delivery from Asaas (every shop's events come from a few addresses; each shop's
+    # account posts to its own URL)
+    applying = _applying(_web_acl(prod_stack), Request(path, token=False))
+    # Then only a per-URL (per shop) rule takes it, far above a shop's real deliveries: no
+    # per-address rule (it would refuse every shop's events and pause Asaas's queues) nor per token
+    assert [keys for keys, _ in applying.values()] == [["uripath"]], applying
+    [(_, limit)] = applying.values()
+    assert limit >= 10 * 300  # at least 10 deliveries per second, sustained, per shop
+
+
+def test_waf_counts_webhooks_per_normalized_url(prod_stack: Any) -> None:
+    # Given the per-URL rule: the same URL spelled differently is the same bucket
+    [rule] = [r for r in _rate_rules(_web_acl(prod_stack)) if _keys(r) == ["uripath"]]
+    [key] = rule["Statement"]["RateBasedStatement"]["CustomKeys"]
+    transformations = key["UriPath"]["TextTransformations"]
+    assert _transform("/v1/webhooks/asaas/%61bc/./", transformations) == _transform(
+        "/v1/webhooks/asaas/abc/", transformations
+    )
 
 
 def test_waf_webhook_exclusion_cannot_be_borrowed_by_other_routes(prod_stack: Any) -> None:
@@ -249,3 +264,78 @@ def test_the_waf_guards_the_prod_stage(prod_stack: Any) -> None:
     [acl_id] = template.find_resources("AWS::WAFv2::WebACL")
     assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [acl_id, "Arn"]}
     assert constants.WEBHOOK_PREFIX == "/webhooks"  # what the rules exclude
+
+
+# --- per-shop throttling: the shops' usage plan ----------------------------------------------------
+
+
+def _methods(template: Any) -> list[dict[str, Any]]:
+    return [m["Properties"] for m in template.find_resources("AWS::ApiGateway::Method").values()]
+
+
+def test_each_shop_is_throttled_on_its_own_by_the_usage_plan(prod_stack: Any) -> None:
+    template = _template(prod_stack)
+    # Given the REST API: the authorizer supplies the caller's API key (its shop's)
+    [api] = template.find_resources("AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["ApiKeySourceType"] == "AUTHORIZER"
+    # Then every method behind the authorizer requires that key (without it no plan applies) ...
+    methods = _methods(template)
+    protected = [m for m in methods if m["AuthorizationType"] == "CUSTOM"]
+    public = [m for m in methods if m["AuthorizationType"] == "NONE"]
+    assert protected
+    assert public
+    assert all(m.get("ApiKeyRequired") is True for m in protected)
+    # ... and no public route does (signup, login, customers' links, webhooks: no shop key exists)
+    assert not any(m.get("ApiKeyRequired") for m in public)
+    # And one usage plan on the stage gives each key (each shop) its own rate, below the platform's
+    [plan] = template.find_resources("AWS::ApiGateway::UsagePlan").values()
+    [stage_id] = template.find_resources("AWS::ApiGateway::Stage")
+    [api_stage] = plan["Properties"]["ApiStages"]
+    assert api_stage["Stage"] == {"Ref": stage_id}
+    throttle = plan["Properties"]["Throttle"]
+    [stage_resource] = template.find_resources("AWS::ApiGateway::Stage").values()
+    [platform] = stage_resource["Properties"]["MethodSettings"]
+    assert 10 <= throttle["RateLimit"] < platform["ThrottlingRateLimit"]
+    assert throttle["RateLimit"] <= throttle["BurstLimit"] < platform["ThrottlingBurstLimit"]
+    assert "Quota" not in plan["Properties"]  # a rate, not a monthly allowance
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_the_api_may_add_shop_keys_to_its_plan_and_nothing_else(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    from tests.infra.templates import _function
+
+    template = _template(local_stack if stage == "local" else prod_stack)
+    [plan] = template.find_resources("AWS::ApiGateway::UsagePlan").values()
+    env = _function(template, constants.API_HANDLER)["Environment"]["Variables"]
+    # Given the plan's name handed to the API (signup adds each new shop's key to it)
+    assert env["USAGE_PLAN_NAME"] == plan["Properties"]["UsagePlanName"]
+    # Then API Gateway's control API is open to the API function only, for keys and that step
+    api_role = _function(template, constants.API_HANDLER)["Role"]["Fn::GetAtt"][0]
+    allowed: dict[str, list[str]] = {}
+    for policy in template.find_resources("AWS::IAM::Policy").values():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if any(a.startswith("apigateway:") for a in actions):
+                assert policy["Properties"]["Roles"] == [{"Ref": api_role}], policy
+                resources = statement["Resource"]
+                for action in actions:
+                    allowed.setdefault(action, []).extend(
+                        resources if isinstance(resources, list) else [resources]
+                    )
+    # (read the plans and keys; make a key, put a key in a plan: no new plan, no change to the API)
+    assert {action: sorted(r.rsplit("::", 1)[1] for r in rs) for action, rs in allowed.items()} == {
+        "apigateway:GET": ["/apikeys", "/usageplans"],
+        "apigateway:POST": ["/apikeys", "/usageplans/*/keys"],
+    }
+
+
+def test_the_local_stage_has_the_plan_but_no_key_requirement(local_stack: Any) -> None:
+    # LocalStack runs no authorizer, so nothing could supply a key there: the local stage keeps the
+    # plan and makes the keys (signup runs the same code), but requires none. What enforces the
+    # per-shop rate is API Gateway's, checked above on the prod template.
+    template = _template(local_stack)
+    assert template.find_resources("AWS::ApiGateway::Authorizer") == {}
+    assert len(template.find_resources("AWS::ApiGateway::UsagePlan")) == 1
+    assert not any(m.get("ApiKeyRequired") for m in _methods(template))

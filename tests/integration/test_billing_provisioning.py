@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -15,7 +16,7 @@ import pytest
 
 from assistec.domain.payments import reais
 from tests.conftest import PgDatabase
-from tests.integration.billing_fixtures import Platform, _billing, _ok, _today
+from tests.integration.billing_fixtures import Platform, _billing, _ok, _post_platform, _today
 from tests.integration.conftest import Client, FakeBus, Shop, new_cnpj, signup, signup_confirmed
 
 
@@ -151,3 +152,87 @@ def test_plans_are_listed(client: Client) -> None:
     shop = signup(client)
     plans = _ok(client.call("GET", "/billing/plans", shop.access_token))["items"]
     assert [(p["code"], p["price_cents"]) for p in plans] == [("essencial", 7990), ("profissional", 14990)]
+
+
+# --- prod refuses a sandbox platform account (issue 10 §5) ------------------------------------------
+def _worker_in(stage: str, platform: Platform, account: Any) -> Any:
+    """The payments workers' root of a stage, on the platform fixture's database, bus and simulator,
+    with the platform account ``account``."""
+    from assistec.settings import ConsumerSettings
+    from assistec.wiring.workers import WorkerRoot
+
+    worker = WorkerRoot(ConsumerSettings(stage=stage))  # type: ignore[call-arg]
+    worker.database = platform.worker.database
+    worker.event_bus = platform.worker.event_bus
+    worker.mailer = platform.worker.mailer
+    worker.asaas_client = platform.worker.asaas_client
+    worker.platform_account = lambda: account
+    return worker
+
+
+def _subscriptions_of(platform: Platform, shop: Shop) -> list[dict[str, Any]]:
+    """Every subscription of the shop in every account of the simulator."""
+    ref = f"assistec-shop:{shop.tenant_id}"
+    return [
+        s
+        for acc in platform.sim._accounts.values()
+        for s in acc.subscriptions.values()
+        if s["externalReference"] == ref
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environment", "hmlg_key"),
+    [("sandbox", False), ("production", True)],
+    ids=["declared-sandbox", "sandbox-key-declared-production"],
+)
+def test_prod_refuses_a_sandbox_platform_account(
+    client: Client, platform: Platform, api_root: Any, environment: str, hmlg_key: bool
+) -> None:
+    from dataclasses import replace
+
+    from assistec.integrations.platform import PlatformAccountRefusedError
+    from assistec.services.billing.common import PlatformAsaas
+    from assistec.services.billing.platform_webhook import PlatformWebhook
+    from assistec.services.billing.standing import Notices
+
+    # Given the platform's account as ops put it in the secret: sandbox, declared or by its key
+    real = platform.worker.platform_account()
+    key = "$aact_hmlg_" + real.api_key.removeprefix("$aact_") if hmlg_key else real.api_key
+    sandbox = replace(real, environment=environment, api_key=key)
+    shop = signup(client)
+
+    # When the prod stage's consumer provisions a new shop: refused before Asaas is called
+    # (the message is retried, then dead-lettered: ops' alarm), nothing made at Asaas or stored
+    with pytest.raises(PlatformAccountRefusedError):
+        _worker_in("prod", platform, sandbox).provisioning.provision(UUID(shop.tenant_id))
+    assert _subscriptions_of(platform, shop) == []
+    assert _billing(client, shop)["provisioned"] is False
+
+    # And the prod API refuses the account's webhook token (as for an account with no token)
+    body = (
+        '{"id": "evt_sbx", "event": "PAYMENT_RECEIVED", "payment": {"id": "pay_x", "subscription": "sub_x"}}'
+    )
+    api_root.platform_webhook = PlatformWebhook(
+        api_root.work,
+        PlatformAsaas(lambda: sandbox, api_root.asaas_client, refuse_sandbox=True),
+        Notices(None),
+        queue=api_root.payments_queue,
+    )
+    assert _post_platform(client, body, sandbox.webhook_token)["statusCode"] == 401
+    assert platform.queue.messages == []
+
+    # While outside prod the same account works (development runs on sandbox), and in prod a
+    # production account does: the refusal is the stage's, not the account's state
+    if not hmlg_key:
+        assert (
+            _worker_in("test", platform, sandbox).provisioning.provision(UUID(shop.tenant_id))
+            == "provisioned"
+        )
+    else:
+        production = replace(real, environment="production")
+        assert (
+            _worker_in("prod", platform, production).provisioning.provision(UUID(shop.tenant_id))
+            == "provisioned"
+        )
+    assert len(_subscriptions_of(platform, shop)) == 1

@@ -330,3 +330,62 @@ def test_outside_prod_a_sandbox_key_connects(client: Client, asaas: Any, api_roo
         "PUT", "/settings/payments", shop.access_token, body={"api_key": KEY, "environment": "sandbox"}
     )
     assert status == 200, json.dumps(body)
+
+
+# --- per-shop throttling: the shop's key in the usage plan (issue 10 §6) ----------------------------
+class RecordingUsageKeys:
+    """API Gateway's usage plan as signup sees it (the real one runs against LocalStack in the e2e
+    suite): the keys ensured, in order; can be told to be unavailable."""
+
+    def __init__(self) -> None:
+        self.ensured: list[str] = []
+        self.down = False
+
+    def ensure(self, tenant_id: uuid.UUID) -> None:
+        if self.down:
+            raise ConnectionError("API Gateway unavailable")
+        self.ensured.append(str(tenant_id))
+
+
+def test_each_shop_gets_its_key_before_it_exists_and_the_authorizer_names_it(
+    client: Client, api_root: Any
+) -> None:
+    from assistec.integrations.usage_keys import usage_key
+    from tests.integration.conftest import authorize, confirm_signup
+
+    keys = RecordingUsageKeys()
+    api_root.usage_keys = keys
+    # Given two shops signing up
+    first, second = signup(client), signup(client)
+    # Then each one's key was put in the plan (before its owner's first request)
+    assert keys.ensured == [first.tenant_id, second.tenant_id]
+
+    # And the authorizer names the caller's shop key: API Gateway throttles each shop on its own
+    from assistec.handlers import authorizer
+    from tests.conftest import LambdaContext as Context
+    from tests.integration.conftest import METHOD_ARN
+
+    def named_key(token: str) -> str:
+        event = {"type": "TOKEN", "methodArn": METHOD_ARN, "authorizationToken": f"Bearer {token}"}
+        return str(
+            authorizer.handler(event, Context(function_name="assistec-authorizer"))["usageIdentifierKey"]
+        )
+
+    assert named_key(first.access_token) == usage_key(first.tenant_id)
+    assert named_key(second.access_token) == usage_key(second.tenant_id) != usage_key(first.tenant_id)
+    assert authorize(first.access_token)["tenant_id"] == first.tenant_id
+    assert 20 <= len(usage_key(first.tenant_id)) <= 128  # API Gateway's bounds for a key's value
+
+    # When API Gateway cannot take the key, the confirmation answers 503 and writes nothing; the
+    # link stays good, and confirming again once it is back creates the shop
+    body = _body()
+    assert client.call("POST", "/signup", body=body, source_ip=new_source_ip())[0] == 202
+    keys.down = True
+    status, answer = confirm_signup(client, body["email"])
+    assert (status, answer["code"]) == (503, "service_unavailable"), answer
+    login = client.call("POST", "/auth/login", body={"email": body["email"], "password": body["password"]})
+    assert login[0] == 401
+    keys.down = False
+    status, answer = confirm_signup(client, body["email"])
+    assert status == 201, answer
+    assert keys.ensured[-1] == answer["tenant_id"]

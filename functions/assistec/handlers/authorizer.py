@@ -1,4 +1,5 @@
-"""API Gateway TOKEN authorizer: checks the access token, passes tenant, user and role on.
+"""API Gateway TOKEN authorizer: checks the access token, passes tenant, user and role on, and
+names the shop's key in the usage plan (per-shop throttling).
 
 The policy allows every method of the API: API Gateway caches the answer per token, so a
 per-route policy would leak one route's decision into another. Permissions are checked by the API.
@@ -12,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from assistec.api.identity import authorizer_context, verify_bearer
 from assistec.integrations.signing_key import SigningKeyProvider
+from assistec.integrations.usage_keys import usage_key
 from assistec.observability import logger
 from assistec.settings import authorizer_settings
 
@@ -50,4 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             ],
         },
         "context": authorizer_context(identity),
+        # The shop's key in the usage plan: API Gateway throttles each shop on its own
+        # (integrations/usage_keys.py; the API's key source is this authorizer).
+        "usageIdentifierKey": usage_key(identity.tenant_id),
     }

@@ -17,6 +17,11 @@ class PlatformAccountMissingError(Exception):
     """The platform account is not configured (no API key in the secret yet)."""
 
 
+class PlatformAccountRefusedError(PlatformAccountMissingError):
+    """The prod stage was given a sandbox platform account: it takes no real money, so prod uses
+    none (README, "Platform Asaas account")."""
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformAccount:
     api_key: str

@@ -23,7 +23,14 @@ from assistec.db import users as users_db
 from assistec.domain import passwords, tokens
 from assistec.domain.accounts import Signup, TokenPair
 from assistec.domain.permissions import Role
-from assistec.errors import ConflictError, InvalidCredentialsError, InvalidTokenError, TooManyAttemptsError
+from assistec.errors import (
+    ConflictError,
+    InvalidCredentialsError,
+    InvalidTokenError,
+    ServiceUnavailableError,
+    TooManyAttemptsError,
+)
+from assistec.integrations.usage_keys import UsageKeys
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
 from assistec.services.billing.common import today_in_brazil
@@ -65,11 +72,17 @@ class AuthService:
     """
 
     def __init__(
-        self, work: UnitsOfWork, signing_key: SigningKey, clock: Callable[[], float] = time.time
+        self,
+        work: UnitsOfWork,
+        signing_key: SigningKey,
+        clock: Callable[[], float] = time.time,
+        *,
+        usage_keys: UsageKeys | None = None,
     ) -> None:
         self._work = work
         self._key = signing_key
         self._clock = clock
+        self._usage_keys = usage_keys
 
     def signup(self, cmd: Signup, *, claim: Callable[[sql.Conn], None] | None = None) -> TokenPair:
         """Create the shop, its owner and default settings in one transaction; then log the owner in.
@@ -78,6 +91,17 @@ class AuthService:
         spent there, so the shop and the spent confirmation commit together or not at all)."""
         tenant_id = uuid.uuid4()
         password_hash = cmd.password_hash or passwords.hash_password(cmd.password)
+        # The shop's key in API Gateway's usage plan, before the shop exists: the owner's first
+        # request goes through the authorizer, which names that key. Unavailable: 503, nothing
+        # written (the confirmation link stays unspent). A signup refused below leaves an unused key.
+        if self._usage_keys is not None:
+            try:
+                self._usage_keys.ensure(tenant_id)
+            except Exception as exc:
+                logger.exception(
+                    "the shop's usage plan key could not be made", extra={"shop": str(tenant_id)}
+                )
+                raise ServiceUnavailableError() from exc
         try:
             with self._work(SystemActor(tenant_id)) as uow:
                 if claim is not None:

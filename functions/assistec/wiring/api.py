@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from assistec.integrations.queue import EventQueue
     from assistec.integrations.signing_key import SigningKeyProvider
     from assistec.integrations.storage import PhotoStorage
+    from assistec.integrations.usage_keys import UsageKeys
     from assistec.services.audit import AuditService
     from assistec.services.auth import AuthService
     from assistec.services.billing.platform_webhook import PlatformWebhook
@@ -96,7 +97,16 @@ class ApiRoot(AsaasRoot):
     def auth(self) -> AuthService:
         from assistec.services.auth import AuthService
 
-        return AuthService(self.work, self.signing_key)
+        return AuthService(self.work, self.signing_key, usage_keys=self.usage_keys)
+
+    @cached_property
+    def usage_keys(self) -> UsageKeys:
+        """The shops' keys in API Gateway's usage plan (per-shop throttling); none configured: none."""
+        from assistec.integrations.usage_keys import ApiGatewayUsageKeys, NoUsageKeys
+
+        if self.settings.usage_plan_name is None:
+            return NoUsageKeys()
+        return ApiGatewayUsageKeys(self.settings.usage_plan_name)
 
     @cached_property
     def signup(self) -> SignupService:

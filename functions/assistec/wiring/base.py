@@ -68,6 +68,8 @@ class AsaasSettings(Protocol):
     def asaas_base_url(self) -> str | None: ...
     @property
     def platform_asaas_secret_id(self) -> str | None: ...
+    @property
+    def stage(self) -> str: ...
 
 
 class AsaasRoot(DatabaseRoot):
@@ -109,7 +111,11 @@ class AsaasRoot(DatabaseRoot):
         """The platform's Asaas account (the shops' subscriptions); its factories looked up per call."""
         from assistec.services.billing.common import PlatformAsaas
 
-        return PlatformAsaas(lambda: self.platform_account(), lambda env, key: self.asaas_client(env, key))
+        return PlatformAsaas(
+            lambda: self.platform_account(),
+            lambda env, key: self.asaas_client(env, key),
+            refuse_sandbox=self._asaas.stage == "prod",
+        )
 
 
 class Installed[R: DatabaseRoot]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
@@ -63,6 +65,12 @@ WAF_ANONYMOUS_PER_IP_LIMIT = 1500
 WAF_PER_TOKEN_LIMIT = 6000
 # Any address, webhooks aside: a shop's whole team behind one NAT stays well below it.
 WAF_PER_IP_CEILING = 20000
+# The providers' webhooks, per URL: each shop's Asaas account posts to its own URL (the key in the
+# path), so one shop's deliveries, or someone replaying a leaked URL, cannot crowd out another's.
+# Never per address: Asaas posts every shop's events from a few addresses. Far above a shop's real
+# traffic (a PIX burst at the end of the month), since a refused delivery counts toward Asaas
+# pausing that shop's queue.
+WAF_WEBHOOK_PER_URL_LIMIT = 15000
 WAF_WINDOW_S = 300
 _THROTTLED_BODY = "throttled"
 _NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
@@ -181,6 +189,9 @@ class RestApi(Construct):
                 ),
             ),
             endpoint_types=[apigw.EndpointType.REGIONAL],
+            # Per-shop throttling: the authorizer names the caller's shop key (usageIdentifierKey),
+            # and the shops' usage plan throttles each key on its own.
+            api_key_source_type=apigw.ApiKeySourceType.AUTHORIZER,
         )
         # No request validator: proxy methods declare no parameters or models, and body validation
         # without a model still refuses `[]`, `null`, `"x"` or text that is not JSON with its own
@@ -193,9 +204,13 @@ class RestApi(Construct):
             "API Gateway's validator, with no model to apply, only answered malformed JSON outside it.",
         )
         integration = apigw.LambdaIntegration(self.function, proxy=True, timeout=Duration.seconds(29))
+        # Methods behind the authorizer require the shop's key (the authorizer supplies it): without
+        # that, API Gateway applies no usage plan. Where no authorizer runs (the local stage) nothing
+        # could supply it: there the plan and the keys exist, unenforced.
         protected = apigw.MethodOptions(
             authorizer=authorizer,
             authorization_type=apigw.AuthorizationType.CUSTOM if authorizer else apigw.AuthorizationType.NONE,
+            api_key_required=authorizer is not None,
         )
         if authorizer is None:
             for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
@@ -241,6 +256,7 @@ class RestApi(Construct):
             integration,
             authorizer=protected.authorizer,
             authorization_type=protected.authorization_type,
+            api_key_required=protected.api_key_required,
         )
         self.api.root.add_proxy(
             default_integration=integration, default_method_options=protected, any_method=True
@@ -275,6 +291,7 @@ class RestApi(Construct):
             "API Gateway's account-level CloudWatch role uses the AWS-managed policy for pushing "
             "execution logs: the documented way to enable them.",
         )
+        self._shops_usage_plan(platform)
         if config.with_waf:
             self._web_acl(config)
         else:
@@ -299,6 +316,52 @@ class RestApi(Construct):
         )
         self.url = self.api.url
         self.stage_name = constants.API_STAGE_NAME
+
+    def _shops_usage_plan(self, platform: WorkerPlatform) -> None:
+        """The shops' usage plan: each shop's key (made at signup, named by the authorizer) gets the
+        stage's per-shop rate. The API function finds the plan by its name and may add keys to it."""
+        config = platform.config
+        name = config.resource_name("shops")
+        self.usage_plan = self.api.add_usage_plan(
+            "ShopsUsagePlan",
+            name=name,
+            description="assistec: each shop's share of the API (one key per shop)",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=config.shop_rate_limit_rps, burst_limit=config.shop_burst_limit
+            ),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.api, stage=self.api.deployment_stage)],
+        )
+        stack = Stack.of(self)
+        control = f"arn:{stack.partition}:apigateway:{stack.region}::"
+        # How cdk-nag spells the ARN (a token as <AWS::Name>)
+        nag_control = "arn:{}:apigateway:{}::".format(
+            *(
+                f"<AWS::{name}>" if Token.is_unresolved(value) else value
+                for name, value in (("Partition", stack.partition), ("Region", stack.region))
+            )
+        )
+
+        def grant(function: iam.IGrantable) -> None:
+            assert isinstance(function, lambda_.Function)
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["apigateway:GET"], resources=[f"{control}/usageplans", f"{control}/apikeys"]
+                )
+            )
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["apigateway:POST"],
+                    resources=[f"{control}/apikeys", f"{control}/usageplans/*/keys"],
+                )
+            )
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM5[Resource::{nag_control}/usageplans/*/keys]",
+                "Signup adds the new shop's key to the shops' usage plan, found by its name: its id cannot "
+                "be given to the API function (the plan names the stage, which names the function).",
+            )
+
+        platform.settings.provide("usage_plan_name", name, grant=grant)
 
     def _web_acl(self, config: StageConfig) -> None:
         not_webhook = _not(_path_starts_with(constants.WEBHOOK_PREFIX + "/"))
@@ -354,6 +417,23 @@ class RestApi(Construct):
             # one NAT stays far below it). Never the providers' webhooks: Asaas posts every shop's
             # events from a few addresses, and a blocked delivery pauses its queue for all of them.
             _rate_rule("per-ip-ceiling", 3, WAF_PER_IP_CEILING, not_webhook),
+            # The providers' webhooks: per URL (per shop), never per address.
+            _rate_rule(
+                "webhook-per-url",
+                4,
+                WAF_WEBHOOK_PER_URL_LIMIT,
+                _path_starts_with(constants.WEBHOOK_PREFIX + "/"),
+                custom_keys=[
+                    wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
+                        uri_path=wafv2.CfnWebACL.RateLimitUriPathProperty(
+                            text_transformations=[
+                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE"),
+                                wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="NORMALIZE_PATH"),
+                            ]
+                        )
+                    )
+                ],
+            ),
         ]
         acl = wafv2.CfnWebACL(
             self,

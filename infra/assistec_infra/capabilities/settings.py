@@ -35,6 +35,7 @@ Setting = Literal[
     "payment_flow_arn",  # PaymentFlow
     "asaas_base_url",  # the platform, from the stage: the Asaas simulator, locally
     "authorizer_emulation",  # the platform, from the stage: LocalStack runs no Lambda authorizer
+    "usage_plan_name",  # RestApi: the shops' usage plan (per-shop throttling)
 ]
 _ORDER: tuple[Setting, ...] = get_args(Setting)
 Grant = Callable[[iam.IGrantable], object]

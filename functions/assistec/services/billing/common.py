@@ -11,7 +11,12 @@ from zoneinfo import ZoneInfo
 
 from assistec.errors import AppError
 from assistec.integrations.asaas import AsaasClient
-from assistec.integrations.platform import PlatformAccount, PlatformAccountMissingError
+from assistec.integrations.platform import (
+    PlatformAccount,
+    PlatformAccountMissingError,
+    PlatformAccountRefusedError,
+)
+from assistec.observability import logger
 
 if TYPE_CHECKING:
     from assistec.services.unit_of_work import UnitsOfWork
@@ -44,22 +49,45 @@ class BillingUnavailableError(AppError):
 
 class PlatformAsaas:
     """The platform's Asaas account (it charges the shops): its settings read on each use, one
-    client kept per API key (a rotated key gets a new client; the old one is closed)."""
+    client kept per API key (a rotated key gets a new client; the old one is closed).
+
+    With ``refuse_sandbox`` (the prod stage) a sandbox account counts as not configured: nothing is
+    provisioned or charged on it (``PlatformAccountRefusedError``) and its webhook token is refused,
+    as a shop's sandbox key is refused when it connects its account."""
 
     def __init__(
-        self, account: Callable[[], PlatformAccount], asaas: Callable[[str, str], AsaasClient]
+        self,
+        account: Callable[[], PlatformAccount],
+        asaas: Callable[[str, str], AsaasClient],
+        *,
+        refuse_sandbox: bool = False,
     ) -> None:
         self._account = account
         self._asaas = asaas
+        self._refuse_sandbox = refuse_sandbox
         self._client: tuple[str, AsaasClient] | None = None
 
+    def _refused(self, account: PlatformAccount) -> bool:
+        return self._refuse_sandbox and (account.environment != "production" or "_hmlg_" in account.api_key)
+
     def account(self) -> PlatformAccount:
-        """The account as configured now (possibly without a key: then nothing is provisioned)."""
-        return self._account()
+        """The account as configured now (possibly without a key: then nothing is provisioned); a
+        refused sandbox account answers as one with no key and no webhook token."""
+        account = self._account()
+        if self._refused(account):
+            logger.error("the platform Asaas account is a sandbox account: refused in prod")
+            return PlatformAccount(api_key="", webhook_token="", environment=account.environment)
+        return account
 
     def client(self) -> AsaasClient:
-        """A client on the account's key; ``PlatformAccountMissingError`` when none is configured."""
+        """A client on the account's key; ``PlatformAccountMissingError`` when none is configured,
+        ``PlatformAccountRefusedError`` (a subclass) when prod is given a sandbox account."""
         account = self._account()
+        if self._refused(account):
+            logger.error("the platform Asaas account is a sandbox account: refused in prod")
+            raise PlatformAccountRefusedError(
+                "the platform Asaas account is a sandbox account; prod takes only a production one"
+            )
         if not account.api_key:
             raise PlatformAccountMissingError("the platform Asaas account has no API key configured")
         if self._client is None or self._client[0] != account.api_key:
