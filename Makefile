@@ -81,11 +81,16 @@ down: ## stop what `make up` started
 status: ## is PostgreSQL / LocalStack running?
 	@$(DEVCTL) status
 
+# The suite runs on parallel workers (pytest-xdist): the tests that drive the deployed stack keep to
+# their groups (tests/e2e/conftest.py), one test at a time each; the rest spreads over the workers.
+TEST_WORKERS ?= 3
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup --durations=10
+
 test: deps lint ## lint, then the whole suite (brings up what it needs, stops what it started)
-	@BENCH_RUNS=1 $(DEVCTL) test tests
+	@BENCH_RUNS=1 $(DEVCTL) test tests $(PYTEST_PARALLEL)
 
 test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
-	@$(DEVCTL) pg-start && BENCH_RUNS=1 $(PY) -m pytest -m "not e2e" tests
+	@$(DEVCTL) pg-start && BENCH_RUNS=1 $(PY) -m pytest -m "not e2e" tests $(PYTEST_PARALLEL)
 
 lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .

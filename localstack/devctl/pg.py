@@ -7,6 +7,7 @@ in .local/pg/credentials.json (git-ignored, mode 0600): nothing secret lives in 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
@@ -123,7 +124,16 @@ def init() -> None:
 
 
 def start() -> None:
-    """Start the server if it is not running (idempotent), then make sure roles and database exist."""
+    """Start the server if it is not running (idempotent), then make sure roles and database exist.
+    One caller at a time: the suite's parallel workers each call it (their ``ALTER ROLE``s would
+    collide, "tuple concurrently updated"), so the callers take turns on a lock file."""
+    LOCAL.mkdir(parents=True, exist_ok=True)
+    with open(LOCAL / "pg-start.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _start()
+
+
+def _start() -> None:
     init()
     if not is_running():
         SOCKET_DIR.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ target: before the thread reaper (localstack/executor/assistec_local_executor/th
 invocation pinned a finished thread's 8 MB stack, ~100 GB of virtual memory after 33,000 requests.
 
 Needs the stack up (`make up`); 127.0.0.1 only; stops by itself after SOAK_REQUESTS requests
-(100,000 by default, 500 when BENCH_RUNS=1, as in `make test`) sent by SOAK_CONCURRENCY clients (8). Reported,
-never asserted (tests/e2e/test_local_executor.py holds the leak assertion).
+(100,000 by default, 100 when BENCH_RUNS=1, as in `make test`: a smoke run) sent by
+SOAK_CONCURRENCY clients (8). Reported, never asserted (tests/e2e/test_local_executor.py holds
+the leak assertion).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import pytest
 from tests.bench.conftest import report
 
 STACK_JSON = Path(__file__).resolve().parents[2] / ".local" / "stack.json"
-REQUESTS = int(os.environ.get("SOAK_REQUESTS") or (500 if os.environ.get("BENCH_RUNS") == "1" else 100_000))
+REQUESTS = int(os.environ.get("SOAK_REQUESTS") or (100 if os.environ.get("BENCH_RUNS") == "1" else 100_000))
 CONCURRENCY = int(os.environ.get("SOAK_CONCURRENCY") or 8)
 
 

@@ -256,12 +256,12 @@ def test_sustained_use_of_the_local_api_leaves_localstack_flat(stack: dict[str, 
     url = f"{stack['api_url']}/health"
     hammer(url, 100, 4)
     before = process_figures(pid)
-    # When 2,000 requests go through it
-    answered, errors, _ = hammer(url, 2_000, 4)
-    assert (answered, errors) == (2_000, {})
+    # When 800 requests go through it (the soak in `make bench` sends 100,000)
+    answered, errors, _ = hammer(url, 800, 4)
+    assert (answered, errors) == (800, {})
     # Then, once the last invocations' helper threads are done, LocalStack's threads are back near
     # where they were and its address space has not grown by a finished thread's stack per request
-    # (8 MB each: 16 GB for these 2,000 before the reaper)
+    # (8 MB each: 6.4 GB for these 800 before the reaper; the assertions allow 1 GB and 20 threads)
     after = process_figures(pid)
     for _ in range(60):
         if after["Threads"] <= before["Threads"] + 20:
