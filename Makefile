@@ -82,9 +82,9 @@ status: ## is PostgreSQL / LocalStack running?
 	@$(DEVCTL) status
 
 # The suite runs on parallel workers (pytest-xdist): the tests that drive the deployed stack keep to
-# their groups (tests/e2e/conftest.py), one test at a time each; the rest spreads over the workers.
+# their groups (tests/conftest.py, stack_group), one test at a time each; the rest spreads over them.
 TEST_WORKERS ?= 3
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup --durations=10
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --durations=10
 
 test: deps lint ## lint, then the whole suite (brings up what it needs, stops what it started)
 	@BENCH_RUNS=1 $(DEVCTL) test tests $(PYTEST_PARALLEL)

@@ -15,6 +15,39 @@ from psycopg import sql
 
 EVENTS = Path(__file__).parent / "events"
 
+# `make test` runs on parallel workers (pytest-xdist). What drives the deployed stack runs in two
+# groups, each on one worker, one test at a time: the fuzzer (its own shop, minutes of requests)
+# followed by the measures of LocalStack's threads and memory (the only other traffic then is the
+# other group's, one request at a time); and every other test of the stack. No test changes what the
+# others use (a broken function gets an API of its own) and each reads only its own events from the
+# bus. Every other test is its own unit, spread over the workers. (xdist's ``--dist loadgroup`` would
+# do this with markers, but it renames node ids, which pytest 9 no longer allows.)
+_FUZZ_GROUP = (
+    "tests/e2e/test_schemathesis.py::",
+    "tests/e2e/test_local_executor.py::test_sustained_use",
+    "tests/bench/test_soak.py::",
+)
+
+
+def stack_group(nodeid: str) -> str | None:
+    """The group of the tests that drive the deployed stack; None for the others."""
+    if nodeid.startswith(_FUZZ_GROUP):
+        return "fuzz"
+    if nodeid.startswith("tests/e2e/"):
+        return "stack"
+    return None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StackGroups(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return stack_group(nodeid) or nodeid
+
+    return StackGroups(config, log)
+
 
 def load_event(name: str) -> dict[str, Any]:
     return json.loads((EVENTS / f"{name}.json").read_text())

@@ -15,16 +15,10 @@ STACK_JSON = Path(__file__).resolve().parents[2] / ".local" / "stack.json"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # (How these tests share the parallel workers: tests/conftest.py, stack_group.)
     for item in items:
-        path = str(item.fspath)
-        if "/tests/e2e/" in path:
+        if "/tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
-        # `make test` runs on parallel workers (pytest-xdist, --dist loadgroup). Whatever drives the
-        # deployed stack stays in one group, on one worker, one test at a time, as before: those
-        # tests break the API function on purpose, count LocalStack's threads and read the bus, so
-        # none may run beside another. The rest of the suite spreads over the workers.
-        if "/tests/e2e/" in path or path.endswith("/tests/bench/test_soak.py"):
-            item.add_marker(pytest.mark.xdist_group("stack"))
 
 
 @pytest.fixture(scope="session")

@@ -34,30 +34,52 @@ def test_unknown_route_is_a_clear_404(http: httpx.Client) -> None:
 
 
 @pytest.fixture
-def broken_api_function(stack: dict[str, Any], aws: Callable[[str], Any]) -> Iterator[None]:
-    """Point the deployed API function at a handler that does not exist, then restore it."""
-    lam = aws("lambda")
-    name = stack["api_function_name"]
-    original = lam.get_function_configuration(FunctionName=name)["Handler"]
+def broken_api(stack: dict[str, Any], aws: Callable[[str], Any]) -> Iterator[str]:
+    """A REST API of its own on LocalStack, proxying to a function whose handler does not exist (a
+    broken deploy): the shared API keeps serving the tests running beside this one. Its base URL."""
+    import io
+    import uuid
+    import zipfile
 
-    def set_handler(handler: str) -> None:
-        lam.update_function_configuration(FunctionName=name, Handler=handler)
-        lam.get_waiter("function_updated_v2").wait(FunctionName=name)
-
-    set_handler("assistec.handlers.api.no_such_handler")
+    lam, apigw = aws("lambda"), aws("apigateway")
+    name = f"e2e-broken-{uuid.uuid4().hex[:10]}"
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("app.py", "def handler(event, context):\n    return {'statusCode': 200}\n")
+    arn = lam.create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role="arn:aws:iam::000000000000:role/lambda-role",
+        Handler="app.no_such_handler",
+        Code={"ZipFile": archive.getvalue()},
+        Timeout=5,
+    )["FunctionArn"]
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    api = apigw.create_rest_api(name=name)["id"]
     try:
-        yield
+        root = next(r["id"] for r in apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+        proxy = apigw.create_resource(restApiId=api, parentId=root, pathPart="{proxy+}")["id"]
+        apigw.put_method(restApiId=api, resourceId=proxy, httpMethod="ANY", authorizationType="NONE")
+        apigw.put_integration(
+            restApiId=api,
+            resourceId=proxy,
+            httpMethod="ANY",
+            type="AWS_PROXY",
+            integrationHttpMethod="POST",
+            uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations",
+        )
+        apigw.create_deployment(restApiId=api, stageName="v1")
+        yield f"{stack['localstack_url']}/_aws/execute-api/{api}/v1"
     finally:
-        set_handler(original)
+        apigw.delete_rest_api(restApiId=api)
+        lam.delete_function(FunctionName=name)
 
 
-def test_a_lambda_failure_is_a_fast_5xx_with_a_correlation_id(
-    http: httpx.Client, broken_api_function: None
-) -> None:
-    # Given an API function that fails before it can answer (a broken deploy)
+def test_a_lambda_failure_is_a_fast_5xx_with_a_request_id(broken_api: str) -> None:
+    # Given an API whose function fails before it can answer (a broken deploy)
     started = time.monotonic()
-    # When a client calls the API
-    response = http.get("/health")
+    # When a client calls it
+    response = httpx.get(f"{broken_api}/health", timeout=30)
     # Then API Gateway answers a 5xx promptly, not a hang, with an id to find the failure in the logs
     assert response.status_code >= 500
     assert time.monotonic() - started < 25

@@ -30,14 +30,18 @@ def _listen(aws: Any, bus: str) -> tuple[str, str]:
     return queue_url, name
 
 
-def _drain(aws: Any, queue_url: str, want: int, timeout_s: float = 20) -> list[dict[str, Any]]:
+def _drain(aws: Any, queue_url: str, want: int, order_id: str, timeout_s: float = 20) -> list[dict[str, Any]]:
+    """The order's events from the queue (others' orders, published meanwhile by the API or the
+    relay, are read and dropped)."""
     sqs, got = aws("sqs"), []
     deadline = time.monotonic() + timeout_s
     while len(got) < want and time.monotonic() < deadline:
         for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=1, MaxNumberOfMessages=10).get(
             "Messages", []
         ):
-            got.append(json.loads(message["Body"]))
+            event = json.loads(message["Body"])
+            if event.get("detail", {}).get("order_id") == order_id:
+                got.append(event)
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
     return got
 
@@ -73,7 +77,7 @@ def test_order_events_reach_the_bus_and_the_relay_runs(
             json={"to": "diagnosing", "version": 1, "reason": "Bancada 1"},
         )
         assert moved.status_code == 200, moved.text
-        events = _drain(aws, queue_url, want=2)
+        events = _drain(aws, queue_url, want=2, order_id=order.json()["id"])
         assert sorted(e["detail-type"] for e in events) == ["OrderCreated", "OrderStatusChanged"]
         changed = next(e for e in events if e["detail-type"] == "OrderStatusChanged")
         assert changed["source"] == "assistec.orders"
