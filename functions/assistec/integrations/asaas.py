@@ -27,15 +27,15 @@ from __future__ import annotations
 import json as jsonlib
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal
 
 from assistec import __version__
 from assistec.domain.payments import reais
+from assistec.integrations.deadline import Deadline
 
 if TYPE_CHECKING:
     import httpx
@@ -51,8 +51,7 @@ REFUND_STATUSES = frozenset({"REFUND_REQUESTED", "REFUND_IN_PROGRESS", "REFUNDED
 BUDGET_S = 8.0  # what one API request may spend on Asaas (the API function's timeout is 15 s)
 _MIN_TRY_S = 0.05  # a try with less time left than this is not started
 
-# The deadline of the operation running in this thread/context (monotonic seconds); None outside.
-_deadline: ContextVar[float | None] = ContextVar("asaas_deadline", default=None)
+_deadline = Deadline("asaas_deadline")  # this provider's, per thread/context
 
 
 @dataclass
@@ -171,22 +170,13 @@ class AsaasClient:
         self._http.close()
 
     # --- time budget ---------------------------------------------------------------------------
-    @contextmanager
-    def deadline(self, budget_s: float | None = None) -> Iterator[None]:
+    def deadline(self, budget_s: float | None = None) -> AbstractContextManager[None]:
         """Every call inside the block shares one deadline, ``budget_s`` (default: the client's
         budget) from now; inside another deadline the earlier one holds."""
-        until = self._clock() + (self._budget_s if budget_s is None else budget_s)
-        current = _deadline.get()
-        token = _deadline.set(until if current is None else min(current, until))
-        try:
-            yield
-        finally:
-            _deadline.reset(token)
+        return _deadline.within(self._clock, self._budget_s if budget_s is None else budget_s)
 
     def _remaining_s(self) -> float:
-        until = _deadline.get()
-        assert until is not None
-        return until - self._clock()
+        return _deadline.remaining_s(self._clock)
 
     def _out_of_time(self, last: AsaasError | None) -> AsaasError:
         return last or AsaasError(0, [{"code": "deadline", "description": "Asaas time budget spent"}])

@@ -30,14 +30,14 @@ from __future__ import annotations
 import json as jsonlib
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from assistec import __version__
+from assistec.integrations.deadline import Deadline
 
 if TYPE_CHECKING:
     import httpx
@@ -47,8 +47,7 @@ BUDGET_S = 10.0  # what one operation may spend on Evolution
 _MIN_TRY_S = 0.05  # a try with less time left than this is not started
 _MAX_MESSAGE = 300  # characters of Evolution's error message kept
 
-# The deadline of the operation running in this thread/context (monotonic seconds); None outside.
-_deadline: ContextVar[float | None] = ContextVar("evolution_deadline", default=None)
+_deadline = Deadline("evolution_deadline")  # this provider's, per thread/context
 
 # What we subscribe a shop's instance to (Evolution's configuration names).
 DEFAULT_EVENTS = ("MESSAGES_UPSERT", "MESSAGES_UPDATE", "CONNECTION_UPDATE", "QRCODE_UPDATED")
@@ -128,22 +127,13 @@ class EvolutionClient:
         self._http.close()
 
     # --- time budget ---------------------------------------------------------------------------
-    @contextmanager
-    def deadline(self, budget_s: float | None = None) -> Iterator[None]:
+    def deadline(self, budget_s: float | None = None) -> AbstractContextManager[None]:
         """Every call inside the block shares one deadline, ``budget_s`` (default: the client's
         budget) from now; inside another deadline the earlier one holds."""
-        until = self._clock() + (self._budget_s if budget_s is None else budget_s)
-        current = _deadline.get()
-        token = _deadline.set(until if current is None else min(current, until))
-        try:
-            yield
-        finally:
-            _deadline.reset(token)
+        return _deadline.within(self._clock, self._budget_s if budget_s is None else budget_s)
 
     def _remaining_s(self) -> float:
-        until = _deadline.get()
-        assert until is not None
-        return until - self._clock()
+        return _deadline.remaining_s(self._clock)
 
     # --- one call ------------------------------------------------------------------------------
     def request(
