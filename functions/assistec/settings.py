@@ -77,6 +77,11 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     payment_flow_arn: str | None = None
     # The platform's Asaas account (the shops' subscriptions): key and webhook token, as JSON.
     platform_asaas_secret_id: str | None = None
+    # WhatsApp: the deployment's Evolution server ({"url", "api_key"} in Secrets Manager) and the two
+    # queues (Evolution's stored deliveries; the messages to send).
+    evolution_secret_id: str | None = None
+    whatsapp_queue_url: str | None = None
+    whatsapp_send_queue_url: str | None = None
     # Base of the links the API writes into messages; derived from each request when unset.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
@@ -145,6 +150,23 @@ class ConsumerSettings(DatabaseSettings):
     platform_asaas_secret_id: str | None = None
     # The reconciliation queue (one message per shop): set for the reconciliation's fan-out only.
     reconcile_queue_url: str | None = None
+
+
+class WhatsappSettings(DatabaseSettings):
+    """WhatsApp's workers: the consumer of Evolution's deliveries (the bot) and the sender."""
+
+    stage: Literal["local", "prod", "test"]
+    # The consumer publishes the bot's events; the sender emits none (its role has no bus).
+    event_bus_name: str | None = None
+    evolution_secret_id: str | None = None
+    whatsapp_queue_url: str | None = None
+    whatsapp_send_queue_url: str | None = None
+    # The links the bot writes (the order's tracking page): the API's public base URL.
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
+    # The owner's e-mail when the shop's number drops (an SES-verified sender).
+    mail_sender: str = "nao-responda@assistec.com.br"
+    # Sends per number: one every this many milliseconds (WhatsApp bans bursts from Baileys numbers).
+    send_interval_ms: int = Field(default=1200, ge=100, le=60_000)
 
 
 @lru_cache(maxsize=1)

@@ -38,6 +38,8 @@ RECONCILE_HANDLER = "assistec.handlers.reconcile.handler"
 RECONCILE_SHOP_HANDLER = "assistec.handlers.reconcile_shop.handler"
 PAYMENT_FLOW_HANDLER = "assistec.handlers.payment_flow.handler"
 DUNNING_HANDLER = "assistec.handlers.dunning.handler"
+WHATSAPP_CONSUMER_HANDLER = "assistec.handlers.whatsapp_worker.consumer"
+WHATSAPP_SENDER_HANDLER = "assistec.handlers.whatsapp_worker.sender"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -67,6 +69,7 @@ LAMBDA_TASK_ROOT = "/var/task"
 # Grants on the shop-secrets key are conditioned on them: the payment workers decrypt Asaas keys only.
 KMS_UNLOCK_CODE_CONTEXT = ("field", "unlock_code")
 KMS_ASAAS_KEY_CONTEXT = ("purpose", "asaas-api-key")
+KMS_EVOLUTION_TOKEN_CONTEXT = ("purpose", "evolution-instance-token")
 
 # Routes reachable without a token: everything else goes through the Lambda authorizer.
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (

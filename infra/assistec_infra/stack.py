@@ -22,6 +22,7 @@ from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.rest_api import RestApi
 from assistec_infra.capabilities.schema import Schema
 from assistec_infra.capabilities.storage import DeviceStorage
+from assistec_infra.capabilities.whatsapp import Whatsapp
 from assistec_infra.stage_config import StageConfig
 
 
@@ -46,7 +47,9 @@ class AssistecStack(Stack):
         payment_flow = PaymentFlow(
             self, "PaymentFlow", platform=platform, secrets_key=storage.unlock_code_key
         )
+        whatsapp = Whatsapp(self, "Whatsapp", platform=platform)
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
+        whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
 
         # The consumer provisions subscriptions, applies the platform webhook and mails the owner;
         # it and the reconciliation hand payments back to waiting flows; the API signs device photos.
@@ -54,6 +57,7 @@ class AssistecStack(Stack):
             billing.grant_platform(worker)
         allow_mail(payments.consumer, config)
         allow_mail(api.function, config)  # signup's confirmation link (issue 10 §5)
+        allow_mail(whatsapp.consumer, config)  # the owner's "number disconnected" e-mail
         for worker in (payments.consumer, payments.reconcile_worker):
             payment_flow.grant_resume(worker)
         storage.grant_api(api.function)
@@ -79,6 +83,11 @@ class AssistecStack(Stack):
             "DunningFunctionName": billing.dunning.function_name,
             "PlatformAsaasSecretArn": billing.secret.secret_arn,
             "SchemaFunctionName": schema.function.function_name,
+            "EvolutionSecretArn": whatsapp.secret.secret_arn,
+            "WhatsappQueueUrl": whatsapp.queue.queue_url,
+            "WhatsappSendQueueUrl": whatsapp.send_queue.queue_url,
+            "WhatsappConsumerFunctionName": whatsapp.consumer.function_name,
+            "WhatsappSenderFunctionName": whatsapp.sender.function_name,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

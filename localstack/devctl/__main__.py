@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from devctl import asaas_proc, localstack_proc, pg, pooler, stack
+from devctl import asaas_proc, evolution_proc, localstack_proc, pg, pooler, stack
 from devctl.paths import PROJECT_PYTHON, ROOT
 
 
@@ -37,6 +37,8 @@ def _test(pytest_args: list[str]) -> int:
     finally:
         if started.asaas_sim:
             asaas_proc.stop()
+        if started.evolution_sim:
+            evolution_proc.stop()
         if started.localstack:
             localstack_proc.stop()
         if started.postgres:

@@ -191,3 +191,21 @@ def seed_work(api_url: str, creds: dict[str, str]) -> dict[str, str]:
     if quotes:
         links["demo_quote_url"] = f"{api_url}/public/quotes/{quotes[0]['public_token']}"
     return links
+
+
+# The demo shop's WhatsApp number at the offline Evolution simulator.
+DEMO_WHATSAPP_NUMBER = "5511955550000"
+
+
+def connect_whatsapp(api_url: str, creds: dict[str, str], evolution_url: str) -> dict[str, str]:
+    """The demo shop's number connected as its owner would: POST /whatsapp/instance (the QR), then the
+    phone "scans" it (the simulator opens the instance and posts connection.update to the shop's
+    webhook). Safe to repeat: an open number stays as it is."""
+    with httpx.Client(base_url=api_url, timeout=30) as http:
+        token = _ok(http.post("/auth/login", json=creds))["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        instance = _ok(http.post("/whatsapp/instance", json={}))
+    if instance["state"] != "open":
+        with httpx.Client(base_url=evolution_url, timeout=30) as sim:
+            _ok(sim.post(f"/_sim/instances/{instance['name']}/open", json={"number": DEMO_WHATSAPP_NUMBER}))
+    return {"demo_whatsapp_instance": instance["name"], "demo_whatsapp_number": DEMO_WHATSAPP_NUMBER}

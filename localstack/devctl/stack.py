@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import httpx
 
-from devctl import asaas_proc, demo, localstack_proc, pg, pooler
+from devctl import asaas_proc, demo, evolution_proc, localstack_proc, pg, pooler
 from devctl.paths import (
     ACCOUNT,
     LOCAL,
@@ -204,6 +204,7 @@ class Started:
     postgres: bool
     localstack: bool
     asaas_sim: bool = False
+    evolution_sim: bool = False
 
 
 def set_public_base_url(function_name: str, api_url: str) -> None:
@@ -256,17 +257,29 @@ def connect_platform_account(secret_arn: str, api_url: str) -> None:
             ).raise_for_status()
 
 
+def point_at_evolution_simulator(secret_arn: str) -> None:
+    """The deployment's Evolution server, locally: the offline simulator's URL and global key into
+    the stack's secret (CloudFormation created it with no URL)."""
+    sm = client("secretsmanager")
+    wanted = {"url": evolution_proc.URL, "api_key": evolution_proc.API_KEY}
+    if json.loads(sm.get_secret_value(SecretId=secret_arn)["SecretString"]) != wanted:
+        sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(wanted))
+
+
 def up() -> tuple[dict[str, Any], Started]:
     t0 = time.monotonic()
     pg_was_running = pg.is_running()
     pg.start()
     started_ls = localstack_proc.start()
     started_sim = asaas_proc.start()
+    started_evolution = evolution_proc.start()
     put_database_secrets()
     outputs = deploy()
     print(f"schema: {run_schema_function(outputs['SchemaFunctionName'])}", file=sys.stderr)
     api_url = f"{LOCALSTACK_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['ApiStageName']}"
     set_public_base_url(outputs["ApiFunctionName"], api_url)
+    set_public_base_url(outputs["WhatsappConsumerFunctionName"], api_url)  # the bot's tracking links
+    point_at_evolution_simulator(outputs["EvolutionSecretArn"])
     # The payment flow e-mails from this sender: SES (LocalStack's too) sends only from verified ones.
     if outputs.get("MailSender"):
         client("ses").verify_email_identity(EmailAddress=outputs["MailSender"])
@@ -294,17 +307,31 @@ def up() -> tuple[dict[str, Any], Started]:
         "dunning_function_name": outputs.get("DunningFunctionName"),
         "platform_asaas_secret_arn": outputs.get("PlatformAsaasSecretArn"),
         "asaas_simulator_url": asaas_proc.URL,
+        "evolution_simulator_url": evolution_proc.URL,
+        "evolution_api_key": evolution_proc.API_KEY,
+        "evolution_secret_arn": outputs.get("EvolutionSecretArn"),
+        "whatsapp_queue_url": outputs.get("WhatsappQueueUrl"),
+        "whatsapp_send_queue_url": outputs.get("WhatsappSendQueueUrl"),
+        "whatsapp_consumer_function_name": outputs.get("WhatsappConsumerFunctionName"),
+        "whatsapp_sender_function_name": outputs.get("WhatsappSenderFunctionName"),
     }
     login = demo.seed(api_url, localstack_url=info["localstack_url"], mail_sender=info["mail_sender"])
     info.update(demo_email=login["email"], demo_password=login["password"])
     info.update(demo.seed_work(api_url, login))
+    info.update(demo.connect_whatsapp(api_url, login, evolution_proc.URL))
     STACK_JSON.write_text(json.dumps(info, indent=2))
     STACK_JSON.chmod(0o600)
     print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
-    return info, Started(postgres=not pg_was_running, localstack=started_ls, asaas_sim=started_sim)
+    return info, Started(
+        postgres=not pg_was_running,
+        localstack=started_ls,
+        asaas_sim=started_sim,
+        evolution_sim=started_evolution,
+    )
 
 
 def down() -> None:
+    evolution_proc.stop()
     asaas_proc.stop()
     localstack_proc.stop()
     pg.stop()
@@ -326,6 +353,13 @@ def banner(info: dict[str, Any]) -> str:
             f"  Asaas sim      {info.get('asaas_simulator_url', '-')}/v3"
             "  (offline Asaas; pay a charge: POST /_sim/payments/<id>/pay)",
             f"  subscription   {info['api_url']}/billing  (the demo shop's plan and invoices)",
+            f"  WhatsApp sim   {info.get('evolution_simulator_url', '-')}  (offline Evolution API;"
+            f" the demo shop's number +{info.get('demo_whatsapp_number', '-')} is connected)",
+            "  write to the shop as a customer:",
+            f"    curl -X POST {info.get('evolution_simulator_url', '-')}/_sim/instances/"
+            f"{info.get('demo_whatsapp_instance', '-')}/messages -H 'Content-Type: application/json'"
+            """ -d '{"phone": "5511987650000", "text": "quanto custa trocar a tela do galaxy s21"}'""",
+            f"    the answer: curl {info.get('evolution_simulator_url', '-')}/_sim/sent",
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",
             f"  PgBouncer      postgresql://{pg.APP}@127.0.0.1:{pooler.POOLER_PORT}/{pg.APP_DB}"

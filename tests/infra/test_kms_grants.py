@@ -15,6 +15,7 @@ from tests.infra.templates import _function, _functions, _template
 
 UNLOCK = {"kms:EncryptionContext:field": "unlock_code"}
 ASAAS = {"kms:EncryptionContext:purpose": "asaas-api-key"}
+EVOLUTION = {"kms:EncryptionContext:purpose": "evolution-instance-token"}
 
 
 def _shop_secrets_key(template: Any) -> str:
@@ -51,6 +52,8 @@ def test_the_infra_names_the_purposes_the_code_sends() -> None:
     assert constants.KMS_ASAAS_KEY_CONTEXT == kms.ASAAS_API_KEY
     assert {f"kms:EncryptionContext:{kms.UNLOCK_CODE[0]}": kms.UNLOCK_CODE[1]} == UNLOCK
     assert {f"kms:EncryptionContext:{kms.ASAAS_API_KEY[0]}": kms.ASAAS_API_KEY[1]} == ASAAS
+    assert constants.KMS_EVOLUTION_TOKEN_CONTEXT == kms.EVOLUTION_TOKEN
+    assert {f"kms:EncryptionContext:{kms.EVOLUTION_TOKEN[0]}": kms.EVOLUTION_TOKEN[1]} == EVOLUTION
 
 
 # The workers that call a shop's Asaas account (the consumer, the per-shop reconciliation, the
@@ -83,7 +86,13 @@ def test_the_api_encrypts_and_decrypts_each_purpose_by_name(
     template = _template(local_stack if stage == "local" else prod_stack)
     grants = _kms_grants(template, constants.API_HANDLER)
     assert sorted(grants, key=str) == sorted(
-        [({"kms:Encrypt", "kms:Decrypt"}, UNLOCK), ({"kms:Encrypt", "kms:Decrypt"}, ASAAS)], key=str
+        [
+            ({"kms:Encrypt", "kms:Decrypt"}, UNLOCK),
+            ({"kms:Encrypt", "kms:Decrypt"}, ASAAS),
+            # WhatsApp instance tokens: encrypted when a number is connected, never read back
+            ({"kms:Encrypt"}, EVOLUTION),
+        ],
+        key=str,
     )
 
 
@@ -94,7 +103,7 @@ def test_no_function_uses_the_key_without_naming_a_purpose(
     template = _template(local_stack if stage == "local" else prod_stack)
     for function in _functions(template).values():
         for actions, condition in _kms_grants(template, function["Properties"]["Handler"]):
-            assert condition in (UNLOCK, ASAAS), (function["Properties"]["Handler"], actions)
+            assert condition in (UNLOCK, ASAAS, EVOLUTION), (function["Properties"]["Handler"], actions)
             # only the API encrypts
             if "kms:Encrypt" in actions:
                 assert function["Properties"]["Handler"] == constants.API_HANDLER

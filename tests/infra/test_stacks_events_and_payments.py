@@ -41,8 +41,8 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
         if s["Action"] == "events:PutEvents"
     ]
     # The API, the relay, the payments consumer, the reconciliation's fan-out and worker, the flow,
-    # the dunning run
-    assert len(put_events) == 7
+    # the dunning run, WhatsApp's consumer (its sender emits nothing)
+    assert len(put_events) == 8
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(
@@ -55,8 +55,9 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
     template = _template(local_stack if stage == "local" else prod_stack)
     queues = template.find_resources("AWS::SQS::Queue")
     main = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
-    # The payments events and the reconciliation's shops (tests/infra/test_worker_budgets.py)
-    assert len(main) == 2
+    # The payments events, the reconciliation's shops (tests/infra/test_worker_budgets.py), and
+    # WhatsApp's deliveries and sends (tests/infra/test_whatsapp.py)
+    assert len(main) == 4
     assert all(q["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5 for q in main)
     assert all(q["Properties"].get("SqsManagedSseEnabled") for q in queues.values())
     template.has_resource_properties(
@@ -156,8 +157,9 @@ def test_billing_secret_signup_rule_daily_dunning_and_alarm(
         for s in p["Properties"]["PolicyDocument"]["Statement"]
         if s["Action"] == "ses:SendEmail"
     ]
-    # the flow, the consumer (reactivation), the dunning run, the API (signup's confirmation)
-    assert len(mailers) == 4
+    # the flow, the consumer (reactivation), the dunning run, the API (signup's confirmation),
+    # WhatsApp's consumer (the owner hears of a dropped number)
+    assert len(mailers) == 5
     assert all("ses:FromAddress" in s["Condition"]["StringEquals"] for s in mailers)
 
 

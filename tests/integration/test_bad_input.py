@@ -129,6 +129,16 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("PUT", "/settings/payments", {"api_key": "$aact_" + "a" * 30, "environment": "sandbox"}),
     ("PUT", "/billing/plan", {"plan": "profissional", "version": 1}),
     ("POST", "/billing/cancel", {"version": 1}),
+    ("POST", "/whatsapp/instance", {"number": "5511955554444"}),
+    ("PUT", "/settings/whatsapp", {"version": 0, "templates": {"menu": "Oi {{LOJA}}"}, "bot_enabled": True}),
+    # A conversation that does not exist: the body is refused before anything is looked up
+    (
+        "POST",
+        "/conversations/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/messages",
+        {"text": "Olá"},
+    ),
+    ("PUT", "/conversations/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/assignee", {"user_id": None}),
+    ("PUT", "/conversations/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/customer", {"customer_id": "{customer}"}),
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
 
@@ -309,6 +319,10 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/price-rules"): {"service": "Troca", "device_type": "phone", "price_cents": 1},
     ("patch", "/parts/{part_id}"): {"version": 1, "price_cents": 2},
     ("post", "/orders/{order_id}/transitions"): {"to": "cancelled", "version": 1},
+    ("post", "/whatsapp/instance"): {},
+    ("put", "/settings/whatsapp"): {"version": 0},
+    ("post", "/conversations/{conversation_id}/messages"): {"text": "Olá"},
+    ("put", "/conversations/{conversation_id}/assignee"): {"user_id": None},
 }
 
 

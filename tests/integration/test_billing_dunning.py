@@ -189,6 +189,7 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
         "rule_id": world.ids["rule"],
         "user_id": shop.owner_id,
         "charge_id": str(uuid.uuid4()),
+        "conversation_id": str(uuid.uuid4()),
     }
     valid = {(m, p): _fill(b, world.ids) for m, p, b in ROUTES}
     with psycopg.connect(database.superuser_url) as conn:

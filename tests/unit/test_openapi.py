@@ -91,6 +91,19 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/billing/plan", "put"),
         ("/billing/cancel", "post"),
         ("/webhooks/asaas-platform", "post"),
+        ("/webhooks/evolution/{webhook_key}", "post"),
+        ("/whatsapp/instance", "post"),
+        ("/whatsapp/instance", "get"),
+        ("/whatsapp/instance", "delete"),
+        ("/settings/whatsapp", "get"),
+        ("/settings/whatsapp", "put"),
+        ("/conversations", "get"),
+        ("/conversations/{conversation_id}", "get"),
+        ("/conversations/{conversation_id}/messages", "get"),
+        ("/conversations/{conversation_id}/messages", "post"),
+        ("/conversations/{conversation_id}/release", "post"),
+        ("/conversations/{conversation_id}/assignee", "put"),
+        ("/conversations/{conversation_id}/customer", "put"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

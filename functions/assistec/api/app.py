@@ -33,6 +33,7 @@ from assistec.api import (
     stock,
     users,
     webhooks,
+    whatsapp,
 )
 from assistec.api.identity import (
     Unauthorized,
@@ -101,6 +102,7 @@ for module in (
     payments,
     public,
     webhooks,
+    whatsapp,
 ):
     app.include_router(module.router)
 
@@ -371,7 +373,12 @@ def openapi_json(servers: list[dict[str, str]] | None = None) -> str:
         )
     )
     # Routes that read their own body (Powertools documents only the bodies it parses).
-    for path, method, body in [*public.REQUEST_BODIES, *webhooks.REQUEST_BODIES, *billing.REQUEST_BODIES]:
+    for path, method, body in [
+        *public.REQUEST_BODIES,
+        *webhooks.REQUEST_BODIES,
+        *billing.REQUEST_BODIES,
+        *whatsapp.REQUEST_BODIES,
+    ]:
         document["paths"][path][method]["requestBody"] = body
     # Every route behind a token answers 402 while the shop is suspended (except billing's own).
     for path, operations in document["paths"].items():

@@ -16,6 +16,9 @@ from typing import Any, Protocol
 # ciphertexts already stored: changing one would leave them undecryptable).
 UNLOCK_CODE: tuple[str, str] = ("field", "unlock_code")
 ASAAS_API_KEY: tuple[str, str] = ("purpose", "asaas-api-key")
+# The token of a shop's WhatsApp instance on the Evolution server (only the API encrypts it; nothing
+# decrypts it in normal work: deliveries are checked against its SHA-256).
+EVOLUTION_TOKEN: tuple[str, str] = ("purpose", "evolution-instance-token")
 
 
 class Cipher(Protocol):

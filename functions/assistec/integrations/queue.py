@@ -68,3 +68,41 @@ class SqsShopQueue:
             )
             if answer.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(answer['Failed'])} reconciliation messages")
+
+
+class WhatsappQueue(Protocol):
+    """WhatsApp's two queues: Evolution's stored deliveries for the consumer (``inbound``, held back
+    ``delay_s`` so a burst of messages is answered once), and the messages to send through the shop's
+    number (``outbound``, paced per number by the sender)."""
+
+    def inbound(self, tenant_id: UUID, instance: str, delivery_id: str, *, delay_s: int = 0) -> None: ...
+
+    def outbound(self, tenant_id: UUID, message_id: UUID) -> None: ...
+
+
+class SqsWhatsappQueue:
+    def __init__(self, inbound_url: str | None, outbound_url: str | None) -> None:
+        self._inbound_url = inbound_url
+        self._outbound_url = outbound_url
+        self._client: Any = None
+
+    def _sqs(self) -> Any:
+        if self._client is None:
+            import boto3  # deferred: only WhatsApp's routes and workers send
+
+            self._client = boto3.client("sqs")
+        return self._client
+
+    def inbound(self, tenant_id: UUID, instance: str, delivery_id: str, *, delay_s: int = 0) -> None:
+        if not self._inbound_url:
+            raise RuntimeError("WHATSAPP_QUEUE_URL is not set")
+        body = {"tenant_id": str(tenant_id), "instance": instance, "delivery_id": delivery_id}
+        self._sqs().send_message(
+            QueueUrl=self._inbound_url, MessageBody=json.dumps(body), DelaySeconds=max(0, min(delay_s, 900))
+        )
+
+    def outbound(self, tenant_id: UUID, message_id: UUID) -> None:
+        if not self._outbound_url:
+            raise RuntimeError("WHATSAPP_SEND_QUEUE_URL is not set")
+        body = {"tenant_id": str(tenant_id), "message_id": str(message_id)}
+        self._sqs().send_message(QueueUrl=self._outbound_url, MessageBody=json.dumps(body))

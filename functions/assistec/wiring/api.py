@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowStarter
     from assistec.integrations.kms import Cipher
-    from assistec.integrations.queue import EventQueue
+    from assistec.integrations.queue import EventQueue, WhatsappQueue
     from assistec.integrations.signing_key import SigningKeyProvider
     from assistec.integrations.storage import PhotoStorage
     from assistec.integrations.usage_keys import UsageKeys
@@ -37,6 +37,11 @@ if TYPE_CHECKING:
     from assistec.services.signup import SignupService
     from assistec.services.stock import StockService
     from assistec.services.users import UsersService
+    from assistec.services.whatsapp.conversations import Conversations
+    from assistec.services.whatsapp.inbox import WhatsappInbox
+    from assistec.services.whatsapp.instance import WhatsappInstances
+    from assistec.services.whatsapp.server import ClientFactory
+    from assistec.services.whatsapp.settings import WhatsappSettingsService
     from assistec.settings import ApiSettings
 
 
@@ -201,6 +206,52 @@ class ApiRoot(AsaasRoot):
         from assistec.services.payment_flow import PaymentFlowStarter
 
         return PaymentFlowStarter(self.work, lambda: self.flow_starter)
+
+    # --- WhatsApp ------------------------------------------------------------------------------
+    @cached_property
+    def whatsapp_queue(self) -> WhatsappQueue:
+        from assistec.integrations.queue import SqsWhatsappQueue
+
+        return SqsWhatsappQueue(self.settings.whatsapp_queue_url, self.settings.whatsapp_send_queue_url)
+
+    @cached_property
+    def evolution(self) -> ClientFactory:
+        """Clients for the deployment's Evolution server (the secret read through its cache)."""
+        from assistec.services.whatsapp.server import client_factory, server_from_secret
+
+        return client_factory(lambda: server_from_secret(self.settings.evolution_secret_id))
+
+    @cached_property
+    def evolution_token_cipher(self) -> Cipher:
+        """KMS under the shop-secrets key, for the instances' tokens only."""
+        from assistec.integrations.kms import EVOLUTION_TOKEN, KmsCipher
+
+        return KmsCipher(self.settings.payments_key_id, EVOLUTION_TOKEN)
+
+    @cached_property
+    def whatsapp_instances(self) -> WhatsappInstances:
+        from assistec.services.whatsapp.instance import WhatsappInstances
+
+        return WhatsappInstances(self.work, self.evolution_token_cipher, lambda: self.evolution())
+
+    @cached_property
+    def whatsapp_inbox(self) -> WhatsappInbox:
+        """Ingress only: stores and enqueues (the consumer answers)."""
+        from assistec.services.whatsapp.inbox import WhatsappInbox
+
+        return WhatsappInbox(self.work, lambda: self.whatsapp_queue)
+
+    @cached_property
+    def conversations(self) -> Conversations:
+        from assistec.services.whatsapp.conversations import Conversations
+
+        return Conversations(self.work, lambda: self.whatsapp_queue)
+
+    @cached_property
+    def whatsapp_settings(self) -> WhatsappSettingsService:
+        from assistec.services.whatsapp.settings import WhatsappSettingsService
+
+        return WhatsappSettingsService(self.work)
 
 
 def _from_environment() -> ApiRoot:

@@ -36,6 +36,9 @@ Setting = Literal[
     "asaas_base_url",  # the platform, from the stage: the Asaas simulator, locally
     "authorizer_emulation",  # the platform, from the stage: LocalStack runs no Lambda authorizer
     "usage_plan_name",  # RestApi: the shops' usage plan (per-shop throttling)
+    "evolution_secret_id",  # Whatsapp: the deployment's Evolution server
+    "whatsapp_queue_url",  # Whatsapp: Evolution's stored deliveries (the API sends)
+    "whatsapp_send_queue_url",  # Whatsapp: the messages to send (the API and the consumer send)
 ]
 _ORDER: tuple[Setting, ...] = get_args(Setting)
 Grant = Callable[[iam.IGrantable], object]
@@ -61,6 +64,10 @@ RELAY = Family(("event_bus_name", *_DATABASE, "payments_queue_url"))
 # ConsumerSettings: the payments consumer, the reconciliation, the payment flow's steps, the dunning run.
 CONSUMER = Family((*_DATABASE, "event_bus_name", "payments_key_id", "asaas_base_url"))
 API = Family(_ORDER)  # ApiSettings: every setting above
+# WhatsappSettings: the consumer (the bot) queues replies and never calls Evolution; the sender calls
+# Evolution, queues nothing and emits no event (no bus).
+WHATSAPP_CONSUMER = Family((*_DATABASE, "event_bus_name", "whatsapp_send_queue_url"))
+WHATSAPP_SENDER = Family((*_DATABASE, "evolution_secret_id"))
 
 
 class WorkerSettings:

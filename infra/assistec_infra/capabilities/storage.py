@@ -88,11 +88,15 @@ class DeviceStorage(Construct):
 
     def grant_api(self, function: lambda_.Function) -> None:
         """Exactly what the API does: encrypt/decrypt unlock codes and the shops' Asaas keys (each by
-        its purpose), sign photo uploads and downloads."""
+        its purpose), encrypt WhatsApp instance tokens, sign photo uploads and downloads."""
         for context in (constants.KMS_UNLOCK_CODE_CONTEXT, constants.KMS_ASAAS_KEY_CONTEXT):
             function.add_to_role_policy(
                 _purpose(["kms:Encrypt", "kms:Decrypt"], self.unlock_code_key, context)
             )
+        # The WhatsApp instances' tokens: encrypted when a number is connected, never read back.
+        function.add_to_role_policy(
+            _purpose(["kms:Encrypt"], self.unlock_code_key, constants.KMS_EVOLUTION_TOKEN_CONTEXT)
+        )
         function.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:PutObject", "s3:GetObject"], resources=[self.photos.arn_for_objects("*")]

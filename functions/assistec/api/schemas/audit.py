@@ -26,6 +26,9 @@ AuditEntity = Literal[
     "part",
     "payment_account",
     "charge",
+    "whatsapp_instance",
+    "whatsapp_settings",
+    "conversation",
 ]
 
 

@@ -1,0 +1,282 @@
+"""The conversation router: what the bot answers a customer's (merged) message, with the shop's data.
+
+The rules (intents, keywords, the price match, templates) are pure, in ``domain/wa_router.py``; this
+reads what they need in the consumer's transaction (the shop's price rules and discount, the
+customer's own orders, the stock) and moves the conversation's state. It never invents a price and
+never shows an order that is not the customer's: orders are looked up by the customer the phone
+belongs to, never by a number typed alone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from assistec.db import orders as orders_db
+from assistec.db import quotes as quotes_db
+from assistec.db import shop_settings as settings_db
+from assistec.db import stock as stock_db
+from assistec.db import whatsapp as wa_db
+from assistec.domain import orders as order_rules
+from assistec.domain import quotes as quote_rules
+from assistec.domain import wa_router as router
+from assistec.services.unit_of_work import UnitOfWork
+
+_DEVICE_TYPES = {"phone": "celular", "tablet": "tablet", "computer": "computador", "other": "aparelho"}
+_MAX_ORDERS = 5
+_MAX_PARTS = 5
+
+
+class WhatsappBot:
+    """Answers for the inbox (``Bot``): the replies to queue, the conversation moved."""
+
+    def __init__(
+        self, link_base: Callable[[], str], clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._link_base = link_base
+        self._clock = clock
+
+    def answer(self, uow: UnitOfWork, conversation: wa_db.ConversationRow, texts: list[str]) -> list[str]:
+        templates, bot_enabled, _ = wa_db.get_settings(uow.conn)
+        shop = settings_db.get_settings(uow.conn)
+        shop_name = _shop_name(uow)
+        text = router.merge_burst(texts)
+        now = self._clock()
+        values: dict[str, str] = {"LOJA": shop_name}
+        if not bot_enabled:
+            if conversation.state not in ("waiting_staff", "with_staff"):
+                self._handoff(uow, conversation)
+            return []
+        # The state's age by the database's clock (the one that wrote state_since); ``now`` (the
+        # shop's hours) may be a test's.
+        age = uow.conn.execute(
+            "select extract(epoch from now() - %s::timestamptz)", (conversation.state_since,)
+        )
+        age_s = float(age.fetchone()[0])  # type: ignore[index]  # one row, always
+        turn = router.next_turn(
+            conversation.state,  # type: ignore[arg-type]  # the table's check constraint: the same five
+            text,
+            menu_shown=conversation.menu_shown,
+            quote_pending=False,
+            state_age_s=age_s,
+        )
+        render = _renderer(templates)
+        if turn.intent == "opt_out":
+            last_in = uow.conn.execute(
+                "select id from wa_messages where conversation_id = %s and direction = 'in' "
+                "order by created_at desc limit 1",
+                (conversation.id,),
+            ).fetchone()
+            wa_db.update_conversation(
+                uow.conn,
+                conversation.id,
+                opted_out_at=now,
+                opt_out_message_id=last_in[0] if last_in else None,
+                state="bot",
+            )
+            uow.audit("opt_out", "conversation", conversation.id)
+            return [render("opt_out", values)]
+        if turn.reply_key is None:
+            return []  # staff have this conversation: the bot stays silent
+        open_now = shop is None or router.is_open(shop.business_hours, shop.timezone, now)
+        match turn.intent:
+            case "price":
+                return self._price(uow, conversation, text, render, values, open_now, shop)
+            case "order_status":
+                return self._orders(uow, conversation, text, render, values)
+            case "parts":
+                return self._parts(uow, conversation, text, render, values)
+            case "book" | "human":
+                return self._to_person(uow, conversation, render, values, turn.reply_key, open_now, shop)
+            case "unknown" if conversation.unknown_count >= 1 and conversation.state == "bot":
+                # The second message in a row the bot cannot place goes to a person.
+                return self._to_person(uow, conversation, render, values, "handoff", open_now, shop)
+            case "unknown":
+                wa_db.update_conversation(
+                    uow.conn,
+                    conversation.id,
+                    unknown_count=conversation.unknown_count + 1,
+                    menu_shown=True,
+                    state="bot",
+                )
+                return [render("menu", values)]
+            case _:
+                wa_db.update_conversation(
+                    uow.conn, conversation.id, menu_shown=True, unknown_count=0, state="bot"
+                )
+                return [render("menu", values)]
+
+    # --- intents -------------------------------------------------------------------------------
+    def _price(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        text: str,
+        render: Callable[[str, dict[str, str]], str],
+        values: dict[str, str],
+        open_now: bool,
+        shop: Any,
+    ) -> list[str]:
+        rules = [
+            router.PriceRuleView(
+                id=str(r.id),
+                service=r.service,
+                device_type=r.device_type,
+                brand=r.brand,
+                model=r.model,
+                price_cents=r.price_cents,
+            )
+            for r in quotes_db.list_rules(uow.conn)
+        ]
+        if conversation.state == "awaiting_device":
+            # The answer to "which device?" is read with the question that led to it.
+            rows = uow.conn.execute(
+                "select body from wa_messages where conversation_id = %s and direction = 'in' "
+                "and body is not null "
+                "and created_at >= %s - interval '10 minutes' order by created_at desc limit 6",
+                (conversation.id, conversation.state_since),
+            ).fetchall()
+            text = router.merge_burst([str(r[0]) for r in reversed(rows)]) or text
+        match = router.match_price(text, rules)
+        if match.rule is not None:
+            rule = match.rule
+            discount_text = ""
+            price = rule.price_cents
+            if conversation.customer_id is not None:
+                since = uow.conn.execute(
+                    "select created_at from customers where id = %s", (conversation.customer_id,)
+                ).fetchone()
+                best = quotes_db.best_discount(uow.conn, customer_since=since[0]) if since else None
+                if best is not None:
+                    discount = quote_rules.discount_cents(price, best.percent)
+                    if discount:
+                        price -= discount
+                        discount_text = f"já com {best.name} (-{quote_rules.brl(discount)})"
+            device = " ".join(p for p in (rule.brand, rule.model) if p) or _DEVICE_TYPES.get(
+                rule.device_type, ""
+            )
+            wa_db.update_conversation(
+                uow.conn, conversation.id, state="bot", unknown_count=0, menu_shown=False
+            )
+            return [
+                render(
+                    "price",
+                    {
+                        **values,
+                        "SERVICO": rule.service,
+                        "APARELHO": device,
+                        "VALOR": quote_rules.brl(price),
+                        "DESCONTO": discount_text,
+                    },
+                )
+            ]
+        # The device named but no service of the shop's fits what was said ("a bateria do galaxy
+        # s20" with no battery rule): a person prices it rather than asking again.
+        if match.missing and match.missing != ("problem",) and conversation.state != "awaiting_device":
+            key = {
+                ("device",): "ask_device",
+                ("problem",): "ask_problem",
+                ("device", "problem"): "ask_device_and_problem",
+            }.get(tuple(match.missing), "ask_device_and_problem")
+            wa_db.update_conversation(uow.conn, conversation.id, state="awaiting_device", unknown_count=0)
+            return [render(key, values)]
+        if match.candidates and conversation.state != "awaiting_device":
+            wa_db.update_conversation(uow.conn, conversation.id, state="awaiting_device", unknown_count=0)
+            return [render("ask_device", values)]
+        # No rule fits (or still not after asking): a person prices it; never an invented price.
+        return self._to_person(uow, conversation, render, values, "price_unknown", open_now, shop)
+
+    def _orders(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        text: str,
+        render: Callable[[str, dict[str, str]], str],
+        values: dict[str, str],
+    ) -> list[str]:
+        wa_db.update_conversation(uow.conn, conversation.id, state="bot", unknown_count=0, menu_shown=False)
+        if conversation.customer_id is None:
+            return [render("no_orders", values)]
+        wanted = set(router.order_numbers(text))
+        orders = orders_db.list_orders(uow.conn, limit=50, before=None, customer_id=conversation.customer_id)
+        if wanted:
+            # Only this customer's orders can match: another customer's number finds nothing.
+            chosen = [o for o in orders if o.number in wanted]
+        else:
+            chosen = [o for o in orders if o.status in order_rules.OPEN]
+        if not chosen:
+            return [render("no_orders", values)]
+        devices = _devices(uow, [o.device_id for o in chosen[:_MAX_ORDERS]])
+        base = self._link_base()
+        lines = router.order_lines(
+            [
+                (
+                    o.number,
+                    o.status,
+                    devices.get(o.device_id, "aparelho"),
+                    f"{base}/public/orders/{o.tracking_token}" if base else None,
+                )
+                for o in chosen[:_MAX_ORDERS]
+            ]
+        )
+        return [render("orders", {**values, "PEDIDOS": lines})]
+
+    def _parts(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        text: str,
+        render: Callable[[str, dict[str, str]], str],
+        values: dict[str, str],
+    ) -> list[str]:
+        query = router.part_query(text)
+        if query is None:
+            wa_db.update_conversation(uow.conn, conversation.id, state="awaiting_part", unknown_count=0)
+            return [render("ask_part", values)]
+        wa_db.update_conversation(uow.conn, conversation.id, state="bot", unknown_count=0, menu_shown=False)
+        available = [p for p in stock_db.search(uow.conn, query, limit=20) if p.quantity - p.reserved > 0]
+        if not available:
+            return [render("no_parts", values)]
+        # Never quantities nor costs: what is available and its price.
+        lines = "\n".join(
+            f"- {' '.join(x for x in (p.name, p.brand, p.model) if x)}: {quote_rules.brl(p.price_cents)}"
+            for p in available[:_MAX_PARTS]
+        )
+        return [render("parts", {**values, "PECAS": lines})]
+
+    def _to_person(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        render: Callable[[str, dict[str, str]], str],
+        values: dict[str, str],
+        key: str,
+        open_now: bool,
+        shop: Any,
+    ) -> list[str]:
+        self._handoff(uow, conversation)
+        if not open_now and shop is not None and shop.out_of_hours_message:
+            return [shop.out_of_hours_message]
+        return [render(key, values)]
+
+    @staticmethod
+    def _handoff(uow: UnitOfWork, conversation: wa_db.ConversationRow) -> None:
+        wa_db.update_conversation(uow.conn, conversation.id, state="waiting_staff", unknown_count=0)
+        uow.emit("ConversationWaitingForStaff", {"conversation_id": str(conversation.id)})
+
+
+def _renderer(overrides: dict[str, str]) -> Callable[[str, dict[str, str]], str]:
+    def render(key: str, values: dict[str, str]) -> str:
+        return router.render_template(key, overrides, values)
+
+    return render
+
+
+def _shop_name(uow: UnitOfWork) -> str:
+    row = uow.conn.execute("select name from tenants where id = %s", (uow.tenant_id,)).fetchone()
+    return str(row[0]) if row else "a loja"
+
+
+def _devices(uow: UnitOfWork, ids: list[Any]) -> dict[Any, str]:
+    rows = uow.conn.execute("select id, brand, model from devices where id = any(%s)", (ids,)).fetchall()
+    return {r[0]: " ".join(x for x in (r[1], r[2]) if x) or "aparelho" for r in rows}

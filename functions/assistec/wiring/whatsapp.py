@@ -1,0 +1,74 @@
+"""WhatsApp's workers' composition root: the consumer of Evolution's stored deliveries (the bot
+answers there) and the sender (the messages leave through the shop's number), one settings model
+(``WhatsappSettings``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from assistec.wiring.base import DatabaseRoot, Installed
+
+if TYPE_CHECKING:
+    from assistec.integrations.email import Mailer
+    from assistec.integrations.queue import WhatsappQueue
+    from assistec.services.whatsapp.inbox import Disconnected, WhatsappInbox
+    from assistec.services.whatsapp.sender import WhatsappSender
+    from assistec.services.whatsapp.server import ClientFactory
+    from assistec.settings import WhatsappSettings
+
+
+class WhatsappRoot(DatabaseRoot):
+    def __init__(self, settings: WhatsappSettings) -> None:
+        super().__init__(settings, event_bus_name=settings.event_bus_name or "")
+        self.settings = settings
+
+    @cached_property
+    def queue(self) -> WhatsappQueue:
+        from assistec.integrations.queue import SqsWhatsappQueue
+
+        return SqsWhatsappQueue(self.settings.whatsapp_queue_url, self.settings.whatsapp_send_queue_url)
+
+    @cached_property
+    def evolution(self) -> ClientFactory:
+        from assistec.services.whatsapp.server import client_factory, server_from_secret
+
+        return client_factory(lambda: server_from_secret(self.settings.evolution_secret_id))
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from assistec.integrations.email import SesMailer
+
+        return SesMailer(self.settings.mail_sender)
+
+    @cached_property
+    def inbox(self) -> WhatsappInbox:
+        """Applies stored deliveries; the bot answers, the replies go to the send queue."""
+        from assistec.services.whatsapp.bot import WhatsappBot
+        from assistec.services.whatsapp.inbox import WhatsappInbox
+
+        bot = WhatsappBot(lambda: self.settings.public_base_url or "")
+        return WhatsappInbox(self.work, lambda: self.queue, bot=bot, on_disconnect=self.tell_owner)
+
+    @cached_property
+    def sender(self) -> WhatsappSender:
+        from assistec.services.whatsapp.sender import WhatsappSender
+
+        return WhatsappSender(self.work, lambda: self.evolution(), interval_ms=self.settings.send_interval_ms)
+
+    def tell_owner(self, event: Disconnected) -> None:
+        """The shop's number dropped: the owner reads it by e-mail (the alarm tells ops)."""
+        from assistec.services.whatsapp.notices import tell_owner_disconnected
+
+        tell_owner_disconnected(self.work, self.mailer, event)
+
+
+def _from_environment() -> WhatsappRoot:
+    from assistec.settings import WhatsappSettings
+
+    return WhatsappRoot(WhatsappSettings())  # type: ignore[call-arg]  # values come from the environment
+
+
+_root = Installed(_from_environment)
+root = _root.get
+install = _root.install

@@ -1,0 +1,140 @@
+"""WhatsApp through the Evolution API: the deployment's Evolution server (a secret ops fill in), the
+queue between Evolution's webhook inbox and its consumer (the bot), the send queue and its sender,
+and the alarms (a shop's number dropped, a DLQ holding messages).
+
+The webhook route stores each delivery in the database and sends a message to the inbound queue
+(held a few seconds so a burst of messages is answered once); the consumer applies it and queues
+the bot's replies; the sender sends each once through the shop's number, paced per number.
+"""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk import Aws, Duration
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from assistec_infra import constants
+from assistec_infra.capabilities.functions import FunctionSpec
+from assistec_infra.capabilities.monitoring import AppAlarm
+from assistec_infra.capabilities.payments import VISIBILITY_FACTOR, _queue_with_dlq
+from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.settings import WHATSAPP_CONSUMER, WHATSAPP_SENDER
+from assistec_infra.nag import acknowledge
+
+# Worst cases per record (handlers/whatsapp_worker.py says the same numbers; tests/infra checks):
+# a delivery is one transaction, no network; a send waits for its number's slot (at most 20 s)
+# and calls Evolution once (10 s budget).
+CONSUMER_BATCH_SIZE = 10
+DELIVERY_WORST_CASE_S = 10
+SENDER_BATCH_SIZE = 5
+SEND_WORST_CASE_S = 35
+CONSUMER_FUNCTION = FunctionSpec(
+    handler=constants.WHATSAPP_CONSUMER_HANDLER,
+    label="WhatsApp consumer",
+    description="assistec WhatsApp: applies Evolution's stored deliveries; the bot queues its replies",
+    timeout_s=CONSUMER_BATCH_SIZE * DELIVERY_WORST_CASE_S,
+)
+SENDER_FUNCTION = FunctionSpec(
+    handler=constants.WHATSAPP_SENDER_HANDLER,
+    label="WhatsApp sender",
+    description="assistec WhatsApp: sends queued messages through each shop's number, paced per number",
+    timeout_s=SENDER_BATCH_SIZE * SEND_WORST_CASE_S,
+)
+DISCONNECTED_ALARM = AppAlarm(
+    "WhatsappDisconnectedAlarm",
+    "WhatsappDisconnected",
+    "Sum",
+    Duration.minutes(5),
+    threshold=1,
+    description="WhatsApp: a shop's number dropped (its owner was e-mailed; many at once: Evolution down?)",
+)
+
+
+class Whatsapp(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, platform: WorkerPlatform) -> None:
+        super().__init__(scope, construct_id)
+        config = platform.config
+        # One Evolution server per deployment: ops put its URL and global API key in (README).
+        self.secret = secretsmanager.Secret(
+            self,
+            "EvolutionServer",
+            description="assistec: the deployment's Evolution API server (url, api_key)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                secret_string_template=json.dumps({"url": ""}),
+                generate_string_key="api_key",
+                exclude_punctuation=True,
+                password_length=40,
+            ),
+            removal_policy=config.removal_policy,
+        )
+        acknowledge(
+            self.secret,
+            "AwsSolutions-SMG4",
+            "The Evolution server's global key is set on that server; rotating it is a manual step there.",
+        )
+        self.queue, self.dlq = _queue_with_dlq(
+            self,
+            "Inbound",
+            config.removal_policy,
+            visibility_s=CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            retention=Duration.days(4),
+        )
+        self.send_queue, self.send_dlq = _queue_with_dlq(
+            self,
+            "Send",
+            config.removal_policy,
+            visibility_s=SENDER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            retention=Duration.days(1),  # a reply a day late is worse than none: staff see it failed
+        )
+        for dlq in (self.dlq, self.send_dlq):
+            acknowledge(dlq, "AwsSolutions-SQS3", "This is a dead-letter queue; its queue has it.")
+        platform.settings.provide("evolution_secret_id", self.secret.secret_arn, grant=self.secret.grant_read)
+        platform.settings.provide(
+            "whatsapp_queue_url", self.queue.queue_url, grant=self.queue.grant_send_messages
+        )
+        platform.settings.provide(
+            "whatsapp_send_queue_url", self.send_queue.queue_url, grant=self.send_queue.grant_send_messages
+        )
+        self.consumer = platform.worker(
+            self,
+            "Consumer",
+            CONSUMER_FUNCTION,
+            WHATSAPP_CONSUMER,
+            trigger=sources.SqsEventSource(
+                self.queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True
+            ),
+        )
+        self.sender = platform.worker(
+            self,
+            "Sender",
+            SENDER_FUNCTION,
+            WHATSAPP_SENDER,
+            trigger=sources.SqsEventSource(
+                self.send_queue, batch_size=SENDER_BATCH_SIZE, report_batch_item_failures=True
+            ),
+        )
+        platform.monitoring.app_alarm(self.consumer, DISCONNECTED_ALARM)
+        for dlq, alarm_id, what in (
+            (self.dlq, "InboundDlqAlarm", "an Evolution delivery failed five times (not applied)"),
+            (self.send_dlq, "SendDlqAlarm", "a WhatsApp message failed to send five times"),
+        ):
+            platform.monitoring.alarm(
+                dlq,
+                alarm_id,
+                dlq.metric_approximate_number_of_messages_visible(
+                    period=Duration.minutes(5), statistic="Maximum"
+                ),
+                threshold=1,
+                description=f"WhatsApp: {what}",
+            )
+
+    def link_base(self, function: lambda_.Function, rest_api_id: str, stage_name: str) -> None:
+        """The API's public base URL for the links the bot writes (locally `make up` sets
+        LocalStack's, as for the API function)."""
+        function.add_environment(
+            "PUBLIC_BASE_URL", f"https://{rest_api_id}.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}/{stage_name}"
+        )
