@@ -22,6 +22,7 @@ METRICS_NAMESPACE = "Assistec"
 # The source of assistec's domain events on the bus (the code's outbox SOURCE), and signup's event.
 EVENT_SOURCE = "assistec.orders"
 SHOP_SIGNED_UP = "ShopSignedUp"
+ORDER_STATUS_CHANGED = "OrderStatusChanged"
 
 # The project's Python (pyproject: requires-python ==3.13). cdk-nag's L1 asks for the newest runtime;
 # moving runtimes is a deliberate upgrade of the whole project, not a side effect of a CDK bump.

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.shops import new_shop
 
@@ -35,6 +36,7 @@ def _wait(what: str, check: Callable[[], Any], timeout_s: float = 120) -> Any:
     raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
+@pytest.mark.timeout(600)
 def test_a_customer_asks_a_price_on_whatsapp_and_staff_take_over(
     http: httpx.Client, stack: dict[str, Any]
 ) -> None:
@@ -61,8 +63,41 @@ def test_a_customer_asks_a_price_on_whatsapp_and_staff_take_over(
     }
     assert http.post("/price-rules", headers=headers, json=rule).status_code == 201
 
-    # A customer writes (addressed by Linked ID, the phone beside it, as Evolution 2.3.6 sends it)
+    # A customer of the shop whose order moves now: told on WhatsApp about a minute later (the status
+    # queue holds each change a minute, so one undone meanwhile is never told)
     customer = f"55119{uuid.uuid4().int % 10**8:08d}"
+    settings = http.get("/settings/whatsapp", headers=headers).json()
+    saved = http.put(
+        "/settings/whatsapp",
+        headers=headers,
+        json={"version": settings["version"], "status_messages": ["diagnosing"]},
+    )
+    assert saved.status_code == 200, saved.text
+    registered = http.post(
+        "/customers", headers=headers, json={"name": "Bia Lima", "phone": f"({customer[2:4]}) {customer[4:]}"}
+    ).json()
+    device = http.post(
+        f"/customers/{registered['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": "Apple", "model": "iPhone 11"},
+    ).json()
+    order = http.post(
+        "/orders",
+        headers=headers,
+        json={
+            "customer_id": registered["id"],
+            "device_id": device["id"],
+            "reported_problem": "Tela quebrada",
+        },
+    ).json()
+    moved = http.post(
+        f"/orders/{order['id']}/transitions",
+        headers=headers,
+        json={"to": "diagnosing", "version": order["version"]},
+    )
+    assert moved.status_code == 200, moved.text
+
+    # The customer writes (addressed by Linked ID, the phone beside it, as Evolution 2.3.6 sends it)
     written = sim.post(
         f"/_sim/instances/{instance['name']}/messages",
         json={
@@ -72,7 +107,9 @@ def test_a_customer_asks_a_price_on_whatsapp_and_staff_take_over(
         },
     )
     assert written.status_code == 200, written.text
-    answers = _wait("the bot's answer", lambda: _sent_to(stack, instance["name"], customer))
+    answers = _wait(
+        "the bot's answer", lambda: [a for a in _sent_to(stack, instance["name"], customer) if "R$" in a]
+    )
     assert "R$ 450,00" in answers[0]
 
     # Staff see the conversation; the customer asks for a person; staff answer from the panel
@@ -93,8 +130,18 @@ def test_a_customer_asks_a_price_on_whatsapp_and_staff_take_over(
     assert replied.status_code == 201, replied.text
     _wait("staff's reply sent", lambda: "Olá! Sou a Ana." in _sent_to(stack, instance["name"], customer))
     messages = http.get(f"/conversations/{conversation}/messages", headers=headers).json()["items"]
-    assert [m["author"] for m in messages][:2] == ["customer", "bot"]
-    assert messages[-1]["author"] == "staff"
+    assert [m["author"] for m in messages if m["author"] != "bot" or "R$" in (m["body"] or "")][:2] == [
+        "customer",
+        "bot",
+    ]
+    assert [m["body"] for m in messages if m["author"] == "staff"] == ["Olá! Sou a Ana."]
+    # The order's status message arrived, once
+    told = _wait(
+        "the status message",
+        lambda: [t for t in _sent_to(stack, instance["name"], customer) if f"OS {order['number']}" in t],
+        timeout_s=180,
+    )
+    assert told[0].startswith("Olá, Bia! Seu Apple iPhone 11")
     # Disconnecting removes the number at the server
     assert http.delete("/whatsapp/instance", headers=headers).status_code == 200
     assert http.get("/whatsapp/instance", headers=headers).status_code == 404

@@ -56,8 +56,8 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
     queues = template.find_resources("AWS::SQS::Queue")
     main = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
     # The payments events, the reconciliation's shops (tests/infra/test_worker_budgets.py), and
-    # WhatsApp's deliveries and sends (tests/infra/test_whatsapp.py)
-    assert len(main) == 4
+    # WhatsApp's deliveries, sends and status changes (tests/infra/test_whatsapp.py)
+    assert len(main) == 5
     assert all(q["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5 for q in main)
     assert all(q["Properties"].get("SqsManagedSseEnabled") for q in queues.values())
     template.has_resource_properties(

@@ -23,6 +23,15 @@ def test_the_handlers_worst_cases_are_the_infras() -> None:
     assert whatsapp.SENDER_FUNCTION.timeout_s >= whatsapp.SENDER_BATCH_SIZE * whatsapp.SEND_WORST_CASE_S
 
 
+def _function_id(template: Any, handler: str) -> str:
+    [name] = [
+        name
+        for name, f in template.find_resources("AWS::Lambda::Function").items()
+        if f["Properties"].get("Handler") == handler
+    ]
+    return str(name)
+
+
 def _statements(template: Any, handler: str) -> list[dict[str, Any]]:
     role = _function(template, handler)["Role"]["Fn::GetAtt"][0]
     return [
@@ -83,4 +92,24 @@ def test_queues_workers_and_least_privilege(stage: str, local_stack: Any, prod_s
         assert all(m["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for m in mappings)
     alarms = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
     assert any(a.get("MetricName") == "WhatsappDisconnected" for a in alarms)
-    assert sum("WhatsApp:" in a.get("AlarmDescription", "") for a in alarms) >= 3
+    assert sum("WhatsApp:" in a.get("AlarmDescription", "") for a in alarms) >= 4
+    # Orders' status changes reach the consumer through a queue that holds each a minute
+    delayed = [
+        q["Properties"]
+        for q in template.find_resources("AWS::SQS::Queue").values()
+        if q["Properties"].get("DelaySeconds") == whatsapp.STATUS_DELAY_S
+    ]
+    assert len(delayed) == 1
+    rules = [
+        r["Properties"]
+        for r in template.find_resources("AWS::Events::Rule").values()
+        if r["Properties"].get("EventPattern", {}).get("detail-type") == [constants.ORDER_STATUS_CHANGED]
+    ]
+    assert len(rules) == 1
+    consumer_mappings = [
+        m["Properties"]
+        for m in template.find_resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["FunctionName"]
+        == {"Ref": _function_id(template, constants.WHATSAPP_CONSUMER_HANDLER)}
+    ]
+    assert len(consumer_mappings) == 2  # Evolution's deliveries and the status changes

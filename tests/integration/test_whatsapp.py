@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import PgDatabase
-from tests.integration.conftest import Client, Shop, signup
+from tests.integration.conftest import Client, FakeBus, Shop, signup
 from tests.integration.payment_helpers import _rows
 from tests.integration.shop_helpers import _ok
 from tests.integration.whatsapp_helpers import (
@@ -120,6 +120,27 @@ def test_an_instance_the_server_lost_is_made_again(client: Client, world: Whatsa
     message = envelope(name, "messages_upsert_incoming_text__capture_masked.json")
     assert post(client, body["webhook_url"], message, old_secret) == 401
     assert post(client, body["webhook_url"], message, webhook_secret(world, name)) == 200
+
+
+def test_connection_updates_out_of_order_keep_the_newest_state(client: Client, world: WhatsappWorld) -> None:
+    shop = signup(client)
+    connected = connect_number(client, shop, world)
+    url, name = connected["webhook_url"], connected["name"]
+    secret = webhook_secret(world, name)
+
+    def update(state: str, at: str) -> dict[str, Any]:
+        return {
+            "event": "connection.update",
+            "instance": name,
+            "data": {"instance": name, "state": state, "statusReason": 200},
+            "date_time": at,
+        }
+
+    # The "connecting" of the pairing, retried by Evolution, lands after the newer "open"
+    assert post(client, url, update("open", "2026-11-29T10:00:05.000Z"), secret) == 200
+    assert post(client, url, update("connecting", "2026-11-29T10:00:01.000Z"), secret) == 200
+    assert world.drain() == ["state_open", "ignored_older_state"]
+    assert _ok(client.call("GET", "/whatsapp/instance", shop.access_token))["state"] == "open"
 
 
 def test_a_dropped_number_tells_the_owner_and_counts_for_the_alarm(
@@ -516,3 +537,66 @@ def test_out_of_hours_a_person_is_promised_for_when_the_shop_opens(
     other = _phone()
     _write(world, name, other, "oi")
     assert world.texts_to(other)[-1].startswith("Olá! Este é o atendimento automático")
+
+
+# --- status messages ---------------------------------------------------------------------------------
+def _moved(bus: FakeBus, order_id: str) -> list[dict[str, Any]]:
+    """The order's OrderStatusChanged events as EventBridge carries them (detail with event and shop)."""
+    return [d for d in bus.details("OrderStatusChanged") if d["order_id"] == order_id]
+
+
+def test_an_order_that_moves_tells_its_customer_once(
+    client: Client, world: WhatsappWorld, bus: FakeBus, database: PgDatabase
+) -> None:
+    shop = signup(client, name="Conserta Já")
+    connect_number(client, shop, world)
+    phone = _phone()
+    customer_id = _customer(client, shop, phone, name="Ana Souza")["id"]
+    order = _order_for(client, shop, customer_id)
+    path = f"/orders/{order['id']}/transitions"
+    # Diagnosing is not told by default; waiting for parts is
+    _ok(client.call("POST", path, shop.access_token, body={"to": "diagnosing", "version": order["version"]}))
+    [diagnosing] = _moved(bus, order["id"])
+    assert world.status.tell(diagnosing) == "skipped_off"
+    # The shop turns diagnosing on: a later event of it is told, with the shop's data
+    settings = _ok(client.call("GET", "/settings/whatsapp", shop.access_token))
+    assert settings["status_messages"] == ["received", "waiting_parts", "ready", "delivered"]
+    _ok(
+        client.call(
+            "PUT",
+            "/settings/whatsapp",
+            shop.access_token,
+            body={"version": settings["version"], "status_messages": ["diagnosing", "ready"]},
+        )
+    )
+    redelivered = {**diagnosing}
+    assert world.status.tell(redelivered) == "already_told"  # the same event: decided once
+    again = {**diagnosing, "event_id": str(uuid.uuid4())}
+    assert world.status.tell(again) == "queued"
+    world.drain()
+    [text] = world.texts_to(phone)
+    assert text.startswith("Olá, Ana! Seu Apple iPhone 11 (OS ")
+    assert f"OS {order['number']}" in text
+    # Told once, whatever the queue redelivers
+    assert world.status.tell(again) == "already_told"
+    world.drain()
+    assert len(world.texts_to(phone)) == 1
+    # A transition undone within the minute (the queue holds each a minute) is not told
+    stale = {**again, "event_id": str(uuid.uuid4()), "status": "ready"}
+    assert world.status.tell(stale) == "skipped_undone"
+    # The customer opted out: no automatic messages
+    _write(world, connect_name(database, shop), phone, "PARAR")
+    opted = {**again, "event_id": str(uuid.uuid4())}
+    assert world.status.tell(opted) == "skipped_opted_out"
+    outcomes = _rows(
+        database,
+        "select outcome from wa_status_notices where tenant_id = %s order by created_at",
+        shop.tenant_id,
+    )
+    assert [o[0] for o in outcomes] == ["skipped_off", "queued", "skipped_undone", "skipped_opted_out"]
+
+
+def connect_name(database: PgDatabase, shop: Shop) -> str:
+    return str(
+        _rows(database, "select name from whatsapp_instances where tenant_id = %s", shop.tenant_id)[0][0]
+    )

@@ -43,6 +43,7 @@ class WhatsappWorld:
     inbox: Any  # the consumer's (with the bot)
     sender: Any
     mailer: Any
+    status: Any = None  # the consumer's status messages
     outcomes: list[str] = field(default_factory=list)
     # The bot's clock: a Wednesday 14:00 in São Paulo (inside the default business hours), whatever
     # time the suite runs at; a test moves it.
@@ -108,6 +109,9 @@ def build_world(api_root: Any, api: Any) -> WhatsappWorld:
         on_disconnect=lambda event: tell_owner_disconnected(api_root.work, mailer, event),
     )
     sender = WhatsappSender(api_root.work, client, sleep=lambda s: None)
+    from assistec.services.whatsapp.status import StatusNotices
+
+    world.status = StatusNotices(api_root.work, lambda: queue, lambda: API_BASE)
     world.inbox, world.sender, world.mailer = inbox, sender, mailer
     return world
 

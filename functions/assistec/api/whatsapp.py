@@ -96,7 +96,11 @@ def get_settings() -> Response[Any]:
 )
 def put_settings(body: Annotated[WhatsappSettingsIn, Body()]) -> Response[Any]:
     view = services().whatsapp_settings.save(
-        caller(router), version=body.version, templates=dict(body.templates), bot_enabled=body.bot_enabled
+        caller(router),
+        version=body.version,
+        templates=dict(body.templates),
+        bot_enabled=body.bot_enabled,
+        status_messages=list(body.status_messages) if body.status_messages is not None else None,
     )
     return json_response(200, WhatsappSettingsOut.model_validate(view))
 

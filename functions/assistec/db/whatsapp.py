@@ -133,16 +133,21 @@ def delete_instance(conn: Conn) -> None:
     conn.execute(f"delete from whatsapp_instances where {_TENANT}")
 
 
-def set_state(conn: Conn, state: str, number: str | None) -> tuple[str, str] | None:
-    """Record the instance's connection state; ``(before, after)``, None without an instance."""
+def set_state(
+    conn: Conn, state: str, number: str | None, *, event_at: datetime | None = None
+) -> tuple[str, str] | None:
+    """Record the instance's connection state; ``(before, after)``, None without an instance. With
+    ``event_at`` (the server's time of the event), an event older than the newest applied is left
+    out: ``(before, before)``."""
     row = conn.execute(
-        "with old as (select state from whatsapp_instances where "
-        f"{_TENANT} for update) "
-        "update whatsapp_instances i set state = %s, number = coalesce(%s, i.number), "
+        f"with old as (select state, state_event_at from whatsapp_instances where {_TENANT} for update), "
+        "moved as (update whatsapp_instances i set state = %s, number = coalesce(%s, i.number), "
         "state_changed_at = case when i.state = %s then i.state_changed_at else now() end, "
-        "version = i.version + 1 from old "
-        f"where i.{_TENANT} returning old.state, i.state",
-        (state, number, state),
+        "state_event_at = coalesce(%s::timestamptz, i.state_event_at), version = i.version + 1 from old "
+        f"where i.{_TENANT} and (%s::timestamptz is null or old.state_event_at is null "
+        "or old.state_event_at <= %s::timestamptz) returning i.state) "
+        "select old.state, coalesce((select state from moved), old.state) from old",
+        (state, number, state, event_at, event_at, event_at),
     ).fetchone()
     return (str(row[0]), str(row[1])) if row else None
 
@@ -426,28 +431,62 @@ def unanswered_texts(conn: Conn, conversation_id: UUID, *, limit: int = 10) -> l
 
 
 # --- settings ----------------------------------------------------------------------------------
-def get_settings(conn: Conn) -> tuple[dict[str, str], bool, int]:
-    """The shop's template overrides, whether the bot answers, and the settings' version (0: never saved)."""
-    row = conn.execute("select templates, bot_enabled, version from whatsapp_settings").fetchone()
+@dataclass(frozen=True, slots=True)
+class SettingsRow:
+    templates: dict[str, str]  # the shop's own texts only
+    bot_enabled: bool
+    status_messages: list[str] | None  # None: the defaults
+    version: int  # 0: never saved
+
+
+def get_settings(conn: Conn) -> SettingsRow:
+    """The shop's WhatsApp settings (the defaults, version 0, until it saves its own)."""
+    row = conn.execute(
+        "select templates, bot_enabled, status_messages, version from whatsapp_settings"
+    ).fetchone()
     if row is None:
-        return {}, True, 0
-    return {str(k): str(v) for k, v in dict(row[0]).items()}, bool(row[1]), int(row[2])
+        return SettingsRow({}, True, None, 0)
+    templates = {str(k): str(v) for k, v in dict(row[0]).items()}
+    return SettingsRow(templates, bool(row[1]), list(row[2]) if row[2] is not None else None, int(row[3]))
 
 
 def save_settings(
-    conn: Conn, *, tenant_id: UUID, templates: dict[str, str], bot_enabled: bool, expected_version: int
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    templates: dict[str, str],
+    bot_enabled: bool,
+    status_messages: list[str] | None,
+    expected_version: int,
 ) -> int | None:
     """Save the settings if still at ``expected_version`` (0: never saved); the new version, or None."""
     if expected_version == 0:
         row = conn.execute(
-            "insert into whatsapp_settings (tenant_id, templates, bot_enabled) values (%s, %s::jsonb, %s) "
-            "on conflict (tenant_id) do nothing returning version",
-            (tenant_id, json.dumps(templates), bot_enabled),
+            "insert into whatsapp_settings (tenant_id, templates, bot_enabled, status_messages) "
+            "values (%s, %s::jsonb, %s, %s) on conflict (tenant_id) do nothing returning version",
+            (tenant_id, json.dumps(templates), bot_enabled, status_messages),
         ).fetchone()
     else:
         row = conn.execute(
-            "update whatsapp_settings set templates = %s::jsonb, bot_enabled = %s, version = version + 1, "
-            "updated_at = now() where version = %s returning version",
-            (json.dumps(templates), bot_enabled, expected_version),
+            "update whatsapp_settings set templates = %s::jsonb, bot_enabled = %s, status_messages = %s, "
+            "version = version + 1, updated_at = now() where version = %s returning version",
+            (json.dumps(templates), bot_enabled, status_messages, expected_version),
         ).fetchone()
     return int(row[0]) if row else None
+
+
+def record_notice(conn: Conn, *, tenant_id: UUID, event_id: UUID, order_id: UUID, to_status: str) -> bool:
+    """Claim telling this transition; False when it was claimed already (told, or decided not to)."""
+    row = conn.execute(
+        "insert into wa_status_notices (tenant_id, event_id, order_id, to_status, outcome) "
+        "values (%s, %s, %s, %s, 'deciding') on conflict (tenant_id, event_id) do nothing returning 1",
+        (tenant_id, event_id, order_id, to_status),
+    ).fetchone()
+    return row is not None
+
+
+def finish_notice(conn: Conn, event_id: UUID, outcome: str, message_id: UUID | None) -> None:
+    conn.execute(
+        "update wa_status_notices set outcome = %s, message_id = %s where event_id = %s",
+        (outcome, message_id, event_id),
+    )

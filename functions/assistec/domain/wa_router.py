@@ -413,7 +413,7 @@ def is_open(business_hours: Mapping[str, Sequence[Sequence[str]]], timezone: str
 
 
 # --- texts --------------------------------------------------------------------------------------
-DEFAULT_TEMPLATES: Mapping[str, str] = MappingProxyType({
+_BOT_TEMPLATES: dict[str, str] = {
     "menu": (
         "Olá! Este é o atendimento automático de {{LOJA}}. Responda com o número do que você precisa:\n"
         "1. Preço de um conserto\n2. Andamento da minha OS\n3. Peças e acessórios\n"
@@ -457,7 +457,47 @@ DEFAULT_TEMPLATES: Mapping[str, str] = MappingProxyType({
         "Tudo bem, registramos que o orçamento foi recusado. Avisaremos quando o aparelho puder ser retirado."
     ),
     "quote_unclear": "Não entendi sua resposta sobre o orçamento. Um atendente vai falar com você por aqui.",
-})  # fmt: skip
+}  # fmt: skip
+# What the customer reads when their order moves (``status_<status>``), if the shop has that status on.
+_STATUS_TEMPLATES: dict[str, str] = {
+    f"status_{Status.RECEIVED.value}": (
+        "Olá, {{CLIENTE}}! Recebemos seu {{APARELHO}} na {{LOJA}} (OS {{OS}}). Acompanhe por aqui: {{LINK}}"
+    ),
+    f"status_{Status.DIAGNOSING.value}": "Olá, {{CLIENTE}}! Seu {{APARELHO}} (OS {{OS}}) está em avaliação.",
+    f"status_{Status.QUOTE_SENT.value}": "Olá, {{CLIENTE}}! O orçamento da OS {{OS}} está pronto: {{LINK}}",
+    f"status_{Status.APPROVED.value}": (
+        "Olá, {{CLIENTE}}! Orçamento da OS {{OS}} aprovado: vamos começar o reparo."
+    ),
+    f"status_{Status.REJECTED.value}": (
+        "Olá, {{CLIENTE}}! Registramos que o orçamento da OS {{OS}} foi recusado."
+    ),
+    f"status_{Status.WAITING_PARTS.value}": (
+        "Olá, {{CLIENTE}}! O reparo do seu {{APARELHO}} (OS {{OS}}) aguarda a chegada de peças. "
+        "Avisaremos assim que chegarem."
+    ),
+    f"status_{Status.REPAIRING.value}": "Olá, {{CLIENTE}}! Seu {{APARELHO}} (OS {{OS}}) está em reparo.",
+    f"status_{Status.QUALITY_CHECK.value}": (
+        "Olá, {{CLIENTE}}! Seu {{APARELHO}} (OS {{OS}}) está nos testes finais."
+    ),
+    f"status_{Status.READY.value}": (
+        "Olá, {{CLIENTE}}! Seu {{APARELHO}} está pronto para retirada na {{LOJA}} (OS {{OS}}). {{LINK}}"
+    ),
+    f"status_{Status.DELIVERED.value}": (
+        "Olá, {{CLIENTE}}! Seu {{APARELHO}} foi entregue (OS {{OS}}). Obrigado pela confiança! "
+        "A garantia vale 90 dias: guarde este número."
+    ),
+    f"status_{Status.CANCELLED.value}": (
+        "Olá, {{CLIENTE}}! A OS {{OS}} foi cancelada. Fale com a gente por aqui."
+    ),
+}  # fmt: skip
+# The statuses a shop tells its customers about until it chooses its own.
+DEFAULT_STATUS_MESSAGES: tuple[str, ...] = (
+    Status.RECEIVED.value,
+    Status.WAITING_PARTS.value,
+    Status.READY.value,
+    Status.DELIVERED.value,
+)
+DEFAULT_TEMPLATES: Mapping[str, str] = MappingProxyType({**_BOT_TEMPLATES, **_STATUS_TEMPLATES})
 TEMPLATE_KEYS: tuple[str, ...] = tuple(DEFAULT_TEMPLATES)
 _EXTRA_PLACEHOLDERS = {
     "price": {"SERVICO", "APARELHO", "VALOR", "DESCONTO"},
@@ -466,6 +506,7 @@ _EXTRA_PLACEHOLDERS = {
     "quote_approved": {"OS"},
     "quote_rejected": {"OS"},
     "quote_unclear": {"OS"},
+    **{key: {"CLIENTE", "OS", "APARELHO", "LINK"} for key in _STATUS_TEMPLATES},
 }
 TEMPLATE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
     {key: frozenset({"LOJA", *_EXTRA_PLACEHOLDERS.get(key, ())}) for key in TEMPLATE_KEYS}

@@ -2,7 +2,8 @@
 
 - the consumer: Evolution's stored deliveries ``{"tenant_id", "instance", "delivery_id"}`` applied
   (the conversation, its message, the bot's replies queued), metrics for the dashboard and the
-  disconnected-number alarm;
+  disconnected-number alarm; and EventBridge's ``OrderStatusChanged`` (through a queue that holds it
+  a minute): the customer's status message queued, once;
 - the sender: ``{"tenant_id", "message_id"}``, one message through the shop's number, paced.
 
 Each record has a time budget (its worst case below); the functions' timeouts (infra:
@@ -30,6 +31,13 @@ SEND_WORST_CASE_S = 35.0
 
 def _delivery(record: SQSRecord, seconds_left: float) -> None:
     message = json.loads(record.body)
+    if message.get("detail-type") == "OrderStatusChanged":
+        # EventBridge's event, held a minute by its queue: the customer is told, once
+        told = root().status_notices.tell(message["detail"])
+        logger.info(
+            "whatsapp status message", extra={"outcome": told, "event_id": message["detail"].get("event_id")}
+        )
+        return
     outcome = root().inbox.apply(
         UUID(str(message["tenant_id"])), str(message["instance"]), str(message["delivery_id"])
     )

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from assistec.services.whatsapp.inbox import Disconnected, WhatsappInbox
     from assistec.services.whatsapp.sender import WhatsappSender
     from assistec.services.whatsapp.server import ClientFactory
+    from assistec.services.whatsapp.status import StatusNotices
     from assistec.settings import WhatsappSettings
 
 
@@ -49,6 +50,13 @@ class WhatsappRoot(DatabaseRoot):
 
         bot = WhatsappBot(lambda: self.settings.public_base_url or "")
         return WhatsappInbox(self.work, lambda: self.queue, bot=bot, on_disconnect=self.tell_owner)
+
+    @cached_property
+    def status_notices(self) -> StatusNotices:
+        """Orders' status messages (OrderStatusChanged, held a minute by its queue)."""
+        from assistec.services.whatsapp.status import StatusNotices
+
+        return StatusNotices(self.work, lambda: self.queue, lambda: self.settings.public_base_url or "")
 
     @cached_property
     def sender(self) -> WhatsappSender:

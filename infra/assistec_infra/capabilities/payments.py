@@ -162,6 +162,7 @@ def _queue_with_dlq(
     visibility_s: int,
     retention: Duration,
     dlq_id: str | None = None,
+    delivery_delay: Duration | None = None,
 ) -> tuple[sqs.Queue, sqs.Queue]:
     """An encrypted, TLS-only queue and its dead-letter queue (14 days, after 5 receives)."""
     dlq = sqs.Queue(
@@ -179,6 +180,7 @@ def _queue_with_dlq(
         enforce_ssl=True,
         visibility_timeout=Duration.seconds(visibility_s),
         retention_period=retention,
+        delivery_delay=delivery_delay,
         dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
         removal_policy=removal_policy,
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 
 from aws_cdk import Aws, Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -54,8 +56,15 @@ DISCONNECTED_ALARM = AppAlarm(
 )
 
 
+# A status message waits this long (the queue's delivery delay): a transition undone within it is
+# not told (services/whatsapp/status.py reads the order's status when it arrives).
+STATUS_DELAY_S = 60
+
+
 class Whatsapp(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, platform: WorkerPlatform) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, platform: WorkerPlatform, bus: events.IEventBus
+    ) -> None:
         super().__init__(scope, construct_id)
         config = platform.config
         # One Evolution server per deployment: ops put its URL and global API key in (README).
@@ -90,7 +99,26 @@ class Whatsapp(Construct):
             visibility_s=SENDER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
             retention=Duration.days(1),  # a reply a day late is worse than none: staff see it failed
         )
-        for dlq in (self.dlq, self.send_dlq):
+        # Orders' status changes, each held a minute, for the consumer's status messages
+        self.status_queue, self.status_dlq = _queue_with_dlq(
+            self,
+            "Status",
+            config.removal_policy,
+            visibility_s=CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            retention=Duration.days(1),
+            delivery_delay=Duration.seconds(STATUS_DELAY_S),
+        )
+        events.Rule(
+            self,
+            "StatusToQueue",
+            description="An order moved: its customer's WhatsApp status message (after a minute)",
+            event_bus=bus,
+            event_pattern=events.EventPattern(
+                source=[constants.EVENT_SOURCE], detail_type=[constants.ORDER_STATUS_CHANGED]
+            ),
+            targets=[targets.SqsQueue(self.status_queue)],
+        )
+        for dlq in (self.dlq, self.send_dlq, self.status_dlq):
             acknowledge(dlq, "AwsSolutions-SQS3", "This is a dead-letter queue; its queue has it.")
         platform.settings.provide("evolution_secret_id", self.secret.secret_arn, grant=self.secret.grant_read)
         platform.settings.provide(
@@ -108,6 +136,11 @@ class Whatsapp(Construct):
                 self.queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True
             ),
         )
+        self.consumer.add_event_source(
+            sources.SqsEventSource(
+                self.status_queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True
+            )
+        )
         self.sender = platform.worker(
             self,
             "Sender",
@@ -121,6 +154,7 @@ class Whatsapp(Construct):
         for dlq, alarm_id, what in (
             (self.dlq, "InboundDlqAlarm", "an Evolution delivery failed five times (not applied)"),
             (self.send_dlq, "SendDlqAlarm", "a WhatsApp message failed to send five times"),
+            (self.status_dlq, "StatusDlqAlarm", "an order's status message failed five times (not told)"),
         ):
             platform.monitoring.alarm(
                 dlq,

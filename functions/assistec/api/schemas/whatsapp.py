@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
-from assistec.api.schemas.common import Bool, Input, Int, Output
+from assistec.api.schemas.common import Bool, Input, Int, OrderStatus, Output
 
 InstanceState = Literal["connecting", "open", "close"]
 ConversationState = Literal["bot", "awaiting_device", "awaiting_part", "waiting_staff", "with_staff"]
@@ -43,11 +43,18 @@ class WhatsappSettingsIn(Input):
         max_length=40,
         description="The bot's texts by key; null (or the default's text) goes back to the default",
     )
+    status_messages: list[OrderStatus] | None = Field(
+        default=None,
+        max_length=11,
+        description="The order statuses told to the customer on WhatsApp (status_<status> texts); "
+        "null: the defaults (received, waiting_parts, ready, delivered)",
+    )
 
 
 class WhatsappSettingsOut(Output):
     version: int
     bot_enabled: bool
+    status_messages: list[OrderStatus]
     templates: dict[str, str]
     overrides: dict[str, str]
 

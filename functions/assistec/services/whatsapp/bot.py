@@ -37,7 +37,8 @@ class WhatsappBot:
         self._clock = clock
 
     def answer(self, uow: UnitOfWork, conversation: wa_db.ConversationRow, texts: list[str]) -> list[str]:
-        templates, bot_enabled, _ = wa_db.get_settings(uow.conn)
+        settings = wa_db.get_settings(uow.conn)
+        templates, bot_enabled = settings.templates, settings.bot_enabled
         shop = settings_db.get_settings(uow.conn)
         shop_name = _shop_name(uow)
         text = router.merge_burst(texts)

@@ -10,6 +10,7 @@ import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -181,7 +182,7 @@ class WhatsappInbox:
             data = _mapping(envelope.get("data"))
             replies: list[UUID] = []
             if item.event == "connection.update":
-                outcome, disconnected = self._connection(uow, instance, data)
+                outcome, disconnected = self._connection(uow, instance, data, _event_at(envelope))
             elif item.event == "messages.update":
                 status = _RECEIPTS.get(str(data.get("status")))
                 key_id = data.get("keyId") or (data.get("key") or {}).get("id")
@@ -205,17 +206,19 @@ class WhatsappInbox:
 
     @staticmethod
     def _connection(
-        uow: UnitOfWork, instance: str, data: Mapping[str, Any]
+        uow: UnitOfWork, instance: str, data: Mapping[str, Any], event_at: datetime | None
     ) -> tuple[str, Disconnected | None]:
         state = str(data.get("state") or "")
         if state not in ("open", "connecting", "close"):
             return "ignored_state", None
         wuid = data.get("wuid")
         number = wa.normalize_phone(wuid) if isinstance(wuid, str) else None
-        moved = wa_db.set_state(uow.conn, state, number if state == "open" else None)
+        moved = wa_db.set_state(uow.conn, state, number if state == "open" else None, event_at=event_at)
         if moved is None:
             return "ignored_no_instance", None
         before, after = moved
+        if after != state:
+            return "ignored_older_state", None  # a newer state was applied already
         uow.audit("state", "whatsapp_instance", instance, changes={"from": before, "to": after})
         if before == "open" and after == "close":
             uow.emit("WhatsappDisconnected", {"instance": instance})
@@ -332,6 +335,19 @@ def _customer(uow: UnitOfWork, phones: list[str]) -> UUID | None:
         ([f"+{p}" for p in phones],),
     ).fetchone()
     return UUID(str(row[0])) if row else None
+
+
+def _event_at(envelope: Mapping[str, Any]) -> datetime | None:
+    """The envelope's ``date_time`` (the server's clock, shifted by its UTC offset but alike for all
+    its events: good for ordering them); None when absent or unreadable."""
+    value = envelope.get("date_time")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

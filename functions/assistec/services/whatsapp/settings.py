@@ -20,6 +20,7 @@ class WhatsappSettingsView:
     templates: dict[str, str]  # every text, the shop's where it has one, else the default
     overrides: dict[str, str]  # the shop's own texts only
     bot_enabled: bool
+    status_messages: list[str]  # the order statuses told to the customer on WhatsApp
     version: int
 
 
@@ -29,11 +30,17 @@ class WhatsappSettingsService:
 
     def get(self, identity: Identity) -> WhatsappSettingsView:
         with self._work(identity, Permission.SETTINGS_READ) as uow:
-            overrides, enabled, version = wa_db.get_settings(uow.conn)
-        return _view(overrides, enabled, version)
+            row = wa_db.get_settings(uow.conn)
+        return _view(row.templates, row.bot_enabled, row.status_messages, row.version)
 
     def save(
-        self, identity: Identity, *, version: int, templates: dict[str, str | None], bot_enabled: bool
+        self,
+        identity: Identity,
+        *,
+        version: int,
+        templates: dict[str, str | None],
+        bot_enabled: bool,
+        status_messages: list[str] | None = None,
     ) -> WhatsappSettingsView:
         """Replace the shop's texts: a key with null (or the default's text) goes back to the default;
         every text is checked (known key, known placeholders, length); 409 on a stale version."""
@@ -51,30 +58,38 @@ class WhatsappSettingsService:
                 overrides[key] = text
         if problems:
             raise ValidationFailedError(details={"templates": problems})
+        statuses = sorted(set(status_messages)) if status_messages is not None else None
         with self._work(identity, Permission.SETTINGS_WRITE) as uow:
             saved = wa_db.save_settings(
                 uow.conn,
                 tenant_id=uow.tenant_id,
                 templates=overrides,
                 bot_enabled=bot_enabled,
+                status_messages=statuses,
                 expected_version=version,
             )
             if saved is None:
-                _, _, current = wa_db.get_settings(uow.conn)
-                raise ConflictError(_STALE, details={"current_version": current})
+                raise ConflictError(_STALE, details={"current_version": wa_db.get_settings(uow.conn).version})
             uow.audit(
                 "update",
                 "whatsapp_settings",
                 uow.tenant_id,
-                changes={"templates": sorted(overrides), "bot_enabled": bot_enabled},
+                changes={
+                    "templates": sorted(overrides),
+                    "bot_enabled": bot_enabled,
+                    "status_messages": statuses,
+                },
             )
-        return _view(overrides, bot_enabled, saved)
+        return _view(overrides, bot_enabled, statuses, saved)
 
 
-def _view(overrides: dict[str, str], enabled: bool, version: int) -> WhatsappSettingsView:
+def _view(
+    overrides: dict[str, str], enabled: bool, statuses: list[str] | None, version: int
+) -> WhatsappSettingsView:
     return WhatsappSettingsView(
         templates={key: overrides.get(key, text) for key, text in router.DEFAULT_TEMPLATES.items()},
         overrides=overrides,
         bot_enabled=enabled,
+        status_messages=list(router.DEFAULT_STATUS_MESSAGES) if statuses is None else statuses,
         version=version,
     )
