@@ -75,6 +75,8 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     asaas_base_url: str | None = None
     # The payment flow (Step Functions); POST /orders/{id}/payment-flow starts it.
     payment_flow_arn: str | None = None
+    # The quote flow (Step Functions); POST /quotes/{id}/send starts it.
+    quote_flow_arn: str | None = None
     # The platform's Asaas account (the shops' subscriptions): key and webhook token, as JSON.
     platform_asaas_secret_id: str | None = None
     # WhatsApp: the deployment's Evolution server ({"url", "api_key"} in Secrets Manager) and the two
@@ -150,6 +152,10 @@ class ConsumerSettings(DatabaseSettings):
     platform_asaas_secret_id: str | None = None
     # The reconciliation queue (one message per shop): set for the reconciliation's fan-out only.
     reconcile_queue_url: str | None = None
+    # The flows' messages on WhatsApp (the payment and quote flows' steps) and the quote flow's
+    # hand-off to the payment flow.
+    whatsapp_send_queue_url: str | None = None
+    payment_flow_arn: str | None = None
 
 
 class WhatsappSettings(DatabaseSettings):

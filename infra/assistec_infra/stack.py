@@ -19,6 +19,7 @@ from assistec_infra.capabilities.network import Network
 from assistec_infra.capabilities.payment_flow import PaymentFlow
 from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.quote_flow import QuoteFlow
 from assistec_infra.capabilities.rest_api import RestApi
 from assistec_infra.capabilities.schema import Schema
 from assistec_infra.capabilities.storage import DeviceStorage
@@ -48,6 +49,7 @@ class AssistecStack(Stack):
             self, "PaymentFlow", platform=platform, secrets_key=storage.unlock_code_key
         )
         whatsapp = Whatsapp(self, "Whatsapp", platform=platform, bus=domain_events.bus)
+        quote_flow = QuoteFlow(self, "QuoteFlow", platform=platform)
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
 
@@ -60,6 +62,9 @@ class AssistecStack(Stack):
         allow_mail(whatsapp.consumer, config)  # the owner's "number disconnected" e-mail
         for worker in (payments.consumer, payments.reconcile_worker):
             payment_flow.grant_resume(worker)
+        # A quote's decision comes from the link or the counter (API) or a WhatsApp reply
+        for worker in (api.function, whatsapp.consumer):
+            quote_flow.grant_resume(worker)
         storage.grant_api(api.function)
 
         outputs = {
@@ -79,6 +84,8 @@ class AssistecStack(Stack):
             "ReconcileWorkerFunctionName": payments.reconcile_worker.function_name,
             "ReconcileQueueUrl": payments.reconcile_queue.queue_url,
             "PaymentFlowArn": payment_flow.state_machine.state_machine_arn,
+            "QuoteFlowArn": quote_flow.state_machine.state_machine_arn,
+            "QuoteFlowFunctionName": quote_flow.function.function_name,
             "MailSender": config.mail_sender,
             "DunningFunctionName": billing.dunning.function_name,
             "PlatformAsaasSecretArn": billing.secret.secret_arn,

@@ -1,8 +1,12 @@
-"""WhatsApp end to end on the local stack: the owner connects the shop's number through the API (the
-QR at the offline Evolution simulator, which "scans" it and posts connection.update to the deployed
-API), a customer writes (the simulator posts messages.upsert as Evolution 2.3 does), the webhook
-stores it and queues it on SQS, the consumer Lambda's bot answers from the shop's price rule, the
-sender Lambda sends the answer through the simulator; staff take over from the panel's API."""
+"""WhatsApp end to end on the local stack (issue 11 §8), every part deployed: the owner connects the
+shop's number through the API (the QR at the offline Evolution simulator, which "scans" it and posts
+connection.update to the deployed API); a customer asks a price (the simulator posts messages.upsert
+as Evolution 2.3.6 does; the webhook stores it and queues it on SQS; the consumer Lambda's bot answers
+from the shop's price rule; the sender Lambda sends it); staff open the order and send the quote (the
+quote flow on Step Functions); the customer replies "1" (parts reserved, the order approved, the
+payment flow started by the quote flow: its PIX charge at the Asaas simulator, sent on WhatsApp);
+the Asaas simulator pays (webhook → consumer → the payment flow resumed): "pagamento recebido"; staff
+move the order to ready: "pronto para retirada" a minute later (the status queue's hold)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,8 @@ import httpx
 import pytest
 
 from tests.e2e.shops import new_shop
+
+SIM_KEY = f"$aact_e2e_wa_{uuid.uuid4().hex}"
 
 
 def _sent_to(stack: dict[str, Any], instance: str, phone: str) -> list[str]:
@@ -36,112 +42,144 @@ def _wait(what: str, check: Callable[[], Any], timeout_s: float = 120) -> Any:
     raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
-@pytest.mark.timeout(600)
-def test_a_customer_asks_a_price_on_whatsapp_and_staff_take_over(
-    http: httpx.Client, stack: dict[str, Any]
-) -> None:
+@pytest.mark.timeout(900)
+def test_price_quote_reply_payment_and_ready_on_whatsapp(http: httpx.Client, stack: dict[str, Any]) -> None:
     shop = new_shop(http, "Loja WhatsApp E2E")
     headers = {"Authorization": f"Bearer {shop['access_token']}"}
-    connected = http.post("/whatsapp/instance", headers=headers, json={"number": "5511955551111"})
-    assert connected.status_code == 200, connected.text
-    instance = connected.json()
+
+    def ok(response: httpx.Response) -> Any:
+        assert response.status_code in (200, 201, 202), response.text
+        return response.json()
+
+    # The shop's Asaas account (the simulator) and its number
+    ok(http.put("/settings/payments", headers=headers, json={"api_key": SIM_KEY, "environment": "sandbox"}))
+    instance = ok(http.post("/whatsapp/instance", headers=headers, json={"number": "5511955551111"}))
     assert instance["qr_image"].startswith("data:image/png;base64,")
     assert instance["webhook_url"].startswith(f"{stack['api_url']}/webhooks/evolution/")
     sim = httpx.Client(base_url=stack["evolution_simulator_url"], timeout=30)
-    opened = sim.post(f"/_sim/instances/{instance['name']}/open", json={"number": "5511955551111"})
-    assert opened.status_code == 200, opened.text
+    ok(sim.post(f"/_sim/instances/{instance['name']}/open", json={"number": "5511955551111"}))
     _wait(
-        "the number open at the API",
+        "the number open",
         lambda: http.get("/whatsapp/instance", headers=headers).json().get("state") == "open",
     )
-    rule = {
-        "service": "Troca de tela",
-        "device_type": "phone",
-        "brand": "Apple",
-        "model": "iPhone 11",
-        "price_cents": 45000,
-    }
-    assert http.post("/price-rules", headers=headers, json=rule).status_code == 201
+    rule = {"service": "Troca de tela", "device_type": "phone", "brand": "Apple", "model": "iPhone 11"}
+    ok(http.post("/price-rules", headers=headers, json={**rule, "price_cents": 45000}))
+    screen = ok(
+        http.post(
+            "/parts", headers=headers, json={"name": "Tela iPhone 11", "quantity": 3, "price_cents": 25000}
+        )
+    )
 
-    # A customer of the shop whose order moves now: told on WhatsApp about a minute later (the status
-    # queue holds each change a minute, so one undone meanwhile is never told)
-    customer = f"55119{uuid.uuid4().int % 10**8:08d}"
-    settings = http.get("/settings/whatsapp", headers=headers).json()
-    saved = http.put(
-        "/settings/whatsapp",
-        headers=headers,
-        json={"version": settings["version"], "status_messages": ["diagnosing"]},
+    # 1. A customer asks the price (addressed by Linked ID, the phone beside it): the shop's rule answers
+    phone = f"55119{uuid.uuid4().int % 10**8:08d}"
+    ok(
+        sim.post(
+            f"/_sim/instances/{instance['name']}/messages",
+            json={
+                "phone": phone,
+                "lid": str(uuid.uuid4().int % 10**15),
+                "text": "quanto custa trocar a tela do iphone 11",
+            },
+        )
     )
-    assert saved.status_code == 200, saved.text
-    registered = http.post(
-        "/customers", headers=headers, json={"name": "Bia Lima", "phone": f"({customer[2:4]}) {customer[4:]}"}
-    ).json()
-    device = http.post(
-        f"/customers/{registered['id']}/devices",
-        headers=headers,
-        json={"type": "phone", "brand": "Apple", "model": "iPhone 11"},
-    ).json()
-    order = http.post(
-        "/orders",
-        headers=headers,
-        json={
-            "customer_id": registered["id"],
-            "device_id": device["id"],
-            "reported_problem": "Tela quebrada",
-        },
-    ).json()
-    moved = http.post(
-        f"/orders/{order['id']}/transitions",
-        headers=headers,
-        json={"to": "diagnosing", "version": order["version"]},
-    )
-    assert moved.status_code == 200, moved.text
-
-    # The customer writes (addressed by Linked ID, the phone beside it, as Evolution 2.3.6 sends it)
-    written = sim.post(
-        f"/_sim/instances/{instance['name']}/messages",
-        json={
-            "phone": customer,
-            "lid": str(uuid.uuid4().int % 10**15),
-            "text": "quanto custa trocar a tela do iphone 11",
-        },
-    )
-    assert written.status_code == 200, written.text
-    answers = _wait(
-        "the bot's answer", lambda: [a for a in _sent_to(stack, instance["name"], customer) if "R$" in a]
-    )
+    answers = _wait("the price", lambda: [a for a in _sent_to(stack, instance["name"], phone) if "R$" in a])
     assert "R$ 450,00" in answers[0]
 
-    # Staff see the conversation; the customer asks for a person; staff answer from the panel
-    sim.post(
-        f"/_sim/instances/{instance['name']}/messages",
-        json={"phone": customer, "text": "quero falar com atendente"},
+    # 2. Staff open the order (the conversation's contact becomes the customer) and send the quote
+    conversation = _wait(
+        "the conversation", lambda: http.get("/conversations", headers=headers).json()["items"]
+    )[0]
+    customer = ok(http.post("/customers", headers=headers, json={"name": "Bia Lima", "phone": f"+{phone}"}))
+    ok(
+        http.put(
+            f"/conversations/{conversation['id']}/customer",
+            headers=headers,
+            json={"customer_id": customer["id"]},
+        )
     )
-    waiting = _wait(
-        "the conversation waiting for staff",
-        lambda: http.get("/conversations", headers=headers, params={"state": "waiting_staff"}).json()[
-            "items"
-        ],
+    device = ok(
+        http.post(
+            f"/customers/{customer['id']}/devices",
+            headers=headers,
+            json={"type": "phone", "brand": "Apple", "model": "iPhone 11"},
+        )
     )
-    conversation = waiting[0]["id"]
-    replied = http.post(
-        f"/conversations/{conversation}/messages", headers=headers, json={"text": "Olá! Sou a Ana."}
+    order = ok(
+        http.post(
+            "/orders",
+            headers=headers,
+            json={
+                "customer_id": customer["id"],
+                "device_id": device["id"],
+                "reported_problem": "Tela quebrada",
+            },
+        )
     )
-    assert replied.status_code == 201, replied.text
-    _wait("staff's reply sent", lambda: "Olá! Sou a Ana." in _sent_to(stack, instance["name"], customer))
-    messages = http.get(f"/conversations/{conversation}/messages", headers=headers).json()["items"]
-    assert [m["author"] for m in messages if m["author"] != "bot" or "R$" in (m["body"] or "")][:2] == [
-        "customer",
-        "bot",
-    ]
-    assert [m["body"] for m in messages if m["author"] == "staff"] == ["Olá! Sou a Ana."]
-    # The order's status message arrived, once
-    told = _wait(
-        "the status message",
-        lambda: [t for t in _sent_to(stack, instance["name"], customer) if f"OS {order['number']}" in t],
+    ok(
+        http.post(
+            f"/orders/{order['id']}/transitions", headers=headers, json={"to": "diagnosing", "version": 1}
+        )
+    )
+    quote = ok(
+        http.post(
+            f"/orders/{order['id']}/quotes",
+            headers=headers,
+            json={
+                "lines": [
+                    {"kind": "part", "part_id": screen["id"], "quantity": 1},
+                    {"kind": "labour", "description": "Mão de obra", "price_cents": 20000},
+                ],
+                "deadline_days": 1,
+            },
+        )
+    )
+    ok(http.post(f"/quotes/{quote['id']}/send", headers=headers, json={"payment": "PIX"}))
+    _wait(
+        "the quote on WhatsApp",
+        lambda: [t for t in _sent_to(stack, instance["name"], phone) if quote["public_token"] in t],
+    )
+
+    # 3. The customer replies "1": approved, parts reserved; the payment flow's PIX goes out on WhatsApp
+    ok(sim.post(f"/_sim/instances/{instance['name']}/messages", json={"phone": phone, "text": "1"}))
+    pix = _wait(
+        "the payment link",
+        lambda: [t for t in _sent_to(stack, instance["name"], phone) if "Pix copia e cola" in t],
+    )
+    assert "R$ 450,00" in pix[0]
+    assert http.get(f"/orders/{order['id']}", headers=headers).json()["status"] == "approved"
+    assert http.get(f"/parts/{screen['id']}", headers=headers).json()["reserved"] == 1
+
+    # 4. The customer pays (the simulator): "pagamento recebido"
+    charge = ok(http.get(f"/orders/{order['id']}/charges", headers=headers))["items"][0]
+    ok(
+        httpx.post(
+            f"{stack['asaas_simulator_url']}/_sim/payments/{charge['asaas_payment_id']}/pay", timeout=60
+        )
+    )
+    _wait(
+        "pagamento recebido",
+        lambda: [t for t in _sent_to(stack, instance["name"], phone) if t.startswith("Pagamento recebido")],
+    )
+
+    # 5. Repaired: ready for pickup, told a minute later (a change undone within it is never told)
+    current = http.get(f"/orders/{order['id']}", headers=headers).json()
+    for to in ("repairing", "ready"):
+        current = ok(
+            http.post(
+                f"/orders/{order['id']}/transitions",
+                headers=headers,
+                json={"to": to, "version": current["version"]},
+            )
+        )
+    ready = _wait(
+        "pronto para retirada",
+        lambda: [t for t in _sent_to(stack, instance["name"], phone) if "pronto para retirada" in t],
         timeout_s=180,
     )
-    assert told[0].startswith("Olá, Bia! Seu Apple iPhone 11")
-    # Disconnecting removes the number at the server
+    assert len(ready) == 1
+    # Staff see the whole conversation; disconnecting removes the number at the server
+    messages = http.get(f"/conversations/{conversation['id']}/messages", headers=headers).json()["items"]
+    assert messages[0]["author"] == "customer"
+    assert messages[-1]["body"].startswith("Olá, Bia! Seu Apple iPhone 11 está pronto para retirada")
     assert http.delete("/whatsapp/instance", headers=headers).status_code == 200
     assert http.get("/whatsapp/instance", headers=headers).status_code == 404

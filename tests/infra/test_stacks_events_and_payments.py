@@ -41,8 +41,8 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
         if s["Action"] == "events:PutEvents"
     ]
     # The API, the relay, the payments consumer, the reconciliation's fan-out and worker, the flow,
-    # the dunning run, WhatsApp's consumer (its sender emits nothing)
-    assert len(put_events) == 8
+    # the dunning run, WhatsApp's consumer (its sender emits nothing), the quote flow
+    assert len(put_events) == 9
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(
@@ -86,8 +86,9 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
 def test_payment_flow_state_machine(stage: str, local_stack: Any, prod_stack: Any) -> None:
     template = _template(local_stack if stage == "local" else prod_stack)
     machines = template.find_resources("AWS::StepFunctions::StateMachine")
-    assert len(machines) == 1
-    props = next(iter(machines.values()))["Properties"]
+    # The payment flow and the quote flow (tests/infra/test_quote_flow.py)
+    assert len(machines) == 2
+    [props] = [m["Properties"] for name, m in machines.items() if name.startswith("PaymentFlow")]
     assert props["StateMachineType"] == "STANDARD"
     assert props["TracingConfiguration"] == {"Enabled": True}
     definition = json.dumps(props["DefinitionString"])
@@ -158,8 +159,8 @@ def test_billing_secret_signup_rule_daily_dunning_and_alarm(
         if s["Action"] == "ses:SendEmail"
     ]
     # the flow, the consumer (reactivation), the dunning run, the API (signup's confirmation),
-    # WhatsApp's consumer (the owner hears of a dropped number)
-    assert len(mailers) == 5
+    # WhatsApp's consumer (the owner hears of a dropped number), the quote flow (e-mail fallback)
+    assert len(mailers) == 6
     assert all("ses:FromAddress" in s["Condition"]["StringEquals"] for s in mailers)
 
 

@@ -78,7 +78,7 @@ def test_create_notify_wait_and_the_webhook_resumes_the_flow(
     state = _state(shop, order)
     state["charge"] = steps.create(state)
     assert state["charge"]["status"] == "pending"
-    assert steps.notify(state) == {"notified": True, "to": "ana@exemplo.com.br"}
+    assert steps.notify(state) == {"notified": True, "channel": "email", "to": "ana@exemplo.com.br"}
     (mail,) = mailbox.sent
     assert mail["subject"] == f"pagamento da OS {order['number']} — Fluxo Assistência"
     assert "Valor: R$ 189,90" in mail["body"]
@@ -192,3 +192,40 @@ def test_the_api_starts_the_flow_for_its_own_orders_only(client: Client, asaas: 
     )
     assert status == 422
     assert len(started) == 1
+
+
+def test_the_charge_goes_out_on_whatsapp_when_the_customer_has_it(
+    client: Client, asaas: Any, api_root: Any, api: Any, flow: tuple[Any, Mailbox, Tokens]
+) -> None:
+    from assistec.services.payment_flow import PaymentFlow
+    from tests.integration.whatsapp_helpers import build_world, connect_number
+
+    _, mailbox, tokens = flow
+    world = build_world(api_root, api)
+    steps = PaymentFlow(api_root.work, api_root.payments, mailbox, tokens, whatsapp=lambda: world.queue)
+    shop = signup(client, name="Fluxo WhatsApp")
+    connect(client, shop)
+    connect_number(client, shop, world)
+    order = approved_order(client, shop, 18990)
+    _with_email(client, shop, order)
+    state = _state(shop, order)
+    state["charge"] = steps.create(state)
+    # WhatsApp first (the e-mail only when it cannot go there)
+    assert steps.notify(state) == {"notified": True, "channel": "whatsapp"}
+    assert mailbox.sent == []
+    world.drain()
+    customer = _ok(client.call("GET", f"/customers/{order['customer_id']}", shop.access_token))
+    [text] = world.texts_to(str(customer["phone"]).removeprefix("+"))
+    assert "Valor: R$ 189,90" in text
+    assert "Pix copia e cola:" in text
+    assert "desconsidere esta mensagem" in text
+    # Paid: the customer hears it on WhatsApp
+    steps.await_payment(state, "token-wa")
+    charge = _ok(client.call("GET", f"/charges/{state['charge']['charge_id']}", shop.access_token))
+    asaas.pay_by_id(charge["asaas_payment_id"])
+    api_root.payments_queue.drain()
+    assert steps.finish(state, outcome="paid")["status"] == "paid"
+    world.drain()
+    assert world.texts_to(str(customer["phone"]).removeprefix("+"))[-1].startswith(
+        "Pagamento recebido: R$ 189,90"
+    )

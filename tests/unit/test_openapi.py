@@ -92,6 +92,7 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/billing/cancel", "post"),
         ("/webhooks/asaas-platform", "post"),
         ("/webhooks/evolution/{webhook_key}", "post"),
+        ("/quotes/{quote_id}/send", "post"),
         ("/whatsapp/instance", "post"),
         ("/whatsapp/instance", "get"),
         ("/whatsapp/instance", "delete"),

@@ -23,6 +23,8 @@ from assistec.api.schemas.quotes import (
     QuoteIn,
     QuoteList,
     QuoteOut,
+    QuoteSendIn,
+    QuoteSendOut,
     TemplateIn,
     TemplateOut,
 )
@@ -81,6 +83,32 @@ def decide_quote(quote_id: Annotated[UUID, Path()], body: Annotated[DecisionIn, 
         name=body.name,
     )
     return json_response(200, QuoteOut.model_validate(quote))
+
+
+@routes.post(
+    "/quotes/<quote_id>/send",
+    summary="Send the quote to the customer (WhatsApp, else e-mail) and wait for the decision on the "
+    "link or a WhatsApp reply, with a reminder, then expiry; approved: the payment flow when asked "
+    "(Step Functions)",
+    responses=doc(202, QuoteSendOut, 401, 403, 404, 409, 410, 413, description="Started"),
+)
+def send_quote(quote_id: Annotated[UUID, Path()], body: Annotated[QuoteSendIn, Body()]) -> Response[Any]:
+    if body.expire_hours <= body.reminder_hours:
+        from assistec.errors import ValidationFailedError
+
+        raise ValidationFailedError(
+            details=[{"field": "expire_hours", "message": "deve ser maior que reminder_hours"}]
+        )
+    arn = services().quote_flow.start(
+        caller(router),
+        quote_id,
+        reminder_hours=body.reminder_hours,
+        expire_hours=body.expire_hours,
+        payment={"billing_type": body.payment, "wait_hours": body.payment_wait_hours}
+        if body.payment
+        else None,
+    )
+    return json_response(202, QuoteSendOut(execution_arn=arn))
 
 
 # --- price rules -------------------------------------------------------------------------------

@@ -457,6 +457,13 @@ _BOT_TEMPLATES: dict[str, str] = {
         "Tudo bem, registramos que o orçamento foi recusado. Avisaremos quando o aparelho puder ser retirado."
     ),
     "quote_unclear": "Não entendi sua resposta sobre o orçamento. Um atendente vai falar com você por aqui.",
+    "quote_reminder": (
+        "Lembrete: o orçamento da OS {{OS}} aguarda sua resposta. Responda *1* para aprovar ou *2* para "
+        "recusar, ou abra o link: {{LINK}}"
+    ),
+    "quote_expired": (
+        "O orçamento da OS {{OS}} venceu sem resposta. Se ainda quiser o reparo, responda *atendente*."
+    ),
 }  # fmt: skip
 # What the customer reads when their order moves (``status_<status>``), if the shop has that status on.
 _STATUS_TEMPLATES: dict[str, str] = {
@@ -506,6 +513,8 @@ _EXTRA_PLACEHOLDERS = {
     "quote_approved": {"OS"},
     "quote_rejected": {"OS"},
     "quote_unclear": {"OS"},
+    "quote_reminder": {"OS", "LINK"},
+    "quote_expired": {"OS"},
     **{key: {"CLIENTE", "OS", "APARELHO", "LINK"} for key in _STATUS_TEMPLATES},
 }
 TEMPLATE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(

@@ -23,11 +23,13 @@ from assistec.domain.tokens import Identity
 from assistec.errors import NotFoundError
 from assistec.integrations.email import Mailer
 from assistec.integrations.flows import FlowResumer, FlowStarter
+from assistec.integrations.queue import WhatsappQueue
 from assistec.observability import correlation_id
 from assistec.services.payments.charges import PaymentsService
 from assistec.services.payments.errors import NoPaymentAccountError
 from assistec.services.payments.state import OPEN, paid_output
 from assistec.services.unit_of_work import UnitsOfWork
+from assistec.services.whatsapp import outgoing
 
 
 def identity_of(flow: dict[str, Any]) -> Identity:
@@ -99,12 +101,18 @@ class PaymentFlow:
     machine retries and catches them."""
 
     def __init__(
-        self, work: UnitsOfWork, payments: PaymentsService, mailer: Mailer, resumer: FlowResumer
+        self,
+        work: UnitsOfWork,
+        payments: PaymentsService,
+        mailer: Mailer,
+        resumer: FlowResumer,
+        whatsapp: Callable[[], WhatsappQueue] | None = None,
     ) -> None:
         self._work = work
         self._payments = payments
         self._mailer = mailer
         self._resumer = resumer
+        self._whatsapp = whatsapp
 
     def create(self, flow: dict[str, Any]) -> dict[str, Any]:
         """Charge the order as ``PaymentsService.create_charge`` does (same rules, same audit)."""
@@ -118,8 +126,10 @@ class PaymentFlow:
         return {"charge_id": str(charge.id), "status": charge.status}
 
     def notify(self, flow: dict[str, Any], *, reminder: bool = False) -> dict[str, Any]:
-        """E-mail the customer how to pay (or a reminder); nothing is sent for a charge no longer
-        open or a customer without an e-mail (the output says why)."""
+        """Tell the customer how to pay (or a reminder): on WhatsApp when the shop's number and the
+        customer can (not opted out), by e-mail otherwise; nothing for a charge no longer open or a
+        customer with neither (the output says why)."""
+        queued = None
         with self._work(identity_of(flow)) as uow:
             charge = pay_db.get_charge(uow.conn, UUID(flow["charge"]["charge_id"]))
             assert charge is not None
@@ -129,15 +139,29 @@ class PaymentFlow:
             tenant_row = tenants_db.get_tenant(uow.conn, uow.tenant_id)
             assert customer is not None
             assert tenant_row is not None
+            if charge.status in OPEN and self._whatsapp is not None:
+                _, text = message(
+                    charge,
+                    shop=tenant_row.name,
+                    customer=customer.name,
+                    number=order.number,
+                    reminder=reminder,
+                )
+                queued = outgoing.to_customer(
+                    uow, order.customer_id, text.replace("este e-mail", "esta mensagem")
+                )
         if charge.status not in OPEN:
             return {"notified": False, "reason": f"charge {charge.status}"}
+        if queued is not None and queued.message_id is not None and self._whatsapp is not None:
+            self._whatsapp().outbound(uow.tenant_id, queued.message_id)
+            return {"notified": True, "channel": "whatsapp"}
         if not customer.email:
             return {"notified": False, "reason": "customer has no e-mail"}
         subject, body = message(
             charge, shop=tenant_row.name, customer=customer.name, number=order.number, reminder=reminder
         )
         self._mailer.send(customer.email, subject, body)
-        return {"notified": True, "to": customer.email}
+        return {"notified": True, "channel": "email", "to": customer.email}
 
     def await_payment(self, flow: dict[str, Any], token: str) -> None:
         """Keep the task token on the charge (the webhook that pays it resumes the flow); a charge
@@ -154,11 +178,23 @@ class PaymentFlow:
         cancelled as ``PaymentsService.cancel_charge`` does (in Asaas too)."""
         identity = identity_of(flow)
         charge_id = UUID(flow["charge"]["charge_id"])
+        queued = None
         with self._work(identity) as uow:
             charge = pay_db.get_charge(uow.conn, charge_id, lock=True)
             assert charge is not None
             pay_db.update_charge(uow.conn, charge_id, {"flow_task_token": None})
             uow.audit(f"flow_{outcome}", "charge", charge_id, changes={"status": charge.status})
+            if outcome == "paid" and charge.status == "paid" and self._whatsapp is not None:
+                # The customer hears the money arrived (on WhatsApp when they can get it there)
+                order = orders_db.get(uow.conn, charge.order_id)
+                assert order is not None
+                text = (
+                    f"Pagamento recebido: {quote_rules.brl(charge.paid_cents)} da OS {order.number}. "
+                    "Obrigado! Avisaremos por aqui quando o aparelho estiver pronto."
+                )
+                queued = outgoing.to_customer(uow, order.customer_id, text)
+        if queued is not None and queued.message_id is not None and self._whatsapp is not None:
+            self._whatsapp().outbound(identity.tenant_id, queued.message_id)
         if outcome == "expired" and charge.status in OPEN:
             charge = self._payments.cancel_charge(identity, charge_id)
         return {"outcome": outcome, "status": charge.status}

@@ -54,7 +54,7 @@ def decide(
     ``label`` how the order's history names a customer acting on the link. Approving reserves the
     quote's parts; what the shelf lacks goes out in the event as ``missing_parts``.
     """
-    _refuse_closed(quote)
+    refuse_closed(quote)
     order = orders_db.get(uow.conn, quote.order_id, lock=True)
     assert order is not None
     if order.status != Status.QUOTE_SENT:
@@ -94,7 +94,7 @@ def decide(
     return decided
 
 
-def _refuse_closed(quote: QuoteRow) -> None:
+def refuse_closed(quote: QuoteRow) -> None:
     """409 when the quote was decided, 410 when it was superseded or expired."""
     if quote.status in ("approved", "rejected"):
         verb = "aprovado" if quote.status == "approved" else "recusado"

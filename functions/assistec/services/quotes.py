@@ -27,7 +27,7 @@ from assistec.domain.orders import Status
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, NotFoundError, ValidationFailedError, found
-from assistec.services import quote_decisions
+from assistec.services import quote_decisions, quote_flow
 from assistec.services.audit import PublicActor
 from assistec.services.orders import apply_transition
 from assistec.services.pricing import shop_template
@@ -72,10 +72,18 @@ class QuotesService:
     order's ``OrderStatusChanged`` event, published after commit.
     """
 
-    def __init__(self, work: UnitsOfWork, *, link_read_days: int = public_links.DEFAULT_READ_DAYS) -> None:
+    def __init__(
+        self,
+        work: UnitsOfWork,
+        *,
+        link_read_days: int = public_links.DEFAULT_READ_DAYS,
+        resume: quote_flow.Resume | None = None,
+    ) -> None:
         self._work = work
         # How long a decided or expired quote's link, or a cancelled order's, can still be read.
         self._read_days = link_read_days
+        # Hands a waiting quote flow its decision (Step Functions' task token), after the commit.
+        self._resume = resume
 
     # --- staff ---------------------------------------------------------------------------------
     def create(
@@ -134,6 +142,7 @@ class QuotesService:
                     "LINK": f"{link_base}/public/quotes/{token}",
                 },
             )
+            ended = quote_flow.pending_tokens(uow, order_id)  # their flows end: superseded
             superseded = quotes_db.supersede_pending(conn, order_id)
             quote = quotes_db.insert_quote(
                 conn,
@@ -182,7 +191,8 @@ class QuotesService:
                     reason=f"Orçamento v{quote.version}: {quote_rules.brl(quote.total_cents)}",
                     extra_detail={"quote_id": str(quote.id), "quote_version": quote.version},
                 )
-            return quote
+        quote_flow.hand_back(self._resume, ended, {"decision": "superseded"})
+        return quote
 
     def list(self, identity: Identity, order_id: UUID) -> list[QuoteRow]:
         """Every version of the order's quote, newest first (404 when the order is not the shop's)."""
@@ -201,7 +211,12 @@ class QuotesService:
         with the same rules as the link (``quote_decisions.decide``)."""
         with self._work(identity, Permission.ORDERS_WRITE) as uow:
             quote = found(quotes_db.get_quote(uow.conn, quote_id, lock=True), _QUOTE_NOT_FOUND)
-            return quote_decisions.decide(uow, quote, approve=approve, name=name, via="staff")
+            decided = quote_decisions.decide(uow, quote, approve=approve, name=name, via="staff")
+            token = quote_flow.take_token(uow, quote_id)
+        quote_flow.hand_back(
+            self._resume, [token] if token else [], {"decision": "approve" if approve else "reject"}
+        )
+        return decided
 
     # --- public links --------------------------------------------------------------------------
     def public_view(self, token: str) -> PublicQuote:
@@ -232,7 +247,12 @@ class QuotesService:
                 user_agent=(user_agent or "")[:500] or None,
                 label=actor.label,
             )
-            return _public_quote(uow.conn, decided)
+            waiting = quote_flow.take_token(uow, quote.id)
+            public = _public_quote(uow.conn, decided)
+        quote_flow.hand_back(
+            self._resume, [waiting] if waiting else [], {"decision": "approve" if approve else "reject"}
+        )
+        return public
 
     def public_order(self, token: str) -> PublicOrder:
         """The order behind a tracking link: its status and the dates it changed, nothing else."""

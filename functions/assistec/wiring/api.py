@@ -14,7 +14,7 @@ from assistec.wiring.base import AsaasRoot, Installed
 
 if TYPE_CHECKING:
     from assistec.integrations.email import Mailer
-    from assistec.integrations.flows import FlowStarter
+    from assistec.integrations.flows import FlowResumer, FlowStarter
     from assistec.integrations.kms import Cipher
     from assistec.integrations.queue import EventQueue, WhatsappQueue
     from assistec.integrations.signing_key import SigningKeyProvider
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from assistec.services.payment_flow import PaymentFlowStarter
     from assistec.services.payments.inbox import WebhookInbox
     from assistec.services.pricing import PricingService
+    from assistec.services.quote_flow import QuoteFlowStarter
     from assistec.services.quotes import QuotesService
     from assistec.services.reports import ReportsService
     from assistec.services.shop_settings import ShopSettingsService
@@ -167,7 +168,26 @@ class ApiRoot(AsaasRoot):
     def quotes(self) -> QuotesService:
         from assistec.services.quotes import QuotesService
 
-        return QuotesService(self.work, link_read_days=self.settings.public_link_read_days)
+        return QuotesService(
+            self.work,
+            link_read_days=self.settings.public_link_read_days,
+            resume=lambda token, output: self.resumer.resume(token, output),
+        )
+
+    @cached_property
+    def resumer(self) -> FlowResumer:
+        """Hands a waiting quote flow the decision taken on the link or at the counter."""
+        from assistec.integrations.flows import StepFunctionsResumer
+
+        return StepFunctionsResumer()
+
+    @cached_property
+    def quote_flow(self) -> QuoteFlowStarter:
+        from assistec.integrations.flows import StepFunctionsStarter
+        from assistec.services.quote_flow import QuoteFlowStarter
+
+        starter = StepFunctionsStarter(self.settings.quote_flow_arn)
+        return QuoteFlowStarter(self.work, lambda: starter)
 
     @cached_property
     def pricing(self) -> PricingService:

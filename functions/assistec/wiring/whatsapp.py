@@ -11,6 +11,7 @@ from assistec.wiring.base import DatabaseRoot, Installed
 
 if TYPE_CHECKING:
     from assistec.integrations.email import Mailer
+    from assistec.integrations.flows import FlowResumer
     from assistec.integrations.queue import WhatsappQueue
     from assistec.services.whatsapp.inbox import Disconnected, WhatsappInbox
     from assistec.services.whatsapp.sender import WhatsappSender
@@ -37,6 +38,13 @@ class WhatsappRoot(DatabaseRoot):
         return client_factory(lambda: server_from_secret(self.settings.evolution_secret_id))
 
     @cached_property
+    def resumer(self) -> FlowResumer:
+        """Hands a waiting quote flow the decision the customer replied on WhatsApp."""
+        from assistec.integrations.flows import StepFunctionsResumer
+
+        return StepFunctionsResumer()
+
+    @cached_property
     def mailer(self) -> Mailer:
         from assistec.integrations.email import SesMailer
 
@@ -48,7 +56,10 @@ class WhatsappRoot(DatabaseRoot):
         from assistec.services.whatsapp.bot import WhatsappBot
         from assistec.services.whatsapp.inbox import WhatsappInbox
 
-        bot = WhatsappBot(lambda: self.settings.public_base_url or "")
+        bot = WhatsappBot(
+            lambda: self.settings.public_base_url or "",
+            resume=lambda token, output: self.resumer.resume(token, output),
+        )
         return WhatsappInbox(self.work, lambda: self.queue, bot=bot, on_disconnect=self.tell_owner)
 
     @cached_property

@@ -12,7 +12,7 @@ from assistec.wiring.base import AsaasRoot, Installed
 if TYPE_CHECKING:
     from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowResumer
-    from assistec.integrations.queue import ShopQueue
+    from assistec.integrations.queue import ShopQueue, WhatsappQueue
     from assistec.services.billing.dunning import Dunning
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.provisioning import Provisioning
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from assistec.services.payment_flow import PaymentFlow
     from assistec.services.payments.inbox import WebhookInbox
     from assistec.services.payments.reconcile import Reconciliation
+    from assistec.services.quote_flow import QuoteFlow
     from assistec.settings import ConsumerSettings
 
 
@@ -96,10 +97,27 @@ class WorkerRoot(AsaasRoot):
         return Dunning(self.work, self.platform_asaas, self.provisioning, self.billing_notices)
 
     @cached_property
+    def whatsapp_queue(self) -> WhatsappQueue:
+        """The flows' messages on WhatsApp (the send queue)."""
+        from assistec.integrations.queue import SqsWhatsappQueue
+
+        return SqsWhatsappQueue(None, self.settings.whatsapp_send_queue_url)
+
+    @cached_property
     def payment_flow(self) -> PaymentFlow:
         from assistec.services.payment_flow import PaymentFlow
 
-        return PaymentFlow(self.work, self.payments, self.mailer, self.resumer)
+        return PaymentFlow(
+            self.work, self.payments, self.mailer, self.resumer, whatsapp=lambda: self.whatsapp_queue
+        )
+
+    @cached_property
+    def quote_flow(self) -> QuoteFlow:
+        from assistec.integrations.flows import StepFunctionsStarter
+        from assistec.services.quote_flow import QuoteFlow
+
+        payments = StepFunctionsStarter(self.settings.payment_flow_arn)
+        return QuoteFlow(self.work, self.mailer, self.resumer, lambda: self.whatsapp_queue, lambda: payments)
 
 
 def _from_environment() -> WorkerRoot:

@@ -21,7 +21,7 @@ from assistec_infra import constants
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.mail import allow_mail
 from assistec_infra.capabilities.platform import WorkerPlatform
-from assistec_infra.capabilities.settings import CONSUMER
+from assistec_infra.capabilities.settings import PAYMENT_FLOW_STEPS
 from assistec_infra.capabilities.storage import allow_asaas_key_decrypt
 from assistec_infra.nag import acknowledge
 
@@ -39,7 +39,7 @@ class PaymentFlow(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         config = platform.config
-        self.function = platform.worker(self, "Steps", STEPS_FUNCTION, CONSUMER)
+        self.function = platform.worker(self, "Steps", STEPS_FUNCTION, PAYMENT_FLOW_STEPS)
         allow_asaas_key_decrypt(self.function, secrets_key)
         allow_mail(self.function, config)
         stack = Stack.of(self)

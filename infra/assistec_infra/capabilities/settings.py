@@ -33,6 +33,7 @@ Setting = Literal[
     "payments_key_id",  # DeviceStorage
     "payments_queue_url",  # Payments
     "payment_flow_arn",  # PaymentFlow
+    "quote_flow_arn",  # QuoteFlow
     "asaas_base_url",  # the platform, from the stage: the Asaas simulator, locally
     "authorizer_emulation",  # the platform, from the stage: LocalStack runs no Lambda authorizer
     "usage_plan_name",  # RestApi: the shops' usage plan (per-shop throttling)
@@ -68,6 +69,10 @@ API = Family(_ORDER)  # ApiSettings: every setting above
 # Evolution, queues nothing and emits no event (no bus).
 WHATSAPP_CONSUMER = Family((*_DATABASE, "event_bus_name", "whatsapp_send_queue_url"))
 WHATSAPP_SENDER = Family((*_DATABASE, "evolution_secret_id"))
+# ConsumerSettings again, for the flows' steps: their messages go out on WhatsApp too; the quote
+# flow's hands an approved quote to the payment flow.
+PAYMENT_FLOW_STEPS = Family((*CONSUMER.settings, "whatsapp_send_queue_url"))
+QUOTE_FLOW_STEPS = Family((*CONSUMER.settings, "whatsapp_send_queue_url", "payment_flow_arn"))
 
 
 class WorkerSettings:

@@ -150,9 +150,27 @@ class QuoteOut(Output):
     decided_name: str | None
     decided_ip: str | None
     decided_user_agent: str | None
-    decided_via: Literal["link", "staff"] | None
+    decided_via: Literal["link", "staff", "whatsapp", "expired"] | None
     created_at: datetime
 
 
 class QuoteList(Output):
     items: list[QuoteOut]
+
+
+class QuoteSendIn(Input):
+    reminder_hours: Int = Field(
+        default=24, ge=1, le=168, description="A reminder when the customer has not answered by then"
+    )
+    expire_hours: Int = Field(
+        default=72, ge=2, le=720, description="No answer by then: the quote is rejected as expired"
+    )
+    payment: Literal["PIX", "BOLETO", "CREDIT_CARD"] | None = Field(
+        default=None,
+        description="Approved: charge the order this way and send the payment link (the payment flow)",
+    )
+    payment_wait_hours: Int = Field(default=24, ge=1, le=720)
+
+
+class QuoteSendOut(Output):
+    execution_arn: str

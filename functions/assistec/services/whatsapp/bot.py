@@ -20,7 +20,10 @@ from assistec.db import whatsapp as wa_db
 from assistec.domain import orders as order_rules
 from assistec.domain import quotes as quote_rules
 from assistec.domain import wa_router as router
+from assistec.errors import AppError
+from assistec.services import quote_decisions, quote_flow
 from assistec.services.unit_of_work import UnitOfWork
+from assistec.services.whatsapp.inbox import BotAnswer
 
 _DEVICE_TYPES = {"phone": "celular", "tablet": "tablet", "computer": "computador", "other": "aparelho"}
 _MAX_ORDERS = 5
@@ -31,12 +34,27 @@ class WhatsappBot:
     """Answers for the inbox (``Bot``): the replies to queue, the conversation moved."""
 
     def __init__(
-        self, link_base: Callable[[], str], clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        link_base: Callable[[], str],
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        resume: quote_flow.Resume | None = None,
     ) -> None:
         self._link_base = link_base
         self._clock = clock
+        self._resume = resume
 
-    def answer(self, uow: UnitOfWork, conversation: wa_db.ConversationRow, texts: list[str]) -> list[str]:
+    def answer(self, uow: UnitOfWork, conversation: wa_db.ConversationRow, texts: list[str]) -> BotAnswer:
+        after: list[Callable[[], None]] = []
+        replies = self._reply(uow, conversation, texts, after)
+        return BotAnswer(replies, after, outcome="quote_decided" if after else None)
+
+    def _reply(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        texts: list[str],
+        after: list[Callable[[], None]],
+    ) -> list[str]:
         settings = wa_db.get_settings(uow.conn)
         templates, bot_enabled = settings.templates, settings.bot_enabled
         shop = settings_db.get_settings(uow.conn)
@@ -54,14 +72,21 @@ class WhatsappBot:
             "select extract(epoch from now() - %s::timestamptz)", (conversation.state_since,)
         )
         age_s = float(age.fetchone()[0])  # type: ignore[index]  # one row, always
+        pending = (
+            quote_flow.pending_for_customer(uow, conversation.customer_id) if conversation.customer_id else []
+        )
         turn = router.next_turn(
             conversation.state,  # type: ignore[arg-type]  # the table's check constraint: the same five
             text,
             menu_shown=conversation.menu_shown,
-            quote_pending=False,
+            quote_pending=bool(pending),
             state_age_s=age_s,
         )
         render = _renderer(templates)
+        if turn.intent in ("approve", "reject") and pending:
+            return self._decide_quote(
+                uow, conversation, pending, approve=turn.intent == "approve", after=after
+            )
         if turn.intent == "opt_out":
             last_in = uow.conn.execute(
                 "select id from wa_messages where conversation_id = %s and direction = 'in' "
@@ -80,6 +105,9 @@ class WhatsappBot:
         if turn.reply_key is None:
             return []  # staff have this conversation: the bot stays silent
         open_now = shop is None or router.is_open(shop.business_hours, shop.timezone, now)
+        if turn.reply_key == "quote_unclear":
+            # A quote waits for this customer and the answer is neither yes nor no: a person
+            return self._to_person(uow, conversation, render, values, "quote_unclear", open_now, shop)
         match turn.intent:
             case "price":
                 return self._price(uow, conversation, text, render, values, open_now, shop)
@@ -108,6 +136,61 @@ class WhatsappBot:
                 return [render("menu", values)]
 
     # --- intents -------------------------------------------------------------------------------
+    def _decide_quote(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        pending: list[tuple[Any, str]],
+        *,
+        approve: bool,
+        after: list[Callable[[], None]],
+    ) -> list[str]:
+        """The customer answered the quote on WhatsApp: decided as on the link (parts reserved, the
+        order moved), their message kept as the evidence; the flow tells them what comes next."""
+        render = _renderer(wa_db.get_settings(uow.conn).templates)
+        values = {"LOJA": _shop_name(uow), "OS": pending[0][1]}
+        if len(pending) > 1:
+            # Two quotes wait: which one "sim" means is for a person to ask
+            self._handoff(uow, conversation)
+            return [render("quote_unclear", values)]
+        quote_id = pending[0][0]
+        quote = quotes_db.get_quote(uow.conn, quote_id, lock=True)
+        assert quote is not None
+        name_row = uow.conn.execute(
+            "select name from customers where id = %s", (conversation.customer_id,)
+        ).fetchone()
+        name = str(name_row[0]) if name_row else (conversation.push_name or "Cliente")
+        last_in = uow.conn.execute(
+            "select id from wa_messages where conversation_id = %s and direction = 'in' "
+            "order by created_at desc limit 1",
+            (conversation.id,),
+        ).fetchone()
+        try:
+            with uow.conn.transaction():  # a savepoint: a refused decision leaves the rest as it was
+                quote_decisions.decide(
+                    uow,
+                    quote,
+                    approve=approve,
+                    name=name,
+                    via="whatsapp",
+                    label=f"Cliente: {name} (WhatsApp)",
+                )
+        except AppError:
+            # Decided meanwhile, expired, or its order moved on: a person sorts it out
+            self._handoff(uow, conversation)
+            return [render("quote_unclear", values)]
+        uow.conn.execute(
+            "update quote_flows set decision_message_id = %s where quote_id = %s",
+            (last_in[0] if last_in else None, quote_id),
+        )
+        wa_db.update_conversation(uow.conn, conversation.id, state="bot", unknown_count=0, menu_shown=False)
+        token = quote_flow.take_token(uow, quote_id)
+        decision = {"decision": "approve" if approve else "reject"}
+        resume = self._resume
+        if token and resume is not None:
+            after.append(lambda: quote_flow.hand_back(resume, [token], decision))
+        return []  # the flow's next step tells the customer (the same message as for the link)
+
     def _price(
         self,
         uow: UnitOfWork,

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -39,8 +39,18 @@ class Delivery:
     payload: str  # the body without its apikey, as JSON text (U+0000 escaped, never raw)
 
 
+@dataclass
+class BotAnswer:
+    """What the bot says (queued in the transaction) and what it does after the commit (a quote's
+    waiting flow handed the customer's decision)."""
+
+    replies: list[str]
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    outcome: str | None = None  # a name for the delivery's outcome, when not "answered"
+
+
 class Bot(Protocol):
-    def answer(self, uow: UnitOfWork, conversation: wa_db.ConversationRow, texts: list[str]) -> list[str]: ...
+    def answer(self, uow: UnitOfWork, conversation: wa_db.ConversationRow, texts: list[str]) -> BotAnswer: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +191,7 @@ class WhatsappInbox:
             envelope = json.loads(item.payload)
             data = _mapping(envelope.get("data"))
             replies: list[UUID] = []
+            after: list[Callable[[], None]] = []
             if item.event == "connection.update":
                 outcome, disconnected = self._connection(uow, instance, data, _event_at(envelope))
             elif item.event == "messages.update":
@@ -191,7 +202,7 @@ class WhatsappInbox:
                 )
                 outcome = "receipt" if moved else "ignored_receipt"
             elif item.event == "messages.upsert":
-                outcome, replies = self._message(uow, item, data)
+                outcome, replies = self._message(uow, item, data, after)
             else:
                 outcome = "ignored_event"
             wa_db.finish(uow.conn, instance, delivery_id, outcome)
@@ -200,6 +211,8 @@ class WhatsappInbox:
                 self._queue().outbound(tenant_id, message_id)
             except Exception:
                 logger.exception("could not enqueue a WhatsApp reply (it stays queued)")
+        for action in after:
+            action()
         if disconnected is not None and self._on_disconnect is not None:
             self._on_disconnect(disconnected)
         return outcome
@@ -227,7 +240,11 @@ class WhatsappInbox:
         return f"state_{after}", None
 
     def _message(
-        self, uow: UnitOfWork, item: wa_db.WaInboxRow, data: Mapping[str, Any]
+        self,
+        uow: UnitOfWork,
+        item: wa_db.WaInboxRow,
+        data: Mapping[str, Any],
+        after: list[Callable[[], None]],
     ) -> tuple[str, list[UUID]]:
         sender = wa.sender_of(data)
         kind = wa.message_kind(data)
@@ -284,9 +301,10 @@ class WhatsappInbox:
         if self._bot is None:
             return "stored", []
         texts = wa_db.unanswered_texts(uow.conn, conversation.id)
-        replies = self._bot.answer(uow, conversation, texts)
+        answer = self._bot.answer(uow, conversation, texts)
+        after.extend(answer.after_commit)
         queued = []
-        for reply in replies:
+        for reply in answer.replies:
             row = wa_db.insert_message(
                 uow.conn,
                 tenant_id=uow.tenant_id,
@@ -299,7 +317,7 @@ class WhatsappInbox:
             )
             assert row is not None
             queued.append(row.id)
-        return ("answered" if queued else "stored_silent"), queued
+        return (answer.outcome or ("answered" if queued else "stored_silent")), queued
 
     @staticmethod
     def _conversation(uow: UnitOfWork, sender: wa.Sender) -> wa_db.ConversationRow:

@@ -16,11 +16,11 @@ from uuid import UUID
 from assistec.db import orders as orders_db
 from assistec.db import whatsapp as wa_db
 from assistec.domain import wa_router as router
-from assistec.domain import whatsapp as wa
 from assistec.integrations.queue import WhatsappQueue
 from assistec.observability import logger
 from assistec.services.audit import PublicActor
 from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
+from assistec.services.whatsapp import outgoing
 
 
 class StatusNotices:
@@ -70,28 +70,9 @@ class StatusNotices:
         )
         if status not in enabled:
             return "skipped_off", None
-        instance = wa_db.get_instance(uow.conn)
-        if instance is None or instance.state != "open":
-            return "skipped_no_number", None
         customer = uow.conn.execute(
-            "select name, phone from customers where id = %s", (order.customer_id,)
+            "select name from customers where id = %s", (order.customer_id,)
         ).fetchone()
-        phone = wa.normalize_phone(str(customer[1])) if customer else None
-        if customer is None or phone is None:
-            return "skipped_no_phone", None
-        phones = sorted(wa.phone_variants(phone))
-        conversation = wa_db.find_conversation(uow.conn, phones, None)
-        if conversation is not None and conversation.opted_out_at is not None:
-            return "skipped_opted_out", None
-        if conversation is None:
-            conversation = wa_db.insert_conversation(
-                uow.conn,
-                tenant_id=uow.tenant_id,
-                phone=phone,
-                lid=None,
-                customer_id=order.customer_id,
-                push_name=None,
-            )
         device = uow.conn.execute(
             "select brand, model from devices where id = %s", (order.device_id,)
         ).fetchone()
@@ -101,22 +82,14 @@ class StatusNotices:
             f"status_{status}",
             settings.templates,
             {
-                "CLIENTE": str(customer[0]).split()[0] if str(customer[0]).strip() else "",
+                "CLIENTE": str(customer[0]).split()[0] if customer and str(customer[0]).strip() else "",
                 "OS": str(order.number),
                 "APARELHO": " ".join(str(x) for x in device if x) if device else "aparelho",
                 "LINK": f"{base}/public/orders/{order.tracking_token}" if base else "",
                 "LOJA": str(shop[0]) if shop else "",
             },
         )
-        message = wa_db.insert_message(
-            uow.conn,
-            tenant_id=uow.tenant_id,
-            conversation_id=conversation.id,
-            direction="out",
-            author="bot",
-            kind="text",
-            body=text,
-            status="queued",
-        )
-        assert message is not None
-        return "queued", message.id
+        queued = outgoing.to_customer(uow, order.customer_id, text)
+        if queued.message_id is None:
+            return f"skipped_{queued.reason}", None
+        return "queued", queued.message_id
