@@ -162,9 +162,9 @@ def test_price_quote_reply_payment_and_ready_on_whatsapp(http: httpx.Client, sta
     )
 
     # 5. Repaired: ready for pickup, told a minute later (a change undone within it is never told)
-    current = http.get(f"/orders/{order['id']}", headers=headers).json()
     for to in ("repairing", "ready"):
-        current = ok(
+        current = http.get(f"/orders/{order['id']}", headers=headers).json()
+        ok(
             http.post(
                 f"/orders/{order['id']}/transitions",
                 headers=headers,
