@@ -171,6 +171,8 @@ class WhatsappSettings(DatabaseSettings):
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # The owner's e-mail when the shop's number drops (an SES-verified sender).
     mail_sender: str = "nao-responda@assistec.com.br"
+    # Where customers' files go (the sender fetches them; the devices bucket, whatsapp/ prefix).
+    devices_bucket: str | None = None
     # Sends per number: one every this many milliseconds (WhatsApp bans bursts from Baileys numbers).
     send_interval_ms: int = Field(default=1200, ge=100, le=60_000)
 

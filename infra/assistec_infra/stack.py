@@ -48,7 +48,9 @@ class AssistecStack(Stack):
         payment_flow = PaymentFlow(
             self, "PaymentFlow", platform=platform, secrets_key=storage.unlock_code_key
         )
-        whatsapp = Whatsapp(self, "Whatsapp", platform=platform, bus=domain_events.bus)
+        whatsapp = Whatsapp(
+            self, "Whatsapp", platform=platform, bus=domain_events.bus, media_bucket=storage.photos
+        )
         quote_flow = QuoteFlow(self, "QuoteFlow", platform=platform)
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)

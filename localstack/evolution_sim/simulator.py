@@ -4,6 +4,7 @@ phone and the customer (pair, disconnect, write, read)."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import fnmatch
 import json
@@ -84,6 +85,8 @@ class EvolutionSimulator:
         # connection. What a client sees when WhatsApp took the message and the answer died.
         self.lose_answers: list[str] = []
         self.not_on_whatsapp: set[str] = set()  # numbers (digits) WhatsApp does not know
+        # The files of the media messages customers sent (inject_media): id -> (mimetype, bytes)
+        self.media: dict[str, tuple[str, bytes]] = {}
 
     # --- plumbing ------------------------------------------------------------------------------
     def transport(self) -> httpx.MockTransport:
@@ -167,6 +170,7 @@ class EvolutionSimulator:
             ("POST", "message", "sendText"): self._send_text,
             ("POST", "message", "sendMedia"): self._send_media,
             ("POST", "chat", "markMessageAsRead"): self._mark_as_read,
+            ("POST", "chat", "getBase64FromMediaMessage"): self._media_base64,
         }
 
     # --- events --------------------------------------------------------------------------------
@@ -485,6 +489,85 @@ class EvolutionSimulator:
         self._deliver_all(events)
         return envelope
 
+    def inject_media(
+        self,
+        name: str,
+        phone: str,
+        kind: str,
+        content: bytes,
+        *,
+        mimetype: str,
+        caption: str | None = None,
+        file_name: str | None = None,
+        push_name: str | None = "Cliente",
+    ) -> dict[str, Any]:
+        """A customer sends a photo, an audio or a document (``kind``: image, audio, document): the
+        ``messages.upsert`` Evolution 2.3 posts (no file in it, ``base64`` off), the file kept for
+        ``/chat/getBase64FromMediaMessage``. Returns the envelope."""
+        if kind not in ("image", "audio", "document", "video"):
+            raise ValueError("kind must be image, audio, document or video")
+        events: list[Delivery] = []
+        with self._lock:
+            instance = self.instances[name]
+            if instance.state != "open":
+                raise SimulatorError(f"instance {name} is {instance.state}: nothing reaches it")
+            message_id = payloads.phone_id()
+            key = payloads.incoming_key(phone, message_id, lid=None, version="2.3.6", addressing="pn")
+            media: dict[str, Any] = {
+                "url": "https://mmg.whatsapp.net/o1/v/t62.7118-24/SIMULATED",
+                "mimetype": mimetype,
+                "fileLength": str(len(content)),
+                "mediaKey": "c2ltdWxhdGVkLWtleQ==",
+                "mediaKeyTimestamp": str(int(time.time())),
+            }
+            if caption:
+                media["caption"] = caption
+            if kind == "document":
+                media["fileName"] = file_name or "documento"
+            if kind == "audio":
+                media.update(seconds=len(content) % 60 + 1, ptt=True)
+            message_type = f"{kind}Message"
+            data = payloads.upsert_data(
+                instance,
+                key,
+                {message_type: media},
+                message_type,
+                push_name=push_name,
+                status="DELIVERY_ACK",
+                source="android",
+            )
+            self.media[message_id] = (mimetype, content)
+            envelope = payloads.envelope(
+                instance,
+                "messages.upsert",
+                data,
+                server_url=self.server_url,
+                expose_apikey=self._expose_apikey,
+            )
+            self._event(instance, "messages.upsert", data, events)
+        self._deliver_all(events)
+        return envelope
+
+    def _media_base64(
+        self, instance: Instance, body: dict[str, Any], params: dict[str, str], events: list[Delivery]
+    ) -> Answer:
+        """Evolution's ``getBase64FromMediaMessage``: the file of a received media message by its
+        key (``{"message": {"key": {"id": ...}}}``): ``{mediaType, fileName, size, mimetype, base64}``."""
+        message = body.get("message")
+        key = message.get("key") if isinstance(message, dict) else None
+        found = self.media.get(str(key.get("id"))) if isinstance(key, dict) else None
+        if found is None:
+            return error(400, "Message not found or has no media")
+        mimetype, content = found
+        return 201, {
+            "mediaType": mimetype.split("/", 1)[0],
+            "fileName": None,
+            "size": {"fileLength": str(len(content))},
+            "mimetype": mimetype,
+            "base64": base64.b64encode(content).decode(),
+            "buffer": None,
+        }
+
     def receipt(self, name: str, message_id: str, status: str = "DELIVERY_ACK") -> dict[str, Any]:
         """The customer's phone got (``DELIVERY_ACK``) or read (``READ``) one of our sends: the
         ``messages.update`` event's ``data``."""
@@ -552,6 +635,19 @@ class EvolutionSimulator:
                 addressing=str(body.get("addressing") or "lid"),
                 push_name=body.get("pushName", "Cliente"),
                 message_id=body.get("id"),
+            )
+            return 200, envelope
+        if action == "media":
+            if not isinstance(body.get("base64"), str) or not body.get("phone"):
+                raise ValueError("informe phone, kind, mimetype e base64")
+            envelope = self.inject_media(
+                name,
+                str(body["phone"]),
+                str(body.get("kind") or "image"),
+                base64.b64decode(body["base64"]),
+                mimetype=str(body.get("mimetype") or "image/jpeg"),
+                caption=body.get("caption"),
+                file_name=body.get("fileName"),
             )
             return 200, envelope
         if action == "receipts":

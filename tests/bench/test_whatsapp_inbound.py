@@ -25,6 +25,7 @@ from tests.integration.billing_fixtures import FakeMailer
 from tests.integration.conftest import FakeBus, FakeCipher, configure_api, new_source_ip, rest_event
 
 MESSAGES = 200 if os.environ.get("BENCH_RUNS") == "1" else 3000
+PARALLEL = 4
 
 
 def _p(values: list[float], q: float) -> float:
@@ -124,6 +125,10 @@ def test_inbound_message_to_a_queued_reply(database: PgDatabase, monkeypatch: py
         ingress_s.append(time.perf_counter() - t)
         assert response["statusCode"] == 200, response["body"]
     ingress_rate = MESSAGES / (time.perf_counter() - t0)
+    # Lambda runs the ingress in parallel environments: PARALLEL processes, each its own connection
+    root.database.close()
+    parallel_bodies = [envelope(i, run + "P") for i in range(MESSAGES, 2 * MESSAGES)]
+    parallel_rate = _parallel(path, headers, parallel_bodies, workers=PARALLEL)
     # The consumer: each stored delivery to a queued reply
     consumer_s: list[float] = []
     pending = list(world.queue.inbound_messages)
@@ -192,6 +197,14 @@ def test_inbound_message_to_a_queued_reply(database: PgDatabase, monkeypatch: py
                 "bare_p99_ms": round(_p(bare_in, 0.99), 2),
             },
             {
+                "step": f"ingress, {PARALLEL} processes",
+                "per_s": round(parallel_rate),
+                "p50_ms": "",
+                "p99_ms": "",
+                "bare_sql_per_s": "",
+                "bare_p99_ms": "",
+            },
+            {
                 "step": "consumer (stored → reply queued)",
                 "per_s": round(consumer_rate),
                 "p50_ms": round(_p(consumer_s, 0.5), 2),
@@ -201,3 +214,39 @@ def test_inbound_message_to_a_queued_reply(database: PgDatabase, monkeypatch: py
             },
         ],
     )
+
+
+def _ingress_worker(path: str, headers: dict[str, str], bodies: list[str], start: Any) -> None:
+    """One process of the parallel ingress (spawned: a fresh interpreter, its own connection; the
+    environment, API settings included, is inherited)."""
+    from assistec.handlers import api as api_handler
+    from assistec.wiring.api import root
+    from tests.integration.whatsapp_helpers import MemoryWhatsappQueue
+
+    root().whatsapp_queue = MemoryWhatsappQueue()
+    context = LambdaContext()
+    api_handler.handler(rest_event("POST", path, raw_body=bodies[0], headers=headers), context)  # warm
+    start.wait()
+    for body in bodies[1:]:
+        response = api_handler.handler(rest_event("POST", path, raw_body=body, headers=headers), context)
+        assert response["statusCode"] == 200
+
+
+def _parallel(path: str, headers: dict[str, str], items: list[str], *, workers: int) -> float:
+    """The ingress on ``workers`` spawned processes, each on its share; the aggregate rate."""
+    import multiprocessing
+
+    shares = [items[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(workers + 1)
+    processes = [
+        context.Process(target=_ingress_worker, args=(path, headers, share, start)) for share in shares
+    ]
+    for process in processes:
+        process.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for process in processes:
+        process.join(timeout=300)
+        assert process.exitcode == 0
+    return (len(items) - workers) / (time.perf_counter() - t0)

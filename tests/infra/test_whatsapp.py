@@ -74,6 +74,15 @@ def test_queues_workers_and_least_privilege(stage: str, local_stack: Any, prod_s
     assert "EVOLUTION_SECRET_ID" in sender_env
     assert not {"WHATSAPP_QUEUE_URL", "WHATSAPP_SEND_QUEUE_URL", "EVENT_BUS_NAME", "MAIL_SENDER"} & sender_env
     sender_actions = _actions(_statements(template, constants.WHATSAPP_SENDER_HANDLER))
+    # The sender writes customers' files under whatsapp/ only, and reads nothing there
+    assert "DEVICES_BUCKET" in sender_env
+    puts = [
+        s
+        for s in _statements(template, constants.WHATSAPP_SENDER_HANDLER)
+        if "s3:" in json.dumps(s["Action"])
+    ]
+    assert [p["Action"] for p in puts] == ["s3:PutObject"]
+    assert "whatsapp/*" in json.dumps(puts[0]["Resource"])
     assert not {"sqs:SendMessage", "events:PutEvents", "ses:SendEmail", "kms:Decrypt"} & sender_actions
     consumer_actions = _actions(_statements(template, constants.WHATSAPP_CONSUMER_HANDLER))
     assert "secretsmanager:GetSecretValue" in consumer_actions  # the database's secret only

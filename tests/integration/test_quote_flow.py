@@ -184,3 +184,49 @@ def test_no_answer_reminds_then_expires_and_an_unclear_answer_goes_to_a_person(
     _send(client, shop, quote2, {})
     assert steps.send(flows.started[-1][1])["channel"] == "email"
     assert world.mailer.sent[-1][0] == "bia@exemplo.com.br"
+
+
+def test_a_shop_that_wants_it_sends_every_new_quote_by_itself(
+    client: Client, setup: Any, api_root: Any
+) -> None:
+    world, flows, _, _ = setup
+    shop = signup(client)
+    connect_number(client, shop, world)
+    settings = _ok(client.call("GET", "/settings/whatsapp", shop.access_token))
+    assert (
+        settings["auto_send_quotes"],
+        settings["quote_reminder_hours"],
+        settings["quote_expire_hours"],
+    ) == (
+        False,
+        24,
+        72,
+    )
+    quoted_order(client, shop, LINES)
+    assert flows.started == []  # by hand until the shop says otherwise
+    # The expiry must come after the reminder
+    status, body, _ = client.call(
+        "PUT",
+        "/settings/whatsapp",
+        shop.access_token,
+        body={"version": 0, "quote_reminder_hours": 48, "quote_expire_hours": 24},
+    )
+    assert status == 422, body
+    saved = _ok(
+        client.call(
+            "PUT",
+            "/settings/whatsapp",
+            shop.access_token,
+            body={
+                "version": 0,
+                "auto_send_quotes": True,
+                "quote_reminder_hours": 12,
+                "quote_expire_hours": 36,
+            },
+        )
+    )
+    assert saved["auto_send_quotes"] is True
+    _, quote = quoted_order(client, shop, LINES)
+    [(_, flow)] = flows.started
+    assert flow["quote_id"] == quote["id"]
+    assert (flow["first_wait_seconds"], flow["second_wait_seconds"]) == (12 * 3600, 24 * 3600)

@@ -600,3 +600,52 @@ def connect_name(database: PgDatabase, shop: Shop) -> str:
     return str(
         _rows(database, "select name from whatsapp_instances where tenant_id = %s", shop.tenant_id)[0][0]
     )
+
+
+# --- media ----------------------------------------------------------------------------------------
+def test_customers_files_are_fetched_to_s3_when_the_shop_keeps_them(
+    client: Client, world: WhatsappWorld, database: PgDatabase
+) -> None:
+    from assistec.services.whatsapp.media import MAX_BYTES
+
+    shop = signup(client)
+    name = connect_number(client, shop, world)["name"]
+    customer = _phone()
+    photo = b"\xff\xd8\xff\xe0" + b"foto da tela quebrada" * 50
+    # Not kept by default: recorded with its facts, never fetched
+    world.sim.inject_media(name, customer, "image", photo, mimetype="image/jpeg", caption="olha a tela")
+    assert not any(o.startswith("media:") for o in world.drain())
+    assert world.store.objects == {}
+    settings = _ok(client.call("GET", "/settings/whatsapp", shop.access_token))
+    _ok(
+        client.call(
+            "PUT",
+            "/settings/whatsapp",
+            shop.access_token,
+            body={"version": settings["version"], "fetch_media": True},
+        )
+    )
+    world.sim.inject_media(name, customer, "image", photo, mimetype="image/jpeg", caption="de novo")
+    world.sim.inject_media(
+        name, customer, "document", b"%PDF-1.4 nota", mimetype="application/pdf", file_name="nota.pdf"
+    )
+    outcomes = world.drain()
+    assert outcomes.count("media:stored") == 2, outcomes
+    stored = {content for content, _ in world.store.objects.values()}
+    assert stored == {photo, b"%PDF-1.4 nota"}
+    assert all(key.startswith(f"whatsapp/{shop.tenant_id}/") for key in world.store.objects)
+    # Staff read them through a short-lived link; the caption is the message's text
+    [conversation] = _ok(client.call("GET", "/conversations", shop.access_token))["items"]
+    messages = _ok(client.call("GET", f"/conversations/{conversation['id']}/messages", shop.access_token))[
+        "items"
+    ]
+    kept = [m for m in messages if m["media_url"]]
+    assert [m["body"] for m in kept] == ["de novo", None]
+    assert kept[0]["media"]["mimetype"] == "image/jpeg"
+    # A file larger than the limit is recorded as such and never fetched
+    world.sim.inject_media(name, customer, "video", b"0" * (MAX_BYTES + 1), mimetype="video/mp4")
+    assert not any(o.startswith("media:") for o in world.drain())
+    # One whose file WhatsApp no longer has: recorded, not retried forever
+    world.sim.inject_media(name, customer, "audio", b"OggS audio", mimetype="audio/ogg")
+    world.sim.media.clear()
+    assert "media:gone" in world.drain()

@@ -23,6 +23,7 @@ API_BASE = "https://abcdef1234.execute-api.sa-east-1.amazonaws.com/v1"
 class MemoryWhatsappQueue:
     inbound_messages: list[tuple[UUID, str, str, int]] = field(default_factory=list)
     outbound_messages: list[tuple[UUID, UUID]] = field(default_factory=list)
+    media_messages: list[tuple[UUID, UUID]] = field(default_factory=list)
     down: bool = False
 
     def inbound(self, tenant_id: UUID, instance: str, delivery_id: str, *, delay_s: int = 0) -> None:
@@ -35,6 +36,21 @@ class MemoryWhatsappQueue:
             raise ConnectionError("SQS unavailable")
         self.outbound_messages.append((tenant_id, message_id))
 
+    def media(self, tenant_id: UUID, message_id: UUID) -> None:
+        if self.down:
+            raise ConnectionError("SQS unavailable")
+        self.media_messages.append((tenant_id, message_id))
+
+
+@dataclass
+class MemoryMediaStore:
+    """S3's PutObject contract: objects kept by key."""
+
+    objects: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        self.objects[key] = (data, content_type)
+
 
 @dataclass
 class WhatsappWorld:
@@ -44,6 +60,8 @@ class WhatsappWorld:
     sender: Any
     mailer: Any
     status: Any = None  # the consumer's status messages
+    media: Any = None  # the sender's media fetcher
+    store: MemoryMediaStore = field(default_factory=MemoryMediaStore)
     outcomes: list[str] = field(default_factory=list)
     # The bot's clock: a Wednesday 14:00 in São Paulo (inside the default business hours), whatever
     # time the suite runs at; a test moves it.
@@ -52,13 +70,16 @@ class WhatsappWorld:
     def drain(self) -> list[str]:
         """Apply what the queues hold, as the two workers would, until both are empty."""
         outcomes: list[str] = []
-        while self.queue.inbound_messages or self.queue.outbound_messages:
+        while self.queue.inbound_messages or self.queue.outbound_messages or self.queue.media_messages:
             while self.queue.inbound_messages:
                 tenant_id, instance, delivery_id, _ = self.queue.inbound_messages.pop(0)
                 outcomes.append(self.inbox.apply(tenant_id, instance, delivery_id))
             while self.queue.outbound_messages:
                 tenant_id, message_id = self.queue.outbound_messages.pop(0)
                 outcomes.append("send:" + self.sender.send(tenant_id, message_id))
+            while self.queue.media_messages:
+                tenant_id, message_id = self.queue.media_messages.pop(0)
+                outcomes.append("media:" + self.media.fetch(tenant_id, message_id))
         self.outcomes.extend(outcomes)
         return outcomes
 
@@ -112,6 +133,9 @@ def build_world(api_root: Any, api: Any) -> WhatsappWorld:
     from assistec.services.whatsapp.status import StatusNotices
 
     world.status = StatusNotices(api_root.work, lambda: queue, lambda: API_BASE)
+    from assistec.services.whatsapp.media import MediaFetcher
+
+    world.media = MediaFetcher(api_root.work, client, lambda: world.store)
     world.inbox, world.sender, world.mailer = inbox, sender, mailer
     return world
 

@@ -101,6 +101,11 @@ def put_settings(body: Annotated[WhatsappSettingsIn, Body()]) -> Response[Any]:
         templates=dict(body.templates),
         bot_enabled=body.bot_enabled,
         status_messages=list(body.status_messages) if body.status_messages is not None else None,
+        options={
+            name: value
+            for name in ("auto_send_quotes", "quote_reminder_hours", "quote_expire_hours", "fetch_media")
+            if (value := getattr(body, name)) is not None
+        },
     )
     return json_response(200, WhatsappSettingsOut.model_validate(view))
 
@@ -139,7 +144,14 @@ def list_messages(
     limit: Annotated[int, Field(ge=1, le=200), Digits, Query()] = 50,
 ) -> Response[Any]:
     rows = services().conversations.messages(caller(router), conversation_id, limit=limit)
-    return json_response(200, MessageList(items=[MessageOut.model_validate(r) for r in rows]))
+    items = []
+    for row in rows:
+        out = MessageOut.model_validate(row)
+        key = (row.media or {}).get("s3_key")
+        if isinstance(key, str):
+            out.media_url = services().photo_storage.download_url(key, expires_s=300)
+        items.append(out)
+    return json_response(200, MessageList(items=items))
 
 
 @routes.post(

@@ -437,17 +437,35 @@ class SettingsRow:
     bot_enabled: bool
     status_messages: list[str] | None  # None: the defaults
     version: int  # 0: never saved
+    auto_send_quotes: bool = False
+    quote_reminder_hours: int = 24
+    quote_expire_hours: int = 72
+    fetch_media: bool = False
+
+
+# The choices saved beside the texts, with their defaults (SettingsRow's).
+OPTIONS = ("auto_send_quotes", "quote_reminder_hours", "quote_expire_hours", "fetch_media")
 
 
 def get_settings(conn: Conn) -> SettingsRow:
     """The shop's WhatsApp settings (the defaults, version 0, until it saves its own)."""
     row = conn.execute(
-        "select templates, bot_enabled, status_messages, version from whatsapp_settings"
+        "select templates, bot_enabled, status_messages, version, auto_send_quotes, quote_reminder_hours, "
+        "quote_expire_hours, fetch_media from whatsapp_settings"
     ).fetchone()
     if row is None:
         return SettingsRow({}, True, None, 0)
     templates = {str(k): str(v) for k, v in dict(row[0]).items()}
-    return SettingsRow(templates, bool(row[1]), list(row[2]) if row[2] is not None else None, int(row[3]))
+    return SettingsRow(
+        templates,
+        bool(row[1]),
+        list(row[2]) if row[2] is not None else None,
+        int(row[3]),
+        auto_send_quotes=bool(row[4]),
+        quote_reminder_hours=int(row[5]),
+        quote_expire_hours=int(row[6]),
+        fetch_media=bool(row[7]),
+    )
 
 
 def save_settings(
@@ -457,20 +475,26 @@ def save_settings(
     templates: dict[str, str],
     bot_enabled: bool,
     status_messages: list[str] | None,
+    options: dict[str, Any],
     expected_version: int,
 ) -> int | None:
-    """Save the settings if still at ``expected_version`` (0: never saved); the new version, or None."""
+    """Save the settings if still at ``expected_version`` (0: never saved); the new version, or None.
+    ``options``: any of ``OPTIONS`` (the rest keep their values)."""
+    assert set(options) <= set(OPTIONS), set(options) - set(OPTIONS)
     if expected_version == 0:
+        columns = ["tenant_id", "templates", "bot_enabled", "status_messages", *options]
         row = conn.execute(
-            "insert into whatsapp_settings (tenant_id, templates, bot_enabled, status_messages) "
-            "values (%s, %s::jsonb, %s, %s) on conflict (tenant_id) do nothing returning version",
-            (tenant_id, json.dumps(templates), bot_enabled, status_messages),
+            f"insert into whatsapp_settings ({', '.join(columns)}) "
+            f"values (%s, %s::jsonb, %s, %s{', %s' * len(options)}) "
+            "on conflict (tenant_id) do nothing returning version",
+            (tenant_id, json.dumps(templates), bot_enabled, status_messages, *options.values()),
         ).fetchone()
     else:
+        sets = "".join(f", {name} = %s" for name in options)
         row = conn.execute(
-            "update whatsapp_settings set templates = %s::jsonb, bot_enabled = %s, status_messages = %s, "
-            "version = version + 1, updated_at = now() where version = %s returning version",
-            (json.dumps(templates), bot_enabled, status_messages, expected_version),
+            "update whatsapp_settings set templates = %s::jsonb, bot_enabled = %s, status_messages = %s"
+            f"{sets}, version = version + 1, updated_at = now() where version = %s returning version",
+            (json.dumps(templates), bot_enabled, status_messages, *options.values(), expected_version),
         ).fetchone()
     return int(row[0]) if row else None
 

@@ -4,7 +4,8 @@
   (the conversation, its message, the bot's replies queued), metrics for the dashboard and the
   disconnected-number alarm; and EventBridge's ``OrderStatusChanged`` (through a queue that holds it
   a minute): the customer's status message queued, once;
-- the sender: ``{"tenant_id", "message_id"}``, one message through the shop's number, paced.
+- the sender: ``{"tenant_id", "message_id"}``, one message through the shop's number, paced; and
+  ``{"tenant_id", "media_message_id"}``, a customer's file fetched to S3.
 
 Each record has a time budget (its worst case below); the functions' timeouts (infra:
 capabilities/whatsapp.py) fit a whole batch at its worst."""
@@ -52,6 +53,11 @@ def _delivery(record: SQSRecord, seconds_left: float) -> None:
 
 def _send(record: SQSRecord, seconds_left: float) -> None:
     message = json.loads(record.body)
+    if "media_message_id" in message:
+        # A customer's file, fetched to S3 (the shop keeps them)
+        fetched = root().media.fetch(UUID(str(message["tenant_id"])), UUID(str(message["media_message_id"])))
+        logger.info("whatsapp media", extra={"outcome": fetched, "message_id": message["media_message_id"]})
+        return
     outcome = root().sender.send(UUID(str(message["tenant_id"])), UUID(str(message["message_id"])))
     if outcome in ("failed", "unknown"):
         metrics.add_metric(name="WhatsappSendFailures", unit=MetricUnit.Count, value=1)

@@ -329,6 +329,14 @@ class EvolutionClient:
             )
         )
 
+    def media_base64(self, name: str, message_id: str) -> dict[str, Any]:
+        """The file of a media message the instance received (``{mimetype, base64, ...}``): a read,
+        retried like one."""
+        body = {"message": {"key": {"id": message_id}}, "convertToMp4": False}
+        return dict(
+            self.request("POST", f"/chat/getBase64FromMediaMessage/{_name(name)}", json=body, idempotent=True)
+        )
+
     def mark_as_read(
         self, name: str, remote_jid: str, message_id: str, from_me: bool = False
     ) -> dict[str, Any]:

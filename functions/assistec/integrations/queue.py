@@ -79,6 +79,8 @@ class WhatsappQueue(Protocol):
 
     def outbound(self, tenant_id: UUID, message_id: UUID) -> None: ...
 
+    def media(self, tenant_id: UUID, message_id: UUID) -> None: ...
+
 
 class SqsWhatsappQueue:
     def __init__(self, inbound_url: str | None, outbound_url: str | None) -> None:
@@ -105,4 +107,11 @@ class SqsWhatsappQueue:
         if not self._outbound_url:
             raise RuntimeError("WHATSAPP_SEND_QUEUE_URL is not set")
         body = {"tenant_id": str(tenant_id), "message_id": str(message_id)}
+        self._sqs().send_message(QueueUrl=self._outbound_url, MessageBody=json.dumps(body))
+
+    def media(self, tenant_id: UUID, message_id: UUID) -> None:
+        """A customer's media message to fetch to S3 (the sender talks to Evolution)."""
+        if not self._outbound_url:
+            raise RuntimeError("WHATSAPP_SEND_QUEUE_URL is not set")
+        body = {"tenant_id": str(tenant_id), "media_message_id": str(message_id)}
         self._sqs().send_message(QueueUrl=self._outbound_url, MessageBody=json.dumps(body))

@@ -41,3 +41,24 @@ class S3PhotoStorage:
             "get_object", Params={"Bucket": self._bucket, "Key": key}, ExpiresIn=expires_s
         )
         return url
+
+
+class MediaStore(Protocol):
+    """The customers' WhatsApp media, kept in the shop's prefix of the devices bucket."""
+
+    def put(self, key: str, data: bytes, content_type: str) -> None: ...
+
+
+class S3MediaStore:
+    def __init__(self, bucket: str) -> None:
+        self._bucket = bucket
+        self._client: Any = None
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        self._client.put_object(
+            Bucket=self._bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"
+        )

@@ -103,6 +103,21 @@ class QuoteFlowStarter:
         self._work = work
         self._starter = starter
 
+    def start_if_auto(self, identity: Identity, quote_id: UUID) -> str | None:
+        """A new quote, sent by itself when the shop wants it (``auto_send_quotes``), with the
+        shop's reminder and expiry; the execution's ARN, None when the shop sends by hand."""
+        with self._work(identity, Permission.ORDERS_READ) as uow:
+            settings = wa_db.get_settings(uow.conn)
+        if not settings.auto_send_quotes:
+            return None
+        return self.start(
+            identity,
+            quote_id,
+            reminder_hours=settings.quote_reminder_hours,
+            expire_hours=settings.quote_expire_hours,
+            payment=None,
+        )
+
     def start(
         self,
         identity: Identity,

@@ -7,6 +7,7 @@ from quote_sent to approved (reserving its parts) or rejected (``quote_decisions
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -27,6 +28,7 @@ from assistec.domain.orders import Status
 from assistec.domain.permissions import Permission
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, NotFoundError, ValidationFailedError, found
+from assistec.observability import logger
 from assistec.services import quote_decisions, quote_flow
 from assistec.services.audit import PublicActor
 from assistec.services.orders import apply_transition
@@ -78,12 +80,15 @@ class QuotesService:
         *,
         link_read_days: int = public_links.DEFAULT_READ_DAYS,
         resume: quote_flow.Resume | None = None,
+        auto_send: Callable[[Identity, UUID], None] | None = None,
     ) -> None:
         self._work = work
         # How long a decided or expired quote's link, or a cancelled order's, can still be read.
         self._read_days = link_read_days
         # Hands a waiting quote flow its decision (Step Functions' task token), after the commit.
         self._resume = resume
+        # Sends a new quote through the quote flow when the shop wants it (after the commit).
+        self._auto_send = auto_send
 
     # --- staff ---------------------------------------------------------------------------------
     def create(
@@ -192,6 +197,11 @@ class QuotesService:
                     extra_detail={"quote_id": str(quote.id), "quote_version": quote.version},
                 )
         quote_flow.hand_back(self._resume, ended, {"decision": "superseded"})
+        if self._auto_send is not None:
+            try:
+                self._auto_send(identity, quote.id)
+            except Exception:  # the quote stands; staff can send it (POST /quotes/{id}/send)
+                logger.exception("could not send a new quote by itself")
         return quote
 
     def list(self, identity: Identity, order_id: UUID) -> list[QuoteRow]:

@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING
 from assistec.wiring.base import AsaasRoot, Installed
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
+    from assistec.domain.tokens import Identity
     from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowResumer, FlowStarter
     from assistec.integrations.kms import Cipher
@@ -172,7 +175,11 @@ class ApiRoot(AsaasRoot):
             self.work,
             link_read_days=self.settings.public_link_read_days,
             resume=lambda token, output: self.resumer.resume(token, output),
+            auto_send=self._send_if_auto,
         )
+
+    def _send_if_auto(self, identity: Identity, quote_id: UUID) -> None:
+        self.quote_flow.start_if_auto(identity, quote_id)
 
     @cached_property
     def resumer(self) -> FlowResumer:

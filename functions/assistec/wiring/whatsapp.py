@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from assistec.integrations.flows import FlowResumer
     from assistec.integrations.queue import WhatsappQueue
     from assistec.services.whatsapp.inbox import Disconnected, WhatsappInbox
+    from assistec.services.whatsapp.media import MediaFetcher
     from assistec.services.whatsapp.sender import WhatsappSender
     from assistec.services.whatsapp.server import ClientFactory
     from assistec.services.whatsapp.status import StatusNotices
@@ -68,6 +69,18 @@ class WhatsappRoot(DatabaseRoot):
         from assistec.services.whatsapp.status import StatusNotices
 
         return StatusNotices(self.work, lambda: self.queue, lambda: self.settings.public_base_url or "")
+
+    @cached_property
+    def media(self) -> MediaFetcher:
+        """Customers' files to S3 (the devices bucket, the shop's whatsapp/ prefix)."""
+        from assistec.integrations.storage import S3MediaStore
+        from assistec.services.whatsapp.media import MediaFetcher
+
+        bucket = self.settings.devices_bucket
+        if not bucket:
+            raise RuntimeError("DEVICES_BUCKET is not set: only the sender fetches media")
+        store = S3MediaStore(bucket)
+        return MediaFetcher(self.work, lambda: self.evolution(), lambda: store)
 
     @cached_property
     def sender(self) -> WhatsappSender:

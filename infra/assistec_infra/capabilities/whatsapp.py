@@ -14,8 +14,10 @@ import json
 from aws_cdk import Aws, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -63,7 +65,13 @@ STATUS_DELAY_S = 60
 
 class Whatsapp(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, platform: WorkerPlatform, bus: events.IEventBus
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        platform: WorkerPlatform,
+        bus: events.IEventBus,
+        media_bucket: s3.IBucket,
     ) -> None:
         super().__init__(scope, construct_id)
         config = platform.config
@@ -149,6 +157,14 @@ class Whatsapp(Construct):
             trigger=sources.SqsEventSource(
                 self.send_queue, batch_size=SENDER_BATCH_SIZE, report_batch_item_failures=True
             ),
+        )
+        # Customers' files (when the shop keeps them): the sender writes them under whatsapp/, and
+        # only there; the API signs the staff's downloads (its grant on the bucket).
+        self.sender.add_environment("DEVICES_BUCKET", media_bucket.bucket_name)
+        self.sender.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject"], resources=[media_bucket.arn_for_objects("whatsapp/*")]
+            )
         )
         platform.monitoring.app_alarm(self.consumer, DISCONNECTED_ALARM)
         for dlq, alarm_id, what in (

@@ -49,12 +49,25 @@ class WhatsappSettingsIn(Input):
         description="The order statuses told to the customer on WhatsApp (status_<status> texts); "
         "null: the defaults (received, waiting_parts, ready, delivered)",
     )
+    auto_send_quotes: Bool | None = Field(
+        default=None, description="Send every new quote through the quote flow by itself (null: unchanged)"
+    )
+    quote_reminder_hours: Int | None = Field(default=None, ge=1, le=168, description="null: unchanged")
+    quote_expire_hours: Int | None = Field(default=None, ge=2, le=720, description="null: unchanged")
+    fetch_media: Bool | None = Field(
+        default=None,
+        description="Fetch customers' photos, audios and documents to S3, up to 10 MB each (null: unchanged)",
+    )
 
 
 class WhatsappSettingsOut(Output):
     version: int
     bot_enabled: bool
     status_messages: list[OrderStatus]
+    auto_send_quotes: bool
+    quote_reminder_hours: int
+    quote_expire_hours: int
+    fetch_media: bool
     templates: dict[str, str]
     overrides: dict[str, str]
 
@@ -86,6 +99,12 @@ class MessageOut(Output):
     user_id: UUID | None
     kind: str
     body: str | None
+    media: dict[str, str | int | bool] | None = Field(
+        default=None,
+        description="A file's facts (mimetype, fileLength, caption, fileName...); s3_key once fetched, "
+        "fetch: too_large/gone when it will not be",
+    )
+    media_url: str | None = Field(default=None, description="A 5-minute link to the fetched file")
     status: str
     error: str | None
     created_at: datetime

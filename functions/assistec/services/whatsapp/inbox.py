@@ -21,6 +21,7 @@ from assistec.integrations.queue import WhatsappQueue
 from assistec.observability import logger
 from assistec.services.audit import PublicActor
 from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
+from assistec.services.whatsapp import media as media_rules
 
 # A customer's message waits this long before the bot answers: a burst ("oi" / "quanto custa" /
 # "a tela do iphone 11") is answered once, by its last message, with all of it read together.
@@ -284,6 +285,10 @@ class WhatsappInbox:
                 uow.conn, conversation.id, state="with_staff", last_message_at=stored.created_at
             )
             return "stored_from_me", []
+        if media_rules.wanted(kind, stored.media) and wa_db.get_settings(uow.conn).fetch_media:
+            # The shop keeps its customers' files: the sender fetches this one to S3 (after the commit)
+            tenant_id, message_id = uow.tenant_id, stored.id
+            after.append(lambda: self._queue().media(tenant_id, message_id))
         changes: dict[str, Any] = {"unread": conversation.unread + 1, "last_message_at": stored.created_at}
         if conversation.opted_out_at is not None:
             changes |= {"opted_out_at": None}  # they wrote again: automatic messages may resume
