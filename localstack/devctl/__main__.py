@@ -29,10 +29,12 @@ def _dev() -> int:
 
 
 def _test(pytest_args: list[str]) -> int:
-    """Bring up what the suite needs, run it, and stop only what this run started."""
-    info, started = stack.up()
-    print(stack.banner(info), flush=True)
+    """Bring up what the suite needs, run it, and stop only what this run started (also when the
+    set-up itself fails: a failed deploy leaves no PostgreSQL or LocalStack behind)."""
+    started = stack.Started(postgres=False, localstack=False)
     try:
+        info, _ = stack.up(started)
+        print(stack.banner(info), flush=True)
         return subprocess.call([str(PROJECT_PYTHON), "-m", "pytest", *pytest_args], cwd=ROOT)
     finally:
         if started.asaas_sim:

@@ -266,13 +266,16 @@ def point_at_evolution_simulator(secret_arn: str) -> None:
         sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(wanted))
 
 
-def up() -> tuple[dict[str, Any], Started]:
+def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
+    """Start what is not running, deploy, seed; what this call started is recorded in ``started`` as
+    it goes, so a caller can stop it even when a later step fails."""
     t0 = time.monotonic()
-    pg_was_running = pg.is_running()
+    started = started if started is not None else Started(postgres=False, localstack=False)
+    started.postgres = not pg.is_running()
     pg.start()
-    started_ls = localstack_proc.start()
-    started_sim = asaas_proc.start()
-    started_evolution = evolution_proc.start()
+    started.localstack = localstack_proc.start()
+    started.asaas_sim = asaas_proc.start()
+    started.evolution_sim = evolution_proc.start()
     put_database_secrets()
     outputs = deploy()
     print(f"schema: {run_schema_function(outputs['SchemaFunctionName'])}", file=sys.stderr)
@@ -322,12 +325,7 @@ def up() -> tuple[dict[str, Any], Started]:
     STACK_JSON.write_text(json.dumps(info, indent=2))
     STACK_JSON.chmod(0o600)
     print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
-    return info, Started(
-        postgres=not pg_was_running,
-        localstack=started_ls,
-        asaas_sim=started_sim,
-        evolution_sim=started_evolution,
-    )
+    return info, started
 
 
 def down() -> None:
