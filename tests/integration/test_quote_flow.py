@@ -226,6 +226,12 @@ def test_a_shop_that_wants_it_sends_every_new_quote_by_itself(
         )
     )
     assert saved["auto_send_quotes"] is True
+    # A first save sent again (version 0 over the saved row): stale, 409, never a 500 (the fuzzer's
+    # find: the insert's defaults tripped the table's check before its conflict was seen)
+    status, body, _ = client.call(
+        "PUT", "/settings/whatsapp", shop.access_token, body={"version": 0, "quote_expire_hours": 2}
+    )
+    assert (status, body["code"], body["details"]["current_version"]) == (409, "conflict", 1)
     _, quote = quoted_order(client, shop, LINES)
     [(_, flow)] = flows.started
     assert flow["quote_id"] == quote["id"]

@@ -70,6 +70,10 @@ class WhatsappSettingsService:
         statuses = sorted(set(status_messages)) if status_messages is not None else None
         with self._work(identity, Permission.SETTINGS_WRITE) as uow:
             current = wa_db.get_settings(uow.conn)
+            if version != current.version:
+                # Stale, before anything is written (a first save over an existing row would trip the
+                # table's checks on the defaults it would insert)
+                raise ConflictError(_STALE, details={"current_version": current.version})
             reminder = options.get("quote_reminder_hours", current.quote_reminder_hours)
             expire = options.get("quote_expire_hours", current.quote_expire_hours)
             if expire <= reminder:
