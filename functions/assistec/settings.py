@@ -136,6 +136,8 @@ class RelaySettings(DatabaseSettings):
 
     event_bus_name: str = Field(min_length=1)
     payments_queue_url: str | None = None
+    # WhatsApp's send queue: replies whose queue message was lost are enqueued again.
+    whatsapp_send_queue_url: str | None = None
 
 
 class ConsumerSettings(DatabaseSettings):

@@ -67,6 +67,9 @@ def test_queues_workers_and_least_privilege(stage: str, local_stack: Any, prod_s
     assert {"WHATSAPP_QUEUE_URL", "WHATSAPP_SEND_QUEUE_URL", "EVOLUTION_SECRET_ID"} <= set(
         api["Environment"]["Variables"]
     )
+    # The relay's sweep hands lost replies to the send queue again
+    relay = _function(template, constants.OUTBOX_RELAY_HANDLER)["Environment"]["Variables"]
+    assert "WHATSAPP_SEND_QUEUE_URL" in relay
     # The consumer (the bot) queues replies and mails the owner; it never talks to Evolution
     assert {"WHATSAPP_SEND_QUEUE_URL", "PUBLIC_BASE_URL", "MAIL_SENDER", "EVENT_BUS_NAME"} <= consumer_env
     assert "EVOLUTION_SECRET_ID" not in consumer_env

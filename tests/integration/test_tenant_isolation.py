@@ -30,6 +30,8 @@ EXTRA_POLICIES = {
     ("tenant_subscriptions", "definer_access"),
     ("tenants", "definer_access"),
     ("payment_accounts", "definer_access"),
+    # The relay's sweep of WhatsApp replies whose queue message was lost (migration 0025).
+    ("wa_messages", "definer_access"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"

@@ -649,3 +649,34 @@ def test_customers_files_are_fetched_to_s3_when_the_shop_keeps_them(
     world.sim.inject_media(name, customer, "audio", b"OggS audio", mimetype="audio/ogg")
     world.sim.media.clear()
     assert "media:gone" in world.drain()
+
+
+def test_a_reply_whose_queue_message_was_lost_is_sent_by_the_relays_sweep(
+    client: Client, world: WhatsappWorld, api_root: Any
+) -> None:
+    from assistec.services.whatsapp.sweep import requeue_replies
+
+    shop = signup(client)
+    name = connect_number(client, shop, world)["name"]
+    customer = _phone()
+    world.sim.inject_message(name, customer, "oi")
+    # The consumer answers, but SQS refuses the reply's hand-off after the commit
+    pending = list(world.queue.inbound_messages)
+    world.queue.inbound_messages.clear()
+    world.queue.down = True
+    for tenant_id, instance, delivery_id, _ in pending:
+        assert world.inbox.apply(tenant_id, instance, delivery_id) == "answered"
+    world.queue.down = False
+    assert world.queue.outbound_messages == []
+    assert world.texts_to(customer) == []
+    # The relay's sweep finds it (across shops, through its definer function) and hands it on
+    assert requeue_replies(api_root.database, world.queue, older_than_s=0) >= 1
+    mine = [m for m in world.queue.outbound_messages if str(m[0]) == shop.tenant_id]
+    assert len(mine) == 1
+    world.queue.outbound_messages[:] = mine  # other tests' leftovers are not this test's to send
+    world.drain()
+    assert len(world.texts_to(customer)) == 1
+    # Sent: the next sweep does not find it again
+    assert [m for m in world.queue.outbound_messages if str(m[0]) == shop.tenant_id] == []
+    requeue_replies(api_root.database, world.queue, older_than_s=0)
+    assert [m for m in world.queue.outbound_messages if str(m[0]) == shop.tenant_id] == []

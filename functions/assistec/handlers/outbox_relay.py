@@ -1,5 +1,5 @@
 """Scheduled every minute: publish the domain events still pending in the outbox, and enqueue
-again the stored Asaas webhooks whose queue message was lost.
+again the stored Asaas webhooks and the WhatsApp replies whose queue message was lost.
 
 The API publishes its events right after each commit; this catches what that missed (the bus
 refused, the function timed out after commit) so that no committed change loses its event.
@@ -23,7 +23,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     report = services.outbox.run()
     stranded = services.stranded_deliveries
     requeued = stranded.requeue() if stranded is not None else 0
+    replies = services.requeue_whatsapp_replies()
     metrics.add_metric(name="InboxRequeued", unit=MetricUnit.Count, value=requeued)
+    metrics.add_metric(name="WhatsappRepliesRequeued", unit=MetricUnit.Count, value=replies)
     metrics.add_metric(name="OutboxPublished", unit=MetricUnit.Count, value=report.published)
     metrics.add_metric(
         name="OutboxOldestPendingSeconds", unit=MetricUnit.Seconds, value=report.oldest_pending_s
@@ -32,6 +34,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         "published": report.published,
         "oldest_pending_s": report.oldest_pending_s,
         "requeued": requeued,
+        "whatsapp_replies_requeued": replies,
     }
     logger.info("outbox relay run", extra=outcome)
     return outcome

@@ -35,6 +35,16 @@ class RelayRoot(DatabaseRoot):
         queue = self.payments_queue
         return StrandedDeliveries(self.database, queue) if queue is not None else None
 
+    def requeue_whatsapp_replies(self) -> int:
+        """WhatsApp replies whose send-queue message was lost, enqueued again (0 without the queue)."""
+        url = self.settings.whatsapp_send_queue_url
+        if not url:
+            return 0
+        from assistec.integrations.queue import SqsWhatsappQueue
+        from assistec.services.whatsapp.sweep import requeue_replies
+
+        return requeue_replies(self.database, SqsWhatsappQueue(None, url))
+
 
 def _from_environment() -> RelayRoot:
     from assistec.settings import RelaySettings

@@ -61,7 +61,7 @@ class Family:
 _DATABASE: tuple[Setting, ...] = ("db_secret_id", "db_sslmode", "db_sslrootcert", "db_host")
 AUTHORIZER = Family(("auth_secret_id",))  # AuthorizerSettings
 # RelaySettings. The bus comes first: publishing to it is the relay's job.
-RELAY = Family(("event_bus_name", *_DATABASE, "payments_queue_url"))
+RELAY = Family(("event_bus_name", *_DATABASE, "payments_queue_url", "whatsapp_send_queue_url"))
 # ConsumerSettings: the payments consumer, the reconciliation, the payment flow's steps, the dunning run.
 CONSUMER = Family((*_DATABASE, "event_bus_name", "payments_key_id", "asaas_base_url"))
 API = Family(_ORDER)  # ApiSettings: every setting above
