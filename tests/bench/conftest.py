@@ -47,3 +47,24 @@ def report(name: str, rows: list[dict[str, Any]]) -> None:
     print("  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True)))
     for row in rows:
         print("  ".join(str(row[c]).ljust(w) for c, w in zip(cols, widths, strict=True)))
+
+
+def run_parallel(worker: Any, path: str, headers: dict[str, str], items: list[str], *, workers: int) -> float:
+    """``worker(path, headers, share, start)`` on ``workers`` spawned processes (a fresh interpreter
+    each, its own connection; the environment is inherited), each on its share of ``items``, started
+    together once warm; the aggregate rate (a share's first item warms its process, not counted)."""
+    import multiprocessing
+    import time
+
+    shares = [items[i::workers] for i in range(workers)]
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(workers + 1)
+    processes = [context.Process(target=worker, args=(path, headers, share, start)) for share in shares]
+    for process in processes:
+        process.start()
+    start.wait()
+    t0 = time.perf_counter()
+    for process in processes:
+        process.join(timeout=300)
+        assert process.exitcode == 0
+    return (len(items) - workers) / (time.perf_counter() - t0)

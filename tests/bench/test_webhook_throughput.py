@@ -17,7 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.bench.conftest import report
+from tests.bench.conftest import report, run_parallel
 from tests.conftest import LambdaContext, PgDatabase
 from tests.integration.billing_fixtures import FakeMailer
 from tests.integration.conftest import (
@@ -149,7 +149,7 @@ def test_webhook_ingress_and_consumer_throughput(
     duplicate_rate = ingress(envelopes[:half])
     # Lambda runs the ingress in parallel environments: four processes, each its own connection
     root.database.close()
-    parallel_rate = _parallel(path, headers, envelopes[half:], workers=PARALLEL)
+    parallel_rate = run_parallel(_ingress_worker, path, headers, envelopes[half:], workers=PARALLEL)
     with psycopg.connect(database.superuser_url) as conn:
         stored = conn.execute("select count(*) from webhook_inbox where tenant_id = %s", (tenant,)).fetchone()
     assert stored == (EVENTS,)
@@ -230,23 +230,3 @@ def _ingress_worker(path: str, headers: dict[str, str], bodies: list[str], start
     for body in bodies[1:]:
         response = api_handler.handler(rest_event("POST", path, raw_body=body, headers=headers), context)
         assert response["statusCode"] == 200
-
-
-def _parallel(path: str, headers: dict[str, str], items: list[str], *, workers: int) -> float:
-    """The ingress on ``workers`` spawned processes, each on its share; the aggregate rate."""
-    import multiprocessing
-
-    shares = [items[i::workers] for i in range(workers)]
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(workers + 1)
-    processes = [
-        context.Process(target=_ingress_worker, args=(path, headers, share, start)) for share in shares
-    ]
-    for process in processes:
-        process.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for process in processes:
-        process.join(timeout=300)
-        assert process.exitcode == 0
-    return (len(items) - workers) / (time.perf_counter() - t0)

@@ -19,7 +19,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from tests.bench.conftest import report
+from tests.bench.conftest import report, run_parallel
 from tests.conftest import LambdaContext, PgDatabase
 from tests.integration.billing_fixtures import FakeMailer
 from tests.integration.conftest import FakeBus, FakeCipher, configure_api, new_source_ip, rest_event
@@ -128,7 +128,7 @@ def test_inbound_message_to_a_queued_reply(database: PgDatabase, monkeypatch: py
     # Lambda runs the ingress in parallel environments: PARALLEL processes, each its own connection
     root.database.close()
     parallel_bodies = [envelope(i, run + "P") for i in range(MESSAGES, 2 * MESSAGES)]
-    parallel_rate = _parallel(path, headers, parallel_bodies, workers=PARALLEL)
+    parallel_rate = run_parallel(_ingress_worker, path, headers, parallel_bodies, workers=PARALLEL)
     # The consumer: each stored delivery to a queued reply
     consumer_s: list[float] = []
     pending = list(world.queue.inbound_messages)
@@ -230,23 +230,3 @@ def _ingress_worker(path: str, headers: dict[str, str], bodies: list[str], start
     for body in bodies[1:]:
         response = api_handler.handler(rest_event("POST", path, raw_body=body, headers=headers), context)
         assert response["statusCode"] == 200
-
-
-def _parallel(path: str, headers: dict[str, str], items: list[str], *, workers: int) -> float:
-    """The ingress on ``workers`` spawned processes, each on its share; the aggregate rate."""
-    import multiprocessing
-
-    shares = [items[i::workers] for i in range(workers)]
-    context = multiprocessing.get_context("spawn")
-    start = context.Barrier(workers + 1)
-    processes = [
-        context.Process(target=_ingress_worker, args=(path, headers, share, start)) for share in shares
-    ]
-    for process in processes:
-        process.start()
-    start.wait()
-    t0 = time.perf_counter()
-    for process in processes:
-        process.join(timeout=300)
-        assert process.exitcode == 0
-    return (len(items) - workers) / (time.perf_counter() - t0)

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from assistec.db import customers as customers_db
 from assistec.db import orders as orders_db
 from assistec.db import quotes as quotes_db
 from assistec.db import whatsapp as wa_db
@@ -201,7 +202,11 @@ class QuoteFlow:
                 router.render_template(
                     "quote_reminder",
                     templates,
-                    {"OS": str(order.number), "LINK": _link(quote.rendered_text), "LOJA": _shop(uow)},
+                    {
+                        "OS": str(order.number),
+                        "LINK": _link(quote.rendered_text),
+                        "LOJA": outgoing.shop_name(uow),
+                    },
                 )
                 if reminder
                 else quote.rendered_text
@@ -210,16 +215,14 @@ class QuoteFlow:
             channel = "whatsapp" if queued.message_id else "email"
             email = None
             if channel == "email":
-                row = uow.conn.execute(
-                    "select email from customers where id = %s", (order.customer_id,)
-                ).fetchone()
-                email = str(row[0]) if row and row[0] else None
+                customer = customers_db.get_customer(uow.conn, order.customer_id)
+                email = customer.email if customer else None
                 channel = "email" if email else "none"
             if not reminder:
                 uow.conn.execute(
                     "update quote_flows set channel = %s where quote_id = %s", (channel, quote_id)
                 )
-            shop = _shop(uow)
+            shop = outgoing.shop_name(uow)
         if queued.message_id is not None:
             self._queue().outbound(identity_of(flow).tenant_id, queued.message_id)
         elif email:
@@ -254,7 +257,9 @@ class QuoteFlow:
             assert order is not None
             key = "quote_approved" if quote.status == "approved" else "quote_rejected"
             text = router.render_template(
-                key, wa_db.get_settings(uow.conn).templates, {"OS": str(order.number), "LOJA": _shop(uow)}
+                key,
+                wa_db.get_settings(uow.conn).templates,
+                {"OS": str(order.number), "LOJA": outgoing.shop_name(uow)},
             )
             queued = outgoing.to_customer(uow, order.customer_id, text)
             uow.conn.execute(
@@ -307,7 +312,7 @@ class QuoteFlow:
                 text = router.render_template(
                     "quote_expired",
                     wa_db.get_settings(uow.conn).templates,
-                    {"OS": str(order.number), "LOJA": _shop(uow)},
+                    {"OS": str(order.number), "LOJA": outgoing.shop_name(uow)},
                 )
                 queued = outgoing.to_customer(uow, order.customer_id, text)
             uow.conn.execute(
@@ -318,11 +323,6 @@ class QuoteFlow:
         if queued.message_id is not None:
             self._queue().outbound(identity.tenant_id, queued.message_id)
         return {"outcome": "expired", "told": queued.reason}
-
-
-def _shop(uow: UnitOfWork) -> str:
-    row = uow.conn.execute("select name from tenants where id = %s", (uow.tenant_id,)).fetchone()
-    return str(row[0]) if row else ""
 
 
 def _link(rendered: str) -> str:

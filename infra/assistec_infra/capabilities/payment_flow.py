@@ -8,22 +8,18 @@ charge. Every step retries transient failures and any other failure ends in Flow
 
 from __future__ import annotations
 
-from aws_cdk import Duration, Stack
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
-from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from assistec_infra import constants
+from assistec_infra.capabilities import flows
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.mail import allow_mail
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.settings import PAYMENT_FLOW_STEPS
 from assistec_infra.capabilities.storage import allow_asaas_key_decrypt
-from assistec_infra.nag import acknowledge
 
 STEPS_FUNCTION = FunctionSpec(
     handler=constants.PAYMENT_FLOW_HANDLER,
@@ -42,102 +38,34 @@ class PaymentFlow(Construct):
         self.function = platform.worker(self, "Steps", STEPS_FUNCTION, PAYMENT_FLOW_STEPS)
         allow_asaas_key_decrypt(self.function, secrets_key)
         allow_mail(self.function, config)
-        stack = Stack.of(self)
-
         failed = sfn.Fail(
             self, "FlowFailed", error="PaymentFlowFailed", cause="a step failed after its retries"
         )
-
-        def step(name: str, result_path: str) -> tasks.LambdaInvoke:
-            task = tasks.LambdaInvoke(
-                self,
-                name.capitalize(),
-                lambda_function=self.function,
-                payload=sfn.TaskInput.from_object({"step": name, "flow": sfn.JsonPath.entire_payload}),
-                payload_response_only=True,
-                result_path=result_path,
-            )
-            task.add_retry(
-                errors=["States.TaskFailed"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
-            )
-            task.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-            return task
-
-        def wait(name: str) -> tasks.LambdaInvoke:
-            return tasks.LambdaInvoke(
-                self,
-                name,
-                lambda_function=self.function,
-                integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-                payload=sfn.TaskInput.from_object(
-                    {"step": "await", "flow": sfn.JsonPath.entire_payload, "token": sfn.JsonPath.task_token}
-                ),
-                task_timeout=sfn.Timeout.at("$.wait_seconds"),
-                result_path="$.payment",
-            )
-
-        create, notify = step("create", "$.charge"), step("notify", "$.notified")
-        remind, paid, expired = (
-            step("remind", "$.reminded"),
-            step("paid", "$.outcome"),
-            step("expired", "$.outcome"),
+        create = flows.step(self, self.function, "create", "$.charge", failed)
+        notify = flows.step(self, self.function, "notify", "$.notified", failed)
+        remind = flows.step(self, self.function, "remind", "$.reminded", failed)
+        paid = flows.step(self, self.function, "paid", "$.outcome", failed)
+        expired = flows.step(self, self.function, "expired", "$.outcome", failed)
+        first_wait, second_wait = (
+            flows.wait(self, self.function, name, seconds_path="$.wait_seconds", result_path="$.payment")
+            for name in ("WaitForPayment", "WaitAfterReminder")
         )
-        first_wait, second_wait = wait("WaitForPayment"), wait("WaitAfterReminder")
         for waiting, on_timeout in ((first_wait, remind), (second_wait, expired)):
-            waiting.add_retry(
-                errors=["States.TaskFailed"], interval=Duration.seconds(2), max_attempts=3, backoff_rate=2
-            )
             waiting.add_catch(on_timeout, errors=["States.Timeout"], result_path="$.timeout")
             waiting.add_catch(failed, errors=["States.ALL"], result_path="$.error")
             waiting.next(paid)
         paid.next(sfn.Succeed(self, "FlowPaid"))
         expired.next(sfn.Succeed(self, "FlowExpired"))
         remind.next(second_wait)
-        definition = create.next(notify).next(first_wait)
-
-        log_group = logs.LogGroup(
+        self.state_machine = flows.state_machine(
             self,
-            "Logs",
-            retention=constants.LOG_RETENTION[config.stage],
-            removal_policy=config.removal_policy,
-        )
-        name = config.resource_name("payment-flow")
-        self.state_machine = sfn.StateMachine(
-            self,
-            "StateMachine",
-            state_machine_name=name,
-            definition_body=sfn.DefinitionBody.from_chainable(definition),
-            state_machine_type=sfn.StateMachineType.STANDARD,
-            timeout=Duration.days(70),
-            tracing_enabled=True,
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-        )
-        acknowledge(
-            self.state_machine,
-            "AwsSolutions-IAM5[Resource::*]",
-            "X-Ray tracing and log delivery actions (xray:Put*, logs:*Delivery*) accept no resource scope.",
-        )
-        acknowledge(
-            self.state_machine,
-            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(self.function.node.default_child)}.Arn>:*]",  # type: ignore[arg-type]
-            "The machine invokes the steps function's versions and aliases (CDK's grant); one function only.",
-        )
-        # The steps hand a token back themselves when the charge was paid before the wait began; the
-        # ARN is spelled out (not referenced) because the machine already references the function.
-        self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                resources=[
-                    f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:{name}"
-                ],
-            )
-        )
-        platform.monitoring.alarm(
-            self.state_machine,
-            "FailedAlarm",
-            self.state_machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
-            threshold=1,
-            description="Payment flow: an execution failed (a charge was not created, notified or closed)",
+            platform,
+            name="payment-flow",
+            definition=create.next(notify).next(first_wait),
+            function=self.function,
+            failed_description=(
+                "Payment flow: an execution failed (a charge was not created, notified or closed)"
+            ),
         )
         platform.settings.provide(
             "payment_flow_arn",

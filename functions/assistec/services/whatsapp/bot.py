@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from assistec.db import customers as customers_db
 from assistec.db import orders as orders_db
 from assistec.db import quotes as quotes_db
 from assistec.db import shop_settings as settings_db
@@ -23,6 +24,7 @@ from assistec.domain import wa_router as router
 from assistec.errors import AppError
 from assistec.services import quote_decisions, quote_flow
 from assistec.services.unit_of_work import UnitOfWork
+from assistec.services.whatsapp import outgoing
 from assistec.services.whatsapp.inbox import BotAnswer
 
 _DEVICE_TYPES = {"phone": "celular", "tablet": "tablet", "computer": "computador", "other": "aparelho"}
@@ -58,7 +60,7 @@ class WhatsappBot:
         settings = wa_db.get_settings(uow.conn)
         templates, bot_enabled = settings.templates, settings.bot_enabled
         shop = settings_db.get_settings(uow.conn)
-        shop_name = _shop_name(uow)
+        shop_name = outgoing.shop_name(uow, "a loja")
         text = router.merge_burst(texts)
         now = self._clock()
         values: dict[str, str] = {"LOJA": shop_name}
@@ -148,7 +150,7 @@ class WhatsappBot:
         """The customer answered the quote on WhatsApp: decided as on the link (parts reserved, the
         order moved), their message kept as the evidence; the flow tells them what comes next."""
         render = _renderer(wa_db.get_settings(uow.conn).templates)
-        values = {"LOJA": _shop_name(uow), "OS": pending[0][1]}
+        values = {"LOJA": outgoing.shop_name(uow, "a loja"), "OS": pending[0][1]}
         if len(pending) > 1:
             # Two quotes wait: which one "sim" means is for a person to ask
             self._handoff(uow, conversation)
@@ -156,10 +158,12 @@ class WhatsappBot:
         quote_id = pending[0][0]
         quote = quotes_db.get_quote(uow.conn, quote_id, lock=True)
         assert quote is not None
-        name_row = uow.conn.execute(
-            "select name from customers where id = %s", (conversation.customer_id,)
-        ).fetchone()
-        name = str(name_row[0]) if name_row else (conversation.push_name or "Cliente")
+        customer = (
+            customers_db.get_customer(uow.conn, conversation.customer_id)
+            if conversation.customer_id
+            else None
+        )
+        name = customer.name if customer else (conversation.push_name or "Cliente")
         last_in = uow.conn.execute(
             "select id from wa_messages where conversation_id = %s and direction = 'in' "
             "order by created_at desc limit 1",
@@ -227,10 +231,12 @@ class WhatsappBot:
             discount_text = ""
             price = rule.price_cents
             if conversation.customer_id is not None:
-                since = uow.conn.execute(
-                    "select created_at from customers where id = %s", (conversation.customer_id,)
-                ).fetchone()
-                best = quotes_db.best_discount(uow.conn, customer_since=since[0]) if since else None
+                customer = customers_db.get_customer(uow.conn, conversation.customer_id)
+                best = (
+                    quotes_db.best_discount(uow.conn, customer_since=customer.created_at)
+                    if customer
+                    else None
+                )
                 if best is not None:
                     discount = quote_rules.discount_cents(price, best.percent)
                     if discount:
@@ -354,11 +360,6 @@ def _renderer(overrides: dict[str, str]) -> Callable[[str, dict[str, str]], str]
         return router.render_template(key, overrides, values)
 
     return render
-
-
-def _shop_name(uow: UnitOfWork) -> str:
-    row = uow.conn.execute("select name from tenants where id = %s", (uow.tenant_id,)).fetchone()
-    return str(row[0]) if row else "a loja"
 
 
 def _devices(uow: UnitOfWork, ids: list[Any]) -> dict[Any, str]:

@@ -338,7 +338,7 @@ class WhatsappInbox:
                 phone=sender.phone,
                 lid=sender.lid,
                 customer_id=customer_id,
-                push_name=(sender.push_name or "")[:120] or None if not sender.from_me else None,
+                push_name=None if sender.from_me else (sender.push_name or "")[:120] or None,
             )
         changes: dict[str, Any] = {}
         if sender.phone and conversation.phone is None:

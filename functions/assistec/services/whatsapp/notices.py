@@ -6,6 +6,7 @@ from assistec.integrations.email import Mailer
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
 from assistec.services.unit_of_work import UnitsOfWork
+from assistec.services.whatsapp import outgoing
 from assistec.services.whatsapp.inbox import Disconnected
 
 
@@ -15,10 +16,10 @@ def tell_owner_disconnected(work: UnitsOfWork, mailer: Mailer, event: Disconnect
         rows = uow.conn.execute(
             "select email from users where role = 'owner' and active order by created_at"
         ).fetchall()
-        shop = uow.conn.execute("select name from tenants where id = %s", (event.tenant_id,)).fetchone()
+        shop = outgoing.shop_name(uow, "sua loja")
     number = f" (+{event.number})" if event.number else ""
     body = (
-        f"O número de WhatsApp{number} da {shop[0] if shop else 'sua loja'} foi desconectado.\n\n"
+        f"O número de WhatsApp{number} da {shop} foi desconectado.\n\n"
         "Enquanto ele estiver desconectado, o assistente não responde aos clientes e as mensagens "
         "de status e orçamentos não são enviadas.\n\n"
         "Para reconectar, abra o painel em Configurações > WhatsApp e leia o QR code com o celular da loja."

@@ -10,9 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from assistec.db import customers as customers_db
+from assistec.db import tenants as tenants_db
 from assistec.db import whatsapp as wa_db
 from assistec.domain import whatsapp as wa
 from assistec.services.unit_of_work import UnitOfWork
+
+
+def shop_name(uow: UnitOfWork, default: str = "") -> str:
+    """The shop's name, as its messages sign them."""
+    tenant = tenants_db.get_tenant(uow.conn, uow.tenant_id)
+    return tenant.name if tenant else default
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +34,8 @@ def to_customer(uow: UnitOfWork, customer_id: UUID, text: str) -> Queued:
     instance = wa_db.get_instance(uow.conn)
     if instance is None or instance.state != "open":
         return Queued(None, "no_number")
-    row = uow.conn.execute("select phone from customers where id = %s", (customer_id,)).fetchone()
-    phone = wa.normalize_phone(str(row[0])) if row else None
+    customer = customers_db.get_customer(uow.conn, customer_id)
+    phone = wa.normalize_phone(customer.phone) if customer else None
     if phone is None:
         return Queued(None, "no_phone")
     conversation = wa_db.find_conversation(uow.conn, sorted(wa.phone_variants(phone)), None)

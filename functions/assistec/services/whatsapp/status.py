@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from assistec.db import customers as customers_db
 from assistec.db import orders as orders_db
 from assistec.db import whatsapp as wa_db
 from assistec.domain import wa_router as router
@@ -70,23 +71,20 @@ class StatusNotices:
         )
         if status not in enabled:
             return "skipped_off", None
-        customer = uow.conn.execute(
-            "select name from customers where id = %s", (order.customer_id,)
-        ).fetchone()
+        customer = customers_db.get_customer(uow.conn, order.customer_id)
         device = uow.conn.execute(
             "select brand, model from devices where id = %s", (order.device_id,)
         ).fetchone()
-        shop = uow.conn.execute("select name from tenants where id = %s", (uow.tenant_id,)).fetchone()
         base = self._link_base()
         text = router.render_template(
             f"status_{status}",
             settings.templates,
             {
-                "CLIENTE": str(customer[0]).split()[0] if customer and str(customer[0]).strip() else "",
+                "CLIENTE": customer.name.split()[0] if customer and customer.name.strip() else "",
                 "OS": str(order.number),
                 "APARELHO": " ".join(str(x) for x in device if x) if device else "aparelho",
                 "LINK": f"{base}/public/orders/{order.tracking_token}" if base else "",
-                "LOJA": str(shop[0]) if shop else "",
+                "LOJA": outgoing.shop_name(uow),
             },
         )
         queued = outgoing.to_customer(uow, order.customer_id, text)
