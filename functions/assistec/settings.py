@@ -84,6 +84,9 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     evolution_secret_id: str | None = None
     whatsapp_queue_url: str | None = None
     whatsapp_send_queue_url: str | None = None
+    # Google Calendar: the deployment's OAuth client ({"client_id", "client_secret"} in Secrets
+    # Manager; the shops' tokens are encrypted under the payments (shop-secrets) key).
+    google_secret_id: str | None = None
     # Base of the links the API writes into messages; derived from each request when unset.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API
@@ -177,6 +180,22 @@ class WhatsappSettings(DatabaseSettings):
     devices_bucket: str | None = None
     # Sends per number: one every this many milliseconds (WhatsApp bans bursts from Baileys numbers).
     send_interval_ms: int = Field(default=1200, ge=100, le=60_000)
+
+
+class CalendarSettings(DatabaseSettings):
+    """Scheduling's workers: the Google Calendar mirror (queue and schedule) and the reminders."""
+
+    stage: Literal["local", "prod", "test"]
+    event_bus_name: str = Field(min_length=1)
+    # The shops' Google tokens are encrypted under this key (purpose google-token).
+    payments_key_id: str = Field(min_length=1)
+    google_secret_id: str | None = None
+    # The calendar queue (AppointmentChanged and the sweep's retries).
+    calendar_queue_url: str | None = None
+    # Reminders on WhatsApp go through the shop's send queue; e-mail is the fallback.
+    whatsapp_send_queue_url: str | None = None
+    public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
+    mail_sender: str = "nao-responda@assistec.com.br"
 
 
 @lru_cache(maxsize=1)

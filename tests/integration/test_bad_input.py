@@ -312,6 +312,29 @@ def test_the_audit_log_can_be_filtered_by_every_entity_the_product_writes(client
     assert (status, answer["code"]) == (422, "validation_error"), answer
 
 
+# Query strings that pass validation, so the request reaches the database.
+_WINDOW = {"from": "2030-01-07T00:00:00-03:00", "to": "2030-01-08T00:00:00-03:00"}
+QUERIES: dict[str, dict[str, str]] = {
+    "/stock/search": {"q": "Tela"},
+    "/availability": {**_WINDOW, "type": "drop_off"},
+    "/appointments": _WINDOW,
+}
+
+
+def _consent_state(identity: dict[str, str]) -> str:
+    """A well-signed Google consent state (the callback's credential), for the shop of ``identity``."""
+    import time
+
+    import jwt
+
+    from tests.integration.conftest import SIGNING_KEY
+
+    now = int(time.time())
+    claims = {"aud": "assistec-google-consent", "tid": identity["tenant_id"], "sub": identity["user_id"],
+              "nonce": "n" * 32, "iat": now, "exp": now + 600}  # fmt: skip
+    return jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
+
+
 # Bodies that pass validation, so the request reaches the database.
 VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/auth/login"): {"email": "dono@exemplo.com.br", "password": "senha-forte-123"},
@@ -357,7 +380,9 @@ def test_every_database_backed_route_answers_503_in_our_shape_while_the_database
                 if name == "token":
                     value = "A" * 43 if path.startswith("/public/signup/") else link_token
                 concrete = concrete.replace(f"{{{name}}}", value)
-            query = {"q": "Tela"} if path == "/stock/search" else None
+            query = QUERIES.get(path)
+            if path == "/integrations/google/callback":
+                query = {"code": "4/0Ab", "state": _consent_state(identity)}
             # When the route is called
             response = api_handler.handler(
                 rest_event(

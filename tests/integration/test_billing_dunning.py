@@ -176,7 +176,7 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
     a valid body: 402 (422 for a body the route cannot read), and not a byte of the shop changed."""
     import json as jsonlib
 
-    from tests.integration.test_bad_input import ROUTES, _fill, _world
+    from tests.integration.test_bad_input import QUERIES, ROUTES, _fill, _world
 
     world = _world(client)
     shop = world.shop
@@ -190,6 +190,7 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
         "user_id": shop.owner_id,
         "charge_id": str(uuid.uuid4()),
         "conversation_id": str(uuid.uuid4()),
+        "appointment_id": str(uuid.uuid4()),
     }
     valid = {(m, p): _fill(b, world.ids) for m, p, b in ROUTES}
     with psycopg.connect(database.superuser_url) as conn:
@@ -211,7 +212,7 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
             )
             body = valid.get((method.upper(), matrix_path))
             has_body = "requestBody" in operation
-            query = {
+            query = QUERIES.get(template) or {
                 p["name"]: "tela"
                 for p in operation.get("parameters", [])
                 if p.get("in") == "query" and p.get("required")

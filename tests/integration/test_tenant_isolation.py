@@ -32,6 +32,9 @@ EXTRA_POLICIES = {
     ("payment_accounts", "definer_access"),
     # The relay's sweep of WhatsApp replies whose queue message was lost (migration 0025).
     ("wa_messages", "definer_access"),
+    # The scheduled reminders and Google sync find their work across shops (migration 0026).
+    ("appointments", "definer_access"),
+    ("google_connections", "definer_access"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"

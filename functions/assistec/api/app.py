@@ -29,6 +29,7 @@ from assistec.api import (
     public,
     quotes,
     reports,
+    scheduling,
     shop_settings,
     stock,
     users,
@@ -103,6 +104,7 @@ for module in (
     public,
     webhooks,
     whatsapp,
+    scheduling,
 ):
     app.include_router(module.router)
 

@@ -9,6 +9,8 @@ PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/auth/login"),
         ("POST", "/auth/refresh"),
         ("POST", "/auth/logout"),
+        # Google's consent sends the browser back here: the signed state is the credential.
+        ("GET", "/integrations/google/callback"),
     }
 )
 # Swagger UI: served in the local stage only.

@@ -73,11 +73,12 @@ class ConversationRow:
     last_message_at: datetime | None
     version: int
     created_at: datetime
+    booking: dict[str, Any] | None = None  # the slots the bot offered (migration 0026)
 
 
 _CONVERSATION = (
     "id, tenant_id, phone, lid, customer_id, push_name, state, state_since, menu_shown, unknown_count, "
-    "assigned_user_id, unread, opted_out_at, last_message_at, version, created_at"
+    "assigned_user_id, unread, opted_out_at, last_message_at, version, created_at, booking"
 )
 
 
@@ -282,6 +283,7 @@ def insert_conversation(
 
 
 _CONVERSATION_FIELDS = {
+    "booking",
     "phone",
     "lid",
     "customer_id",

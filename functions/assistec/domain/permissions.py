@@ -26,6 +26,9 @@ class Permission(StrEnum):
     STOCK_READ = "stock:read"
     STOCK_WRITE = "stock:write"
     REPORTS_READ = "reports:read"
+    # The shop's agenda: everyone at the counter books, moves and cancels appointments.
+    APPOINTMENTS_READ = "appointments:read"
+    APPOINTMENTS_WRITE = "appointments:write"
     # The shop's own subscription to assistec (plan, invoices): owners and admins.
     BILLING_MANAGE = "billing:manage"
 
@@ -41,6 +44,8 @@ _STAFF = frozenset(
         Permission.ORDERS_READ,
         Permission.ORDERS_WRITE,
         Permission.STOCK_READ,
+        Permission.APPOINTMENTS_READ,
+        Permission.APPOINTMENTS_WRITE,
     }
 )
 

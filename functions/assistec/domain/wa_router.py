@@ -32,7 +32,9 @@ from assistec.domain.orders import Status
 Intent = Literal[
     "menu", "price", "order_status", "parts", "book", "human", "opt_out", "approve", "reject", "unknown"
 ]
-ConversationState = Literal["bot", "awaiting_device", "awaiting_part", "waiting_staff", "with_staff"]
+ConversationState = Literal[
+    "bot", "awaiting_device", "awaiting_part", "waiting_staff", "with_staff", "awaiting_slot"
+]
 
 _INT4_MAX = 2_147_483_647
 _BURST_MAX = 2000
@@ -464,6 +466,26 @@ _BOT_TEMPLATES: dict[str, str] = {
     "quote_expired": (
         "O orçamento da OS {{OS}} venceu sem resposta. Se ainda quiser o reparo, responda *atendente*."
     ),
+    "book_offer": (
+        "Estes são os próximos horários livres para {{TIPO}}:\n{{HORARIOS}}\n"
+        "Responda com o número do horário que preferir, ou *atendente* para combinar outro."
+    ),
+    "book_done": (
+        "Agendado! {{TIPO}} na {{LOJA}}: {{QUANDO}}.\n"
+        "Para confirmar, cancelar ou remarcar, responda *confirmo*, *cancelar* ou *remarcar*, ou use o "
+        "link: {{LINK}}"
+    ),
+    "book_moved": "Remarcado! {{TIPO}} na {{LOJA}}: {{QUANDO}}. {{LINK}}",
+    "book_taken": "Esse horário acabou de ser ocupado. Veja os horários livres agora:\n{{HORARIOS}}",
+    "book_none": "Não há horários livres nos próximos dias. Um atendente vai combinar com você por aqui.",
+    "appointment_reminder": (
+        "Lembrete: {{TIPO}} na {{LOJA}} {{QUANDO}}. Responda *confirmo* para confirmar, *cancelar* para "
+        "cancelar ou *remarcar* para mudar o horário. {{LINK}}"
+    ),
+    "appointment_confirmed": "Obrigado! Seu horário de {{QUANDO}} está confirmado.",
+    "appointment_cancelled": (
+        "Pronto, cancelamos o horário de {{QUANDO}}. Se quiser marcar outro, responda *agendar*."
+    ),
 }  # fmt: skip
 # What the customer reads when their order moves (``status_<status>``), if the shop has that status on.
 _STATUS_TEMPLATES: dict[str, str] = {
@@ -515,6 +537,13 @@ _EXTRA_PLACEHOLDERS = {
     "quote_unclear": {"OS"},
     "quote_reminder": {"OS", "LINK"},
     "quote_expired": {"OS"},
+    "book_offer": {"TIPO", "HORARIOS"},
+    "book_done": {"TIPO", "QUANDO", "LINK"},
+    "book_moved": {"TIPO", "QUANDO", "LINK"},
+    "book_taken": {"HORARIOS"},
+    "appointment_reminder": {"TIPO", "QUANDO", "LINK", "CLIENTE"},
+    "appointment_confirmed": {"QUANDO"},
+    "appointment_cancelled": {"QUANDO"},
     **{key: {"CLIENTE", "OS", "APARELHO", "LINK"} for key in _STATUS_TEMPLATES},
 }
 TEMPLATE_PLACEHOLDERS: Mapping[str, frozenset[str]] = MappingProxyType(
@@ -651,3 +680,56 @@ def next_turn(
         return Turn("unknown", "menu", "bot", False)
     reply, next_state, handoff = _REPLIES[intent]
     return Turn(intent, reply, next_state, handoff)
+
+
+# --- appointments -------------------------------------------------------------------------------
+AppointmentReply = Literal["confirm", "cancel", "move"]
+_APPOINTMENT_REPLIES: dict[AppointmentReply, tuple[tuple[str, ...], ...]] = {
+    "confirm": _phrases(
+        "confirmo", "confirmado", "confirmada", "confirmar", "confirma", "confirmo sim", "sim confirmo",
+        "pode confirmar", "estarei ai", "vou sim",
+    ),
+    "cancel": _phrases(
+        "cancelar", "cancela", "cancelo", "quero cancelar", "pode cancelar", "desmarcar", "desmarca",
+        "nao vou", "nao vou poder", "nao posso ir",
+    ),
+    "move": _phrases(
+        "remarcar", "remarca", "reagendar", "quero remarcar", "mudar horario", "mudar o horario",
+        "trocar horario", "trocar o horario", "outro horario", "outro dia",
+    ),
+}  # fmt: skip
+
+
+def appointment_reply(text: str) -> AppointmentReply | None:
+    """What a whole message says about the customer's appointment: confirm, cancel or move (None:
+    something else). Only asked while the customer has an appointment ahead."""
+    core = tuple(_core(text).split())
+    for reply, phrases in _APPOINTMENT_REPLIES.items():
+        if core in phrases:
+            return reply
+    return None
+
+
+_SLOT_CHOICE = re.compile(r"(?:(?:opcao|op|numero|n|horario)\s)?([1-9])")
+
+
+def slot_choice(text: str, offered: int) -> int | None:
+    """The slot a whole message picks from ``offered`` numbered ones (1-based), or None."""
+    match = _SLOT_CHOICE.fullmatch(_core(text))
+    if match is None:
+        return None
+    choice = int(match.group(1))
+    return choice if 1 <= choice <= offered else None
+
+
+_WEEKDAYS = ("seg", "ter", "qua", "qui", "sex", "sáb", "dom")
+
+
+def when_text(moment: datetime, timezone: str) -> str:
+    """``moment`` as a customer reads it in the shop's time zone: "ter., 01/12 às 09:00"."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{_WEEKDAYS[local.weekday()]}., {local:%d/%m} às {local:%H:%M}"
+
+
+def slot_lines(moments: Sequence[datetime], timezone: str) -> str:
+    return "\n".join(f"{i}. {when_text(m, timezone)}" for i, m in enumerate(moments, start=1))

@@ -19,6 +19,10 @@ ASAAS_API_KEY: tuple[str, str] = ("purpose", "asaas-api-key")
 # The token of a shop's WhatsApp instance on the Evolution server (only the API encrypts it; nothing
 # decrypts it in normal work: deliveries are checked against its SHA-256).
 EVOLUTION_TOKEN: tuple[str, str] = ("purpose", "evolution-instance-token")
+# A shop's Google OAuth tokens (refresh and access): the API encrypts them at the consent; the API
+# (availability, calendars) and the calendar worker and pass decrypt them, and encrypt the rotated
+# ones. The WhatsApp bot never does: it offers slots from the busy times the pass keeps.
+GOOGLE_TOKEN: tuple[str, str] = ("purpose", "google-token")
 
 
 class Cipher(Protocol):

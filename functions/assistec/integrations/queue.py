@@ -115,3 +115,36 @@ class SqsWhatsappQueue:
             raise RuntimeError("WHATSAPP_SEND_QUEUE_URL is not set")
         body = {"tenant_id": str(tenant_id), "media_message_id": str(message_id)}
         self._sqs().send_message(QueueUrl=self._outbound_url, MessageBody=json.dumps(body))
+
+
+class CalendarQueue(Protocol):
+    def push(self, items: list[tuple[UUID, UUID]]) -> None:
+        """Appointments ``(tenant_id, appointment_id)`` to mirror to Google again."""
+        ...
+
+
+class SqsCalendarQueue:
+    """The calendar queue: the sweep's retries (``AppointmentChanged`` arrives from EventBridge)."""
+
+    def __init__(self, url: str | None) -> None:
+        self._url = url
+        self._client: Any = None
+
+    def push(self, items: list[tuple[UUID, UUID]]) -> None:
+        if not self._url:
+            raise RuntimeError("CALENDAR_QUEUE_URL is not set")
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs")
+        for start in range(0, len(items), 10):
+            entries = [
+                {
+                    "Id": str(i),
+                    "MessageBody": json.dumps({"tenant_id": str(t), "appointment_id": str(a)}),
+                }
+                for i, (t, a) in enumerate(items[start : start + 10])
+            ]
+            answer = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
+            if answer.get("Failed"):
+                raise RuntimeError(f"SQS refused {len(answer['Failed'])} calendar messages")

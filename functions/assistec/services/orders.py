@@ -186,6 +186,11 @@ class OrdersService:
 
     # --- inside a unit of work -----------------------------------------------------------------
     @staticmethod
+    def _intake_for(uow: UnitOfWork, fields: dict[str, Any]) -> OrderRow:
+        """Intake inside another use case's unit of work (an appointment's check-in)."""
+        return OrdersService._intake(uow, fields, warranty_of=None)
+
+    @staticmethod
     def _intake(uow: UnitOfWork, fields: dict[str, Any], *, warranty_of: UUID | None) -> OrderRow:
         device = devices_db.get_device(uow.conn, fields["device_id"])
         if device is None or device.customer_id != fields["customer_id"]:

@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from assistec.services.quote_flow import QuoteFlowStarter
     from assistec.services.quotes import QuotesService
     from assistec.services.reports import ReportsService
+    from assistec.services.scheduling.appointments import AppointmentsService
+    from assistec.services.scheduling.availability import AvailabilityService
+    from assistec.services.scheduling.google import GoogleAccess, GoogleConnections
+    from assistec.services.scheduling.rules import SchedulingSettingsService
     from assistec.services.shop_settings import ShopSettingsService
     from assistec.services.signup import SignupService
     from assistec.services.stock import StockService
@@ -279,6 +283,49 @@ class ApiRoot(AsaasRoot):
         from assistec.services.whatsapp.settings import WhatsappSettingsService
 
         return WhatsappSettingsService(self.work)
+
+    # --- scheduling ----------------------------------------------------------------------------
+    @cached_property
+    def google_access(self) -> GoogleAccess:
+        """Google for the shops: their tokens under the shop-secrets key (purpose google-token)."""
+        from assistec.integrations.google_calendar import http_client
+        from assistec.integrations.kms import GOOGLE_TOKEN, KmsCipher
+        from assistec.services.scheduling.google import GoogleAccess, config_from_secret
+
+        cipher = KmsCipher(self.settings.payments_key_id, GOOGLE_TOKEN)
+        http = http_client()
+        return GoogleAccess(
+            self.work,
+            lambda: cipher,
+            lambda: config_from_secret(self.settings.google_secret_id),
+            lambda: http,
+            lambda: self.mailer,
+        )
+
+    @cached_property
+    def google_connections(self) -> GoogleConnections:
+        from assistec.services.scheduling.google import GoogleConnections
+
+        return GoogleConnections(self.google_access, self.signing_key)
+
+    @cached_property
+    def scheduling_settings(self) -> SchedulingSettingsService:
+        from assistec.services.scheduling.rules import SchedulingSettingsService
+
+        return SchedulingSettingsService(self.work)
+
+    @cached_property
+    def availability(self) -> AvailabilityService:
+        from assistec.services.scheduling.availability import AvailabilityService
+
+        return AvailabilityService(self.work, self.google_access)
+
+    @cached_property
+    def appointments(self) -> AppointmentsService:
+        from assistec.services.orders import OrdersService
+        from assistec.services.scheduling.appointments import AppointmentsService
+
+        return AppointmentsService(self.work, open_order=OrdersService._intake_for)
 
 
 def _from_environment() -> ApiRoot:

@@ -29,6 +29,9 @@ AuditEntity = Literal[
     "whatsapp_instance",
     "whatsapp_settings",
     "conversation",
+    "appointment",
+    "google_connection",
+    "scheduling_settings",
 ]
 
 

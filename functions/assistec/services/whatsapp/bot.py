@@ -9,25 +9,37 @@ belongs to, never by a number typed alone."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from assistec.db import customers as customers_db
 from assistec.db import orders as orders_db
 from assistec.db import quotes as quotes_db
+from assistec.db import scheduling as scheduling_db
 from assistec.db import shop_settings as settings_db
 from assistec.db import stock as stock_db
 from assistec.db import whatsapp as wa_db
 from assistec.domain import orders as order_rules
 from assistec.domain import quotes as quote_rules
+from assistec.domain import scheduling
 from assistec.domain import wa_router as router
 from assistec.errors import AppError
 from assistec.services import quote_decisions, quote_flow
+from assistec.services.scheduling import availability
+from assistec.services.scheduling import rules as scheduling_rules
+from assistec.services.scheduling.appointments import Appointments
 from assistec.services.unit_of_work import UnitOfWork
 from assistec.services.whatsapp import outgoing
 from assistec.services.whatsapp.inbox import BotAnswer
 
 _DEVICE_TYPES = {"phone": "celular", "tablet": "tablet", "computer": "computador", "other": "aparelho"}
+_TYPE_TEXT = {
+    "drop_off": "a entrega do aparelho",
+    "pickup": "a retirada do aparelho",
+    "visit": "a visita técnica",
+}
+_SLOT_TIMEOUT_S = 1800  # an offer older than the router's state timeout is not taken
 _MAX_ORDERS = 5
 _MAX_PARTS = 5
 
@@ -77,6 +89,20 @@ class WhatsappBot:
         pending = (
             quote_flow.pending_for_customer(uow, conversation.customer_id) if conversation.customer_id else []
         )
+        upcoming = (
+            scheduling_db.upcoming_for_customer(uow.conn, conversation.customer_id, now=now)
+            if conversation.customer_id
+            else []
+        )
+        if conversation.state == "awaiting_slot" and age_s <= _SLOT_TIMEOUT_S:
+            offered = [datetime.fromisoformat(x) for x in (conversation.booking or {}).get("offer", [])]
+            choice = router.slot_choice(text, len(offered))
+            if choice is not None:
+                return self._take_slot(uow, conversation, offered[choice - 1], values)
+        if upcoming and conversation.state not in ("waiting_staff", "with_staff"):
+            said = router.appointment_reply(text)
+            if said is not None:
+                return self._appointment_reply(uow, conversation, upcoming, said, values)
         turn = router.next_turn(
             conversation.state,  # type: ignore[arg-type]  # the table's check constraint: the same five
             text,
@@ -117,7 +143,12 @@ class WhatsappBot:
                 return self._orders(uow, conversation, text, render, values)
             case "parts":
                 return self._parts(uow, conversation, text, render, values)
-            case "book" | "human":
+            case "book":
+                offer = self._offer(uow, conversation, values, moving=None)
+                if offer is not None:
+                    return offer
+                return self._to_person(uow, conversation, render, values, "book", open_now, shop)
+            case "human":
                 return self._to_person(uow, conversation, render, values, turn.reply_key, open_now, shop)
             case "unknown" if conversation.unknown_count >= 1 and conversation.state == "bot":
                 # The second message in a row the bot cannot place goes to a person.
@@ -136,6 +167,125 @@ class WhatsappBot:
                     uow.conn, conversation.id, menu_shown=True, unknown_count=0, state="bot"
                 )
                 return [render("menu", values)]
+
+    # --- appointments (issue 12) ----------------------------------------------------------------
+    def _offer(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        values: dict[str, str],
+        *,
+        moving: Any,
+        taken: bool = False,
+    ) -> list[str] | None:
+        """Offer the next free drop-off slots (numbered); None when the bot cannot book for this
+        customer (unknown number, or the shop takes no drop-offs): a person arranges it."""
+        if conversation.customer_id is None:
+            return None
+        kind = moving.type if moving is not None else "drop_off"
+        shop = scheduling_rules.load(uow)
+        if not shop.types[kind].enabled:
+            return None
+        now = self._clock()
+        found = availability.offer(
+            uow,
+            type_=kind,
+            start=now,
+            end=now + timedelta(days=min(shop.horizon_days, 14)),
+            now=now,
+            exclude=moving.id if moving is not None else None,
+        )
+        picks = scheduling.pick_offer(found.slots, limit=5, per_day=2)
+        render = _renderer(wa_db.get_settings(uow.conn).templates)
+        if not picks:
+            self._handoff(uow, conversation)
+            return [render("book_none", values)]
+        booking = {
+            "offer": [p.start.isoformat() for p in picks],
+            "type": kind,
+            "moving": str(moving.id) if moving is not None else None,
+        }
+        wa_db.update_conversation(
+            uow.conn, conversation.id, state="awaiting_slot", booking=_jsonb(booking), unknown_count=0
+        )
+        lines = router.slot_lines([p.start for p in picks], found.timezone)
+        key = "book_taken" if taken else "book_offer"
+        return [render(key, {**values, "TIPO": _TYPE_TEXT[kind], "HORARIOS": lines})]
+
+    def _take_slot(
+        self, uow: UnitOfWork, conversation: wa_db.ConversationRow, start: datetime, values: dict[str, str]
+    ) -> list[str]:
+        booking = conversation.booking or {}
+        kind = str(booking.get("type") or "drop_off")
+        moving_id = booking.get("moving")
+        shop = scheduling_rules.load(uow)
+        rules = Appointments(self._clock)
+        moving = scheduling_db.get_appointment(uow.conn, UUID(moving_id), lock=True) if moving_id else None
+        assert conversation.customer_id is not None
+        try:
+            with uow.conn.transaction():  # a savepoint: a refused booking leaves the rest as it was
+                if moving is not None:
+                    row = rules.move(uow, shop, moving, start, via="whatsapp")
+                else:
+                    row = rules.book(
+                        uow,
+                        shop,
+                        type_=kind,
+                        starts_at=start,
+                        customer_id=conversation.customer_id,
+                        source="whatsapp",
+                    )
+        except AppError:
+            # Taken meanwhile (or no longer bookable): the slots free now
+            offer = self._offer(uow, conversation, values, moving=moving, taken=True)
+            return offer or []
+        wa_db.update_conversation(uow.conn, conversation.id, state="bot", booking=None, menu_shown=False)
+        render = _renderer(wa_db.get_settings(uow.conn).templates)
+        base = self._link_base()
+        return [
+            render(
+                "book_moved" if moving is not None else "book_done",
+                {
+                    **values,
+                    "TIPO": _TYPE_TEXT[row.type].capitalize(),
+                    "QUANDO": router.when_text(row.starts_at, shop.timezone),
+                    "LINK": f"{base}/public/appointments/{row.public_token}" if base else "",
+                },
+            )
+        ]
+
+    def _appointment_reply(
+        self,
+        uow: UnitOfWork,
+        conversation: wa_db.ConversationRow,
+        upcoming: list[scheduling_db.AppointmentRow],
+        said: str,
+        values: dict[str, str],
+    ) -> list[str]:
+        """ "confirmo"/"cancelar"/"remarcar" act on the customer's next appointment."""
+        render = _renderer(wa_db.get_settings(uow.conn).templates)
+        if len(upcoming) > 1 and said != "confirm":
+            self._handoff(uow, conversation)
+            return [render("handoff", values)]
+        target = scheduling_db.get_appointment(uow.conn, upcoming[0].id, lock=True)
+        assert target is not None
+        shop = scheduling_rules.load(uow)
+        when = router.when_text(target.starts_at, shop.timezone)
+        rules = Appointments(self._clock)
+        if said == "move":
+            return self._offer(uow, conversation, values, moving=target) or []
+        try:
+            with uow.conn.transaction():
+                if said == "confirm":
+                    rules.confirm(uow, target, via="whatsapp")
+                else:
+                    rules.cancel(uow, target, via="whatsapp")
+        except AppError:
+            self._handoff(uow, conversation)
+            return [render("handoff", values)]
+        wa_db.update_conversation(uow.conn, conversation.id, state="bot", booking=None, unknown_count=0)
+        key = "appointment_confirmed" if said == "confirm" else "appointment_cancelled"
+        return [render(key, {**values, "QUANDO": when})]
 
     # --- intents -------------------------------------------------------------------------------
     def _decide_quote(
@@ -360,6 +510,12 @@ def _renderer(overrides: dict[str, str]) -> Callable[[str, dict[str, str]], str]
         return router.render_template(key, overrides, values)
 
     return render
+
+
+def _jsonb(value: dict[str, Any]) -> Any:
+    from psycopg.types.json import Jsonb
+
+    return Jsonb(value)
 
 
 def _devices(uow: UnitOfWork, ids: list[Any]) -> dict[Any, str]:

@@ -1,0 +1,2 @@
+"""Scheduling (issue 12): the shop's rules, availability, appointments mirrored to its Google Calendar,
+and the reminders."""
