@@ -95,7 +95,7 @@ test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
 lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy functions infra localstack/devctl localstack/executor localstack/asaas_sim localstack/evolution_sim
+	$(VENV)/bin/mypy functions infra localstack/devctl localstack/executor localstack/asaas_sim localstack/evolution_sim localstack/google_sim
 
 fmt: $(VENV)/.synced ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

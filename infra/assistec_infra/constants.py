@@ -23,6 +23,7 @@ METRICS_NAMESPACE = "Assistec"
 EVENT_SOURCE = "assistec.orders"
 SHOP_SIGNED_UP = "ShopSignedUp"
 ORDER_STATUS_CHANGED = "OrderStatusChanged"
+APPOINTMENT_CHANGED = "AppointmentChanged"
 
 # The project's Python (pyproject: requires-python ==3.13). cdk-nag's L1 asks for the newest runtime;
 # moving runtimes is a deliberate upgrade of the whole project, not a side effect of a CDK bump.
@@ -42,18 +43,27 @@ QUOTE_FLOW_HANDLER = "assistec.handlers.quote_flow.handler"
 DUNNING_HANDLER = "assistec.handlers.dunning.handler"
 WHATSAPP_CONSUMER_HANDLER = "assistec.handlers.whatsapp_worker.consumer"
 WHATSAPP_SENDER_HANDLER = "assistec.handlers.whatsapp_worker.sender"
+CALENDAR_WORKER_HANDLER = "assistec.handlers.calendar.worker"
+CALENDAR_SCHEDULED_HANDLER = "assistec.handlers.calendar.scheduled"
+REMINDERS_HANDLER = "assistec.handlers.calendar.reminders"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
 OUTBOX_RELAY_SCHEDULE = events.Schedule.rate(Duration.minutes(1))
 RECONCILE_SCHEDULE = events.Schedule.rate(Duration.hours(1))
 DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
+# The calendar's pass (mirrors retried, each shop's Google calendar read back) and the reminders.
+CALENDAR_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
+REMINDERS_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 
 # The functions' own metrics that alarms watch (published through Powertools by the handlers).
 OUTBOX_BACKLOG_METRIC = "OutboxOldestPendingSeconds"
 RECONCILIATION_MISMATCHES_METRIC = "ReconciliationMismatches"
 DUNNING_ERRORS_METRIC = "DunningErrors"
 PROVISIONING_REFUSED_METRIC = "ProvisioningRefused"
+CALENDAR_SYNC_FAILURES_METRIC = "CalendarSyncFailures"
+CALENDAR_PASS_FAILURES_METRIC = "CalendarPassFailures"
+REMINDER_FAILURES_METRIC = "ReminderFailures"
 
 API_STAGE_NAME = "v1"
 SCHEMA_RESOURCE_TYPE = "Custom::AssistecSchema"
@@ -72,6 +82,7 @@ LAMBDA_TASK_ROOT = "/var/task"
 KMS_UNLOCK_CODE_CONTEXT = ("field", "unlock_code")
 KMS_ASAAS_KEY_CONTEXT = ("purpose", "asaas-api-key")
 KMS_EVOLUTION_TOKEN_CONTEXT = ("purpose", "evolution-instance-token")
+KMS_GOOGLE_TOKEN_CONTEXT = ("purpose", "google-token")
 
 # Routes reachable without a token: everything else goes through the Lambda authorizer.
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
@@ -80,6 +91,8 @@ PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/auth/login"),
     ("POST", "/auth/refresh"),
     ("POST", "/auth/logout"),
+    # Google's consent sends the browser back here (the signed, one-time state is the credential).
+    ("GET", "/integrations/google/callback"),
 )
 # The customer's public links and the providers' webhooks: every path under these prefixes, any
 # method, without a token (the credential is in the path, and a header for webhooks).

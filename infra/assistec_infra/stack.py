@@ -21,6 +21,7 @@ from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.quote_flow import QuoteFlow
 from assistec_infra.capabilities.rest_api import RestApi
+from assistec_infra.capabilities.scheduling import Scheduling, allow_google_tokens
 from assistec_infra.capabilities.schema import Schema
 from assistec_infra.capabilities.storage import DeviceStorage
 from assistec_infra.capabilities.whatsapp import Whatsapp
@@ -52,8 +53,16 @@ class AssistecStack(Stack):
             self, "Whatsapp", platform=platform, bus=domain_events.bus, media_bucket=storage.photos
         )
         quote_flow = QuoteFlow(self, "QuoteFlow", platform=platform)
+        scheduling = Scheduling(
+            self,
+            "Scheduling",
+            platform=platform,
+            bus=domain_events.bus,
+            secrets_key=storage.unlock_code_key,
+        )
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
+        whatsapp.link_base(scheduling.reminders, api.api.rest_api_id, api.stage_name)  # the reminders' links
 
         # The consumer provisions subscriptions, applies the platform webhook and mails the owner;
         # it and the reconciliation hand payments back to waiting flows; the API signs device photos.
@@ -68,6 +77,9 @@ class AssistecStack(Stack):
         for worker in (api.function, whatsapp.consumer):
             quote_flow.grant_resume(worker)
         storage.grant_api(api.function)
+        # The consent's tokens are encrypted by the API; availability reads the shop's calendar and
+        # saves a refreshed token back (GOOGLE_SECRET_ID and its read come with the API's settings).
+        allow_google_tokens(api.function, storage.unlock_code_key)
 
         outputs = {
             "ApiUrl": api.url,
@@ -97,6 +109,11 @@ class AssistecStack(Stack):
             "WhatsappSendQueueUrl": whatsapp.send_queue.queue_url,
             "WhatsappConsumerFunctionName": whatsapp.consumer.function_name,
             "WhatsappSenderFunctionName": whatsapp.sender.function_name,
+            "GoogleSecretArn": scheduling.secret.secret_arn,
+            "CalendarQueueUrl": scheduling.queue.queue_url,
+            "CalendarWorkerFunctionName": scheduling.worker.function_name,
+            "CalendarScheduledFunctionName": scheduling.scheduled.function_name,
+            "RemindersFunctionName": scheduling.reminders.function_name,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

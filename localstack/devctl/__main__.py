@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 
-from devctl import asaas_proc, evolution_proc, localstack_proc, pg, pooler, stack
+from devctl import asaas_proc, evolution_proc, google_proc, localstack_proc, pg, pooler, stack
 from devctl.paths import PROJECT_PYTHON, ROOT
 
 
@@ -41,6 +41,8 @@ def _test(pytest_args: list[str]) -> int:
             asaas_proc.stop()
         if started.evolution_sim:
             evolution_proc.stop()
+        if started.google_sim:
+            google_proc.stop()
         if started.localstack:
             localstack_proc.stop()
         if started.postgres:
@@ -80,6 +82,12 @@ def main() -> int:
             print(f"postgres   {'running' if pg.is_running() else 'stopped'}")
             print(f"pgbouncer  {'running' if pooler.is_running() else 'stopped'}")
             print(f"localstack {'running' if localstack_proc.is_healthy() else 'stopped'}")
+            for name, sim in (
+                ("asaas-sim", asaas_proc),
+                ("evolution", evolution_proc),
+                ("google-sim", google_proc),
+            ):
+                print(f"{name:<10} {'running' if sim.is_running() else 'stopped'}  {sim.URL}")
             _print_processes()
         case "pg-start":
             pg.start()

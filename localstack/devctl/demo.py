@@ -209,3 +209,33 @@ def connect_whatsapp(api_url: str, creds: dict[str, str], evolution_url: str) ->
         with httpx.Client(base_url=evolution_url, timeout=30) as sim:
             _ok(sim.post(f"/_sim/instances/{instance['name']}/open", json={"number": DEMO_WHATSAPP_NUMBER}))
     return {"demo_whatsapp_instance": instance["name"], "demo_whatsapp_number": DEMO_WHATSAPP_NUMBER}
+
+
+def connect_google(api_url: str, creds: dict[str, str], *, again: bool = False) -> dict[str, str]:
+    """The demo shop's Google Calendar connected as its owner would: POST /integrations/google/connect
+    (the consent URL), the browser opens it (the offline simulator's consent screen approves at once
+    and redirects to the API's callback with a code), and the callback keeps the tokens. Safe to
+    repeat: a connected shop stays as it is, unless ``again`` (a simulator started afresh has
+    forgotten every grant it gave)."""
+    with httpx.Client(base_url=api_url, timeout=30) as http:
+        token = _ok(http.post("/auth/login", json=creds))["access_token"]
+        http.headers["Authorization"] = f"Bearer {token}"
+        connection = _ok(http.get("/integrations/google"))
+        if again or not connection["connected"]:
+            consent_url = _ok(http.post("/integrations/google/connect", json={}))["authorization_url"]
+            # The browser's two hops, without the owner's token: Google's consent, then the callback
+            with httpx.Client(timeout=30, follow_redirects=False) as browser:
+                consent = browser.get(consent_url)
+                if consent.status_code != 302 or "location" not in consent.headers:
+                    raise RuntimeError(
+                        f"Google's consent answered {consent.status_code}: {consent.text[:200]}"
+                    )
+                callback = browser.get(consent.headers["location"])
+                if callback.status_code != 200:
+                    raise RuntimeError(
+                        f"the Google callback answered {callback.status_code}: {callback.text[:200]}"
+                    )
+            connection = _ok(http.get("/integrations/google"))
+            if not connection["connected"]:
+                raise RuntimeError(f"the demo shop's Google Calendar is {connection['status']}")
+    return {"demo_google_account": connection.get("account_email") or ""}

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import httpx
 
-from devctl import asaas_proc, demo, evolution_proc, localstack_proc, pg, pooler
+from devctl import asaas_proc, demo, evolution_proc, google_proc, localstack_proc, pg, pooler
 from devctl.paths import (
     ACCOUNT,
     LOCAL,
@@ -205,6 +205,7 @@ class Started:
     localstack: bool
     asaas_sim: bool = False
     evolution_sim: bool = False
+    google_sim: bool = False
 
 
 def set_public_base_url(function_name: str, api_url: str) -> None:
@@ -266,6 +267,23 @@ def point_at_evolution_simulator(secret_arn: str) -> None:
         sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(wanted))
 
 
+def point_at_google_simulator(secret_arn: str) -> None:
+    """The deployment's Google OAuth client, locally: the offline simulator's client and its four
+    URLs (consent, token, revoke, Calendar API) into the stack's secret (CloudFormation created it
+    empty: Google not configured)."""
+    sm = client("secretsmanager")
+    wanted = {
+        "client_id": google_proc.CLIENT_ID,
+        "client_secret": google_proc.CLIENT_SECRET,
+        "auth_uri": f"{google_proc.URL}/o/oauth2/v2/auth",
+        "token_uri": f"{google_proc.URL}/token",
+        "revoke_uri": f"{google_proc.URL}/revoke",
+        "api_base": f"{google_proc.URL}/calendar/v3",
+    }
+    if json.loads(sm.get_secret_value(SecretId=secret_arn)["SecretString"]) != wanted:
+        sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(wanted))
+
+
 def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
     """Start what is not running, deploy, seed; what this call started is recorded in ``started`` as
     it goes, so a caller can stop it even when a later step fails."""
@@ -276,13 +294,16 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
     started.localstack = localstack_proc.start()
     started.asaas_sim = asaas_proc.start()
     started.evolution_sim = evolution_proc.start()
+    started.google_sim = google_proc.start()
     put_database_secrets()
     outputs = deploy()
     print(f"schema: {run_schema_function(outputs['SchemaFunctionName'])}", file=sys.stderr)
     api_url = f"{LOCALSTACK_URL}/_aws/execute-api/{outputs['ApiId']}/{outputs['ApiStageName']}"
     set_public_base_url(outputs["ApiFunctionName"], api_url)
     set_public_base_url(outputs["WhatsappConsumerFunctionName"], api_url)  # the bot's tracking links
+    set_public_base_url(outputs["RemindersFunctionName"], api_url)  # the reminders' appointment links
     point_at_evolution_simulator(outputs["EvolutionSecretArn"])
+    point_at_google_simulator(outputs["GoogleSecretArn"])
     # The payment flow e-mails from this sender: SES (LocalStack's too) sends only from verified ones.
     if outputs.get("MailSender"):
         client("ses").verify_email_identity(EmailAddress=outputs["MailSender"])
@@ -317,11 +338,22 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
         "whatsapp_send_queue_url": outputs.get("WhatsappSendQueueUrl"),
         "whatsapp_consumer_function_name": outputs.get("WhatsappConsumerFunctionName"),
         "whatsapp_sender_function_name": outputs.get("WhatsappSenderFunctionName"),
+        "google_simulator_url": google_proc.URL,
+        "google_secret_arn": outputs.get("GoogleSecretArn"),
+        "calendar_queue_url": outputs.get("CalendarQueueUrl"),
+        "calendar_worker_function_name": outputs.get("CalendarWorkerFunctionName"),
+        "calendar_scheduled_function_name": outputs.get("CalendarScheduledFunctionName"),
+        "reminders_function_name": outputs.get("RemindersFunctionName"),
     }
     login = demo.seed(api_url, localstack_url=info["localstack_url"], mail_sender=info["mail_sender"])
     info.update(demo_email=login["email"], demo_password=login["password"])
     info.update(demo.seed_work(api_url, login))
     info.update(demo.connect_whatsapp(api_url, login, evolution_proc.URL))
+    try:
+        # A simulator started now has forgotten the demo shop's grant: connect it again.
+        info.update(demo.connect_google(api_url, login, again=started.google_sim))
+    except Exception as exc:  # the stack is up; only the demo's Google connection is missing
+        print(f"warning: the demo shop's Google Calendar is not connected: {exc}", file=sys.stderr)
     STACK_JSON.write_text(json.dumps(info, indent=2))
     STACK_JSON.chmod(0o600)
     print(f"\nassistec is up in {time.monotonic() - t0:.0f} s", file=sys.stderr)
@@ -329,6 +361,7 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
 
 
 def down() -> None:
+    google_proc.stop()
     evolution_proc.stop()
     asaas_proc.stop()
     localstack_proc.stop()
@@ -358,6 +391,9 @@ def banner(info: dict[str, Any]) -> str:
             f"{info.get('demo_whatsapp_instance', '-')}/messages -H 'Content-Type: application/json'"
             """ -d '{"phone": "5511987650000", "text": "quanto custa trocar a tela do galaxy s21"}'""",
             f"    the answer: curl {info.get('evolution_simulator_url', '-')}/_sim/sent",
+            f"  Google sim     {info.get('google_simulator_url', '-')}  (offline Google OAuth + Calendar;"
+            f" the demo shop's calendar: {info.get('demo_google_account') or 'not connected'};"
+            " its state: GET /_sim/state)",
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",
             f"  PgBouncer      postgresql://{pg.APP}@127.0.0.1:{pooler.POOLER_PORT}/{pg.APP_DB}"

@@ -1,6 +1,8 @@
 """KMS (issue 10, §6): device unlock codes and the shops' Asaas keys share one key but are apart by
 their encryption context; every grant on the key names the purpose it is for, and the payment workers
-can decrypt Asaas keys only."""
+can decrypt Asaas keys only. The shops' Google tokens (issue 12) too: whoever calls Google (the API,
+the calendar worker and pass) encrypts and decrypts them, and no other function
+(tests/infra/test_scheduling.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from tests.infra.templates import _function, _functions, _template
 UNLOCK = {"kms:EncryptionContext:field": "unlock_code"}
 ASAAS = {"kms:EncryptionContext:purpose": "asaas-api-key"}
 EVOLUTION = {"kms:EncryptionContext:purpose": "evolution-instance-token"}
+GOOGLE = {"kms:EncryptionContext:purpose": "google-token"}
 
 
 def _shop_secrets_key(template: Any) -> str:
@@ -54,6 +57,8 @@ def test_the_infra_names_the_purposes_the_code_sends() -> None:
     assert {f"kms:EncryptionContext:{kms.ASAAS_API_KEY[0]}": kms.ASAAS_API_KEY[1]} == ASAAS
     assert constants.KMS_EVOLUTION_TOKEN_CONTEXT == kms.EVOLUTION_TOKEN
     assert {f"kms:EncryptionContext:{kms.EVOLUTION_TOKEN[0]}": kms.EVOLUTION_TOKEN[1]} == EVOLUTION
+    assert constants.KMS_GOOGLE_TOKEN_CONTEXT == kms.GOOGLE_TOKEN
+    assert {f"kms:EncryptionContext:{kms.GOOGLE_TOKEN[0]}": kms.GOOGLE_TOKEN[1]} == GOOGLE
 
 
 # The workers that call a shop's Asaas account (the consumer, the per-shop reconciliation, the
@@ -63,6 +68,9 @@ _ASAAS_WORKERS = (
     constants.RECONCILE_SHOP_HANDLER,
     constants.PAYMENT_FLOW_HANDLER,
 )
+# The workers that call Google for a shop (the calendar worker and pass): its tokens, read and
+# saved back when Google refreshes them, and nothing else.
+_GOOGLE_WORKERS = (constants.CALENDAR_WORKER_HANDLER, constants.CALENDAR_SCHEDULED_HANDLER)
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
@@ -75,7 +83,10 @@ def test_payment_workers_decrypt_asaas_keys_only(stage: str, local_stack: Any, p
             continue
         grants = _kms_grants(template, handler)
         # Then a worker's only grant on the key is decrypting values whose context says Asaas key
+        # (or, calling Google, encrypting and decrypting the shops' Google tokens)
         expected = [({"kms:Decrypt"}, ASAAS)] if handler in _ASAAS_WORKERS else []
+        if handler in _GOOGLE_WORKERS:
+            expected = [({"kms:Encrypt", "kms:Decrypt"}, GOOGLE)]
         assert grants == expected, handler
 
 
@@ -91,6 +102,8 @@ def test_the_api_encrypts_and_decrypts_each_purpose_by_name(
             ({"kms:Encrypt", "kms:Decrypt"}, ASAAS),
             # WhatsApp instance tokens: encrypted when a number is connected, never read back
             ({"kms:Encrypt"}, EVOLUTION),
+            # Google tokens: encrypted at the consent, read (and a refreshed one saved) by availability
+            ({"kms:Encrypt", "kms:Decrypt"}, GOOGLE),
         ],
         key=str,
     )
@@ -103,7 +116,10 @@ def test_no_function_uses_the_key_without_naming_a_purpose(
     template = _template(local_stack if stage == "local" else prod_stack)
     for function in _functions(template).values():
         for actions, condition in _kms_grants(template, function["Properties"]["Handler"]):
-            assert condition in (UNLOCK, ASAAS, EVOLUTION), (function["Properties"]["Handler"], actions)
-            # only the API encrypts
-            if "kms:Encrypt" in actions:
+            assert condition in (UNLOCK, ASAAS, EVOLUTION, GOOGLE), (
+                function["Properties"]["Handler"],
+                actions,
+            )
+            # only the API encrypts, but Google tokens: whoever calls Google saves a refreshed one back
+            if "kms:Encrypt" in actions and condition != GOOGLE:
                 assert function["Properties"]["Handler"] == constants.API_HANDLER

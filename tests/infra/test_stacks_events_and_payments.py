@@ -41,8 +41,9 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
         if s["Action"] == "events:PutEvents"
     ]
     # The API, the relay, the payments consumer, the reconciliation's fan-out and worker, the flow,
-    # the dunning run, WhatsApp's consumer (its sender emits nothing), the quote flow
-    assert len(put_events) == 9
+    # the dunning run, WhatsApp's consumer (its sender emits nothing), the quote flow, and
+    # scheduling's calendar worker, pass and reminders (their units of work flush their events)
+    assert len(put_events) == 12
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(
@@ -56,8 +57,9 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
     queues = template.find_resources("AWS::SQS::Queue")
     main = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
     # The payments events, the reconciliation's shops (tests/infra/test_worker_budgets.py), and
-    # WhatsApp's deliveries, sends and status changes (tests/infra/test_whatsapp.py)
-    assert len(main) == 5
+    # WhatsApp's deliveries, sends and status changes (tests/infra/test_whatsapp.py), and the
+    # calendar's appointments (tests/infra/test_scheduling.py)
+    assert len(main) == 6
     assert all(q["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5 for q in main)
     assert all(q["Properties"].get("SqsManagedSseEnabled") for q in queues.values())
     template.has_resource_properties(
@@ -159,8 +161,9 @@ def test_billing_secret_signup_rule_daily_dunning_and_alarm(
         if s["Action"] == "ses:SendEmail"
     ]
     # the flow, the consumer (reactivation), the dunning run, the API (signup's confirmation),
-    # WhatsApp's consumer (the owner hears of a dropped number), the quote flow (e-mail fallback)
-    assert len(mailers) == 6
+    # WhatsApp's consumer (the owner hears of a dropped number), the quote flow (e-mail fallback),
+    # the calendar worker and pass (a revoked Google consent) and the reminders (e-mail fallback)
+    assert len(mailers) == 9
     assert all("ses:FromAddress" in s["Condition"]["StringEquals"] for s in mailers)
 
 

@@ -12,7 +12,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from assistec_infra import constants
-from assistec_infra.capabilities import payments
+from assistec_infra.capabilities import payments, scheduling
 
 
 def _template(stack: Any) -> Template:
@@ -46,6 +46,8 @@ def _queue_of(template: Template, function_id: str) -> tuple[dict[str, Any], dic
     ("handler", "record_worst_case_s"),
     [
         (constants.PAYMENTS_CONSUMER_HANDLER, payments.CONSUMER_RECORD_WORST_CASE_S),
+        # a token refresh and one Google call, each under the client's budget (issue 12)
+        (constants.CALENDAR_WORKER_HANDLER, scheduling.PUSH_WORST_CASE_S),
         # one shop per invocation: it stops reading Asaas in time to write, whatever its size
         (constants.RECONCILE_SHOP_HANDLER, None),
     ],

@@ -40,6 +40,7 @@ Setting = Literal[
     "evolution_secret_id",  # Whatsapp: the deployment's Evolution server
     "whatsapp_queue_url",  # Whatsapp: Evolution's stored deliveries (the API sends)
     "whatsapp_send_queue_url",  # Whatsapp: the messages to send (the API and the consumer send)
+    "google_secret_id",  # Scheduling: the deployment's Google OAuth client
 ]
 _ORDER: tuple[Setting, ...] = get_args(Setting)
 Grant = Callable[[iam.IGrantable], object]
@@ -73,6 +74,12 @@ WHATSAPP_SENDER = Family((*_DATABASE, "evolution_secret_id"))
 # flow's hands an approved quote to the payment flow.
 PAYMENT_FLOW_STEPS = Family((*CONSUMER.settings, "whatsapp_send_queue_url"))
 QUOTE_FLOW_STEPS = Family((*CONSUMER.settings, "whatsapp_send_queue_url", "payment_flow_arn"))
+# CalendarSettings: the calendar worker and the scheduled pass call Google for the shops (the
+# OAuth client's secret; their tokens under the payments key, by its google-token grant); the
+# reminders never call Google, they queue WhatsApp messages. PAYMENTS_KEY_ID is a required field of
+# the model: the variable alone grants nothing (the key's grants are given by purpose).
+CALENDAR = Family((*_DATABASE, "event_bus_name", "payments_key_id", "google_secret_id"))
+REMINDERS = Family((*_DATABASE, "event_bus_name", "payments_key_id", "whatsapp_send_queue_url"))
 
 
 class WorkerSettings:
