@@ -132,6 +132,8 @@ def test_bad_bookings_are_refused_and_change_nothing(client: Client, database: P
         ({"starts_at": at(day, "10:00"), "type": "visit"}, 422),  # no address anywhere
         ({"starts_at": at(day, "10:00"), "type": "lunch"}, 422),
         ({"starts_at": "amanhã"}, 422),
+        ({"starts_at": "9999-12-31T23:59:00Z"}, 422),  # no arithmetic past the calendar's end
+        ({"starts_at": at(day + timedelta(days=7 * 60), "10:00")}, 422),  # more than a year ahead
     ]
     for extra, expected in cases:
         fields = {"customer_id": customer_id, "starts_at": at(day, "10:00"), **extra}
@@ -148,6 +150,9 @@ def test_bad_bookings_are_refused_and_change_nothing(client: Client, database: P
     assert status == 201, visit
     assert visit["sync_state"] == "off"  # no Google connected
     assert visit["ends_at"] == at(day, "15:00")
+    far = {"from": "9999-12-30T00:00:00Z", "to": "9999-12-31T00:00:00Z", "type": "visit"}
+    status, body, _ = client.call("GET", "/availability", shop.access_token, query=far)
+    assert (status, body["details"][0]["field"]) == (422, "from")
 
 
 def test_twenty_parallel_bookings_of_the_last_seat_get_exactly_the_capacity(

@@ -240,12 +240,13 @@ def availability(
 
 
 def _aware(moment: datetime, field: str) -> datetime:
-    from assistec.errors import ValidationFailedError
-
+    """A moment with its offset, in the years a shop's agenda can hold (2000-2100)."""
     if moment.utcoffset() is None:
         raise ValidationFailedError(
             details=[{"field": field, "message": "informe o fuso (ex.: -03:00 ou Z)"}]
         )
+    if not 2000 <= moment.year <= 2100:
+        raise ValidationFailedError(details=[{"field": field, "message": "data fora do intervalo aceito"}])
     return moment
 
 
@@ -285,6 +286,7 @@ def _out(row: Any, tz: str, reminders: list[tuple[int, str, datetime]] | None = 
     responses=doc(201, AppointmentOut, 401, 403, 409, 413),
 )
 def create_appointment(body: Annotated[AppointmentIn, Body()]) -> Response[Any]:
+    _aware(body.starts_at, "starts_at")
     view = services().appointments.create(caller(router), body.model_dump())
     return created(_out(view.appointment, view.timezone))
 

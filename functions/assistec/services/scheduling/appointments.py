@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 _NOT_FOUND = "Agendamento não encontrado."
 _STALE = "O agendamento foi alterado por outra pessoa. Recarregue e tente novamente."
+MAX_AHEAD_DAYS = 366  # staff may book past the customers' horizon, not years ahead
 TYPE_NAMES = {"drop_off": "Entrega do aparelho", "pickup": "Retirada do aparelho", "visit": "Visita técnica"}
 
 
@@ -203,8 +204,11 @@ class Appointments:
     def _check_time(self, shop: ShopRules, rule: rules.TypeRule, starts_at: datetime) -> None:
         if starts_at.utcoffset() is None:
             raise _invalid("starts_at", "Informe a data e hora com o fuso horário.")
-        if starts_at <= self._clock():
+        now = self._clock()
+        if starts_at <= now:
             raise _invalid("starts_at", "O horário já passou.")
+        if starts_at > now + timedelta(days=MAX_AHEAD_DAYS):
+            raise _invalid("starts_at", "No máximo um ano à frente.")
         ends_at = starts_at + timedelta(minutes=rule.duration_min)
         if not rules.within_hours(starts_at, ends_at, tz=shop.timezone, hours=shop.hours):
             raise _invalid("starts_at", "Fora do horário de atendimento da loja.")
