@@ -56,14 +56,32 @@ DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
 CALENDAR_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 REMINDERS_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 
-# The functions' own metrics that alarms watch (published through Powertools by the handlers).
+# The functions' own metrics that alarms and the dashboard watch (published through Powertools by
+# the handlers, in METRICS_NAMESPACE with the dimension service=SERVICE_NAME).
 OUTBOX_BACKLOG_METRIC = "OutboxOldestPendingSeconds"
+OUTBOX_PUBLISHED_METRIC = "OutboxPublished"
+INBOX_REQUEUED_METRIC = "InboxRequeued"
+WHATSAPP_REPLIES_REQUEUED_METRIC = "WhatsappRepliesRequeued"
 RECONCILIATION_MISMATCHES_METRIC = "ReconciliationMismatches"
+RECONCILIATION_ERRORS_METRIC = "ReconciliationErrors"
+RECONCILIATION_SHOPS_METRIC = "ReconciliationShops"
+RECONCILIATION_ENQUEUED_METRIC = "ReconciliationShopsEnqueued"
+DUNNING_NOTICES_METRIC = "DunningNotices"
+SHOPS_PAST_DUE_METRIC = "ShopsPastDue"
+SHOPS_SUSPENDED_METRIC = "ShopsSuspended"
+SHOPS_REACTIVATED_METRIC = "ShopsReactivated"
 DUNNING_ERRORS_METRIC = "DunningErrors"
 PROVISIONING_REFUSED_METRIC = "ProvisioningRefused"
+WHATSAPP_DISCONNECTED_METRIC = "WhatsappDisconnected"
+WHATSAPP_SEND_FAILURES_METRIC = "WhatsappSendFailures"
+WHATSAPP_BOT_ANSWERS_METRIC = "WhatsappBotAnswers"
 CALENDAR_SYNC_FAILURES_METRIC = "CalendarSyncFailures"
 CALENDAR_PASS_FAILURES_METRIC = "CalendarPassFailures"
+REMINDERS_SENT_METRIC = "RemindersSent"
 REMINDER_FAILURES_METRIC = "ReminderFailures"
+# The age of the newest good database backup, in hours: on the dashboard now, published by the
+# backup feature once it exists (until then its graph is empty).
+BACKUP_AGE_METRIC = "BackupAgeHours"
 
 API_STAGE_NAME = "v1"
 SCHEMA_RESOURCE_TYPE = "Custom::AssistecSchema"

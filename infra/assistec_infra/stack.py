@@ -11,6 +11,7 @@ from constructs import Construct
 
 from assistec_infra.capabilities.auth import Auth
 from assistec_infra.capabilities.billing import Billing
+from assistec_infra.capabilities.dashboard import OpsDashboard
 from assistec_infra.capabilities.database import Database
 from assistec_infra.capabilities.events import DomainEvents
 from assistec_infra.capabilities.mail import allow_mail
@@ -80,6 +81,8 @@ class AssistecStack(Stack):
         # The consent's tokens are encrypted by the API; availability reads the shop's calendar and
         # saves a refreshed token back (GOOGLE_SECRET_ID and its read come with the API's settings).
         allow_google_tokens(api.function, storage.unlock_code_key)
+        # Last: the dashboard shows every alarm, function, flow and queue made above.
+        dashboard = OpsDashboard(self, "Dashboard", config=config, monitoring=monitoring, api=api.api)
 
         outputs = {
             "ApiUrl": api.url,
@@ -88,6 +91,7 @@ class AssistecStack(Stack):
             "ApiFunctionName": api.function.function_name,
             "AuthorizerFunctionName": auth.function.function_name,
             "AlarmTopicArn": monitoring.topic.topic_arn,
+            "DashboardName": dashboard.dashboard.dashboard_name,
             "AuthSecretArn": auth.signing_key.secret_arn,
             "EventBusName": domain_events.bus.event_bus_name,
             "OutboxRelayFunctionName": domain_events.relay.function_name,

@@ -1,10 +1,18 @@
-"""The alarm topic ops subscribe to, and the helpers that put alarms next to what they watch."""
+"""The alarm topic ops subscribe to, and the helpers that put alarms next to what they watch.
+
+Monitoring keeps what it watches (every alarm made through it, every function it watches) for the
+stage's dashboard, so that the dashboard and the alarms name the same things. Every alarm's
+description ends with its runbook key, the alarm's construct path under the stack
+(``[runbook: Payments/Consumer/ErrorsAlarm]``): README's "Runbook: alarms" has one line per key,
+and ops reading the alarm's e-mail find that line by it.
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
@@ -22,6 +30,23 @@ _FUNCTION_ALARMS = {
     "Errors": "the function raised errors (unhandled exceptions, timeouts, crashes)",
     "Throttles": "invocations were throttled (concurrency limit reached)",
 }
+
+
+# How an alarm's description ends: its runbook key (README, "Runbook: alarms").
+RUNBOOK_KEY = re.compile(r"\[runbook: (?P<key>[^\]]+)\]$")
+
+
+def runbook_key(scope: Construct, construct_id: str) -> str:
+    """The runbook key of the construct ``construct_id`` made in ``scope``: its path under the stack."""
+    return f"{scope.node.path}/{construct_id}".removeprefix(f"{Stack.of(scope).node.path}/")
+
+
+@dataclass(frozen=True)
+class WatchedFunction:
+    """A function Monitoring watches (errors, throttles), by the label its alarms carry."""
+
+    label: str
+    function: lambda_.Function
 
 
 @dataclass(frozen=True)
@@ -55,6 +80,9 @@ class Monitoring(Construct):
         if config.alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(config.alarm_email))
         self._action = cw_actions.SnsAction(self.topic)
+        # Everything watched, in the order it was made: the dashboard lists these.
+        self.alarms: list[cloudwatch.Alarm] = []
+        self.functions: list[WatchedFunction] = []
 
     @staticmethod
     def app_metric(name: str, *, period: Duration, statistic: str) -> cloudwatch.Metric:
@@ -77,6 +105,8 @@ class Monitoring(Construct):
         description: str,
         evaluation_periods: int = 1,
     ) -> cloudwatch.Alarm:
+        """An alarm that tells the topic when it fires and when it clears; its description ends
+        with its runbook key."""
         alarm = cloudwatch.Alarm(
             scope,
             construct_id,
@@ -85,10 +115,11 @@ class Monitoring(Construct):
             evaluation_periods=evaluation_periods,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
-            alarm_description=description,
+            alarm_description=f"{description} [runbook: {runbook_key(scope, construct_id)}]",
         )
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
+        self.alarms.append(alarm)
         return alarm
 
     def app_alarm(self, scope: Construct, alarm: AppAlarm) -> cloudwatch.Alarm:
@@ -103,7 +134,8 @@ class Monitoring(Construct):
         )
 
     def watch_function(self, function: lambda_.Function, label: str) -> None:
-        """Errors and throttles of one function, each its own alarm."""
+        """Errors and throttles of one function, each its own alarm; the function is on the dashboard."""
+        self.functions.append(WatchedFunction(label, function))
         for metric_name, what in _FUNCTION_ALARMS.items():
             self.alarm(
                 function,

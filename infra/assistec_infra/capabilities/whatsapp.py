@@ -50,7 +50,7 @@ SENDER_FUNCTION = FunctionSpec(
 )
 DISCONNECTED_ALARM = AppAlarm(
     "WhatsappDisconnectedAlarm",
-    "WhatsappDisconnected",
+    constants.WHATSAPP_DISCONNECTED_METRIC,
     "Sum",
     Duration.minutes(5),
     threshold=1,
