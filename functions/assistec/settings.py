@@ -59,7 +59,30 @@ class AuthKeySettings(BaseSettings):
 LOCAL_SIGNUP_LIMIT = 1000
 
 
-class ApiSettings(DatabaseSettings, AuthKeySettings):
+class MailSettings(BaseSettings):
+    """What every family that sends e-mail needs (``services.email.Mail``)."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    # The platform's sender (SES-verified; the stack sets it with the SES grant).
+    mail_sender: str = "nao-responda@assistec.com.br"
+    # The SES configuration set whose delivery, bounce and complaint events come back to us.
+    mail_configuration_set: str | None = None
+    # The key the shops' SMTP passwords are encrypted under (purpose smtp-password): the shop-secrets
+    # (payments) key. Unset: a shop's own server cannot be used (its messages are recorded as failed).
+    mail_key_id: str | None = None
+    # A shop's SMTP server may be on a private or loopback address: the local stage and the tests
+    # (their SMTP server listens on 127.0.0.1). Never in prod.
+    smtp_allow_private: bool = False
+
+    @model_validator(mode="after")
+    def _no_private_smtp_in_prod(self) -> Self:
+        if self.smtp_allow_private and getattr(self, "stage", None) == "prod":
+            raise ValueError("SMTP_ALLOW_PRIVATE is for the local stage and the tests only")
+        return self
+
+
+class ApiSettings(DatabaseSettings, AuthKeySettings, MailSettings):
     """The REST API function."""
 
     stage: Literal["local", "prod", "test"]
@@ -95,8 +118,6 @@ class ApiSettings(DatabaseSettings, AuthKeySettings):
     # Days a decided or expired quote's public link (and a cancelled order's tracking link) can
     # still be read; a delivered order's tracking link is readable through its warranty.
     public_link_read_days: int = Field(default=30, ge=1, le=366)
-    # Signup's confirmation mails (an SES-verified sender; the stack sets it with the SES grant).
-    mail_sender: str = "nao-responda@assistec.com.br"
     # API Gateway's usage plan of the shops (per-shop throttling): signup puts each shop's key in it.
     usage_plan_name: str | None = None
     # Signups per source address per hour (429 beyond). LocalStack hands the API every caller as one
@@ -143,7 +164,7 @@ class RelaySettings(DatabaseSettings):
     whatsapp_send_queue_url: str | None = None
 
 
-class ConsumerSettings(DatabaseSettings):
+class ConsumerSettings(DatabaseSettings, MailSettings):
     """The payments consumer: applies stored Asaas events, asking Asaas when money moves."""
 
     # Every function has STAGE: prod refuses a sandbox platform account, as the API does.
@@ -151,8 +172,6 @@ class ConsumerSettings(DatabaseSettings):
     event_bus_name: str = Field(min_length=1)
     payments_key_id: str = Field(min_length=1)
     asaas_base_url: str | None = None
-    # The payment flow's e-mails (an SES-verified sender).
-    mail_sender: str = "nao-responda@assistec.com.br"
     # The platform's Asaas account (the shops' subscriptions; the dunning run uses these settings too).
     platform_asaas_secret_id: str | None = None
     # The reconciliation queue (one message per shop): set for the reconciliation's fan-out only.
@@ -163,7 +182,7 @@ class ConsumerSettings(DatabaseSettings):
     payment_flow_arn: str | None = None
 
 
-class WhatsappSettings(DatabaseSettings):
+class WhatsappSettings(DatabaseSettings, MailSettings):
     """WhatsApp's workers: the consumer of Evolution's deliveries (the bot) and the sender."""
 
     stage: Literal["local", "prod", "test"]
@@ -174,15 +193,13 @@ class WhatsappSettings(DatabaseSettings):
     whatsapp_send_queue_url: str | None = None
     # The links the bot writes (the order's tracking page): the API's public base URL.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
-    # The owner's e-mail when the shop's number drops (an SES-verified sender).
-    mail_sender: str = "nao-responda@assistec.com.br"
     # Where customers' files go (the sender fetches them; the devices bucket, whatsapp/ prefix).
     devices_bucket: str | None = None
     # Sends per number: one every this many milliseconds (WhatsApp bans bursts from Baileys numbers).
     send_interval_ms: int = Field(default=1200, ge=100, le=60_000)
 
 
-class CalendarSettings(DatabaseSettings):
+class CalendarSettings(DatabaseSettings, MailSettings):
     """Scheduling's workers: the Google Calendar mirror (queue and schedule) and the reminders."""
 
     stage: Literal["local", "prod", "test"]
@@ -195,7 +212,13 @@ class CalendarSettings(DatabaseSettings):
     # Reminders on WhatsApp go through the shop's send queue; e-mail is the fallback.
     whatsapp_send_queue_url: str | None = None
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
-    mail_sender: str = "nao-responda@assistec.com.br"
+
+
+class MailEventsSettings(DatabaseSettings):
+    """The mail events function: SES's delivery, bounce and complaint events into the shops' records."""
+
+    # It publishes no events (its role has no bus): none set.
+    event_bus_name: str | None = None
 
 
 @lru_cache(maxsize=1)

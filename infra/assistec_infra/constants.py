@@ -46,6 +46,7 @@ WHATSAPP_SENDER_HANDLER = "assistec.handlers.whatsapp_worker.sender"
 CALENDAR_WORKER_HANDLER = "assistec.handlers.calendar.worker"
 CALENDAR_SCHEDULED_HANDLER = "assistec.handlers.calendar.scheduled"
 REMINDERS_HANDLER = "assistec.handlers.calendar.reminders"
+MAIL_EVENTS_HANDLER = "assistec.handlers.mail_events.handler"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -82,6 +83,9 @@ REMINDER_FAILURES_METRIC = "ReminderFailures"
 # The age of the newest good database backup, in hours: on the dashboard now, published by the
 # backup feature once it exists (until then its graph is empty).
 BACKUP_AGE_METRIC = "BackupAgeHours"
+MAIL_BOUNCES_METRIC = "MailBounces"
+MAIL_COMPLAINTS_METRIC = "MailComplaints"
+MAIL_EVENTS_UNREADABLE_METRIC = "MailEventsUnreadable"
 
 API_STAGE_NAME = "v1"
 SCHEMA_RESOURCE_TYPE = "Custom::AssistecSchema"
@@ -101,6 +105,7 @@ KMS_UNLOCK_CODE_CONTEXT = ("field", "unlock_code")
 KMS_ASAAS_KEY_CONTEXT = ("purpose", "asaas-api-key")
 KMS_EVOLUTION_TOKEN_CONTEXT = ("purpose", "evolution-instance-token")
 KMS_GOOGLE_TOKEN_CONTEXT = ("purpose", "google-token")
+KMS_SMTP_PASSWORD_CONTEXT = ("purpose", "smtp-password")
 
 # Routes reachable without a token: everything else goes through the Lambda authorizer.
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (

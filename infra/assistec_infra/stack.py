@@ -14,7 +14,7 @@ from assistec_infra.capabilities.billing import Billing
 from assistec_infra.capabilities.dashboard import OpsDashboard
 from assistec_infra.capabilities.database import Database
 from assistec_infra.capabilities.events import DomainEvents
-from assistec_infra.capabilities.mail import allow_mail
+from assistec_infra.capabilities.mail import Mail, allow_mail, configuration_set_name, mail_senders
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
 from assistec_infra.capabilities.payment_flow import PaymentFlow
@@ -44,6 +44,7 @@ class AssistecStack(Stack):
         auth = Auth(self, "Auth", platform=platform)
         schema = Schema(self, "Schema", platform=platform, database=database)
         domain_events = DomainEvents(self, "DomainEvents", platform=platform)
+        mail = Mail(self, "Mail", platform=platform)
         storage = DeviceStorage(self, "DeviceStorage", platform=platform)
         payments = Payments(self, "Payments", platform=platform, secrets_key=storage.unlock_code_key)
         billing = Billing(self, "Billing", platform=platform, bus=domain_events.bus, queue=payments.queue)
@@ -81,6 +82,8 @@ class AssistecStack(Stack):
         # The consent's tokens are encrypted by the API; availability reads the shop's calendar and
         # saves a refreshed token back (GOOGLE_SECRET_ID and its read come with the API's settings).
         allow_google_tokens(api.function, storage.unlock_code_key)
+        # Whoever sends a shop's mail may use its own SMTP server; staff save its password (API).
+        mail.grant_senders(mail_senders(self), storage.unlock_code_key, encrypt=[api.function])
         # Last: the dashboard shows every alarm, function, flow and queue made above.
         dashboard = OpsDashboard(self, "Dashboard", config=config, monitoring=monitoring, api=api.api)
 
@@ -105,6 +108,10 @@ class AssistecStack(Stack):
             "QuoteFlowArn": quote_flow.state_machine.state_machine_arn,
             "QuoteFlowFunctionName": quote_flow.function.function_name,
             "MailSender": config.mail_sender,
+            "MailConfigurationSet": configuration_set_name(config),
+            "MailEventsTopicArn": mail.topic.topic_arn,
+            "MailEventsQueueUrl": mail.queue.queue_url,
+            "MailEventsFunctionName": mail.events_function.function_name,
             "DunningFunctionName": billing.dunning.function_name,
             "PlatformAsaasSecretArn": billing.secret.secret_arn,
             "SchemaFunctionName": schema.function.function_name,

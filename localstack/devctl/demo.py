@@ -54,6 +54,36 @@ def _user_exists(email: str) -> bool:
         return conn.execute("select 1 from users where email = %s", (email,)).fetchone() is not None
 
 
+def _parsed(raw: str) -> Any:
+    import email
+    from email import policy
+
+    return email.message_from_string(raw, policy=policy.default)
+
+
+def mail_text(message: dict[str, Any]) -> str:
+    """The text of a message LocalStack's SES kept (``/_aws/ses``): a raw MIME message (what the mail
+    module sends) or SendEmail's parts."""
+    raw = message.get("RawData")
+    if raw:
+        part = _parsed(raw).get_body(preferencelist=("plain",))
+        return str(part.get_content()) if part is not None else ""
+    return str((message.get("Body") or {}).get("text_part") or "")
+
+
+def mail_recipients(message: dict[str, Any]) -> list[str]:
+    """Who a kept message went to (SendRawEmail's are read from its To header)."""
+    raw = message.get("RawData")
+    if raw:
+        return [a.addr_spec.lower() for a in _parsed(raw)["To"].addresses]
+    return list((message.get("Destination") or {}).get("ToAddresses") or [])
+
+
+def mail_subject(message: dict[str, Any]) -> str:
+    raw = message.get("RawData")
+    return str(_parsed(raw)["Subject"]) if raw else str(message.get("Subject") or "")
+
+
 def _confirmation_token(localstack_url: str, sender: str, to: str, *, timeout_s: float = 30) -> str:
     """The token of the newest signup confirmation SES sent to ``to`` (read back from LocalStack)."""
     deadline = time.monotonic() + timeout_s
@@ -62,8 +92,7 @@ def _confirmation_token(localstack_url: str, sender: str, to: str, *, timeout_s:
         links = [
             found[1]
             for m in messages.get("messages", [])
-            if to in m["Destination"]["ToAddresses"]
-            and (found := re.search(r"/public/signup/([\w-]+)", str((m.get("Body") or {}).get("text_part"))))
+            if to in mail_recipients(m) and (found := re.search(r"/public/signup/([\w-]+)", mail_text(m)))
         ]
         if links:
             return links[-1]

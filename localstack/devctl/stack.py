@@ -284,6 +284,28 @@ def point_at_google_simulator(secret_arn: str) -> None:
         sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(wanted))
 
 
+def ensure_mail_configuration_set(name: str, topic_arn: str) -> None:
+    """The stage's SES configuration set and its SNS destination, made through the SES API: LocalStack's
+    CloudFormation skips AWS::SES::ConfigurationSet (the stack in AWS creates both, same name)."""
+    ses = client("ses")
+    sets = {c["Name"] for c in ses.list_configuration_sets().get("ConfigurationSets", [])}
+    if name not in sets:
+        ses.create_configuration_set(ConfigurationSet={"Name": name})
+    described = ses.describe_configuration_set(
+        ConfigurationSetName=name, ConfigurationSetAttributeNames=["eventDestinations"]
+    )
+    if not described.get("EventDestinations"):
+        ses.create_configuration_set_event_destination(
+            ConfigurationSetName=name,
+            EventDestination={
+                "Name": "ToTopic",
+                "Enabled": True,
+                "MatchingEventTypes": ["send", "delivery", "bounce", "complaint", "reject", "deliveryDelay"],
+                "SNSDestination": {"TopicARN": topic_arn},
+            },
+        )
+
+
 def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
     """Start what is not running, deploy, seed; what this call started is recorded in ``started`` as
     it goes, so a caller can stop it even when a later step fails."""
@@ -307,6 +329,8 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
     # The payment flow e-mails from this sender: SES (LocalStack's too) sends only from verified ones.
     if outputs.get("MailSender"):
         client("ses").verify_email_identity(EmailAddress=outputs["MailSender"])
+    if outputs.get("MailConfigurationSet"):
+        ensure_mail_configuration_set(outputs["MailConfigurationSet"], outputs["MailEventsTopicArn"])
     connect_platform_account(outputs["PlatformAsaasSecretArn"], api_url)
     info: dict[str, Any] = {
         "api_url": api_url,
@@ -328,6 +352,10 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
         "reconcile_queue_url": outputs.get("ReconcileQueueUrl"),
         "payment_flow_arn": outputs.get("PaymentFlowArn"),
         "mail_sender": outputs.get("MailSender"),
+        "mail_configuration_set": outputs.get("MailConfigurationSet"),
+        "mail_events_queue_url": outputs.get("MailEventsQueueUrl"),
+        "mail_events_topic_arn": outputs.get("MailEventsTopicArn"),
+        "mail_events_function_name": outputs.get("MailEventsFunctionName"),
         "dunning_function_name": outputs.get("DunningFunctionName"),
         "platform_asaas_secret_arn": outputs.get("PlatformAsaasSecretArn"),
         "asaas_simulator_url": asaas_proc.URL,

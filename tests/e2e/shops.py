@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from devctl.demo import mail_recipients, mail_subject, mail_text
+
 
 def new_shop(http: httpx.Client, name: str) -> dict[str, str]:
     from validate_docbr import CNPJ
@@ -55,8 +57,8 @@ def confirmed_signup(http: httpx.Client, body: dict[str, Any], timeout_s: float 
         links = [
             found[1]
             for m in messages
-            if body["email"] in m["Destination"]["ToAddresses"]
-            and (found := re.search(r"/public/signup/([\w-]+)", str((m.get("Body") or {}).get("text_part"))))
+            if body["email"] in mail_recipients(m)
+            and (found := re.search(r"/public/signup/([\w-]+)", mail_text(m)))
         ]
         if links:
             return http.post(f"/public/signup/{links[-1]}", json={})
@@ -103,3 +105,15 @@ def approved_order(
     )
     assert decided.status_code == 200, decided.text
     return dict(order)
+
+
+def mails_to(stack: dict[str, Any], address: str) -> list[dict[str, str]]:
+    """The messages LocalStack's SES kept for ``address`` (read back from /_aws/ses): to, subject, text."""
+    messages = httpx.get(
+        f"{stack['localstack_url']}/_aws/ses", params={"email": stack["mail_sender"]}, timeout=30
+    ).json()["messages"]
+    return [
+        {"to": address, "subject": mail_subject(m), "text": mail_text(m), "id": m.get("Id", "")}
+        for m in messages
+        if address.lower() in mail_recipients(m)
+    ]

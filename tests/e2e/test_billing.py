@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.shops import new_shop
+from tests.e2e.shops import mails_to, new_shop
 
 
 def _until[T](check: Callable[[], T | None], what: str, timeout_s: float = 90) -> T:
@@ -26,11 +26,8 @@ def _until[T](check: Callable[[], T | None], what: str, timeout_s: float = 90) -
     raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
-def _mails_to(stack: dict[str, Any], address: str) -> list[dict[str, Any]]:
-    answer = httpx.get(
-        f"{stack['localstack_url']}/_aws/ses", params={"email": stack["mail_sender"]}, timeout=30
-    )
-    return [m for m in answer.json()["messages"] if address in m["Destination"]["ToAddresses"]]
+def _mails_to(stack: dict[str, Any], address: str) -> list[dict[str, str]]:
+    return mails_to(stack, address)
 
 
 def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
@@ -54,7 +51,7 @@ def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
         return current if current["status"] == "active" and len(current["invoices"]) == 2 else None
 
     def reactivation_mail() -> bool | None:
-        subjects = [m["Subject"] for m in _mails_to(stack, shop["email"])]
+        subjects = [m["subject"] for m in _mails_to(stack, shop["email"])]
         return True if "Pagamento recebido: acesso ao assistec liberado" in subjects else None
 
     # Provisioned by the consumer from the signup event, with its first invoice
@@ -85,7 +82,7 @@ def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
     report = json.loads(result["Payload"].read())
     assert report["shops"] >= 1
     assert report["notices"] >= 1
-    subjects = [m["Subject"] for m in _mails_to(stack, shop["email"])]
+    subjects = [m["subject"] for m in _mails_to(stack, shop["email"])]
     assert "Acesso ao assistec suspenso" in subjects
 
     # Paid: the webhook brings the shop back, with its next invoice
@@ -102,7 +99,7 @@ def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
         lambda: (
             True
             if "Pagamento recebido: acesso ao assistec liberado"
-            in [m["Subject"] for m in _mails_to(stack, shop["email"])]
+            in [m["subject"] for m in _mails_to(stack, shop["email"])]
             else None
         ),
         "the reactivation e-mail",

@@ -19,6 +19,7 @@ UNLOCK = {"kms:EncryptionContext:field": "unlock_code"}
 ASAAS = {"kms:EncryptionContext:purpose": "asaas-api-key"}
 EVOLUTION = {"kms:EncryptionContext:purpose": "evolution-instance-token"}
 GOOGLE = {"kms:EncryptionContext:purpose": "google-token"}
+SMTP = {"kms:EncryptionContext:purpose": "smtp-password"}
 
 
 def _shop_secrets_key(template: Any) -> str:
@@ -71,6 +72,24 @@ _ASAAS_WORKERS = (
 # The workers that call Google for a shop (the calendar worker and pass): its tokens, read and
 # saved back when Google refreshes them, and nothing else.
 _GOOGLE_WORKERS = (constants.CALENDAR_WORKER_HANDLER, constants.CALENDAR_SCHEDULED_HANDLER)
+# Every function that sends a shop's mail may go through the shop's own SMTP server: it decrypts the
+# server's password (the API, where staff save it, encrypts it too).
+_MAIL_SENDERS = (
+    constants.PAYMENTS_CONSUMER_HANDLER,
+    constants.PAYMENT_FLOW_HANDLER,
+    constants.QUOTE_FLOW_HANDLER,
+    constants.DUNNING_HANDLER,
+    constants.WHATSAPP_CONSUMER_HANDLER,
+    constants.CALENDAR_WORKER_HANDLER,
+    constants.CALENDAR_SCHEDULED_HANDLER,
+    constants.REMINDERS_HANDLER,
+)
+
+
+def _order(grant: tuple[set[str], dict[str, str] | None]) -> str:
+    """A grant's sort key that does not hang on a set's iteration order."""
+    actions, condition = grant
+    return f"{sorted(actions)}{sorted((condition or {}).items())}"
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
@@ -87,7 +106,9 @@ def test_payment_workers_decrypt_asaas_keys_only(stage: str, local_stack: Any, p
         expected = [({"kms:Decrypt"}, ASAAS)] if handler in _ASAAS_WORKERS else []
         if handler in _GOOGLE_WORKERS:
             expected = [({"kms:Encrypt", "kms:Decrypt"}, GOOGLE)]
-        assert grants == expected, handler
+        if handler in _MAIL_SENDERS:
+            expected.append(({"kms:Decrypt"}, SMTP))
+        assert sorted(grants, key=_order) == sorted(expected, key=_order), handler
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
@@ -96,7 +117,7 @@ def test_the_api_encrypts_and_decrypts_each_purpose_by_name(
 ) -> None:
     template = _template(local_stack if stage == "local" else prod_stack)
     grants = _kms_grants(template, constants.API_HANDLER)
-    assert sorted(grants, key=str) == sorted(
+    assert sorted(grants, key=_order) == sorted(
         [
             ({"kms:Encrypt", "kms:Decrypt"}, UNLOCK),
             ({"kms:Encrypt", "kms:Decrypt"}, ASAAS),
@@ -104,8 +125,10 @@ def test_the_api_encrypts_and_decrypts_each_purpose_by_name(
             ({"kms:Encrypt"}, EVOLUTION),
             # Google tokens: encrypted at the consent, read (and a refreshed one saved) by availability
             ({"kms:Encrypt", "kms:Decrypt"}, GOOGLE),
+            # The shop's SMTP password: encrypted when staff save it, read to send the test message
+            ({"kms:Encrypt", "kms:Decrypt"}, SMTP),
         ],
-        key=str,
+        key=_order,
     )
 
 
@@ -116,7 +139,7 @@ def test_no_function_uses_the_key_without_naming_a_purpose(
     template = _template(local_stack if stage == "local" else prod_stack)
     for function in _functions(template).values():
         for actions, condition in _kms_grants(template, function["Properties"]["Handler"]):
-            assert condition in (UNLOCK, ASAAS, EVOLUTION, GOOGLE), (
+            assert condition in (UNLOCK, ASAAS, EVOLUTION, GOOGLE, SMTP), (
                 function["Properties"]["Handler"],
                 actions,
             )

@@ -61,7 +61,7 @@ def test_quote_flow_state_machine(stage: str, local_stack: Any, prod_stack: Any)
     # Its steps: messages on WhatsApp (the send queue) or e-mail, and the payment flow's start
     steps = _function(template, constants.QUOTE_FLOW_HANDLER)["Environment"]["Variables"]
     assert {"WHATSAPP_SEND_QUEUE_URL", "PAYMENT_FLOW_ARN", "MAIL_SENDER"} <= set(steps)
-    assert {"sqs:SendMessage", "states:StartExecution", "ses:SendEmail"} <= _role_actions(
+    assert {"sqs:SendMessage", "states:StartExecution", "ses:SendRawEmail"} <= _role_actions(
         template, constants.QUOTE_FLOW_HANDLER
     )
     payment_steps = _function(template, constants.PAYMENT_FLOW_HANDLER)["Environment"]["Variables"]

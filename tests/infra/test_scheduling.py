@@ -220,10 +220,16 @@ def test_only_who_calls_google_may_use_the_shops_google_tokens(
     assert _google_grants(template, constants.REMINDERS_HANDLER) == []
     assert _google_grants(template, constants.WHATSAPP_CONSUMER_HANDLER) == []
     assert _google_grants(template, constants.WHATSAPP_SENDER_HANDLER) == []
-    # And the calendar functions' only grants on the shop-secrets key are the google-token ones
+    # And the calendar functions' only grants on the shop-secrets key are the google-token ones, and
+    # decrypting the shop's SMTP password (they send its mail)
+    smtp = {"kms:EncryptionContext:purpose": "smtp-password"}
     for handler in (*CALENDAR_HANDLERS, constants.REMINDERS_HANDLER):
         on_key = [s for s in _statements(template, handler) if _actions(s) & {"kms:Decrypt", "kms:Encrypt"}]
-        assert all(s.get("Condition", {}).get("StringEquals") == GOOGLE for s in on_key), handler
+        for statement in on_key:
+            condition = statement.get("Condition", {}).get("StringEquals")
+            assert condition == GOOGLE or (condition == smtp and _actions(statement) == {"kms:Decrypt"}), (
+                handler
+            )
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
@@ -303,7 +309,7 @@ def test_each_calendar_function_has_its_settings_and_their_permissions(
     # Every calendar function e-mails (the owners when a consent is revoked, customers without
     # WhatsApp) as the stage's sender only
     for handler in (*CALENDAR_HANDLERS, constants.REMINDERS_HANDLER):
-        mails = [s for s in _statements(template, handler) if "ses:SendEmail" in _actions(s)]
+        mails = [s for s in _statements(template, handler) if "ses:SendRawEmail" in _actions(s)]
         assert len(mails) == 1
         assert "ses:FromAddress" in mails[0]["Condition"]["StringEquals"]
 

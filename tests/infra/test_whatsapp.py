@@ -86,7 +86,7 @@ def test_queues_workers_and_least_privilege(stage: str, local_stack: Any, prod_s
     ]
     assert [p["Action"] for p in puts] == ["s3:PutObject"]
     assert "whatsapp/*" in json.dumps(puts[0]["Resource"])
-    assert not {"sqs:SendMessage", "events:PutEvents", "ses:SendEmail", "kms:Decrypt"} & sender_actions
+    assert not {"sqs:SendMessage", "events:PutEvents", "ses:SendRawEmail", "kms:Decrypt"} & sender_actions
     consumer_actions = _actions(_statements(template, constants.WHATSAPP_CONSUMER_HANDLER))
     assert "secretsmanager:GetSecretValue" in consumer_actions  # the database's secret only
     assert not any(

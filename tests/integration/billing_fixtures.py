@@ -21,15 +21,26 @@ PLATFORM_URL = "https://api.test/v1/webhooks/asaas-platform"
 
 @dataclass
 class FakeMailer:
-    """SES's SendEmail contract: recorded; can be told to fail."""
+    """The SES transport's contract (``Mailer``): each message recorded as (to, subject, text), the
+    whole message in ``mails``; can be told to fail."""
 
     sent: list[tuple[str, str, str]] = field(default_factory=list)
+    mails: list[Any] = field(default_factory=list)
     down: bool = False
 
-    def send(self, to: str, subject: str, body: str) -> None:
+    def send(self, mail: Any) -> str:
         if self.down:
-            raise ConnectionError("SES unavailable")
-        self.sent.append((to, subject, body))
+            from assistec.integrations.email import MailUnavailable
+
+            raise MailUnavailable("ses_unavailable", "SES indisponível")
+        self.sent.append((mail.to, mail.subject, mail.text))
+        self.mails.append(mail)
+        return f"fake-{len(self.mails):04d}@ses"
+
+    @property
+    def shop_sent(self) -> list[tuple[str, str, str]]:
+        """The shops' messages (tagged with their shop), as (to, subject, text): not sign-ups'."""
+        return [(m.to, m.subject, m.text) for m in self.mails if "tenant" in dict(m.tags)]
 
     def confirmation_token(self, to: str) -> str:
         """The token of the latest signup confirmation link mailed to ``to``."""

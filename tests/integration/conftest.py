@@ -207,6 +207,7 @@ def api_root(
     root = wiring.ApiRoot(ApiSettings())  # type: ignore[call-arg]
     root.cipher = fakes[0]
     root.payments_cipher = fakes[0]
+    root.smtp_cipher = fakes[0]
     root.photo_storage = fakes[1]
     root.event_bus = bus
     from tests.integration.billing_fixtures import FakeMailer

@@ -348,6 +348,9 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/settings/whatsapp"): {"version": 0},
     ("post", "/conversations/{conversation_id}/messages"): {"text": "Olá"},
     ("put", "/conversations/{conversation_id}/assignee"): {"user_id": None},
+    ("post", "/settings/email/smtp/test"): {},
+    ("put", "/settings/email/templates/{name}"): {"subject": "Sua OS {{ order_number }}", "version": 0},
+    ("post", "/settings/email/templates/{name}/preview"): {},
 }
 
 
@@ -379,6 +382,8 @@ def test_every_database_backed_route_answers_503_in_our_shape_while_the_database
                 value = str(uuid.uuid4())
                 if name == "token":
                     value = "A" * 43 if path.startswith("/public/signup/") else link_token
+                if name == "name":  # an e-mail template
+                    value = "order_document"
                 concrete = concrete.replace(f"{{{name}}}", value)
             query = QUERIES.get(path)
             if path == "/integrations/google/callback":

@@ -8,17 +8,23 @@ from typing import Any
 
 import pytest
 
+from tests.integration.billing_fixtures import FakeMailer
 from tests.integration.conftest import Client, FakeQueue, signup
 from tests.integration.payment_helpers import approved_order, connect
 from tests.integration.shop_helpers import _ok
 
 
-class Mailbox:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, str]] = []
+class Mailbox(FakeMailer):
+    """SES's transport: every message kept (sign-ups' too); the shops' messages also as dicts."""
 
-    def send(self, to: str, subject: str, body: str) -> None:
-        self.sent.append({"to": to, "subject": subject, "body": body})
+    def __init__(self) -> None:
+        super().__init__()
+        self.shop_mails: list[dict[str, str]] = []
+
+    def send(self, mail: Any) -> str:
+        if "tenant" in dict(mail.tags):
+            self.shop_mails.append({"to": mail.to, "subject": mail.subject, "body": mail.text})
+        return super().send(mail)
 
 
 class Tokens:
@@ -39,7 +45,8 @@ def flow(asaas: Any, api_root: Any) -> tuple[Any, Mailbox, Tokens]:
     api_root.webhook_inbox = WebhookInbox(
         api_root.work, api_root.payments_queue, lambda: api_root.payments, resume=tokens.resume
     )
-    return PaymentFlow(api_root.work, api_root.payments, mailbox, tokens), mailbox, tokens
+    api_root.mailer = mailbox  # the SES transport under the shop's mail module
+    return PaymentFlow(api_root.work, api_root.payments, api_root.mail, tokens), mailbox, tokens
 
 
 def _state(shop: Any, order: dict, **extra: Any) -> dict[str, Any]:
@@ -79,8 +86,8 @@ def test_create_notify_wait_and_the_webhook_resumes_the_flow(
     state["charge"] = steps.create(state)
     assert state["charge"]["status"] == "pending"
     assert steps.notify(state) == {"notified": True, "channel": "email", "to": "ana@exemplo.com.br"}
-    (mail,) = mailbox.sent
-    assert mail["subject"] == f"pagamento da OS {order['number']} — Fluxo Assistência"
+    (mail,) = mailbox.shop_mails
+    assert mail["subject"] == f"Pagamento da OS {order['number']} — Fluxo Assistência"
     assert "Valor: R$ 189,90" in mail["body"]
     assert "Pix copia e cola:" in mail["body"]
     steps.await_payment(state, "token-123")
@@ -126,8 +133,8 @@ def test_reminder_then_expiry_cancels_the_charge(
     state["charge"] = steps.create(state)
     steps.await_payment(state, "t1")
     assert steps.notify(state, reminder=True)["notified"] is True
-    assert mailbox.sent[-1]["subject"].startswith("Lembrete: pagamento da OS")
-    assert "Linha digitável do boleto:" in mailbox.sent[-1]["body"]
+    assert mailbox.shop_mails[-1]["subject"].startswith("Lembrete: pagamento da OS")
+    assert "Linha digitável do boleto:" in mailbox.shop_mails[-1]["body"]
     assert steps.finish(state, outcome="expired") == {"outcome": "expired", "status": "cancelled"}
     charge = _ok(client.call("GET", f"/charges/{state['charge']['charge_id']}", shop.access_token))
     assert charge["status"] == "cancelled"
@@ -144,7 +151,7 @@ def test_no_email_no_message(client: Client, asaas: Any, flow: tuple[Any, Mailbo
     state = _state(shop, order)
     state["charge"] = steps.create(state)
     assert steps.notify(state) == {"notified": False, "reason": "customer has no e-mail"}
-    assert mailbox.sent == []
+    assert mailbox.shop_mails == []
 
 
 def test_the_api_starts_the_flow_for_its_own_orders_only(client: Client, asaas: Any, api_root: Any) -> None:
@@ -202,7 +209,7 @@ def test_the_charge_goes_out_on_whatsapp_when_the_customer_has_it(
 
     _, mailbox, tokens = flow
     world = build_world(api_root, api)
-    steps = PaymentFlow(api_root.work, api_root.payments, mailbox, tokens, whatsapp=lambda: world.queue)
+    steps = PaymentFlow(api_root.work, api_root.payments, api_root.mail, tokens, whatsapp=lambda: world.queue)
     shop = signup(client, name="Fluxo WhatsApp")
     connect(client, shop)
     connect_number(client, shop, world)
@@ -212,7 +219,7 @@ def test_the_charge_goes_out_on_whatsapp_when_the_customer_has_it(
     state["charge"] = steps.create(state)
     # WhatsApp first (the e-mail only when it cannot go there)
     assert steps.notify(state) == {"notified": True, "channel": "whatsapp"}
-    assert mailbox.sent == []
+    assert mailbox.shop_mails == []
     world.drain()
     customer = _ok(client.call("GET", f"/customers/{order['customer_id']}", shop.access_token))
     [text] = world.texts_to(str(customer["phone"]).removeprefix("+"))

@@ -44,7 +44,8 @@ def setup(api_root: Any, api: Any) -> tuple[WhatsappWorld, Flows, Flows, Any]:
     api_root.quote_flow = QuoteFlowStarter(api_root.work, lambda: quote_flows)
     api_root.resumer = quote_flows  # the API hands link and counter decisions back
     world.inbox._bot = WhatsappBot(lambda: API_BASE, clock=lambda: world.now, resume=quote_flows.resume)
-    steps = QuoteFlow(api_root.work, world.mailer, quote_flows, lambda: world.queue, lambda: payment_flows)
+    api_root.mailer = world.mailer  # the SES transport under the shop's mail module
+    steps = QuoteFlow(api_root.work, api_root.mail, quote_flows, lambda: world.queue, lambda: payment_flows)
     return world, quote_flows, payment_flows, steps
 
 

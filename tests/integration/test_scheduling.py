@@ -311,6 +311,7 @@ def test_reminders_go_once_per_offset_by_email_without_whatsapp(client: Client, 
     status, appt = book(client, shop, customer["id"], at(day, "10:00"))
     assert status == 201, appt
     mailer = FakeMailer()
+    api_root.mailer = mailer  # the SES transport under the shop's mail module
     sent: list[Any] = []
 
     class Queue:
@@ -318,7 +319,11 @@ def test_reminders_go_once_per_offset_by_email_without_whatsapp(client: Client, 
             sent.append(message_id)
 
     reminders = Reminders(
-        api_root.database, api_root.work, lambda: Queue(), lambda: mailer, lambda: "https://api.example"
+        api_root.database,
+        api_root.work,
+        lambda: Queue(),
+        lambda: api_root.mail,
+        lambda: "https://api.example",
     )
     starts = datetime.fromisoformat(appt["starts_at"])
 

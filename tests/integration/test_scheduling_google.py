@@ -47,9 +47,10 @@ class World:
             }
         )
         self.mailer = FakeMailer()
+        api_root.mailer = self.mailer  # the SES transport under the shop's mail module
         self.cipher = FakeCipher()
         self.access = GoogleAccess(
-            api_root.work, lambda: self.cipher, lambda: self.config, lambda: self.http, lambda: self.mailer
+            api_root.work, lambda: self.cipher, lambda: self.config, lambda: self.http, lambda: api_root.mail
         )
         api_root.google_access = self.access
         self.sync = CalendarSync(self.access)
@@ -320,7 +321,7 @@ def test_rotation_is_saved_and_invalid_grant_asks_to_reconnect_once(
     status, connection, _ = client.call("GET", "/integrations/google", shop.access_token)
     assert connection["status"] == "reconnect"
     assert connection["connected"] is False
-    mails = [m for m in world.mailer.sent if m[0] == shop.email]
+    mails = [m for m in world.mailer.shop_sent if m[0] == shop.email]
     assert len(mails) == 1
     assert "Reconecte" in mails[0][1]
     # The shop keeps working without Google: booking, availability (from its own data)
@@ -331,7 +332,7 @@ def test_rotation_is_saved_and_invalid_grant_asks_to_reconnect_once(
     status, body, _ = client.call("GET", "/availability", shop.access_token, query=window)
     assert body["google"] == "not_connected"
     assert world.sync.push(tenant, UUID(third["id"])) == "off"
-    assert len([m for m in world.mailer.sent if m[0] == shop.email]) == 1  # once
+    assert len([m for m in world.mailer.shop_sent if m[0] == shop.email]) == 1  # once
     # Reconnecting puts the pending appointments back in line for Google
     connect(client, shop, world)
     (state,) = rows(database, "select sync_state from appointments where id = %s", fourth["id"])

@@ -150,7 +150,7 @@ def test_a_dropped_number_tells_the_owner_and_counts_for_the_alarm(
     name = connect_number(client, shop, world)["name"]
     world.sim.close_by_name(name, status_reason=401)
     assert world.drain() == ["disconnected"]
-    mail = [m for m in world.mailer.sent if m[0] == shop.email]
+    mail = [m for m in world.mailer.shop_sent if m[0] == shop.email]
     assert len(mail) == 1
     assert "desconectado" in mail[0][2]
     assert _ok(client.call("GET", "/whatsapp/instance", shop.access_token))["state"] in (

@@ -115,6 +115,7 @@ def build_world(api_root: Any, api: Any) -> WhatsappWorld:
 
     queue = MemoryWhatsappQueue()
     mailer = FakeMailer()
+    api_root.mailer = mailer  # the SES transport under the shop's mail module
     world = WhatsappWorld(sim=sim, queue=queue, inbox=None, sender=None, mailer=mailer)
     api_root.evolution = client
     api_root.whatsapp_queue = queue
@@ -127,7 +128,7 @@ def build_world(api_root: Any, api: Any) -> WhatsappWorld:
         bot=WhatsappBot(
             lambda: "https://abcdef1234.execute-api.sa-east-1.amazonaws.com/v1", clock=lambda: world.now
         ),
-        on_disconnect=lambda event: tell_owner_disconnected(api_root.work, mailer, event),
+        on_disconnect=lambda event: tell_owner_disconnected(api_root.work, api_root.mail, event),
     )
     sender = WhatsappSender(api_root.work, client, sleep=lambda s: None)
     from assistec.services.whatsapp.status import StatusNotices

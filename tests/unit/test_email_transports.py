@@ -215,26 +215,6 @@ def test_ses_without_configuration_set_or_tags_sends_neither(ses_client: Any) ->
         assert SesMailer(SENDER, client=ses_client).send(OutgoingMail("a@exemplo.com", "s", "t")) == "m-2"
 
 
-def test_the_old_plain_text_call_still_sends(ses_client: Any) -> None:
-    # The callers migrate to OutgoingMail later; send(to, subject, body) keeps working meanwhile
-    raw = Captured()
-    with Stubber(ses_client) as stub:
-        stub.add_response(
-            "send_raw_email",
-            {"MessageId": "m-3"},
-            expected_params={
-                "Source": SENDER,
-                "Destinations": ["a@exemplo.com"],
-                "RawMessage": {"Data": raw},
-            },
-        )
-
-        SesMailer(SENDER, client=ses_client).send("a@exemplo.com", "Assunto", "Corpo")
-
-    sent = parse(raw.value)
-    assert (sent["Subject"], text_of(sent)) == ("Assunto", "Corpo\n")
-
-
 def test_the_ses_client_is_built_on_the_first_message_only(
     monkeypatch: pytest.MonkeyPatch, ses_client: Any
 ) -> None:

@@ -121,6 +121,17 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/conversations/{conversation_id}/release", "post"),
         ("/conversations/{conversation_id}/assignee", "put"),
         ("/conversations/{conversation_id}/customer", "put"),
+        ("/email/messages", "get"),
+        ("/email/suppressions", "get"),
+        ("/email/suppressions/{address}", "delete"),
+        ("/settings/email", "get"),
+        ("/settings/email/smtp", "put"),
+        ("/settings/email/smtp", "delete"),
+        ("/settings/email/smtp/test", "post"),
+        ("/settings/email/templates", "get"),
+        ("/settings/email/templates/{name}", "put"),
+        ("/settings/email/templates/{name}", "delete"),
+        ("/settings/email/templates/{name}/preview", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -23,6 +23,7 @@ from assistec.api import (
     billing,
     customers,
     devices,
+    email,
     health,
     orders,
     payments,
@@ -105,6 +106,7 @@ for module in (
     webhooks,
     whatsapp,
     scheduling,
+    email,
 ):
     app.include_router(module.router)
 

@@ -264,7 +264,13 @@ def _message_of(record: Any) -> str:
 def parse_sns_record(record: dict[str, Any]) -> MailEvent:
     """The MailEvent in one SNS record (``event["Records"][i]``); MalformedMailEvent when the record
     is not an SES event we can read."""
-    message = _message_of(record)
+    return parse_ses_message(_message_of(record))
+
+
+def parse_ses_message(message: str) -> MailEvent:
+    """The MailEvent in SES's JSON (SNS's ``Message``, or an SQS body under raw message delivery)."""
+    if len(message) > MESSAGE_MAX:
+        raise MalformedMailEvent("Sns.Message grande demais.")
     try:
         body = json.loads(message)
     except ValueError as exc:

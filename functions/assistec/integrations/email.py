@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
     import smtplib
@@ -100,32 +100,15 @@ class SmtpHostRefused(MailRefused):
 
 # --- the transports' contract -----------------------------------------------------------------------
 class Mailer(Protocol):
-    @overload
-    def send(self, mail: OutgoingMail, /) -> str: ...
-
-    # Deprecated plain-text form (to, subject, body), kept while the callers move to OutgoingMail.
-    @overload
-    def send(self, to: str, subject: str, body: str, /) -> str: ...
-
-    def send(self, mail: OutgoingMail | str, subject: str | None = None, body: str | None = None, /) -> str:
+    def send(self, mail: OutgoingMail, /) -> str:
         """Send one message; the provider's message id. Raises MailRefused or MailUnavailable."""
         ...
 
 
 class _Transport:
-    """``send`` in both forms; subclasses deliver an OutgoingMail."""
+    """A transport: ``send`` delivers one OutgoingMail (subclasses say how)."""
 
-    @overload
-    def send(self, mail: OutgoingMail, /) -> str: ...
-
-    @overload
-    def send(self, to: str, subject: str, body: str, /) -> str: ...
-
-    def send(self, mail: OutgoingMail | str, subject: str | None = None, body: str | None = None, /) -> str:
-        if isinstance(mail, str):
-            if subject is None or body is None:
-                raise TypeError("send(to, subject, body) needs all three")
-            mail = OutgoingMail(to=mail, subject=subject, text=body)
+    def send(self, mail: OutgoingMail, /) -> str:
         return self._deliver(mail)
 
     def _deliver(self, mail: OutgoingMail) -> str:

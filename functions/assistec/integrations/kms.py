@@ -23,6 +23,9 @@ EVOLUTION_TOKEN: tuple[str, str] = ("purpose", "evolution-instance-token")
 # (availability, calendars) and the calendar worker and pass decrypt them, and encrypt the rotated
 # ones. The WhatsApp bot never does: it offers slots from the busy times the pass keeps.
 GOOGLE_TOKEN: tuple[str, str] = ("purpose", "google-token")
+# The password of a shop's own SMTP server: the API encrypts it (and decrypts it for the test message);
+# every function that sends the shop's mail decrypts it.
+SMTP_PASSWORD: tuple[str, str] = ("purpose", "smtp-password")
 
 
 class Cipher(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db import customers as customers_db
@@ -21,7 +21,6 @@ from assistec.domain import quotes as quote_rules
 from assistec.domain.permissions import Permission, Role
 from assistec.domain.tokens import Identity
 from assistec.errors import NotFoundError
-from assistec.integrations.email import Mailer
 from assistec.integrations.flows import FlowResumer, FlowStarter
 from assistec.integrations.queue import WhatsappQueue
 from assistec.observability import correlation_id
@@ -30,6 +29,9 @@ from assistec.services.payments.errors import NoPaymentAccountError
 from assistec.services.payments.state import OPEN, paid_output
 from assistec.services.unit_of_work import UnitsOfWork
 from assistec.services.whatsapp import outgoing
+
+if TYPE_CHECKING:
+    from assistec.services.email.service import Mail
 
 
 def identity_of(flow: dict[str, Any]) -> Identity:
@@ -104,13 +106,13 @@ class PaymentFlow:
         self,
         work: UnitsOfWork,
         payments: PaymentsService,
-        mailer: Mailer,
+        mail: Mail,
         resumer: FlowResumer,
         whatsapp: Callable[[], WhatsappQueue] | None = None,
     ) -> None:
         self._work = work
         self._payments = payments
-        self._mailer = mailer
+        self._mail = mail
         self._resumer = resumer
         self._whatsapp = whatsapp
 
@@ -157,10 +159,24 @@ class PaymentFlow:
             return {"notified": True, "channel": "whatsapp"}
         if not customer.email:
             return {"notified": False, "reason": "customer has no e-mail"}
-        subject, body = message(
-            charge, shop=tenant_row.name, customer=customer.name, number=order.number, reminder=reminder
+        sent = self._mail.send(
+            uow.tenant_id,
+            template="payment_link",
+            to=customer.email,
+            context={
+                "customer_name": customer.name,
+                "order_number": order.number,
+                "value_cents": charge.value_cents,
+                "due_date": charge.due_date,
+                "pix_payload": charge.pix_payload,
+                "boleto_line": charge.boleto_line,
+                "invoice_url": charge.invoice_url,
+                "reminder": reminder,
+            },
+            order_id=order.id,
         )
-        self._mailer.send(customer.email, subject, body)
+        if not sent.ok:
+            return {"notified": False, "reason": sent.reason}
         return {"notified": True, "channel": "email", "to": customer.email}
 
     def await_payment(self, flow: dict[str, Any], token: str) -> None:

@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db import customers as customers_db
+from assistec.db import devices as devices_db
 from assistec.db import orders as orders_db
 from assistec.db import quotes as quotes_db
 from assistec.db import whatsapp as wa_db
@@ -26,13 +27,15 @@ from assistec.domain import wa_router as router
 from assistec.domain.permissions import Permission, Role
 from assistec.domain.tokens import Identity
 from assistec.errors import ConflictError, found
-from assistec.integrations.email import Mailer
 from assistec.integrations.flows import FlowResumer, FlowStarter
 from assistec.integrations.queue import WhatsappQueue
 from assistec.observability import correlation_id, logger
 from assistec.services import quote_decisions
 from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 from assistec.services.whatsapp import outgoing
+
+if TYPE_CHECKING:
+    from assistec.services.email.service import Mail
 
 type Resume = Callable[[str, dict[str, Any]], None]
 
@@ -176,13 +179,13 @@ class QuoteFlow:
     def __init__(
         self,
         work: UnitsOfWork,
-        mailer: Mailer,
+        mail: Mail,
         resumer: FlowResumer,
         queue: Callable[[], WhatsappQueue],
         payment_flow: Callable[[], FlowStarter] | None = None,
     ) -> None:
         self._work = work
-        self._mailer = mailer
+        self._mail = mail
         self._resumer = resumer
         self._queue = queue
         self._payment_flow = payment_flow
@@ -218,16 +221,40 @@ class QuoteFlow:
                 customer = customers_db.get_customer(uow.conn, order.customer_id)
                 email = customer.email if customer else None
                 channel = "email" if email else "none"
+                device = devices_db.get_device(uow.conn, order.device_id)
+                mail_context = {
+                    "customer_name": customer.name if customer else "",
+                    "order_number": order.number,
+                    "device": f"{device.brand} {device.model}" if device else "",
+                    "items": [
+                        {
+                            "description": line["description"],
+                            "quantity": line["quantity"],
+                            "total_cents": line["total_cents"],
+                        }
+                        for line in quote.lines
+                    ],
+                    "discount_cents": quote.discount_cents,
+                    "discount_name": quote.discount_rule,
+                    "total_cents": quote.total_cents,
+                    "deadline": f"{quote.deadline_days} dia(s)",
+                    "valid_until": quote.valid_until,
+                    "link": _link(quote.rendered_text),
+                    "reminder": reminder,
+                }
             if not reminder:
                 uow.conn.execute(
                     "update quote_flows set channel = %s where quote_id = %s", (channel, quote_id)
                 )
-            shop = outgoing.shop_name(uow)
+        tenant_id = identity_of(flow).tenant_id
         if queued.message_id is not None:
-            self._queue().outbound(identity_of(flow).tenant_id, queued.message_id)
+            self._queue().outbound(tenant_id, queued.message_id)
         elif email:
-            subject = f"{'Lembrete: ' if reminder else ''}orçamento da OS {order.number} — {shop}"
-            self._mailer.send(email, subject, text)
+            sent = self._mail.send(
+                tenant_id, template="quote_sent", to=email, context=mail_context, order_id=order.id
+            )
+            if not sent.ok:
+                return {"channel": "none", "reason": sent.reason}
         return {"channel": channel, "reason": queued.reason}
 
     def await_decision(self, flow: dict[str, Any], token: str) -> None:

@@ -40,8 +40,8 @@ from assistec.services.billing.common import DEFAULT_PLAN
 if TYPE_CHECKING:
     from assistec.db.signups import SignupRequestRow
     from assistec.db.sql import Conn
-    from assistec.integrations.email import Mailer
     from assistec.services.auth import AuthService
+    from assistec.services.email.service import Mail
     from assistec.services.unit_of_work import UnitsOfWork
 
 CONFIRM_TTL_S = 48 * 3600  # the link's lifetime
@@ -82,31 +82,6 @@ def _source_key(source_ip: str) -> bytes:
     return hashlib.sha256(f"signup\x00{source_ip.strip()}".encode()).digest()
 
 
-def _confirmation_mail(link: str) -> tuple[str, str]:
-    # Nothing the caller typed goes into the mail: the link is the only thing in it they chose.
-    return (
-        "Confirme seu cadastro no assistec",
-        "Olá!\n\n"
-        "Recebemos o cadastro de uma loja no assistec com este e-mail. Para criar a loja, confirme "
-        f"o e-mail abrindo o link abaixo (válido por {CONFIRM_TTL_S // 3600} horas):\n\n"
-        f"{link}\n\n"
-        "Se não foi você, ignore esta mensagem: nada será criado.\n\n"
-        "Equipe assistec",
-    )
-
-
-def _account_exists_mail() -> tuple[str, str]:
-    return (
-        "Tentativa de cadastro com seu e-mail no assistec",
-        "Olá!\n\n"
-        "Alguém tentou cadastrar uma nova loja no assistec com este e-mail, que já tem uma conta. "
-        "Nenhuma conta nova foi criada.\n\n"
-        "Se foi você, basta entrar com seu e-mail e senha de sempre. Se não foi, pode ignorar esta "
-        "mensagem.\n\n"
-        "Equipe assistec",
-    )
-
-
 class SignupService:
     """Signup requests (throttled per source, answered alike for free and taken e-mails) and their
     confirmation by the link mailed to the owner."""
@@ -115,14 +90,14 @@ class SignupService:
         self,
         work: UnitsOfWork,
         auth: AuthService,
-        mailer: Callable[[], Mailer],
+        mail: Callable[[], Mail],
         *,
         max_per_source: int,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._work = work
         self._auth = auth
-        self._mailer = mailer
+        self._mail = mail
         self._max = max_per_source
         self._now = clock
 
@@ -158,11 +133,16 @@ class SignupService:
         if wait:
             logger.info("signup throttled", extra={"retry_after_s": wait})
             raise SignupThrottledError(wait)
-        subject, body = (
-            _account_exists_mail() if taken else _confirmation_mail(f"{link_base}{CONFIRM_PATH}{token}")
+        template, context = (
+            ("signup_account_exists", {})
+            if taken
+            else (
+                "signup_confirmation",
+                {"link": f"{link_base}{CONFIRM_PATH}{token}", "valid_hours": CONFIRM_TTL_S // 3600},
+            )
         )
         try:
-            self._mailer().send(cmd.email, subject, body)
+            self._mail().send_platform(template=template, to=cmd.email, context=context)
         except Exception as exc:  # SES refused or unreachable: the caller may simply try again
             logger.exception("signup mail not sent")
             raise ServiceUnavailableError(

@@ -10,13 +10,12 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistec.wiring.base import AsaasRoot, Installed
+from assistec.wiring.base import AsaasRoot, Installed, Mailing
 
 if TYPE_CHECKING:
     from uuid import UUID
 
     from assistec.domain.tokens import Identity
-    from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowResumer, FlowStarter
     from assistec.integrations.kms import Cipher
     from assistec.integrations.queue import EventQueue, WhatsappQueue
@@ -29,6 +28,7 @@ if TYPE_CHECKING:
     from assistec.services.billing.subscription import Subscription
     from assistec.services.customers import CustomersService
     from assistec.services.devices import DevicesService
+    from assistec.services.email.admin import MailAdmin
     from assistec.services.health import HealthService
     from assistec.services.orders import OrdersService
     from assistec.services.payment_flow import PaymentFlowStarter
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from assistec.settings import ApiSettings
 
 
-class ApiRoot(AsaasRoot):
+class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
     """Settings, integrations and services of the REST API."""
 
     def __init__(self, settings: ApiSettings) -> None:
@@ -92,13 +92,6 @@ class ApiRoot(AsaasRoot):
 
         return StepFunctionsStarter(self.settings.payment_flow_arn)
 
-    @cached_property
-    def mailer(self) -> Mailer:
-        """SES, from the stage's sender: signup's confirmation mails."""
-        from assistec.integrations.email import SesMailer
-
-        return SesMailer(self.settings.mail_sender)
-
     # --- services -------------------------------------------------------------------------------
     @cached_property
     def health(self) -> HealthService:
@@ -126,7 +119,7 @@ class ApiRoot(AsaasRoot):
         from assistec.services.signup import SignupService
 
         return SignupService(
-            self.work, self.auth, lambda: self.mailer, max_per_source=self.settings.signup_limit
+            self.work, self.auth, lambda: self.mail, max_per_source=self.settings.signup_limit
         )
 
     @cached_property
@@ -299,7 +292,18 @@ class ApiRoot(AsaasRoot):
             lambda: cipher,
             lambda: config_from_secret(self.settings.google_secret_id),
             lambda: http,
-            lambda: self.mailer,
+            lambda: self.mail,
+        )
+
+    @cached_property
+    def mail_admin(self) -> MailAdmin:
+        from assistec.services.email.admin import MailAdmin
+
+        return MailAdmin(
+            self.work,
+            lambda: self.mail,
+            lambda: self.smtp_cipher,
+            allow_private_smtp=self.settings.smtp_allow_private,
         )
 
     @cached_property

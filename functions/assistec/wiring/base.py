@@ -11,20 +11,22 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from assistec.db.connection import Database
     from assistec.integrations.asaas import AsaasClient
+    from assistec.integrations.email import Mailer, SmtpConfig
     from assistec.integrations.events import EventBus
     from assistec.integrations.kms import Cipher
     from assistec.integrations.platform import PlatformAccount
     from assistec.services.billing.common import PlatformAsaas
+    from assistec.services.email.service import Mail
     from assistec.services.outbox import OutboxRelay
     from assistec.services.payments.charges import PaymentsService
     from assistec.services.unit_of_work import UnitsOfWork
-    from assistec.settings import DatabaseSettings
+    from assistec.settings import DatabaseSettings, MailSettings
 
 
 class DatabaseRoot:
     """Database, event bus, outbox relay and units of work for one environment."""
 
-    def __init__(self, settings: DatabaseSettings, *, event_bus_name: str) -> None:
+    def __init__(self, settings: DatabaseSettings, *, event_bus_name: str | None) -> None:
         self.db_settings = settings
         self._event_bus_name = event_bus_name
 
@@ -39,6 +41,8 @@ class DatabaseRoot:
     def event_bus(self) -> EventBus:
         from assistec.integrations.events import EventBridgeBus
 
+        if not self._event_bus_name:
+            raise RuntimeError("EVENT_BUS_NAME is not set: this function publishes no events")
         return EventBridgeBus(self._event_bus_name)
 
     @cached_property
@@ -51,12 +55,53 @@ class DatabaseRoot:
     def work(self) -> UnitsOfWork:
         from assistec.services.unit_of_work import UnitsOfWork
 
-        return UnitsOfWork(self.database, self.outbox)
+        # Without a bus (a function that publishes nothing) events stay in the outbox for the relay.
+        return UnitsOfWork(self.database, self.outbox if self._event_bus_name else None)
 
     def close(self) -> None:
         """Close the connection, if one was opened (tests, between environments)."""
         if "database" in self.__dict__:
             self.database.close()
+
+
+class Mailing[S: MailSettings]:
+    """The mail module, mixed into the roots of the families that send e-mail (before
+    ``DatabaseRoot``): ``mailer`` is the platform's SES sender (tests put their fake there), ``mail``
+    the module every service sends through."""
+
+    settings: S
+    work: UnitsOfWork
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from assistec.integrations.email import SesMailer
+
+        return SesMailer(self.settings.mail_sender, self.settings.mail_configuration_set)
+
+    @cached_property
+    def smtp_cipher(self) -> Cipher:
+        from assistec.integrations.kms import SMTP_PASSWORD, KmsCipher
+
+        if not self.settings.mail_key_id:
+            raise RuntimeError("MAIL_KEY_ID is not set: this function cannot use a shop's SMTP server")
+        return KmsCipher(self.settings.mail_key_id, SMTP_PASSWORD)
+
+    def smtp_mailer(self, config: SmtpConfig) -> Mailer:
+        from assistec.integrations.email import SmtpMailer
+
+        return SmtpMailer(config, allow_private=self.settings.smtp_allow_private)
+
+    @cached_property
+    def mail(self) -> Mail:
+        from assistec.services.email.service import Mail
+
+        # Looked up per message, so a test may swap the transports after the module was built.
+        return Mail(
+            self.work,
+            lambda: self.mailer,
+            smtp_cipher=lambda: self.smtp_cipher,
+            smtp=lambda config: self.smtp_mailer(config),
+        )
 
 
 class AsaasSettings(Protocol):

@@ -6,10 +6,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from assistec.wiring.base import DatabaseRoot, Installed
+from assistec.wiring.base import DatabaseRoot, Installed, Mailing
 
 if TYPE_CHECKING:
-    from assistec.integrations.email import Mailer
     from assistec.integrations.queue import CalendarQueue, WhatsappQueue
     from assistec.services.scheduling.availability import AvailabilityService
     from assistec.services.scheduling.google import GoogleAccess
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from assistec.settings import CalendarSettings
 
 
-class CalendarRoot(DatabaseRoot):
+class CalendarRoot(Mailing["CalendarSettings"], DatabaseRoot):
     def __init__(self, settings: CalendarSettings) -> None:
         super().__init__(settings, event_bus_name=settings.event_bus_name)
         self.settings = settings
@@ -28,12 +27,6 @@ class CalendarRoot(DatabaseRoot):
         from assistec.integrations.google_calendar import http_client
 
         return http_client()
-
-    @cached_property
-    def mailer(self) -> Mailer:
-        from assistec.integrations.email import SesMailer
-
-        return SesMailer(self.settings.mail_sender)
 
     @cached_property
     def google(self) -> GoogleAccess:
@@ -46,7 +39,7 @@ class CalendarRoot(DatabaseRoot):
             lambda: cipher,
             lambda: config_from_secret(self.settings.google_secret_id),
             lambda: self.http,
-            lambda: self.mailer,
+            lambda: self.mail,
         )
 
     @cached_property
@@ -81,7 +74,7 @@ class CalendarRoot(DatabaseRoot):
             self.database,
             self.work,
             lambda: self.whatsapp_queue,
-            lambda: self.mailer,
+            lambda: self.mail,
             lambda: self.settings.public_base_url or "",
         )
 

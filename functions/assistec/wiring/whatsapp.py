@@ -7,10 +7,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistec.wiring.base import DatabaseRoot, Installed
+from assistec.wiring.base import DatabaseRoot, Installed, Mailing
 
 if TYPE_CHECKING:
-    from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowResumer
     from assistec.integrations.queue import WhatsappQueue
     from assistec.services.whatsapp.inbox import Disconnected, WhatsappInbox
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from assistec.settings import WhatsappSettings
 
 
-class WhatsappRoot(DatabaseRoot):
+class WhatsappRoot(Mailing["WhatsappSettings"], DatabaseRoot):
     def __init__(self, settings: WhatsappSettings) -> None:
         super().__init__(settings, event_bus_name=settings.event_bus_name or "")
         self.settings = settings
@@ -44,12 +43,6 @@ class WhatsappRoot(DatabaseRoot):
         from assistec.integrations.flows import StepFunctionsResumer
 
         return StepFunctionsResumer()
-
-    @cached_property
-    def mailer(self) -> Mailer:
-        from assistec.integrations.email import SesMailer
-
-        return SesMailer(self.settings.mail_sender)
 
     @cached_property
     def inbox(self) -> WhatsappInbox:
@@ -92,7 +85,7 @@ class WhatsappRoot(DatabaseRoot):
         """The shop's number dropped: the owner reads it by e-mail (the alarm tells ops)."""
         from assistec.services.whatsapp.notices import tell_owner_disconnected
 
-        tell_owner_disconnected(self.work, self.mailer, event)
+        tell_owner_disconnected(self.work, self.mail, event)
 
 
 def _from_environment() -> WhatsappRoot:

@@ -7,10 +7,9 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from assistec.wiring.base import AsaasRoot, Installed
+from assistec.wiring.base import AsaasRoot, Installed, Mailing
 
 if TYPE_CHECKING:
-    from assistec.integrations.email import Mailer
     from assistec.integrations.flows import FlowResumer
     from assistec.integrations.queue import ShopQueue, WhatsappQueue
     from assistec.services.billing.dunning import Dunning
@@ -24,7 +23,7 @@ if TYPE_CHECKING:
     from assistec.settings import ConsumerSettings
 
 
-class WorkerRoot(AsaasRoot):
+class WorkerRoot(Mailing["ConsumerSettings"], AsaasRoot):
     """Settings, integrations and services of the payments workers."""
 
     def __init__(self, settings: ConsumerSettings) -> None:
@@ -32,11 +31,6 @@ class WorkerRoot(AsaasRoot):
         self.settings = settings
 
     # --- integrations ---------------------------------------------------------------------------
-    @cached_property
-    def mailer(self) -> Mailer:
-        from assistec.integrations.email import SesMailer
-
-        return SesMailer(self.settings.mail_sender)
 
     @cached_property
     def resumer(self) -> FlowResumer:
@@ -73,7 +67,7 @@ class WorkerRoot(AsaasRoot):
         """The owners' dunning e-mails."""
         from assistec.services.billing.standing import Notices
 
-        return Notices(self.mailer)
+        return Notices(self.mail)
 
     @cached_property
     def provisioning(self) -> Provisioning:
@@ -108,7 +102,7 @@ class WorkerRoot(AsaasRoot):
         from assistec.services.payment_flow import PaymentFlow
 
         return PaymentFlow(
-            self.work, self.payments, self.mailer, self.resumer, whatsapp=lambda: self.whatsapp_queue
+            self.work, self.payments, self.mail, self.resumer, whatsapp=lambda: self.whatsapp_queue
         )
 
     @cached_property
@@ -117,7 +111,7 @@ class WorkerRoot(AsaasRoot):
         from assistec.services.quote_flow import QuoteFlow
 
         payments = StepFunctionsStarter(self.settings.payment_flow_arn)
-        return QuoteFlow(self.work, self.mailer, self.resumer, lambda: self.whatsapp_queue, lambda: payments)
+        return QuoteFlow(self.work, self.mail, self.resumer, lambda: self.whatsapp_queue, lambda: payments)
 
 
 def _from_environment() -> WorkerRoot:

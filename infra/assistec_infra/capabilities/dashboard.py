@@ -51,6 +51,9 @@ PROVIDER_ERRORS = (
     (constants.WHATSAPP_DISCONNECTED_METRIC, "Sum", "Evolution: numbers disconnected"),
     (constants.CALENDAR_SYNC_FAILURES_METRIC, "Sum", "Google: mirrors failed"),
     (constants.CALENDAR_PASS_FAILURES_METRIC, "Sum", "Google: calendars not read back"),
+    (constants.MAIL_BOUNCES_METRIC, "Sum", "SES: permanent bounces (addresses suppressed)"),
+    (constants.MAIL_COMPLAINTS_METRIC, "Sum", "SES: complaints (addresses suppressed)"),
+    (constants.MAIL_EVENTS_UNREADABLE_METRIC, "Sum", "SES: events the mail function could not read"),
 )
 DUNNING = (
     (constants.DUNNING_NOTICES_METRIC, "Sum", "Notices e-mailed"),

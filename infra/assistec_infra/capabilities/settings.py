@@ -80,6 +80,8 @@ QUOTE_FLOW_STEPS = Family((*CONSUMER.settings, "whatsapp_send_queue_url", "payme
 # the model: the variable alone grants nothing (the key's grants are given by purpose).
 CALENDAR = Family((*_DATABASE, "event_bus_name", "payments_key_id", "google_secret_id"))
 REMINDERS = Family((*_DATABASE, "event_bus_name", "payments_key_id", "whatsapp_send_queue_url"))
+# MailEventsSettings: SES's events into the shops' records; it publishes nothing (no bus).
+MAIL_EVENTS = Family(_DATABASE)
 
 
 class WorkerSettings:

@@ -32,6 +32,9 @@ AuditEntity = Literal[
     "appointment",
     "google_connection",
     "scheduling_settings",
+    "email_address",
+    "email_settings",
+    "email_template",
 ]
 
 

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from assistec.db import billing as bill_db
 from assistec.domain import billing as billing_rules
-from assistec.domain.quotes import brl
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
 from assistec.services.billing.common import PLATFORM_TZ
 
 if TYPE_CHECKING:
-    from assistec.integrations.email import Mailer
+    from assistec.services.email.service import Mail
     from assistec.services.unit_of_work import UnitOfWork
 
 
@@ -96,15 +95,15 @@ def owed_invoices(uow: UnitOfWork, *, today: date) -> list[bill_db.InvoiceRow]:
 
 class Notices:
     """The owner's e-mails of the escalation (past due, reminder, last warning, suspended,
-    reactivated). Without a mailer (the API) nothing is sent."""
+    reactivated). Without the mail module (the API) nothing is sent."""
 
-    def __init__(self, mailer: Mailer | None) -> None:
-        self._mailer = mailer
+    def __init__(self, mail: Mail | None) -> None:
+        self._mail = mail
 
     def send(self, uow: UnitOfWork, step: str, invoice: bill_db.InvoiceRow, *, today: date) -> bool:
         """Send ``step``'s notice about ``invoice`` once: claimed in the shop's transaction before the
         e-mail goes, so a failed send rolls the claim back (and raises). True when sent."""
-        if self._mailer is None:
+        if self._mail is None:
             return False
         sub = bill_db.subscription(uow.conn)
         assert sub is not None
@@ -116,15 +115,23 @@ class Notices:
             sent_to=sub.shop_email,
         ):
             return False
-        subject, body = billing_rules.notice_text(
-            step,
-            shop=sub.shop_name,
-            value=brl(invoice.value_cents),
-            due=invoice.due_date,
-            invoice_url=invoice.invoice_url,
-            grace_days=sub.grace_days,
-            days_late=(today - invoice.due_date).days,
-            trial_ended=invoice.asaas_status == billing_rules.TRIAL_ENDED,
+        from assistec.services.email.templates import SUBSCRIPTION_NOTICES
+
+        trial_ended = invoice.asaas_status == billing_rules.TRIAL_ENDED and step != "reactivated"
+        context: dict[str, object] = {"shop_name": sub.shop_name, "value_cents": invoice.value_cents}
+        if step != "reactivated":
+            context |= {
+                "due_date": invoice.due_date,
+                "invoice_url": invoice.invoice_url,
+                "trial_ended": trial_ended,
+                "suspend_in_days": max(sub.grace_days + 1 - (today - invoice.due_date).days, 1),
+            }
+        # In the shop's transaction (the claim above): a message that could not go rolls it back.
+        sent = self._mail.send(
+            uow.tenant_id,
+            template=SUBSCRIPTION_NOTICES[step],
+            to=sub.shop_email,
+            context=context,
+            audience="shop",
         )
-        self._mailer.send(sub.shop_email, subject, body)
-        return True
+        return sent.ok

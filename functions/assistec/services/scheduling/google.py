@@ -33,9 +33,9 @@ from assistec.services.unit_of_work import UnitsOfWork
 
 if TYPE_CHECKING:
     from assistec.domain.tokens import Identity
-    from assistec.integrations.email import Mailer
     from assistec.integrations.google_calendar import GoogleCalendar, GoogleOAuthConfig
     from assistec.integrations.kms import Cipher
+    from assistec.services.email.service import Mail
 
 STATE_TTL_S = 600
 _STATE_AUDIENCE = "assistec-google-consent"
@@ -115,13 +115,13 @@ class GoogleAccess:
         cipher: Callable[[], Cipher],
         config: Callable[[], GoogleOAuthConfig | None],
         http: Callable[[], Any],  # an httpx.Client (integrations.google_calendar.http_client)
-        mailer: Callable[[], Mailer | None] = lambda: None,
+        mail: Callable[[], Mail | None] = lambda: None,
     ) -> None:
         self.work = work
         self._cipher = cipher
         self._config = config
         self._http = http
-        self._mailer = mailer
+        self._mail = mail
 
     def config(self) -> GoogleOAuthConfig:
         found = self._config()
@@ -212,21 +212,13 @@ class GoogleAccess:
                     "select email from users where role = 'owner' and active order by created_at"
                 ).fetchall()
             ]
-            shop = uow.conn.execute("select name from tenants where id = %s", (tenant_id,)).fetchone()
         logger.warning("google reconnect needed", extra={"tenant_id": str(tenant_id)})
-        mailer = self._mailer()
-        if not first or mailer is None:
+        mail = self._mail()
+        if not first or mail is None:
             return
-        body = (
-            f"A agenda do Google da {shop[0] if shop else 'sua loja'} foi desconectada: o Google recusou "
-            "a autorização (ela pode ter expirado ou sido revogada).\n\n"
-            "Os agendamentos continuam funcionando no assistec, mas não aparecem no Google e os "
-            "compromissos do Google não bloqueiam horários até você reconectar.\n\n"
-            "Para reconectar, abra o painel em Configurações > Google Agenda e clique em Conectar."
-        )
         for email in owners:
             try:
-                mailer.send(email, "Reconecte a agenda do Google", body)
+                mail.send(tenant_id, template="google_reconnect", to=email, context={}, audience="shop")
             except Exception:
                 logger.exception("could not e-mail the owner about the Google connection")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from assistec.db import customers as customers_db
@@ -27,8 +27,8 @@ from assistec.services.whatsapp import outgoing
 
 if TYPE_CHECKING:
     from assistec.db.connection import Database
-    from assistec.integrations.email import Mailer
     from assistec.integrations.queue import WhatsappQueue
+    from assistec.services.email.service import Mail
     from assistec.services.unit_of_work import UnitsOfWork
 
 
@@ -47,13 +47,13 @@ class Reminders:
         db_: Database,
         work: UnitsOfWork,
         queue: Callable[[], WhatsappQueue],
-        mailer: Callable[[], Mailer | None],
+        mail: Callable[[], Mail | None],
         link_base: Callable[[], str],
     ) -> None:
         self._db = db_
         self._work = work
         self._queue = queue
-        self._mailer = mailer
+        self._mail = mail
         self._link_base = link_base
 
     def run(self, now: datetime, *, limit: int = 500) -> RunResult:
@@ -74,7 +74,7 @@ class Reminders:
     def send(self, tenant_id: UUID, appointment_id: UUID, offset_min: int, now: datetime) -> str:
         """One reminder: whatsapp, email, none (no way to reach the customer) or skipped (sent
         already, or the appointment changed)."""
-        email_to: tuple[str, str, str] | None = None
+        email_to: tuple[str, dict[str, Any]] | None = None
         queued: UUID | None = None
         with self._work(SystemActor(tenant_id=tenant_id)) as uow:
             row = db.get_appointment(uow.conn, appointment_id, lock=True)
@@ -110,9 +110,7 @@ class Reminders:
                 channel = "email"
                 email_to = (
                     str(customer.email),
-                    f"Lembrete: {kind} na {name}",
-                    f"Olá, {customer.name}!\n\nLembrete: {kind} na {name} {when}.\n\n"
-                    f"Para confirmar ou cancelar: {link}\n",
+                    {"customer_name": customer.name, "kind": kind, "when": when, "link": link or None},
                 )
             uow.conn.execute(
                 "update appointment_reminders set channel = %s where appointment_id = %s and offset_min = %s",
@@ -125,8 +123,11 @@ class Reminders:
             except Exception:
                 logger.exception("could not enqueue a reminder (the relay's sweep sends it)")
         if email_to is not None:
-            mailer = self._mailer()
-            if mailer is None:
+            mail = self._mail()
+            if mail is None:
                 return "none"
-            mailer.send(*email_to)
+            to, context = email_to
+            mailed = mail.send(tenant_id, template="appointment_reminder", to=to, context=context)
+            if not mailed.ok:
+                return "none"
         return channel
