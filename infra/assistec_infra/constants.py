@@ -47,6 +47,7 @@ CALENDAR_WORKER_HANDLER = "assistec.handlers.calendar.worker"
 CALENDAR_SCHEDULED_HANDLER = "assistec.handlers.calendar.scheduled"
 REMINDERS_HANDLER = "assistec.handlers.calendar.reminders"
 MAIL_EVENTS_HANDLER = "assistec.handlers.mail_events.handler"
+RETENTION_HANDLER = "assistec.handlers.retention.handler"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -56,6 +57,7 @@ DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
 # The calendar's pass (mirrors retried, each shop's Google calendar read back) and the reminders.
 CALENDAR_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 REMINDERS_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
+RETENTION_SCHEDULE = events.Schedule.cron(minute="30", hour="6")  # 03:30 in Brasília, a quiet hour
 
 # The functions' own metrics that alarms and the dashboard watch (published through Powertools by
 # the handlers, in METRICS_NAMESPACE with the dimension service=SERVICE_NAME).
@@ -86,6 +88,8 @@ BACKUP_AGE_METRIC = "BackupAgeHours"
 MAIL_BOUNCES_METRIC = "MailBounces"
 MAIL_COMPLAINTS_METRIC = "MailComplaints"
 MAIL_EVENTS_UNREADABLE_METRIC = "MailEventsUnreadable"
+RETENTION_PURGED_METRIC = "RetentionPurged"
+RETENTION_BEHIND_METRIC = "RetentionBehind"
 
 API_STAGE_NAME = "v1"
 SCHEMA_RESOURCE_TYPE = "Custom::AssistecSchema"

@@ -22,6 +22,7 @@ from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.quote_flow import QuoteFlow
 from assistec_infra.capabilities.rest_api import RestApi
+from assistec_infra.capabilities.retention import Retention
 from assistec_infra.capabilities.scheduling import Scheduling, allow_google_tokens
 from assistec_infra.capabilities.schema import Schema
 from assistec_infra.capabilities.storage import DeviceStorage
@@ -45,6 +46,7 @@ class AssistecStack(Stack):
         schema = Schema(self, "Schema", platform=platform, database=database)
         domain_events = DomainEvents(self, "DomainEvents", platform=platform)
         mail = Mail(self, "Mail", platform=platform)
+        retention = Retention(self, "Retention", platform=platform)
         storage = DeviceStorage(self, "DeviceStorage", platform=platform)
         payments = Payments(self, "Payments", platform=platform, secrets_key=storage.unlock_code_key)
         billing = Billing(self, "Billing", platform=platform, bus=domain_events.bus, queue=payments.queue)
@@ -112,6 +114,7 @@ class AssistecStack(Stack):
             "MailEventsTopicArn": mail.topic.topic_arn,
             "MailEventsQueueUrl": mail.queue.queue_url,
             "MailEventsFunctionName": mail.events_function.function_name,
+            "RetentionFunctionName": retention.function.function_name,
             "DunningFunctionName": billing.dunning.function_name,
             "PlatformAsaasSecretArn": billing.secret.secret_arn,
             "SchemaFunctionName": schema.function.function_name,

@@ -35,6 +35,12 @@ EXTRA_POLICIES = {
     # The scheduled reminders and Google sync find their work across shops (migration 0026).
     ("appointments", "definer_access"),
     ("google_connections", "definer_access"),
+    # The daily retention job's purge (migration 0028): read and delete, for the migrator only.
+    *(
+        (table, policy)
+        for table in ("whatsapp_inbox", "refresh_tokens", "google_oauth_states", "email_messages")
+        for policy in ("retention_read", "retention_purge")
+    ),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"
@@ -95,7 +101,7 @@ def test_the_definer_policies_are_for_the_migrator_only(database: PgDatabase) ->
     with psycopg.connect(database.superuser_url) as conn:
         rows = conn.execute(
             "select polrelid::regclass::text, polroles::regrole[]::text[] from pg_policy "
-            "where polname = 'definer_access'"
+            "where polname in ('definer_access', 'retention_read', 'retention_purge')"
         ).fetchall()
     assert rows, "no definer_access policies"
     for table, roles in rows:

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -19,6 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from assistec.handlers.clock import run_time
 from assistec.observability import logger, metrics
 from assistec.wiring.batches import within_budget
 from assistec.wiring.calendar import root
@@ -41,17 +41,6 @@ def worker(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return within_budget(event, context, _push, worst_case_s=lambda record: PUSH_WORST_CASE_S)
 
 
-def _now(event: dict[str, Any]) -> datetime:
-    """The run's clock: the input's ``now`` (tests, a replay), else EventBridge's ``time``, else now."""
-    for key in ("now", "time"):
-        value = event.get(key)
-        if isinstance(value, str):
-            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            if moment.utcoffset() is not None:
-                return moment
-    return datetime.now(UTC)
-
-
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def scheduled(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -63,7 +52,7 @@ def scheduled(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         r.calendar_queue,
         r.sync,
         r.availability,
-        now=_now(event),
+        now=run_time(event),
         time_left_s=lambda: context.get_remaining_time_in_millis() / 1000,
     )
     if result.failed:
@@ -83,7 +72,7 @@ def scheduled(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def reminders(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    result = root().reminders.run(_now(event))
+    result = root().reminders.run(run_time(event))
     metrics.add_metric(name="RemindersSent", unit=MetricUnit.Count, value=result.whatsapp + result.email)
     if result.failed:
         metrics.add_metric(name="ReminderFailures", unit=MetricUnit.Count, value=len(result.failed))

@@ -74,6 +74,8 @@ ACTIVITY = (
     (constants.WHATSAPP_BOT_ANSWERS_METRIC, "Sum", "WhatsApp bot answers"),
     (constants.REMINDERS_SENT_METRIC, "Sum", "Reminders sent"),
     (constants.REMINDER_FAILURES_METRIC, "Sum", "Reminders failed"),
+    (constants.RETENTION_PURGED_METRIC, "Sum", "Rows purged by the retention job"),
+    (constants.RETENTION_BEHIND_METRIC, "Sum", "Retention runs cut short"),
 )
 BACKUP = ((constants.BACKUP_AGE_METRIC, "Maximum", "Newest backup's age (hours)"),)
 

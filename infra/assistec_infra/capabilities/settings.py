@@ -82,6 +82,8 @@ CALENDAR = Family((*_DATABASE, "event_bus_name", "payments_key_id", "google_secr
 REMINDERS = Family((*_DATABASE, "event_bus_name", "payments_key_id", "whatsapp_send_queue_url"))
 # MailEventsSettings: SES's events into the shops' records; it publishes nothing (no bus).
 MAIL_EVENTS = Family(_DATABASE)
+# The retention job: the database only (its definer function purges across shops).
+RETENTION = Family(_DATABASE)
 
 
 class WorkerSettings:
