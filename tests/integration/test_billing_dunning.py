@@ -191,6 +191,7 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
         "charge_id": str(uuid.uuid4()),
         "conversation_id": str(uuid.uuid4()),
         "appointment_id": str(uuid.uuid4()),
+        "kind": "intake",
     }
     valid = {(m, p): _fill(b, world.ids) for m, p, b in ROUTES}
     with psycopg.connect(database.superuser_url) as conn:

@@ -121,6 +121,14 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/conversations/{conversation_id}/release", "post"),
         ("/conversations/{conversation_id}/assignee", "put"),
         ("/conversations/{conversation_id}/customer", "put"),
+        ("/orders/{order_id}/documents/{kind}", "get"),
+        ("/settings/documents", "get"),
+        ("/settings/documents", "put"),
+        ("/settings/logo", "post"),
+        ("/settings/logo", "put"),
+        ("/settings/logo", "delete"),
+        ("/public/quotes/{token}/pdf", "get"),
+        ("/public/orders/{token}/pdf", "get"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():
