@@ -111,6 +111,15 @@ KMS_EVOLUTION_TOKEN_CONTEXT = ("purpose", "evolution-instance-token")
 KMS_GOOGLE_TOKEN_CONTEXT = ("purpose", "google-token")
 KMS_SMTP_PASSWORD_CONTEXT = ("purpose", "smtp-password")
 
+# The devices bucket's key prefixes (the API's grants name each): device photos under the shop's id,
+# customers' WhatsApp files, the rendered documents (PDFs made again on demand: kept two days) and
+# the shops' logos.
+PHOTOS_OBJECTS = "*/devices/*"
+WHATSAPP_MEDIA_OBJECTS = "whatsapp/*"
+DOCUMENTS_PREFIX = "documents/"
+LOGOS_PREFIX = "logos/"
+DOCUMENTS_EXPIRE_DAYS = 2
+
 # Routes reachable without a token: everything else goes through the Lambda authorizer.
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (
     ("GET", "/health"),

@@ -162,6 +162,60 @@ class FakePhotoStorage:
         return f"https://s3.fake/assistec-test-photos/{key}?expires={expires_s}"
 
 
+@dataclass
+class StoredObject:
+    data: bytes
+    content_type: str
+    filename: str | None = None
+
+
+class FakeDocumentStore:
+    """S3's contract for the shop's documents and logo, in memory: objects with their type and file
+    name; signed forms and links recorded; ``down`` refuses every call, as S3 unreachable would."""
+
+    URL = "https://s3.fake/assistec-test-photos/"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, StoredObject] = {}
+        self.forms: list[dict[str, Any]] = []
+        self.down = False
+
+    def _up(self) -> None:
+        if self.down:
+            raise ConnectionError("S3 unavailable")
+
+    def put(self, key: str, data: bytes, *, content_type: str, filename: str | None = None) -> None:
+        self._up()
+        self.objects[key] = StoredObject(data, content_type, filename)
+
+    def download_url(
+        self, key: str, *, expires_s: int, filename: str | None = None, content_type: str | None = None
+    ) -> str:
+        self._up()
+        return f"{self.URL}{key}?expires={expires_s}" + (f"&filename={filename}" if filename else "")
+
+    def upload_form(self, key: str, content_type: str, *, max_bytes: int, expires_s: int) -> dict[str, Any]:
+        self._up()
+        form = {"url": self.URL.rstrip("/"), "fields": {"key": key, "Content-Type": content_type}}
+        self.forms.append({**form, "max_bytes": max_bytes, "expires_s": expires_s})
+        return form
+
+    def size(self, key: str) -> int | None:
+        self._up()
+        stored = self.objects.get(key)
+        return None if stored is None else len(stored.data)
+
+    def get(self, key: str, *, max_bytes: int) -> bytes | None:
+        self._up()
+        stored = self.objects.get(key)
+        return None if stored is None else stored.data[: max_bytes + 1]
+
+    def at(self, url: str) -> StoredObject:
+        """What a browser following a signed link gets."""
+        assert url.startswith(self.URL), url
+        return self.objects[url[len(self.URL) :].split("?", 1)[0]]
+
+
 class FakeBus:
     """EventBridge's PutEvents contract: entries in, one result per entry; can be told to refuse."""
 
@@ -209,6 +263,7 @@ def api_root(
     root.payments_cipher = fakes[0]
     root.smtp_cipher = fakes[0]
     root.photo_storage = fakes[1]
+    root.document_store = FakeDocumentStore()
     root.event_bus = bus
     from tests.integration.billing_fixtures import FakeMailer
 

@@ -140,6 +140,9 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ),
     ("PUT", "/conversations/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/assignee", {"user_id": None}),
     ("PUT", "/conversations/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/customer", {"customer_id": "{customer}"}),
+    ("PUT", "/settings/documents", {"version": 1, "address": "Rua A, 1", "intake_terms": "Termos"}),
+    ("POST", "/settings/logo", {"content_type": "image/png"}),
+    ("PUT", "/settings/logo", {"key": "logos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/logo.png"}),
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
 
@@ -318,6 +321,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "/stock/search": {"q": "Tela"},
     "/availability": {**_WINDOW, "type": "drop_off"},
     "/appointments": _WINDOW,
+    "/public/orders/{token}/pdf": {"kind": "intake"},
 }
 
 
@@ -349,8 +353,12 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/conversations/{conversation_id}/messages"): {"text": "Olá"},
     ("put", "/conversations/{conversation_id}/assignee"): {"user_id": None},
     ("post", "/settings/email/smtp/test"): {},
+    ("post", "/orders/{order_id}/documents/{kind}/email"): {},
     ("put", "/settings/email/templates/{name}"): {"subject": "Sua OS {{ order_number }}", "version": 0},
     ("post", "/settings/email/templates/{name}/preview"): {},
+    ("put", "/settings/documents"): {"version": 1},
+    ("post", "/settings/logo"): {"content_type": "image/png"},
+    ("put", "/settings/logo"): {"key": "logos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/logo.png"},
 }
 
 
@@ -384,6 +392,8 @@ def test_every_database_backed_route_answers_503_in_our_shape_while_the_database
                     value = "A" * 43 if path.startswith("/public/signup/") else link_token
                 if name == "name":  # an e-mail template
                     value = "order_document"
+                elif name == "kind":
+                    value = "intake"  # a document's kind: a uuid would be refused before the database
                 concrete = concrete.replace(f"{{{name}}}", value)
             query = QUERIES.get(path)
             if path == "/integrations/google/callback":

@@ -193,6 +193,7 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
         "appointment_id": str(uuid.uuid4()),
         "address": "ana@exemplo.com.br",
         "name": "order_document",
+        "kind": "intake",
     }
     valid = {(m, p): _fill(b, world.ids) for m, p, b in ROUTES}
     with psycopg.connect(database.superuser_url) as conn:

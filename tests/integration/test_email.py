@@ -7,6 +7,7 @@ test's fake (``FakeMailer``), its events are SES's real shapes (tests/fixtures/s
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from pathlib import Path
@@ -400,3 +401,48 @@ def test_the_shop_writes_its_own_subject_and_opening(api_root: Any, client: Clie
     _ok(client.call("DELETE", "/settings/email/templates/order_document", shop.access_token))
     send(api_root, shop)
     assert not api_root.mailer.mails[-1].subject.startswith("Documento da OS 42 —")
+
+
+# --- a document by e-mail ---------------------------------------------------------------------------
+def test_staff_email_an_orders_document_to_its_customer(api_root: Any, client: Client) -> None:
+    from pypdf import PdfReader
+
+    from tests.integration.shop_helpers import open_order
+
+    shop = signup(client)
+    order = open_order(client, shop)
+    path = f"/orders/{order['id']}/documents/intake/email"
+    # A customer without an e-mail: refused with the reason, nothing sent or recorded
+    before = len(api_root.mailer.mails)
+    status, body, _ = client.call("POST", path, shop.access_token)
+    assert (status, body["code"]) == (422, "customer_without_email")
+    assert len(api_root.mailer.mails) == before
+    assert messages(client, shop) == []
+    customer = f"/customers/{order['customer_id']}"
+    _ok(client.call("PATCH", customer, shop.access_token, body={"version": 1, "email": CUSTOMER}))
+
+    # When staff e-mail the intake receipt
+    sent = _ok(client.call("POST", path, shop.access_token))
+
+    # Then the customer gets the message with the PDF of the order attached, recorded on the order
+    assert (sent["status"], sent["to"]) == ("sent", CUSTOMER)
+    mail = api_root.mailer.mails[-1]
+    [attachment] = mail.attachments
+    assert attachment.filename == f"OS-{order['number']:04d}-entrada.pdf"
+    assert attachment.content_type == "application/pdf"
+    pdf_text = PdfReader(io.BytesIO(attachment.data)).pages[0].extract_text()
+    assert f"{order['number']:04d}" in pdf_text
+    assert "Ana Souza" in pdf_text
+    assert "Comprovante de entrada" in mail.text
+    [row] = messages(client, shop, order_id=order["id"])
+    assert row["id"] == sent["message_id"]
+    assert row["attachments"] == [attachment.filename]
+    # A delivery receipt before delivery is refused, nothing sent
+    status, body, _ = client.call(
+        "POST", f"/orders/{order['id']}/documents/delivery/email", shop.access_token
+    )
+    assert (status, body["code"]) == (409, "order_not_delivered")
+    assert len(api_root.mailer.mails) == before + 1
+    # Another shop's order is not found
+    other = signup(client)
+    assert client.call("POST", path, other.access_token)[0] == 404

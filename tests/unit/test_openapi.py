@@ -132,6 +132,15 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/settings/email/templates/{name}", "put"),
         ("/settings/email/templates/{name}", "delete"),
         ("/settings/email/templates/{name}/preview", "post"),
+        ("/orders/{order_id}/documents/{kind}", "get"),
+        ("/orders/{order_id}/documents/{kind}/email", "post"),
+        ("/settings/documents", "get"),
+        ("/settings/documents", "put"),
+        ("/settings/logo", "post"),
+        ("/settings/logo", "put"),
+        ("/settings/logo", "delete"),
+        ("/public/quotes/{token}/pdf", "get"),
+        ("/public/orders/{token}/pdf", "get"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -46,6 +46,8 @@ border:0;border-radius:8px}button.ok{background:#168a4a;color:#fff}button.no{bac
 .state{padding:12px;border-radius:8px;font-weight:600}.good{background:#e5f6ec;color:#11683a}
 .bad{background:#fdecec;color:#a12626}.info{background:#eaf1fe;color:#1a4fa8}
 ol{padding-left:20px;margin:0}li{margin:4px 0}
+.docs{display:flex;flex-wrap:wrap;gap:8px;margin-top:12px}.docs a{display:inline-block;padding:10px 14px;
+border:1px solid #1b6ef3;border-radius:8px;color:#1a4fa8;font-weight:600;text-decoration:none}
 """
 
 
@@ -74,11 +76,25 @@ def quote_status(view: PublicQuote) -> str:
     return quote.status
 
 
+def _downloads(links: list[tuple[str, str]]) -> str:
+    """The "Baixar PDF" links of a page: (relative URL, label)."""
+    return (
+        '<p class="docs">'
+        + "".join(f'<a href="{escape(href)}" rel="nofollow">{escape(label)}</a>' for href, label in links)
+        + "</p>"
+    )
+
+
 def quote_page(
-    view: PublicQuote, *, notice: str | None = None, notice_kind: str = "info", action: str | None = None
+    view: PublicQuote,
+    *,
+    notice: str | None = None,
+    notice_kind: str = "info",
+    action: str | None = None,
+    deeper: bool = False,
 ) -> str:
-    """``action``: where the form posts, relative to the page's URL (the decision page is one level
-    deeper than the quote page)."""
+    """``action``: where the form posts, relative to the page's URL; ``deeper``: the page is served
+    one level below the quote's URL (the decision's answer), which the PDF link's relative URL follows."""
     quote, status = view.quote, quote_status(view)
     rows = "".join(
         f"<tr><td>{escape(str(line['description']))}"
@@ -98,7 +114,9 @@ def quote_page(
         f'<p class="muted">{escape(view.customer_name)} · {escape(view.device)} · versão {quote.version}</p>'
         f"<table>{rows}</table>"
         f'<p class="muted">Prazo: {quote_rules.working_days(quote.deadline_days)} após a aprovação. '
-        f"Válido até {quote.valid_until:%d/%m/%Y}.</p></section>"
+        f"Válido até {quote.valid_until:%d/%m/%Y}.</p>"
+        + _downloads([("pdf" if deeper else f"{quote.public_token}/pdf", "Baixar PDF do orçamento")])
+        + "</section>"
     ]
     if notice:
         parts.append(f'<p class="state {notice_kind}" role="status" id="notice">{escape(notice)}</p>')
@@ -150,10 +168,14 @@ def order_page(view: PublicOrder) -> str:
         facts.append(f"Entregue em {_when(order.delivered_at, view.timezone)}")
     if order.warranty_until:
         facts.append(f"Garantia até {order.warranty_until:%d/%m/%Y}")
+    documents = [(f"{order.tracking_token}/pdf?kind=intake", "Baixar comprovante de entrada (PDF)")]
+    if order.delivered_at:
+        documents.append((f"{order.tracking_token}/pdf?kind=delivery", "Baixar comprovante de entrega (PDF)"))
     body = (
         f'<section class="card"><h2>Ordem de serviço {order.number}</h2>'
         f'<p class="state info" id="status">{escape(machine.LABELS_PT[status])}</p>'
         + "".join(f'<p class="muted">{escape(f)}</p>' for f in facts)
+        + _downloads(documents)
         + f"</section><section class='card'><h2>Andamento</h2><ol>{steps}</ol></section>"
     )
     return _page(f"OS {order.number}", view.shop_name, view.logo_url, body)

@@ -8,7 +8,7 @@ is accepted too.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import ValidationError
 
 from assistec.api import pages
-from assistec.api.identity import services
+from assistec.api.identity import public_base_url, services
 from assistec.api.routes import Routes
 from assistec.api.schemas.auth import TokensOut
 from assistec.api.schemas.common import DecisionIn, ErrorBody, QuoteLineOut
@@ -100,7 +100,10 @@ def _error(exc: AppError, as_json: bool) -> Response[Any]:
         )
         return _json(exc.status, body.model_dump_json())
     titles = {404: "Link não encontrado", 409: "Decisão já registrada", 410: "Link indisponível"}
-    title = "Cadastro já confirmado" if exc.code == "signup_already_confirmed" else None
+    title = {
+        "signup_already_confirmed": "Cadastro já confirmado",
+        "order_not_delivered": "Comprovante ainda não disponível",
+    }.get(exc.code)
     return _html(
         exc.status,
         pages.message_page(title or titles.get(exc.status, "Não foi possível continuar"), exc.message),
@@ -236,7 +239,10 @@ def public_decision(token: Token, format: Format = None) -> Response[Any]:
             current = services().quotes.public_view(token)
         except AppError as inner:
             return _error(inner, False)
-        return _html(422, pages.quote_page(current, notice=exc.message, notice_kind="bad", action="decision"))
+        return _html(
+            422,
+            pages.quote_page(current, notice=exc.message, notice_kind="bad", action="decision", deeper=True),
+        )
     except AppError as exc:
         return _error(exc, accept_json)
     if accept_json:
@@ -247,7 +253,9 @@ def public_decision(token: Token, format: Format = None) -> Response[Any]:
         if approved
         else f"Orçamento recusado, {view.quote.decided_name}. A loja foi avisada."
     )
-    return _html(200, pages.quote_page(view, notice=notice, notice_kind="good" if approved else "bad"))
+    return _html(
+        200, pages.quote_page(view, notice=notice, notice_kind="good" if approved else "bad", deeper=True)
+    )
 
 
 @routes.get(
@@ -264,6 +272,74 @@ def public_order(token: Token, format: Format = None) -> Response[Any]:
     if as_json:
         return _json(200, _order_json(view).model_dump_json())
     return _html(200, pages.order_page(view))
+
+
+# --- the documents the customer's links offer ("Baixar PDF") ------------------------------------
+Paper = Annotated[Literal["a4", "thermal80"], Query()]
+TrackingDocument = Annotated[Literal["intake", "delivery"], Query()]
+
+
+def _pdf_answers(*codes: int) -> dict[int, Any]:
+    errors = _errors(*codes)
+    if 409 in errors:
+        errors[409] = {**errors[409], "description": "A delivery receipt before the order was delivered"}
+    return {
+        302: {
+            "description": "The PDF: Location is a download link valid 5 minutes",
+            "headers": {"Location": {"schema": {"type": "string"}}},
+            "content": {"text/plain": {"schema": {"type": "string", "maxLength": 0}}},
+        },
+        **errors,
+        503: {
+            "description": "The database or the file storage is unavailable: retry later",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/json": {"model": ErrorBody},
+            },
+        },
+    }
+
+
+def _redirect(url: str) -> Response[Any]:
+    return Response(
+        status_code=302,
+        content_type="text/plain; charset=utf-8",
+        body="",
+        headers={
+            "Location": url,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Robots-Tag": "noindex, nofollow",
+        },
+    )
+
+
+@routes.get(
+    "/public/quotes/<token>/pdf",
+    summary="The quote of the link as PDF: a redirect to a download link (5 minutes)",
+    responses=_pdf_answers(404, 410, 422),
+)
+def public_quote_pdf(token: Token, paper: Paper = "a4") -> Response[Any]:
+    try:
+        link = services().documents.public_quote_document(token, paper, link_base=public_base_url(router))
+    except AppError as exc:
+        return _error(exc, _wants_json(None))
+    return _redirect(link.url)
+
+
+@routes.get(
+    "/public/orders/<token>/pdf",
+    summary="The order's intake or delivery receipt as PDF: a redirect to a download link (5 minutes)",
+    responses=_pdf_answers(404, 409, 410, 422),
+)
+def public_order_pdf(token: Token, kind: TrackingDocument, paper: Paper = "a4") -> Response[Any]:
+    try:
+        link = services().documents.public_order_document(
+            token, kind, paper, link_base=public_base_url(router)
+        )
+    except AppError as exc:
+        return _error(exc, _wants_json(None))
+    return _redirect(link.url)
 
 
 # --- signup's confirmation link (the owner's, not a customer's: the shop does not exist yet) ---

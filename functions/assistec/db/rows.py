@@ -46,6 +46,19 @@ class SettingsRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DocumentSettingsRow:
+    """What the shop prints on its documents (part of its settings row, same version)."""
+
+    timezone: str
+    address: str | None
+    intake_terms: str | None
+    warranty_terms: str | None
+    logo_key: str | None
+    version: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerRow:
     id: UUID
     tenant_id: UUID

@@ -29,3 +29,13 @@ def normalize_cpf(raw: str) -> str | None:
     if len(candidate) != 11 or not candidate.isdigit() or not CPF().validate(candidate):
         return None
     return candidate
+
+
+def formatted(document: str) -> str:
+    """A CPF or CNPJ in normal form as people write it: ``123.456.789-09``, ``12.345.678/0001-95``
+    (an alphanumeric CNPJ keeps the same mask); anything else as it is."""
+    if len(document) == 11:
+        return f"{document[:3]}.{document[3:6]}.{document[6:9]}-{document[9:]}"
+    if len(document) == 14:
+        return f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"
+    return document

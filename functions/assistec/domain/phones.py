@@ -34,3 +34,19 @@ def brazilian_variants(e164: str) -> set[str]:
     if e164.startswith("+55") and len(e164) == 14 and e164[5] == "9":
         variants.add(e164[:5] + e164[6:])
     return variants
+
+
+def readable(e164: str) -> str:
+    """The number as people write it: ``(11) 98765-4321`` for Brazil, international form otherwise."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return e164
+    style = (
+        phonenumbers.PhoneNumberFormat.NATIONAL
+        if number.country_code == 55
+        else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+    return phonenumbers.format_number(number, style)

@@ -18,10 +18,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.handlers.clock import run_time
 from assistec.observability import logger, metrics
 from assistec.wiring.batches import within_budget
 from assistec.wiring.calendar import root
+from assistec.wiring.schedule import run_time
 
 PUSH_WORST_CASE_S = 25.0  # a refresh and a call, each within the client's 10 s budget, plus the database
 

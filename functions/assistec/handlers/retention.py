@@ -8,9 +8,9 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from assistec.handlers.clock import run_time
 from assistec.observability import logger, metrics
 from assistec.wiring.base import DatabaseRoot, Installed
+from assistec.wiring.schedule import run_time
 
 
 def _from_environment() -> DatabaseRoot:

@@ -62,3 +62,117 @@ class S3MediaStore:
         self._client.put_object(
             Bucket=self._bucket, Key=key, Body=data, ContentType=content_type, ServerSideEncryption="AES256"
         )
+
+
+class DocumentStore(Protocol):
+    """The shop's documents and logo in the devices bucket: rendered PDFs (documents/<shop>/...) and the
+    logo the shop uploads (logos/<shop>/...). Objects are written encrypted (SSE-S3) and read through
+    short-lived presigned links."""
+
+    def put(self, key: str, data: bytes, *, content_type: str, filename: str | None = None) -> None:
+        """Store ``data`` (``filename``: the name a browser saves it under, as an attachment)."""
+        ...
+
+    def download_url(
+        self, key: str, *, expires_s: int, filename: str | None = None, content_type: str | None = None
+    ) -> str:
+        """A presigned GET of ``key``, valid ``expires_s`` seconds (``filename``: saved as an attachment
+        of that name)."""
+        ...
+
+    def upload_form(self, key: str, content_type: str, *, max_bytes: int, expires_s: int) -> dict[str, Any]:
+        """A presigned POST form whose policy pins the key, the content type and the size."""
+        ...
+
+    def size(self, key: str) -> int | None:
+        """The object's size in bytes (HEAD); None when there is no such object."""
+        ...
+
+    def get(self, key: str, *, max_bytes: int) -> bytes | None:
+        """The object's first ``max_bytes + 1`` bytes at most (a longer read tells the caller it is too
+        big without downloading it all); None when there is no such object."""
+        ...
+
+
+# What S3 answers for an object that is not there: 404 (NoSuchKey), or 403 to a role that may not list
+# the bucket (the API's may not: one shop must not list another's keys) for a key it could read.
+_MISSING = {"404", "403", "NoSuchKey", "NotFound", "AccessDenied", "Forbidden"}
+
+
+def _attachment(filename: str) -> str:
+    return f'attachment; filename="{filename}"'
+
+
+class S3DocumentStore:
+    def __init__(self, bucket: str) -> None:
+        self._bucket = bucket
+        self._client: Any = None
+
+    def _s3(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def put(self, key: str, data: bytes, *, content_type: str, filename: str | None = None) -> None:
+        extra = {"ContentDisposition": _attachment(filename)} if filename else {}
+        self._s3().put_object(
+            Bucket=self._bucket,
+            Key=key,
+            Body=data,
+            ContentType=content_type,
+            ServerSideEncryption="AES256",
+            **extra,
+        )
+
+    def download_url(
+        self, key: str, *, expires_s: int, filename: str | None = None, content_type: str | None = None
+    ) -> str:
+        params: dict[str, str] = {"Bucket": self._bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = _attachment(filename)
+        if content_type:
+            params["ResponseContentType"] = content_type
+        url: str = self._s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s)
+        return url
+
+    def upload_form(self, key: str, content_type: str, *, max_bytes: int, expires_s: int) -> dict[str, Any]:
+        form: dict[str, Any] = self._s3().generate_presigned_post(
+            Bucket=self._bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_s,
+        )
+        return form
+
+    def size(self, key: str) -> int | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self._s3().head_object(Bucket=self._bucket, Key=key)
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in _MISSING:
+                return None
+            raise
+        return int(head["ContentLength"])
+
+    def get(self, key: str, *, max_bytes: int) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self._s3().get_object(Bucket=self._bucket, Key=key, Range=f"bytes=0-{max_bytes}")
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code"))
+            if code in _MISSING:
+                return None
+            if code == "InvalidRange":  # an empty object has no byte 0
+                return b""
+            raise
+        body = answer["Body"]
+        try:
+            data: bytes = body.read()
+        finally:
+            body.close()
+        return data

@@ -231,9 +231,8 @@ class QuotesService:
     # --- public links --------------------------------------------------------------------------
     def public_view(self, token: str) -> PublicQuote:
         """The quote behind a public link, as its customer sees it (404 for an unknown link)."""
-        with self._work(_visitor(token)) as uow:
-            quote = found(quotes_db.quote_by_token(uow.conn, token), f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}")
-            quote_decisions.refuse_unreadable_quote(quote, read_days=self._read_days)
+        with self._work(link_visitor(token)) as uow:
+            quote = readable_quote(uow.conn, token, read_days=self._read_days)
             return _public_quote(uow.conn, quote)
 
     def decide_on_link(
@@ -266,16 +265,11 @@ class QuotesService:
 
     def public_order(self, token: str) -> PublicOrder:
         """The order behind a tracking link: its status and the dates it changed, nothing else."""
-        with self._work(_visitor(token)) as uow:
-            order = found(orders_db.by_tracking_token(uow.conn, token), f"{_ORDER_NOT_FOUND} {_NOT_ON_LINK}")
-            shop_name, logo, tz = quotes_db.shop_face(uow.conn)
-            steps = [(t.to_status, t.at) for t in orders_db.history(uow.conn, order.id)]
-            quote_decisions.refuse_unreadable_order(
-                order, closed_at=steps[-1][1] if steps else None, timezone=tz, read_days=self._read_days
-            )
-        return PublicOrder(order=order, shop_name=shop_name, logo_url=logo, timezone=tz, steps=steps)
+        with self._work(link_visitor(token)) as uow:
+            return readable_order(uow.conn, token, read_days=self._read_days)
 
 
+# --- the public links' lookups (their pages, and the documents they offer) --------------------------
 def _link_tenant(token: str) -> UUID:
     tenant = found(
         public_links.token_tenant(token), "Link não encontrado. Confira se ele foi copiado por inteiro."
@@ -283,9 +277,29 @@ def _link_tenant(token: str) -> UUID:
     return tenant
 
 
-def _visitor(token: str) -> PublicActor:
-    """Whoever opens a public link (only reads: nobody to name)."""
+def link_visitor(token: str) -> PublicActor:
+    """Whoever opens a public link (only reads: nobody to name); 404 for a token cut short."""
     return PublicActor(tenant_id=_link_tenant(token), label="Cliente (link)")
+
+
+def readable_quote(conn: sql.Conn, token: str, *, read_days: int) -> QuoteRow:
+    """The quote behind a public link while its customer may read it: 404 for an unknown link, 410
+    once its reading time has passed (``quote_decisions.refuse_unreadable_quote``)."""
+    quote = found(quotes_db.quote_by_token(conn, token), f"{_QUOTE_NOT_FOUND} {_NOT_ON_LINK}")
+    quote_decisions.refuse_unreadable_quote(quote, read_days=read_days)
+    return quote
+
+
+def readable_order(conn: sql.Conn, token: str, *, read_days: int) -> PublicOrder:
+    """The order behind a tracking link, its status and the dates it changed, while its customer may
+    read it: 404 for an unknown link, 410 after the warranty (``refuse_unreadable_order``)."""
+    order = found(orders_db.by_tracking_token(conn, token), f"{_ORDER_NOT_FOUND} {_NOT_ON_LINK}")
+    shop_name, logo, tz = quotes_db.shop_face(conn)
+    steps = [(t.to_status, t.at) for t in orders_db.history(conn, order.id)]
+    quote_decisions.refuse_unreadable_order(
+        order, closed_at=steps[-1][1] if steps else None, timezone=tz, read_days=read_days
+    )
+    return PublicOrder(order=order, shop_name=shop_name, logo_url=logo, timezone=tz, steps=steps)
 
 
 def _public_quote(conn: sql.Conn, quote: QuoteRow) -> PublicQuote:

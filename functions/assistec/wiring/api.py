@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from assistec.integrations.kms import Cipher
     from assistec.integrations.queue import EventQueue, WhatsappQueue
     from assistec.integrations.signing_key import SigningKeyProvider
-    from assistec.integrations.storage import PhotoStorage
+    from assistec.integrations.storage import DocumentStore, PhotoStorage
     from assistec.integrations.usage_keys import UsageKeys
     from assistec.services.audit import AuditService
     from assistec.services.auth import AuthService
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from assistec.services.billing.subscription import Subscription
     from assistec.services.customers import CustomersService
     from assistec.services.devices import DevicesService
+    from assistec.services.documents.service import DocumentsService
     from assistec.services.email.admin import MailAdmin
     from assistec.services.health import HealthService
     from assistec.services.orders import OrdersService
@@ -79,6 +80,13 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
         from assistec.integrations.storage import S3PhotoStorage
 
         return S3PhotoStorage(self.settings.devices_bucket)
+
+    @cached_property
+    def document_store(self) -> DocumentStore:
+        """The shop's rendered documents and logo, in the devices bucket."""
+        from assistec.integrations.storage import S3DocumentStore
+
+        return S3DocumentStore(self.settings.devices_bucket)
 
     @cached_property
     def payments_queue(self) -> EventQueue:
@@ -151,6 +159,17 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
         from assistec.services.devices import DevicesService
 
         return DevicesService(self.work, self.cipher, self.photo_storage)
+
+    @cached_property
+    def documents(self) -> DocumentsService:
+        from assistec.services.documents.service import DocumentsService
+
+        return DocumentsService(
+            self.work,
+            self.document_store,
+            link_read_days=self.settings.public_link_read_days,
+            mail=lambda: self.mail,
+        )
 
     @cached_property
     def orders(self) -> OrdersService:

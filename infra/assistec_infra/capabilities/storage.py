@@ -63,6 +63,12 @@ class DeviceStorage(Construct):
                 )
             ],
             lifecycle_rules=[
+                # The shops' documents are rendered again on request and their links live 5 minutes.
+                s3.LifecycleRule(
+                    id="documents-expire",
+                    prefix=constants.DOCUMENTS_PREFIX,
+                    expiration=Duration.days(constants.DOCUMENTS_EXPIRE_DAYS),
+                ),
                 s3.LifecycleRule(
                     id="infrequent-after-90-days",
                     transitions=[
@@ -71,7 +77,7 @@ class DeviceStorage(Construct):
                             transition_after=Duration.days(90),
                         )
                     ],
-                )
+                ),
             ],
         )
         acknowledge(
@@ -88,7 +94,9 @@ class DeviceStorage(Construct):
 
     def grant_api(self, function: lambda_.Function) -> None:
         """Exactly what the API does: encrypt/decrypt unlock codes and the shops' Asaas keys (each by
-        its purpose), encrypt WhatsApp instance tokens, sign photo uploads and downloads."""
+        its purpose), encrypt WhatsApp instance tokens; in the bucket, by prefix: sign photo uploads
+        and downloads, sign downloads of customers' WhatsApp files, write the rendered documents and
+        sign their downloads, sign logo uploads and read the logos back."""
         for context in (constants.KMS_UNLOCK_CODE_CONTEXT, constants.KMS_ASAAS_KEY_CONTEXT):
             function.add_to_role_policy(
                 _purpose(["kms:Encrypt", "kms:Decrypt"], self.unlock_code_key, context)
@@ -97,16 +105,39 @@ class DeviceStorage(Construct):
         function.add_to_role_policy(
             _purpose(["kms:Encrypt"], self.unlock_code_key, constants.KMS_EVOLUTION_TOKEN_CONTEXT)
         )
-        function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=["s3:PutObject", "s3:GetObject"], resources=[self.photos.arn_for_objects("*")]
+        # A presigned request acts with the signer's rights: signing an upload form needs PutObject, a
+        # download link GetObject (which HEAD uses too).
+        read_write = ["s3:PutObject", "s3:GetObject"]
+        for actions, pattern, reason in (
+            (
+                read_write,
+                constants.PHOTOS_OBJECTS,
+                "Device photos are <shop>/devices/<device>/<photo>: the shop's id comes first",
+            ),
+            (
+                ["s3:GetObject"],
+                constants.WHATSAPP_MEDIA_OBJECTS,
+                "Customers' WhatsApp files (written by the sender), whose links staff open",
+            ),
+            (
+                read_write,
+                f"{constants.DOCUMENTS_PREFIX}*",
+                "Rendered documents are documents/<shop>/<order>/<file>, written and linked by the API",
+            ),
+            (
+                read_write,
+                f"{constants.LOGOS_PREFIX}*",
+                "Logos are logos/<shop>/<file>: upload forms signed, the file read back to check it",
+            ),
+        ):
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=actions, resources=[self.photos.arn_for_objects(pattern)])
             )
-        )
-        bucket = self.photos.node.default_child
-        assert isinstance(bucket, s3.CfnBucket)
-        acknowledge(
-            function,
-            f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(bucket)}.Arn>/*]",
-            "Object keys start with the shop's id, but one function serves every shop, so the role cannot "
-            "narrow further; the API only signs keys under the caller's shop (tenant from the authorizer).",
-        )
+            bucket = self.photos.node.default_child
+            assert isinstance(bucket, s3.CfnBucket)
+            acknowledge(
+                function,
+                f"AwsSolutions-IAM5[Resource::<{Stack.of(self).get_logical_id(bucket)}.Arn>/{pattern}]",
+                f"{reason}. One function serves every shop, so the role names the prefix; the API only "
+                "builds or accepts keys of the caller's shop (tenant from the authorizer).",
+            )

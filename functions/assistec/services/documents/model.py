@@ -10,10 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
 
-Paper = Literal["a4", "thermal80"]
+from assistec.domain.shop_documents import LEGAL_WARRANTY_DAYS
 
-# CDC art. 26, II: 90 days to claim a defect of a durable product or service; a shop may give more.
-LEGAL_WARRANTY_DAYS = 90
+Paper = Literal["a4", "thermal80"]
 
 
 def _check_cents(**amounts: int) -> None:

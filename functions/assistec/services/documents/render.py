@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistec.domain.quotes import brl
+from assistec.domain.shop_documents import LOGO_MAX_SIDE
 from assistec.services.documents.model import (
     DeliveryDocument,
     DeviceInfo,
@@ -140,6 +141,12 @@ def _pdf_class() -> type[FPDF]:
     return Pdf
 
 
+def readable_logo(data: bytes) -> bool:
+    """Whether ``data`` is a logo the documents can print: a PNG or JPEG that decodes, of at most
+    LOGO_MAX_SIDE pixels a side (what ``render_pdf`` would otherwise leave out)."""
+    return _logo(data) is not None
+
+
 def _logo(data: bytes | None) -> Image | None:
     if not data:
         return None
@@ -147,6 +154,8 @@ def _logo(data: bytes | None) -> Image | None:
 
     try:
         with PILImage.open(io.BytesIO(data), formats=("PNG", "JPEG")) as image:
+            if max(image.size) > LOGO_MAX_SIDE:  # read from the header: a bomb is never decoded
+                return None
             image.thumbnail((LOGO_MAX_PIXELS, LOGO_MAX_PIXELS))
             transparent = image.mode in {"RGBA", "LA", "PA"} or "transparency" in image.info
             return image.convert("RGBA" if transparent else "RGB")

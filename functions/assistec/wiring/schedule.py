@@ -1,4 +1,4 @@
-"""The clock of a scheduled run."""
+"""The clock of a scheduled run (the handlers of scheduled functions share it)."""
 
 from __future__ import annotations
 
