@@ -10,15 +10,29 @@ from cdk_nag import AwsSolutionsChecks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from assistec_infra.copy_stack import BackupCopyStack
 from assistec_infra.stack import AssistecStack
 from assistec_infra.stage_config import stage_config
 
+CONTEXT_KEYS = (
+    "prod_account",
+    "prod_region",
+    "alarm_email",
+    "local_kms_key_id",
+    "local_kms_material",
+    "backup_copy_region",
+    "backup_copy_vault_arn",
+)
+
 
 def build_app(app: cdk.App) -> AssistecStack:
+    """The stage's stack; in prod, first the copy region's backup vault stack it copies to."""
     stage = app.node.try_get_context("stage") or "local"
-    keys = ("prod_account", "prod_region", "alarm_email", "local_kms_key_id", "local_kms_material")
-    context = {key: app.node.try_get_context(key) for key in keys}
-    stack = AssistecStack(app, stage_config(stage, context))
+    context = {key: app.node.try_get_context(key) for key in CONTEXT_KEYS}
+    config = stage_config(stage, context)
+    stack = AssistecStack(app, config)
+    if config.makes_backup_copy_vault:
+        stack.add_stack_dependency(BackupCopyStack(app, config))
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))
     return stack
 

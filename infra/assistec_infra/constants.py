@@ -48,6 +48,10 @@ CALENDAR_SCHEDULED_HANDLER = "assistec.handlers.calendar.scheduled"
 REMINDERS_HANDLER = "assistec.handlers.calendar.reminders"
 MAIL_EVENTS_HANDLER = "assistec.handlers.mail_events.handler"
 RETENTION_HANDLER = "assistec.handlers.retention.handler"
+BACKUP_SHOPS_HANDLER = "assistec.handlers.backup.shops"
+BACKUP_EXPORT_HANDLER = "assistec.handlers.backup.export"
+BACKUP_FINISH_HANDLER = "assistec.handlers.backup.finish"
+RESTORE_TEST_HANDLER = "assistec.handlers.backup.restore_test"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -58,6 +62,17 @@ DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
 CALENDAR_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 REMINDERS_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 RETENTION_SCHEDULE = events.Schedule.cron(minute="30", hour="6")  # 03:30 in Brasília, a quiet hour
+# The nightly per-shop backup runs at 02:00 in São Paulo, when no shop is open. EventBridge *rules*
+# take a UTC cron only (EventBridge Scheduler takes a time zone, but LocalStack's community edition has
+# no Scheduler); Brazil dropped daylight saving in 2019 and keeps UTC-3 all year, so 02:00 there is
+# 05:00 UTC in every season (tests/infra/test_backup.py checks January and July). Should daylight
+# saving come back, move the rule to EventBridge Scheduler with BACKUP_TIME_ZONE.
+BACKUP_TIME_ZONE = "America/Sao_Paulo"
+BACKUP_LOCAL_HOUR = 2
+BACKUP_UTC_HOUR = 5
+BACKUP_SCHEDULE = events.Schedule.cron(minute="0", hour=str(BACKUP_UTC_HOUR))
+# The weekly restore test: Sundays 08:00 UTC (05:00 in São Paulo), hours after that night's backup.
+RESTORE_TEST_SCHEDULE = events.Schedule.cron(minute="0", hour="8", week_day="SUN")
 
 # The functions' own metrics that alarms and the dashboard watch (published through Powertools by
 # the handlers, in METRICS_NAMESPACE with the dimension service=SERVICE_NAME).
@@ -82,9 +97,12 @@ CALENDAR_SYNC_FAILURES_METRIC = "CalendarSyncFailures"
 CALENDAR_PASS_FAILURES_METRIC = "CalendarPassFailures"
 REMINDERS_SENT_METRIC = "RemindersSent"
 REMINDER_FAILURES_METRIC = "ReminderFailures"
-# The age of the newest good database backup, in hours: on the dashboard now, published by the
-# backup feature once it exists (until then its graph is empty).
+# The backups' metrics (handlers/backup.py): the age of the newest good per-shop backup, in hours
+# (Maximum over the shops), and the shops whose export failed (Sum), both from each night's finish;
+# the shops whose bundle the weekly restore test could not restore.
 BACKUP_AGE_METRIC = "BackupAgeHours"
+BACKUP_FAILURES_METRIC = "BackupFailures"
+RESTORE_TEST_FAILURES_METRIC = "RestoreTestFailures"
 MAIL_BOUNCES_METRIC = "MailBounces"
 MAIL_COMPLAINTS_METRIC = "MailComplaints"
 MAIL_EVENTS_UNREADABLE_METRIC = "MailEventsUnreadable"
@@ -110,6 +128,26 @@ KMS_ASAAS_KEY_CONTEXT = ("purpose", "asaas-api-key")
 KMS_EVOLUTION_TOKEN_CONTEXT = ("purpose", "evolution-instance-token")
 KMS_GOOGLE_TOKEN_CONTEXT = ("purpose", "google-token")
 KMS_SMTP_PASSWORD_CONTEXT = ("purpose", "smtp-password")
+# A shop's backup bundle: its data key comes from the shop-secrets key under this purpose (and the
+# shop's tenant_id), so the key's other ciphertexts stay out of the backup functions' reach.
+KMS_BACKUP_CONTEXT = ("purpose", "backup-bundle")
+
+# The per-shop backup bundles' S3 object tag (set by the export) and how long each kind is kept, in
+# days: a week of dailies, four weeklies, twelve monthlies, each with a day to spare.
+BACKUP_RETENTION_TAG = "retention"
+BACKUP_RETENTION_DAYS = {"daily": 8, "weekly": 29, "monthly": 366}
+# An overwritten or deleted bundle's old version: gone after a day (object lock, in prod, holds every
+# version for BACKUP_OBJECT_LOCK_DAYS first).
+BACKUP_NONCURRENT_DAYS = 1
+BACKUP_OBJECT_LOCK_DAYS = 7
+# The whole database (prod, AWS Backup): a daily recovery point kept 35 days, in the stage's region and
+# copied to a vault in another region. The vaults' lock refuses any recovery point kept less than 7
+# days or more than 400 (what the plan asks for lies in between).
+DB_BACKUP_RETENTION_DAYS = 35
+# 04:00 in São Paulo: after the per-shop export (02:00) has had two hours.
+DB_BACKUP_SCHEDULE = events.Schedule.cron(minute="0", hour="7")
+BACKUP_VAULT_MIN_RETENTION_DAYS = 7
+BACKUP_VAULT_MAX_RETENTION_DAYS = 400
 
 # The devices bucket's key prefixes (the API's grants name each): device photos under the shop's id,
 # customers' WhatsApp files, the rendered documents (PDFs made again on demand: kept two days) and

@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, Environment, Stack
 from constructs import Construct
 
 from assistec_infra.capabilities.auth import Auth
+from assistec_infra.capabilities.backup import Backup
 from assistec_infra.capabilities.billing import Billing
 from assistec_infra.capabilities.dashboard import OpsDashboard
 from assistec_infra.capabilities.database import Database
@@ -63,6 +64,9 @@ class AssistecStack(Stack):
             platform=platform,
             bus=domain_events.bus,
             secrets_key=storage.unlock_code_key,
+        )
+        backups = Backup(
+            self, "Backup", platform=platform, secrets_key=storage.unlock_code_key, database=database
         )
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
@@ -128,6 +132,11 @@ class AssistecStack(Stack):
             "CalendarWorkerFunctionName": scheduling.worker.function_name,
             "CalendarScheduledFunctionName": scheduling.scheduled.function_name,
             "RemindersFunctionName": scheduling.reminders.function_name,
+            "BackupBucketName": backups.bucket.bucket_name,
+            "BackupCopyBucketName": backups.copy_bucket.bucket_name,
+            "BackupFlowArn": backups.state_machine.state_machine_arn,
+            "BackupExportFunctionName": backups.export.function_name,
+            "RestoreTestFunctionName": backups.restore_test.function_name,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from aws_cdk import RemovalPolicy
 
-from assistec_infra.constants import APP_NAME
+from assistec_infra.constants import APP_NAME, BACKUP_OBJECT_LOCK_DAYS
 
 Stage = Literal["local", "prod"]
 
@@ -51,6 +51,16 @@ class StageConfig:
     asaas_base_url: str | None = None
     # The payment flow's e-mails: an address of an SES-verified identity.
     mail_sender: str = "nao-responda@assistec.com.br"
+    # The whole database in AWS Backup (a locked vault, a daily plan copied to a locked vault in
+    # backup_copy_region): prod only, since LocalStack has neither RDS nor AWS Backup. The copy vault
+    # is made by the app's second stack (infra/app.py) unless backup_copy_vault_arn names one elsewhere
+    # (another account's, say).
+    with_aws_backup: bool = False
+    backup_copy_region: str = "us-east-1"
+    backup_copy_vault_arn: str | None = None
+    # Object lock (governance mode) on the per-shop bundles, in days: prod only (locally a lock would
+    # keep tests and developers from emptying the buckets).
+    backup_object_lock_days: int | None = None
 
     @property
     def stack_name(self) -> str:
@@ -59,6 +69,26 @@ class StageConfig:
     def resource_name(self, *suffix: str) -> str:
         """The stage's name for a named resource: ``assistec-<stage>[-suffix]``."""
         return "-".join((APP_NAME, self.stage, *suffix))
+
+    @property
+    def backup_copy_stack_name(self) -> str:
+        """The second stack holding the copy vault (in backup_copy_region), and that vault's name."""
+        return self.resource_name("backup-copy")
+
+    @property
+    def makes_backup_copy_vault(self) -> bool:
+        """The app makes the copy vault's stack: AWS Backup on, and no vault named from elsewhere."""
+        return self.with_aws_backup and self.backup_copy_vault_arn is None
+
+    def copy_vault_arn(self, partition: str = "aws") -> str:
+        """The copy vault's ARN: the one given, or the second stack's (its name is fixed, so the main
+        stack needs no cross-region reference)."""
+        if self.backup_copy_vault_arn is not None:
+            return self.backup_copy_vault_arn
+        return (
+            f"arn:{partition}:backup:{self.backup_copy_region}:{self.account}:backup-vault:"
+            f"{self.backup_copy_stack_name}"
+        )
 
 
 def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
@@ -92,5 +122,17 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             with_waf=True,
             alarm_email=context.get("alarm_email"),
             mail_sender=context.get("mail_sender") or "nao-responda@assistec.com.br",
+            with_aws_backup=True,
+            backup_copy_region=_copy_region(region, context.get("backup_copy_region")),
+            backup_copy_vault_arn=context.get("backup_copy_vault_arn"),
+            backup_object_lock_days=BACKUP_OBJECT_LOCK_DAYS,
         )
     raise ValueError(f"unknown stage {stage!r}: use -c stage=local or -c stage=prod")
+
+
+def _copy_region(region: str, asked: str | None) -> str:
+    """Where the database's backups are copied: another region than the stage's (the point of a copy)."""
+    copy_region = asked or "us-east-1"
+    if copy_region == region:
+        raise ValueError(f"backup_copy_region must differ from the stage's region ({region})")
+    return copy_region

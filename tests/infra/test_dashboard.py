@@ -117,9 +117,9 @@ def test_every_function_is_drawn_errors_p99_duration_and_throttles_and_alarmed(p
 
 
 def test_every_state_machine_is_drawn_failed_timed_out_and_aborted(prod: Template) -> None:
-    # Given the stack's state machines (the payment flow, the quote flow, ...)
+    # Given the stack's state machines (the payment flow, the quote flow, the backup flow)
     machines = prod.find_resources("AWS::StepFunctions::StateMachine")
-    assert len(machines) >= 2
+    assert len(machines) >= 3
     # When the dashboard is read
     _, _, body = _dashboard(prod)
     # Then each one's failed, timed-out and aborted executions are drawn
@@ -172,7 +172,7 @@ def test_the_api_latency_requests_and_errors_are_drawn(prod: Template) -> None:
     } <= drawn
 
 
-def test_the_apps_metrics_are_those_the_handlers_publish_and_the_backup_age_waits(prod: Template) -> None:
+def test_the_apps_metrics_are_those_the_handlers_publish(prod: Template) -> None:
     # Given the app's metrics on the dashboard (its namespace and service) and the handlers' source
     _, _, body = _dashboard(prod)
     app_metrics = {
@@ -181,11 +181,18 @@ def test_the_apps_metrics_are_those_the_handlers_publish_and_the_backup_age_wait
         if namespace == constants.METRICS_NAMESPACE and dims == {"service": constants.SERVICE_NAME}
     }
     source = "\n".join(path.read_text() for path in sorted(HANDLERS.glob("*.py")))
-    # Then the backup's age is there, under the name the backup feature will publish
-    assert constants.BACKUP_AGE_METRIC == "BackupAgeHours"
-    assert constants.BACKUP_AGE_METRIC in app_metrics
-    # And every other one is a name a handler publishes today (a renamed metric leaves a blank graph)
-    unpublished = {m for m in app_metrics - {constants.BACKUP_AGE_METRIC} if f'"{m}"' not in source}
+    # Then the backups' age and failures are there, under the names handlers/backup.py publishes
+    backup = {
+        constants.BACKUP_AGE_METRIC,
+        constants.BACKUP_FAILURES_METRIC,
+        constants.RESTORE_TEST_FAILURES_METRIC,
+    }
+    assert backup == {"BackupAgeHours", "BackupFailures", "RestoreTestFailures"}
+    assert backup <= app_metrics
+    # And every one is a name a handler publishes (a renamed metric leaves a blank graph); the backup's
+    # handlers come with their own branch (issue 13 §3): until handlers/backup.py exists, its names wait
+    waiting = set() if (HANDLERS / "backup.py").exists() else backup
+    unpublished = {m for m in app_metrics - waiting if f'"{m}"' not in source}
     assert not unpublished, f"on the dashboard but published by no handler: {sorted(unpublished)}"
     # And every app metric an alarm watches is drawn
     watched = {

@@ -2,7 +2,8 @@
 their encryption context; every grant on the key names the purpose it is for, and the payment workers
 can decrypt Asaas keys only. The shops' Google tokens (issue 12) too: whoever calls Google (the API,
 the calendar worker and pass) encrypts and decrypts them, and no other function
-(tests/infra/test_scheduling.py)."""
+(tests/infra/test_scheduling.py). The backup bundles' data keys (issue 13): made by the nightly export,
+decrypted by it and the restore test only (tests/infra/test_backup.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ ASAAS = {"kms:EncryptionContext:purpose": "asaas-api-key"}
 EVOLUTION = {"kms:EncryptionContext:purpose": "evolution-instance-token"}
 GOOGLE = {"kms:EncryptionContext:purpose": "google-token"}
 SMTP = {"kms:EncryptionContext:purpose": "smtp-password"}
+BACKUP = {"kms:EncryptionContext:purpose": "backup-bundle"}
 
 
 def _shop_secrets_key(template: Any) -> str:
@@ -108,6 +110,11 @@ def test_payment_workers_decrypt_asaas_keys_only(stage: str, local_stack: Any, p
             expected = [({"kms:Encrypt", "kms:Decrypt"}, GOOGLE)]
         if handler in _MAIL_SENDERS:
             expected.append(({"kms:Decrypt"}, SMTP))
+        # The nightly export makes each bundle's data key; the restore test reads bundles back
+        if handler == constants.BACKUP_EXPORT_HANDLER:
+            expected = [({"kms:GenerateDataKey", "kms:Decrypt"}, BACKUP)]
+        if handler == constants.RESTORE_TEST_HANDLER:
+            expected = [({"kms:Decrypt"}, BACKUP)]
         assert sorted(grants, key=_order) == sorted(expected, key=_order), handler
 
 
@@ -139,7 +146,7 @@ def test_no_function_uses_the_key_without_naming_a_purpose(
     template = _template(local_stack if stage == "local" else prod_stack)
     for function in _functions(template).values():
         for actions, condition in _kms_grants(template, function["Properties"]["Handler"]):
-            assert condition in (UNLOCK, ASAAS, EVOLUTION, GOOGLE, SMTP), (
+            assert condition in (UNLOCK, ASAAS, EVOLUTION, GOOGLE, SMTP, BACKUP), (
                 function["Properties"]["Handler"],
                 actions,
             )

@@ -88,8 +88,9 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
 def test_payment_flow_state_machine(stage: str, local_stack: Any, prod_stack: Any) -> None:
     template = _template(local_stack if stage == "local" else prod_stack)
     machines = template.find_resources("AWS::StepFunctions::StateMachine")
-    # The payment flow and the quote flow (tests/infra/test_quote_flow.py)
-    assert len(machines) == 2
+    # The payment flow, the quote flow (tests/infra/test_quote_flow.py) and the nightly backup
+    # (tests/infra/test_backup.py)
+    assert len(machines) == 3
     [props] = [m["Properties"] for name, m in machines.items() if name.startswith("PaymentFlow")]
     assert props["StateMachineType"] == "STANDARD"
     assert props["TracingConfiguration"] == {"Enabled": True}

@@ -3,7 +3,7 @@
 Top to bottom: every alarm's state, the REST API, every function (errors, p99 duration, throttles),
 the flows' failed executions, the queues (the main queues' oldest message, the dead-letter queues'
 messages) and the app's own metrics (backlogs, providers' errors, dunning, reconciliation, activity,
-the backup's age).
+the backups' age and failures).
 
 Built last, once everything exists. The alarms and the functions come from Monitoring (what it
 alarms on is what the dashboard shows); the state machines and the queues from the stack's construct
@@ -77,7 +77,11 @@ ACTIVITY = (
     (constants.RETENTION_PURGED_METRIC, "Sum", "Rows purged by the retention job"),
     (constants.RETENTION_BEHIND_METRIC, "Sum", "Retention runs cut short"),
 )
-BACKUP = ((constants.BACKUP_AGE_METRIC, "Maximum", "Newest backup's age (hours)"),)
+BACKUP_AGE = ((constants.BACKUP_AGE_METRIC, "Maximum", "Newest backup's age (hours)"),)
+BACKUP_FAILURES = (
+    (constants.BACKUP_FAILURES_METRIC, "Sum", "Shops not backed up (nightly)"),
+    (constants.RESTORE_TEST_FAILURES_METRIC, "Sum", "Shops not restored (weekly test)"),
+)
 
 
 def path_under_stack(construct: IConstruct) -> str:
@@ -230,7 +234,12 @@ class OpsDashboard(Construct):
             # The daily and hourly runs, over two weeks
             _graph("Dunning (daily)", _app_metrics(DUNNING, Duration.days(1)), start="-P14D"),
             _graph("Reconciliation (hourly)", _app_metrics(RECONCILIATION, Duration.hours(1)), start="-P14D"),
-            _graph("Backup age (hours)", _app_metrics(BACKUP, Duration.hours(1)), start="-P14D"),
+            _graph(
+                "Backups: age (hours, left), failures (right)",
+                _app_metrics(BACKUP_AGE, Duration.hours(1)),
+                right=_app_metrics(BACKUP_FAILURES, Duration.days(1)),
+                start="-P14D",
+            ),
         )
 
 

@@ -27,6 +27,8 @@ class Database(Construct):
     app_secret: secretsmanager.ISecret | None = None
     ops_secret: secretsmanager.ISecret | None = None
     proxy_endpoint: str | None = None
+    # The RDS instance itself (prod): what AWS Backup backs up.
+    instance: rds.DatabaseInstance | None = None
     client_security_group: ec2.ISecurityGroup | None = None
     # How clients connect (libpq sslmode, sslrootcert): the local PostgreSQL has no TLS; RDS forces
     # it, and the functions verify the server's certificate and name against the bundle they ship.
@@ -85,6 +87,7 @@ class Database(Construct):
             ),
         )
         assert instance.secret is not None
+        self.instance = instance
         self.migrator_secret = instance.secret
         instance.add_rotation_single_user(automatically_after=Duration.days(30))
         # The app (NOBYPASSRLS) and ops (BYPASSRLS) roles get their own secrets; the schema custom

@@ -1,6 +1,7 @@
-"""What the Step Functions flows (payment, quote) share: the steps function's tasks (each retried and
-caught), the waits on a task token, and the machine itself (Standard, traced, logged, its nag
-acknowledgements, the steps' right to hand their own token back, an alarm on failed executions).
+"""What the Step Functions flows (payment, quote, backup) share: the steps function's tasks (each
+retried and caught), the waits on a task token, and the machine itself (Standard, traced, logged, its
+nag acknowledgements, an alarm on failed executions; for the flows with a steps function, its right to
+hand its own token back).
 
 Every construct is made in the capability's scope with the ids the flows always had, so their logical
 ids (and the deployed resources) stay the same."""
@@ -63,6 +64,54 @@ def wait(
     )
 
 
+def standard_machine(
+    scope: Construct,
+    platform: WorkerPlatform,
+    *,
+    name: str,
+    definition: sfn.IChainable,
+    functions: list[lambda_.Function],
+    timeout: Duration,
+    failed_description: str,
+) -> sfn.StateMachine:
+    """A Standard machine (``config.resource_name(name)``) invoking ``functions``: traced, logged
+    (no execution data), its nag acknowledgements, an alarm on failed executions."""
+    config = platform.config
+    stack = Stack.of(scope)
+    log_group = logs.LogGroup(
+        scope, "Logs", retention=constants.LOG_RETENTION[config.stage], removal_policy=config.removal_policy
+    )
+    machine = sfn.StateMachine(
+        scope,
+        "StateMachine",
+        state_machine_name=config.resource_name(name),
+        definition_body=sfn.DefinitionBody.from_chainable(definition),
+        state_machine_type=sfn.StateMachineType.STANDARD,
+        timeout=timeout,
+        tracing_enabled=True,
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+    )
+    acknowledge(
+        machine,
+        "AwsSolutions-IAM5[Resource::*]",
+        "X-Ray tracing and log delivery actions (xray:Put*, logs:*Delivery*) accept no resource scope.",
+    )
+    for function in functions:
+        acknowledge(
+            machine,
+            f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function.node.default_child)}.Arn>:*]",  # type: ignore[arg-type]
+            "The machine invokes its task function's versions and aliases (CDK's grant); that function only.",
+        )
+    platform.monitoring.alarm(
+        machine,
+        "FailedAlarm",
+        machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
+        threshold=1,
+        description=failed_description,
+    )
+    return machine
+
+
 def state_machine(
     scope: Construct,
     platform: WorkerPlatform,
@@ -72,32 +121,17 @@ def state_machine(
     function: lambda_.Function,
     failed_description: str,
 ) -> sfn.StateMachine:
-    """The flow's Standard machine (``config.resource_name(name)``) and what every flow has around it."""
-    config = platform.config
+    """The flow's Standard machine (``config.resource_name(name)``) and what every flow has around it:
+    one steps function, which may hand its own task tokens back."""
     stack = Stack.of(scope)
-    log_group = logs.LogGroup(
-        scope, "Logs", retention=constants.LOG_RETENTION[config.stage], removal_policy=config.removal_policy
-    )
-    machine_name = config.resource_name(name)
-    machine = sfn.StateMachine(
+    machine = standard_machine(
         scope,
-        "StateMachine",
-        state_machine_name=machine_name,
-        definition_body=sfn.DefinitionBody.from_chainable(definition),
-        state_machine_type=sfn.StateMachineType.STANDARD,
+        platform,
+        name=name,
+        definition=definition,
+        functions=[function],
         timeout=Duration.days(70),
-        tracing_enabled=True,
-        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-    )
-    acknowledge(
-        machine,
-        "AwsSolutions-IAM5[Resource::*]",
-        "X-Ray tracing and log delivery actions (xray:Put*, logs:*Delivery*) accept no resource scope.",
-    )
-    acknowledge(
-        machine,
-        f"AwsSolutions-IAM5[Resource::<{stack.get_logical_id(function.node.default_child)}.Arn>:*]",  # type: ignore[arg-type]
-        "The machine invokes the steps function's versions and aliases (CDK's grant); one function only.",
+        failed_description=failed_description,
     )
     # The steps hand a token back themselves when what they wait for happened before the wait began;
     # the ARN is spelled out (not referenced) because the machine already references the function.
@@ -105,15 +139,9 @@ def state_machine(
         iam.PolicyStatement(
             actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
             resources=[
-                f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:{machine_name}"
+                f"arn:{stack.partition}:states:{stack.region}:{stack.account}:stateMachine:"
+                f"{platform.config.resource_name(name)}"
             ],
         )
-    )
-    platform.monitoring.alarm(
-        machine,
-        "FailedAlarm",
-        machine.metric_failed(period=Duration.minutes(5), statistic="Sum"),
-        threshold=1,
-        description=failed_description,
     )
     return machine

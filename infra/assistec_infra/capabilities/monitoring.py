@@ -31,6 +31,8 @@ _FUNCTION_ALARMS = {
     "Throttles": "invocations were throttled (concurrency limit reached)",
 }
 
+# An alarm's usual comparison: the metric at or above its threshold.
+AT_LEAST = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 
 # How an alarm's description ends: its runbook key (README, "Runbook: alarms").
 RUNBOOK_KEY = re.compile(r"\[runbook: (?P<key>[^\]]+)\]$")
@@ -60,6 +62,10 @@ class AppAlarm:
     threshold: float
     description: str
     evaluation_periods: int = 1
+    # A metric published once a day or a week says "nothing ran" by its absence: such an alarm treats
+    # missing data as breaching and alarms only when every period of its window breached.
+    missing_data_breaches: bool = False
+    comparison: cloudwatch.ComparisonOperator = AT_LEAST
 
 
 class Monitoring(Construct):
@@ -104,17 +110,23 @@ class Monitoring(Construct):
         threshold: float,
         description: str,
         evaluation_periods: int = 1,
+        missing_data_breaches: bool = False,
+        comparison: cloudwatch.ComparisonOperator = AT_LEAST,
     ) -> cloudwatch.Alarm:
         """An alarm that tells the topic when it fires and when it clears; its description ends
-        with its runbook key."""
+        with its runbook key. Missing data breaches only if asked: then every one of the
+        ``evaluation_periods`` must breach (one good datapoint in the window keeps it OK)."""
         alarm = cloudwatch.Alarm(
             scope,
             construct_id,
             metric=metric,
             threshold=threshold,
             evaluation_periods=evaluation_periods,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            datapoints_to_alarm=evaluation_periods if missing_data_breaches else None,
+            comparison_operator=comparison,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING
+            if missing_data_breaches
+            else cloudwatch.TreatMissingData.NOT_BREACHING,
             alarm_description=f"{description} [runbook: {runbook_key(scope, construct_id)}]",
         )
         alarm.add_alarm_action(self._action)
@@ -131,6 +143,8 @@ class Monitoring(Construct):
             threshold=alarm.threshold,
             evaluation_periods=alarm.evaluation_periods,
             description=alarm.description,
+            missing_data_breaches=alarm.missing_data_breaches,
+            comparison=alarm.comparison,
         )
 
     def watch_function(self, function: lambda_.Function, label: str) -> None:

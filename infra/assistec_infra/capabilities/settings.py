@@ -41,6 +41,9 @@ Setting = Literal[
     "whatsapp_queue_url",  # Whatsapp: Evolution's stored deliveries (the API sends)
     "whatsapp_send_queue_url",  # Whatsapp: the messages to send (the API and the consumer send)
     "google_secret_id",  # Scheduling: the deployment's Google OAuth client
+    "backup_bucket",  # Backup: the per-shop bundles
+    "backup_copy_bucket",  # Backup: their second copy
+    "backup_key_id",  # Backup: the shop-secrets key (purpose backup-bundle)
 ]
 _ORDER: tuple[Setting, ...] = get_args(Setting)
 Grant = Callable[[iam.IGrantable], object]
@@ -65,7 +68,8 @@ AUTHORIZER = Family(("auth_secret_id",))  # AuthorizerSettings
 RELAY = Family(("event_bus_name", *_DATABASE, "payments_queue_url", "whatsapp_send_queue_url"))
 # ConsumerSettings: the payments consumer, the reconciliation, the payment flow's steps, the dunning run.
 CONSUMER = Family((*_DATABASE, "event_bus_name", "payments_key_id", "asaas_base_url"))
-API = Family(_ORDER)  # ApiSettings: every setting above
+_BACKUP: tuple[Setting, ...] = ("backup_bucket", "backup_copy_bucket", "backup_key_id")
+API = Family(tuple(s for s in _ORDER if s not in _BACKUP))  # ApiSettings: every setting but the backup's
 # WhatsappSettings: the consumer (the bot) queues replies and never calls Evolution; the sender calls
 # Evolution, queues nothing and emits no event (no bus).
 WHATSAPP_CONSUMER = Family((*_DATABASE, "event_bus_name", "whatsapp_send_queue_url"))
@@ -84,6 +88,11 @@ REMINDERS = Family((*_DATABASE, "event_bus_name", "payments_key_id", "whatsapp_s
 MAIL_EVENTS = Family(_DATABASE)
 # The retention job: the database only (its definer function purges across shops).
 RETENTION = Family(_DATABASE)
+# BackupSettings: the nightly flow's steps (the shops, each shop's export, the finish) and the weekly
+# restore test. Every one reads the same model, so every one gets the variables; the permissions
+# behind them are given per function by Backup (only the export writes the buckets and makes data
+# keys; the variables alone grant nothing).
+BACKUP = Family((*_DATABASE, *_BACKUP))
 
 
 class WorkerSettings:
