@@ -66,6 +66,8 @@ class MailSettings(BaseSettings):
 
     # The platform's sender (SES-verified; the stack sets it with the SES grant).
     mail_sender: str = "nao-responda@assistec.com.br"
+    # Where a shop's answer to the platform's own mail goes (the sender is a no-reply address).
+    mail_support_address: str | None = None
     # The SES configuration set whose delivery, bounce and complaint events come back to us.
     mail_configuration_set: str | None = None
     # The key the shops' SMTP passwords are encrypted under (purpose smtp-password): the shop-secrets
@@ -110,6 +112,8 @@ class ApiSettings(DatabaseSettings, AuthKeySettings, MailSettings):
     # Google Calendar: the deployment's OAuth client ({"client_id", "client_secret"} in Secrets
     # Manager; the shops' tokens are encrypted under the payments (shop-secrets) key).
     google_secret_id: str | None = None
+    # The stage's dead-letter queues ({name: url}, JSON) whose depth /health reports.
+    health_dlq_urls: dict[str, str] = Field(default_factory=dict)
     # Base of the links the API writes into messages; derived from each request when unset.
     public_base_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
     # LocalStack's community API Gateway does not run Lambda authorizers: in the local stage the API

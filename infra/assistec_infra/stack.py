@@ -7,12 +7,13 @@ settings it owns (the bus's name, the queue's URL...) to the workers that read t
 from __future__ import annotations
 
 from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from assistec_infra.capabilities.auth import Auth
 from assistec_infra.capabilities.backup import Backup
 from assistec_infra.capabilities.billing import Billing
-from assistec_infra.capabilities.dashboard import OpsDashboard
+from assistec_infra.capabilities.dashboard import OpsDashboard, path_under_stack
 from assistec_infra.capabilities.database import Database
 from assistec_infra.capabilities.events import DomainEvents
 from assistec_infra.capabilities.mail import Mail, allow_mail, configuration_set_name, mail_senders
@@ -92,6 +93,16 @@ class AssistecStack(Stack):
         mail.grant_senders(mail_senders(self), storage.unlock_code_key, encrypt=[api.function])
         # Last: the dashboard shows every alarm, function, flow and queue made above.
         dashboard = OpsDashboard(self, "Dashboard", config=config, monitoring=monitoring, api=api.api)
+        # /health reports how many messages each dead-letter queue holds (the same DLQs as the dashboard)
+        api.function.add_environment(
+            "HEALTH_DLQ_URLS",
+            self.to_json_string({path_under_stack(q).replace("/", "."): q.queue_url for q in dashboard.dlqs}),
+        )
+        api.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["sqs:GetQueueAttributes"], resources=[q.queue_arn for q in dashboard.dlqs]
+            )
+        )
 
         outputs = {
             "ApiUrl": api.url,

@@ -51,6 +51,8 @@ class StageConfig:
     asaas_base_url: str | None = None
     # The payment flow's e-mails: an address of an SES-verified identity.
     mail_sender: str = "nao-responda@assistec.com.br"
+    # Where a shop's answer to the platform's mail goes (the sender is a no-reply address).
+    support_email: str = "suporte@assistec.com.br"
     # The whole database in AWS Backup (a locked vault, a daily plan copied to a locked vault in
     # backup_copy_region): prod only, since LocalStack has neither RDS nor AWS Backup. The copy vault
     # is made by the app's second stack (infra/app.py) unless backup_copy_vault_arn names one elsewhere
@@ -103,6 +105,7 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             local_kms_material=context.get("local_kms_material"),
             asaas_base_url=context.get("asaas_base_url") or "http://127.0.0.1:4599/v3",
             mail_sender="nao-responda@assistec.local",
+            support_email="suporte@assistec.local",
         )
     if stage == "prod":
         region = context.get("prod_region") or "sa-east-1"
@@ -122,6 +125,7 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             with_waf=True,
             alarm_email=context.get("alarm_email"),
             mail_sender=context.get("mail_sender") or "nao-responda@assistec.com.br",
+            support_email=context.get("support_email") or "suporte@assistec.com.br",
             with_aws_backup=True,
             backup_copy_region=_copy_region(region, context.get("backup_copy_region")),
             backup_copy_vault_arn=context.get("backup_copy_vault_arn"),

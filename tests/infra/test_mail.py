@@ -102,6 +102,7 @@ def test_every_sender_uses_the_configuration_set_and_may_read_smtp_passwords_onl
         handler = function["Handler"]
         # Sent through the configuration set, whose ARN the SES grant names
         assert variables["MAIL_CONFIGURATION_SET"] == f"assistec-{stage}-mail", handler
+        assert variables["MAIL_SUPPORT_ADDRESS"].startswith("suporte@"), handler
         [ses] = [s for s in _statements(template, handler) if "ses:SendRawEmail" in _actions(s)]
         assert any(f"configuration-set/assistec-{stage}-mail" in json.dumps(r) for r in ses["Resource"])
         assert ses["Condition"]["StringEquals"]["ses:FromAddress"] == variables["MAIL_SENDER"]

@@ -446,3 +446,23 @@ def test_staff_email_an_orders_document_to_its_customer(api_root: Any, client: C
     # Another shop's order is not found
     other = signup(client)
     assert client.call("POST", path, other.access_token)[0] == 404
+
+
+def test_the_platforms_own_mail_is_answered_to_support_not_to_the_shop(api_root: Any, client: Client) -> None:
+    from assistec.services.email.service import Mail
+
+    shop = signup(client)
+    mail = Mail(
+        api_root.work,
+        lambda: api_root.mailer,
+        smtp_cipher=lambda: api_root.smtp_cipher,
+        smtp=api_root.smtp_mailer,
+        support_address="suporte@assistec.local",
+    )
+    # A message from the platform to the shop (its owners): from the platform, answered to support
+    mail.send(UUID(shop.tenant_id), template="google_reconnect", to=shop.email, context={}, audience="shop")
+    sent = api_root.mailer.mails[-1]
+    assert (sent.from_name, sent.reply_to) == (None, "suporte@assistec.local")
+    # A message from the shop to its customer: in the shop's name, answered to the shop
+    send(api_root, shop)
+    assert api_root.mailer.mails[-1].reply_to == shop.email

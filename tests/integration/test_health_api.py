@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import psycopg
 import pytest
@@ -25,13 +26,17 @@ def test_health_reports_version_and_schema_when_database_answers(api: Invoke) ->
     # Then it answers 200 with the deployed version and the schema version the database is at
     assert response["statusCode"] == 200
     body = json.loads(response["body"])
+    backup_age = body.pop("backup_age_hours")
     assert body == {
         "status": "ok",
         "version": __version__,
         "stage": "test",
         "database": "ok",
         "schema_version": len(load_migrations()),
+        "dead_letter_queues": {},  # none configured in this environment
+        "attention": [] if backup_age <= 26 else [body["attention"][0]],
     }
+    assert isinstance(backup_age, float)
     assert _header(response, "Cache-Control") == "no-store"
     # And the correlation id is API Gateway's request id, so a log line can be found from a response
     assert _header(response, "X-Correlation-Id") == event["requestContext"]["requestId"]
@@ -98,3 +103,42 @@ def test_unknown_routes_get_404_with_stable_code(api: Invoke, method: str, path:
     # Then it is a 404 with the stable code, whatever the method
     assert response["statusCode"] == 404
     assert json.loads(response["body"])["code"] == "route_not_found"
+
+
+def test_health_names_what_needs_attention_while_answering_200(
+    api_root: Any, api: Invoke, client: Any, database: PgDatabase
+) -> None:
+    from assistec.services.health import HealthService
+
+    # Given a dead-letter queue holding messages, one SQS would not describe, and a shop whose newest
+    # backup is older than a missed night (signed up two days ago, never backed up)
+    reads = []
+
+    def depths() -> dict[str, int | None]:
+        reads.append(1)
+        return {"Payments.EventsDlq": 3, "Mail.EventsDlq": 0, "Scheduling.CalendarDlq": None}
+
+    api_root.health = HealthService(api_root.database, version="v", stage="test", dead_letter_counts=depths)
+    from tests.integration.conftest import signup
+
+    shop = signup(client)
+    with psycopg.connect(database.superuser_url) as conn:
+        conn.execute(
+            "update tenants set created_at = now() - interval '50 hours' where id = %s", (shop.tenant_id,)
+        )
+    # When ops call GET /health twice
+    first = json.loads(api(load_event("apigw_rest_get_health"))["body"])
+    second = json.loads(api(load_event("apigw_rest_get_health"))["body"])
+    # Then it still answers ok, with each queue's depth and a pt-BR line per problem; SQS read once
+    assert first["status"] == "ok"
+    assert first["dead_letter_queues"] == {
+        "Payments.EventsDlq": 3,
+        "Mail.EventsDlq": 0,
+        "Scheduling.CalendarDlq": None,
+    }
+    assert "fila de mensagens mortas Payments.EventsDlq: 3 mensagem(ns)" in first["attention"]
+    assert "fila Scheduling.CalendarDlq: não foi possível ler" in first["attention"]
+    assert first["backup_age_hours"] >= 50
+    assert any(line.startswith("backup mais antigo entre as lojas: ") for line in first["attention"])
+    assert second == first
+    assert len(reads) == 1

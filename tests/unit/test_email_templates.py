@@ -7,14 +7,12 @@ from __future__ import annotations
 import html as html_lib
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from assistec.domain import billing as billing_rules
-from assistec.domain.quotes import brl
 from assistec.services.email.templates import (
     RESERVED,
     SUBSCRIPTION_NOTICES,
@@ -181,41 +179,6 @@ def test_reminders_say_so() -> None:
 # --- the same words as today's senders -------------------------------------------------------------
 def _body(text: str) -> str:
     return text.split("\n\n--\n", 1)[0]
-
-
-@pytest.mark.parametrize("step", sorted(SUBSCRIPTION_NOTICES))
-@pytest.mark.parametrize("trial_ended", [False, True])
-@pytest.mark.parametrize("invoice_url", [None, "https://www.asaas.com/i/inv_0001"])
-def test_billing_notices_say_what_domain_billing_says(
-    step: str, trial_ended: bool, invoice_url: str | None
-) -> None:
-    # Given an invoice of R$ 99,00 due 10/11, with a 5-day grace, 3 days late
-    due, grace, late = date(2026, 11, 10), 5, 3
-    expected_subject, expected_body = billing_rules.notice_text(
-        step,
-        shop="Conserta Já",
-        value=brl(9900),
-        due=due,
-        invoice_url=invoice_url,
-        grace_days=grace,
-        days_late=late,
-        trial_ended=trial_ended,
-    )
-    name = SUBSCRIPTION_NOTICES[step]
-    context: dict[str, Any] = {
-        "shop_name": "Conserta Já",
-        "value_cents": 9900,
-        "due_date": due,
-        "invoice_url": invoice_url,
-        "trial_ended": trial_ended,
-        "suspend_in_days": max(grace + 1 - late, 1),
-    }
-    context = {k: v for k, v in context.items() if k in TEMPLATES[name].variables}
-
-    rendered = render(name, context)
-
-    assert rendered.subject == expected_subject
-    assert _body(rendered.text) == expected_body
 
 
 def test_the_payment_mail_says_what_payment_flow_says() -> None:

@@ -50,16 +50,19 @@ def test_a_trial_without_a_subscription_owes_from_its_last_day(days_since_end: i
 
 @pytest.mark.parametrize("step", ["first", "second", "final", "suspended"])
 def test_the_trial_ended_emails_say_why_and_never_link_an_invoice(step: str) -> None:
-    subject, body = billing_rules.notice_text(
-        step,
-        shop="Conserta Já",
-        value="R$ 79,90",
-        due=TODAY,
-        invoice_url=None,
-        grace_days=10,
-        days_late=3,
-        trial_ended=True,
-    )
+    from assistec.services.email.templates import SUBSCRIPTION_NOTICES, TEMPLATES, render
+
+    name = SUBSCRIPTION_NOTICES[step]
+    context = {
+        "shop_name": "Conserta Já",
+        "value_cents": 7990,
+        "due_date": TODAY,
+        "invoice_url": None,
+        "trial_ended": True,
+        "suspend_in_days": 8,
+    }
+    rendered = render(name, {k: v for k, v in context.items() if k in TEMPLATES[name].variables})
+    subject, body = rendered.subject, rendered.text
     assert "Conserta Já" in body
     assert "CNPJ" in body
     assert "Pague pelo link" not in body

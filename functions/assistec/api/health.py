@@ -14,7 +14,7 @@ routes = Routes(router, tag="ops", public=True)
 
 @routes.get(
     "/health",
-    summary="Version and database reachability (no authentication)",
+    summary="Version, database reachability, the backups' age and the dead-letter queues (no authentication)",
     responses={
         **doc(200, HealthBody),
         503: {
@@ -31,6 +31,9 @@ def get_health() -> Response[str]:
         stage=report.stage,
         database="ok" if report.database_ok else "unavailable",
         schema_version=report.schema_version,
+        backup_age_hours=None if report.backup_age_hours is None else round(report.backup_age_hours, 1),
+        dead_letter_queues=report.dead_letters,
+        attention=report.attention,
     )
     return Response(
         status_code=200 if report.database_ok else 503,

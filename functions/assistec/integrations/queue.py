@@ -7,6 +7,7 @@ bus targets this queue), which provisions the shop's subscription."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -148,3 +149,26 @@ class SqsCalendarQueue:
             answer = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
             if answer.get("Failed"):
                 raise RuntimeError(f"SQS refused {len(answer['Failed'])} calendar messages")
+
+
+def dead_letter_depths(urls: Mapping[str, str]) -> dict[str, int | None]:
+    """How many messages each queue holds (SQS's approximate count); None for one SQS would not tell
+    within a second. A health check: short timeouts, no retries."""
+    if not urls:
+        return {}
+    import boto3
+    from botocore.config import Config
+
+    client = boto3.client(
+        "sqs", config=Config(connect_timeout=1, read_timeout=1, retries={"max_attempts": 1})
+    )
+    depths: dict[str, int | None] = {}
+    for name, url in urls.items():
+        try:
+            attributes = client.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            depths[name] = int(attributes["ApproximateNumberOfMessages"])
+        except Exception:
+            depths[name] = None
+    return depths

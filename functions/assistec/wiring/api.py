@@ -103,9 +103,16 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
     # --- services -------------------------------------------------------------------------------
     @cached_property
     def health(self) -> HealthService:
+        from assistec.integrations.queue import dead_letter_depths
         from assistec.services.health import HealthService
 
-        return HealthService(self.database, version=self.settings.app_version, stage=self.settings.stage)
+        urls = self.settings.health_dlq_urls
+        return HealthService(
+            self.database,
+            version=self.settings.app_version,
+            stage=self.settings.stage,
+            dead_letter_counts=lambda: dead_letter_depths(urls),
+        )
 
     @cached_property
     def auth(self) -> AuthService:

@@ -101,6 +101,7 @@ class Mailing[S: MailSettings]:
             lambda: self.mailer,
             smtp_cipher=lambda: self.smtp_cipher,
             smtp=lambda config: self.smtp_mailer(config),
+            support_address=self.settings.mail_support_address,
         )
 
 

@@ -107,6 +107,7 @@ class OpsDashboard(Construct):
         dlqs = [q for q in queues if q.node.path in dead_letter]
         main_queues = [q for q in queues if q.node.path not in dead_letter]
         functions = monitoring.functions
+        self.dlqs = dlqs  # /health reads their depth (stack.py)
 
         self.dashboard = cloudwatch.Dashboard(
             self,

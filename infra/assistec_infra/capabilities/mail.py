@@ -102,6 +102,7 @@ def allow_mail(function: lambda_.Function, config: StageConfig) -> None:
     )
     function.add_environment("MAIL_SENDER", config.mail_sender)
     function.add_environment("MAIL_CONFIGURATION_SET", configuration_set_name(config))
+    function.add_environment("MAIL_SUPPORT_ADDRESS", config.support_email)
     if config.stage == "local":
         # The local stage's SMTP servers (tests, a developer's) listen on 127.0.0.1. Never in prod:
         # the settings model refuses it there.

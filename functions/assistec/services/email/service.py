@@ -78,8 +78,10 @@ class Mail:
         *,
         smtp_cipher: Callable[[], Cipher],
         smtp: Callable[[SmtpConfig], Mailer],
+        support_address: str | None = None,
     ) -> None:
         self._work = work
+        self._support = support_address
         self._ses = ses
         self._smtp_cipher = smtp_cipher
         self._smtp = smtp
@@ -112,7 +114,7 @@ class Mail:
                 text=rendered.text,
                 html=rendered.html,
                 from_name=plan.shop.name if audience == "customer" else None,
-                reply_to=plan.shop.email if audience == "customer" else None,
+                reply_to=plan.shop.email if audience == "customer" else self._support,
                 attachments=tuple(attachments),
                 tags=(("tenant", str(tenant_id)), ("template", template), ("record", str(plan.record_id))),
             )
@@ -141,6 +143,7 @@ class Mail:
             subject=rendered.subject,
             text=rendered.text,
             html=rendered.html,
+            reply_to=self._support,
             tags=(("template", template),),
         )
         provider_id = self._ses().send(mail)
