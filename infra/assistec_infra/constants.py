@@ -48,6 +48,7 @@ CALENDAR_SCHEDULED_HANDLER = "assistec.handlers.calendar.scheduled"
 REMINDERS_HANDLER = "assistec.handlers.calendar.reminders"
 MAIL_EVENTS_HANDLER = "assistec.handlers.mail_events.handler"
 RETENTION_HANDLER = "assistec.handlers.retention.handler"
+OPS_HANDLER = "assistec.handlers.ops.handler"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.

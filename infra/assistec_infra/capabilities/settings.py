@@ -84,6 +84,10 @@ REMINDERS = Family((*_DATABASE, "event_bus_name", "payments_key_id", "whatsapp_s
 MAIL_EVENTS = Family(_DATABASE)
 # The retention job: the database only (its definer function purges across shops).
 RETENTION = Family(_DATABASE)
+# OpsSettings: the ops console's function. ConsumerSettings (provisioning a shop, a reopened shop's
+# new subscription: the platform account comes with ``Billing.grant_platform``) and the signing key's
+# secret, which it rotates (read here; its write grant is given by the stack).
+OPS = Family((*CONSUMER.settings, "auth_secret_id"))
 
 
 class WorkerSettings:
