@@ -24,7 +24,7 @@ export UV_PYTHON := $(PY313)
 export UV_PYTHON_DOWNLOADS := never
 export POWERTOOLS_METRICS_DISABLED ?= true
 
-.PHONY: help deps dev up down status test test-fast lint fmt synth bench lock openapi deploy-prod pg-reset clean
+.PHONY: help deps dev up down status test test-fast lint fmt synth bench lock openapi deploy-prod ops pg-reset clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -120,6 +120,12 @@ deploy-prod: deps ## deploy the prod stage: PROD_ACCOUNT=<id> [PROD_REGION=sa-ea
 	cdk deploy assistec-prod -c stage=prod -c prod_account=$(PROD_ACCOUNT) -c prod_region=$(or $(PROD_REGION),sa-east-1) \
 		-c backup_copy_region=$(or $(BACKUP_COPY_REGION),us-east-1) \
 		$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) --require-approval broadening
+
+# The operator's console (infra/assistec_ops; README "Ops console"): make ops ARGS="shops list",
+# ARGS="--stage prod --profile ops shops show 12.345.678/0001-90". It talks to the stage's AWS, never to
+# the database directly; locally it needs `make up`.
+ops: $(VENV)/.synced ## the ops console: make ops ARGS="shops list" (ARGS="--stage prod --profile P ..." for AWS)
+	@PYTHONPATH=infra $(PY) -m assistec_ops $(ARGS)
 
 openapi: $(VENV)/.synced ## regenerate functions/assistec/api/openapi.json from the code
 	cd functions && ../$(PY) -m assistec.api.openapi_doc

@@ -186,6 +186,14 @@ class ConsumerSettings(DatabaseSettings, MailSettings):
     payment_flow_arn: str | None = None
 
 
+class OpsSettings(ConsumerSettings):
+    """The ops function (the operator's console runs its commands there): the payments workers'
+    settings, for provisioning a shop and a reopened shop's new subscription, and the token-signing
+    key's secret, which it rotates (its grant: read and write)."""
+
+    auth_secret_id: str | None = None
+
+
 class WhatsappSettings(DatabaseSettings, MailSettings):
     """WhatsApp's workers: the consumer of Evolution's deliveries (the bot) and the sender."""
 

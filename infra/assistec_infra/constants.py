@@ -52,6 +52,7 @@ BACKUP_SHOPS_HANDLER = "assistec.handlers.backup.shops"
 BACKUP_EXPORT_HANDLER = "assistec.handlers.backup.export"
 BACKUP_FINISH_HANDLER = "assistec.handlers.backup.finish"
 RESTORE_TEST_HANDLER = "assistec.handlers.backup.restore_test"
+OPS_HANDLER = "assistec.handlers.ops.handler"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.

@@ -19,6 +19,7 @@ from assistec_infra.capabilities.events import DomainEvents
 from assistec_infra.capabilities.mail import Mail, allow_mail, configuration_set_name, mail_senders
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
+from assistec_infra.capabilities.ops import Ops
 from assistec_infra.capabilities.payment_flow import PaymentFlow
 from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
@@ -70,13 +71,17 @@ class AssistecStack(Stack):
             self, "Backup", platform=platform, secrets_key=storage.unlock_code_key, database=database
         )
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
+        ops = Ops(self, "Ops", platform=platform)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
         whatsapp.link_base(scheduling.reminders, api.api.rest_api_id, api.stage_name)  # the reminders' links
 
         # The consumer provisions subscriptions, applies the platform webhook and mails the owner;
         # it and the reconciliation hand payments back to waiting flows; the API signs device photos.
-        for worker in (payments.consumer, api.function):
+        # ...and the ops console re-runs provisioning and opens a reopened shop's new subscription.
+        for worker in (payments.consumer, api.function, ops.function):
             billing.grant_platform(worker)
+        # The ops console rotates the signing key (it reads it with its settings).
+        auth.signing_key.grant_write(ops.function)
         allow_mail(payments.consumer, config)
         allow_mail(api.function, config)  # signup's confirmation link (issue 10 §5)
         allow_mail(whatsapp.consumer, config)  # the owner's "number disconnected" e-mail
@@ -117,6 +122,7 @@ class AssistecStack(Stack):
             "OutboxRelayFunctionName": domain_events.relay.function_name,
             "PaymentsQueueUrl": payments.queue.queue_url,
             "PaymentsDlqUrl": payments.dlq.queue_url,
+            "ReconcileDlqUrl": payments.reconcile_dlq.queue_url,
             "PaymentsConsumerFunctionName": payments.consumer.function_name,
             "ReconcilerFunctionName": payments.reconciler.function_name,
             "ReconcileWorkerFunctionName": payments.reconcile_worker.function_name,
@@ -128,6 +134,7 @@ class AssistecStack(Stack):
             "MailConfigurationSet": configuration_set_name(config),
             "MailEventsTopicArn": mail.topic.topic_arn,
             "MailEventsQueueUrl": mail.queue.queue_url,
+            "MailEventsDlqUrl": mail.dlq.queue_url,
             "MailEventsFunctionName": mail.events_function.function_name,
             "RetentionFunctionName": retention.function.function_name,
             "DunningFunctionName": billing.dunning.function_name,
@@ -135,11 +142,16 @@ class AssistecStack(Stack):
             "SchemaFunctionName": schema.function.function_name,
             "EvolutionSecretArn": whatsapp.secret.secret_arn,
             "WhatsappQueueUrl": whatsapp.queue.queue_url,
+            "WhatsappDlqUrl": whatsapp.dlq.queue_url,
             "WhatsappSendQueueUrl": whatsapp.send_queue.queue_url,
+            "WhatsappSendDlqUrl": whatsapp.send_dlq.queue_url,
+            "WhatsappStatusQueueUrl": whatsapp.status_queue.queue_url,
+            "WhatsappStatusDlqUrl": whatsapp.status_dlq.queue_url,
             "WhatsappConsumerFunctionName": whatsapp.consumer.function_name,
             "WhatsappSenderFunctionName": whatsapp.sender.function_name,
             "GoogleSecretArn": scheduling.secret.secret_arn,
             "CalendarQueueUrl": scheduling.queue.queue_url,
+            "CalendarDlqUrl": scheduling.dlq.queue_url,
             "CalendarWorkerFunctionName": scheduling.worker.function_name,
             "CalendarScheduledFunctionName": scheduling.scheduled.function_name,
             "RemindersFunctionName": scheduling.reminders.function_name,
@@ -148,6 +160,7 @@ class AssistecStack(Stack):
             "BackupFlowArn": backups.state_machine.state_machine_arn,
             "BackupExportFunctionName": backups.export.function_name,
             "RestoreTestFunctionName": backups.restore_test.function_name,
+            "OpsFunctionName": ops.function.function_name,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -29,11 +29,15 @@ def pay(account: Account, payment: dict[str, Any], fire: Fire, *, value: float |
     payment["status"] = "RECEIVED"  # PIX and boleto: RECEIVED only, never CONFIRMED
     fire(account, "PAYMENT_RECEIVED", payment)
     subscription = account.subscriptions.get(str(payment.get("subscription")))
-    if subscription is not None and not any(
-        p.get("subscription") == subscription["id"] and p["status"] in ("PENDING", "OVERDUE")
-        for p in account.payments.values()
+    # the next month's payment, as Asaas generates it (never for a deleted subscription)
+    if (
+        subscription is not None
+        and not subscription.get("deleted")
+        and not any(
+            p.get("subscription") == subscription["id"] and p["status"] in ("PENDING", "OVERDUE")
+            for p in account.payments.values()
+        )
     ):
-        # the next month's payment, as Asaas generates it
         subscriptions.next_cycle(account, subscription, fire)
 
 

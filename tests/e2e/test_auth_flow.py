@@ -105,8 +105,10 @@ def test_technician_cannot_do_an_owners_action(http: httpx.Client) -> None:
 
 @pytest.fixture(scope="module")
 def signing_key(stack: dict[str, Any], aws: Callable[[str], Any]) -> bytes:
+    from assistec.domain import signing_keys
+
     secret = aws("secretsmanager").get_secret_value(SecretId=stack["auth_secret_arn"])["SecretString"]
-    return str(secret).encode()
+    return signing_keys.parse(str(secret)).signing()  # one key, or a key ring once ops rotated it
 
 
 def test_missing_tampered_expired_and_foreign_tokens_are_refused(

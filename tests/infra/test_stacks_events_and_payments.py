@@ -42,8 +42,9 @@ def test_domain_events_bus_archive_and_scheduled_relay(stage: str, local_stack: 
     ]
     # The API, the relay, the payments consumer, the reconciliation's fan-out and worker, the flow,
     # the dunning run, WhatsApp's consumer (its sender emits nothing), the quote flow, and
-    # scheduling's calendar worker, pass and reminders (their units of work flush their events)
-    assert len(put_events) == 12
+    # scheduling's calendar worker, pass and reminders (their units of work flush their events), and
+    # the ops console's function (a reopened or provisioned shop's ShopBillingStatusChanged)
+    assert len(put_events) == 13
     assert all(s["Resource"] == {"Fn::GetAtt": [bus_id, "Arn"]} for s in put_events)
     # Ops hear about a stuck outbox
     template.has_resource_properties(

@@ -18,6 +18,9 @@ from tests.integration.conftest import Client, signup
 GLOBAL_TABLES = {"schema_migrations", "login_attempts", "plans", "platform_webhook_inbox"}
 # Signups waiting for their e-mail's confirmation: no shop exists yet (migration 0016).
 GLOBAL_TABLES |= {"signup_requests"}
+# The operator's audit log (the ops console): the platform's record, never a shop's to read; the app
+# role has no privilege on it and writes it through definer functions only (migration *_ops.sql).
+GLOBAL_TABLES |= {"ops_audit"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
 # The cross-shop work (login lookup, outbox relay, inbox sweeper, billing job) runs in SECURITY
 # DEFINER functions owned by the migrator, which sees the rows through `definer_access` (a policy

@@ -326,7 +326,7 @@ def _resolve(event: dict[str, Any], context: LambdaContext, root: ApiRoot) -> di
     if root.settings.authorizer_emulation:
         route = (event.get("httpMethod", ""), event.get("path", ""))
         try:
-            emulate_authorizer(event, root.signing_key())
+            emulate_authorizer(event, root.signing_key.verifying())
         except Unauthorized:
             if route not in PUBLIC_ROUTES | LOCAL_ONLY_PUBLIC_ROUTES and not is_public_path(route[1]):
                 # What API Gateway answers for a refused token (our UNAUTHORIZED gateway response).

@@ -4,7 +4,7 @@ bearer-token check the authorizer runs (which the local stage's API runs itself)
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -27,8 +27,9 @@ class Unauthorized(Exception):
         super().__init__("Unauthorized")
 
 
-def verify_bearer(header: str, key: bytes) -> Identity:
-    """The identity in an ``Authorization: Bearer <token>`` header; ``Unauthorized`` otherwise."""
+def verify_bearer(header: str, key: bytes | Sequence[bytes]) -> Identity:
+    """The identity in an ``Authorization: Bearer <token>`` header, signed with ``key`` (or one of
+    the keys of a rotation); ``Unauthorized`` otherwise."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
@@ -51,7 +52,7 @@ def authorizer_context(identity: Identity) -> dict[str, str]:
     return context
 
 
-def emulate_authorizer(event: dict[str, Any], key: bytes) -> None:
+def emulate_authorizer(event: dict[str, Any], key: bytes | Sequence[bytes]) -> None:
     """Do in-process what API Gateway's authorizer does (local stage only; see ApiSettings): a
     valid bearer token puts the caller in the event; a refused one raises ``Unauthorized``."""
     headers = event.get("headers") or {}

@@ -5,7 +5,8 @@ Pure rules, no I/O: the billing service feeds them what the database and Asaas s
 - No invoice overdue: ``active`` once any invoice was paid (refunded ones count), ``trial`` before.
 - An invoice unpaid after its due date: ``past_due`` from the day after; ``suspended`` once the
   oldest unpaid one is more than the plan's grace days late. Paying it brings the shop back.
-- ``cancelled`` is final here (only a person reopens a cancelled shop).
+- ``cancelled`` is final here (only a person reopens a cancelled shop: the ops console's reopen,
+  after which the invoices decide again, ``standing``).
 - A trial that ends without an Asaas subscription (provisioning refused, or not done yet) does not
   go on: the shop owes as if its first invoice fell due on the trial's last day (``trial_ended``),
   and follows the same past due -> suspended path, with the same e-mails.
@@ -81,6 +82,11 @@ def oldest_overdue(invoices: Iterable[Invoice], today: date) -> date | None:
 def status_for(current: str, invoices: Iterable[Invoice], *, today: date, grace_days: int) -> str:
     if current == "cancelled":
         return "cancelled"
+    return standing(invoices, today=today, grace_days=grace_days)
+
+
+def standing(invoices: Iterable[Invoice], *, today: date, grace_days: int) -> str:
+    """What the invoices make a shop that is not cancelled (or one support is reopening)."""
     invoices = list(invoices)
     since = oldest_overdue(invoices, today)
     if since is not None:

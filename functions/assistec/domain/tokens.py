@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ AUDIENCE = "assistec-api"
 ALGORITHM = "HS256"
 ACCESS_TTL_S = 15 * 60
 REFRESH_TTL_S = 30 * 24 * 3600
-_LEEWAY_S = 30  # clock skew between the API and the authorizer environments
+LEEWAY_S = 30  # clock skew between the API and the authorizer environments
 
 
 class TokenError(Exception):
@@ -58,25 +59,17 @@ def issue_access_token(identity: Identity, key: bytes, *, now: int) -> str:
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
-def verify_access_token(token: str, key: bytes, *, now: int) -> Identity:
+def verify_access_token(token: str, key: bytes | Sequence[bytes], *, now: int) -> Identity:
+    """The identity of a token signed with ``key`` (or with any of the keys given: a key rotation,
+    domain/signing_keys.py); ``TokenError`` otherwise."""
     import jwt
 
+    keys = [key] if isinstance(key, bytes) else list(key)
+    if not keys:
+        raise TokenError("no key to verify with")
     try:
-        claims = jwt.decode(
-            token,
-            key,
-            algorithms=[ALGORITHM],
-            audience=AUDIENCE,
-            issuer=ISSUER,
-            # Time claims are checked below against the injected clock, not PyJWT's wall clock.
-            options={
-                "require": ["exp", "nbf", "iat", "sub", "tid", "role"],
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-            },
-        )
-        if not int(claims["nbf"]) - _LEEWAY_S <= now < int(claims["exp"]) + _LEEWAY_S:
+        claims = _decode(token, keys)
+        if not int(claims["nbf"]) - LEEWAY_S <= now < int(claims["exp"]) + LEEWAY_S:
             raise TokenError("expired or not yet valid")
         sid = claims.get("sid")
         return Identity(
@@ -87,6 +80,33 @@ def verify_access_token(token: str, key: bytes, *, now: int) -> Identity:
         )
     except (jwt.PyJWTError, ValueError, KeyError) as exc:
         raise TokenError(str(exc)) from exc
+
+
+def _decode(token: str, keys: list[bytes]) -> dict[str, Any]:
+    """The token's claims, checked with the first key whose signature matches."""
+    import jwt
+
+    for index, key in enumerate(keys):
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                # Time claims are checked by the caller against its injected clock, not PyJWT's.
+                options={
+                    "require": ["exp", "nbf", "iat", "sub", "tid", "role"],
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
+            )
+            return claims
+        except jwt.InvalidSignatureError:
+            if index == len(keys) - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 def new_refresh_token(tenant_id: uuid.UUID) -> str:

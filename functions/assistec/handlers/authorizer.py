@@ -20,11 +20,12 @@ from assistec.settings import authorizer_settings
 _key: SigningKeyProvider | None = None
 
 
-def _signing_key() -> bytes:
+def _verifying_keys() -> tuple[bytes, ...]:
+    """The keys a token may be signed with (more than one while the key is being rotated)."""
     global _key
     if _key is None:
         _key = SigningKeyProvider(authorizer_settings())
-    return _key()
+    return _key.verifying()
 
 
 def _api_arn_wildcard(method_arn: str) -> str:
@@ -37,7 +38,7 @@ def _api_arn_wildcard(method_arn: str) -> str:
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # API Gateway turns the exact message "Unauthorized" into a 401 (our UNAUTHORIZED gateway response).
-    identity = verify_bearer(str(event.get("authorizationToken") or ""), _signing_key())
+    identity = verify_bearer(str(event.get("authorizationToken") or ""), _verifying_keys())
     logger.append_keys(tenant_id=str(identity.tenant_id), user_id=str(identity.user_id))
     return {
         "principalId": str(identity.user_id),

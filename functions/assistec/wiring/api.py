@@ -336,7 +336,9 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
     def google_connections(self) -> GoogleConnections:
         from assistec.services.scheduling.google import GoogleConnections
 
-        return GoogleConnections(self.google_access, self.signing_key)
+        return GoogleConnections(
+            self.google_access, self.signing_key, verifying_keys=self.signing_key.verifying
+        )
 
     @cached_property
     def scheduling_settings(self) -> SchedulingSettingsService:

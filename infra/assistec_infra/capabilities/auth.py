@@ -38,8 +38,9 @@ class Auth(Construct):
         acknowledge(
             self.signing_key,
             "AwsSolutions-SMG4",
-            "Rotating the signing key invalidates every access token at once (they live 15 min; refresh "
-            "tokens are opaque and unaffected); it is rotated by hand, in a quiet hour, when needed.",
+            "The signing key is rotated by the ops console in two steps (stage, then promote once every "
+            "function's cache has read it: README 'Ops console'), so nobody is signed out; Secrets Manager's "
+            "rotation Lambda would swap it at once and refuse every access token for minutes.",
         )
         platform.settings.provide(
             "auth_secret_id", self.signing_key.secret_arn, grant=self.signing_key.grant_read

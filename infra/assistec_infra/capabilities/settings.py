@@ -93,6 +93,10 @@ RETENTION = Family(_DATABASE)
 # behind them are given per function by Backup (only the export writes the buckets and makes data
 # keys; the variables alone grant nothing).
 BACKUP = Family((*_DATABASE, *_BACKUP))
+# OpsSettings: the ops console's function. ConsumerSettings (provisioning a shop, a reopened shop's
+# new subscription: the platform account comes with ``Billing.grant_platform``) and the signing key's
+# secret, which it rotates (read here; its write grant is given by the stack).
+OPS = Family((*CONSUMER.settings, "auth_secret_id"))
 
 
 class WorkerSettings:

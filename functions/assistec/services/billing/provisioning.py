@@ -4,6 +4,7 @@ Asaas customer and monthly subscription."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -53,6 +54,20 @@ def open_subscription(uow: UnitOfWork, plan_code: str | None, *, today: date) ->
         trial_ends_on=today + timedelta(days=plan.trial_days),
     )
     uow.emit("ShopSignedUp", {"plan": plan.code})
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """What reopening a shop did: ``outcome`` (``reopened``, ``not_cancelled``, ``no_subscription``,
+    ``unpaid_invoices``) and, when reopened, the status before and after and the new subscription's
+    first due date; ``unpaid``: the invoices left unpaid by the cancelled subscription."""
+
+    outcome: str
+    status_before: str | None = None
+    status_after: str | None = None
+    first_due: date | None = None
+    asaas_subscription_id: str | None = None
+    unpaid: tuple[bill_db.InvoiceRow, ...] = ()
 
 
 class Provisioning(PlatformUseCases):
@@ -112,6 +127,81 @@ class Provisioning(PlatformUseCases):
             raise ProvisioningBusy()
         return "provisioned"
 
+    def reopen(self, tenant_id: UUID) -> Reopening:
+        """Support reopens a cancelled shop (the ops console): the shop pays again from where it
+        stopped. Cancelling deleted its Asaas subscription, so a new one is made (found by the shop's
+        reference first, like provisioning: a retry never makes two), its first invoice due at the
+        end of what the shop already had (the paid period or the trial, when still running: a shop
+        whose cancellation has not taken effect yet loses nothing) and never before today. Then, in
+        one short write over the version that was read: the cancellation cleared, the new
+        subscription and its invoices stored, the status recomputed from the invoices, audited.
+
+        A shop that still owes invoices of its cancelled subscription (it cancelled in arrears) is
+        not reopened (``unpaid_invoices``): those invoices belong to the old Asaas subscription,
+        whose payments the platform webhook maps to the shop only while it is the shop's; the shop
+        pays them first (their links stay on /billing), then support reopens it.
+
+        Nothing is changed here when Asaas fails or refuses (``AsaasError``), and
+        ``ProvisioningBusy`` when the subscription moved meanwhile (a retry finds at Asaas what this
+        one made)."""
+        client = self._platform.client()
+        actor = SystemActor(tenant_id)
+        with self._work(actor) as uow:
+            sub = bill_db.subscription(uow.conn)
+            if sub is None:
+                return Reopening("no_subscription")
+            if sub.cancelled_at is None:
+                return Reopening("not_cancelled", status_before=sub.billing_status)
+            unpaid = bill_db.open_invoices(uow.conn)
+            if unpaid:
+                return Reopening("unpaid_invoices", status_before=sub.billing_status, unpaid=tuple(unpaid))
+            if not bill_db.lease_provisioning(uow.conn, seconds=PROVISION_LEASE_S):
+                raise ProvisioningBusy()
+        today = self._today()
+        first_due = max(sub.trial_ends_on, sub.cancel_on or today, today)
+        try:
+            remote = self._find_or_create(client, tenant_id, sub, first_due=first_due)
+            payments = list(client.subscription_payments(str(remote["id"])))
+        except AsaasError:
+            with self._work(actor) as uow:
+                bill_db.release_provisioning(uow.conn)
+            raise
+        with self._work(actor) as uow:
+            current = bill_db.subscription(uow.conn, lock=True)
+            moved = current is None or current.version != sub.version
+            bill_db.release_provisioning(uow.conn)
+            if current is not None and not moved:
+                bill_db.update_subscription(
+                    uow.conn,
+                    cancelled_at=None,
+                    cancel_on=None,
+                    asaas_customer_id=remote["customer"],
+                    asaas_subscription_id=remote["id"],
+                    provision_error=None,
+                )
+                for payment in payments:
+                    store_invoice(uow, payment)
+                store_next_due(uow, remote, current=current.next_due_date)
+                before, after = refresh_status(uow, today=today, reopening=True)
+                uow.audit(
+                    "subscription_reopened",
+                    "tenant",
+                    tenant_id,
+                    changes={
+                        "cancel_on": {"from": current.cancel_on, "to": None},
+                        "asaas_subscription_id": {
+                            "from": current.asaas_subscription_id,
+                            "to": remote["id"],
+                        },
+                        "billing_status": {"from": before, "to": after},
+                        "first_due": first_due.isoformat(),
+                        "by": "support",
+                    },
+                )
+        if moved:
+            raise ProvisioningBusy()
+        return Reopening("reopened", before, after, first_due, str(remote["id"]))
+
     def _store(
         self,
         uow: UnitOfWork,
@@ -133,18 +223,24 @@ class Provisioning(PlatformUseCases):
         refresh_status(uow, today=self._today())
 
     def _find_or_create(
-        self, client: AsaasClient, tenant_id: UUID, sub: bill_db.SubscriptionRow
+        self,
+        client: AsaasClient,
+        tenant_id: UUID,
+        sub: bill_db.SubscriptionRow,
+        *,
+        first_due: date | None = None,
     ) -> dict[str, Any]:
         """The shop's Asaas subscription: the one Asaas has under the shop's reference (a lost answer
         of an earlier try), else a new one (and the customer, found or created the same way). Each
         creation is sent once and, after an ambiguous failure, looked up by the reference before
         it is sent again (``AsaasClient.create``); all of it within the client's time budget."""
         reference = external_reference(tenant_id)
+        first_due = first_due or max(sub.trial_ends_on, self._today())
         with client.deadline():
-            return self._find_or_create_within(client, reference, sub)
+            return self._find_or_create_within(client, reference, sub, first_due)
 
     def _find_or_create_within(
-        self, client: AsaasClient, reference: str, sub: bill_db.SubscriptionRow
+        self, client: AsaasClient, reference: str, sub: bill_db.SubscriptionRow, first_due: date
     ) -> dict[str, Any]:
         customer = client.find_or_create_customer(
             {
@@ -166,7 +262,7 @@ class Provisioning(PlatformUseCases):
                 # The shop picks PIX, boleto or card on Asaas's invoice page.
                 "billingType": "UNDEFINED",
                 "value": reais(sub.price_cents),
-                "nextDueDate": max(sub.trial_ends_on, self._today()).isoformat(),
+                "nextDueDate": first_due.isoformat(),
                 "cycle": "MONTHLY",
                 "description": f"Assinatura assistec: plano {plan_name}",
                 "externalReference": reference,

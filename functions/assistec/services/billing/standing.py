@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from assistec.services.unit_of_work import UnitOfWork
 
 
-def refresh_status(uow: UnitOfWork, *, today: date) -> tuple[str, str]:
+def refresh_status(uow: UnitOfWork, *, today: date, reopening: bool = False) -> tuple[str, str]:
     """Recompute the shop's billing status from its invoices as of ``today`` (a cancellation takes
     effect on its day) and return ``(before, after)``. A change is written with its audit row
-    (signed by the system, whoever opened the unit) and a ``ShopBillingStatusChanged`` event."""
+    (signed by the system, whoever opened the unit) and a ``ShopBillingStatusChanged`` event.
+    ``reopening``: support is reopening a cancelled shop (its cancellation already cleared): the
+    invoices decide, whatever the status was."""
     sub = bill_db.subscription(uow.conn)
     assert sub is not None
     invoices = [
@@ -32,7 +34,10 @@ def refresh_status(uow: UnitOfWork, *, today: date) -> tuple[str, str]:
     if stand_in is not None:
         invoices.append(billing_rules.Invoice(stand_in.asaas_payment_id, stand_in.due_date, stand_in.status))
     before = sub.billing_status
-    after = billing_rules.status_for(before, invoices, today=today, grace_days=sub.grace_days)
+    if reopening:
+        after = billing_rules.standing(invoices, today=today, grace_days=sub.grace_days)
+    else:
+        after = billing_rules.status_for(before, invoices, today=today, grace_days=sub.grace_days)
     if sub.cancel_on is not None and today >= sub.cancel_on:
         after = "cancelled"
     since = billing_rules.oldest_overdue(invoices, today)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -223,13 +223,37 @@ class GoogleAccess:
                 logger.exception("could not e-mail the owner about the Google connection")
 
 
+def _state_claims(state: str, keys: Sequence[bytes]) -> dict[str, Any]:
+    """A consent state's claims, checked with the first of ``keys`` whose signature matches."""
+    import jwt
+
+    if not keys:
+        raise ValueError("no key to verify with")
+    for key in keys[:-1]:
+        try:
+            claims: dict[str, Any] = jwt.decode(state, key, algorithms=["HS256"], audience=_STATE_AUDIENCE)
+            return claims
+        except jwt.InvalidSignatureError:
+            continue
+    last: dict[str, Any] = jwt.decode(state, keys[-1], algorithms=["HS256"], audience=_STATE_AUDIENCE)
+    return last
+
+
 class GoogleConnections:
     """``/integrations/google``: connect, the callback, which calendars, disconnect."""
 
-    def __init__(self, access: GoogleAccess, signing_key: Callable[[], bytes]) -> None:
+    def __init__(
+        self,
+        access: GoogleAccess,
+        signing_key: Callable[[], bytes],
+        *,
+        verifying_keys: Callable[[], Sequence[bytes]] | None = None,
+    ) -> None:
         self._access = access
         self._work = access.work
         self._key = signing_key
+        # The keys a state may be signed with (more than one while the signing key is rotated).
+        self._verifying = verifying_keys or (lambda: [signing_key()])
 
     def start(self, identity: Identity, *, redirect_uri: str, login_hint: str | None = None) -> str:
         """The consent URL: PKCE (the verifier kept here, server-side), a state signed for this shop
@@ -276,7 +300,7 @@ class GoogleConnections:
         from assistec.integrations.google_calendar import GoogleCalendar, GoogleError, exchange_code, revoke
 
         try:
-            claims = jwt.decode(state, self._key(), algorithms=["HS256"], audience=_STATE_AUDIENCE)
+            claims = _state_claims(state, self._verifying())
             tenant_id, user_id, nonce = UUID(claims["tid"]), UUID(claims["sub"]), str(claims["nonce"])
         except (jwt.PyJWTError, KeyError, ValueError):
             raise GoogleConsentError() from None

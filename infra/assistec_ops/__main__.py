@@ -1,0 +1,3 @@
+from assistec_ops.cli import main
+
+raise SystemExit(main())

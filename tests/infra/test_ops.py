@@ -1,0 +1,170 @@
+"""The ops console's function (issue 13 §5): in both stages, on the database (in the VPC in prod), no
+trigger and no route, exactly the grants its commands need (the platform Asaas account for
+provisioning; the signing key's secret read and written, by no other function written), and the stack
+outputs the console finds everything by (the function, every queue and its dead-letter queue)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from assistec.settings import OpsSettings
+from assistec_infra import constants
+from tests.infra.templates import _function, _template
+
+_RUNTIME_VARIABLES = {"APP_VERSION", "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
+_RUNTIME_VARIABLES |= {"POWERTOOLS_LOG_LEVEL", "POWERTOOLS_TRACER_CAPTURE_RESPONSE"}
+
+
+def _stage(stage: str, local_stack: Any, prod_stack: Any) -> Any:
+    return _template(local_stack if stage == "local" else prod_stack)
+
+
+def _id(template: Any, handler: str) -> str:
+    [name] = [
+        name
+        for name, f in template.find_resources("AWS::Lambda::Function").items()
+        if f["Properties"].get("Handler") == handler
+    ]
+    return str(name)
+
+
+def _statements(template: Any, handler: str) -> list[dict[str, Any]]:
+    role = _function(template, handler)["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in template.find_resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    action = statement["Action"]
+    return {action} if isinstance(action, str) else set(action)
+
+
+def _secret(template: Any, description: str) -> str:
+    [name] = [
+        name
+        for name, s in template.find_resources("AWS::SecretsManager::Secret").items()
+        if description in s["Properties"].get("Description", "")
+    ]
+    return str(name)
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_the_ops_function_reads_its_settings_and_is_on_the_database(
+    stage: str, local_stack: Any, prod_stack: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = _stage(stage, local_stack, prod_stack)
+    function = _function(template, constants.OPS_HANDLER)
+    env: dict[str, Any] = function["Environment"]["Variables"]
+    # Its timeout is the long one (a reopen talks to Asaas; a page of shops), in the VPC in prod
+    assert function["Timeout"] == 300
+    assert ("VpcConfig" in function) == (stage == "prod")
+    assert env["STAGE"] == stage
+    assert env["AUTH_SECRET_ID"] == {"Ref": _secret(template, "HS256")}
+    assert env["PLATFORM_ASAAS_SECRET_ID"] == {"Ref": _secret(template, "platform's Asaas account")}
+    assert {"DB_SECRET_ID", "EVENT_BUS_NAME", "PAYMENTS_KEY_ID"} <= set(env)
+    # It sends no mail and calls no WhatsApp, Google or flow
+    assert not {"MAIL_SENDER", "WHATSAPP_SEND_QUEUE_URL", "GOOGLE_SECRET_ID", "PAYMENT_FLOW_ARN"} & set(env)
+    # Every variable is a field of OpsSettings, and the model validates from them
+    fields = {name.upper() for name in OpsSettings.model_fields}
+    assert set(env) - _RUNTIME_VARIABLES <= fields, set(env) - _RUNTIME_VARIABLES - fields
+    for name in fields:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value if isinstance(value, str) else "resolved-by-cloudformation")
+    OpsSettings()  # type: ignore[call-arg]  # values come from the environment
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_nothing_triggers_the_ops_function_only_iam_lets_someone_invoke_it(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    template = _stage(stage, local_stack, prod_stack)
+    ops = _id(template, constants.OPS_HANDLER)
+    text = json.dumps
+    # No queue, rule, API route or service principal may invoke it
+    assert not [
+        m for m in template.find_resources("AWS::Lambda::EventSourceMapping").values() if ops in text(m)
+    ]
+    assert not [p for p in template.find_resources("AWS::Lambda::Permission").values() if ops in text(p)]
+    assert not [r for r in template.find_resources("AWS::Events::Rule").values() if ops in text(r)]
+    assert not [m for m in template.find_resources("AWS::ApiGateway::Method").values() if ops in text(m)]
+    # And it is watched: its errors and throttles alarm (README's runbook has their lines)
+    alarmed = {
+        a["Properties"]["MetricName"]
+        for a in template.find_resources("AWS::CloudWatch::Alarm").values()
+        if a["Properties"].get("Dimensions", [{}])[0].get("Value") == {"Ref": ops}
+    }
+    assert alarmed == {"Errors", "Throttles"}
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_the_ops_function_has_exactly_the_grants_its_commands_need(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    template = _stage(stage, local_stack, prod_stack)
+    signing_key = _secret(template, "HS256")
+    platform = _secret(template, "platform's Asaas account")
+    statements = _statements(template, constants.OPS_HANDLER)
+
+    def on(secret: str) -> set[str]:
+        return {a for s in statements if {"Ref": secret} in _resources(s) for a in _actions(s)}
+
+    # The signing key: read (verification is not its business, rotation is) and written
+    assert {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} <= on(signing_key)
+    # The platform account: read only (provisioning)
+    assert on(platform) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    # No shop secret is ever decrypted by it (no KMS purpose granted), no mail, no queue
+    granted = {a for s in statements for a in _actions(s)}
+    assert not {a for a in granted if a.startswith(("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"))}
+    assert not {a for a in granted if a.startswith(("ses:", "sqs:", "states:", "s3:"))}
+    # And no other function may write the signing key
+    writers = {
+        f["Properties"]["Handler"]
+        for f in template.find_resources("AWS::Lambda::Function").values()
+        if f["Properties"]["Handler"].startswith("assistec.")
+        and any(
+            "secretsmanager:PutSecretValue" in _actions(s) and {"Ref": signing_key} in _resources(s)
+            for s in _statements(template, f["Properties"]["Handler"])
+        )
+    }
+    assert writers == {constants.OPS_HANDLER}
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_the_stack_outputs_the_ops_function_and_every_queue_with_its_dead_letter_queue(
+    stage: str, local_stack: Any, prod_stack: Any
+) -> None:
+    template = _stage(stage, local_stack, prod_stack)
+    outputs = template.to_json()["Outputs"]
+    queues = template.find_resources("AWS::SQS::Queue")
+    assert outputs["OpsFunctionName"]["Value"] == {"Ref": _id(template, constants.OPS_HANDLER)}
+    # Every queue of the stack with a dead-letter queue is an output, and so is its DLQ, under the
+    # same name (<Name>QueueUrl, <Name>DlqUrl): what `dlq list` and `dlq replay` pair
+    main = {name for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    named = {
+        key.removesuffix("QueueUrl"): value["Value"]["Ref"]
+        for key, value in outputs.items()
+        if key.endswith("QueueUrl") and isinstance(value["Value"], dict) and "Ref" in value["Value"]
+    }
+    assert main <= set(named.values()), main - set(named.values())
+    for name, queue in named.items():
+        policy = queues[queue]["Properties"].get("RedrivePolicy")
+        if policy is None:
+            continue
+        dlq = policy["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert outputs[f"{name}DlqUrl"]["Value"] == {"Ref": dlq}, name
+    assert {k for k in outputs if k.endswith("DlqUrl")} == {
+        f"{n}DlqUrl" for n, q in named.items() if q in main
+    }
