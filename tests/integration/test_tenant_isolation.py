@@ -35,6 +35,8 @@ EXTRA_POLICIES = {
     # The scheduled reminders and Google sync find their work across shops (migration 0026).
     ("appointments", "definer_access"),
     ("google_connections", "definer_access"),
+    # The backup flow's cross-shop reads of its own record: shops' bundle ages, restore-test picks (0029).
+    ("backup_runs", "definer_access"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"
