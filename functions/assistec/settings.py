@@ -233,6 +233,44 @@ class MailEventsSettings(DatabaseSettings):
     event_bus_name: str | None = None
 
 
+class BackupSettings(DatabaseSettings):
+    """The backup flow's functions (shops, export, finish, restore test): the app role's database
+    (``DB_SECRET_ID``/``DB_HOST``, through the proxy), the backup buckets and the key of the bundles'
+    data keys (the shop-secrets key; purpose backup-bundle)."""
+
+    stage: Literal["local", "prod", "test"]
+    backup_bucket: str = Field(min_length=3)
+    # A second bucket holding a copy of every bundle (another region or account); unset: none.
+    backup_copy_bucket: str | None = None
+    backup_key_id: str = Field(min_length=1)
+    # Set: the finish step publishes BackupRunFinished (its summary) to this bus.
+    event_bus_name: str | None = None
+    # The restore test's scratch connection: the ops role (it may create tables in schema
+    # backup_restore, migration 0029), straight to the database (its secret carries the host). One
+    # of the two for the restore test; the other steps need neither.
+    scratch_db_secret_id: str | None = None
+    scratch_database_url: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_scratch_source(self) -> Self:
+        if self.scratch_db_secret_id is not None and self.scratch_database_url is not None:
+            raise ValueError("configure at most one of SCRATCH_DB_SECRET_ID or SCRATCH_DATABASE_URL")
+        return self
+
+    def scratch_settings(self) -> DatabaseSettings:
+        """The restore test's connection settings (the same TLS settings as the app role's)."""
+        if self.scratch_db_secret_id is None and self.scratch_database_url is None:
+            raise ValueError("SCRATCH_DB_SECRET_ID (or SCRATCH_DATABASE_URL) is not set: no restore test")
+        return DatabaseSettings(
+            database_url=self.scratch_database_url,
+            db_secret_id=self.scratch_db_secret_id,
+            db_host=None,
+            db_sslmode=self.db_sslmode,
+            db_sslrootcert=self.db_sslrootcert,
+            db_connect_timeout_s=self.db_connect_timeout_s,
+        )
+
+
 @lru_cache(maxsize=1)
 def migrate_settings() -> MigrateSettings:
     return MigrateSettings()

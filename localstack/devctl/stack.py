@@ -33,6 +33,7 @@ from devctl.paths import (
 STACK_NAME = "assistec-local"
 DB_SECRET_NAME = "assistec/local/database"
 MIGRATOR_SECRET_NAME = "assistec/local/database-migrator"
+OPS_SECRET_NAME = "assistec/local/database-ops"
 OUTPUTS = LOCAL / "cdk-outputs.json"
 
 
@@ -78,6 +79,7 @@ def put_database_secrets() -> None:
     for name, role, port in (
         (DB_SECRET_NAME, pg.APP, pooler.POOLER_PORT),
         (MIGRATOR_SECRET_NAME, pg.MIGRATOR, PG_PORT),
+        (OPS_SECRET_NAME, pg.OPS, PG_PORT),  # the restore test's scratch connection
     ):
         value = json.dumps(
             {

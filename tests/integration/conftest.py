@@ -144,6 +144,50 @@ class FakeCipher:
         return bytes(a ^ b for a, b in zip(body, self._stream(context, len(body)), strict=True)).decode()
 
 
+class FakeDataKeys:
+    """KMS's data keys without KMS: GenerateDataKey's fresh 256-bit key and its sealed copy, which
+    opens only under the encryption context it was made with (another shop's context: refused, as
+    KMS's InvalidCiphertextException); a context of another purpose is refused as KmsDataKeys does."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+        self.generated = 0
+        self.opened = 0
+        self.down = False
+
+    def _check(self, context: dict[str, str]) -> None:
+        from assistec.integrations.kms import BACKUP_BUNDLE, WrongPurposeError
+
+        if context.get(BACKUP_BUNDLE[0]) != BACKUP_BUNDLE[1]:
+            raise WrongPurposeError(f"not a backup key context: {context}")
+
+    def generate(self, context: dict[str, str]) -> tuple[bytes, bytes]:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._check(context)
+        if self.down:
+            raise ConnectionError("KMS unavailable")
+        key, nonce = secrets.token_bytes(32), secrets.token_bytes(12)
+        self.generated += 1
+        return key, nonce + AESGCM(self._key).encrypt(
+            nonce, key, json.dumps(context, sort_keys=True).encode()
+        )
+
+    def decrypt(self, encrypted_key: bytes, context: dict[str, str]) -> bytes:
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        self._check(context)
+        try:
+            key = AESGCM(self._key).decrypt(
+                encrypted_key[:12], encrypted_key[12:], json.dumps(context, sort_keys=True).encode()
+            )
+        except InvalidTag:
+            raise ValueError("InvalidCiphertextException: encryption context mismatch") from None
+        self.opened += 1
+        return key
+
+
 class FakePhotoStorage:
     """Records what the service asks S3 to sign."""
 

@@ -44,6 +44,8 @@ EXTRA_POLICIES = {
         for table in ("whatsapp_inbox", "refresh_tokens", "google_oauth_states", "email_messages")
         for policy in ("retention_read", "retention_purge")
     ),
+    # The backup flow's cross-shop reads of its own record: shops' bundle ages, restore-test picks (0029).
+    ("backup_runs", "definer_access"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"

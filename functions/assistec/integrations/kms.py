@@ -72,3 +72,53 @@ class KmsCipher:
             KeyId=self._key_id, CiphertextBlob=ciphertext, EncryptionContext=context
         )
         return bytes(response["Plaintext"]).decode()
+
+
+# The data keys of the shops' backup bundles (domain/backup_bundle.py): generated and opened by the
+# backup functions only, under the shop-secrets key; the context also names the shop.
+BACKUP_BUNDLE: tuple[str, str] = ("purpose", "backup-bundle")
+
+
+class DataKeys(Protocol):
+    """Envelope encryption's key half: a fresh data key (plaintext to use now, KMS's ciphertext to
+    store beside what it encrypts), and the plaintext back from that ciphertext, under the context."""
+
+    def generate(self, context: dict[str, str]) -> tuple[bytes, bytes]: ...
+
+    def decrypt(self, encrypted_key: bytes, context: dict[str, str]) -> bytes: ...
+
+
+class KmsDataKeys:
+    """KMS's GenerateDataKey (AES_256) and Decrypt under one key, for keys of one purpose: a context
+    that does not name it is refused before KMS is called (in AWS, the role's grant refuses it too)."""
+
+    def __init__(self, key_id: str, purpose: tuple[str, str] = BACKUP_BUNDLE) -> None:
+        self._key_id = key_id
+        self._purpose = purpose
+        self._client: Any = None
+
+    def _check(self, context: dict[str, str]) -> None:
+        name, value = self._purpose
+        if context.get(name) != value:
+            raise WrongPurposeError(f"these data keys are for {name}={value}, not {context.get(name)!r}")
+
+    def _kms(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("kms")
+        return self._client
+
+    def generate(self, context: dict[str, str]) -> tuple[bytes, bytes]:
+        self._check(context)
+        response = self._kms().generate_data_key(
+            KeyId=self._key_id, KeySpec="AES_256", EncryptionContext=context
+        )
+        return bytes(response["Plaintext"]), bytes(response["CiphertextBlob"])
+
+    def decrypt(self, encrypted_key: bytes, context: dict[str, str]) -> bytes:
+        self._check(context)
+        response = self._kms().decrypt(
+            KeyId=self._key_id, CiphertextBlob=encrypted_key, EncryptionContext=context
+        )
+        return bytes(response["Plaintext"])

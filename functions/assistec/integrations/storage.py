@@ -1,9 +1,10 @@
-"""Device photos in S3: the browser uploads straight to the bucket with a presigned POST whose
-policy pins the key, the content type and the size; downloads go through short-lived URLs."""
+"""S3: device photos (the browser uploads straight to the bucket with a presigned POST whose policy
+pins the key, the content type and the size; downloads go through short-lived URLs), the customers'
+WhatsApp media, the shops' documents and logos, and the shops' backup bundles."""
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
 
 class PhotoStorage(Protocol):
@@ -176,3 +177,114 @@ class S3DocumentStore:
         finally:
             body.close()
         return data
+
+
+class BundleExistsError(Exception):
+    """A bundle is already stored under that key (a conditional put lost to an earlier or a
+    concurrent one)."""
+
+
+class BundleStore(Protocol):
+    """The shops' backup bundles in S3: the backup bucket, and optionally a second bucket that holds
+    a copy of each (another region or account)."""
+
+    @property
+    def copies(self) -> bool:
+        """Whether a second bucket is configured."""
+        ...
+
+    def head(self, key: str, *, copy: bool = False) -> int | None:
+        """The stored size, None when nothing is stored under ``key`` (in the second bucket: ``copy``)."""
+        ...
+
+    def put(self, key: str, body: IO[bytes], *, tags: dict[str, str]) -> None:
+        """Store ``body`` (read from its current position to the end) under ``key`` with the object
+        tags, only if nothing is stored there yet: ``BundleExistsError`` otherwise."""
+        ...
+
+    def get(self, key: str, sink: IO[bytes]) -> None:
+        """Write the object under ``key`` into ``sink``."""
+        ...
+
+    def list(self, prefix: str) -> list[str]:
+        """The keys under ``prefix``."""
+        ...
+
+    def copy(self, key: str) -> None:
+        """Copy the object under ``key`` to the second bucket, tags included."""
+        ...
+
+
+class S3BundleStore:
+    def __init__(self, bucket: str, copy_bucket: str | None = None) -> None:
+        self._bucket = bucket
+        self._copy_bucket = copy_bucket
+        self._client: Any = None
+
+    @property
+    def copies(self) -> bool:
+        return self._copy_bucket is not None
+
+    def _s3(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def head(self, key: str, *, copy: bool = False) -> int | None:
+        from botocore.exceptions import ClientError
+
+        bucket = self._copy_bucket if copy else self._bucket
+        if bucket is None:
+            return None
+        try:
+            response = self._s3().head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return int(response["ContentLength"])
+
+    def put(self, key: str, body: IO[bytes], *, tags: dict[str, str]) -> None:
+        from urllib.parse import urlencode
+
+        from botocore.exceptions import ClientError
+
+        try:
+            # If-None-Match: S3 stores the object only when the key is free (one bundle per shop and
+            # day, whatever runs at once). One PUT: a shop's bundle stays far below its 5 GB limit.
+            self._s3().put_object(
+                Bucket=self._bucket,
+                Key=key,
+                Body=body,
+                Tagging=urlencode(tags),
+                IfNoneMatch="*",
+                ContentType="application/octet-stream",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+            ):
+                raise BundleExistsError(key) from exc
+            raise
+
+    def get(self, key: str, sink: IO[bytes]) -> None:
+        self._s3().download_fileobj(self._bucket, key, sink)
+
+    def list(self, prefix: str) -> list[str]:
+        keys: list[str] = []
+        for page in self._s3().get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+            keys.extend(item["Key"] for item in page.get("Contents", []))
+        return keys
+
+    def copy(self, key: str) -> None:
+        if self._copy_bucket is None:
+            raise RuntimeError("BACKUP_COPY_BUCKET is not set: there is no second bucket")
+        self._s3().copy_object(
+            Bucket=self._copy_bucket,
+            Key=key,
+            CopySource={"Bucket": self._bucket, "Key": key},
+            TaggingDirective="COPY",
+        )

@@ -179,6 +179,11 @@ class Backup(Construct):
         self.restore_test.add_to_role_policy(
             _purpose(["kms:Decrypt"], secrets_key, constants.KMS_BACKUP_CONTEXT)
         )
+        # The restore test restores into schema backup_restore as the ops role (its secret holds the
+        # instance's own host: straight to the database, not through the proxy).
+        if database.ops_secret is not None:
+            self.restore_test.add_environment("SCRATCH_DB_SECRET_ID", database.ops_secret.secret_arn)
+            database.ops_secret.grant_read(self.restore_test)
 
         self.state_machine = self._flow(platform)
         events.Rule(

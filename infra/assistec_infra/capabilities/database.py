@@ -46,6 +46,10 @@ class Database(Construct):
             self.migrator_secret = secretsmanager.Secret.from_secret_name_v2(
                 self, "MigratorSecret", constants.LOCAL_MIGRATOR_SECRET_NAME
             )
+            # The ops role's (the restore test's scratch connection), direct as in prod; `make up` fills it.
+            self.ops_secret = secretsmanager.Secret.from_secret_name_v2(
+                self, "OpsSecret", constants.LOCAL_OPS_SECRET_NAME
+            )
             return
 
         self.sslmode = "verify-full"

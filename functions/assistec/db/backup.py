@@ -1,0 +1,453 @@
+"""SQL of the backups (services/backup): the shop's tables read from the catalog, its rows out with
+COPY in one snapshot, back in with INSERT, the scratch tables of the restore test, and the record of
+the runs (migration 0029).
+
+Row-level security decides what a shop's bundle holds; every query here names the shop as well
+(``tenant_id = %s``), so a policy added one day that widens what the app role sees still cannot put
+another shop's rows into a bundle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import IO, TYPE_CHECKING, Any
+from uuid import UUID
+
+from assistec.db.sql import fetch_dicts
+
+if TYPE_CHECKING:
+    from assistec.db.connection import Database
+    from assistec.db.sql import Conn
+
+# Session settings every export (and the restore test's re-export) runs under, so the same rows
+# always print the same text (the per-table SHA-256 of the manifest depends on it).
+OUTPUT_SETTINGS = {
+    "TimeZone": "UTC",
+    "DateStyle": "ISO, YMD",
+    "IntervalStyle": "postgres",
+    "bytea_output": "hex",
+    "extra_float_digits": "3",
+}
+# The app role's statements stop at 10 s (its role default, migration-time): a shop's biggest table
+# takes longer to copy. Local to the backup's own transaction.
+BACKUP_STATEMENT_TIMEOUT = "14min"
+RESTORE_SCHEMA = "backup_restore"
+
+
+@dataclass(frozen=True, slots=True)
+class TableShape:
+    """A table of schema public as the catalog describes it."""
+
+    name: str
+    # (name, type as format_type prints it), in column order; generated columns apart.
+    columns: tuple[tuple[str, str], ...]
+    generated: tuple[str, ...]
+    # Identity columns (GENERATED ALWAYS AS IDENTITY): a restore writes their values back.
+    identity: tuple[str, ...]
+    nullable: frozenset[str]
+    key: tuple[str, ...]  # the primary key's columns; empty when none
+    # Other tables this one's foreign keys point at.
+    references: frozenset[str]
+    # This table's foreign keys to itself: their columns other than tenant_id.
+    self_references: tuple[tuple[str, ...], ...]
+    readable: bool  # the current role may SELECT it
+    isolated: bool  # row-level security enabled and forced
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.columns)
+
+    @property
+    def order_by(self) -> tuple[str, ...]:
+        return self.key or self.column_names
+
+    def type_of(self, column: str) -> str:
+        return dict(self.columns)[column]
+
+
+_TABLES = """
+select c.oid, c.relname, c.relrowsecurity and c.relforcerowsecurity as isolated,
+       has_table_privilege(c.oid, 'SELECT') as readable,
+       coalesce((select array_agg(a.attname::text order by k.ord)
+                 from pg_index i
+                 cross join lateral unnest(i.indkey) with ordinality as k(attnum, ord)
+                 join pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+                 where i.indrelid = c.oid and i.indisprimary), '{}') as key
+from pg_class c
+join pg_namespace n on n.oid = c.relnamespace
+where n.nspname = 'public' and c.relkind in ('r', 'p')
+  and (c.relname = 'tenants' or exists (
+      select 1 from pg_attribute t
+      where t.attrelid = c.oid and t.attname = 'tenant_id' and not t.attisdropped))
+order by c.relname
+"""
+
+_COLUMNS = """
+select a.attrelid, a.attname, format_type(a.atttypid, a.atttypmod) as type, a.attgenerated <> '' as generated,
+       a.attidentity <> '' as identity, not a.attnotnull as nullable
+from pg_attribute a
+where a.attrelid = any(%s) and a.attnum > 0 and not a.attisdropped
+order by a.attrelid, a.attnum
+"""
+
+_FOREIGN_KEYS = """
+select f.conrelid, f.confrelid::regclass::text as target,
+       array(select a.attname::text from unnest(f.conkey) as k(attnum)
+             join pg_attribute a on a.attrelid = f.conrelid and a.attnum = k.attnum) as columns
+from pg_constraint f
+where f.contype = 'f' and f.conrelid = any(%s)
+"""
+
+
+def tenant_tables(conn: Conn) -> list[TableShape]:
+    """Every table of the shops' data in schema public (``tenants`` and every table with a
+    ``tenant_id``), whatever the current role may read, by name."""
+    tables = fetch_dicts(conn, _TABLES)
+    oids = [t["oid"] for t in tables]
+    columns: dict[int, list[dict[str, Any]]] = {oid: [] for oid in oids}
+    for column in fetch_dicts(conn, _COLUMNS, (oids,)):
+        columns[column["attrelid"]].append(column)
+    references: dict[int, list[dict[str, Any]]] = {oid: [] for oid in oids}
+    for fk in fetch_dicts(conn, _FOREIGN_KEYS, (oids,)):
+        references[fk["conrelid"]].append(fk)
+    shapes = []
+    for t in tables:
+        name = t["relname"]
+        cols = columns[t["oid"]]
+        fks = references[t["oid"]]
+        shapes.append(
+            TableShape(
+                name=name,
+                columns=tuple((c["attname"], c["type"]) for c in cols if not c["generated"]),
+                generated=tuple(c["attname"] for c in cols if c["generated"]),
+                identity=tuple(c["attname"] for c in cols if c["identity"]),
+                nullable=frozenset(c["attname"] for c in cols if c["nullable"]),
+                key=tuple(t["key"]),
+                references=frozenset(fk["target"] for fk in fks if fk["target"] != name),
+                self_references=tuple(
+                    tuple(c for c in fk["columns"] if c != "tenant_id") for fk in fks if fk["target"] == name
+                ),
+                readable=bool(t["readable"]),
+                isolated=bool(t["isolated"]),
+            )
+        )
+    return shapes
+
+
+def schema_version(conn: Conn) -> int:
+    """The newest migration applied to this database."""
+    row = conn.execute("select max(version) from schema_migrations").fetchone()
+    if row is None or row[0] is None:
+        raise RuntimeError("the database has no migrations applied")
+    return int(row[0])
+
+
+def pin_output(conn: Conn) -> None:
+    """This transaction prints values the export's way, and may run long (both local to it)."""
+    settings = {**OUTPUT_SETTINGS, "statement_timeout": BACKUP_STATEMENT_TIMEOUT}
+    placeholders = ", ".join("set_config(%s, %s, true)" for _ in settings)
+    conn.execute(f"select {placeholders}", [v for pair in settings.items() for v in pair])
+
+
+@contextmanager
+def snapshot(db: Database, tenant_id: UUID) -> Iterator[Conn]:
+    """One read-only REPEATABLE READ transaction of the app role in ``tenant_id``'s shop: every table
+    is read as of the same instant, and row-level security shows that shop's rows only."""
+    with db.transaction() as conn:
+        # The first statement of the transaction: its isolation and read-only mode.
+        conn.execute("set transaction isolation level repeatable read, read only")
+        row = conn.execute("select enter_tenant(%s, '')", (str(tenant_id),)).fetchone()
+        if row is None or row[0] is None:
+            raise LookupError(f"no shop {tenant_id}")
+        pin_output(conn)
+        yield conn
+
+
+def shop_name(conn: Conn, tenant_id: UUID) -> str:
+    row = conn.execute("select name from tenants where id = %s", (tenant_id,)).fetchone()
+    if row is None:
+        raise LookupError(f"no shop {tenant_id}")
+    return str(row[0])
+
+
+def _ident(*names: str) -> Any:
+    from psycopg import sql
+
+    return sql.Identifier(*names)
+
+
+def _idents(names: Sequence[str], *, prefix: str | None = None) -> Any:
+    from psycopg import sql
+
+    return sql.SQL(", ").join(sql.Identifier(prefix, n) if prefix else sql.Identifier(n) for n in names)
+
+
+def copy_out(
+    conn: Conn, table: TableShape, tenant_id: UUID, *, schema: str = "public", relation: str | None = None
+) -> Iterator[bytes]:
+    """The shop's rows of ``table`` in COPY text format, in key order, one row at a time.
+
+    ``schema``/``relation`` read a copy of the table elsewhere (the restore test's scratch tables)."""
+    from psycopg import sql
+
+    shop_column = "id" if table.name == "tenants" else "tenant_id"
+    statement = sql.SQL(
+        "copy (select {columns} from {relation} where {shop} = %s order by {key}) to stdout"
+    ).format(
+        columns=_idents(table.column_names),
+        relation=_ident(schema, relation or table.name),
+        shop=_ident(shop_column),
+        key=_idents(table.order_by),
+    )
+    with conn.cursor() as cur, cur.copy(statement, (tenant_id,)) as copy:
+        for row in copy:
+            yield bytes(row)
+
+
+# --- restore into the shop's own tables -----------------------------------------------------------
+
+
+def lock_shop(conn: Conn, tenant_id: UUID) -> None:
+    """Lock the shop's row until commit: every insert of the shop's rows (each references it) waits,
+    so nothing of the shop is written between the clearing and the writing back."""
+    if conn.execute("select 1 from tenants where id = %s for update", (tenant_id,)).fetchone() is None:
+        raise LookupError(f"no shop {tenant_id}")
+
+
+def clear(conn: Conn, table: str) -> int:
+    """Delete the current shop's rows of ``table`` (migration 0029's ``backup_restore_clear``)."""
+    row = conn.execute("select backup_restore_clear(%s)", (table,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def insert_rows(
+    conn: Conn,
+    table: TableShape,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str | None]],
+    *,
+    nulled: frozenset[str] = frozenset(),
+    skip_existing: bool = False,
+) -> int:
+    """Insert rows given as each column's text (COPY's, read back), cast by PostgreSQL's own input
+    functions (what COPY FROM would do: COPY FROM itself is not allowed on tables with row-level
+    security). ``nulled`` columns are written NULL (set later); ``skip_existing`` leaves rows whose
+    key is taken alone."""
+    from psycopg import sql
+
+    if not rows:
+        return 0
+    values = sql.SQL(", ").join(
+        sql.SQL("null")
+        if c in nulled
+        else sql.SQL("{}::{}").format(_ident("u", f"c{i}"), sql.SQL(table.type_of(c)))
+        for i, c in enumerate(columns)
+    )
+    statement = sql.SQL(
+        "insert into {table} ({columns}){overriding} select {values} "
+        "from unnest({arrays}) as u({aliases}){conflict}"
+    ).format(
+        table=_ident("public", table.name),
+        columns=_idents(columns),
+        overriding=sql.SQL(" overriding system value" if set(table.identity) & set(columns) else ""),
+        values=values,
+        arrays=sql.SQL(", ").join(sql.SQL("%b::text[]") for _ in columns),
+        aliases=sql.SQL(", ").join(_ident(f"c{i}") for i in range(len(columns))),
+        conflict=sql.SQL(" on conflict do nothing" if skip_existing else ""),
+    )
+    params = [list(column) for column in zip(*rows, strict=True)]
+    cur = conn.execute(statement, params)
+    return cur.rowcount
+
+
+def set_columns(
+    conn: Conn,
+    table: TableShape,
+    key: Sequence[str],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str | None]],
+) -> None:
+    """Set ``columns`` of the rows found by ``key`` (each row: the key's texts, then the columns')."""
+    from psycopg import sql
+
+    if not rows:
+        return
+    names = [*key, *columns]
+    statement = sql.SQL(
+        "update {table} t set {sets} from unnest({arrays}) as u({aliases}) where {match}"
+    ).format(
+        table=_ident("public", table.name),
+        sets=sql.SQL(", ").join(
+            sql.SQL("{} = {}::{}").format(
+                _ident(c), _ident("u", f"c{len(key) + i}"), sql.SQL(table.type_of(c))
+            )
+            for i, c in enumerate(columns)
+        ),
+        arrays=sql.SQL(", ").join(sql.SQL("%b::text[]") for _ in names),
+        aliases=sql.SQL(", ").join(_ident(f"c{i}") for i in range(len(names))),
+        match=sql.SQL(" and ").join(
+            sql.SQL("{} = {}::{}").format(_ident("t", k), _ident("u", f"c{i}"), sql.SQL(table.type_of(k)))
+            for i, k in enumerate(key)
+        ),
+    )
+    conn.execute(statement, [list(column) for column in zip(*rows, strict=True)])
+
+
+# The shop's own row: what the app role may write of it (billing_status is the billing jobs').
+SHOP_COLUMNS = ("name", "email", "phone", "updated_at")
+
+
+def restore_shop_row(conn: Conn, tenant_id: UUID, values: dict[str, str | None]) -> None:
+    from psycopg import sql
+
+    statement = sql.SQL("update tenants set {sets} where id = %s").format(
+        sets=sql.SQL(", ").join(
+            sql.SQL("{} = %s::{}").format(_ident(c), sql.SQL("timestamptz" if c == "updated_at" else "text"))
+            for c in SHOP_COLUMNS
+        )
+    )
+    conn.execute(statement, [*(values[c] for c in SHOP_COLUMNS), tenant_id])
+
+
+def advance_identities(conn: Conn) -> None:
+    conn.execute("select backup_advance_identities()")
+
+
+# --- the restore test's scratch tables --------------------------------------------------------------
+
+
+def create_scratch_table(conn: Conn, relation: str, table: str) -> None:
+    """``backup_restore.<relation>``: like ``public.<table>`` (columns, defaults, NOT NULL and CHECK
+    constraints; no keys, no foreign keys, no row-level security)."""
+    from psycopg import sql
+
+    conn.execute(
+        sql.SQL("create table {} (like {} including defaults including constraints)").format(
+            _ident(RESTORE_SCHEMA, relation), _ident("public", table)
+        )
+    )
+
+
+def copy_in(conn: Conn, relation: str, columns: Sequence[str], text: IO[bytes]) -> None:
+    """COPY a table file's text into ``backup_restore.<relation>`` (the scratch tables have no
+    row-level security, so COPY FROM is allowed there)."""
+    from psycopg import sql
+
+    statement = sql.SQL("copy {} ({}) from stdin").format(_ident(RESTORE_SCHEMA, relation), _idents(columns))
+    with conn.cursor() as cur, cur.copy(statement) as copy:
+        while block := text.read(1024 * 1024):
+            copy.write(block)
+
+
+# --- the runs ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BackupRun:
+    tenant_id: UUID
+    run_date: date
+    status: str
+    bundle_id: UUID | None
+    s3_key: str | None
+    bytes: int | None
+    rows: int | None
+    copied: bool
+    finished_at: datetime
+
+
+def get_run(conn: Conn, tenant_id: UUID, day: date) -> BackupRun | None:
+    from assistec.db.sql import fetch_one
+
+    return fetch_one(
+        conn,
+        BackupRun,
+        "select tenant_id, run_date, status, bundle_id, s3_key, bytes, rows, copied, finished_at "
+        "from backup_runs where tenant_id = %s and run_date = %s",
+        (tenant_id, day),
+    )
+
+
+def record_ok(
+    conn: Conn,
+    *,
+    tenant_id: UUID,
+    day: date,
+    bundle_id: UUID,
+    s3_key: str,
+    size: int,
+    rows: int,
+    manifest_sha256: bytes,
+    schema_version: int,
+    retention: str,
+    copied: bool,
+    started_at: datetime,
+) -> None:
+    """The day's good bundle (replaces a failed try of the day; a good record stays as it is)."""
+    conn.execute(
+        "insert into backup_runs (tenant_id, run_date, status, bundle_id, s3_key, bytes, rows, "
+        "manifest_sha256, schema_version, retention, copied, started_at) "
+        "values (%s, %s, 'ok', %s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "on conflict (tenant_id, run_date) do update set status = 'ok', bundle_id = excluded.bundle_id, "
+        "s3_key = excluded.s3_key, bytes = excluded.bytes, rows = excluded.rows, "
+        "manifest_sha256 = excluded.manifest_sha256, schema_version = excluded.schema_version, "
+        "retention = excluded.retention, copied = excluded.copied, error = null, "
+        "started_at = excluded.started_at, finished_at = now() "
+        "where backup_runs.status = 'failed' or not backup_runs.copied and excluded.copied",
+        (
+            tenant_id,
+            day,
+            bundle_id,
+            s3_key,
+            size,
+            rows,
+            manifest_sha256,
+            schema_version,
+            retention,
+            copied,
+            started_at,
+        ),
+    )
+
+
+def record_failed(conn: Conn, *, tenant_id: UUID, day: date, error: str, started_at: datetime) -> None:
+    """A failed try of the day (never over the day's good bundle)."""
+    conn.execute(
+        "insert into backup_runs (tenant_id, run_date, status, error, started_at) "
+        "values (%s, %s, 'failed', %s, %s) "
+        "on conflict (tenant_id, run_date) do update set error = excluded.error, "
+        "started_at = excluded.started_at, finished_at = now() where backup_runs.status = 'failed'",
+        (tenant_id, day, error[:500], started_at),
+    )
+
+
+def record_restore_check(conn: Conn, tenant_id: UUID, day: date, error: str | None) -> None:
+    conn.execute(
+        "update backup_runs set restore_checked_at = now(), restore_error = %s "
+        "where tenant_id = %s and run_date = %s",
+        (error[:500] if error else None, tenant_id, day),
+    )
+
+
+def shops(conn: Conn, *, after: UUID | None, limit: int) -> list[UUID]:
+    """A page of the shops backed up (migration 0029's ``backup_shops``), by id."""
+    return [r[0] for r in conn.execute("select backup_shops(%s, %s)", (after, limit)).fetchall()]
+
+
+def age_hours(conn: Conn) -> float:
+    row = conn.execute("select backup_age_hours()").fetchone()
+    return float(row[0]) if row else 0.0
+
+
+def day_missing(conn: Conn, day: date) -> list[UUID]:
+    """The shops backed up with no good bundle of ``day`` (those signed up by its end)."""
+    return [r[0] for r in conn.execute("select backup_day_missing(%s)", (day,)).fetchall()]
+
+
+def restore_candidates(conn: Conn, limit: int) -> list[tuple[UUID, date, str]]:
+    rows = conn.execute(
+        "select tenant_id, run_date, s3_key from backup_restore_candidates(%s)", (limit,)
+    ).fetchall()
+    return [(r[0], r[1], r[2]) for r in rows]

@@ -1,0 +1,357 @@
+"""The daily backup and the weekly restore test, as the backup flow (Step Functions) runs them.
+
+- ``shops``: every shop backed up (migration 0029's ``backup_shops``: all but those cancelled more
+  than 35 days ago);
+- ``export``: one shop's bundle of the day, stored once under ``shops/<shop>/<day>.bundle`` with its
+  retention tag (and copied to the second bucket), recorded in ``backup_runs``. Idempotent and
+  resumable: a day's bundle already stored is not made again (a put only lands on a free key, so two
+  exports of a shop at once store one bundle: the other reports ``skipped``), and a run that died
+  after storing it finishes the copy and the record from the stored bundle;
+- ``finish``: the run's summary and the age of the oldest newest-good-bundle among the shops;
+- ``restore_test``: the newest bundles of the shops tested longest ago, each verified, written into
+  scratch tables and compared with its manifest.
+
+``export_all`` exports every shop with a few threads (benchmarks, a manual run).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from assistec.db import backup as backup_db
+from assistec.domain.backup_bundle import BundleRefused, VerifiedBundle, bundle_key, retention
+from assistec.integrations.kms import DataKeys
+from assistec.integrations.storage import BundleExistsError, BundleStore
+from assistec.observability import logger
+from assistec.services.audit import SystemActor
+from assistec.services.backup.export import export_bundle
+from assistec.services.backup.restore import restore_to_scratch
+from assistec.services.backup.verify import verify
+from assistec.services.unit_of_work import UnitsOfWork
+
+if TYPE_CHECKING:
+    from assistec.db.connection import Database
+    from assistec.integrations.events import EventBus
+
+SHOP_TIME = ZoneInfo("America/Sao_Paulo")
+# A bundle is written to a spool (memory up to this, then /tmp) and uploaded from there.
+BUNDLE_SPOOL_BYTES = 64 * 1024 * 1024
+_SHOPS_PAGE = 1000
+EVENT_SOURCE = "assistec.backup"
+
+
+def shop_today(now: datetime) -> date:
+    return now.astimezone(SHOP_TIME).date()
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    tenant_id: UUID
+    key: str
+    bytes: int
+    rows: int
+    skipped: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant_id": str(self.tenant_id),
+            "key": self.key,
+            "bytes": self.bytes,
+            "rows": self.rows,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class FinishSummary:
+    date: date
+    shops: int
+    exported: int
+    skipped: int
+    failed: int
+    age_hours: float
+    failed_shops: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "date": self.date.isoformat(),
+            "shops": self.shops,
+            "exported": self.exported,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "failed_shops": self.failed_shops,
+            "backup_age_hours": round(self.age_hours, 2),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RestoreTestSummary:
+    tested: int
+    failed: int
+    results: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"tested": self.tested, "failed": self.failed, "results": self.results}
+
+
+def _failed(result: object) -> bool:
+    """A result of the flow's Map that is not an export's answer: its Catch put the error there."""
+    return not isinstance(result, Mapping) or "error" in result or "Error" in result or "key" not in result
+
+
+class BackupRuns:
+    """The backup flow's steps against one database, bucket pair and KMS key."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: BundleStore,
+        keys: DataKeys,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        bus: Callable[[], EventBus | None] = lambda: None,
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._keys = keys
+        self._clock = clock
+        self._bus = bus
+        self._work = UnitsOfWork(db)
+
+    def today(self) -> date:
+        """The run's day: today where the shops are."""
+        return shop_today(self._clock())
+
+    def shops(self) -> list[UUID]:
+        """Every shop backed up, by id."""
+        found: list[UUID] = []
+        while True:
+            with self._db.transaction() as conn:
+                page = backup_db.shops(conn, after=found[-1] if found else None, limit=_SHOPS_PAGE)
+            found.extend(page)
+            if len(page) < _SHOPS_PAGE:
+                return found
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export(self, tenant_id: UUID, day: date) -> ExportOutcome:
+        """The shop's bundle of ``day``, made and stored unless it is already (then ``skipped``).
+        A failure is recorded in ``backup_runs`` and raised (the flow's Retry/Catch decide)."""
+        key = bundle_key(tenant_id, day)
+        started = self._clock()
+        try:
+            size = self._store.head(key)
+            if size is not None:
+                return self._resume(tenant_id, day, key, size)
+            with tempfile.SpooledTemporaryFile(max_size=BUNDLE_SPOOL_BYTES) as spool:
+                bundle = export_bundle(self._db, tenant_id, self._keys, spool, now=started)
+                spool.seek(0)
+                try:
+                    self._store.put(key, spool, tags={"retention": retention(day)})
+                except BundleExistsError:
+                    # Another export of the shop stored the day's bundle first: it records it.
+                    logger.info("backup already stored", extra={"tenant_id": str(tenant_id), "key": key})
+                    return ExportOutcome(tenant_id, key, bundle.size, bundle.rows, skipped=True)
+            copied = self._ensure_copy(key)
+            with self._work(SystemActor(tenant_id)) as uow:
+                backup_db.record_ok(
+                    uow.conn,
+                    tenant_id=tenant_id,
+                    day=day,
+                    bundle_id=bundle.bundle_id,
+                    s3_key=key,
+                    size=bundle.size,
+                    rows=bundle.rows,
+                    manifest_sha256=bundle.manifest_sha256,
+                    schema_version=bundle.manifest.schema_version,
+                    retention=retention(day),
+                    copied=copied,
+                    started_at=started,
+                )
+            return ExportOutcome(tenant_id, key, bundle.size, bundle.rows, skipped=False)
+        except Exception as exc:
+            self._record_failure(tenant_id, day, exc, started)
+            raise
+
+    def _ensure_copy(self, key: str) -> bool:
+        if not self._store.copies:
+            return False
+        if self._store.head(key, copy=True) is None:
+            self._store.copy(key)
+        return True
+
+    def _resume(self, tenant_id: UUID, day: date, key: str, size: int) -> ExportOutcome:
+        """The day's bundle is stored: finish what a run that died after storing it left undone."""
+        with self._work(SystemActor(tenant_id)) as uow:
+            run = backup_db.get_run(uow.conn, tenant_id, day)
+        if run is not None and run.status == "ok" and (run.copied or not self._store.copies):
+            return ExportOutcome(tenant_id, key, run.bytes or size, run.rows or 0, skipped=True)
+        # Record it from the bundle itself (which is checked on the way).
+        with tempfile.SpooledTemporaryFile(max_size=BUNDLE_SPOOL_BYTES) as spool:
+            self._store.get(key, spool)
+            spool.seek(0)
+            verified = verify(spool, tenant_id, self._keys)
+        copied = self._ensure_copy(key)
+        manifest = verified.manifest
+        with self._work(SystemActor(tenant_id)) as uow:
+            backup_db.record_ok(
+                uow.conn,
+                tenant_id=tenant_id,
+                day=day,
+                bundle_id=manifest.bundle_id,
+                s3_key=key,
+                size=size,
+                rows=manifest.rows,
+                manifest_sha256=verified.manifest_sha256,
+                schema_version=manifest.schema_version,
+                retention=retention(day),
+                copied=copied,
+                started_at=manifest.created_at,
+            )
+        logger.info("backup resumed", extra={"tenant_id": str(tenant_id), "key": key})
+        return ExportOutcome(tenant_id, key, size, manifest.rows, skipped=True)
+
+    def _record_failure(self, tenant_id: UUID, day: date, exc: Exception, started: datetime) -> None:
+        error = exc.code if isinstance(exc, BundleRefused) else f"{type(exc).__name__}: {exc}"
+        try:
+            with self._work(SystemActor(tenant_id)) as uow:
+                backup_db.record_failed(
+                    uow.conn, tenant_id=tenant_id, day=day, error=error, started_at=started
+                )
+        except Exception:
+            logger.exception("backup failure not recorded", extra={"tenant_id": str(tenant_id)})
+
+    # --- finish ---------------------------------------------------------------------------------
+
+    def finish(self, day: date, results: Iterable[object] | None) -> FinishSummary:
+        """The run's summary and the age of the oldest newest-good-bundle among the shops backed up.
+
+        ``results`` are the flow's Map results (an export's answer, or the Catch's error in place of
+        one); without them (a Map too large to hand its results on) the failures are the shops with
+        no good bundle of the day in ``backup_runs``."""
+        with self._db.transaction() as conn:
+            age = backup_db.age_hours(conn)
+            missing = backup_db.day_missing(conn, day) if results is None else []
+        if results is None:
+            summary = FinishSummary(
+                date=day,
+                shops=0,
+                exported=0,
+                skipped=0,
+                failed=len(missing),
+                age_hours=age,
+                failed_shops=[str(t) for t in missing],
+            )
+        else:
+            answers = list(results)
+            failed = [r for r in answers if _failed(r)]
+            done = [r for r in answers if isinstance(r, Mapping) and not _failed(r)]
+            summary = FinishSummary(
+                date=day,
+                shops=len(answers),
+                exported=sum(1 for r in done if not r.get("skipped")),
+                skipped=sum(1 for r in done if r.get("skipped")),
+                failed=len(failed),
+                age_hours=age,
+                failed_shops=[str(r.get("tenant_id")) for r in failed if isinstance(r, Mapping)],
+            )
+        bus = self._bus()
+        if bus is not None:
+            import json
+
+            bus.put(
+                [
+                    {
+                        "Source": EVENT_SOURCE,
+                        "DetailType": "BackupRunFinished",
+                        "Detail": json.dumps(summary.as_dict()),
+                    }
+                ]
+            )
+        return summary
+
+    # --- the restore test ---------------------------------------------------------------------------
+
+    def restore_test(self, scratch: Database, limit: int) -> RestoreTestSummary:
+        """Up to ``limit`` shops' newest bundles (the shops tested longest ago first), each verified,
+        written into scratch tables and compared with its manifest; each outcome recorded on its run."""
+        with self._db.transaction() as conn:
+            candidates = backup_db.restore_candidates(conn, limit)
+        results = []
+        for tenant_id, day, key in candidates:
+            error = self._test_one(scratch, tenant_id, key)
+            with self._work(SystemActor(tenant_id)) as uow:
+                backup_db.record_restore_check(uow.conn, tenant_id, day, error)
+            results.append({"tenant_id": str(tenant_id), "key": key, "ok": error is None, "error": error})
+            if error is not None:
+                logger.error(
+                    "restore test failed", extra={"tenant_id": str(tenant_id), "key": key, "error": error}
+                )
+        return RestoreTestSummary(len(results), sum(1 for r in results if not r["ok"]), results)
+
+    def _test_one(self, scratch: Database, tenant_id: UUID, key: str) -> str | None:
+        try:
+            with tempfile.SpooledTemporaryFile(max_size=BUNDLE_SPOOL_BYTES) as spool:
+                self._store.get(key, spool)
+                spool.seek(0)
+                verified: VerifiedBundle = verify(spool, tenant_id, self._keys)
+                spool.seek(0)
+                check = restore_to_scratch(scratch, spool, verified)
+        except BundleRefused as exc:
+            return exc.code
+        except Exception as exc:
+            logger.exception("restore test error", extra={"tenant_id": str(tenant_id)})
+            return f"{type(exc).__name__}: {exc}"[:500]
+        return None if check.ok else "; ".join(check.problems)[:500]
+
+
+def export_all(
+    connect: Callable[[], Database],
+    store: BundleStore,
+    keys: DataKeys,
+    *,
+    concurrency: int = 4,
+    day: date | None = None,
+) -> list[ExportOutcome | Exception]:
+    """Export every shop's bundle of ``day`` (today in São Paulo) with ``concurrency`` threads, each
+    on its own connection (``connect()``: e.g. ``Database(DatabaseSettings(database_url=...))``).
+    One answer per shop, in the shops' order: its outcome, or the exception it failed with."""
+    first = connect()
+    runs = BackupRuns(first, store, keys)
+    shops = runs.shops()
+    day = day or runs.today()
+    answers: list[ExportOutcome | Exception | None] = [None] * len(shops)
+    next_index = iter(range(len(shops)))
+    lock = threading.Lock()
+
+    def work(db: Database) -> None:
+        worker = BackupRuns(db, store, keys)
+        try:
+            while True:
+                with lock:
+                    index = next(next_index, None)
+                if index is None:
+                    return
+                try:
+                    answers[index] = worker.export(shops[index], day)
+                except Exception as exc:
+                    answers[index] = exc
+        finally:
+            db.close()
+
+    threads = [
+        threading.Thread(target=work, args=(first if i == 0 else connect(),))
+        for i in range(max(1, concurrency))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return [a if a is not None else RuntimeError("not exported") for a in answers]
