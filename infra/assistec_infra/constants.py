@@ -48,6 +48,7 @@ CALENDAR_SCHEDULED_HANDLER = "assistec.handlers.calendar.scheduled"
 REMINDERS_HANDLER = "assistec.handlers.calendar.reminders"
 MAIL_EVENTS_HANDLER = "assistec.handlers.mail_events.handler"
 RETENTION_HANDLER = "assistec.handlers.retention.handler"
+OPS_REPORTS_HANDLER = "assistec.handlers.ops_reports.handler"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -58,6 +59,11 @@ DUNNING_SCHEDULE = events.Schedule.cron(minute="0", hour="11")
 CALENDAR_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 REMINDERS_SCHEDULE = events.Schedule.rate(Duration.minutes(5))
 RETENTION_SCHEDULE = events.Schedule.cron(minute="30", hour="6")  # 03:30 in Brasília, a quiet hour
+# The reports to ops, at 09:00 in Brasília: daily (backups), Mondays (the last week), the 1st (the
+# last month). The daily one runs after the night's backups and retention.
+OPS_DAILY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12")
+OPS_WEEKLY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12", week_day="MON")
+OPS_MONTHLY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12", day="1")
 
 # The functions' own metrics that alarms and the dashboard watch (published through Powertools by
 # the handlers, in METRICS_NAMESPACE with the dimension service=SERVICE_NAME).

@@ -18,6 +18,9 @@ from tests.integration.conftest import Client, signup
 GLOBAL_TABLES = {"schema_migrations", "login_attempts", "plans", "platform_webhook_inbox"}
 # Signups waiting for their e-mail's confirmation: no shop exists yet (migration 0016).
 GLOBAL_TABLES |= {"signup_requests"}
+# The database's daily size and counts, for the monthly capacity report (migration 0032): the
+# platform's, no shop's.
+GLOBAL_TABLES |= {"capacity_snapshots"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
 # The cross-shop work (login lookup, outbox relay, inbox sweeper, billing job) runs in SECURITY
 # DEFINER functions owned by the migrator, which sees the rows through `definer_access` (a policy
@@ -41,6 +44,8 @@ EXTRA_POLICIES = {
         for table in ("whatsapp_inbox", "refresh_tokens", "google_oauth_states", "email_messages")
         for policy in ("retention_read", "retention_purge")
     ),
+    # The monthly capacity report counts each shop's orders (ops_busiest_shops, migration 0032).
+    ("service_orders", "definer_access"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"

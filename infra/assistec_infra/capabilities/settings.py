@@ -84,6 +84,9 @@ REMINDERS = Family((*_DATABASE, "event_bus_name", "payments_key_id", "whatsapp_s
 MAIL_EVENTS = Family(_DATABASE)
 # The retention job: the database only (its definer function purges across shops).
 RETENTION = Family(_DATABASE)
+# The reports to ops: the database (definer functions); the dashboard's name, its CloudWatch reads
+# and the mail come with their own grants (OpsReports, allow_mail).
+OPS_REPORTS = Family(_DATABASE)
 
 
 class WorkerSettings:
