@@ -271,6 +271,17 @@ class BackupSettings(DatabaseSettings):
         )
 
 
+class OpsReportSettings(DatabaseSettings, MailSettings):
+    """The reports to ops: the database (definer functions), the stage's dashboard (its metrics) and
+    where the reports go."""
+
+    stage: Literal["local", "prod", "test"]
+    # The stage's CloudWatch dashboard (assistec-<stage>), whose metrics the reports read.
+    dashboard_name: str = Field(min_length=1)
+    # Who gets the reports (the stage's alarm e-mail). Unset: the reports are logged, not mailed.
+    ops_report_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
 @lru_cache(maxsize=1)
 def migrate_settings() -> MigrateSettings:
     return MigrateSettings()

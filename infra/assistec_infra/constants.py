@@ -53,6 +53,7 @@ BACKUP_EXPORT_HANDLER = "assistec.handlers.backup.export"
 BACKUP_FINISH_HANDLER = "assistec.handlers.backup.finish"
 RESTORE_TEST_HANDLER = "assistec.handlers.backup.restore_test"
 OPS_HANDLER = "assistec.handlers.ops.handler"
+OPS_REPORTS_HANDLER = "assistec.handlers.ops_reports.handler"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -74,6 +75,11 @@ BACKUP_UTC_HOUR = 5
 BACKUP_SCHEDULE = events.Schedule.cron(minute="0", hour=str(BACKUP_UTC_HOUR))
 # The weekly restore test: Sundays 08:00 UTC (05:00 in São Paulo), hours after that night's backup.
 RESTORE_TEST_SCHEDULE = events.Schedule.cron(minute="0", hour="8", week_day="SUN")
+# The reports to ops, at 09:00 in Brasília: daily (backups), Mondays (the last week), the 1st (the
+# last month). The daily one runs after the night's backups and retention.
+OPS_DAILY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12")
+OPS_WEEKLY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12", week_day="MON")
+OPS_MONTHLY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12", day="1")
 
 # The functions' own metrics that alarms and the dashboard watch (published through Powertools by
 # the handlers, in METRICS_NAMESPACE with the dimension service=SERVICE_NAME).

@@ -20,6 +20,7 @@ from assistec_infra.capabilities.mail import Mail, allow_mail, configuration_set
 from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
 from assistec_infra.capabilities.ops import Ops
+from assistec_infra.capabilities.ops_reports import OpsReports
 from assistec_infra.capabilities.payment_flow import PaymentFlow
 from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
@@ -96,6 +97,8 @@ class AssistecStack(Stack):
         allow_google_tokens(api.function, storage.unlock_code_key)
         # Whoever sends a shop's mail may use its own SMTP server; staff save its password (API).
         mail.grant_senders(mail_senders(self), storage.unlock_code_key, encrypt=[api.function])
+        # The reports to ops read the dashboard's metrics and are drawn on it: made before it.
+        ops_reports = OpsReports(self, "OpsReports", platform=platform)
         # Last: the dashboard shows every alarm, function, flow and queue made above.
         dashboard = OpsDashboard(self, "Dashboard", config=config, monitoring=monitoring, api=api.api)
         # /health reports how many messages each dead-letter queue holds (the same DLQs as the dashboard)
@@ -137,6 +140,7 @@ class AssistecStack(Stack):
             "MailEventsDlqUrl": mail.dlq.queue_url,
             "MailEventsFunctionName": mail.events_function.function_name,
             "RetentionFunctionName": retention.function.function_name,
+            "OpsReportsFunctionName": ops_reports.function.function_name,
             "DunningFunctionName": billing.dunning.function_name,
             "PlatformAsaasSecretArn": billing.secret.secret_arn,
             "SchemaFunctionName": schema.function.function_name,

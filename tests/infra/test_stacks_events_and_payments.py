@@ -164,8 +164,9 @@ def test_billing_secret_signup_rule_daily_dunning_and_alarm(
     ]
     # the flow, the consumer (reactivation), the dunning run, the API (signup's confirmation),
     # WhatsApp's consumer (the owner hears of a dropped number), the quote flow (e-mail fallback),
-    # the calendar worker and pass (a revoked Google consent) and the reminders (e-mail fallback)
-    assert len(mailers) == 9
+    # the calendar worker and pass (a revoked Google consent), the reminders (e-mail fallback) and the
+    # reports to ops
+    assert len(mailers) == 10
     # each through the stage's configuration set (its events come back: tests/infra/test_mail.py)
     assert all(any("configuration-set/" in json.dumps(r) for r in s["Resource"]) for s in mailers)
     assert all("ses:FromAddress" in s["Condition"]["StringEquals"] for s in mailers)

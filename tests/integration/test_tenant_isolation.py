@@ -21,6 +21,9 @@ GLOBAL_TABLES |= {"signup_requests"}
 # The operator's audit log (the ops console): the platform's record, never a shop's to read; the app
 # role has no privilege on it and writes it through definer functions only (migration *_ops.sql).
 GLOBAL_TABLES |= {"ops_audit"}
+# The database's daily size and counts, for the monthly capacity report (migration 0032): the
+# platform's, no shop's.
+GLOBAL_TABLES |= {"capacity_snapshots"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
 # The cross-shop work (login lookup, outbox relay, inbox sweeper, billing job) runs in SECURITY
 # DEFINER functions owned by the migrator, which sees the rows through `definer_access` (a policy
@@ -46,6 +49,8 @@ EXTRA_POLICIES = {
     ),
     # The backup flow's cross-shop reads of its own record: shops' bundle ages, restore-test picks (0029).
     ("backup_runs", "definer_access"),
+    # The monthly capacity report counts each shop's orders (ops_busiest_shops, migration 0032).
+    ("service_orders", "definer_access"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"

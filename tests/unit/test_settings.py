@@ -68,3 +68,24 @@ def test_reads_the_lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
         "proxy.example",
         "assistec/prod/auth",
     )
+
+
+def test_the_ops_reports_need_their_dashboard_and_take_an_optional_recipient(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from assistec.settings import OpsReportSettings
+
+    # As the stack sets it: the database, the stage, the dashboard's name; no OPS_REPORT_EMAIL
+    monkeypatch.setenv("STAGE", "local")
+    monkeypatch.setenv("DB_SECRET_ID", "arn:aws:secretsmanager:us-east-1:0:secret:db")
+    with pytest.raises(ValidationError, match="dashboard_name"):
+        OpsReportSettings()  # type: ignore[call-arg]
+    monkeypatch.setenv("DASHBOARD_NAME", "assistec-local")
+    settings = OpsReportSettings()  # type: ignore[call-arg]
+    assert (settings.dashboard_name, settings.ops_report_email) == ("assistec-local", None)
+    # With the stage's alarm e-mail, the reports go there; something that is no address is refused
+    monkeypatch.setenv("OPS_REPORT_EMAIL", "ops@assistec.com.br")
+    assert OpsReportSettings().ops_report_email == "ops@assistec.com.br"  # type: ignore[call-arg]
+    monkeypatch.setenv("OPS_REPORT_EMAIL", "ops at assistec")
+    with pytest.raises(ValidationError, match="ops_report_email"):
+        OpsReportSettings()  # type: ignore[call-arg]

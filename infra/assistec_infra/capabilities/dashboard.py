@@ -82,6 +82,15 @@ BACKUP_FAILURES = (
     (constants.BACKUP_FAILURES_METRIC, "Sum", "Shops not backed up (nightly)"),
     (constants.RESTORE_TEST_FAILURES_METRIC, "Sum", "Shops not restored (weekly test)"),
 )
+# The weekly ops report reads the providers' errors from this graph, by its title's start
+# (functions/assistec/domain/ops_reports.py, PROVIDERS_WIDGET; tests/infra/test_ops_reports.py).
+PROVIDERS_TITLE = "Providers' errors (Asaas, Evolution, Google)"
+
+
+def dashboard_name(config: StageConfig) -> str:
+    """The stage's dashboard's name (``assistec-<stage>``), known before the dashboard is built: the
+    ops reports read the dashboard, and are drawn on it."""
+    return config.resource_name()
 
 
 def path_under_stack(construct: IConstruct) -> str:
@@ -112,7 +121,7 @@ class OpsDashboard(Construct):
         self.dashboard = cloudwatch.Dashboard(
             self,
             "Resource",
-            dashboard_name=config.resource_name(),
+            dashboard_name=dashboard_name(config),
             default_interval=Duration.hours(24),
         )
         self.dashboard.add_widgets(
@@ -228,7 +237,7 @@ class OpsDashboard(Construct):
                 _app_metrics(BACKLOGS, PERIOD),
                 right=_app_metrics(REQUEUED, PERIOD),
             ),
-            _graph("Providers' errors (Asaas, Evolution, Google)", _app_metrics(PROVIDER_ERRORS, PERIOD)),
+            _graph(PROVIDERS_TITLE, _app_metrics(PROVIDER_ERRORS, PERIOD)),
             _graph("Activity", _app_metrics(ACTIVITY, PERIOD)),
         )
         self.dashboard.add_widgets(

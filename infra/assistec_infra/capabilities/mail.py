@@ -80,9 +80,11 @@ def configuration_set_name(config: StageConfig) -> str:
     return config.resource_name("mail")
 
 
-def allow_mail(function: lambda_.Function, config: StageConfig) -> None:
+def allow_mail(function: lambda_.Function, config: StageConfig, *, shop_mail: bool = True) -> None:
     """Let the function send as the stage's sender, through the stage's configuration set, and only
-    as it; the stack's ``Mail`` then lets it decrypt the shops' SMTP passwords (``grant_senders``)."""
+    as it; the stack's ``Mail`` then lets it decrypt the shops' SMTP passwords (``grant_senders``).
+    A function that sends the platform's own mail only (``shop_mail=False``: the reports to ops) gets
+    no part of the shops' SMTP servers."""
     stack = Stack.of(function)
     function.add_to_role_policy(
         iam.PolicyStatement(
@@ -103,6 +105,8 @@ def allow_mail(function: lambda_.Function, config: StageConfig) -> None:
     function.add_environment("MAIL_SENDER", config.mail_sender)
     function.add_environment("MAIL_CONFIGURATION_SET", configuration_set_name(config))
     function.add_environment("MAIL_SUPPORT_ADDRESS", config.support_email)
+    if not shop_mail:
+        return
     if config.stage == "local":
         # The local stage's SMTP servers (tests, a developer's) listen on 127.0.0.1. Never in prod:
         # the settings model refuses it there.

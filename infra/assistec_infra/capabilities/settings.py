@@ -97,6 +97,9 @@ BACKUP = Family((*_DATABASE, *_BACKUP))
 # new subscription: the platform account comes with ``Billing.grant_platform``) and the signing key's
 # secret, which it rotates (read here; its write grant is given by the stack).
 OPS = Family((*CONSUMER.settings, "auth_secret_id"))
+# The reports to ops: the database (definer functions); the dashboard's name, its CloudWatch reads
+# and the mail come with their own grants (OpsReports, allow_mail).
+OPS_REPORTS = Family(_DATABASE)
 
 
 class WorkerSettings:
