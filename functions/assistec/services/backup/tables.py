@@ -34,6 +34,8 @@ GLOBAL_TABLES = {
     "plans": "a tabela de preços da plataforma, igual para todas as lojas",
     "platform_webhook_inbox": "avisos da conta Asaas da plataforma antes de se saber de que loja são",
     "schema_migrations": "a versão do banco (vai no manifesto como schema_version)",
+    "ops_audit": "o registro das ações dos operadores da plataforma (console de operação), de todas as lojas",
+    "capacity_snapshots": "o tamanho do banco dia a dia, para o relatório de capacidade da plataforma",
 }
 
 # A shop's tables that are not in its bundles, each with why.
