@@ -617,6 +617,7 @@ def metrics_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
     from assistec.observability import metrics
 
     monkeypatch.setattr(metrics.provider, "namespace", "AssistecTest")
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # `make test` disables metrics
 
 
 def test_the_daily_flow_lists_exports_once_and_finishes(
