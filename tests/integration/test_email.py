@@ -350,6 +350,7 @@ def test_the_shop_writes_its_own_subject_and_opening(api_root: Any, client: Clie
         ({"subject": "OS {{ numero_errado }}", "version": 0}, "template_unknown_variable"),
         ({"intro": "{{ ''.__class__ }}", "version": 0}, "template_unsafe"),
         ({"intro": "{% if %}", "version": 0}, "template_syntax"),
+        ({"version": 0}, "template_empty"),
     ):
         status, answer, _ = client.call(
             "PUT", "/settings/email/templates/order_document", shop.access_token, body=body

@@ -187,6 +187,12 @@ class MailAdmin:
         from assistec.services.email.templates import Override, TemplateError
 
         spec = self._spec(name)
+        if not subject and not intro:
+            raise MailSetupError(
+                "template_empty",
+                "Informe o assunto, o texto de abertura ou os dois (o texto padrão volta com DELETE).",
+                field="subject",
+            )
         try:
             from assistec.services.email.templates import check_override
 
