@@ -30,7 +30,6 @@ from assistec.api.schemas.email import (
     TemplateList,
     TemplateOut,
 )
-from assistec.services.email.admin import SmtpCommand
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 routes = Routes(router, tag="email")
@@ -134,6 +133,8 @@ def get_email_settings() -> Response[Any]:
     responses=doc(200, SmtpOut, 401, 403, 409, 413),
 )
 def put_smtp(body: Annotated[SmtpIn, Body()]) -> Response[Any]:
+    from assistec.services.email.admin import SmtpCommand  # the e-mail settings' rare route pays for it
+
     row = services().mail_admin.save_smtp(
         caller(router),
         SmtpCommand(
