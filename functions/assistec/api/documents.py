@@ -60,20 +60,26 @@ def document_out(link: DocumentLink) -> DocumentOut:
     )
 
 
+# What an order's document answers when there is none to give (the link and the e-mail alike).
+_ORDER_DOCUMENT_ERRORS: dict[int, Any] = {
+    404: {
+        "description": "Not found: the order (other shops' too), or its quote (`quote_not_found`)",
+        "content": {"application/json": {"model": ErrorBody}},
+    },
+    409: {
+        "description": "A delivery receipt before the order was delivered (`order_not_delivered`)",
+        "content": {"application/json": {"model": ErrorBody}},
+    },
+}
+
+
 @routes.get(
     "/orders/<order_id>/documents/<kind>",
     summary="An order's intake receipt, quote (its newest) or delivery receipt as PDF (A4 or 80 mm "
     "thermal): a download link valid 5 minutes",
     responses={
         **doc(200, DocumentOut, 401, 403, 404, 409),
-        404: {
-            "description": "Not found: the order (other shops' too), or its quote (`quote_not_found`)",
-            "content": {"application/json": {"model": ErrorBody}},
-        },
-        409: {
-            "description": "A delivery receipt before the order was delivered (`order_not_delivered`)",
-            "content": {"application/json": {"model": ErrorBody}},
-        },
+        **_ORDER_DOCUMENT_ERRORS,
         503: UNAVAILABLE,
     },
 )
@@ -94,14 +100,7 @@ def order_document(
     "server and texts when it has them; the message is recorded in /email/messages)",
     responses={
         **doc(200, DocumentEmailOut, 401, 403, 404, 409, 422),
-        404: {
-            "description": "Not found: the order (other shops' too), or its quote (`quote_not_found`)",
-            "content": {"application/json": {"model": ErrorBody}},
-        },
-        409: {
-            "description": "A delivery receipt before the order was delivered (`order_not_delivered`)",
-            "content": {"application/json": {"model": ErrorBody}},
-        },
+        **_ORDER_DOCUMENT_ERRORS,
         422: {
             "description": "The customer has no e-mail (`customer_without_email`), or invalid input",
             "content": {"application/json": {"model": ErrorBody}},
