@@ -79,7 +79,10 @@ def _definition(template: Template) -> dict[str, Any]:
         if name.startswith("BackupFlow")
     ]
     parts = machine["DefinitionString"]["Fn::Join"][1]
-    text = "".join(p if isinstance(p, str) else f"<{p['Fn::GetAtt'][0]}>" for p in parts)
+    text = "".join(
+        p if isinstance(p, str) else f"<{p['Fn::GetAtt'][0]}>" if "Fn::GetAtt" in p else f"<{p['Ref']}>"
+        for p in parts
+    )
     definition: dict[str, Any] = json.loads(text)
     return definition
 
@@ -152,7 +155,7 @@ def test_the_buckets_are_private_encrypted_versioned_and_expire_bundles_by_tag(
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
-def test_the_flow_exports_each_shop_a_few_at_a_time_and_finishes_with_every_result(
+def test_the_flow_exports_each_shop_a_few_at_a_time_and_finishes_from_the_runs_record(
     stage: str, local_stack: Any, prod_stack: Any
 ) -> None:
     template = _stage(stage, local_stack, prod_stack)
@@ -166,13 +169,26 @@ def test_the_flow_exports_each_shop_a_few_at_a_time_and_finishes_with_every_resu
     assert definition["StartAt"] == "Shops"
     assert states["Shops"]["Resource"] == f"<{shops_id}>"
     assert states["Shops"]["Next"] == "ExportEach"
-    # And maps over the shops, at most EXPORT_CONCURRENCY at a time, each item its shop and the date
+    # And maps over the shops with a Distributed Map (no payload or history cap on the number of
+    # shops): the list read from the run's object in the backup bucket, each shop's export a child
+    # execution, at most EXPORT_CONCURRENCY at a time, each item its shop and the date
     each = states["ExportEach"]
     assert each["Type"] == "Map"
-    assert each["ItemsPath"] == "$.shops"
+    assert "ItemsPath" not in each
+    assert each["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    reader = each["ItemReader"]
+    assert reader["Resource"].endswith(":states:::s3:getObject")
+    assert reader["ReaderConfig"] == {"InputType": "JSON"}
+    [bucket_id] = [
+        name
+        for name in template.find_resources("AWS::S3::Bucket")
+        if name.startswith("BackupBackups") and not name.startswith("BackupBackupsCopy")
+    ]
+    assert reader["Parameters"] == {"Bucket": f"<{bucket_id}>", "Key.$": "$.list_key"}
     assert each["MaxConcurrency"] == backup.EXPORT_CONCURRENCY == 4
     assert each["ItemSelector"] == {"tenant_id.$": "$$.Map.Item.Value.tenant_id", "date.$": "$.date"}
-    assert each["ResultPath"] == "$.results"
+    # (the results are not gathered into the state: thousands of them would pass its 256 KB)
+    assert each["ResultPath"] is None
     # And each item exports its shop, retried with backoff
     processor = each["ItemProcessor"]
     export = processor["States"][processor["StartAt"]]
@@ -189,11 +205,11 @@ def test_the_flow_exports_each_shop_a_few_at_a_time_and_finishes_with_every_resu
     assert failed["Parameters"]["failed"] is True
     assert failed["Parameters"]["tenant_id.$"] == "$.tenant_id"
     assert failed["Parameters"]["error.$"].startswith(catch["ResultPath"])
-    # And the finish gets the date and every result, then the run succeeds
+    # And the finish gets the date (it reads each shop's outcome from backup_runs), then the run succeeds
     assert each["Next"] == "Finish"
     finish = states["Finish"]
     assert finish["Resource"] == f"<{finish_id}>"
-    assert finish["Parameters"] == {"date.$": "$.date", "results.$": "$.results"}
+    assert finish["Parameters"] == {"date.$": "$.date"}
     assert states[finish["Next"]]["Type"] == "Succeed"
     # And the machine is Standard, traced, logged without execution data, ended before the next night
     [machine] = [
@@ -283,17 +299,25 @@ def test_only_the_export_writes_the_buckets_and_nobody_deletes_from_them(
         return any(f'"{bucket}"' in json.dumps(statement["Resource"]) for bucket in buckets)
 
     on = [(s, r) for s, r in _statements(template) if on_buckets(s)]
-    # Then the only role that may put objects (or their tags) is the export's
+    # Then the only roles that may put objects (or their tags) are the export's, and the shops' step's
+    # below runs/ alone (each run's list of shops)
     writers = [
-        r
+        (s, r)
         for s, r in on
         if any(a.startswith(("s3:Put", "s3:*", "s3:Delete", "s3:Abort")) for a in _actions(s))
     ]
-    assert writers
-    assert all(r == [{"Ref": roles[constants.BACKUP_EXPORT_HANDLER]}] for r in writers), writers
+    export_role = [{"Ref": roles[constants.BACKUP_EXPORT_HANDLER]}]
+    shops_role = [{"Ref": roles[constants.BACKUP_SHOPS_HANDLER]}]
+    assert {json.dumps(r) for _, r in writers} == {json.dumps(export_role), json.dumps(shops_role)}
+    [(shops_writes, _)] = [(s, r) for s, r in writers if r == shops_role]
+    assert _actions(shops_writes) == {"s3:PutObject", "s3:PutObjectTagging"}
+    assert json.dumps(shops_writes["Resource"]).endswith(f'"/{backup.RUN_LISTS_PREFIX}*"]]}}')
     # And nobody deletes a bundle or its versions (the lifecycle rules do)
     assert not [s for s, _ in on if any("Delete" in a for a in _actions(s))]
-    # And only backup functions read them: the restore test both, the finish the bundles' bucket
+    # And only backup functions read them (the restore test both, the finish the bundles' bucket),
+    # and the flow's machine, whose Distributed Map reads the run's list
+    roles_of_stack = template.find_resources("AWS::IAM::Role")
+    [machine_role] = [name for name in roles_of_stack if name.startswith("BackupFlowStateMachineRole")]
     readers = {json.dumps(r) for s, r in on if "s3:GetObject" in _actions(s)}
     assert readers == {
         json.dumps([{"Ref": roles[h]}])
@@ -302,9 +326,8 @@ def test_only_the_export_writes_the_buckets_and_nobody_deletes_from_them(
             constants.RESTORE_TEST_HANDLER,
             constants.BACKUP_FINISH_HANDLER,
         )
-    }
-    shops_role = {"Ref": roles[constants.BACKUP_SHOPS_HANDLER]}
-    assert not [s for s, r in on if shops_role in r]
+    } | {json.dumps([{"Ref": machine_role}])}
+    assert not [s for s, r in on if r == shops_role and s is not shops_writes]
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])

@@ -309,6 +309,54 @@ def test_the_backup_tables_match_the_isolation_tests_catalog(database: PgDatabas
     assert not in_bundle & set(NOT_BUNDLED)
 
 
+def test_the_presence_probe_finds_exactly_the_tables_holding_the_shops_rows(world: World) -> None:
+    # An empty table goes into the bundle without a COPY: the probe that decides it must see every
+    # table with one of the shop's rows, and no table with only another shop's rows
+    from assistec.db import backup as backup_db
+    from assistec.services.backup.tables import bundled
+
+    # Given a table with B's rows only
+    _execute(world.database, "delete from price_rules where tenant_id = %s", world.a.tenant_id)
+    found = {}
+    for shop in (world.a, world.b):
+        rows = shop_rows(world.database, shop.tenant_id)
+        with backup_db.snapshot(_db(world.database.app_url), uuid.UUID(shop.tenant_id)) as conn:
+            tables = bundled(backup_db.tenant_tables(conn))
+            found[shop.tenant_id] = backup_db.tables_with_rows(conn, tables, uuid.UUID(shop.tenant_id))
+        # Then the probe names the tables with the shop's rows, all of them and only them
+        assert found[shop.tenant_id] == {t.name for t in tables if rows.get(t.name)}, shop.tenant_id
+        assert len(found[shop.tenant_id]) > 5
+    assert "price_rules" in found[world.b.tenant_id]
+    assert "price_rules" not in found[world.a.tenant_id]
+    # And A's bundle holds the table, empty
+    verified = verify(world, export(world, world.a_id), world.a_id)
+    entry = verified.manifest.table("price_rules")
+    assert entry is not None
+    assert entry.rows == 0
+
+
+def test_the_catalog_stamp_changes_with_any_ddl_on_a_table(database: PgDatabase) -> None:
+    # The export keeps the tables' shapes between runs under this stamp: a column, a grant or the
+    # row-level security of a table must change it (each then rolled back)
+    from assistec.db import backup as backup_db
+
+    changes = (
+        "alter table customers add column extra text",
+        "revoke select on price_rules from assistec_app",
+        "alter table parts no force row level security",
+        "create table public.later (id int, tenant_id uuid)",
+    )
+    with psycopg.connect(database.superuser_url) as conn:
+        before = backup_db.catalog_stamp(conn)
+        assert before == backup_db.catalog_stamp(conn)
+        for change in changes:
+            with conn.transaction():
+                conn.execute(change)
+                assert backup_db.catalog_stamp(conn) != before, change
+                raise psycopg.Rollback()
+        assert backup_db.catalog_stamp(conn) == before
+
+
 # --- restore into the same database ---------------------------------------------------------------
 
 
@@ -629,9 +677,25 @@ def test_the_daily_flow_lists_exports_once_and_finishes(
     # When the flow starts without a date: the run's day is today in São Paulo
     listed = handler.shops({}, context)
     assert listed["date"] == datetime.now(SP).date().isoformat()
-    assert {"tenant_id": world.a.tenant_id} in listed["shops"]
-    assert {"tenant_id": world.b.tenant_id} in listed["shops"]
-    assert handler.shops({"date": "2026-11-01"}, context)["date"] == "2026-11-01"
+    # And the shops are listed in the bucket, for the flow's Distributed Map, under a key of the run
+    assert listed["list_key"].startswith(f"runs/{listed['date']}/")
+    data, tags = world.store.objects[listed["list_key"]]
+    shops = json.loads(data)
+    assert {"tenant_id": world.a.tenant_id} in shops
+    assert {"tenant_id": world.b.tenant_id} in shops
+    assert listed["shops"] == len(shops)
+    assert tags == {"retention": "daily"}
+    again = handler.shops({"date": "2026-11-01"}, context)
+    assert again["date"] == "2026-11-01"
+    assert again["list_key"] != listed["list_key"]
+    # And a run for a few shops lists those alone; a shop that is not backed up is refused
+    few = handler.shops({"date": "2026-11-01", "tenant_ids": [world.b.tenant_id]}, context)
+    assert json.loads(world.store.objects[few["list_key"]][0]) == [{"tenant_id": world.b.tenant_id}]
+    assert few["shops"] == 1
+    with pytest.raises(LookupError):
+        handler.shops({"tenant_ids": [world.b.tenant_id, str(uuid.uuid4())]}, context)
+    world.store.objects.clear()
+    world.store.puts = 0
 
     # When A is exported for a Sunday that is the 1st, twice
     first = handler.export({"tenant_id": world.a.tenant_id, "date": "2026-11-01"}, context)
@@ -683,6 +747,8 @@ def test_the_daily_flow_lists_exports_once_and_finishes(
     # Then the failures are the shops with no good bundle of the day: B among them, not A
     assert world.b.tenant_id in summary["failed_shops"]
     assert world.a.tenant_id not in summary["failed_shops"]
+    assert summary["shops"] == listed["shops"]
+    assert summary["exported"] == summary["shops"] - summary["failed"] >= 1
 
 
 def test_a_failed_export_is_recorded_then_replaced_by_a_good_one(world: World) -> None:
@@ -732,19 +798,17 @@ def test_an_export_that_died_after_storing_its_bundle_is_finished_by_the_next_ru
 def test_two_exports_of_a_shop_at_once_store_one_bundle(world: World) -> None:
     from assistec.services.backup.runs import BackupRuns
 
-    # Given two exports of A for the same day, each on its own connection, both past the check for an
-    # existing bundle before either stores one
+    # Given two exports of A for the same day, each on its own connection, both with their bundle
+    # made (past the check for a recorded one) before either stores it
     store = world.store
     seen = threading.Barrier(2, timeout=30)
-    real_head = store.head
+    real_put = store.put
 
-    def head(key: str, *, copy: bool = False) -> int | None:
-        found = real_head(key, copy=copy)
-        if not copy:
-            seen.wait()
-        return found
+    def put(key: str, data: Any, **kwargs: Any) -> None:
+        seen.wait()
+        real_put(key, data, **kwargs)
 
-    store.head = head  # type: ignore[method-assign]
+    store.put = put  # type: ignore[method-assign]
     answers: list[Any] = []
 
     def run() -> None:

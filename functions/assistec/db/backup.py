@@ -102,6 +102,20 @@ where f.contype = 'f' and f.conrelid = any(%s)
 """
 
 
+_CATALOG_STAMP = """
+select md5(string_agg(c.oid::text || ':' || c.xmin::text || ':' || c.relnatts::text, ',' order by c.oid))
+from pg_class c
+where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+"""
+
+
+def catalog_stamp(conn: Conn) -> str:
+    """A fingerprint of schema public's tables as the catalog holds them now: any DDL on one of them
+    (a column, a grant, row-level security) rewrites its pg_class row, and so changes the stamp."""
+    row = conn.execute(_CATALOG_STAMP).fetchone()
+    return str(row[0]) if row is not None else ""
+
+
 def tenant_tables(conn: Conn) -> list[TableShape]:
     """Every table of the shops' data in schema public (``tenants`` and every table with a
     ``tenant_id``), whatever the current role may read, by name."""
@@ -135,6 +149,25 @@ def tenant_tables(conn: Conn) -> list[TableShape]:
             )
         )
     return shapes
+
+
+def tables_with_rows(conn: Conn, tables: Sequence[TableShape], tenant_id: UUID) -> frozenset[str]:
+    """Which of ``tables`` hold at least one of the shop's rows, in one statement (an empty table
+    needs no COPY of its own: most of a shop's tables are empty, and each COPY is a round trip)."""
+    from psycopg import sql
+
+    if not tables:
+        return frozenset()
+    probes = sql.SQL(", ").join(
+        sql.SQL("exists (select from {relation} where {shop} = %(shop)s)").format(
+            relation=_ident("public", t.name), shop=_ident("id" if t.name == "tenants" else "tenant_id")
+        )
+        for t in tables
+    )
+    row = conn.execute(sql.SQL("select {}").format(probes), {"shop": tenant_id}).fetchone()
+    if row is None:
+        raise RuntimeError("the presence probe returned no row")
+    return frozenset(t.name for t, present in zip(tables, row, strict=True) if present)
 
 
 def schema_version(conn: Conn) -> int:

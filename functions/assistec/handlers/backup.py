@@ -1,15 +1,17 @@
 """The backup flow's tasks (Step Functions; the daily schedule starts it at 02:00 America/Sao_Paulo)
 and the weekly restore test. Errors propagate: the state machine's Retry/Catch decide.
 
-- ``shops``  ``{"date"?: "YYYY-MM-DD"}`` → ``{"date", "shops": [{"tenant_id"}]}``: the run's day (the
-  input's, else today in São Paulo) and every shop backed up;
+- ``shops``  ``{"date"?: "YYYY-MM-DD", "tenant_ids"?: [...]}`` → ``{"date", "shops": <count>,
+  "list_key"}``: the run's day (the input's, else today in São Paulo), and every shop backed up (or
+  those named: a run for a few shops) written to the backup bucket as a JSON array of
+  ``{"tenant_id"}`` at ``list_key`` (the flow's Distributed Map reads it there);
 - ``export`` ``{"tenant_id", "date"}`` → ``{"tenant_id", "key", "bytes", "rows", "skipped"}``: the
   shop's bundle of the day at ``shops/<tenant_id>/<date>.bundle`` (tagged retention=daily|weekly|
   monthly, copied to the second bucket); ``skipped`` when it was stored already;
 - ``finish`` ``{"date", "results"?: [...]}`` → the run's summary; metrics ``BackupAgeHours`` (the
-  age of the oldest newest-good-bundle among the shops) and ``BackupFailures`` (results carrying an
-  ``error``: the Map's Catch puts it there; without ``results``, the shops with no good bundle of the
-  day in ``backup_runs``);
+  age of the oldest newest-good-bundle among the shops) and ``BackupFailures``: the shops with no good
+  bundle of the day in ``backup_runs`` (the flow passes no results: a Distributed Map's do not come
+  back into the state); given ``results`` (a manual run), those carrying an ``error``;
 - ``restore_test`` ``{"limit"?: 20}`` → ``{"tested", "failed", "results"}``; metric
   ``RestoreTestFailures``.
 """
@@ -38,9 +40,11 @@ def _day(event: dict[str, Any]) -> date:
 @logger.inject_lambda_context(clear_state=True)
 def shops(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     day = _day(event)
-    found = root().runs.shops()
-    logger.info("backup shops", extra={"date": day.isoformat(), "shops": len(found)})
-    return {"date": day.isoformat(), "shops": [{"tenant_id": str(t)} for t in found]}
+    named = event.get("tenant_ids")
+    only = [UUID(str(t)) for t in named] if isinstance(named, list) else None
+    key, count = root().runs.list_shops(day, only)
+    logger.info("backup shops", extra={"date": day.isoformat(), "shops": count, "list_key": key})
+    return {"date": day.isoformat(), "shops": count, "list_key": key}
 
 
 @metrics.log_metrics

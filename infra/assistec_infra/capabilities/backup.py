@@ -66,6 +66,8 @@ from assistec_infra.capabilities.storage import _purpose
 from assistec_infra.nag import acknowledge
 from assistec_infra.stage_config import StageConfig
 
+# Where each run of the flow writes its list of shops (domain/backup_bundle.py run_list_key).
+RUN_LISTS_PREFIX = "runs/"
 # Shops exported at once: each holds a database connection (through the proxy) for its export.
 EXPORT_CONCURRENCY = 4
 # A shop's export is tried three times (two retries, 30 s then 60 s apart) before its failure is recorded.
@@ -173,6 +175,19 @@ class Backup(Construct):
             _allow_bucket(self.export, bucket, write=True)
             _allow_bucket(self.restore_test, bucket, write=False)
         _allow_bucket(self.finish, self.bucket, write=False)
+        # The shops' step writes the run's list of shops (runs/<date>/<run>.json), nothing else.
+        self.shops.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:PutObject", "s3:PutObjectTagging"],
+                resources=[self.bucket.arn_for_objects(f"{RUN_LISTS_PREFIX}*")],
+            )
+        )
+        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            self.shops,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{RUN_LISTS_PREFIX}*]",
+            "Each run writes its list of shops under its own key below runs/ (date and run id).",
+        )
         self.export.add_to_role_policy(
             _purpose(["kms:GenerateDataKey", "kms:Decrypt"], secrets_key, constants.KMS_BACKUP_CONTEXT)
         )
@@ -273,16 +288,22 @@ class Backup(Construct):
             },
         )
         export.add_catch(failed, errors=["States.ALL"], result_path="$.error")
-        each = sfn.Map(
+        # A Distributed Map: the shops come from the run's list in the bucket (a state's payload is
+        # capped at 256 KB) and each shop's export is a child execution with its own history (an
+        # execution's is capped at 25,000 events: an inline Map of thousands of shops would pass it).
+        # Results are not gathered back: the finish reads each shop's outcome from backup_runs.
+        each = sfn.DistributedMap(
             flow,
             "ExportEach",
-            items_path="$.shops",
+            item_reader=sfn.S3JsonItemReader(bucket=self.bucket, key=sfn.JsonPath.string_at("$.list_key")),
             item_selector={
                 "tenant_id": sfn.JsonPath.string_at("$$.Map.Item.Value.tenant_id"),
                 "date": sfn.JsonPath.string_at("$.date"),
             },
             max_concurrency=EXPORT_CONCURRENCY,
-            result_path="$.results",
+            result_path=sfn.JsonPath.DISCARD,
+            map_execution_type=sfn.StateMachineType.STANDARD,
+            label="ExportEach",
         )
         each.item_processor(export)
         finish = flows.retried(
@@ -290,13 +311,11 @@ class Backup(Construct):
                 flow,
                 "Finish",
                 lambda_function=self.finish,
-                payload=sfn.TaskInput.from_object(
-                    {"date": sfn.JsonPath.string_at("$.date"), "results": sfn.JsonPath.list_at("$.results")}
-                ),
+                payload=sfn.TaskInput.from_object({"date": sfn.JsonPath.string_at("$.date")}),
                 payload_response_only=True,
             )
         )
-        return flows.standard_machine(
+        machine = flows.standard_machine(
             flow,
             platform,
             name="backup",
@@ -306,6 +325,30 @@ class Backup(Construct):
             failed_description="Backup flow: the night's run failed as a whole (listing the shops or "
             "finishing); no shop's result was recorded",
         )
+        # The Distributed Map's own grants (CDK's): reading the run's list, and running its child
+        # executions of this machine.
+        stack = Stack.of(self)
+        bucket = stack.get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            machine,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::<{bucket}>/*]",
+            "The Distributed Map reads the run's list of shops (runs/<date>/<run>.json): CDK's item "
+            "reader grant is s3:GetObject on the bucket's objects, for this machine's role only (the "
+            "bundles there are encrypted under KMS data keys it cannot use).",
+        )
+        name = stack.get_logical_id(machine.node.default_child)  # type: ignore[arg-type]
+        executions = (
+            f"arn:aws:states:{stack.region}:{stack.account}:execution:"
+            f'{{"Fn::Select":[6,{{"Fn::Split":[":",{{"Ref":"{name}"}}]}}]}}'
+        )
+        for suffix in (":*", "/ExportEach:*"):
+            acknowledge(
+                machine,
+                f"AwsSolutions-IAM5[Resource::{executions}{suffix}]",
+                "The Distributed Map runs each shop's export as a child execution of this machine and "
+                "watches it (CDK's grant): executions of this machine only, named by the map run.",
+            )
+        return machine
 
     def _database_backups(self, platform: WorkerPlatform, database: Database) -> None:
         """AWS Backup (prod): a daily recovery point of the instance in a locked vault, copied to the

@@ -18,11 +18,14 @@ provider call).
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import IO, TYPE_CHECKING
 from uuid import UUID, uuid4
 
@@ -44,6 +47,7 @@ from assistec.services.backup.tables import bundled, excluded
 
 if TYPE_CHECKING:
     from assistec.db.connection import Database
+    from assistec.db.sql import Conn
 
 TABLE_SPOOL_BYTES = 16 * 1024 * 1024
 _BLOCK = 1024 * 1024
@@ -77,14 +81,54 @@ def _entry(shape: TableShape, digest: TableDigest) -> TableEntry:
     )
 
 
+# The tables of a bundle as the catalog described them last, by database, role and catalog stamp
+# (``backup_db.catalog_stamp``): a warm function or a run's threads read the catalog once, and any DDL
+# on schema public's tables reads it again.
+_catalog: dict[tuple[object, ...], tuple[TableShape, ...]] = {}
+_catalog_lock = threading.Lock()
+
+
+def _tables(conn: Conn) -> tuple[TableShape, ...]:
+    info = conn.info
+    key = (info.host, info.port, info.dbname, info.user, backup_db.catalog_stamp(conn))
+    tables = _catalog.get(key)
+    if tables is None:
+        tables = tuple(bundled(backup_db.tenant_tables(conn)))
+        with _catalog_lock:
+            if len(_catalog) >= 8:
+                _catalog.clear()
+            _catalog[key] = tables
+    return tables
+
+
+@cache
+def _empty_table() -> bytes:
+    """An empty table's file: gzip of nothing (the same bytes every time: no name, no time)."""
+    buffer = io.BytesIO()
+    with gzip_writer(buffer):
+        pass
+    return buffer.getvalue()
+
+
 def dump_tables(db: Database, tenant_id: UUID, on_table: TableSink) -> Snapshot:
     """Read the shop's tables in one snapshot; ``on_table(entry, gzip_file, size)`` receives each
-    table's gzip-compressed COPY text (positioned at its start), parents before children."""
+    table's gzip-compressed COPY text (positioned at its start), parents before children.
+
+    One statement first finds which tables hold any of the shop's rows (in the same snapshot); an
+    empty table gets the empty file without a COPY of its own."""
     entries = []
     with backup_db.snapshot(db, tenant_id) as conn:
         version = backup_db.schema_version(conn)
         name = backup_db.shop_name(conn, tenant_id)
-        for shape in bundled(backup_db.tenant_tables(conn)):
+        tables = _tables(conn)
+        present = backup_db.tables_with_rows(conn, tables, tenant_id)
+        for shape in tables:
+            if shape.name not in present:
+                empty = _empty_table()
+                entry = _entry(shape, TableDigest())
+                on_table(entry, io.BytesIO(empty), len(empty))
+                entries.append(entry)
+                continue
             with tempfile.SpooledTemporaryFile(max_size=TABLE_SPOOL_BYTES) as spool:
                 digest = TableDigest()
                 with gzip_writer(spool) as compressed:

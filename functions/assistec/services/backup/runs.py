@@ -4,9 +4,10 @@
   than 35 days ago);
 - ``export``: one shop's bundle of the day, stored once under ``shops/<shop>/<day>.bundle`` with its
   retention tag (and copied to the second bucket), recorded in ``backup_runs``. Idempotent and
-  resumable: a day's bundle already stored is not made again (a put only lands on a free key, so two
-  exports of a shop at once store one bundle: the other reports ``skipped``), and a run that died
-  after storing it finishes the copy and the record from the stored bundle;
+  resumable: a shop whose day's bundle is recorded is skipped on one query (no S3 call); a put only
+  lands on a free key, so two exports of a shop at once store one bundle (the other reports
+  ``skipped``), and after a run that died between storing and recording, the next run's put finds
+  the stored bundle and finishes the copy and the record from it;
 - ``finish``: the run's summary and the age of the oldest newest-good-bundle among the shops;
 - ``restore_test``: the newest bundles of the shops tested longest ago, each verified, written into
   scratch tables and compared with its manifest.
@@ -26,7 +27,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from assistec.db import backup as backup_db
-from assistec.domain.backup_bundle import BundleRefused, VerifiedBundle, bundle_key, retention
+from assistec.domain.backup_bundle import BundleRefused, VerifiedBundle, bundle_key, retention, run_list_key
 from assistec.integrations.kms import DataKeys
 from assistec.integrations.storage import BundleExistsError, BundleStore
 from assistec.observability import logger
@@ -44,6 +45,8 @@ SHOP_TIME = ZoneInfo("America/Sao_Paulo")
 # A bundle is written to a spool (memory up to this, then /tmp) and uploaded from there.
 BUNDLE_SPOOL_BYTES = 64 * 1024 * 1024
 _SHOPS_PAGE = 1000
+# The failed shops named in a run's summary (its count is whole): the summary is a state's output.
+FAILED_SHOPS_LISTED = 100
 EVENT_SOURCE = "assistec.backup"
 
 
@@ -139,6 +142,28 @@ class BackupRuns:
             if len(page) < _SHOPS_PAGE:
                 return found
 
+    def list_shops(self, day: date, only: Iterable[UUID] | None = None) -> tuple[str, int]:
+        """Every shop backed up (or those of ``only``: a run for a few shops, which must all be backed
+        up), written to the bucket as the run's list (a JSON array of ``{"tenant_id"}``, the flow's
+        Distributed Map reads it from there: a state's payload is capped at 256 KB, a list of
+        thousands of shops is not): its key and the number of shops. A key of its own per run, tagged
+        ``daily`` (expired with the daily bundles)."""
+        import io
+        import json
+        import uuid
+
+        found = self.shops()
+        if only is not None:
+            wanted = set(only)
+            unknown = wanted - set(found)
+            if unknown:
+                raise LookupError(f"not shops backed up: {', '.join(sorted(map(str, unknown)))}")
+            found = [t for t in found if t in wanted]
+        key = run_list_key(day, uuid.uuid4())
+        body = json.dumps([{"tenant_id": str(t)} for t in found], separators=(",", ":")).encode()
+        self._store.put(key, io.BytesIO(body), tags={"retention": "daily"})
+        return key, len(found)
+
     # --- export -------------------------------------------------------------------------------
 
     def export(self, tenant_id: UUID, day: date) -> ExportOutcome:
@@ -147,18 +172,20 @@ class BackupRuns:
         key = bundle_key(tenant_id, day)
         started = self._clock()
         try:
-            size = self._store.head(key)
-            if size is not None:
-                return self._resume(tenant_id, day, key, size)
+            done = self._recorded(tenant_id, day, key)
+            if done is not None:
+                return done
             with tempfile.SpooledTemporaryFile(max_size=BUNDLE_SPOOL_BYTES) as spool:
                 bundle = export_bundle(self._db, tenant_id, self._keys, spool, now=started)
                 spool.seek(0)
                 try:
                     self._store.put(key, spool, tags={"retention": retention(day)})
                 except BundleExistsError:
-                    # Another export of the shop stored the day's bundle first: it records it.
+                    # The day's bundle is stored already: by an export of the shop running at the same
+                    # time, or by a run that died before recording it. The stored one is the day's.
                     logger.info("backup already stored", extra={"tenant_id": str(tenant_id), "key": key})
-                    return ExportOutcome(tenant_id, key, bundle.size, bundle.rows, skipped=True)
+                    size = self._store.head(key)
+                    return self._resume(tenant_id, day, key, size if size is not None else bundle.size)
             copied = self._ensure_copy(key)
             with self._work(SystemActor(tenant_id)) as uow:
                 backup_db.record_ok(
@@ -187,12 +214,20 @@ class BackupRuns:
             self._store.copy(key)
         return True
 
-    def _resume(self, tenant_id: UUID, day: date, key: str, size: int) -> ExportOutcome:
-        """The day's bundle is stored: finish what a run that died after storing it left undone."""
+    def _recorded(self, tenant_id: UUID, day: date, key: str, size: int = 0) -> ExportOutcome | None:
+        """The day's bundle as ``backup_runs`` records it, when it is done (stored, and copied when
+        there is a second bucket): a run started again skips the shop on one query, no S3 call."""
         with self._work(SystemActor(tenant_id)) as uow:
             run = backup_db.get_run(uow.conn, tenant_id, day)
         if run is not None and run.status == "ok" and (run.copied or not self._store.copies):
             return ExportOutcome(tenant_id, key, run.bytes or size, run.rows or 0, skipped=True)
+        return None
+
+    def _resume(self, tenant_id: UUID, day: date, key: str, size: int) -> ExportOutcome:
+        """The day's bundle is stored: finish what a run that died after storing it left undone."""
+        done = self._recorded(tenant_id, day, key, size)
+        if done is not None:
+            return done
         # Record it from the bundle itself (which is checked on the way).
         with tempfile.SpooledTemporaryFile(max_size=BUNDLE_SPOOL_BYTES) as spool:
             self._store.get(key, spool)
@@ -240,14 +275,17 @@ class BackupRuns:
             age = backup_db.age_hours(conn)
             missing = backup_db.day_missing(conn, day) if results is None else []
         if results is None:
+            # The run's shops are those backed up now; "exported" counts those with a good bundle of
+            # the day, made by this run or an earlier one of the same day.
+            shops = len(self.shops())
             summary = FinishSummary(
                 date=day,
-                shops=0,
-                exported=0,
+                shops=shops,
+                exported=max(shops - len(missing), 0),
                 skipped=0,
                 failed=len(missing),
                 age_hours=age,
-                failed_shops=[str(t) for t in missing],
+                failed_shops=[str(t) for t in missing[:FAILED_SHOPS_LISTED]],
             )
         else:
             answers = list(results)
@@ -260,7 +298,9 @@ class BackupRuns:
                 skipped=sum(1 for r in done if r.get("skipped")),
                 failed=len(failed),
                 age_hours=age,
-                failed_shops=[str(r.get("tenant_id")) for r in failed if isinstance(r, Mapping)],
+                failed_shops=[str(r.get("tenant_id")) for r in failed if isinstance(r, Mapping)][
+                    :FAILED_SHOPS_LISTED
+                ],
             )
         bus = self._bus()
         if bus is not None:
