@@ -205,11 +205,12 @@ def test_the_flow_exports_each_shop_a_few_at_a_time_and_finishes_from_the_runs_r
     assert failed["Parameters"]["failed"] is True
     assert failed["Parameters"]["tenant_id.$"] == "$.tenant_id"
     assert failed["Parameters"]["error.$"].startswith(catch["ResultPath"])
-    # And the finish gets the date (it reads each shop's outcome from backup_runs), then the run succeeds
+    # And the finish gets the date and the run's list (it reads each of the run's shops' outcome from
+    # backup_runs), then the run succeeds
     assert each["Next"] == "Finish"
     finish = states["Finish"]
     assert finish["Resource"] == f"<{finish_id}>"
-    assert finish["Parameters"] == {"date.$": "$.date"}
+    assert finish["Parameters"] == {"date.$": "$.date", "list_key.$": "$.list_key"}
     assert states[finish["Next"]]["Type"] == "Succeed"
     # And the machine is Standard, traced, logged without execution data, ended before the next night
     [machine] = [

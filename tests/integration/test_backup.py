@@ -749,6 +749,13 @@ def test_the_daily_flow_lists_exports_once_and_finishes(
     assert world.a.tenant_id not in summary["failed_shops"]
     assert summary["shops"] == listed["shops"]
     assert summary["exported"] == summary["shops"] - summary["failed"] >= 1
+    # And a run of a few shops (its list in the bucket) is judged on those alone
+    few = handler.shops({"date": today, "tenant_ids": [world.a.tenant_id, world.b.tenant_id]}, context)
+    capsys.readouterr()
+    summary = handler.finish({"date": today, "list_key": few["list_key"]}, context)
+    assert (summary["shops"], summary["exported"], summary["failed"]) == (2, 1, 1)
+    assert summary["failed_shops"] == [world.b.tenant_id]
+    assert _metrics(capsys.readouterr().out)["BackupFailures"] == 1.0
 
 
 def test_a_failed_export_is_recorded_then_replaced_by_a_good_one(world: World) -> None:

@@ -8,10 +8,11 @@ and the weekly restore test. Errors propagate: the state machine's Retry/Catch d
 - ``export`` ``{"tenant_id", "date"}`` → ``{"tenant_id", "key", "bytes", "rows", "skipped"}``: the
   shop's bundle of the day at ``shops/<tenant_id>/<date>.bundle`` (tagged retention=daily|weekly|
   monthly, copied to the second bucket); ``skipped`` when it was stored already;
-- ``finish`` ``{"date", "results"?: [...]}`` → the run's summary; metrics ``BackupAgeHours`` (the
-  age of the oldest newest-good-bundle among the shops) and ``BackupFailures``: the shops with no good
-  bundle of the day in ``backup_runs`` (the flow passes no results: a Distributed Map's do not come
-  back into the state); given ``results`` (a manual run), those carrying an ``error``;
+- ``finish`` ``{"date", "list_key"?, "results"?: [...]}`` → the run's summary; metrics
+  ``BackupAgeHours`` (the age of the oldest newest-good-bundle among the shops) and
+  ``BackupFailures``: the run's shops (those of its list, else all) with no good bundle of the day in
+  ``backup_runs`` (the flow passes no results: a Distributed Map's do not come back into the state);
+  given ``results`` (a manual run), those carrying an ``error``;
 - ``restore_test`` ``{"limit"?: 20}`` → ``{"tested", "failed", "results"}``; metric
   ``RestoreTestFailures``.
 """
@@ -61,8 +62,12 @@ def export(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def finish(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    results = event.get("results")
-    summary = root().runs.finish(_day(event), results if isinstance(results, list) else None)
+    results, list_key = event.get("results"), event.get("list_key")
+    summary = root().runs.finish(
+        _day(event),
+        results if isinstance(results, list) else None,
+        list_key=list_key if isinstance(list_key, str) and list_key else None,
+    )
     metrics.add_metric(name="BackupAgeHours", unit=MetricUnit.Count, value=summary.age_hours)
     metrics.add_metric(name="BackupFailures", unit=MetricUnit.Count, value=summary.failed)
     logger.info("backup run", extra=summary.as_dict())

@@ -311,7 +311,9 @@ class Backup(Construct):
                 flow,
                 "Finish",
                 lambda_function=self.finish,
-                payload=sfn.TaskInput.from_object({"date": sfn.JsonPath.string_at("$.date")}),
+                payload=sfn.TaskInput.from_object(
+                    {"date": sfn.JsonPath.string_at("$.date"), "list_key": sfn.JsonPath.string_at("$.list_key")}
+                ),
                 payload_response_only=True,
             )
         )

@@ -164,6 +164,15 @@ class BackupRuns:
         self._store.put(key, io.BytesIO(body), tags={"retention": "daily"})
         return key, len(found)
 
+    def _listed(self, list_key: str) -> set[UUID]:
+        """The shops of a run's list (``list_shops``)."""
+        import io
+        import json
+
+        buffer = io.BytesIO()
+        self._store.get(list_key, buffer)
+        return {UUID(item["tenant_id"]) for item in json.loads(buffer.getvalue())}
+
     # --- export -------------------------------------------------------------------------------
 
     def export(self, tenant_id: UUID, day: date) -> ExportOutcome:
@@ -265,19 +274,27 @@ class BackupRuns:
 
     # --- finish ---------------------------------------------------------------------------------
 
-    def finish(self, day: date, results: Iterable[object] | None) -> FinishSummary:
+    def finish(
+        self, day: date, results: Iterable[object] | None, *, list_key: str | None = None
+    ) -> FinishSummary:
         """The run's summary and the age of the oldest newest-good-bundle among the shops backed up.
 
-        ``results`` are the flow's Map results (an export's answer, or the Catch's error in place of
-        one); without them (a Map too large to hand its results on) the failures are the shops with
-        no good bundle of the day in ``backup_runs``."""
+        Without ``results`` (the flow's: a Distributed Map does not hand them back) the failures are
+        the run's shops with no good bundle of the day in ``backup_runs``: those of the run's list at
+        ``list_key`` (``list_shops``), else every shop backed up. ``results`` (a manual run's answers:
+        an export's, or a Catch's error in place of one) are counted as they are."""
         with self._db.transaction() as conn:
             age = backup_db.age_hours(conn)
             missing = backup_db.day_missing(conn, day) if results is None else []
         if results is None:
-            # The run's shops are those backed up now; "exported" counts those with a good bundle of
-            # the day, made by this run or an earlier one of the same day.
-            shops = len(self.shops())
+            # "exported" counts the run's shops with a good bundle of the day, made by this run or an
+            # earlier one of the same day.
+            if list_key is not None:
+                listed = self._listed(list_key)
+                missing = [t for t in missing if t in listed]
+                shops = len(listed)
+            else:
+                shops = len(self.shops())
             summary = FinishSummary(
                 date=day,
                 shops=shops,
