@@ -312,7 +312,10 @@ class Backup(Construct):
                 "Finish",
                 lambda_function=self.finish,
                 payload=sfn.TaskInput.from_object(
-                    {"date": sfn.JsonPath.string_at("$.date"), "list_key": sfn.JsonPath.string_at("$.list_key")}
+                    {
+                        "date": sfn.JsonPath.string_at("$.date"),
+                        "list_key": sfn.JsonPath.string_at("$.list_key"),
+                    }
                 ),
                 payload_response_only=True,
             )
