@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 import httpx
 
-from devctl import asaas_proc, demo, evolution_proc, google_proc, localstack_proc, pg, pooler
+from devctl import asaas_proc, dashboard, demo, evolution_proc, google_proc, localstack_proc, pg, pooler
 from devctl.paths import (
     ACCOUNT,
     LOCAL,
@@ -308,6 +308,15 @@ def ensure_mail_configuration_set(name: str, topic_arn: str) -> None:
         )
 
 
+def put_dashboards() -> list[str]:
+    """The stage's CloudWatch dashboard, put through the CloudWatch API with the deployed template's
+    body, its references resolved from the deployed stack: LocalStack's CloudFormation skips
+    AWS::CloudWatch::Dashboard (the stack in AWS creates it, same name and body; devctl/dashboard.py)."""
+    names = dashboard.put_stack_dashboards(client("cloudformation"), client("cloudwatch"), STACK_NAME)
+    print(f"dashboard: {', '.join(names) or 'none in the template'}", file=sys.stderr)
+    return names
+
+
 def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
     """Start what is not running, deploy, seed; what this call started is recorded in ``started`` as
     it goes, so a caller can stop it even when a later step fails."""
@@ -333,6 +342,7 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
         client("ses").verify_email_identity(EmailAddress=outputs["MailSender"])
     if outputs.get("MailConfigurationSet"):
         ensure_mail_configuration_set(outputs["MailConfigurationSet"], outputs["MailEventsTopicArn"])
+    dashboards = put_dashboards()
     connect_platform_account(outputs["PlatformAsaasSecretArn"], api_url)
     info: dict[str, Any] = {
         "api_url": api_url,
@@ -358,6 +368,8 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
         "mail_events_queue_url": outputs.get("MailEventsQueueUrl"),
         "mail_events_topic_arn": outputs.get("MailEventsTopicArn"),
         "mail_events_function_name": outputs.get("MailEventsFunctionName"),
+        "dashboard_name": dashboards[0] if dashboards else None,
+        "ops_reports_function_name": outputs.get("OpsReportsFunctionName"),
         "dunning_function_name": outputs.get("DunningFunctionName"),
         "platform_asaas_secret_arn": outputs.get("PlatformAsaasSecretArn"),
         "asaas_simulator_url": asaas_proc.URL,

@@ -1,8 +1,12 @@
-"""The weekly report to ops against LocalStack's CloudWatch and SES: a dashboard put through the
-CloudWatch API (LocalStack's CloudFormation does not create the stage's), metric points of last week
-put beside it; the real boto3 reader gets the dashboard and the numbers through GetMetricData, and the
-report e-mailed through the local SES shows them. LocalStack's GetMetricData has no percentiles: the
-API's p99 line says it is unavailable, and why, the rest stands."""
+"""The reports to ops against LocalStack's CloudWatch and SES.
+
+The stage's own dashboard: LocalStack's CloudFormation skips it, `make up` puts it through the
+CloudWatch API (localstack/devctl/dashboard.py); GetDashboard answers it with the deployed stack's
+functions, queues and alarms, and the deployed reports function reads it. The weekly report's
+numbers: a dashboard of this run put beside metric points of last week; the real boto3 reader gets
+the dashboard and the numbers through GetMetricData, and the report e-mailed through the local SES
+shows them. LocalStack's GetMetricData has no percentiles: the API's p99 line says it is unavailable,
+and why, the rest stands."""
 
 from __future__ import annotations
 
@@ -130,13 +134,14 @@ def test_the_weekly_report_reads_a_dashboards_metrics_from_cloudwatch_and_mails_
         assert row in mail["text"]
 
 
-def test_without_the_stages_dashboard_the_report_says_so(stack: dict[str, Any], reports_root: Any) -> None:
-    # Given the local stage, whose dashboard LocalStack's CloudFormation did not create
+def test_without_its_dashboard_the_report_says_so(stack: dict[str, Any], reports_root: Any) -> None:
+    # Given a stage whose dashboard does not exist
+    missing = f"assistec-e2e-missing-{uuid.uuid4().hex[:10]}"
     reports_root(
         {
             "database_url": stack["database_url"],
             "stage": "local",
-            "dashboard_name": "assistec-local",
+            "dashboard_name": missing,
             "ops_report_email": None,
         }
     )
@@ -147,6 +152,101 @@ def test_without_the_stages_dashboard_the_report_says_so(stack: dict[str, Any], 
     # Then each section says the dashboard could not be read, with CloudWatch's own reason
     rows = [row for _, section in output["sections"] for row in section]
     assert rows
-    assert all("painel assistec-local não lido: GetDashboard: " in row for row in rows), rows
+    assert all(f"painel {missing} não lido: GetDashboard: " in row for row in rows), rows
     assert "does not exist" in rows[0]
     assert output["mailed_to"] is None
+
+
+def _stack_resources(aws: Any, stack: dict[str, Any], resource_type: str) -> list[str]:
+    pages = (
+        aws("cloudformation").get_paginator("list_stack_resources").paginate(StackName=stack["stack_name"])
+    )
+    return [
+        r["PhysicalResourceId"]
+        for page in pages
+        for r in page["StackResourceSummaries"]
+        if r["ResourceType"] == resource_type
+    ]
+
+
+def _template_widgets(aws: Any, stack: dict[str, Any]) -> list[tuple[str, str | None]]:
+    """The deployed template's dashboard widgets (type, title); references read as empty text."""
+    template = aws("cloudformation").get_template(StackName=stack["stack_name"])["TemplateBody"]
+    template = json.loads(template) if isinstance(template, str) else template
+    [dashboard] = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    separator, parts = dashboard["Properties"]["DashboardBody"]["Fn::Join"]
+    body = json.loads(separator.join(p if isinstance(p, str) else "" for p in parts))
+    return [(w["type"], w["properties"].get("title")) for w in body["widgets"]]
+
+
+def test_the_local_stage_has_its_dashboard_with_the_deployed_names(stack: dict[str, Any], aws: Any) -> None:
+    # Given the deployed stack (LocalStack's CloudFormation skipped its dashboard; `make up` put it)
+    functions = set(_stack_resources(aws, stack, "AWS::Lambda::Function"))
+    alarm_names = _stack_resources(aws, stack, "AWS::CloudWatch::Alarm")
+    alarms = [
+        a["AlarmArn"]
+        for first in range(0, len(alarm_names), 100)
+        for a in aws("cloudwatch").describe_alarms(AlarmNames=alarm_names[first : first + 100])[
+            "MetricAlarms"
+        ]
+    ]
+    queues = {url.rsplit("/", 1)[1] for url in _stack_resources(aws, stack, "AWS::SQS::Queue")}
+    # When ops (or the reports) ask CloudWatch for the stage's dashboard
+    assert stack["dashboard_name"] == "assistec-local"
+    body = json.loads(aws("cloudwatch").get_dashboard(DashboardName="assistec-local")["DashboardBody"])
+    # Then it is the template's dashboard, widget for widget
+    widgets = body["widgets"]
+    assert [(w["type"], w["properties"].get("title")) for w in widgets] == _template_widgets(aws, stack)
+    # And it names the deployed resources: every alarm by its ARN, functions and queues by name
+    shown = [arn for w in widgets if w["type"] == "alarm" for arn in w["properties"]["alarms"]]
+    assert len(alarms) == len(alarm_names) >= 50
+    assert sorted(shown) == sorted(alarms)
+    drawn = {
+        row[row.index(dimension) + 1]
+        for w in widgets
+        if w["type"] == "metric"
+        for row in w["properties"]["metrics"]
+        for dimension in ("FunctionName", "QueueName")
+        if dimension in row
+    }
+    drawn_functions = drawn - queues
+    assert len(drawn_functions) >= 15
+    assert drawn_functions <= functions, sorted(drawn_functions - functions)
+    assert queues <= drawn, sorted(queues - drawn)
+    assert not [w for w in widgets if "${" in json.dumps(w)]
+
+
+def _invoke_report(aws: Any, stack: dict[str, Any], report: str) -> dict[str, Any]:
+    answer = aws("lambda").invoke(
+        FunctionName=stack["ops_reports_function_name"],
+        Payload=json.dumps({"report": report, "time": datetime.now(UTC).isoformat()}).encode(),
+    )
+    output: dict[str, Any] = json.loads(answer["Payload"].read())
+    assert not answer.get("FunctionError"), output
+    return output
+
+
+def test_the_deployed_daily_and_weekly_reports_read_the_stages_dashboard(
+    stack: dict[str, Any], aws: Any
+) -> None:
+    # Given the stage's dashboard, put by `make up`
+    body = json.loads(aws("cloudwatch").get_dashboard(DashboardName="assistec-local")["DashboardBody"])
+    [queues_widget] = [
+        w for w in body["widgets"] if w["properties"].get("title") == "Queues: oldest message (s)"
+    ]
+    queue_labels = {row[-1]["label"] for row in queues_widget["properties"]["metrics"]}
+    # When the deployed function runs the weekly and the daily report (as EventBridge's rules do)
+    weekly = _invoke_report(aws, stack, "weekly")
+    daily = _invoke_report(aws, stack, "daily")
+    # Then neither says the dashboard was not read, nor that a section's metrics are not on it
+    rows = [row for output in (weekly, daily) for _, section in output["sections"] for row in section]
+    assert not [row for row in rows if "não lido" in row or "nenhuma métrica" in row], rows
+    # And the weekly report lists every queue the dashboard draws, by its label there
+    weekly_sections = {heading: section for heading, section in weekly["sections"]}
+    ages = weekly_sections["Filas: mensagem mais antiga (máximo da semana)"]
+    assert {row.rsplit(": ", 1)[0] for row in ages} == queue_labels
+    assert not [r for r in weekly_sections["Funções: erros (semana)"] if "indisponível" in r]
+    # And the daily one reads the backups' age from the dashboard (a value, or no point yet)
+    [age] = [row for _, section in daily["sections"] for row in section if row.startswith("BackupAgeHours")]
+    assert age.endswith((" h", ": sem dados")), age
+    assert "indisponível" not in age

@@ -9,7 +9,9 @@ Built last, once everything exists. The alarms and the functions come from Monit
 alarms on is what the dashboard shows); the state machines and the queues from the stack's construct
 tree (a dead-letter queue is one another queue sends its failures to). A plain
 ``AWS::CloudWatch::Dashboard``, no custom resource: the same in both stages, though LocalStack's
-CloudFormation has no provider for the type and skips it (README, how the local stage differs).
+CloudFormation has no provider for the type and skips it, so `make up` puts the synthesized body,
+its references resolved, through CloudWatch's API (localstack/devctl/dashboard.py; README, how the
+local stage differs).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -23,11 +22,10 @@ from constructs import Construct
 from assistec_infra import constants
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.monitoring import AppAlarm
-from assistec_infra.capabilities.payments import VISIBILITY_FACTOR, _queue_with_dlq
 from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.queues import WorkQueue
 from assistec_infra.capabilities.settings import MAIL_EVENTS
 from assistec_infra.capabilities.storage import _purpose
-from assistec_infra.nag import acknowledge
 from assistec_infra.stage_config import StageConfig
 
 EVENTS_BATCH_SIZE = 10
@@ -146,34 +144,16 @@ class Mail(Construct):
             destination=ses.EventDestination.sns_topic(self.topic),
             events=list(EVENT_TYPES),
         )
-        self.queue, self.dlq = _queue_with_dlq(
-            self,
-            "Events",
-            config.removal_policy,
-            visibility_s=EVENTS_FUNCTION.timeout_s * VISIBILITY_FACTOR,
-            retention=Duration.days(4),
+        ses_events = WorkQueue(
+            self, "Events", platform=platform, consumer=EVENTS_FUNCTION, retention=Duration.days(4)
         )
-        acknowledge(self.dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the events queue has it.")
+        self.queue, self.dlq = ses_events.queue, ses_events.dlq
         self.topic.add_subscription(subscriptions.SqsSubscription(self.queue, raw_message_delivery=True))
-        self.events_function = platform.worker(
-            self,
-            "EventsFunction",
-            EVENTS_FUNCTION,
-            MAIL_EVENTS,
-            trigger=sources.SqsEventSource(
-                self.queue, batch_size=EVENTS_BATCH_SIZE, report_batch_item_failures=True
-            ),
-        )
+        self.events_function = ses_events.worker("EventsFunction", MAIL_EVENTS, batch_size=EVENTS_BATCH_SIZE)
         for alarm in (COMPLAINTS_ALARM, BOUNCES_ALARM, UNREADABLE_ALARM):
             platform.monitoring.app_alarm(self.events_function, alarm)
-        platform.monitoring.alarm(
-            self.dlq,
-            "DlqAlarm",
-            self.dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            description="Mail: an SES event failed five times (the database?); its message's status is stale",
+        ses_events.alarm_on_dead_letters(
+            "DlqAlarm", "Mail: an SES event failed five times (the database?); its message's status is stale"
         )
 
     def grant_senders(

@@ -8,19 +8,17 @@ here; the consumer applies it with partial batch failures; five failed tries par
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from assistec_infra import constants
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.monitoring import AppAlarm
 from assistec_infra.capabilities.platform import Schedule, WorkerPlatform
+from assistec_infra.capabilities.queues import WorkQueue
 from assistec_infra.capabilities.settings import CONSUMER
 from assistec_infra.capabilities.storage import allow_asaas_key_decrypt
-from assistec_infra.nag import acknowledge
 
 # The consumer's batch fits its timeout at its worst: each record has a time budget (the handler
 # starts a record only while the time left covers its worst case, and hands the rest back to SQS),
@@ -29,8 +27,6 @@ from assistec_infra.nag import acknowledge
 # numbers; tests/infra checks they agree.
 CONSUMER_BATCH_SIZE = 10
 CONSUMER_RECORD_WORST_CASE_S = 30
-# Lambda's SQS integration asks for a visibility timeout of at least six times the function's.
-VISIBILITY_FACTOR = 6
 CONSUMER_FUNCTION = FunctionSpec(
     handler=constants.PAYMENTS_CONSUMER_HANDLER,
     label="Payments consumer",
@@ -73,115 +69,51 @@ class Payments(Construct):
         self, scope: Construct, construct_id: str, *, platform: WorkerPlatform, secrets_key: kms.IKey
     ) -> None:
         super().__init__(scope, construct_id)
-        config = platform.config
-        # Six times the consumer's timeout, as Lambda's SQS integration asks.
-        self.queue, self.dlq = _queue_with_dlq(
-            self,
-            "Events",
-            config.removal_policy,
-            visibility_s=CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
-            retention=Duration.days(4),
+        asaas_events = WorkQueue(
+            self, "Events", platform=platform, consumer=CONSUMER_FUNCTION, retention=Duration.days(4)
         )
+        self.queue, self.dlq = asaas_events.queue, asaas_events.dlq
         platform.settings.provide(
             "payments_queue_url", self.queue.queue_url, grant=self.queue.grant_send_messages
         )
-        self.consumer = platform.worker(
-            self,
+        self.consumer = asaas_events.worker(
             "Consumer",
-            CONSUMER_FUNCTION,
             CONSUMER,
-            trigger=sources.SqsEventSource(
-                self.queue,
-                batch_size=CONSUMER_BATCH_SIZE,
-                max_batching_window=Duration.seconds(1),
-                report_batch_item_failures=True,
-            ),
+            batch_size=CONSUMER_BATCH_SIZE,
+            max_batching_window=Duration.seconds(1),
         )
         allow_asaas_key_decrypt(self.consumer, secrets_key)
-        acknowledge(self.dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the events queue has it.")
-        platform.monitoring.alarm(
-            self.dlq,
-            "DlqAlarm",
-            self.dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            description="Payments: an Asaas event failed five times and waits in the DLQ (not applied)",
+        asaas_events.alarm_on_dead_letters(
+            "DlqAlarm", "Payments: an Asaas event failed five times and waits in the DLQ (not applied)"
         )
 
         # The reconciliation, fanned out: the hourly rule runs the fan-out (it reads which shops
         # are due and sends one message per shop; it never decrypts a shop's key), the queue's
         # worker reconciles each shop. A shop that keeps failing parks in the DLQ after five tries.
         # A shop not reconciled within the day is enqueued again by a later fan-out anyway.
-        self.reconcile_queue, self.reconcile_dlq = _queue_with_dlq(
+        shops = WorkQueue(
             self,
             "ReconcileShops",
-            config.removal_policy,
-            dlq_id="ReconcileDlq",
-            visibility_s=RECONCILE_SHOP_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            platform=platform,
+            consumer=RECONCILE_SHOP_FUNCTION,
             retention=Duration.days(1),
+            dlq_id="ReconcileDlq",
         )
-        acknowledge(
-            self.reconcile_dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the shops queue has it."
-        )
+        self.reconcile_queue, self.reconcile_dlq = shops.queue, shops.dlq
         self.reconciler = platform.scheduled(
             self, "Reconciler", RECONCILER_FUNCTION, CONSUMER, schedule=RECONCILE, alarm=MISMATCH_ALARM
         )
         # Set with its one permission, for the fan-out only (the family's other workers never send).
         self.reconciler.add_environment("RECONCILE_QUEUE_URL", self.reconcile_queue.queue_url)
         self.reconcile_queue.grant_send_messages(self.reconciler)
-        self.reconcile_worker = platform.worker(
-            self,
+        self.reconcile_worker = shops.worker(
             "ReconcileWorker",
-            RECONCILE_SHOP_FUNCTION,
             CONSUMER,
-            trigger=sources.SqsEventSource(
-                self.reconcile_queue,
-                batch_size=RECONCILE_SHOP_BATCH_SIZE,
-                report_batch_item_failures=True,
-                max_concurrency=RECONCILE_CONCURRENCY,
-            ),
+            batch_size=RECONCILE_SHOP_BATCH_SIZE,
+            max_concurrency=RECONCILE_CONCURRENCY,
         )
         allow_asaas_key_decrypt(self.reconcile_worker, secrets_key)
-        platform.monitoring.alarm(
-            self.reconcile_dlq,
+        shops.alarm_on_dead_letters(
             "ReconcileDlqAlarm",
-            self.reconcile_dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            description="Reconciliation: a shop failed five times running (Asaas key revoked? Asaas down?)",
+            "Reconciliation: a shop failed five times running (Asaas key revoked? Asaas down?)",
         )
-
-
-def _queue_with_dlq(
-    scope: Construct,
-    queue_id: str,
-    removal_policy: RemovalPolicy,
-    *,
-    visibility_s: int,
-    retention: Duration,
-    dlq_id: str | None = None,
-    delivery_delay: Duration | None = None,
-) -> tuple[sqs.Queue, sqs.Queue]:
-    """An encrypted, TLS-only queue and its dead-letter queue (14 days, after 5 receives)."""
-    dlq = sqs.Queue(
-        scope,
-        dlq_id or f"{queue_id}Dlq",
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        retention_period=Duration.days(14),
-        removal_policy=removal_policy,
-    )
-    queue = sqs.Queue(
-        scope,
-        queue_id,
-        encryption=sqs.QueueEncryption.SQS_MANAGED,
-        enforce_ssl=True,
-        visibility_timeout=Duration.seconds(visibility_s),
-        retention_period=retention,
-        delivery_delay=delivery_delay,
-        dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=5),
-        removal_policy=removal_policy,
-    )
-    return queue, dlq

@@ -17,7 +17,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -25,8 +24,8 @@ from assistec_infra import constants
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.mail import allow_mail
 from assistec_infra.capabilities.monitoring import AppAlarm
-from assistec_infra.capabilities.payments import VISIBILITY_FACTOR, _queue_with_dlq
 from assistec_infra.capabilities.platform import Schedule, WorkerPlatform
+from assistec_infra.capabilities.queues import WorkQueue
 from assistec_infra.capabilities.settings import CALENDAR, REMINDERS
 from assistec_infra.capabilities.storage import _purpose
 from assistec_infra.nag import acknowledge
@@ -129,16 +128,10 @@ class Scheduling(Construct):
             "AwsSolutions-SMG4",
             "An OAuth client secret is issued in Google Cloud's console; rotating it is a manual step there.",
         )
-        self.queue, self.dlq = _queue_with_dlq(
-            self,
-            "Calendar",
-            config.removal_policy,
-            visibility_s=WORKER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
-            retention=Duration.days(4),
+        calendar = WorkQueue(
+            self, "Calendar", platform=platform, consumer=WORKER_FUNCTION, retention=Duration.days(4)
         )
-        acknowledge(
-            self.dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the calendar queue has it."
-        )
+        self.queue, self.dlq = calendar.queue, calendar.dlq
         events.Rule(
             self,
             "AppointmentsToQueue",
@@ -151,15 +144,7 @@ class Scheduling(Construct):
         )
         platform.settings.provide("google_secret_id", self.secret.secret_arn, grant=self.secret.grant_read)
 
-        self.worker = platform.worker(
-            self,
-            "Worker",
-            WORKER_FUNCTION,
-            CALENDAR,
-            trigger=sources.SqsEventSource(
-                self.queue, batch_size=WORKER_BATCH_SIZE, report_batch_item_failures=True
-            ),
-        )
+        self.worker = calendar.worker("Worker", CALENDAR, batch_size=WORKER_BATCH_SIZE)
         self.scheduled = platform.scheduled(
             self, "Pass", SCHEDULED_FUNCTION, CALENDAR, schedule=CALENDAR_PASS, alarm=PASS_FAILURES_ALARM
         )
@@ -183,12 +168,6 @@ class Scheduling(Construct):
         for function in (self.worker, self.scheduled, self.reminders):
             allow_mail(function, config)
         platform.monitoring.app_alarm(self.worker, SYNC_FAILURES_ALARM)
-        platform.monitoring.alarm(
-            self.dlq,
-            "DlqAlarm",
-            self.dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            description="Calendar: an appointment failed to reach Google five times (the pass retries it)",
+        calendar.alarm_on_dead_letters(
+            "DlqAlarm", "Calendar: an appointment failed to reach Google five times (the pass retries it)"
         )

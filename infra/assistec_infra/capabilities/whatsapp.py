@@ -16,7 +16,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -24,8 +23,8 @@ from constructs import Construct
 from assistec_infra import constants
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.monitoring import AppAlarm
-from assistec_infra.capabilities.payments import VISIBILITY_FACTOR, _queue_with_dlq
 from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.queues import WorkQueue
 from assistec_infra.capabilities.settings import WHATSAPP_CONSUMER, WHATSAPP_SENDER
 from assistec_infra.nag import acknowledge
 
@@ -93,29 +92,28 @@ class Whatsapp(Construct):
             "AwsSolutions-SMG4",
             "The Evolution server's global key is set on that server; rotating it is a manual step there.",
         )
-        self.queue, self.dlq = _queue_with_dlq(
-            self,
-            "Inbound",
-            config.removal_policy,
-            visibility_s=CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
-            retention=Duration.days(4),
+        inbound = WorkQueue(
+            self, "Inbound", platform=platform, consumer=CONSUMER_FUNCTION, retention=Duration.days(4)
         )
-        self.send_queue, self.send_dlq = _queue_with_dlq(
+        send = WorkQueue(
             self,
             "Send",
-            config.removal_policy,
-            visibility_s=SENDER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            platform=platform,
+            consumer=SENDER_FUNCTION,
             retention=Duration.days(1),  # a reply a day late is worse than none: staff see it failed
         )
         # Orders' status changes, each held a minute, for the consumer's status messages
-        self.status_queue, self.status_dlq = _queue_with_dlq(
+        status = WorkQueue(
             self,
             "Status",
-            config.removal_policy,
-            visibility_s=CONSUMER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
+            platform=platform,
+            consumer=CONSUMER_FUNCTION,
             retention=Duration.days(1),
             delivery_delay=Duration.seconds(STATUS_DELAY_S),
         )
+        self.queue, self.dlq = inbound.queue, inbound.dlq
+        self.send_queue, self.send_dlq = send.queue, send.dlq
+        self.status_queue, self.status_dlq = status.queue, status.dlq
         events.Rule(
             self,
             "StatusToQueue",
@@ -126,8 +124,6 @@ class Whatsapp(Construct):
             ),
             targets=[targets.SqsQueue(self.status_queue)],
         )
-        for dlq in (self.dlq, self.send_dlq, self.status_dlq):
-            acknowledge(dlq, "AwsSolutions-SQS3", "This is a dead-letter queue; its queue has it.")
         platform.settings.provide("evolution_secret_id", self.secret.secret_arn, grant=self.secret.grant_read)
         platform.settings.provide(
             "whatsapp_queue_url", self.queue.queue_url, grant=self.queue.grant_send_messages
@@ -135,29 +131,9 @@ class Whatsapp(Construct):
         platform.settings.provide(
             "whatsapp_send_queue_url", self.send_queue.queue_url, grant=self.send_queue.grant_send_messages
         )
-        self.consumer = platform.worker(
-            self,
-            "Consumer",
-            CONSUMER_FUNCTION,
-            WHATSAPP_CONSUMER,
-            trigger=sources.SqsEventSource(
-                self.queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True
-            ),
-        )
-        self.consumer.add_event_source(
-            sources.SqsEventSource(
-                self.status_queue, batch_size=CONSUMER_BATCH_SIZE, report_batch_item_failures=True
-            )
-        )
-        self.sender = platform.worker(
-            self,
-            "Sender",
-            SENDER_FUNCTION,
-            WHATSAPP_SENDER,
-            trigger=sources.SqsEventSource(
-                self.send_queue, batch_size=SENDER_BATCH_SIZE, report_batch_item_failures=True
-            ),
-        )
+        self.consumer = inbound.worker("Consumer", WHATSAPP_CONSUMER, batch_size=CONSUMER_BATCH_SIZE)
+        self.consumer.add_event_source(status.trigger(batch_size=CONSUMER_BATCH_SIZE))
+        self.sender = send.worker("Sender", WHATSAPP_SENDER, batch_size=SENDER_BATCH_SIZE)
         # Customers' files (when the shop keeps them): the sender writes them under whatsapp/, and
         # only there; the API signs the staff's downloads (its grant on the bucket).
         self.sender.add_environment("DEVICES_BUCKET", media_bucket.bucket_name)
@@ -175,20 +151,12 @@ class Whatsapp(Construct):
             "role names the prefix (write only), and the key is built from the message's own row.",
         )
         platform.monitoring.app_alarm(self.consumer, DISCONNECTED_ALARM)
-        for dlq, alarm_id, what in (
-            (self.dlq, "InboundDlqAlarm", "an Evolution delivery failed five times (not applied)"),
-            (self.send_dlq, "SendDlqAlarm", "a WhatsApp message failed to send five times"),
-            (self.status_dlq, "StatusDlqAlarm", "an order's status message failed five times (not told)"),
+        for work, alarm_id, what in (
+            (inbound, "InboundDlqAlarm", "an Evolution delivery failed five times (not applied)"),
+            (send, "SendDlqAlarm", "a WhatsApp message failed to send five times"),
+            (status, "StatusDlqAlarm", "an order's status message failed five times (not told)"),
         ):
-            platform.monitoring.alarm(
-                dlq,
-                alarm_id,
-                dlq.metric_approximate_number_of_messages_visible(
-                    period=Duration.minutes(5), statistic="Maximum"
-                ),
-                threshold=1,
-                description=f"WhatsApp: {what}",
-            )
+            work.alarm_on_dead_letters(alarm_id, f"WhatsApp: {what}")
 
     def link_base(self, function: lambda_.Function, rest_api_id: str, stage_name: str) -> None:
         """The API's public base URL for the links the bot writes (locally `make up` sets
