@@ -238,10 +238,17 @@ def table_texts(data: bytes, verified: VerifiedBundle) -> dict[str, bytes]:
     return {entry.name: stream.read() for entry, stream in read_tables(io.BytesIO(data), verified)}
 
 
+def permit(world: World, tenant_id: uuid.UUID) -> str:
+    """A restore permit for the shop, issued as the ops role (only it may issue one)."""
+    from assistec.services.backup.restore import permit_restore
+
+    return permit_restore(_db(world.database.ops_url), tenant_id, "arn:aws:iam::111111111111:user/test")
+
+
 def restore(world: World, tenant_id: uuid.UUID, data: bytes) -> Any:
     from assistec.services.backup.restore import restore_bundle
 
-    return restore_bundle(world.app, tenant_id, io.BytesIO(data), world.keys)
+    return restore_bundle(world.app, tenant_id, io.BytesIO(data), world.keys, permit=permit(world, tenant_id))
 
 
 # The tables whose rows a restore does not roll back (tables.RESTORE), and those it empties.
@@ -538,21 +545,87 @@ def test_the_restore_functions_act_on_the_current_shop_only(world: World) -> Non
         conn.execute("select backup_restore_clear('customers')")
     b_before = shop_rows(world.database, world.b.tenant_id)
     with psycopg.connect(world.database.app_url) as conn:
+        for table in ("audit_log", "plans"):
+            with conn.transaction():
+                conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
+                conn.execute("select backup_restore_begin(%s)", (permit(world, world.a_id),))
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute("select backup_restore_clear(%s)", (table,))
+        # In A's transaction, with A's permit, clearing a table deletes A's rows only (then rolled back)
         with conn.transaction():
             conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute("select backup_restore_clear('audit_log')")
-        with conn.transaction():
-            conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute("select backup_restore_clear('plans')")
-        # In A's transaction, clearing a table deletes A's rows only (then rolled back)
-        with conn.transaction():
-            conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
+            conn.execute("select backup_restore_begin(%s)", (permit(world, world.a_id),))
             deleted = conn.execute("select backup_restore_clear('price_rules')").fetchone()
             assert deleted == (1,)
             raise psycopg.Rollback()
     assert shop_rows(world.database, world.b.tenant_id) == b_before
+
+
+def _in_shop(database: PgDatabase, tenant_id: str, *statements: tuple[str, tuple[Any, ...]]) -> Any:
+    """Run ``statements`` as the app role in the shop's transaction; the last one's first row."""
+    with psycopg.connect(database.app_url) as conn, conn.transaction():
+        conn.execute("select enter_tenant(%s, '')", (tenant_id,))
+        row = None
+        for statement, params in statements:
+            row = conn.execute(statement, params).fetchone()
+        return row
+
+
+def test_the_app_role_alone_may_not_clear_a_shops_tables(world: World) -> None:
+    db = world.database
+    a_before, b_before = shop_rows(db, world.a.tenant_id), shop_rows(db, world.b.tenant_id)
+    clear = ("select backup_restore_clear('price_rules')", ())
+    # Given the app role in shop A's own transaction, with no permit: clearing is permission denied
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        _in_shop(db, world.a.tenant_id, clear)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        _in_shop(db, world.a.tenant_id, ("select backup_advance_identities()", ()))
+    # And the app role may not issue itself a permit, nor read or write the permits
+    with (
+        psycopg.connect(db.app_url) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"),
+    ):
+        conn.execute("select backup_restore_permit(%s, sha256('x'::bytea), 'me')", (world.a.tenant_id,))
+    for statement in (
+        "select * from backup_restore_permits",
+        "insert into backup_restore_permits (shop_id, token_sha256, operator, expires_at) "
+        "values (gen_random_uuid(), sha256('x'::bytea), 'me', now() + interval '1 hour')",
+    ):
+        with psycopg.connect(db.app_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+    # And a permit opens only its own shop, once, before it expires
+    b_permit = permit(world, world.b_id)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permit"):
+        _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (b_permit,)), clear)
+    used = permit(world, world.a_id)
+    assert _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (used,)), clear) == (1,)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permit"):
+        _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (used,)), clear)
+    expired = permit(world, world.a_id)
+    _execute(db, "update backup_restore_permits set expires_at = now() - interval '1 second' "
+                 "where token_sha256 = sha256(convert_to(%s, 'UTF8'))", expired)  # fmt: skip
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permit"):
+        _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (expired,)), clear)
+    # And a permit used in another transaction does not open this one
+    other = permit(world, world.a_id)
+    with psycopg.connect(db.app_url) as first, first.transaction():
+        first.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
+        first.execute("select backup_restore_begin(%s)", (other,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            _in_shop(db, world.a.tenant_id, clear)
+        raise psycopg.Rollback()
+    # Then only the one permitted clearing happened: A lost its price rules (committed above), nothing
+    # else of A changed, and B is untouched
+    a_after = shop_rows(db, world.a.tenant_id)
+    assert a_before["price_rules"]
+    assert a_after["price_rules"] == []
+    assert {t: r for t, r in a_after.items() if t != "price_rules"} == {
+        t: r for t, r in a_before.items() if t != "price_rules"
+    }
+    assert shop_rows(db, world.b.tenant_id) == b_before
+    # And the permits say who asked for them
+    assert _sql(db, "select distinct operator from backup_restore_permits where shop_id = %s",
+                world.a.tenant_id) == [("arn:aws:iam::111111111111:user/test",)]  # fmt: skip
 
 
 # --- the owner's zip -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The daily backup and the weekly restore test, as the backup flow (Step Functions) runs them.
 
-- ``shops``: every shop backed up (migration 0029's ``backup_shops``: all but those cancelled more
+- ``shops``: every shop backed up (migration 0031's ``backup_shops``: all but those cancelled more
   than 35 days ago);
 - ``export``: one shop's bundle of the day, stored once under ``shops/<shop>/<day>.bundle`` with its
   retention tag (and copied to the second bucket), recorded in ``backup_runs``. Idempotent and
