@@ -18,7 +18,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ import pytest
 
 from assistec.db.connection import Database
 from assistec.domain.backup_bundle import BundleRefused, VerifiedBundle, read_tables
-from assistec.integrations.storage import BundleExistsError
+from assistec.integrations.storage import BundleExistsError, StoredBundle
 from assistec.settings import DatabaseSettings
 from tests.conftest import LambdaContext, PgDatabase
 from tests.integration.conftest import Client, FakeBus, FakeDataKeys, Shop, signup
@@ -47,6 +47,7 @@ class FakeBundleStore:
     def __init__(self, *, copies: bool = True) -> None:
         self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
         self.copied: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.stored_at: dict[str, datetime] = {}
         self.copies = copies
         self.puts = 0
         self._lock = threading.Lock()
@@ -61,6 +62,7 @@ class FakeBundleStore:
             if key in self.objects:
                 raise BundleExistsError(key)
             self.objects[key] = (data, dict(tags))
+            self.stored_at[key] = datetime.now(UTC)
             self.puts += 1
 
     def get(self, key: str, sink: Any) -> None:
@@ -68,6 +70,12 @@ class FakeBundleStore:
 
     def list(self, prefix: str) -> list[str]:
         return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def entries(self, prefix: str) -> list[StoredBundle]:
+        return [StoredBundle(k, len(self.objects[k][0]), self.stored_at[k]) for k in self.list(prefix)]
+
+    def tags(self, key: str) -> dict[str, str]:
+        return dict(self.objects[key][1])
 
     def copy(self, key: str) -> None:
         self.copied[key] = self.objects[key]

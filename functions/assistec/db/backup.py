@@ -440,6 +440,31 @@ def record_failed(conn: Conn, *, tenant_id: UUID, day: date, error: str, started
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedBundle:
+    """A good nightly bundle as ``backup_runs`` records it."""
+
+    run_date: date
+    s3_key: str
+    rows: int | None
+    schema_version: int | None
+    copied: bool
+    restore_checked_at: datetime | None
+    restore_error: str | None
+
+
+def recorded_bundles(conn: Conn) -> list[RecordedBundle]:
+    """The current shop's good nightly bundles (in its transaction: row-level security), newest first."""
+    from assistec.db.sql import fetch_all
+
+    return fetch_all(
+        conn,
+        RecordedBundle,
+        "select run_date, s3_key, rows, schema_version, copied, restore_checked_at, restore_error "
+        "from backup_runs where status = 'ok' order by run_date desc",
+    )
+
+
 def record_restore_check(conn: Conn, tenant_id: UUID, day: date, error: str | None) -> None:
     conn.execute(
         "update backup_runs set restore_checked_at = now(), restore_error = %s "
