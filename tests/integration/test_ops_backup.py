@@ -372,3 +372,20 @@ def test_a_stage_without_backups_refuses_the_backup_commands(
         assert {e["outcome"] for e in console.entries(shop.tenant_id)} == {"failed"}
     finally:
         wiring.install(None)
+
+
+def test_a_crash_is_recorded_as_failed_under_the_shop_and_raised(
+    console: Console, shops: Shops, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given S3 failing (the bucket unreachable)
+    def unreachable(prefix: str) -> list[Any]:
+        raise ConnectionError("S3 unreachable")
+
+    monkeypatch.setattr(console.store, "entries", unreachable)
+    # When the operator lists A's bundles: the function crashes (the console shows exit code 3)
+    with pytest.raises(ConnectionError):
+        console.run("backup_list", shop=shops.a.tenant_id)
+    # Then its entry is finished as failed, under A, with the error's type (never its message)
+    [entry] = [e for e in console.entries(shops.a.tenant_id) if e["command"] == "backup_list"]
+    assert entry["outcome"] == "failed"
+    assert entry["detail"] == {"error": {"code": "internal_error", "type": "ConnectionError"}}

@@ -579,7 +579,7 @@ class OpsConsole:
         from assistec.domain.backup_bundle import bundle_prefixes, nightly_day
 
         tenant_id = self._shop(args.shop)
-        with _about(tenant_id):
+        with _about(tenant_id), _failing_about(tenant_id):
             tools = self._tools()
             stored = [e for prefix in bundle_prefixes(tenant_id) for e in tools.store.entries(prefix)]
             with self._work(SystemActor(tenant_id)) as uow:
