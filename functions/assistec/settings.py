@@ -168,6 +168,35 @@ class RelaySettings(DatabaseSettings):
     whatsapp_send_queue_url: str | None = None
 
 
+class ScratchSettings(DatabaseSettings):
+    """The scratch connection of a restore into scratch tables: the ops role (it may create tables in
+    schema backup_restore, migration 0031; and it issues the in-place restore's permits, migration
+    0034), straight to the database (its secret carries the host). One of the two, for the functions
+    that restore; the others need neither."""
+
+    scratch_db_secret_id: str | None = None
+    scratch_database_url: SecretStr | None = None
+
+    @model_validator(mode="after")
+    def _one_scratch_source(self) -> Self:
+        if self.scratch_db_secret_id is not None and self.scratch_database_url is not None:
+            raise ValueError("configure at most one of SCRATCH_DB_SECRET_ID or SCRATCH_DATABASE_URL")
+        return self
+
+    def scratch_settings(self) -> DatabaseSettings:
+        """The scratch connection's settings (the same TLS settings as the app role's)."""
+        if self.scratch_db_secret_id is None and self.scratch_database_url is None:
+            raise ValueError("SCRATCH_DB_SECRET_ID (or SCRATCH_DATABASE_URL) is not set: no scratch restore")
+        return DatabaseSettings(
+            database_url=self.scratch_database_url,
+            db_secret_id=self.scratch_db_secret_id,
+            db_host=None,
+            db_sslmode=self.db_sslmode,
+            db_sslrootcert=self.db_sslrootcert,
+            db_connect_timeout_s=self.db_connect_timeout_s,
+        )
+
+
 class ConsumerSettings(DatabaseSettings, MailSettings):
     """The payments consumer: applies stored Asaas events, asking Asaas when money moves."""
 
@@ -186,12 +215,23 @@ class ConsumerSettings(DatabaseSettings, MailSettings):
     payment_flow_arn: str | None = None
 
 
-class OpsSettings(ConsumerSettings):
+class OpsSettings(ConsumerSettings, ScratchSettings):
     """The ops function (the operator's console runs its commands there): the payments workers'
-    settings, for provisioning a shop and a reopened shop's new subscription, and the token-signing
-    key's secret, which it rotates (its grant: read and write)."""
+    settings, for provisioning a shop and a reopened shop's new subscription; the token-signing key's
+    secret, which it rotates (its grant: read and write); and the backups' (the bundles' buckets, the
+    key of their data keys, the ops role's scratch connection), for one shop's bundles on demand.
+    Without the backups' settings (a stage without backups) the backup commands are refused."""
 
     auth_secret_id: str | None = None
+    backup_bucket: str | None = Field(default=None, min_length=3)
+    backup_copy_bucket: str | None = None
+    backup_key_id: str | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _backups_whole(self) -> Self:
+        if (self.backup_bucket is None) != (self.backup_key_id is None):
+            raise ValueError("configure both BACKUP_BUCKET and BACKUP_KEY_ID, or neither")
+        return self
 
 
 class WhatsappSettings(DatabaseSettings, MailSettings):
@@ -233,10 +273,10 @@ class MailEventsSettings(DatabaseSettings):
     event_bus_name: str | None = None
 
 
-class BackupSettings(DatabaseSettings):
+class BackupSettings(ScratchSettings):
     """The backup flow's functions (shops, export, finish, restore test): the app role's database
     (``DB_SECRET_ID``/``DB_HOST``, through the proxy), the backup buckets and the key of the bundles'
-    data keys (the shop-secrets key; purpose backup-bundle)."""
+    data keys (the shop-secrets key; purpose backup-bundle); the restore test's scratch connection."""
 
     stage: Literal["local", "prod", "test"]
     backup_bucket: str = Field(min_length=3)
@@ -245,30 +285,6 @@ class BackupSettings(DatabaseSettings):
     backup_key_id: str = Field(min_length=1)
     # Set: the finish step publishes BackupRunFinished (its summary) to this bus.
     event_bus_name: str | None = None
-    # The restore test's scratch connection: the ops role (it may create tables in schema
-    # backup_restore, migration 0029), straight to the database (its secret carries the host). One
-    # of the two for the restore test; the other steps need neither.
-    scratch_db_secret_id: str | None = None
-    scratch_database_url: SecretStr | None = None
-
-    @model_validator(mode="after")
-    def _one_scratch_source(self) -> Self:
-        if self.scratch_db_secret_id is not None and self.scratch_database_url is not None:
-            raise ValueError("configure at most one of SCRATCH_DB_SECRET_ID or SCRATCH_DATABASE_URL")
-        return self
-
-    def scratch_settings(self) -> DatabaseSettings:
-        """The restore test's connection settings (the same TLS settings as the app role's)."""
-        if self.scratch_db_secret_id is None and self.scratch_database_url is None:
-            raise ValueError("SCRATCH_DB_SECRET_ID (or SCRATCH_DATABASE_URL) is not set: no restore test")
-        return DatabaseSettings(
-            database_url=self.scratch_database_url,
-            db_secret_id=self.scratch_db_secret_id,
-            db_host=None,
-            db_sslmode=self.db_sslmode,
-            db_sslrootcert=self.db_sslrootcert,
-            db_connect_timeout_s=self.db_connect_timeout_s,
-        )
 
 
 class OpsReportSettings(DatabaseSettings, MailSettings):

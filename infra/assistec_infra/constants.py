@@ -141,9 +141,10 @@ KMS_SMTP_PASSWORD_CONTEXT = ("purpose", "smtp-password")
 KMS_BACKUP_CONTEXT = ("purpose", "backup-bundle")
 
 # The per-shop backup bundles' S3 object tag (set by the export) and how long each kind is kept, in
-# days: a week of dailies, four weeklies, twelve monthlies, each with a day to spare.
+# days: a week of dailies, four weeklies, twelve monthlies, each with a day to spare; an operator's
+# bundle made on demand (the ops console's `backup export`) four weeks, like a weekly.
 BACKUP_RETENTION_TAG = "retention"
-BACKUP_RETENTION_DAYS = {"daily": 8, "weekly": 29, "monthly": 366}
+BACKUP_RETENTION_DAYS = {"daily": 8, "weekly": 29, "monthly": 366, "manual": 29}
 # An overwritten or deleted bundle's old version: gone after a day (object lock, in prod, holds every
 # version for BACKUP_OBJECT_LOCK_DAYS first).
 BACKUP_NONCURRENT_DAYS = 1

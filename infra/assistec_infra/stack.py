@@ -81,8 +81,10 @@ class AssistecStack(Stack):
         # ...and the ops console re-runs provisioning and opens a reopened shop's new subscription.
         for worker in (payments.consumer, api.function, ops.function):
             billing.grant_platform(worker)
-        # The ops console rotates the signing key (it reads it with its settings).
+        # The ops console rotates the signing key (it reads it with its settings), and exports, verifies
+        # and restores one shop's bundles.
         auth.signing_key.grant_write(ops.function)
+        backups.grant_console(ops.function)
         allow_mail(payments.consumer, config)
         allow_mail(api.function, config)  # signup's confirmation link (issue 10 §5)
         allow_mail(whatsapp.consumer, config)  # the owner's "number disconnected" e-mail

@@ -11,8 +11,9 @@ from functools import cached_property
 from typing import Any
 
 LOCAL_REGION = "us-east-1"
-# The ops function may take its whole timeout (300 s, infra capabilities/ops.py): wait a little longer.
-INVOKE_READ_TIMEOUT_S = 320
+# The ops function may take its whole timeout (900 s, infra capabilities/ops.py: a big restore): wait a
+# little longer.
+INVOKE_READ_TIMEOUT_S = 920
 
 
 def local_endpoint() -> str:

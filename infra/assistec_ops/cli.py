@@ -9,14 +9,20 @@
     keys status                        the token-signing key's state (never the key)
     keys rotate-signing [--yes] [--no-wait | --now]
     keys promote                       finish a rotation staged with --no-wait
-    backup run <shop> [--date D] | backup run --all [--date D]
-    backup verify|restore|export <shop> [--date D] [--yes]
+    backup run <shop> [--date D] | backup run --all [--date D]   the nightly export, now
+    backup list <shop>                 the shop's stored bundles (nightly and manual)
+    backup export <shop>               a bundle of the shop now (manual/<shop>/<time>.bundle)
+    backup verify <shop> [--key K | --latest]    a stored bundle checked whole: its manifest
+    backup restore <shop> --key K [--yes]        the bundle back over the shop's data (asks to type
+                                                 the shop's id or name)
+    backup scratch <shop> [--key K | --latest]   restored into scratch tables, compared, dropped
     audit [--limit N] [--shop S]       the operator audit log
 
-The shop commands, the key and the audit log run in the stack's ops function (invoked with the
-operator's AWS credentials); DLQ replays and backups are done from here and recorded through it.
-Exit codes: 0 done, 1 the command was refused or failed, 2 usage or the stage (not deployed, no
-credentials, not confirmed), 3 a function crashed.
+The shop commands, the key, the backups and the audit log run in the stack's ops function (invoked
+with the operator's AWS credentials; a restore may take minutes: the console waits up to the
+function's 15-minute timeout); DLQ replays and the nightly flow are started from here and recorded
+through it. Exit codes: 0 done, 1 the command was refused or failed, 2 usage or the stage (not
+deployed, no credentials, not confirmed), 3 a function crashed.
 """
 
 from __future__ import annotations
@@ -31,20 +37,23 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from assistec_ops import dlq as dlqs
 from assistec_ops import render
 from assistec_ops.aws import Aws, ConsoleError, Target
 
 BACKUP_TZ = ZoneInfo("America/Sao_Paulo")
-# The backup feature's functions, by their stack outputs (the integrator aligns the names).
-BACKUP_OUTPUTS = {
-    "run": "BackupExportFunctionName",
-    "verify": "BackupVerifyFunctionName",
-    "restore": "BackupRestoreFunctionName",
-    "export": "ShopExportFunctionName",
-}
+# The nightly export's function (``backup run``), by its stack output.
+BACKUP_EXPORT_OUTPUT = "BackupExportFunctionName"
 
 
 class Backend(Protocol):
@@ -77,12 +86,14 @@ class Context:
         *,
         ask: Callable[[str], bool],
         sleep: Callable[[float], None],
+        prompt: Callable[[str], str] = lambda _question: "",
     ) -> None:
         self.backend = backend
         self.args = args
         self.out = out
         self.err = err
         self._ask = ask
+        self._prompt = prompt
         self.sleep = sleep
 
     @property
@@ -97,6 +108,26 @@ class Context:
             return
         if not self._ask(question):
             raise ConsoleError("not confirmed (pass --yes to run it without asking)")
+
+    def confirm_typed(self, question: str, accepted: set[str]) -> None:
+        """Ask the operator to type one of ``accepted`` (a shop's id or name) unless ``--yes``."""
+        if getattr(self.args, "yes", False):
+            return
+        typed = self._prompt(question).strip().casefold()
+        if not typed or typed not in {a.strip().casefold() for a in accepted if a}:
+            raise ConsoleError("not confirmed: type the shop's id or name (or pass --yes)")
+
+    def working(self, description: str) -> Any:
+        """A spinner with the time spent while the ops function works (transient: gone after)."""
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=self.err,
+            transient=True,
+        )
+        progress.add_task(description, total=None)
+        return progress
 
     def call(self, command: str, args: dict[str, Any]) -> Any:
         """Run ``command`` in the ops function; its result, or ``Refused`` once the error is shown."""
@@ -316,11 +347,11 @@ def _wait(ctx: Context, seconds: int, what: str) -> None:
 
 
 # --- backups -------------------------------------------------------------------------------------------
-def backup(ctx: Context) -> int:
-    action = ctx.args.backup_command
+def backup_run(ctx: Context) -> int:
+    """The nightly flow (``--all``) or one shop's nightly export, started now."""
     outputs = ctx.backend.outputs
     date = ctx.args.date or datetime.now(BACKUP_TZ).date().isoformat()
-    if action == "run" and ctx.args.all:
+    if ctx.args.all:
         flow = outputs.get("BackupFlowArn")
         if not flow:
             raise ConsoleError(
@@ -335,21 +366,75 @@ def backup(ctx: Context) -> int:
         ctx.emit(details) if ctx.json else ctx.out.print(f"backup flow started: {started['executionArn']}")
         return 0
     if not ctx.args.shop:
-        raise ConsoleError(f"backup {action} needs a shop (or --all for run)")
-    output = BACKUP_OUTPUTS[action]
-    if output not in outputs:
-        raise ConsoleError(f"backup {action} is not deployed in {ctx.backend.target.stage} yet (no {output})")
-    if action == "restore":
-        ctx.confirm(f"Restore {ctx.args.shop}'s backup of {date} over its current data?")
+        raise ConsoleError("backup run needs a shop (or --all)")
+    if BACKUP_EXPORT_OUTPUT not in outputs:
+        raise ConsoleError(
+            f"backup run is not deployed in {ctx.backend.target.stage} yet (no {BACKUP_EXPORT_OUTPUT})"
+        )
     shop = ctx.call("show_shop", {"shop": ctx.args.shop})["shop"]
     payload = {"tenant_id": shop["id"], "date": date}
     try:
-        answer = ctx.backend.invoke_function(output, payload)
+        with ctx.working(f"exporting {shop['name']}'s bundle of {date}…"):
+            answer = ctx.backend.invoke_function(BACKUP_EXPORT_OUTPUT, payload)
     except ConsoleError as exc:
-        ctx.record(f"backup_{action}", "failed", {"date": date, "error": str(exc)[:500]}, shop=shop["id"])
+        ctx.record("backup_run", "failed", {"date": date, "error": str(exc)[:500]}, shop=shop["id"])
         raise
-    ctx.record(f"backup_{action}", "ok", {"date": date, "answer": answer}, shop=shop["id"])
+    ctx.record("backup_run", "ok", {"date": date, "answer": answer}, shop=shop["id"])
     ctx.emit(answer) if ctx.json else ctx.out.print_json(json.dumps(answer, default=str))
+    return 0
+
+
+def _bundle_args(ctx: Context) -> dict[str, Any]:
+    args: dict[str, Any] = {"shop": ctx.args.shop}
+    if getattr(ctx.args, "key", None):
+        args["key"] = ctx.args.key
+    return args
+
+
+def backup_list(ctx: Context) -> int:
+    with ctx.working("listing the shop's bundles…"):
+        result = ctx.call("backup_list", {"shop": ctx.args.shop})
+    ctx.emit(result) if ctx.json else render.bundles(ctx.out, result)
+    return 0
+
+
+def backup_export(ctx: Context) -> int:
+    with ctx.working(f"exporting {ctx.args.shop} (the ops function makes and stores the bundle)…"):
+        result = ctx.call("backup_export", {"shop": ctx.args.shop})
+    ctx.emit(result) if ctx.json else render.exported(ctx.out, result)
+    return 0
+
+
+def backup_verify(ctx: Context) -> int:
+    with ctx.working("downloading and verifying the bundle…"):
+        result = ctx.call("backup_verify", _bundle_args(ctx))
+    ctx.emit(result) if ctx.json else render.verified(ctx.out, result)
+    return 0
+
+
+def backup_restore(ctx: Context) -> int:
+    shop = ctx.call("show_shop", {"shop": ctx.args.shop})["shop"]
+    # The bundle first, checked whole: what it holds is shown before the operator confirms
+    with ctx.working("downloading and verifying the bundle…"):
+        bundle = ctx.call("backup_verify", {"shop": shop["id"], "key": ctx.args.key})
+    if not ctx.json:
+        render.verified(ctx.out, bundle)
+    ctx.confirm_typed(
+        f"Restore {shop['name']} ({shop['id']}) on {ctx.backend.target.stage} from {ctx.args.key}, made "
+        f"{bundle['created_at']}? Every table of the shop goes back to the bundle's rows and its users "
+        "are signed out. Type the shop's id or name to go on",
+        {shop["id"], shop.get("name") or ""},
+    )
+    with ctx.working(f"restoring {shop['name']} (one transaction; a large shop takes minutes)…"):
+        result = ctx.call("backup_restore", {"shop": shop["id"], "key": ctx.args.key, "confirm": shop["id"]})
+    ctx.emit(result) if ctx.json else render.restored(ctx.out, result)
+    return 0
+
+
+def backup_scratch(ctx: Context) -> int:
+    with ctx.working("restoring the bundle into scratch tables and reading it back…"):
+        result = ctx.call("backup_scratch", _bundle_args(ctx))
+    ctx.emit(result) if ctx.json else render.scratch(ctx.out, result)
     return 0
 
 
@@ -440,21 +525,30 @@ def parser() -> argparse.ArgumentParser:
         run=keys_promote
     )
 
-    backups = groups.add_parser(
-        "backup", help="one shop's backup (the backup feature's functions)", parents=[common]
-    )
+    backups = groups.add_parser("backup", help="one shop's backups", parents=[common])
     backup_commands = backups.add_subparsers(dest="backup_command", required=True)
-    for name in ("run", "verify", "restore", "export"):
-        command = backup_commands.add_parser(name, parents=[common])
-        command.add_argument("shop", nargs="?", help="id, CNPJ or e-mail")
-        command.add_argument("--date", help="YYYY-MM-DD (default: today in São Paulo)")
-        if name == "run":
-            command.add_argument("--all", action="store_true", help="every shop (the nightly flow)")
-        else:
-            command.set_defaults(all=False)
+    nightly = backup_commands.add_parser("run", help="the nightly export, now", parents=[common])
+    nightly.add_argument("shop", nargs="?", help="id, CNPJ or e-mail")
+    nightly.add_argument("--date", help="YYYY-MM-DD (default: today in São Paulo)")
+    nightly.add_argument("--all", action="store_true", help="every shop (the nightly flow)")
+    nightly.set_defaults(run=backup_run)
+    for name, runner, help_text in (
+        ("list", backup_list, "the shop's stored bundles"),
+        ("export", backup_export, "a bundle of the shop now (manual/<shop>/<time>.bundle)"),
+        ("verify", backup_verify, "a stored bundle checked whole: its manifest"),
+        ("restore", backup_restore, "a stored bundle back over the shop's data, in one transaction"),
+        ("scratch", backup_scratch, "a stored bundle restored into scratch tables and compared"),
+    ):
+        command = backup_commands.add_parser(name, help=help_text, parents=[common])
+        command.add_argument("shop", help="id, CNPJ or e-mail")
         if name == "restore":
-            command.add_argument("--yes", action="store_true")
-        command.set_defaults(run=backup)
+            command.add_argument("--key", required=True, help="the bundle (see backup list)")
+            command.add_argument("--yes", action="store_true", help="do not ask to type the shop's id")
+        elif name in ("verify", "scratch"):
+            which_bundle = command.add_mutually_exclusive_group()
+            which_bundle.add_argument("--key", help="the bundle (see backup list)")
+            which_bundle.add_argument("--latest", action="store_true", help="the newest (the default)")
+        command.set_defaults(run=runner)
 
     log = groups.add_parser("audit", help="the operator audit log", parents=[common])
     log.add_argument("--limit", type=int, default=20)
@@ -462,6 +556,17 @@ def parser() -> argparse.ArgumentParser:
     log.add_argument("--before", type=int, help="entries older than this id")
     log.set_defaults(run=audit)
     return main
+
+
+def _prompt(out: Console) -> Callable[[str], str]:
+    def prompt(question: str) -> str:
+        if not sys.stdin.isatty():
+            return ""
+        from rich.prompt import Prompt
+
+        return str(Prompt.ask(question, console=out, default=""))
+
+    return prompt
 
 
 def _ask(out: Console) -> Callable[[str], bool]:
@@ -482,6 +587,7 @@ def main(
     out: Console | None = None,
     err: Console | None = None,
     ask: Callable[[str], bool] | None = None,
+    prompt: Callable[[str], str] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> int:
     args = parser().parse_args(argv)
@@ -491,7 +597,9 @@ def main(
     out = out or Console()
     err = err or Console(stderr=True)
     target = Target(args.stage, args.profile, args.region)
-    ctx = Context(backend(target), args, out, err, ask=ask or _ask(err), sleep=sleep)
+    ctx = Context(
+        backend(target), args, out, err, ask=ask or _ask(err), sleep=sleep, prompt=prompt or _prompt(err)
+    )
     try:
         code: int = args.run(ctx)
     except Refused:

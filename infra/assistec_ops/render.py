@@ -223,3 +223,113 @@ def error(console: Console, answer: dict[str, Any]) -> None:
                 console.print(f"  {name}: {value}")
     if answer.get("audit_id") is not None:
         console.print(f"(recorded as audit entry {answer['audit_id']})")
+
+
+def size(value: Any) -> str:
+    """Bytes as the operator reads them (1.5 MB)."""
+    if value is None:
+        return "-"
+    amount = float(value)
+    for unit in ("B", "kB", "MB", "GB"):
+        if amount < 1000 or unit == "GB":
+            return f"{int(amount)} B" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1000
+    return str(value)  # pragma: no cover
+
+
+def _count(value: Any) -> str:
+    return "-" if value is None else f"{int(value):,}".replace(",", ".")
+
+
+def bundles(console: Console, result: dict[str, Any]) -> None:
+    shop = result.get("shop") or {}
+    table = Table(title=f"Bundles of {_text(shop.get('name'))} ({_text(shop.get('id'))}), newest first")
+    for column in ("key", "kind", "stored", "size", "retention", "rows", "restore check"):
+        table.add_column(column, overflow="fold")
+    for bundle in result.get("bundles", []):
+        error = bundle.get("restore_error")
+        check = (
+            f"[red]{error}[/red]"
+            if error
+            else (
+                f"[green]ok[/green] {_day(bundle['restore_checked_at'])}"
+                if bundle.get("restore_checked_at")
+                else "-"
+            )
+        )
+        table.add_row(
+            _text(bundle.get("key")),
+            _text(bundle.get("kind")),
+            _day(bundle.get("stored_at")),
+            size(bundle.get("bytes")),
+            _text(bundle.get("retention")),
+            _count(bundle.get("rows")),
+            check,
+        )
+    console.print(table)
+    if not result.get("bundles"):
+        console.print("no bundle stored yet: `backup export` makes one now")
+
+
+def _tables(console: Console, title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    table = Table(title=title)
+    table.add_column("table")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
+        table.add_row(
+            row.get("name", "-"), *(size(row.get(c)) if c == "bytes" else _count(row.get(c)) for c in columns)
+        )
+    console.print(table)
+
+
+def exported(console: Console, result: dict[str, Any]) -> None:
+    console.print(
+        f"[green]exported[/green] {result.get('key')}: {_count(result.get('rows'))} rows, "
+        f"{size(result.get('bytes'))}, schema version {result.get('schema_version')}"
+        + ("" if result.get("copied") else " [yellow](no second bucket: not copied)[/yellow]")
+    )
+    _tables(console, "Tables", result.get("tables") or [], ("rows",))
+
+
+def verified(console: Console, result: dict[str, Any]) -> None:
+    table = Table(title="Bundle verified", show_header=False)
+    table.add_column("what", style="bold")
+    table.add_column("value", overflow="fold")
+    restorable = (
+        "[green]yes[/green]"
+        if result.get("restorable_in_place")
+        else f"[yellow]no[/yellow]: the database is at version {result.get('database_version')} "
+        "(restore it into a database at the bundle's version; backup scratch still checks it)"
+    )
+    for name, value in (
+        ("key", _text(result.get("key"))),
+        ("shop", _text(result.get("shop_name"))),
+        ("made", _day(result.get("created_at"))),
+        ("bundle id", _text(result.get("bundle_id"))),
+        ("size", size(result.get("bytes"))),
+        ("rows", _count(result.get("rows"))),
+        ("schema version", _text(result.get("schema_version"))),
+        ("restorable in place", restorable),
+    ):
+        table.add_row(name, value)
+    console.print(table)
+    _tables(console, "Tables", result.get("tables") or [], ("rows", "bytes"))
+
+
+def restored(console: Console, result: dict[str, Any]) -> None:
+    _tables(console, "Restored, table by table", result.get("tables") or [], ("deleted", "written"))
+    console.print(
+        f"[green]restored[/green] {result.get('key')} (bundle {result.get('bundle_id')}): "
+        f"{_count(result.get('deleted'))} rows deleted, {_count(result.get('written'))} written, in one "
+        "transaction; the shop's users must sign in again"
+    )
+
+
+def scratch(console: Console, result: dict[str, Any]) -> None:
+    _tables(console, "Read back from the scratch tables", result.get("tables") or [], ("rows",))
+    recorded = " (recorded on the night's run)" if result.get("recorded") else ""
+    console.print(
+        f"[green]ok[/green]: {result.get('key')} restored into scratch tables reads back as its manifest "
+        f"says ({_count(result.get('rows'))} rows); the scratch tables are dropped{recorded}"
+    )

@@ -1,7 +1,8 @@
 """The ops console against the deployed local stack (issue 13 §5): the operator's command line, run as
 a subprocess exactly as an operator runs it, finds the stage from its CloudFormation outputs, runs
-its shop commands in the ops function, and moves a dead-letter message back to its queue, each
-recorded in the operator audit log."""
+its shop commands in the ops function, moves a dead-letter message back to its queue, and exports,
+verifies and scratch-restores a shop's bundle in the backup bucket (through S3, KMS and the ops role's
+connection as deployed), each recorded in the operator audit log."""
 
 from __future__ import annotations
 
@@ -28,13 +29,15 @@ def _console(*args: str, timeout_s: float = 180) -> subprocess.CompletedProcess[
         env=env,
         capture_output=True,
         text=True,
+        # No terminal: a question (a restore's confirmation) is answered "not confirmed", never waited on
+        stdin=subprocess.DEVNULL,
         timeout=timeout_s,
         check=False,
     )
 
 
-def _json(*args: str) -> Any:
-    done = _console("--json", *args)
+def _json(*args: str, timeout_s: float = 180) -> Any:
+    done = _console("--json", *args, timeout_s=timeout_s)
     assert done.returncode == 0, (done.stdout, done.stderr)
     return json.loads(done.stdout)
 
@@ -102,6 +105,70 @@ def test_dlq_replay_moves_a_planted_message_back_to_its_queue(stack: dict[str, A
         e for e in entries if e["command"] == "dlq_replay" and planted in e["detail"].get("message_ids", [])
     ]
     assert (entry["origin"], entry["outcome"]) == ("console", "ok")
+
+
+def test_backup_export_then_verify_then_scratch_of_the_demo_shop(stack: dict[str, Any]) -> None:
+    email = stack["demo_email"]
+    shop_id = _json("shops", "show", email)["shop"]["id"]
+
+    # When the operator exports the demo shop now
+    exported = _json("backup", "export", email, timeout_s=600)
+    # Then its bundle is stored under the shop's manual prefix (never a nightly key), and copied
+    key = exported["key"]
+    assert key.startswith(f"manual/{shop_id}/"), key
+    assert key.endswith(".bundle"), key
+    assert exported["rows"] > 0
+    assert exported["bytes"] > 0
+    assert exported["copied"] is True
+    assert {t["name"] for t in exported["tables"]} >= {"tenants", "customers", "service_orders"}
+
+    # And the shop's list has it, tagged for the manual retention, with its size
+    listed = _json("backup", "list", email)
+    assert listed["shop"]["id"] == shop_id
+    [bundle] = [b for b in listed["bundles"] if b["key"] == key]
+    assert (bundle["kind"], bundle["retention"], bundle["bytes"]) == ("manual", "manual", exported["bytes"])
+
+    # When the operator verifies it (KMS opens its data key under the shop's context)
+    verified = _json("backup", "verify", email, "--key", key, timeout_s=600)
+    # Then its manifest is the export's, restorable into this database's schema
+    assert verified["key"] == key
+    assert verified["bundle_id"] == exported["bundle_id"]
+    assert verified["rows"] == exported["rows"]
+    assert verified["restorable_in_place"] is True
+    # And as a table, the newest bundle by default
+    done = _console("backup", "verify", email, "--latest", timeout_s=600)
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "Bundle verified" in done.stdout
+
+    # When the operator restores it into scratch tables (the ops role's connection, as deployed)
+    scratch = _json("backup", "scratch", email, "--key", key, timeout_s=600)
+    # Then it reads back as its manifest says
+    assert (scratch["ok"], scratch["key"], scratch["rows"]) == (True, key, exported["rows"])
+
+    # And a restore that is not confirmed (no terminal to type the shop's id in) restores nothing
+    done = _console("backup", "restore", email, "--key", key, timeout_s=600)
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "not confirmed" in done.stderr
+    # And another shop's key, or none of its shape, is refused by the function (exit 1)
+    done = _console("backup", "verify", email, "--key", f"manual/{uuid.uuid4()}/20260101T000000Z.bundle")
+    assert done.returncode == 1
+    assert "wrong_key" in done.stderr
+
+    # And each command is in the operator audit log under the shop, finished ok (the refusal too)
+    entries = _json("audit", "--shop", shop_id, "--limit", "50")
+    done_ok = {(e["command"], e["outcome"]) for e in entries}
+    assert {
+        ("backup_export", "ok"),
+        ("backup_list", "ok"),
+        ("backup_verify", "ok"),
+        ("backup_scratch", "ok"),
+    } <= (done_ok)
+    assert ("backup_verify", "refused") in done_ok
+    assert not [e for e in entries if e["command"] == "backup_restore"], (
+        "an unconfirmed restore reached the function"
+    )
+    [export_entry] = [e for e in entries if e["command"] == "backup_export" and e["detail"].get("key") == key]
+    assert export_entry["detail"]["rows"] == exported["rows"]
 
 
 def _absent_from(sqs: Any, url: str, message_id: str, timeout_s: float = 10) -> bool:

@@ -127,14 +127,15 @@ def test_the_buckets_are_private_encrypted_versioned_and_expire_bundles_by_tag(
             s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
             for s in policy["Properties"]["PolicyDocument"]["Statement"]
         )
-        # And a bundle expires by its retention tag: a week and a day, four weeks and a day, a year
+        # And a bundle expires by its retention tag: a week and a day, four weeks and a day, a year; an
+        # operator's bundle (the ops console's export) four weeks and a day
         rules = bucket["LifecycleConfiguration"]["Rules"]
         by_tag = {
             r["TagFilters"][0]["Value"]: r["ExpirationInDays"]
             for r in rules
             if [t["Key"] for t in r.get("TagFilters", [])] == [constants.BACKUP_RETENTION_TAG]
         }
-        assert by_tag == {"daily": 8, "weekly": 29, "monthly": 366}
+        assert by_tag == {"daily": 8, "weekly": 29, "monthly": 366, "manual": 29}
         # And an overwritten or expired bundle's old version goes a day later
         [versions] = [r for r in rules if "NoncurrentVersionExpiration" in r]
         assert versions["NoncurrentVersionExpiration"] == {"NoncurrentDays": 1}
@@ -280,43 +281,56 @@ def test_each_backup_function_reads_the_backup_settings_and_no_other_function_do
     for handler in (constants.BACKUP_EXPORT_HANDLER, constants.RESTORE_TEST_HANDLER):
         assert _function(template, handler)["MemorySize"] == 1024
         assert _function(template, handler)["Timeout"] == 900
-    # And no other function (the API included) is told where the backups are
+    # And no other function (the API included) is told where the backups are, but the ops console's
     for function in _functions(template).values():
-        if function["Properties"]["Handler"] in BACKUP_HANDLERS:
+        if function["Properties"]["Handler"] in (*BACKUP_HANDLERS, constants.OPS_HANDLER):
             continue
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         assert not {v for v in variables if v.startswith("BACKUP_")}, function["Properties"]["Handler"]
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
-def test_only_the_export_writes_the_buckets_and_nobody_deletes_from_them(
+def test_only_the_export_and_the_ops_console_write_the_buckets_and_nobody_deletes_from_them(
     stage: str, local_stack: Any, prod_stack: Any
 ) -> None:
     template = _stage(stage, local_stack, prod_stack)
     buckets = set(_buckets(template))
-    roles = {h: _role_of(template, _function_id(template, h)) for h in BACKUP_HANDLERS}
+    roles = {
+        h: _role_of(template, _function_id(template, h)) for h in (*BACKUP_HANDLERS, constants.OPS_HANDLER)
+    }
 
     def on_buckets(statement: dict[str, Any]) -> bool:
         return any(f'"{bucket}"' in json.dumps(statement["Resource"]) for bucket in buckets)
 
     on = [(s, r) for s, r in _statements(template) if on_buckets(s)]
-    # Then the only roles that may put objects (or their tags) are the export's, and the shops' step's
-    # below runs/ alone (each run's list of shops)
+    # Then the only roles that may put objects (or their tags) are the export's and the ops console's
+    # (an operator's bundle on demand), each on both buckets, and the shops' step's below runs/ alone
+    # (each run's list of shops)
     writers = [
         (s, r)
         for s, r in on
         if any(a.startswith(("s3:Put", "s3:*", "s3:Delete", "s3:Abort")) for a in _actions(s))
     ]
-    export_role = [{"Ref": roles[constants.BACKUP_EXPORT_HANDLER]}]
     shops_role = [{"Ref": roles[constants.BACKUP_SHOPS_HANDLER]}]
-    assert {json.dumps(r) for _, r in writers} == {json.dumps(export_role), json.dumps(shops_role)}
+    assert {json.dumps(r) for _, r in writers} == {
+        json.dumps([{"Ref": roles[h]}]) for h in (constants.BACKUP_EXPORT_HANDLER, constants.OPS_HANDLER)
+    } | {json.dumps(shops_role)}
     [(shops_writes, _)] = [(s, r) for s, r in writers if r == shops_role]
     assert _actions(shops_writes) == {"s3:PutObject", "s3:PutObjectTagging"}
     assert json.dumps(shops_writes["Resource"]).endswith(f'"/{backup.RUN_LISTS_PREFIX}*"]]}}')
+    ops_role = {"Ref": roles[constants.OPS_HANDLER]}
+    for bucket in buckets:
+        assert [
+            s
+            for s, r in on
+            if r == [ops_role]
+            and "s3:PutObject" in _actions(s)
+            and f'"{bucket}"' in json.dumps(s["Resource"])
+        ], bucket
     # And nobody deletes a bundle or its versions (the lifecycle rules do)
     assert not [s for s, _ in on if any("Delete" in a for a in _actions(s))]
-    # And only backup functions read them (the restore test both, the finish the bundles' bucket),
-    # and the flow's machine, whose Distributed Map reads the run's list
+    # And only backup functions and the ops console read them (the restore test both, the finish the
+    # bundles' bucket), and the flow's machine, whose Distributed Map reads the run's list
     roles_of_stack = template.find_resources("AWS::IAM::Role")
     [machine_role] = [name for name in roles_of_stack if name.startswith("BackupFlowStateMachineRole")]
     readers = {json.dumps(r) for s, r in on if "s3:GetObject" in _actions(s)}
@@ -326,30 +340,35 @@ def test_only_the_export_writes_the_buckets_and_nobody_deletes_from_them(
             constants.BACKUP_EXPORT_HANDLER,
             constants.RESTORE_TEST_HANDLER,
             constants.BACKUP_FINISH_HANDLER,
+            constants.OPS_HANDLER,
         )
     } | {json.dumps([{"Ref": machine_role}])}
     assert not [s for s, r in on if r == shops_role and s is not shops_writes]
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
-def test_only_the_export_makes_bundle_keys_and_only_it_and_the_restore_test_decrypt_them(
+def test_only_the_export_and_the_ops_console_make_bundle_keys_and_only_they_and_the_restore_test_decrypt(
     stage: str, local_stack: Any, prod_stack: Any
 ) -> None:
     template = _stage(stage, local_stack, prod_stack)
     export_role = {"Ref": _role_of(template, _function_id(template, constants.BACKUP_EXPORT_HANDLER))}
     restore_role = {"Ref": _role_of(template, _function_id(template, constants.RESTORE_TEST_HANDLER))}
+    ops_role = {"Ref": _role_of(template, _function_id(template, constants.OPS_HANDLER))}
     # Given every statement of the stack conditioned on the backup-bundle purpose
     grants = [
         (_actions(s), r)
         for s, r in _statements(template)
         if s.get("Condition", {}).get("StringEquals") == BACKUP_PURPOSE
     ]
-    # Then the export makes data keys and decrypts them, the restore test decrypts, nobody else
-    assert sorted((sorted(actions), roles) for actions, roles in grants) == sorted(
-        [
-            (["kms:Decrypt", "kms:GenerateDataKey"], [export_role]),
-            (["kms:Decrypt"], [restore_role]),
-        ]
+    # Then the export and the ops console make data keys and decrypt them, the restore test decrypts,
+    # nobody else
+    assert sorted(json.dumps([sorted(actions), roles]) for actions, roles in grants) == sorted(
+        json.dumps(grant)
+        for grant in (
+            [["kms:Decrypt", "kms:GenerateDataKey"], [export_role]],
+            [["kms:Decrypt", "kms:GenerateDataKey"], [ops_role]],
+            [["kms:Decrypt"], [restore_role]],
+        )
     )
     assert {f"kms:EncryptionContext:{constants.KMS_BACKUP_CONTEXT[0]}": constants.KMS_BACKUP_CONTEXT[1]} == (
         BACKUP_PURPOSE

@@ -62,13 +62,21 @@ def test_the_ops_function_reads_its_settings_and_is_on_the_database(
     template = _stage(stage, local_stack, prod_stack)
     function = _function(template, constants.OPS_HANDLER)
     env: dict[str, Any] = function["Environment"]["Variables"]
-    # Its timeout is the long one (a reopen talks to Asaas; a page of shops), in the VPC in prod
-    assert function["Timeout"] == 300
+    # Its timeout is Lambda's longest (restoring a large shop in place takes minutes: the 100,000-order
+    # shop's took 155 s), with room for a bundle in memory; in the VPC in prod
+    assert function["Timeout"] == 900
+    assert function["MemorySize"] == 1024
     assert ("VpcConfig" in function) == (stage == "prod")
     assert env["STAGE"] == stage
     assert env["AUTH_SECRET_ID"] == {"Ref": _secret(template, "HS256")}
     assert env["PLATFORM_ASAAS_SECRET_ID"] == {"Ref": _secret(template, "platform's Asaas account")}
     assert {"DB_SECRET_ID", "EVENT_BUS_NAME", "PAYMENTS_KEY_ID"} <= set(env)
+    # And the backups' settings, as the backup functions have them, with the ops role's connection
+    export = _function(template, constants.BACKUP_EXPORT_HANDLER)["Environment"]["Variables"]
+    for name in ("BACKUP_BUCKET", "BACKUP_COPY_BUCKET", "BACKUP_KEY_ID"):
+        assert env[name] == export[name], name
+    restore_test = _function(template, constants.RESTORE_TEST_HANDLER)["Environment"]["Variables"]
+    assert env["SCRATCH_DB_SECRET_ID"] == restore_test["SCRATCH_DB_SECRET_ID"]
     # It sends no mail and calls no WhatsApp, Google or flow
     assert not {"MAIL_SENDER", "WHATSAPP_SEND_QUEUE_URL", "GOOGLE_SECRET_ID", "PAYMENT_FLOW_ARN"} & set(env)
     # Every variable is a field of OpsSettings, and the model validates from them
@@ -120,10 +128,36 @@ def test_the_ops_function_has_exactly_the_grants_its_commands_need(
     assert {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"} <= on(signing_key)
     # The platform account: read only (provisioning)
     assert on(platform) == {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
-    # No shop secret is ever decrypted by it (no KMS purpose granted), no mail, no queue
+    # The ops role's connection (scratch restores, the in-place restore's permit): read
+    scratch = _function(template, constants.OPS_HANDLER)["Environment"]["Variables"]["SCRATCH_DB_SECRET_ID"]
+    reads = [json.dumps(_resources(s)) for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
+    ops_secret = json.dumps(scratch) if stage == "prod" else constants.LOCAL_OPS_SECRET_NAME
+    assert any(ops_secret in r for r in reads), (scratch, reads)
+    # No shop secret is ever decrypted by it: its only KMS purpose is the backup bundles' data keys
+    kms = [s for s in statements if any(a.startswith("kms:") for a in _actions(s))]
+    assert [(_actions(s), s.get("Condition")) for s in kms] == [
+        (
+            {"kms:GenerateDataKey", "kms:Decrypt"},
+            {"StringEquals": {"kms:EncryptionContext:purpose": "backup-bundle"}},
+        )
+    ]
+    # Its S3 actions are the bundles' (listed, read, written with their tags; never deleted), on the two
+    # backup buckets only
     granted = {a for s in statements for a in _actions(s)}
-    assert not {a for a in granted if a.startswith(("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"))}
-    assert not {a for a in granted if a.startswith(("ses:", "sqs:", "states:", "s3:"))}
+    assert {a for a in granted if a.startswith("s3:")} == {
+        "s3:GetObject",
+        "s3:GetObjectTagging",
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:ListBucket",
+    }
+    outputs = template.to_json()["Outputs"]
+    buckets = {outputs[k]["Value"]["Ref"] for k in ("BackupBucketName", "BackupCopyBucketName")}
+    for s in statements:
+        if any(a.startswith("s3:") for a in _actions(s)):
+            assert any(f'"{b}"' in json.dumps(s["Resource"]) for b in buckets), s
+    # No mail, no queue, no flow
+    assert not {a for a in granted if a.startswith(("ses:", "sqs:", "states:"))}
     # And no other function may write the signing key
     writers = {
         f["Properties"]["Handler"]
@@ -135,6 +169,15 @@ def test_the_ops_function_has_exactly_the_grants_its_commands_need(
         )
     }
     assert writers == {constants.OPS_HANDLER}
+
+
+def test_the_console_waits_for_the_ops_function_longer_than_its_timeout(local_stack: Any) -> None:
+    # A big restore may take the function's whole timeout: the console's read timeout must outlast it
+    # (boto3's default, 60 s, would give up and retry while the restore runs on)
+    from assistec_ops.aws import INVOKE_READ_TIMEOUT_S
+
+    timeout = _function(_template(local_stack), constants.OPS_HANDLER)["Timeout"]
+    assert timeout < INVOKE_READ_TIMEOUT_S <= timeout + 60
 
 
 def _resources(statement: dict[str, Any]) -> list[Any]:

@@ -18,7 +18,7 @@ import threading
 import uuid
 import zipfile
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,7 @@ import pytest
 
 from assistec.db.connection import Database
 from assistec.domain.backup_bundle import BundleRefused, VerifiedBundle, read_tables
-from assistec.integrations.storage import BundleExistsError
+from assistec.integrations.storage import BundleExistsError, StoredBundle
 from assistec.settings import DatabaseSettings
 from tests.conftest import LambdaContext, PgDatabase
 from tests.integration.conftest import Client, FakeBus, FakeDataKeys, Shop, signup
@@ -47,6 +47,7 @@ class FakeBundleStore:
     def __init__(self, *, copies: bool = True) -> None:
         self.objects: dict[str, tuple[bytes, dict[str, str]]] = {}
         self.copied: dict[str, tuple[bytes, dict[str, str]]] = {}
+        self.stored_at: dict[str, datetime] = {}
         self.copies = copies
         self.puts = 0
         self._lock = threading.Lock()
@@ -61,6 +62,7 @@ class FakeBundleStore:
             if key in self.objects:
                 raise BundleExistsError(key)
             self.objects[key] = (data, dict(tags))
+            self.stored_at[key] = datetime.now(UTC)
             self.puts += 1
 
     def get(self, key: str, sink: Any) -> None:
@@ -68,6 +70,12 @@ class FakeBundleStore:
 
     def list(self, prefix: str) -> list[str]:
         return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def entries(self, prefix: str) -> list[StoredBundle]:
+        return [StoredBundle(k, len(self.objects[k][0]), self.stored_at[k]) for k in self.list(prefix)]
+
+    def tags(self, key: str) -> dict[str, str]:
+        return dict(self.objects[key][1])
 
     def copy(self, key: str) -> None:
         self.copied[key] = self.objects[key]
@@ -238,10 +246,17 @@ def table_texts(data: bytes, verified: VerifiedBundle) -> dict[str, bytes]:
     return {entry.name: stream.read() for entry, stream in read_tables(io.BytesIO(data), verified)}
 
 
+def permit(world: World, tenant_id: uuid.UUID) -> str:
+    """A restore permit for the shop, issued as the ops role (only it may issue one)."""
+    from assistec.services.backup.restore import permit_restore
+
+    return permit_restore(_db(world.database.ops_url), tenant_id, "arn:aws:iam::111111111111:user/test")
+
+
 def restore(world: World, tenant_id: uuid.UUID, data: bytes) -> Any:
     from assistec.services.backup.restore import restore_bundle
 
-    return restore_bundle(world.app, tenant_id, io.BytesIO(data), world.keys)
+    return restore_bundle(world.app, tenant_id, io.BytesIO(data), world.keys, permit=permit(world, tenant_id))
 
 
 # The tables whose rows a restore does not roll back (tables.RESTORE), and those it empties.
@@ -586,21 +601,87 @@ def test_the_restore_functions_act_on_the_current_shop_only(world: World) -> Non
         conn.execute("select backup_restore_clear('customers')")
     b_before = shop_rows(world.database, world.b.tenant_id)
     with psycopg.connect(world.database.app_url) as conn:
+        for table in ("audit_log", "plans"):
+            with conn.transaction():
+                conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
+                conn.execute("select backup_restore_begin(%s)", (permit(world, world.a_id),))
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute("select backup_restore_clear(%s)", (table,))
+        # In A's transaction, with A's permit, clearing a table deletes A's rows only (then rolled back)
         with conn.transaction():
             conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute("select backup_restore_clear('audit_log')")
-        with conn.transaction():
-            conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
-            with pytest.raises(psycopg.errors.InsufficientPrivilege):
-                conn.execute("select backup_restore_clear('plans')")
-        # In A's transaction, clearing a table deletes A's rows only (then rolled back)
-        with conn.transaction():
-            conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
+            conn.execute("select backup_restore_begin(%s)", (permit(world, world.a_id),))
             deleted = conn.execute("select backup_restore_clear('price_rules')").fetchone()
             assert deleted == (1,)
             raise psycopg.Rollback()
     assert shop_rows(world.database, world.b.tenant_id) == b_before
+
+
+def _in_shop(database: PgDatabase, tenant_id: str, *statements: tuple[str, tuple[Any, ...]]) -> Any:
+    """Run ``statements`` as the app role in the shop's transaction; the last one's first row."""
+    with psycopg.connect(database.app_url) as conn, conn.transaction():
+        conn.execute("select enter_tenant(%s, '')", (tenant_id,))
+        row = None
+        for statement, params in statements:
+            row = conn.execute(statement, params).fetchone()
+        return row
+
+
+def test_the_app_role_alone_may_not_clear_a_shops_tables(world: World) -> None:
+    db = world.database
+    a_before, b_before = shop_rows(db, world.a.tenant_id), shop_rows(db, world.b.tenant_id)
+    clear = ("select backup_restore_clear('price_rules')", ())
+    # Given the app role in shop A's own transaction, with no permit: clearing is permission denied
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        _in_shop(db, world.a.tenant_id, clear)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+        _in_shop(db, world.a.tenant_id, ("select backup_advance_identities()", ()))
+    # And the app role may not issue itself a permit, nor read or write the permits
+    with (
+        psycopg.connect(db.app_url) as conn,
+        pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"),
+    ):
+        conn.execute("select backup_restore_permit(%s, sha256('x'::bytea), 'me')", (world.a.tenant_id,))
+    for statement in (
+        "select * from backup_restore_permits",
+        "insert into backup_restore_permits (shop_id, token_sha256, operator, expires_at) "
+        "values (gen_random_uuid(), sha256('x'::bytea), 'me', now() + interval '1 hour')",
+    ):
+        with psycopg.connect(db.app_url) as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(statement)
+    # And a permit opens only its own shop, once, before it expires
+    b_permit = permit(world, world.b_id)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permit"):
+        _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (b_permit,)), clear)
+    used = permit(world, world.a_id)
+    assert _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (used,)), clear) == (1,)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permit"):
+        _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (used,)), clear)
+    expired = permit(world, world.a_id)
+    _execute(db, "update backup_restore_permits set expires_at = now() - interval '1 second' "
+                 "where token_sha256 = sha256(convert_to(%s, 'UTF8'))", expired)  # fmt: skip
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permit"):
+        _in_shop(db, world.a.tenant_id, ("select backup_restore_begin(%s)", (expired,)), clear)
+    # And a permit used in another transaction does not open this one
+    other = permit(world, world.a_id)
+    with psycopg.connect(db.app_url) as first, first.transaction():
+        first.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
+        first.execute("select backup_restore_begin(%s)", (other,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="permission denied"):
+            _in_shop(db, world.a.tenant_id, clear)
+        raise psycopg.Rollback()
+    # Then only the one permitted clearing happened: A lost its price rules (committed above), nothing
+    # else of A changed, and B is untouched
+    a_after = shop_rows(db, world.a.tenant_id)
+    assert a_before["price_rules"]
+    assert a_after["price_rules"] == []
+    assert {t: r for t, r in a_after.items() if t != "price_rules"} == {
+        t: r for t, r in a_before.items() if t != "price_rules"
+    }
+    assert shop_rows(db, world.b.tenant_id) == b_before
+    # And the permits say who asked for them
+    assert _sql(db, "select distinct operator from backup_restore_permits where shop_id = %s",
+                world.a.tenant_id) == [("arn:aws:iam::111111111111:user/test",)]  # fmt: skip
 
 
 # --- the owner's zip -------------------------------------------------------------------------------

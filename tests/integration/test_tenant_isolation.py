@@ -24,6 +24,8 @@ GLOBAL_TABLES |= {"ops_audit"}
 # The database's daily size and counts, for the monthly capacity report (migration 0032): the
 # platform's, no shop's.
 GLOBAL_TABLES |= {"capacity_snapshots"}
+# The in-place restore's permits (migration 0034): issued by the ops role, read by no shop.
+GLOBAL_TABLES |= {"backup_restore_permits"}
 # Permissive policies widen access (they are OR-ed with the isolation policy): each one is a decision.
 # The cross-shop work (login lookup, outbox relay, inbox sweeper, billing job) runs in SECURITY
 # DEFINER functions owned by the migrator, which sees the rows through `definer_access` (a policy

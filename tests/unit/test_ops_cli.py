@@ -102,7 +102,12 @@ class Run:
     sleeps: list[float]
 
 
-def _run(stage: FakeStage, *argv: str, ask: Callable[[str], bool] = lambda _q: False) -> Run:
+def _run(
+    stage: FakeStage,
+    *argv: str,
+    ask: Callable[[str], bool] = lambda _q: False,
+    prompt: Callable[[str], str] = lambda _q: "",
+) -> Run:
     out, err = io.StringIO(), io.StringIO()
     sleeps: list[float] = []
     code = cli.main(
@@ -111,6 +116,7 @@ def _run(stage: FakeStage, *argv: str, ask: Callable[[str], bool] = lambda _q: F
         out=Console(file=out, width=200, color_system=None),
         err=Console(file=err, width=200, color_system=None),
         ask=ask,
+        prompt=prompt,
         sleep=sleeps.append,
     )
     return Run(code, out.getvalue(), err.getvalue(), sleeps)
@@ -502,14 +508,9 @@ def test_queue_names_are_the_outputs_in_kebab_case() -> None:
 
 
 # --- backups and the audit log --------------------------------------------------------------------------
-def test_backup_commands_say_when_the_stage_has_no_backups_yet() -> None:
+def test_backup_run_says_when_the_stage_has_no_backups_yet() -> None:
     stage = FakeStage()
-    for argv in (
-        ["backup", "run", "--all"],
-        ["backup", "run", "x"],
-        ["backup", "verify", "x"],
-        ["backup", "export", "x"],
-    ):
+    for argv in (["backup", "run", "--all"], ["backup", "run", "x"]):
         run = _run(stage, *argv)
         assert run.code == 2
         assert "not deployed in local yet" in run.err
@@ -533,6 +534,214 @@ def test_backup_run_resolves_the_shop_invokes_the_export_and_records_it() -> Non
             "shop": SHOP["id"],
         },
     )
+
+
+KEY = f"manual/{SHOP['id']}/20261124T150001Z.bundle"
+NIGHTLY = f"shops/{SHOP['id']}/2026-11-23.bundle"
+VERIFIED = {
+    "key": KEY,
+    "bytes": 1_534_000,
+    "bundle_id": "0b7c8e0e-1d7f-4d35-9b0e-6c1f8a4e2a10",
+    "shop_name": SHOP["name"],
+    "created_at": "2026-11-24T15:00:01+00:00",
+    "schema_version": 34,
+    "database_version": 34,
+    "restorable_in_place": True,
+    "rows": 123_456,
+    "tables": [
+        {"name": "tenants", "rows": 1, "bytes": 200},
+        {"name": "service_orders", "rows": 100_000, "bytes": 1_200_000},
+    ],
+    "excluded": ["refresh_tokens"],
+}
+RESTORED = {
+    "key": KEY,
+    "bundle_id": VERIFIED["bundle_id"],
+    "schema_version": 34,
+    "deleted": 100_310,
+    "written": 123_455,
+    "tables": [
+        {"name": "audit_log", "deleted": None, "written": 12},
+        {"name": "service_orders", "deleted": 100_300, "written": 100_000},
+        {"name": "refresh_tokens", "deleted": 10, "written": None},
+    ],
+}
+
+
+def test_backup_list_shows_each_bundle_with_its_size_retention_and_check() -> None:
+    listed = {
+        "shop": {"id": SHOP["id"], "name": SHOP["name"]},
+        "bundles": [
+            {"key": KEY, "kind": "manual", "day": None, "stored_at": "2026-11-24T15:00:02+00:00",
+             "bytes": 1_534_000, "retention": "manual", "rows": None, "restore_checked_at": None,
+             "restore_error": None},
+            {"key": NIGHTLY, "kind": "nightly", "day": "2026-11-23", "stored_at": "2026-11-23T05:01:00+00:00",
+             "bytes": 999, "retention": "daily", "rows": 4321,
+             "restore_checked_at": "2026-11-24T08:00:00+00:00", "restore_error": "tampered"},
+        ],
+    }  # fmt: skip
+    stage = FakeStage(answers={"backup_list": [_ok(listed)]})
+    run = _run(stage, "backup", "list", "dono@demo.example.com")
+    assert run.code == 0, run.err
+    assert stage.calls == [("backup_list", {"shop": "dono@demo.example.com"})]
+    for text in (KEY, NIGHTLY, "1.5 MB", "999 B", "manual", "daily", "4.321", "tampered", "2026-11-24 15:00"):
+        assert text in run.out, text
+    # And with --json, the answer as it came
+    stage = FakeStage(answers={"backup_list": [_ok(listed)]})
+    assert json.loads(_run(stage, "--json", "backup", "list", SHOP["id"]).out) == listed
+
+
+def test_backup_export_shows_the_new_bundle_and_its_tables() -> None:
+    exported = {
+        "key": KEY, "bundle_id": VERIFIED["bundle_id"], "created_at": VERIFIED["created_at"],
+        "schema_version": 34, "bytes": 1_534_000, "rows": 123_456, "copied": True,
+        "tables": [{"name": "service_orders", "rows": 100_000}],
+    }  # fmt: skip
+    stage = FakeStage(answers={"backup_export": [_ok(exported)]})
+    run = _run(stage, "backup", "export", SHOP["id"])
+    assert run.code == 0, run.err
+    assert stage.calls == [("backup_export", {"shop": SHOP["id"]})]
+    assert f"exported {KEY}: 123.456 rows, 1.5 MB, schema version 34" in run.out
+    assert "100.000" in run.out
+    assert "not copied" not in run.out
+
+
+@pytest.mark.parametrize(
+    ("argv", "sent"),
+    [
+        ([], {"shop": SHOP["id"]}),
+        (["--latest"], {"shop": SHOP["id"]}),
+        (["--key", NIGHTLY], {"shop": SHOP["id"], "key": NIGHTLY}),
+    ],
+)
+def test_backup_verify_sends_the_key_or_asks_for_the_newest_and_shows_the_manifest(
+    argv: list[str], sent: dict[str, Any]
+) -> None:
+    stage = FakeStage(answers={"backup_verify": [_ok(VERIFIED)]})
+    run = _run(stage, "backup", "verify", SHOP["id"], *argv)
+    assert run.code == 0, run.err
+    assert stage.calls == [("backup_verify", sent)]
+    for text in (
+        "Bundle verified",
+        KEY,
+        "2026-11-24 15:00",
+        "123.456",
+        "service_orders",
+        "100.000",
+        "1.2 MB",
+    ):
+        assert text in run.out, text
+
+
+def test_backup_verify_of_a_bad_bundle_shows_the_refusal_and_exits_1() -> None:
+    refusal = _refused("tampered", "O backup foi alterado", {"key": KEY})
+    stage = FakeStage(answers={"backup_verify": [refusal]})
+    run = _run(stage, "backup", "verify", SHOP["id"], "--key", KEY)
+    assert run.code == 1
+    assert "tampered: O backup foi alterado" in run.err
+    assert f"key: {KEY}" in run.err
+    assert "audit entry 7" in run.err
+
+
+def test_a_bundle_of_another_schema_version_is_shown_as_not_restorable_in_place() -> None:
+    older = {**VERIFIED, "schema_version": 33, "restorable_in_place": False}
+    run = _run(FakeStage(answers={"backup_verify": [_ok(older)]}), "backup", "verify", SHOP["id"])
+    assert run.code == 0
+    assert "no: the database is at version 34" in run.out
+
+
+def _restore_stage() -> FakeStage:
+    return FakeStage(
+        answers={
+            "show_shop": [_ok(SHOWN)],
+            "backup_verify": [_ok(VERIFIED)],
+            "backup_restore": [_ok(RESTORED)],
+        }
+    )
+
+
+@pytest.mark.parametrize("typed", [SHOP["id"], SHOP["name"].upper(), f"  {SHOP['name']} "])
+def test_backup_restore_shows_the_bundle_asks_for_the_shop_and_shows_each_table(typed: str) -> None:
+    stage = _restore_stage()
+    asked: list[str] = []
+    run = _run(stage, "backup", "restore", "dono@demo.example.com", "--key", KEY,
+               prompt=lambda q: asked.append(q) or typed)  # fmt: skip
+    assert run.code == 0, run.err
+    # The shop resolved, its bundle verified and shown, the operator asked, then the restore, confirmed
+    # with the shop's id
+    assert stage.calls == [
+        ("show_shop", {"shop": "dono@demo.example.com"}),
+        ("backup_verify", {"shop": SHOP["id"], "key": KEY}),
+        ("backup_restore", {"shop": SHOP["id"], "key": KEY, "confirm": SHOP["id"]}),
+    ]
+    [question] = asked
+    assert SHOP["name"] in question
+    assert "local" in question
+    assert "signed out" in question
+    assert "Bundle verified" in run.out
+    # And the answer, table by table
+    assert "Restored, table by table" in run.out
+    assert "100.300" in run.out
+    assert "100.310 rows deleted, 123.455 written" in run.out
+
+
+@pytest.mark.parametrize("typed", ["", "yes", "y", "6e9b3369", "dono@demo.example.com"])
+def test_backup_restore_not_confirmed_restores_nothing(typed: str) -> None:
+    stage = _restore_stage()
+    run = _run(stage, "backup", "restore", SHOP["id"], "--key", KEY, prompt=lambda _q: typed)
+    assert run.code == 2
+    assert "not confirmed" in run.err
+    assert "backup_restore" not in stage.commands()
+
+
+def test_backup_restore_yes_asks_nothing_and_a_bad_bundle_stops_before_asking() -> None:
+    stage = _restore_stage()
+    run = _run(stage, "backup", "restore", SHOP["id"], "--key", KEY, "--yes",
+               prompt=lambda _q: pytest.fail("asked"))  # fmt: skip
+    assert run.code == 0, run.err
+    assert stage.commands() == ["show_shop", "backup_verify", "backup_restore"]
+    # A bundle refused by the verification: exit 1, nothing asked, no restore
+    stage = FakeStage(
+        answers={"show_shop": [_ok(SHOWN)], "backup_verify": [_refused("wrong_key", "not this shop's")]}
+    )
+    run = _run(stage, "backup", "restore", SHOP["id"], "--key", KEY, prompt=lambda _q: pytest.fail("asked"))
+    assert run.code == 1
+    assert stage.commands() == ["show_shop", "backup_verify"]
+
+
+def test_backup_scratch_shows_what_read_back_and_a_mismatch_exits_1() -> None:
+    checked = {
+        "key": NIGHTLY, "bundle_id": VERIFIED["bundle_id"], "ok": True, "problems": [], "rows": 4321,
+        "tables": [{"name": "service_orders", "rows": 4000}], "recorded": True,
+    }  # fmt: skip
+    stage = FakeStage(answers={"backup_scratch": [_ok(checked)]})
+    run = _run(stage, "backup", "scratch", SHOP["id"], "--key", NIGHTLY)
+    assert run.code == 0, run.err
+    assert stage.calls == [("backup_scratch", {"shop": SHOP["id"], "key": NIGHTLY})]
+    assert "reads back as its manifest says (4.321 rows)" in run.out
+    assert "recorded on the night's run" in run.out
+    mismatch = _refused(
+        "scratch_mismatch", "does not read back", {"key": NIGHTLY, "problems": ["orders: 1 row"]}
+    )
+    run = _run(FakeStage(answers={"backup_scratch": [mismatch]}), "backup", "scratch", SHOP["id"])
+    assert run.code == 1
+    assert "orders: 1 row" in run.err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["backup", "restore", SHOP["id"]],  # --key is required
+        ["backup", "verify", SHOP["id"], "--key", KEY, "--latest"],
+        ["backup", "list"],
+        ["backup", "export", SHOP["id"], "--date", "2026-11-20"],
+        ["backup", "scratch", SHOP["id"], "--yes"],
+    ],
+)
+def test_bad_backup_arguments_are_a_usage_error(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        _run(FakeStage(), *argv)
+    assert exited.value.code == 2
 
 
 def test_audit_lists_entries() -> None:

@@ -1,6 +1,6 @@
 """SQL of the backups (services/backup): the shop's tables read from the catalog, its rows out with
 COPY in one snapshot, back in with INSERT, the scratch tables of the restore test, and the record of
-the runs (migration 0029).
+the runs (migration 0031), the in-place restore's permits (migration 0034).
 
 Row-level security decides what a shop's bundle holds; every query here names the shop as well
 (``tenant_id = %s``), so a policy added one day that widens what the app role sees still cannot put
@@ -250,8 +250,25 @@ def lock_shop(conn: Conn, tenant_id: UUID) -> None:
         raise LookupError(f"no shop {tenant_id}")
 
 
+def permit_restore(conn: Conn, tenant_id: UUID, token_sha256: bytes, operator: str) -> datetime:
+    """A permit for one restore of the shop (the ops role only: migration 0034); when it expires."""
+    row = conn.execute(
+        "select backup_restore_permit(%s, %s, %s)", (tenant_id, token_sha256, operator)
+    ).fetchone()
+    assert row is not None
+    expires: datetime = row[0]
+    return expires
+
+
+def begin_restore(conn: Conn, token: str) -> None:
+    """Use the restore permit ``token`` in the current shop's transaction (InsufficientPrivilege when
+    it is not this shop's, used or expired): the clearing below is allowed only after it."""
+    conn.execute("select backup_restore_begin(%s)", (token,))
+
+
 def clear(conn: Conn, table: str) -> int:
-    """Delete the current shop's rows of ``table`` (migration 0029's ``backup_restore_clear``)."""
+    """Delete the current shop's rows of ``table`` (migration 0031's ``backup_restore_clear``; a permit
+    used in this transaction first: ``begin_restore``)."""
     row = conn.execute("select backup_restore_clear(%s)", (table,)).fetchone()
     return int(row[0]) if row else 0
 
@@ -456,6 +473,31 @@ def record_failed(conn: Conn, *, tenant_id: UUID, day: date, error: str, started
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RecordedBundle:
+    """A good nightly bundle as ``backup_runs`` records it."""
+
+    run_date: date
+    s3_key: str
+    rows: int | None
+    schema_version: int | None
+    copied: bool
+    restore_checked_at: datetime | None
+    restore_error: str | None
+
+
+def recorded_bundles(conn: Conn) -> list[RecordedBundle]:
+    """The current shop's good nightly bundles (in its transaction: row-level security), newest first."""
+    from assistec.db.sql import fetch_all
+
+    return fetch_all(
+        conn,
+        RecordedBundle,
+        "select run_date, s3_key, rows, schema_version, copied, restore_checked_at, restore_error "
+        "from backup_runs where status = 'ok' order by run_date desc",
+    )
+
+
 def record_restore_check(conn: Conn, tenant_id: UUID, day: date, error: str | None) -> None:
     conn.execute(
         "update backup_runs set restore_checked_at = now(), restore_error = %s "
@@ -465,7 +507,7 @@ def record_restore_check(conn: Conn, tenant_id: UUID, day: date, error: str | No
 
 
 def shops(conn: Conn, *, after: UUID | None, limit: int) -> list[UUID]:
-    """A page of the shops backed up (migration 0029's ``backup_shops``), by id."""
+    """A page of the shops backed up (migration 0031's ``backup_shops``), by id."""
     return [r[0] for r in conn.execute("select backup_shops(%s, %s)", (after, limit)).fetchall()]
 
 

@@ -114,6 +114,40 @@ def run_list_key(day: date, run: UUID) -> str:
     return f"runs/{day.isoformat()}/{run}.json"
 
 
+# An operator's bundle made on demand (the ops console's ``backup export``): its own prefix, so it never
+# takes a nightly bundle's key, and its own retention (the bucket's lifecycle rule for it).
+MANUAL_RETENTION = "manual"
+_NIGHTLY_KEY = re.compile(r"^shops/([0-9a-f-]{36})/(\d{4}-\d{2}-\d{2})\.bundle$")
+_MANUAL_KEY = re.compile(r"^manual/([0-9a-f-]{36})/(\d{8}T\d{6}Z)\.bundle$")
+
+
+def manual_key(tenant_id: UUID, at: datetime) -> str:
+    """Where an operator's bundle of the shop made at ``at`` is stored (UTC, to the second)."""
+    return f"manual/{tenant_id}/{at.astimezone(UTC).strftime('%Y%m%dT%H%M%SZ')}.bundle"
+
+
+def bundle_prefixes(tenant_id: UUID) -> tuple[str, str]:
+    """The prefixes under which the shop's bundles are stored: nightly, then manual."""
+    return f"shops/{tenant_id}/", f"manual/{tenant_id}/"
+
+
+def key_of_shop(key: str, tenant_id: UUID) -> bool:
+    """Whether ``key`` is one of the shop's bundles (a nightly or a manual one)."""
+    found = _NIGHTLY_KEY.match(key) or _MANUAL_KEY.match(key)
+    return found is not None and found[1] == str(tenant_id)
+
+
+def nightly_day(key: str) -> date | None:
+    """The day of a nightly bundle's key (None for any other key)."""
+    found = _NIGHTLY_KEY.match(key)
+    if found is None:
+        return None
+    try:
+        return date.fromisoformat(found[2])
+    except ValueError:
+        return None
+
+
 def retention(day: date) -> str:
     """The retention class of a day's bundle (the bucket's lifecycle rules expire by this tag):
     the 1st of a month's is monthly, a Sunday's weekly (monthly wins), every other daily."""

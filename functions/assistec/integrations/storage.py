@@ -4,6 +4,8 @@ WhatsApp media, the shops' documents and logos, and the shops' backup bundles.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any, Protocol
 
 
@@ -179,6 +181,15 @@ class S3DocumentStore:
         return data
 
 
+@dataclass(frozen=True, slots=True)
+class StoredBundle:
+    """A bundle as the bucket lists it."""
+
+    key: str
+    size: int
+    stored_at: datetime
+
+
 class BundleExistsError(Exception):
     """A bundle is already stored under that key (a conditional put lost to an earlier or a
     concurrent one)."""
@@ -204,6 +215,14 @@ class BundleStore(Protocol):
 
     def get(self, key: str, sink: IO[bytes]) -> None:
         """Write the object under ``key`` into ``sink``."""
+        ...
+
+    def entries(self, prefix: str) -> list[StoredBundle]:
+        """The bundles under ``prefix``: key, size and when stored."""
+        ...
+
+    def tags(self, key: str) -> dict[str, str]:
+        """The object tags of the bundle under ``key`` (its retention)."""
         ...
 
     def list(self, prefix: str) -> list[str]:
@@ -273,11 +292,21 @@ class S3BundleStore:
     def get(self, key: str, sink: IO[bytes]) -> None:
         self._s3().download_fileobj(self._bucket, key, sink)
 
-    def list(self, prefix: str) -> list[str]:
-        keys: list[str] = []
+    def entries(self, prefix: str) -> list[StoredBundle]:
+        found: list[StoredBundle] = []
         for page in self._s3().get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
-            keys.extend(item["Key"] for item in page.get("Contents", []))
-        return keys
+            found.extend(
+                StoredBundle(item["Key"], int(item["Size"]), item["LastModified"])
+                for item in page.get("Contents", [])
+            )
+        return found
+
+    def tags(self, key: str) -> dict[str, str]:
+        answer = self._s3().get_object_tagging(Bucket=self._bucket, Key=key)
+        return {t["Key"]: t["Value"] for t in answer.get("TagSet", [])}
+
+    def list(self, prefix: str) -> list[str]:
+        return [entry.key for entry in self.entries(prefix)]
 
     def copy(self, key: str) -> None:
         if self._copy_bucket is None:

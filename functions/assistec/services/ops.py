@@ -8,6 +8,11 @@ function, which runs them here, inside the stack (the database is in the VPC).
 - ``provision``: the payments consumer's provisioning of a shop, run again;
 - ``signing_key_status`` / ``_stage`` / ``_promote`` / ``_replace``: the token-signing key's rotation
   (domain/signing_keys.py): the key is generated here and never leaves AWS;
+- ``backup_list`` / ``_export`` / ``_verify`` / ``_restore`` / ``_scratch``: one shop's bundles in
+  the backup bucket (services/backup): listed, made now (``manual/<shop>/<UTC time>.bundle``, never a
+  nightly key), checked whole, restored in place in one transaction (only with ``confirm`` naming
+  the shop, under a permit the ops role issues: migration 0034), or restored into scratch tables and
+  compared with the manifest (as the weekly restore test does);
 - ``audit``: what the console did itself (a DLQ replay, a backup started), recorded;
   ``audit_log``: the latest entries.
 
@@ -21,8 +26,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -43,11 +49,17 @@ from assistec.services.audit import SystemActor
 from assistec.services.billing.provisioning import ProvisioningBusy
 
 if TYPE_CHECKING:
+    from assistec.db.connection import Database
+    from assistec.domain.backup_bundle import VerifiedBundle
+    from assistec.integrations.kms import DataKeys
+    from assistec.integrations.storage import BundleStore
     from assistec.services.billing.provisioning import Provisioning
     from assistec.services.unit_of_work import UnitsOfWork
 
 Outcome = Literal["ok", "refused", "failed"]
 MAX_DETAILS_BYTES = 16_000
+# A bundle is downloaded into a spool (memory up to this, then the function's /tmp) and read from there.
+BUNDLE_SPOOL_BYTES = 64 * 1024 * 1024
 
 
 class OpsError(Exception):
@@ -113,6 +125,31 @@ class ShopArgs(_Args):
     shop: str = Field(min_length=1, max_length=254)
 
 
+# A bundle's key in the backup bucket (checked to be one of the shop's before it is read).
+_BUNDLE_KEY = r"^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,299}$"
+
+
+class BundleArgs(ShopArgs):
+    # The bundle; none: the shop's newest (nightly or manual).
+    key: str | None = Field(default=None, pattern=_BUNDLE_KEY)
+
+
+class RestoreArgs(ShopArgs):
+    key: str = Field(pattern=_BUNDLE_KEY)
+    # The shop's id, typed again: a restore replaces the shop's data with the bundle's.
+    confirm: str = Field(min_length=1, max_length=254)
+
+
+@dataclass(frozen=True)
+class BackupTools:
+    """What the backup commands use: the bundles' buckets, their KMS data keys (purpose
+    backup-bundle), and the ops role's connection (scratch restores; the in-place restore's permits)."""
+
+    store: BundleStore
+    keys: DataKeys
+    ops_database: Database
+
+
 class AuditArgs(_Args):
     action: str = Field(pattern=r"^[a-z][a-z0-9_.-]{0,79}$")
     outcome: Outcome
@@ -138,7 +175,9 @@ class Done:
 @dataclass(frozen=True)
 class _Command:
     args: type[_Args]
-    run: Callable[[Any], Done]
+    run: Callable[..., Done]
+    # run(args, operator): the command records who asked for it beyond the audit log (a permit)
+    operator: bool = False
 
 
 class OpsConsole:
@@ -150,12 +189,14 @@ class OpsConsole:
         provisioning: Provisioning,
         *,
         key_secret: Callable[[], KeySecret],
+        backups: Callable[[], BackupTools] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         new_key: Callable[[], str] = lambda: secrets.token_urlsafe(48),
     ) -> None:
         self._work = work
         self._provisioning = provisioning
         self._key_secret = key_secret
+        self._backups = backups
         self._clock = clock
         self._new_key = new_key
         self._commands: dict[str, _Command] = {
@@ -168,6 +209,11 @@ class OpsConsole:
             "signing_key_promote": _Command(NoArgs, self._key_promote),
             "signing_key_replace": _Command(NoArgs, self._key_replace),
             "audit_log": _Command(AuditLogArgs, self._audit_log),
+            "backup_list": _Command(ShopArgs, self._backup_list),
+            "backup_export": _Command(ShopArgs, self._backup_export),
+            "backup_verify": _Command(BundleArgs, self._backup_verify),
+            "backup_restore": _Command(RestoreArgs, self._backup_restore, operator=True),
+            "backup_scratch": _Command(BundleArgs, self._backup_scratch),
         }
 
     @property
@@ -203,14 +249,14 @@ class OpsConsole:
             return _refusal(error, entry)
         entry = self._start(operator, command, parsed.model_dump(mode="json", exclude_none=True), request_id)
         try:
-            done = spec.run(parsed)
+            done = spec.run(parsed, operator) if spec.operator else spec.run(parsed)
         except OpsError as exc:
             self._finish(entry, exc.outcome, exc.shop_id, {"error": exc.as_dict()})
             logger.info("ops command", extra={"command": command, "outcome": exc.outcome, "code": exc.code})
             return _refusal(exc, entry)
         except Exception as exc:
             failure = {"code": "internal_error", "type": type(exc).__name__}
-            self._finish(entry, "failed", None, {"error": failure})
+            self._finish(entry, "failed", getattr(exc, "ops_shop_id", None), {"error": failure})
             raise
         self._finish(entry, "ok", done.shop_id, done.summary or {})
         logger.info("ops command", extra={"command": command, "outcome": "ok"})
@@ -518,6 +564,219 @@ class OpsConsole:
         state = new.describe(now)
         return Done(state, None, state)
 
+    # --- one shop's backups -----------------------------------------------------------------------
+    def _tools(self) -> BackupTools:
+        if self._backups is None:
+            raise OpsError(
+                "backups_not_configured",
+                "this stage's ops function has no backup settings (BACKUP_BUCKET, BACKUP_KEY_ID)",
+                outcome="failed",
+            )
+        return self._backups()
+
+    def _backup_list(self, args: ShopArgs) -> Done:
+        from assistec.db import backup as backup_db
+        from assistec.domain.backup_bundle import bundle_prefixes, nightly_day
+
+        tenant_id = self._shop(args.shop)
+        with _about(tenant_id), _failing_about(tenant_id):
+            tools = self._tools()
+            stored = [e for prefix in bundle_prefixes(tenant_id) for e in tools.store.entries(prefix)]
+            with self._work(SystemActor(tenant_id)) as uow:
+                recorded = {r.s3_key: r for r in backup_db.recorded_bundles(uow.conn)}
+                name = tenants_db.get_tenant(uow.conn, tenant_id)
+            bundles = []
+            for entry in sorted(stored, key=lambda e: (e.stored_at, e.key), reverse=True):
+                run = recorded.get(entry.key)
+                day = nightly_day(entry.key)
+                bundles.append(
+                    {
+                        "key": entry.key,
+                        "kind": "nightly" if day else "manual",
+                        "day": day,
+                        "stored_at": entry.stored_at,
+                        "bytes": entry.size,
+                        "retention": tools.store.tags(entry.key).get("retention"),
+                        "rows": run.rows if run else None,
+                        "copied": run.copied if run else None,
+                        "restore_checked_at": run.restore_checked_at if run else None,
+                        "restore_error": run.restore_error if run else None,
+                    }
+                )
+        shop = {"id": tenant_id, "name": name.name if name else None}
+        return Done({"shop": shop, "bundles": bundles}, tenant_id, {"count": len(bundles)})
+
+    def _backup_export(self, args: ShopArgs) -> Done:
+        from assistec.integrations.storage import BundleExistsError
+        from assistec.services.backup.runs import BackupRuns
+
+        tenant_id = self._shop(args.shop)
+        with _about(tenant_id), _failing_about(tenant_id):
+            tools = self._tools()
+            runs = BackupRuns(self._work.db, tools.store, tools.keys, clock=self._clock)
+            try:
+                key, bundle, copied = runs.export_now(tenant_id)
+            except BundleExistsError as exc:
+                raise OpsError(
+                    "busy", "another export of this shop was stored this second: try again"
+                ) from exc
+        result = {
+            "key": key,
+            "bundle_id": bundle.bundle_id,
+            "created_at": bundle.manifest.created_at,
+            "schema_version": bundle.manifest.schema_version,
+            "bytes": bundle.size,
+            "rows": bundle.rows,
+            "copied": copied,
+            "tables": [{"name": t.name, "rows": t.rows} for t in bundle.manifest.tables],
+        }
+        summary = {k: result[k] for k in ("key", "bundle_id", "bytes", "rows", "copied")}
+        return Done(result, tenant_id, summary)
+
+    def _bundle_key(self, tools: BackupTools, tenant_id: UUID, key: str | None) -> str:
+        """``key`` when it is one of the shop's stored bundles; without one, the shop's newest."""
+        from assistec.domain.backup_bundle import bundle_prefixes, key_of_shop
+
+        if key is None:
+            stored = [e for prefix in bundle_prefixes(tenant_id) for e in tools.store.entries(prefix)]
+            if not stored:
+                raise OpsError("no_bundles", "the shop has no stored bundle yet (backup export makes one)")
+            return max(stored, key=lambda e: (e.stored_at, e.key)).key
+        if not key_of_shop(key, tenant_id):
+            raise OpsError(
+                "wrong_key",
+                "that key is not one of this shop's bundles (shops/<shop id>/<day>.bundle or "
+                "manual/<shop id>/<time>.bundle): see backup list",
+                details={"key": key},
+            )
+        if tools.store.head(key) is None:
+            raise OpsError("bundle_not_found", "no bundle is stored under that key", details={"key": key})
+        return key
+
+    @contextmanager
+    def _bundle(self, tools: BackupTools, tenant_id: UUID, key: str) -> Iterator[tuple[Any, VerifiedBundle]]:
+        """The stored bundle, downloaded into a spool and verified whole (positioned at its start);
+        a bundle that is not right is refused with its code and message."""
+        from assistec.domain.backup_bundle import BundleRefused
+        from assistec.services.backup.verify import verify
+
+        with tempfile.SpooledTemporaryFile(max_size=BUNDLE_SPOOL_BYTES) as spool:
+            tools.store.get(key, spool)
+            spool.seek(0)
+            try:
+                verified = verify(spool, tenant_id, tools.keys)
+            except BundleRefused as exc:
+                raise _refused_bundle(exc, key) from exc
+            spool.seek(0)
+            yield spool, verified
+
+    def _backup_verify(self, args: BundleArgs) -> Done:
+        from assistec.db import backup as backup_db
+
+        tenant_id = self._shop(args.shop)
+        with _about(tenant_id), _failing_about(tenant_id):
+            tools = self._tools()
+            key = self._bundle_key(tools, tenant_id, args.key)
+            with self._bundle(tools, tenant_id, key) as (spool, verified):
+                size = spool.seek(0, 2)
+            with self._work.db.transaction() as conn:
+                version = backup_db.schema_version(conn)
+        manifest = verified.manifest
+        result = {
+            "key": key,
+            "bytes": size,
+            "bundle_id": manifest.bundle_id,
+            "shop_name": manifest.shop_name,
+            "created_at": manifest.created_at,
+            "schema_version": manifest.schema_version,
+            "database_version": version,
+            # A bundle restores in place only into the schema it was taken from (restore.py).
+            "restorable_in_place": manifest.schema_version == version,
+            "rows": manifest.rows,
+            "tables": [{"name": t.name, "rows": t.rows, "bytes": t.bytes} for t in manifest.tables],
+            "excluded": sorted(manifest.excluded),
+        }
+        summary = {k: result[k] for k in ("key", "bundle_id", "rows", "schema_version")}
+        return Done(result, tenant_id, summary)
+
+    def _backup_restore(self, args: RestoreArgs, operator: str) -> Done:
+        from assistec.domain.backup_bundle import BundleRefused
+        from assistec.services.backup.restore import permit_restore, restore_bundle
+
+        tenant_id = self._shop(args.shop)
+        with _about(tenant_id), _failing_about(tenant_id):
+            if args.confirm.strip().lower() != str(tenant_id):
+                raise OpsError(
+                    "not_confirmed",
+                    f"a restore replaces the shop's data with the bundle's: confirm with the shop's id "
+                    f"({tenant_id})",
+                )
+            tools = self._tools()
+            key = self._bundle_key(tools, tenant_id, args.key)
+            with self._bundle(tools, tenant_id, key) as (spool, _):
+                permit = permit_restore(tools.ops_database, tenant_id, operator)
+                try:
+                    report = restore_bundle(self._work.db, tenant_id, spool, tools.keys, permit=permit)
+                except BundleRefused as exc:
+                    raise _refused_bundle(exc, key) from exc
+        tables = [
+            {"name": name, "deleted": report.deleted.get(name), "written": report.written.get(name)}
+            for name in sorted(set(report.deleted) | set(report.written))
+        ]
+        result = {
+            "key": key,
+            "bundle_id": report.bundle_id,
+            "schema_version": report.schema_version,
+            "deleted": sum(report.deleted.values()),
+            "written": sum(report.written.values()),
+            "tables": tables,
+        }
+        summary = {k: result[k] for k in ("key", "bundle_id", "deleted", "written")}
+        return Done(result, tenant_id, summary)
+
+    def _backup_scratch(self, args: BundleArgs) -> Done:
+        from assistec.domain.backup_bundle import nightly_day
+        from assistec.services.backup.restore import restore_to_scratch
+
+        tenant_id = self._shop(args.shop)
+        with _about(tenant_id), _failing_about(tenant_id):
+            tools = self._tools()
+            key = self._bundle_key(tools, tenant_id, args.key)
+            day = nightly_day(key)
+            try:
+                with self._bundle(tools, tenant_id, key) as (spool, verified):
+                    check = restore_to_scratch(tools.ops_database, spool, verified)
+            except OpsError as exc:
+                if day is not None:  # a nightly bundle's record says what its last check found
+                    self._record_check(tenant_id, day, exc.code)
+                raise
+            if day is not None:
+                self._record_check(tenant_id, day, "; ".join(check.problems)[:500] or None)
+        if not check.ok:
+            raise OpsError(
+                "scratch_mismatch",
+                "the bundle restored into scratch tables does not read back as its manifest says",
+                details={"key": key, "problems": check.problems},
+                outcome="failed",
+                shop_id=tenant_id,
+            )
+        result = {
+            "key": key,
+            "bundle_id": verified.manifest.bundle_id,
+            "ok": True,
+            "problems": [],
+            "rows": verified.manifest.rows,
+            "tables": [{"name": t.name, "rows": t.rows} for t in verified.manifest.tables],
+            "recorded": day is not None,
+        }
+        return Done(result, tenant_id, {"key": key, "bundle_id": result["bundle_id"], "ok": True})
+
+    def _record_check(self, tenant_id: UUID, day: Any, error: str | None) -> None:
+        from assistec.db import backup as backup_db
+
+        with self._work(SystemActor(tenant_id)) as uow:
+            backup_db.record_restore_check(uow.conn, tenant_id, day, error)
+
 
 _PROVIDER_ERRORS = (ProvisioningBusy, PlatformAccountMissingError, AsaasError)
 
@@ -530,6 +789,24 @@ def _about(shop_id: UUID) -> Iterator[None]:
     except OpsError as exc:
         exc.shop_id = exc.shop_id or shop_id
         raise
+
+
+@contextmanager
+def _failing_about(shop_id: UUID) -> Iterator[None]:
+    """Within the block, a crash is about ``shop_id`` too (its failed audit entry names the shop)."""
+    try:
+        yield
+    except OpsError:
+        raise
+    except Exception as exc:
+        with suppress(AttributeError):  # an exception type with slots: its entry names no shop
+            exc.ops_shop_id = shop_id  # type: ignore[attr-defined]
+        raise
+
+
+def _refused_bundle(exc: Any, key: str) -> OpsError:
+    """A bundle that is not right (``BundleRefused``): its code and message; nothing was changed."""
+    return OpsError(exc.code, exc.message, details={"key": key})
 
 
 def _provider_error(exc: Exception) -> OpsError:

@@ -1,6 +1,7 @@
 """The ops function's composition root: the payments workers' pieces (provisioning a shop uses the
-platform Asaas account exactly as the payments consumer does) plus the console's service and the
-signing key's secret."""
+platform Asaas account exactly as the payments consumer does) plus the console's service, the
+signing key's secret, and the backups' pieces (the bundles' buckets, their KMS data keys, the ops
+role's connection), each built on first use."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from assistec.wiring.base import Installed
 from assistec.wiring.workers import WorkerRoot
 
 if TYPE_CHECKING:
+    from assistec.db.connection import Database
+    from assistec.integrations.kms import DataKeys
     from assistec.integrations.signing_key import SigningKeySecret
-    from assistec.services.ops import KeySecret, OpsConsole
+    from assistec.integrations.storage import BundleStore
+    from assistec.services.ops import BackupTools, KeySecret, OpsConsole
     from assistec.settings import OpsSettings
 
 
@@ -34,10 +38,54 @@ class OpsRoot(WorkerRoot):
         return secret
 
     @cached_property
+    def bundle_store(self) -> BundleStore:
+        from assistec.integrations.storage import S3BundleStore
+
+        bucket = self.ops_settings.backup_bucket
+        if bucket is None:
+            raise RuntimeError("BACKUP_BUCKET is not set: this stage's ops function has no backups")
+        return S3BundleStore(bucket, self.ops_settings.backup_copy_bucket)
+
+    @cached_property
+    def data_keys(self) -> DataKeys:
+        from assistec.integrations.kms import BACKUP_BUNDLE, KmsDataKeys
+
+        key = self.ops_settings.backup_key_id
+        if key is None:
+            raise RuntimeError("BACKUP_KEY_ID is not set: this stage's ops function has no backups")
+        return KmsDataKeys(key, BACKUP_BUNDLE)
+
+    @cached_property
+    def scratch_database(self) -> Database:
+        """The ops role's connection (scratch restores; the in-place restore's permits)."""
+        from assistec.db.connection import Database
+        from assistec.integrations.secrets import secret_string
+
+        return Database(self.ops_settings.scratch_settings(), secret_string)
+
+    @cached_property
+    def backup_tools(self) -> BackupTools:
+        from assistec.services.ops import BackupTools
+
+        # Tests put their fakes in ``bundle_store``, ``data_keys`` and ``scratch_database`` first.
+        return BackupTools(self.bundle_store, self.data_keys, self.scratch_database)
+
+    @cached_property
     def ops(self) -> OpsConsole:
         from assistec.services.ops import OpsConsole
 
-        return OpsConsole(self.work, self.provisioning, key_secret=lambda: self.signing_key_secret)
+        configured = self.ops_settings.backup_bucket is not None
+        return OpsConsole(
+            self.work,
+            self.provisioning,
+            key_secret=lambda: self.signing_key_secret,
+            backups=(lambda: self.backup_tools) if configured else None,
+        )
+
+    def close(self) -> None:
+        super().close()
+        if "scratch_database" in self.__dict__:
+            self.scratch_database.close()
 
 
 def _from_environment() -> OpsRoot:

@@ -12,11 +12,12 @@ the flow with ``{"date": "YYYY-MM-DD"}`` is safe: the export skips a shop whose 
 exists, so a re-run only does what is missing.
 
 A bundle is the shop's rows, encrypted by the export under a data key from the shop-secrets key
-(encryption context ``purpose=backup-bundle`` and the shop's ``tenant_id``): only the export may
-make such keys and decrypt them, and the restore test decrypt them; no other function of the stack
-holds that purpose. It is written to the ``Backups`` bucket with a ``retention`` tag (daily, weekly,
-monthly) that the bucket's lifecycle rules expire after 8, 29 and 366 days, and copied by the export
-to ``BackupsCopy`` (BACKUP_COPY_BUCKET).
+(encryption context ``purpose=backup-bundle`` and the shop's ``tenant_id``): only the export and the
+ops console's function (an operator's bundle on demand, ``grant_console``) may make such keys and
+decrypt them, and the restore test decrypt them; no other function of the stack holds that
+purpose. It is written to the ``Backups`` bucket with a ``retention`` tag (daily, weekly,
+monthly; manual for an operator's) that the bucket's lifecycle rules expire after 8, 29 and 366 days
+(29 for manual), and copied by its writer to ``BackupsCopy`` (BACKUP_COPY_BUCKET).
 
 **Why the copy is a second bucket in the same region, written by the export, and not S3
 replication to another region.** The bundles are the per-shop restore tool (one shop's mistake, one
@@ -200,6 +201,9 @@ class Backup(Construct):
             self.restore_test.add_environment("SCRATCH_DB_SECRET_ID", database.ops_secret.secret_arn)
             database.ops_secret.grant_read(self.restore_test)
 
+        self._secrets_key = secrets_key
+        self._ops_secret = database.ops_secret
+
         self.state_machine = self._flow(platform)
         events.Rule(
             self,
@@ -220,6 +224,21 @@ class Backup(Construct):
         self.plan: backup.BackupPlan | None = None
         if config.with_aws_backup:
             self._database_backups(platform, database)
+
+    def grant_console(self, function: lambda_.Function) -> None:
+        """The ops console's function handles one shop's bundles on demand: it lists, reads and
+        writes both buckets (an operator's bundle and its copy; never a delete), makes and opens
+        bundle data keys (the backup-bundle purpose only), and connects as the ops role (the scratch
+        restore, and the permit an in-place restore needs: migration 0034). Its BACKUP_* variables
+        come with its settings (OPS)."""
+        for bucket in (self.bucket, self.copy_bucket):
+            _allow_bucket(function, bucket, write=True)
+        function.add_to_role_policy(
+            _purpose(["kms:GenerateDataKey", "kms:Decrypt"], self._secrets_key, constants.KMS_BACKUP_CONTEXT)
+        )
+        if self._ops_secret is not None:
+            function.add_environment("SCRATCH_DB_SECRET_ID", self._ops_secret.secret_arn)
+            self._ops_secret.grant_read(function)
 
     def _bucket(self, construct_id: str, config: StageConfig) -> s3.Bucket:
         """A bundles' bucket: versioned, S3-encrypted (the bundles are already encrypted with their

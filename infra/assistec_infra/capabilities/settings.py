@@ -94,9 +94,10 @@ RETENTION = Family(_DATABASE)
 # keys; the variables alone grant nothing).
 BACKUP = Family((*_DATABASE, *_BACKUP))
 # OpsSettings: the ops console's function. ConsumerSettings (provisioning a shop, a reopened shop's
-# new subscription: the platform account comes with ``Billing.grant_platform``) and the signing key's
-# secret, which it rotates (read here; its write grant is given by the stack).
-OPS = Family((*CONSUMER.settings, "auth_secret_id"))
+# new subscription: the platform account comes with ``Billing.grant_platform``), the signing key's
+# secret, which it rotates (read here; its write grant is given by the stack), and the backups' (one
+# shop's bundles on demand: the permissions behind them come with ``Backup.grant_console``).
+OPS = Family((*CONSUMER.settings, "auth_secret_id", *_BACKUP))
 # The reports to ops: the database (definer functions); the dashboard's name, its CloudWatch reads
 # and the mail come with their own grants (OpsReports, allow_mail).
 OPS_REPORTS = Family(_DATABASE)

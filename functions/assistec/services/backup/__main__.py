@@ -1,15 +1,19 @@
-"""Ops' hands on the bundles (a restore is not a Lambda: it is run on purpose, by a person).
+"""The bundles from a local file, against a database reachable from here (the local stack's, a
+restored copy). A restore is run on purpose, by a person: on a stage, through the ops console
+(``make ops ARGS='backup restore SHOP --key K'``: the ops function, audited, with the bundles in the
+backup bucket); this command line is for a bundle on disk and a database at hand.
 
     python -m assistec.services.backup verify      --tenant ID --key-id KEY FILE
     python -m assistec.services.backup export      --tenant ID --key-id KEY --database-url URL FILE
-    python -m assistec.services.backup restore     --tenant ID --key-id KEY --database-url URL FILE
+    python -m assistec.services.backup restore     --tenant ID --key-id KEY --database-url URL
+                                                   --ops-database-url URL FILE
     python -m assistec.services.backup scratch     --tenant ID --key-id KEY --database-url URL [--keep] FILE
     python -m assistec.services.backup portability --tenant ID --database-url URL FILE.zip
 
-``restore`` connects as the app role (it writes as the shop, under row-level security); ``scratch``
-as the ops role (it writes only in schema backup_restore). KEY is the shop-secrets KMS key (the
-bundles' data keys are under purpose backup-bundle). Prints a JSON summary; a refused bundle exits 2
-with its code and message.
+``restore`` connects as the app role (it writes as the shop, under row-level security) with a permit
+the ops role issues (``--ops-database-url``, migration 0034); ``scratch`` as the ops role (it writes
+only in schema backup_restore). KEY is the shop-secrets KMS key (the bundles' data keys are under
+purpose backup-bundle). Prints a JSON summary; a refused bundle exits 2 with its code and message.
 """
 
 from __future__ import annotations
@@ -44,12 +48,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tenant", type=UUID, required=True)
     parser.add_argument("--key-id")
     parser.add_argument("--database-url")
+    parser.add_argument("--ops-database-url", help="restore: the ops role, which issues the restore's permit")
     parser.add_argument("--keep", action="store_true", help="scratch: keep the scratch tables for inspection")
     args = parser.parse_args(argv)
     if args.command != "portability" and not args.key_id:
         parser.error("--key-id is required")
     if args.command != "verify" and not args.database_url:
         parser.error("--database-url is required")
+    if args.command == "restore" and not args.ops_database_url:
+        parser.error("--ops-database-url is required (the ops role issues the restore's permit)")
 
     from assistec.services.backup.verify import verify
 
@@ -73,10 +80,15 @@ def main(argv: list[str] | None = None) -> int:
                     manifest = verify(source, args.tenant, _keys(args.key_id)).manifest
                     summary = json.loads(manifest.to_json())
                 elif args.command == "restore":
-                    from assistec.services.backup.restore import restore_bundle
+                    import getpass
 
+                    from assistec.services.backup.restore import permit_restore, restore_bundle
+
+                    permit = permit_restore(
+                        _database(args.ops_database_url), args.tenant, f"local:{getpass.getuser()}"
+                    )
                     restored = restore_bundle(
-                        _database(args.database_url), args.tenant, source, _keys(args.key_id)
+                        _database(args.database_url), args.tenant, source, _keys(args.key_id), permit=permit
                     )
                     summary = {"bundle_id": str(restored.bundle_id), "deleted": restored.deleted,
                                "written": restored.written}  # fmt: skip

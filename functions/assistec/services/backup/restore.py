@@ -2,15 +2,17 @@
 tables to check it (``restore_to_scratch``, the weekly restore test; also for inspection).
 
 Restoring into the shop's own tables is one transaction of the app role in that shop, after the
-whole bundle was verified (``verify``; a refused bundle changes nothing):
+whole bundle was verified (``verify``; a refused bundle changes nothing), under a permit the ops role
+issued for it (``permit_restore``, migration 0034: the app role alone may not clear a shop's tables):
 
 1. the bundle's schema version must be the database's (a bundle is restored into the schema it was
    taken from: after a migration, restore it into a database at its version — the scratch restore
    does that — and carry the data over by hand), and its tables and columns the live ones;
-2. the shop's row is locked (every insert of the shop's rows waits on it until the commit);
+2. the permit is used (this shop's, once, unexpired) and the shop's row is locked (every insert of
+   the shop's rows waits on it until the commit);
 3. the shop's rows of each replaced table are deleted, children before parents (foreign keys from
-   the catalog; none is deferrable), through migration 0029's ``backup_restore_clear`` (the app role
-   may not delete orders, quotes, charges...);
+   the catalog; none is deferrable), through migration 0031's ``backup_restore_clear`` (the app role
+   may not delete orders, quotes, charges...; the function refuses a transaction without a permit);
 4. the bundle's rows are written back, parents before children, with their ids. Not with COPY FROM:
    PostgreSQL refuses it on tables with row-level security; each batch is one INSERT ... SELECT
    FROM unnest(text arrays) cast by the types' input functions, which is what COPY would do. RLS's
@@ -30,6 +32,8 @@ A unique key held since by another shop (a user's e-mail, say) refuses the whole
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
@@ -132,10 +136,22 @@ def _write(conn: Conn, shape: TableShape, entry: TableEntry, stream: IO[bytes], 
     return written
 
 
-def restore_bundle(db: Database, tenant_id: UUID, source: IO[bytes], keys: DataKeys) -> RestoreReport:
+def permit_restore(ops: Database, tenant_id: UUID, operator: str) -> str:
+    """A permit for one in-place restore of the shop, issued through ``ops`` (a connection of the ops
+    role: only it may issue one); its token, for ``restore_bundle``. Valid for 20 minutes, once."""
+    token = secrets.token_urlsafe(32)
+    with ops.transaction() as conn:
+        backup_db.permit_restore(conn, tenant_id, hashlib.sha256(token.encode()).digest(), operator)
+    return token
+
+
+def restore_bundle(
+    db: Database, tenant_id: UUID, source: IO[bytes], keys: DataKeys, *, permit: str
+) -> RestoreReport:
     """Put the shop's data back as the bundle at the start of ``source`` (seekable: it is read twice,
     to verify, then to write) has it, in one transaction; refused whole, nothing changed, when the
-    bundle or its schema version is not right."""
+    bundle or its schema version is not right. ``permit``: ``permit_restore``'s token for the shop
+    (without a valid one the database refuses with InsufficientPrivilege, nothing changed)."""
     import psycopg
 
     start = source.tell()
@@ -150,6 +166,7 @@ def restore_bundle(db: Database, tenant_id: UUID, source: IO[bytes], keys: DataK
             backup_db.pin_output(conn)
             live = {s.name: s for s in backup_db.tenant_tables(conn)}
             _check_schema(manifest, backup_db.schema_version(conn), live)
+            backup_db.begin_restore(conn, permit)
             backup_db.lock_shop(conn, tenant_id)
             for shape in reversed(dependency_order(live.values())):
                 if restore_mode(shape.name) in (Restore.REPLACE, Restore.CLEAR):
@@ -233,7 +250,7 @@ def restore_to_scratch(
     rows and SHA-256 with the manifest.
 
     ``scratch`` is a connection of a role that may create tables in ``backup_restore`` and read the
-    public tables' definitions (the ops role, migration 0029), in a database at a compatible schema.
+    public tables' definitions (the ops role, migration 0031), in a database at a compatible schema.
     Everything is one transaction, rolled back at the end (nothing is left behind, even if the
     function dies halfway), unless ``keep`` (inspection: the tables stay until dropped)."""
     import psycopg

@@ -1,6 +1,6 @@
 """The daily backup and the weekly restore test, as the backup flow (Step Functions) runs them.
 
-- ``shops``: every shop backed up (migration 0029's ``backup_shops``: all but those cancelled more
+- ``shops``: every shop backed up (migration 0031's ``backup_shops``: all but those cancelled more
   than 35 days ago);
 - ``export``: one shop's bundle of the day, stored once under ``shops/<shop>/<day>.bundle`` with its
   retention tag (and copied to the second bucket), recorded in ``backup_runs``. Idempotent and
@@ -10,7 +10,8 @@
   the stored bundle and finishes the copy and the record from it;
 - ``finish``: the run's summary and the age of the oldest newest-good-bundle among the shops;
 - ``restore_test``: the newest bundles of the shops tested longest ago, each verified, written into
-  scratch tables and compared with its manifest.
+  scratch tables and compared with its manifest;
+- ``export_now``: an operator's bundle of one shop, now (the ops console), under its own key.
 
 ``export_all`` exports every shop with a few threads (benchmarks, a manual run).
 """
@@ -27,12 +28,20 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from assistec.db import backup as backup_db
-from assistec.domain.backup_bundle import BundleRefused, VerifiedBundle, bundle_key, retention, run_list_key
+from assistec.domain.backup_bundle import (
+    MANUAL_RETENTION,
+    BundleRefused,
+    VerifiedBundle,
+    bundle_key,
+    manual_key,
+    retention,
+    run_list_key,
+)
 from assistec.integrations.kms import DataKeys
 from assistec.integrations.storage import BundleExistsError, BundleStore
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
-from assistec.services.backup.export import export_bundle
+from assistec.services.backup.export import ExportedBundle, export_bundle
 from assistec.services.backup.restore import restore_to_scratch
 from assistec.services.backup.verify import verify
 from assistec.services.unit_of_work import UnitsOfWork
@@ -215,6 +224,20 @@ class BackupRuns:
         except Exception as exc:
             self._record_failure(tenant_id, day, exc, started)
             raise
+
+    def export_now(self, tenant_id: UUID) -> tuple[str, ExportedBundle, bool]:
+        """An operator's bundle of the shop made now (the ops console's ``backup export``), stored
+        under its own key (``manual/<shop>/<UTC time>.bundle``: never a nightly bundle's) with the
+        manual retention tag, and copied to the second bucket; not recorded in ``backup_runs`` (the
+        nightly record, one per day: the operator audit log records this one). Its key, the bundle,
+        and whether it was copied. ``BundleExistsError`` when another was stored in the same second."""
+        now = self._clock()
+        key = manual_key(tenant_id, now)
+        with tempfile.SpooledTemporaryFile(max_size=BUNDLE_SPOOL_BYTES) as spool:
+            bundle = export_bundle(self._db, tenant_id, self._keys, spool, now=now)
+            spool.seek(0)
+            self._store.put(key, spool, tags={"retention": MANUAL_RETENTION})
+        return key, bundle, self._ensure_copy(key)
 
     def _ensure_copy(self, key: str) -> bool:
         if not self._store.copies:

@@ -36,6 +36,8 @@ GLOBAL_TABLES = {
     "schema_migrations": "a versão do banco (vai no manifesto como schema_version)",
     "ops_audit": "o registro das ações dos operadores da plataforma (console de operação), de todas as lojas",
     "capacity_snapshots": "o tamanho do banco dia a dia, para o relatório de capacidade da plataforma",
+    "backup_restore_permits": "as autorizações dos operadores para restaurar uma loja (uma por "
+    "restauração, válidas por minutos)",
 }
 
 # A shop's tables that are not in its bundles, each with why.
