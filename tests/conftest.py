@@ -20,7 +20,8 @@ EVENTS = Path(__file__).parent / "events"
 # followed by the measures of LocalStack's threads and memory (the only other traffic then is the
 # other group's, one request at a time); and every other test of the stack. No test changes what the
 # others use (a broken function gets an API of its own) and each reads only its own events from the
-# bus. Every other test is its own unit, spread over the workers. (xdist's ``--dist loadgroup`` would
+# bus. The infra tests are a group of their own (one synthesis of the app for all of them). Every other
+# test is its own unit, spread over the workers. (xdist's ``--dist loadgroup`` would
 # do this with markers, but it renames node ids, which pytest 9 no longer allows.)
 _FUZZ_GROUP = (
     "tests/e2e/test_schemathesis.py::",
@@ -30,11 +31,15 @@ _FUZZ_GROUP = (
 
 
 def stack_group(nodeid: str) -> str | None:
-    """The group of the tests that drive the deployed stack; None for the others."""
+    """The group of the tests that drive the deployed stack, or of the infra tests; None for the others."""
     if nodeid.startswith(_FUZZ_GROUP):
         return "fuzz"
     if nodeid.startswith("tests/e2e/"):
         return "stack"
+    if nodeid.startswith("tests/infra/"):
+        # One worker synthesizes both stages once (about a minute of CPU) for every infra test,
+        # rather than each worker synthesizing them again.
+        return "infra"
     return None
 
 
