@@ -24,6 +24,7 @@ from uuid import UUID
 
 import psycopg
 import pytest
+from pydantic import SecretStr
 
 from tests.conftest import LambdaContext, PgDatabase
 from tests.integration.billing_fixtures import FakeMailer
@@ -129,7 +130,8 @@ class World:
             }
             for detail in details
         ]
-        return handler.worker({"Records": records}, WorkerContext())
+        answer: dict[str, Any] = handler.worker({"Records": records}, WorkerContext())
+        return answer
 
     def export(self, shop: Shop, export_id: str) -> tuple[int, Any]:
         status, body, _ = self.client.call("GET", f"/data-exports/{export_id}", shop.access_token)
@@ -414,7 +416,8 @@ def test_parallel_requests_make_one_export(world: World) -> None:
     barrier = threading.Barrier(8)
 
     def attempt() -> None:
-        db = Database(DatabaseSettings(database_url=world.database.app_url, db_sslmode="disable"))  # type: ignore[call-arg]
+        settings = DatabaseSettings(database_url=SecretStr(world.database.app_url), db_sslmode="disable")
+        db = Database(settings)
         service = DataExports(UnitsOfWork(db, OutboxRelay(db, FakeBus())), lambda: world.store)
         barrier.wait()
         try:
@@ -635,8 +638,8 @@ def test_a_worker_error_on_the_exports_own_row_goes_back_to_the_queue(world: Wor
 
     real = world.worker.database
     world.worker.__dict__["database"] = Database(
-        DatabaseSettings(  # type: ignore[call-arg]
-            database_url="postgresql://assistec_app:x@127.0.0.1:1/assistec?connect_timeout=1",
+        DatabaseSettings(
+            database_url=SecretStr("postgresql://assistec_app:x@127.0.0.1:1/assistec?connect_timeout=1"),
             db_sslmode="disable",
         )
     )
