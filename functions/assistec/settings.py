@@ -124,6 +124,9 @@ class ApiSettings(DatabaseSettings, AuthKeySettings, MailSettings):
     public_link_read_days: int = Field(default=30, ge=1, le=366)
     # API Gateway's usage plan of the shops (per-shop throttling): signup puts each shop's key in it.
     usage_plan_name: str | None = None
+    # The owners' data exports (LGPD): the bucket whose exports/<shop>/ objects the API signs links to
+    # (the worker writes them). Unset: no link can be signed (503).
+    exports_bucket: str | None = Field(default=None, min_length=3)
     # Signups per source address per hour (429 beyond). LocalStack hands the API every caller as one
     # address: the local stage allows at least LOCAL_SIGNUP_LIMIT (``signup_limit``).
     signup_limit_per_hour: int = Field(default=10, ge=1, le=100_000)
@@ -284,6 +287,17 @@ class BackupSettings(ScratchSettings):
     backup_copy_bucket: str | None = None
     backup_key_id: str = Field(min_length=1)
     # Set: the finish step publishes BackupRunFinished (its summary) to this bus.
+    event_bus_name: str | None = None
+
+
+class DataExportSettings(DatabaseSettings, MailSettings):
+    """The data exports worker: the app role's database (it reads the shop in one snapshot, as the
+    backup export does), the exports bucket it writes the zips to, and the mail (the owners are told
+    an export is ready; the platform's own mail, never through a shop's SMTP server)."""
+
+    stage: Literal["local", "prod", "test"]
+    exports_bucket: str = Field(min_length=3)
+    # It publishes no events (its role has no bus).
     event_bus_name: str | None = None
 
 

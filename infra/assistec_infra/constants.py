@@ -24,6 +24,8 @@ EVENT_SOURCE = "assistec.orders"
 SHOP_SIGNED_UP = "ShopSignedUp"
 ORDER_STATUS_CHANGED = "OrderStatusChanged"
 APPOINTMENT_CHANGED = "AppointmentChanged"
+# The owner asked for a copy of the shop's data (the code's domain/data_exports.REQUESTED_EVENT).
+DATA_EXPORT_REQUESTED = "DataExportRequested"
 
 # The project's Python (pyproject: requires-python ==3.13). cdk-nag's L1 asks for the newest runtime;
 # moving runtimes is a deliberate upgrade of the whole project, not a side effect of a CDK bump.
@@ -54,6 +56,7 @@ BACKUP_FINISH_HANDLER = "assistec.handlers.backup.finish"
 RESTORE_TEST_HANDLER = "assistec.handlers.backup.restore_test"
 OPS_HANDLER = "assistec.handlers.ops.handler"
 OPS_REPORTS_HANDLER = "assistec.handlers.ops_reports.handler"
+DATA_EXPORTS_HANDLER = "assistec.handlers.data_exports.worker"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -115,6 +118,9 @@ MAIL_COMPLAINTS_METRIC = "MailComplaints"
 MAIL_EVENTS_UNREADABLE_METRIC = "MailEventsUnreadable"
 RETENTION_PURGED_METRIC = "RetentionPurged"
 RETENTION_BEHIND_METRIC = "RetentionBehind"
+# The owners' data exports (handlers/data_exports.py): made, and failed (each one is worth a look).
+DATA_EXPORTS_READY_METRIC = "DataExportsReady"
+DATA_EXPORT_FAILURES_METRIC = "DataExportFailures"
 
 API_STAGE_NAME = "v1"
 SCHEMA_RESOURCE_TYPE = "Custom::AssistecSchema"
@@ -166,6 +172,13 @@ WHATSAPP_MEDIA_OBJECTS = "whatsapp/*"
 DOCUMENTS_PREFIX = "documents/"
 LOGOS_PREFIX = "logos/"
 DOCUMENTS_EXPIRE_DAYS = 2
+
+# The owners' data exports (LGPD): exports/<shop>/<export>.zip in their own bucket. The API hands a
+# file out for 7 days after it is stored (domain/data_exports.FILE_DAYS); the bucket keeps it a day
+# longer, so the last 5-minute link signed before then still finds it.
+DATA_EXPORTS_PREFIX = "exports/"
+DATA_EXPORTS_DAYS = 7
+DATA_EXPORTS_EXPIRE_DAYS = DATA_EXPORTS_DAYS + 1
 
 # Routes reachable without a token: everything else goes through the Lambda authorizer.
 PUBLIC_ROUTES: tuple[tuple[str, str], ...] = (

@@ -14,6 +14,7 @@ from assistec_infra.capabilities.auth import Auth
 from assistec_infra.capabilities.backup import Backup
 from assistec_infra.capabilities.billing import Billing
 from assistec_infra.capabilities.dashboard import OpsDashboard, path_under_stack
+from assistec_infra.capabilities.data_exports import DataExports
 from assistec_infra.capabilities.database import Database
 from assistec_infra.capabilities.events import DomainEvents
 from assistec_infra.capabilities.mail import Mail, allow_mail, configuration_set_name, mail_senders
@@ -71,6 +72,7 @@ class AssistecStack(Stack):
         backups = Backup(
             self, "Backup", platform=platform, secrets_key=storage.unlock_code_key, database=database
         )
+        data_exports = DataExports(self, "DataExports", platform=platform, bus=domain_events.bus)
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         ops = Ops(self, "Ops", platform=platform)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
@@ -94,6 +96,7 @@ class AssistecStack(Stack):
         for worker in (api.function, whatsapp.consumer):
             quote_flow.grant_resume(worker)
         storage.grant_api(api.function)
+        data_exports.grant_links(api.function)  # the owners' 5-minute download links
         # The consent's tokens are encrypted by the API; availability reads the shop's calendar and
         # saves a refreshed token back (GOOGLE_SECRET_ID and its read come with the API's settings).
         allow_google_tokens(api.function, storage.unlock_code_key)
@@ -167,6 +170,10 @@ class AssistecStack(Stack):
             "BackupExportFunctionName": backups.export.function_name,
             "RestoreTestFunctionName": backups.restore_test.function_name,
             "OpsFunctionName": ops.function.function_name,
+            "DataExportsBucketName": data_exports.bucket.bucket_name,
+            "DataExportsQueueUrl": data_exports.queue.queue_url,
+            "DataExportsDlqUrl": data_exports.dlq.queue_url,
+            "DataExportsFunctionName": data_exports.worker.function_name,
         }
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -96,16 +96,20 @@ def test_every_sender_uses_the_configuration_set_and_may_read_smtp_passwords_onl
         for f in _functions(template).values()
         if "MAIL_SENDER" in f["Properties"].get("Environment", {}).get("Variables", {})
     ]
-    assert len(senders) == 10
-    # The reports to ops send the platform's mail only: SES through the configuration set, no shop's
-    # SMTP server (no key, no grant)
-    [reports] = [f for f in senders if f["Handler"] == constants.OPS_REPORTS_HANDLER]
-    assert reports["Environment"]["Variables"]["MAIL_CONFIGURATION_SET"] == f"assistec-{stage}-mail"
-    assert not {"MAIL_KEY_ID", "SMTP_ALLOW_PRIVATE"} & set(reports["Environment"]["Variables"])
-    assert not any(
-        a.startswith("kms:") for s in _statements(template, reports["Handler"]) for a in _actions(s)
-    )
-    for function in (f for f in senders if f is not reports):
+    assert len(senders) == 11
+    # The reports to ops and the owners' "data export ready" send the platform's mail only: SES through
+    # the configuration set, no shop's SMTP server (no key, no grant)
+    platform_only = [
+        f for f in senders if f["Handler"] in (constants.OPS_REPORTS_HANDLER, constants.DATA_EXPORTS_HANDLER)
+    ]
+    assert len(platform_only) == 2
+    for platform in platform_only:
+        assert platform["Environment"]["Variables"]["MAIL_CONFIGURATION_SET"] == f"assistec-{stage}-mail"
+        assert not {"MAIL_KEY_ID", "SMTP_ALLOW_PRIVATE"} & set(platform["Environment"]["Variables"])
+        assert not any(
+            a.startswith("kms:") for s in _statements(template, platform["Handler"]) for a in _actions(s)
+        )
+    for function in (f for f in senders if f not in platform_only):
         variables = function["Environment"]["Variables"]
         handler = function["Handler"]
         # Sent through the configuration set, whose ARN the SES grant names

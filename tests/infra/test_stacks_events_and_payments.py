@@ -59,8 +59,9 @@ def test_payments_queue_dlq_consumer_and_alarm(stage: str, local_stack: Any, pro
     main = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
     # The payments events, the reconciliation's shops (tests/infra/test_worker_budgets.py), and
     # WhatsApp's deliveries, sends and status changes (tests/infra/test_whatsapp.py), and the
-    # calendar's appointments (tests/infra/test_scheduling.py), and SES's events (tests/infra/test_mail.py)
-    assert len(main) == 7
+    # calendar's appointments (tests/infra/test_scheduling.py), and SES's events (tests/infra/test_mail.py),
+    # and the owners' data export requests (tests/infra/test_data_exports.py)
+    assert len(main) == 8
     assert all(q["Properties"]["RedrivePolicy"]["maxReceiveCount"] == 5 for q in main)
     assert all(q["Properties"].get("SqsManagedSseEnabled") for q in queues.values())
     template.has_resource_properties(
@@ -164,9 +165,9 @@ def test_billing_secret_signup_rule_daily_dunning_and_alarm(
     ]
     # the flow, the consumer (reactivation), the dunning run, the API (signup's confirmation),
     # WhatsApp's consumer (the owner hears of a dropped number), the quote flow (e-mail fallback),
-    # the calendar worker and pass (a revoked Google consent), the reminders (e-mail fallback) and the
-    # reports to ops
-    assert len(mailers) == 10
+    # the calendar worker and pass (a revoked Google consent), the reminders (e-mail fallback), the
+    # reports to ops and the data exports worker (the owner's export is ready)
+    assert len(mailers) == 11
     # each through the stage's configuration set (its events come back: tests/infra/test_mail.py)
     assert all(any("configuration-set/" in json.dumps(r) for r in s["Resource"]) for s in mailers)
     assert all("ses:FromAddress" in s["Condition"]["StringEquals"] for s in mailers)

@@ -262,7 +262,7 @@ def test_an_integer_sent_as_a_string_is_refused_and_changes_nothing(
     assert _snapshot(database, world.shop.tenant_id) == before
 
 
-LISTS = ["/customers", "/orders", "/parts", "/users", "/audit", "/stock/search?q=Tela"]
+LISTS = ["/customers", "/orders", "/parts", "/users", "/audit", "/stock/search?q=Tela", "/data-exports"]
 
 
 @pytest.mark.parametrize("path", LISTS)
@@ -359,6 +359,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/settings/documents"): {"version": 1},
     ("post", "/settings/logo"): {"content_type": "image/png"},
     ("put", "/settings/logo"): {"key": "logos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/logo.png"},
+    ("post", "/data-exports"): {},
 }
 
 

@@ -141,6 +141,10 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/settings/logo", "delete"),
         ("/public/quotes/{token}/pdf", "get"),
         ("/public/orders/{token}/pdf", "get"),
+        ("/data-exports", "post"),
+        ("/data-exports", "get"),
+        ("/data-exports/{export_id}", "get"),
+        ("/data-exports/{export_id}/download", "get"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -22,6 +22,7 @@ from assistec.api import (
     auth,
     billing,
     customers,
+    data_exports,
     devices,
     documents,
     email,
@@ -109,6 +110,7 @@ for module in (
     whatsapp,
     scheduling,
     email,
+    data_exports,
 ):
     app.include_router(module.router)
 

@@ -1,6 +1,7 @@
 """S3: device photos (the browser uploads straight to the bucket with a presigned POST whose policy
 pins the key, the content type and the size; downloads go through short-lived URLs), the customers'
-WhatsApp media, the shops' documents and logos, and the shops' backup bundles."""
+WhatsApp media, the shops' documents and logos, the shops' backup bundles, and the owners' data
+exports (their own bucket)."""
 
 from __future__ import annotations
 
@@ -317,3 +318,58 @@ class S3BundleStore:
             CopySource={"Bucket": self._bucket, "Key": key},
             TaggingDirective="COPY",
         )
+
+
+class ExportStore(Protocol):
+    """The owners' data exports (the exports bucket, ``exports/<shop>/<export>.zip``): written once by
+    the data exports worker, handed out through short-lived presigned links signed by the API."""
+
+    def put(self, key: str, body: IO[bytes], *, filename: str) -> None:
+        """Store ``body`` (read from its current position to the end) as a zip, encrypted (SSE-S3);
+        a browser saves it as ``filename``."""
+        ...
+
+    def download_url(self, key: str, *, expires_s: int, filename: str) -> str:
+        """A presigned GET of ``key``, valid ``expires_s`` seconds, saved as ``filename``."""
+        ...
+
+
+class S3ExportStore:
+    def __init__(self, bucket: str | None) -> None:
+        self._bucket = bucket
+        self._client: Any = None
+
+    def _s3(self) -> Any:
+        if self._bucket is None:
+            raise RuntimeError("EXPORTS_BUCKET is not set: this function has no data exports bucket")
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("s3")
+        return self._client
+
+    def put(self, key: str, body: IO[bytes], *, filename: str) -> None:
+        # upload_fileobj: a large shop's zip goes up in parts (a single PUT stops at 5 GB).
+        self._s3().upload_fileobj(
+            body,
+            self._bucket,
+            key,
+            ExtraArgs={
+                "ContentType": "application/zip",
+                "ContentDisposition": _attachment(filename),
+                "ServerSideEncryption": "AES256",
+            },
+        )
+
+    def download_url(self, key: str, *, expires_s: int, filename: str) -> str:
+        url: str = self._s3().generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": self._bucket,
+                "Key": key,
+                "ResponseContentDisposition": _attachment(filename),
+                "ResponseContentType": "application/zip",
+            },
+            ExpiresIn=expires_s,
+        )
+        return url

@@ -20,13 +20,14 @@ if TYPE_CHECKING:
     from assistec.integrations.kms import Cipher
     from assistec.integrations.queue import EventQueue, WhatsappQueue
     from assistec.integrations.signing_key import SigningKeyProvider
-    from assistec.integrations.storage import DocumentStore, PhotoStorage
+    from assistec.integrations.storage import DocumentStore, ExportStore, PhotoStorage
     from assistec.integrations.usage_keys import UsageKeys
     from assistec.services.audit import AuditService
     from assistec.services.auth import AuthService
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.subscription import Subscription
     from assistec.services.customers import CustomersService
+    from assistec.services.data_exports import DataExports
     from assistec.services.devices import DevicesService
     from assistec.services.documents.service import DocumentsService
     from assistec.services.email.admin import MailAdmin
@@ -87,6 +88,13 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
         from assistec.integrations.storage import S3DocumentStore
 
         return S3DocumentStore(self.settings.devices_bucket)
+
+    @cached_property
+    def export_store(self) -> ExportStore:
+        """The owners' data exports (the exports bucket): the API only signs their links."""
+        from assistec.integrations.storage import S3ExportStore
+
+        return S3ExportStore(self.settings.exports_bucket)
 
     @cached_property
     def payments_queue(self) -> EventQueue:
@@ -177,6 +185,13 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
             link_read_days=self.settings.public_link_read_days,
             mail=lambda: self.mail,
         )
+
+    @cached_property
+    def data_exports(self) -> DataExports:
+        from assistec.services.data_exports import DataExports
+
+        # The store is looked up per link, so a test may swap it after the service was built.
+        return DataExports(self.work, lambda: self.export_store)
 
     @cached_property
     def orders(self) -> OrdersService:

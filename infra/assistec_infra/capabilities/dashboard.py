@@ -78,6 +78,8 @@ ACTIVITY = (
     (constants.REMINDER_FAILURES_METRIC, "Sum", "Reminders failed"),
     (constants.RETENTION_PURGED_METRIC, "Sum", "Rows purged by the retention job"),
     (constants.RETENTION_BEHIND_METRIC, "Sum", "Retention runs cut short"),
+    (constants.DATA_EXPORTS_READY_METRIC, "Sum", "Owners' data exports made"),
+    (constants.DATA_EXPORT_FAILURES_METRIC, "Sum", "Owners' data exports failed"),
 )
 BACKUP_AGE = ((constants.BACKUP_AGE_METRIC, "Maximum", "Newest backup's age (hours)"),)
 BACKUP_FAILURES = (

@@ -44,6 +44,7 @@ Setting = Literal[
     "backup_bucket",  # Backup: the per-shop bundles
     "backup_copy_bucket",  # Backup: their second copy
     "backup_key_id",  # Backup: the shop-secrets key (purpose backup-bundle)
+    "exports_bucket",  # DataExports: the owners' data exports (the API signs their links)
 ]
 _ORDER: tuple[Setting, ...] = get_args(Setting)
 Grant = Callable[[iam.IGrantable], object]
@@ -93,6 +94,9 @@ RETENTION = Family(_DATABASE)
 # behind them are given per function by Backup (only the export writes the buckets and makes data
 # keys; the variables alone grant nothing).
 BACKUP = Family((*_DATABASE, *_BACKUP))
+# DataExportSettings: the data exports worker reads the shop (the database) and writes the zips (the
+# bucket's name here; its write grant, on the exports prefix only, comes from DataExports).
+DATA_EXPORTS = Family((*_DATABASE, "exports_bucket"))
 # OpsSettings: the ops console's function. ConsumerSettings (provisioning a shop, a reopened shop's
 # new subscription: the platform account comes with ``Billing.grant_platform``), the signing key's
 # secret, which it rotates (read here; its write grant is given by the stack), and the backups' (one

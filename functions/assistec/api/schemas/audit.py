@@ -35,6 +35,7 @@ AuditEntity = Literal[
     "email_address",
     "email_settings",
     "email_template",
+    "data_export",
 ]
 
 

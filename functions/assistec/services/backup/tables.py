@@ -47,6 +47,7 @@ NOT_BUNDLED = {
     "google_oauth_states": "consentimentos do Google em andamento (minutos de validade, segredos PKCE)",
     "asaas_customer_claims": "reservas de minutos enquanto uma cobrança é criada no Asaas",
     "backup_runs": "o registro dos próprios backups",
+    "data_exports": "o registro das exportações de dados pedidas pelo dono (os arquivos ficam 7 dias)",
 }
 
 RESTORE: dict[str, Restore] = {
@@ -68,6 +69,8 @@ RESTORE: dict[str, Restore] = {
     "google_oauth_states": Restore.CLEAR,
     "asaas_customer_claims": Restore.CLEAR,
     "backup_runs": Restore.KEEP,
+    # The owner's exports: a restore neither brings back nor forgets one (a pending one stays pending).
+    "data_exports": Restore.KEEP,
 }
 
 

@@ -247,6 +247,22 @@ TEMPLATES: Mapping[str, TemplateSpec] = MappingProxyType(
                 platform=True,
             ),
             _spec(
+                "data_export_ready",
+                "Aviso aos donos de que a exportação dos dados da loja (LGPD) está pronta no painel.",
+                {
+                    **_SHOP,
+                    "requested_at": "quando a exportação foi pedida",
+                    "expires_at": "até quando o arquivo pode ser baixado",
+                },
+                {
+                    "shop_name": "Conserta Já",
+                    "requested_at": datetime(2026, 11, 24, 17, 30, tzinfo=UTC),
+                    "expires_at": datetime(2026, 12, 1, 17, 42, tzinfo=UTC),
+                },
+                overridable=False,
+                platform=True,
+            ),
+            _spec(
                 "appointment_reminder",
                 "Lembrete de um agendamento enviado ao cliente.",
                 {
