@@ -24,7 +24,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -32,8 +31,8 @@ from assistec_infra import constants
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.mail import allow_mail
 from assistec_infra.capabilities.monitoring import AppAlarm
-from assistec_infra.capabilities.payments import VISIBILITY_FACTOR, _queue_with_dlq
 from assistec_infra.capabilities.platform import WorkerPlatform
+from assistec_infra.capabilities.queues import WorkQueue
 from assistec_infra.capabilities.settings import DATA_EXPORTS
 from assistec_infra.nag import acknowledge
 
@@ -91,14 +90,10 @@ class DataExports(Construct):
         )
         platform.settings.provide("exports_bucket", self.bucket.bucket_name)
 
-        self.queue, self.dlq = _queue_with_dlq(
-            self,
-            "Requests",
-            config.removal_policy,
-            visibility_s=WORKER_FUNCTION.timeout_s * VISIBILITY_FACTOR,
-            retention=Duration.days(4),
+        requests = WorkQueue(
+            self, "Requests", platform=platform, consumer=WORKER_FUNCTION, retention=Duration.days(4)
         )
-        acknowledge(self.dlq, "AwsSolutions-SQS3", "This is the dead-letter queue; the exports queue has it.")
+        self.queue, self.dlq = requests.queue, requests.dlq
         events.Rule(
             self,
             "RequestsToQueue",
@@ -109,31 +104,17 @@ class DataExports(Construct):
             ),
             targets=[targets.SqsQueue(self.queue)],
         )
-        self.worker = platform.worker(
-            self,
-            "Worker",
-            WORKER_FUNCTION,
-            DATA_EXPORTS,
-            trigger=sources.SqsEventSource(
-                self.queue,
-                batch_size=WORKER_BATCH_SIZE,
-                report_batch_item_failures=True,
-                max_concurrency=WORKER_CONCURRENCY,
-            ),
+        self.worker = requests.worker(
+            "Worker", DATA_EXPORTS, batch_size=WORKER_BATCH_SIZE, max_concurrency=WORKER_CONCURRENCY
         )
         self._allow(self.worker, ["s3:PutObject"], "writes each zip (in parts when large), never reads")
         # The owners' "your export is ready" e-mail: the platform's own mail (no shop SMTP password).
         allow_mail(self.worker, config, shop_mail=False)
         platform.monitoring.app_alarm(self.worker, FAILURES_ALARM)
-        platform.monitoring.alarm(
-            self.dlq,
+        requests.alarm_on_dead_letters(
             "DlqAlarm",
-            self.dlq.metric_approximate_number_of_messages_visible(
-                period=Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            description="Data exports: an export request failed five times (the database?); the owner "
-            "sees it failed after 6 hours and may ask again",
+            "Data exports: an export request failed five times (the database?); the owner sees it failed "
+            "after 6 hours and may ask again",
         )
 
     def grant_links(self, function: lambda_.Function) -> None:
