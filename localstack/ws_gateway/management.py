@@ -49,6 +49,13 @@ class ManagementHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _serve(self) -> None:
+        try:
+            self._route()
+        except Exception:
+            log.exception("management API %s %s failed", self.command, self.path)
+            self._answer(500, b'{"message": "Internal server error"}', "InternalServerErrorException")
+
+    def _route(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         data = self.rfile.read(length) if length else b""
         if not self.headers.get("Authorization"):
