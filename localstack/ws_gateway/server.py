@@ -146,6 +146,9 @@ def main() -> int:
     parser.add_argument("--idle-timeout", type=float, help="seconds without a client message (default 600)")
     parser.add_argument("--max-connection", type=float, help="seconds a connection may last (default 7200)")
     args = parser.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     config = load(args.config)
     overrides = {
@@ -162,9 +165,6 @@ def main() -> int:
             f" management API {running.management_url(api.api_id)}",
             flush=True,
         )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
     stop.wait()
     running.stop()
     return 0
