@@ -113,7 +113,12 @@ class Gateway:
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("handling failed", exc_info=task.exception())
 
     async def drain(self, timeout_s: float) -> None:
         """Wait (a while) until no message or ``$disconnect`` is being handled."""
