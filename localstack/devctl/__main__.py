@@ -8,7 +8,16 @@ import subprocess
 import sys
 import threading
 
-from devctl import asaas_proc, evolution_proc, google_proc, localstack_proc, pg, pooler, stack
+from devctl import (
+    asaas_proc,
+    evolution_proc,
+    google_proc,
+    localstack_proc,
+    pg,
+    pooler,
+    stack,
+    ws_gateway_proc,
+)
 from devctl.paths import PROJECT_PYTHON, ROOT
 
 
@@ -43,6 +52,8 @@ def _test(pytest_args: list[str]) -> int:
             evolution_proc.stop()
         if started.google_sim:
             google_proc.stop()
+        if started.ws_gateway:
+            ws_gateway_proc.stop()
         if started.localstack:
             localstack_proc.stop()
         if started.postgres:
@@ -88,6 +99,10 @@ def main() -> int:
                 ("google-sim", google_proc),
             ):
                 print(f"{name:<10} {'running' if sim.is_running() else 'stopped'}  {sim.URL}")
+            gateway = "running" if ws_gateway_proc.is_running() else "stopped"
+            print(
+                f"ws-gateway {gateway}  {ws_gateway_proc.URL}  (only when the stack declares a WebSocket API)"
+            )
             _print_processes()
         case "pg-start":
             pg.start()

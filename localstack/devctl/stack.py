@@ -17,7 +17,17 @@ from typing import Any
 import boto3
 import httpx
 
-from devctl import asaas_proc, dashboard, demo, evolution_proc, google_proc, localstack_proc, pg, pooler
+from devctl import (
+    asaas_proc,
+    dashboard,
+    demo,
+    evolution_proc,
+    google_proc,
+    localstack_proc,
+    pg,
+    pooler,
+    ws_gateway_proc,
+)
 from devctl.paths import (
     ACCOUNT,
     LOCAL,
@@ -208,6 +218,7 @@ class Started:
     asaas_sim: bool = False
     evolution_sim: bool = False
     google_sim: bool = False
+    ws_gateway: bool = False
 
 
 def set_public_base_url(function_name: str, api_url: str) -> None:
@@ -387,6 +398,9 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
         "calendar_scheduled_function_name": outputs.get("CalendarScheduledFunctionName"),
         "reminders_function_name": outputs.get("RemindersFunctionName"),
     }
+    # The WebSocket API's local stand-in, when the stack declares one (devctl/ws_gateway_proc.py).
+    ws_info, started.ws_gateway = ws_gateway_proc.up(outputs, client("lambda"))
+    info.update(ws_info)
     login = demo.seed(api_url, localstack_url=info["localstack_url"], mail_sender=info["mail_sender"])
     info.update(demo_email=login["email"], demo_password=login["password"])
     info.update(demo.seed_work(api_url, login))
@@ -403,6 +417,7 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
 
 
 def down() -> None:
+    ws_gateway_proc.stop()
     google_proc.stop()
     evolution_proc.stop()
     asaas_proc.stop()
@@ -436,6 +451,14 @@ def banner(info: dict[str, Any]) -> str:
             f"  Google sim     {info.get('google_simulator_url', '-')}  (offline Google OAuth + Calendar;"
             f" the demo shop's calendar: {info.get('demo_google_account') or 'not connected'};"
             " its state: GET /_sim/state)",
+            *(
+                [
+                    f"  WebSocket      {info['ws_url']}  (local API Gateway WebSocket API;"
+                    f" management API {info['ws_management_url']})"
+                ]
+                if info.get("ws_url")
+                else []
+            ),
             f"  PostgreSQL     postgresql://{pg.APP}@127.0.0.1:{PG_PORT}/{pg.APP_DB}"
             "  (passwords in .local/pg/credentials.json)",
             f"  PgBouncer      postgresql://{pg.APP}@127.0.0.1:{pooler.POOLER_PORT}/{pg.APP_DB}"
