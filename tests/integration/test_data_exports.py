@@ -349,6 +349,24 @@ def test_the_list_is_newest_first_and_paginated(world: World) -> None:
     assert second["next_cursor"] is None
 
 
+@pytest.mark.parametrize("status", ["suspended", "cancelled"])
+def test_a_suspended_or_cancelled_shops_owner_still_takes_the_shops_data(world: World, status: str) -> None:
+    # LGPD portability does not wait on a bill: the owner of a shop the platform suspended or that
+    # cancelled still asks, lists and downloads (every other staff route answers 402)
+    shop = signup(world.client)
+    customer(world.client, shop, "Cliente da Portabilidade")
+    world.sql("update tenants set billing_status = %s where id = %s returning 1", status, shop.tenant_id)
+    assert world.client.call("GET", "/customers", shop.access_token)[0] == 402
+    ready = make_ready(world, shop)
+    listed = _ok(world.client.call("GET", "/data-exports", shop.access_token))
+    assert [e["id"] for e in listed["items"]] == [ready["id"]]
+    link = _ok(world.client.call("GET", f"/data-exports/{ready['id']}/download", shop.access_token))
+    tables = zip_tables(world.store.at(link["url"]))
+    assert [c["name"] for c in tables["customers"]] == ["Cliente da Portabilidade"]
+    # And the shop stays as it was: still suspended or cancelled
+    assert world.sql("select billing_status from tenants where id = %s", shop.tenant_id) == [(status,)]
+
+
 # --- only the owner ---------------------------------------------------------------------------------
 
 

@@ -19,8 +19,10 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leave
 routes = Routes(router, tag="billing")
 webhook_routes = Routes(router, tag="webhooks", public=True)
 
-# Paths a suspended or cancelled shop may still use (besides the public ones).
-OPEN_WHEN_SUSPENDED = ("/billing", "/me", "/auth/")
+# Paths a suspended or cancelled shop may still use (besides the public ones): paying its way back,
+# and the owner's copy of the shop's data (LGPD art. 18, V: portability does not wait on a bill; a
+# cancelled shop's data is kept, and its owner may take it away).
+OPEN_WHEN_SUSPENDED = ("/billing", "/me", "/auth/", "/data-exports")
 
 
 @routes.get(
