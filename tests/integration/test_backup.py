@@ -825,10 +825,12 @@ def test_the_daily_flow_lists_exports_once_and_finishes(
     today = listed["date"]
     assert handler.export({"tenant_id": world.a.tenant_id, "date": today}, context)["skipped"] is False
     summary = handler.finish({"date": today}, context)
-    # Then the failures are the shops with no good bundle of the day: B among them, not A
-    assert world.b.tenant_id in summary["failed_shops"]
+    # Then the failures are the shops with no good bundle of the day: not A (B's is checked on a run
+    # of A and B below: this database holds other tests' shops, and the summary names 100 at most)
     assert world.a.tenant_id not in summary["failed_shops"]
-    assert summary["shops"] == listed["shops"]
+    assert len(summary["failed_shops"]) == min(summary["failed"], 100)
+    assert summary["failed"] >= 1
+    assert summary["shops"] >= listed["shops"]
     assert summary["exported"] == summary["shops"] - summary["failed"] >= 1
     # And a run of a few shops (its list in the bucket) is judged on those alone
     few = handler.shops({"date": today, "tenant_ids": [world.a.tenant_id, world.b.tenant_id]}, context)
