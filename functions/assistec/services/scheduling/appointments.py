@@ -242,6 +242,10 @@ def _only(hours: dict[str, Any], day: Any) -> dict[str, Any]:
     return {key: hours.get(key, [])}
 
 
+# A seat's insert cancelled as a deadlock is tried again this many times in all.
+DEADLOCK_RETRIES = 5
+
+
 def _on_a_free_seat(
     uow: UnitOfWork,
     rule: rules.TypeRule,
@@ -250,7 +254,11 @@ def _on_a_free_seat(
     first: int | None = None,
 ) -> db.AppointmentRow:
     """The first seat ``attempt`` gets (each try in a savepoint: a refused one leaves the unit of
-    work usable); 409 ``slot_full`` when the exclusion constraint refuses every seat."""
+    work usable); 409 ``slot_full`` when the exclusion constraint refuses every seat.
+
+    Two bookings at once can each wait on the other's new row (a seat's constraint and the
+    customer's): PostgreSQL then cancels one of them as a deadlock. Rolled back to its savepoint, that
+    one holds nothing any more; it tries the same seat again, once the other has gone on."""
     import psycopg
 
     seats = list(range(1, rule.capacity + 1))
@@ -259,12 +267,18 @@ def _on_a_free_seat(
         seats.insert(0, first)
     conn_error: Exception | None = None
     for seat in seats:
-        try:
-            with uow.conn.transaction():
-                return attempt(seat)
-        except psycopg.errors.ExclusionViolation as exc:
-            conn_error = exc
-            continue
+        for _ in range(DEADLOCK_RETRIES):
+            try:
+                with uow.conn.transaction():
+                    return attempt(seat)
+            except psycopg.errors.DeadlockDetected as exc:
+                conn_error = exc
+                continue
+            except psycopg.errors.ExclusionViolation as exc:
+                conn_error = exc
+                break
+        else:
+            raise conn_error if conn_error is not None else SlotFullError()
     raise SlotFullError() from conn_error
 
 
