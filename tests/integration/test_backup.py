@@ -351,12 +351,18 @@ def test_the_presence_probe_finds_exactly_the_tables_holding_the_shops_rows(worl
 
 
 def test_the_catalog_stamp_changes_with_any_ddl_on_a_table(database: PgDatabase) -> None:
-    # The export keeps the tables' shapes between runs under this stamp: a column, a grant or the
-    # row-level security of a table must change it (each then rolled back)
+    # The export keeps the tables' shapes between runs under this stamp: a column, a key, a grant or
+    # the row-level security of a table must change it (each then rolled back)
     from assistec.db import backup as backup_db
 
     changes = (
         "alter table customers add column extra text",
+        # (these two leave the table's pg_class row as it was)
+        "alter table customers drop column notes",
+        "alter table customers rename column notes to observations",
+        "alter table customers alter column notes set not null",
+        "alter table customers alter column notes type varchar(3000)",
+        "alter table customers add constraint probe_unique unique (tenant_id, phone, id)",
         "revoke select on price_rules from assistec_app",
         "alter table parts no force row level security",
         "create table public.later (id int, tenant_id uuid)",
@@ -370,6 +376,31 @@ def test_the_catalog_stamp_changes_with_any_ddl_on_a_table(database: PgDatabase)
                 assert backup_db.catalog_stamp(conn) != before, change
                 raise psycopg.Rollback()
         assert backup_db.catalog_stamp(conn) == before
+
+
+def test_an_export_after_ddl_reads_the_catalog_again(world: World) -> None:
+    # The export keeps the catalog between shops and reads its stamp with the snapshot's facts: a
+    # column added between two exports in the same process must be in the second bundle
+    data = export(world, world.a_id)
+    customers = verify(world, data, world.a_id).manifest.table("customers")
+    assert customers is not None
+    assert "backup_probe" not in [c.name for c in customers.columns]
+    _execute(world.database, "alter table customers add column backup_probe text not null default 'novo'")
+    try:
+        data = export(world, world.a_id)
+        verified = verify(world, data, world.a_id)
+        customers = verified.manifest.table("customers")
+        assert customers is not None
+        assert customers.rows > 0
+        assert [c.name for c in customers.columns][-1] == "backup_probe"
+        text = table_texts(data, verified)["customers"]
+        assert all(line.endswith(b"\tnovo") for line in text.splitlines())
+    finally:
+        _execute(world.database, "alter table customers drop column backup_probe")
+    # And the next export, the column gone, has it no more
+    customers = verify(world, export(world, world.a_id), world.a_id).manifest.table("customers")
+    assert customers is not None
+    assert "backup_probe" not in [c.name for c in customers.columns]
 
 
 # --- restore into the same database ---------------------------------------------------------------
@@ -499,13 +530,20 @@ def test_a_bundle_that_is_not_right_is_refused_and_nothing_changes(world: World,
 
 
 def test_a_bundle_of_another_schema_version_is_refused(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a bundle made when the database was at an older migration
+    import dataclasses
+
     from assistec.db import backup as backup_db
 
-    # Given a bundle made when the database was at an older migration
-    current = backup_db.schema_version
-    monkeypatch.setattr(backup_db, "schema_version", lambda conn: current(conn) - 1)
+    current = backup_db.snapshot_facts
+
+    def older(*args: Any, **kwargs: Any) -> backup_db.SnapshotFacts:
+        facts = current(*args, **kwargs)
+        return dataclasses.replace(facts, schema_version=facts.schema_version - 1)
+
+    monkeypatch.setattr(backup_db, "snapshot_facts", older)
     data = export(world, world.a_id)
-    monkeypatch.setattr(backup_db, "schema_version", current)
+    monkeypatch.setattr(backup_db, "snapshot_facts", current)
     _execute(world.database, "delete from price_rules where tenant_id = %s", world.a.tenant_id)
     a_before = shop_rows(world.database, world.a.tenant_id)
     # When it is restored into this database

@@ -61,8 +61,10 @@ def write_bundle(
     nonce: bytes | None = None,
     lie: dict[str, Any] | None = None,
     manifest_format: int = bb.FORMAT_VERSION,
+    files: dict[str, bytes] | None = None,
 ) -> bytes:
-    """A bundle of ``tables`` (name → COPY text); ``lie`` overrides what the manifest says of a table."""
+    """A bundle of ``tables`` (name → COPY text); ``lie`` overrides what the manifest says of a table,
+    ``files`` the bytes stored as a table's file (instead of its text gzip-compressed)."""
     data_key, sealed = key or keys.generate(bb.key_context(tenant))
     header = bb.Header(
         tenant_id=tenant,
@@ -76,7 +78,7 @@ def write_bundle(
     writer = bb.BundleWriter(sink, header, data_key)
     entries = []
     for name, text in tables.items():
-        compressed = _gz(text)
+        compressed = (files or {}).get(name) or _gz(text)
         writer.add_table(name, io.BytesIO(compressed), len(compressed))
         digest = bb.TableDigest()
         digest.update(text)
@@ -371,3 +373,93 @@ def test_kms_data_keys_refuse_another_purpose_before_calling_kms() -> None:
     assert kms.calls[0][1]["KeySpec"] == "AES_256"
     assert kms.calls[0][1]["EncryptionContext"] == {"purpose": "backup-bundle", "tenant_id": str(TENANT)}
     assert kms.calls[1][1]["EncryptionContext"] == bb.key_context(TENANT)
+
+
+# --- the table files' compression ------------------------------------------------------------------
+
+
+def test_table_files_are_standard_gzip() -> None:
+    """ISA-L writes them (for speed), and any gzip reader reads them: Python's zlib-based module here."""
+    import gzip
+
+    text = b"".join(b"%d\tcliente %d\t\\N\n" % (i, i) for i in range(5000))
+    assert gzip.decompress(_gz(text)) == text
+    assert gzip.decompress(_gz(b"")) == b""
+
+
+def test_bundles_written_with_zlib_gzip_still_read() -> None:
+    """Bundles stored before ISA-L (their table files from Python's gzip module) verify and read back."""
+    import gzip
+
+    keys = Keys()
+    tables = {"customers": b"1\tAna\n2\tBia\n", "devices": b""}
+    data = write_bundle(tables, keys=keys, files={n: gzip.compress(t, mtime=0) for n, t in tables.items()})
+    verified = verify(data, keys)
+    assert {e.name: s.read() for e, s in bb.read_tables(io.BytesIO(data), verified)} == tables
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        b"1\tAna\n",  # not gzip at all
+        b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xffgarbage, not deflate",  # a gzip header, then no deflate
+        _gz(b"1\tAna\n")[:-6],  # cut inside its trailer
+    ],
+    ids=["plain", "bad-deflate", "cut"],
+)
+def test_authentic_table_file_that_is_not_gzip_is_refused(file: bytes) -> None:
+    """Sealed by the right key but not a gzip file (the writer was not ours): refused, not a crash."""
+    keys = Keys()
+    data = write_bundle({"customers": b"1\tAna\n"}, keys=keys, files={"customers": file})
+    assert _refused(data, keys) == "manifest_mismatch"
+
+
+# --- the tar stream ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "size", "mtime"),
+    [
+        ("tables/customers.tsv.gz", 0, 0),
+        ("tables/appointment_reminders.tsv.gz", 123_456_789, 1_764_450_000),
+        ("manifest.json", 8**11 - 1, 8**11 - 1),
+        ("x" * 100, 1, 1),
+    ],
+)
+def test_ustar_header_is_the_one_tarfile_writes(name: str, size: int, mtime: int) -> None:
+    import tarfile
+
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = size, mtime, 0o600
+    info.uname = info.gname = "assistec"
+    assert bb.ustar_header(name, size, mtime) == info.tobuf(tarfile.USTAR_FORMAT)
+
+
+@pytest.mark.parametrize(("name", "size"), [("x" * 101, 1), ("manifest.json", 8**11), ("manifest.json", -1)])
+def test_what_ustar_cannot_hold_is_refused(name: str, size: int) -> None:
+    with pytest.raises(ValueError, match="ustar"):
+        bb.ustar_header(name, size, 0)
+
+
+def test_the_bundles_tar_is_the_one_tarfile_writes() -> None:
+    """The whole plaintext of a bundle, byte for byte what tarfile writes for the same members (ustar),
+    and tarfile reads it back."""
+    import tarfile
+
+    keys = Keys()
+    tables = {"customers": b"1\tAna\n" * 300, "devices": b"", "orders": os.urandom(5000)}
+    data = write_bundle(tables, keys=keys, chunk_size=4096)
+    header, raw = bb.read_header(io.BytesIO(data))
+    key = keys.open(header.encrypted_key, bb.key_context(TENANT))
+    source = io.BytesIO(data)
+    bb.read_header(source)
+    plain = bb._FrameReader(source, key, header, raw).read()
+    with tarfile.open(fileobj=io.BytesIO(plain), mode="r:") as tar:
+        members = tar.getmembers()
+        files = {m.name: tar.extractfile(m).read() for m in members}  # type: ignore[union-attr]
+    assert [m.name for m in members] == [bb.table_file(t) for t in tables] + [bb.MANIFEST_NAME]
+    expected = io.BytesIO()
+    with tarfile.open(fileobj=expected, mode="w|", format=tarfile.USTAR_FORMAT) as tar:
+        for m in members:
+            tar.addfile(m, io.BytesIO(files[m.name]))
+    assert plain == expected.getvalue()

@@ -102,16 +102,29 @@ where f.contype = 'f' and f.conrelid = any(%s)
 """
 
 
+# Every DDL on a table rewrites one of these catalog rows (so its xmin changes): pg_class's for a
+# column added, a grant, row-level security, a rewrite; pg_attribute's for a column dropped, renamed,
+# retyped or made NOT NULL; pg_constraint's for a key. (Dropping or renaming a column leaves the
+# table's pg_class row as it was.)
 _CATALOG_STAMP = """
-select md5(string_agg(c.oid::text || ':' || c.xmin::text || ':' || c.relnatts::text, ',' order by c.oid))
-from pg_class c
-where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+with t as materialized (
+    select c.oid, c.xmin from pg_class c
+    where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
+)
+select md5(
+    (select string_agg(t.oid::text || ':' || t.xmin::text, ',' order by t.oid) from t)
+    || '|' || (select count(*) || ':' || coalesce(sum(a.xmin::text::bigint), 0) from pg_attribute a
+               where a.attrelid in (select oid from t) and a.attnum > 0)
+    || '|' || (select count(*) || ':' || coalesce(sum(k.xmin::text::bigint), 0) from pg_constraint k
+               where k.conrelid in (select oid from t))
+)
 """
 
 
 def catalog_stamp(conn: Conn) -> str:
     """A fingerprint of schema public's tables as the catalog holds them now: any DDL on one of them
-    (a column, a grant, row-level security) rewrites its pg_class row, and so changes the stamp."""
+    (a column added, dropped, renamed or retyped, a grant, a key, row-level security) rewrites one of
+    its catalog rows, and so changes the stamp."""
     row = conn.execute(_CATALOG_STAMP).fetchone()
     return str(row[0]) if row is not None else ""
 
@@ -188,22 +201,83 @@ def pin_output(conn: Conn) -> None:
 @contextmanager
 def snapshot(db: Database, tenant_id: UUID) -> Iterator[Conn]:
     """One read-only REPEATABLE READ transaction of the app role in ``tenant_id``'s shop: every table
-    is read as of the same instant, and row-level security shows that shop's rows only."""
+    is read as of the same instant, and row-level security shows that shop's rows only.
+
+    Its mode, the shop and the output settings go in one round trip (a thousand shops a night, each
+    through the pooler): two statements in one simple-protocol message, values as literals (only a
+    message without parameters may hold two), the mode first as it must be."""
+    from psycopg import sql
+
+    settings = {**OUTPUT_SETTINGS, "statement_timeout": BACKUP_STATEMENT_TIMEOUT}
+    enter = sql.SQL(
+        "set transaction isolation level repeatable read, read only; select enter_tenant({shop}, ''), {pins}"
+    ).format(
+        shop=sql.Literal(str(tenant_id)),
+        pins=sql.SQL(", ").join(
+            sql.SQL("set_config({}, {}, true)").format(sql.Literal(name), sql.Literal(value))
+            for name, value in settings.items()
+        ),
+    )
     with db.transaction() as conn:
-        # The first statement of the transaction: its isolation and read-only mode.
-        conn.execute("set transaction isolation level repeatable read, read only")
-        row = conn.execute("select enter_tenant(%s, '')", (str(tenant_id),)).fetchone()
+        cur = conn.execute(enter)
+        if not cur.nextset():
+            raise RuntimeError("entering the snapshot returned one result, not two")
+        row = cur.fetchone()
         if row is None or row[0] is None:
             raise LookupError(f"no shop {tenant_id}")
-        pin_output(conn)
         yield conn
 
 
-def shop_name(conn: Conn, tenant_id: UUID) -> str:
-    row = conn.execute("select name from tenants where id = %s", (tenant_id,)).fetchone()
-    if row is None:
+@dataclass(frozen=True, slots=True)
+class SnapshotFacts:
+    """What an export reads besides the tables, in one statement of its snapshot."""
+
+    schema_version: int
+    shop_name: str
+    catalog_stamp: str
+    present: frozenset[str]  # which of the tables asked about hold the shop's rows
+
+
+def facts_statement(conn: Conn, tables: Sequence[TableShape]) -> bytes:
+    """The statement of ``snapshot_facts`` about ``tables`` (composed once per catalog: forty-odd
+    probes are worth keeping), its placeholder ``%(shop)s``."""
+    from psycopg import sql
+
+    probes = [
+        sql.SQL("exists (select from {relation} where {shop} = %(shop)s)").format(
+            relation=_ident("public", t.name), shop=_ident("id" if t.name == "tenants" else "tenant_id")
+        )
+        for t in tables
+    ]
+    statement = sql.SQL(
+        "select (select max(version) from schema_migrations),"
+        " (select name from tenants where id = %(shop)s), ({stamp}){probes}"
+    ).format(
+        stamp=sql.SQL(_CATALOG_STAMP.strip()),
+        probes=sql.SQL("").join(sql.SQL(", ") + p for p in probes),
+    )
+    return statement.as_bytes(conn)
+
+
+def snapshot_facts(
+    conn: Conn, tenant_id: UUID, tables: Sequence[TableShape], *, statement: bytes | None = None
+) -> SnapshotFacts:
+    """The schema's version, the shop's name, the catalog's stamp (``catalog_stamp``) and which of
+    ``tables`` hold the shop's rows (``tables_with_rows``), in one round trip (``statement``: its
+    ``facts_statement`` of the same tables, composed before). The tables are the ones the catalog
+    described under a stamp seen before: when the stamp read here differs, the caller reads the
+    catalog again and asks ``tables_with_rows`` of the new ones."""
+    row = conn.execute(statement or facts_statement(conn, tables), {"shop": tenant_id}).fetchone()
+    if row is None or row[0] is None:
+        raise RuntimeError("the database has no migrations applied")
+    if row[1] is None:
         raise LookupError(f"no shop {tenant_id}")
-    return str(row[0])
+    return SnapshotFacts(
+        schema_version=int(row[0]),
+        shop_name=str(row[1]),
+        catalog_stamp=str(row[2] or ""),
+        present=frozenset(t.name for t, present in zip(tables, row[3:], strict=True) if present),
+    )
 
 
 def _ident(*names: str) -> Any:
@@ -218,26 +292,84 @@ def _idents(names: Sequence[str], *, prefix: str | None = None) -> Any:
     return sql.SQL(", ").join(sql.Identifier(prefix, n) if prefix else sql.Identifier(n) for n in names)
 
 
-def copy_out(
-    conn: Conn, table: TableShape, tenant_id: UUID, *, schema: str = "public", relation: str | None = None
-) -> Iterator[bytes]:
-    """The shop's rows of ``table`` in COPY text format, in key order, one row at a time.
+# How many bytes of whole rows ``copy_out`` joins before handing them on.
+COPY_BLOCK = 256 * 1024
 
-    ``schema``/``relation`` read a copy of the table elsewhere (the restore test's scratch tables)."""
+
+def copy_statement(
+    conn: Conn, table: TableShape, *, schema: str = "public", relation: str | None = None
+) -> bytes:
+    """The COPY of ``copy_out``, its placeholder the shop (composed once per catalog and reused)."""
     from psycopg import sql
 
     shop_column = "id" if table.name == "tenants" else "tenant_id"
-    statement = sql.SQL(
-        "copy (select {columns} from {relation} where {shop} = %s order by {key}) to stdout"
-    ).format(
-        columns=_idents(table.column_names),
-        relation=_ident(schema, relation or table.name),
-        shop=_ident(shop_column),
-        key=_idents(table.order_by),
+    return (
+        sql.SQL("copy (select {columns} from {relation} where {shop} = %s order by {key}) to stdout")
+        .format(
+            columns=_idents(table.column_names),
+            relation=_ident(schema, relation or table.name),
+            shop=_ident(shop_column),
+            key=_idents(table.order_by),
+        )
+        .as_bytes(conn)
     )
+
+
+def copy_out(
+    conn: Conn,
+    table: TableShape,
+    tenant_id: UUID,
+    *,
+    schema: str = "public",
+    relation: str | None = None,
+    statement: bytes | None = None,
+) -> Iterator[bytes]:
+    """The shop's rows of ``table`` in COPY text format, in key order, in blocks of whole rows (up
+    to about ``COPY_BLOCK`` bytes each); ``statement``: its ``copy_statement``, composed before.
+
+    The server sends one message per row, and psycopg's ``Copy.read()`` waits (a generator and a
+    poll) for each: most of an export's client time at a thousand shops. So the rows libpq already
+    holds are taken straight from it (``get_copy_data`` without waiting) and joined, and only when
+    its buffer is empty does ``Copy.read()`` wait for more.
+
+    ``schema``/``relation`` read a copy of the table elsewhere (the restore test's scratch tables)."""
+    if statement is None:
+        statement = copy_statement(conn, table, schema=schema, relation=relation)
+    pgconn = conn.pgconn
     with conn.cursor() as cur, cur.copy(statement, (tenant_id,)) as copy:
-        for row in copy:
-            yield bytes(row)
+        take = pgconn.get_copy_data
+        block = bytearray()
+        while True:
+            size, row = take(1)  # 1: never wait; 0 when nothing is buffered, -1 at the end
+            if size == 0:  # nothing buffered: psycopg waits for the next row (or the end)
+                waited = copy.read()
+                if not waited:
+                    break
+                block += waited
+                continue
+            if size < 0:  # the end, read here: the COPY's result (or the server's error) follows
+                _finish_copy_out(conn)
+                break
+            block += row
+            if len(block) >= COPY_BLOCK:
+                yield bytes(block)
+                block.clear()
+        if block:
+            yield bytes(block)
+
+
+def _finish_copy_out(conn: Conn) -> None:
+    """Collect a COPY TO's results once its end was read from libpq (what psycopg's own read does
+    then): the connection is idle again, and an error the server sent is raised."""
+    from psycopg import errors, pq
+
+    pgconn = conn.pgconn
+    failed = None
+    while (result := pgconn.get_result()) is not None:
+        if result.status != pq.ExecStatus.COMMAND_OK and failed is None:
+            failed = result
+    if failed is not None:
+        raise errors.error_from_result(failed, encoding=conn.info.encoding)
 
 
 # --- restore into the shop's own tables -----------------------------------------------------------

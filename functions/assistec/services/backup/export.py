@@ -23,7 +23,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
 from typing import IO, TYPE_CHECKING
@@ -39,6 +39,7 @@ from assistec.domain.backup_bundle import (
     Manifest,
     TableDigest,
     TableEntry,
+    gzip_compressor,
     gzip_writer,
     key_context,
 )
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
     from assistec.db.sql import Conn
 
 TABLE_SPOOL_BYTES = 16 * 1024 * 1024
-_BLOCK = 1024 * 1024
 
 PHOTOS_NOTE = (
     "As fotos dos aparelhos não estão neste backup: device_photos guarda a chave (s3_key) de cada "
@@ -70,35 +70,71 @@ class Snapshot:
     tables: tuple[TableEntry, ...]
 
 
-def _entry(shape: TableShape, digest: TableDigest) -> TableEntry:
-    return TableEntry(
-        name=shape.name,
-        rows=digest.rows,
-        sha256=digest.sha256,
-        bytes=digest.bytes,
-        columns=tuple(Column(name, type_) for name, type_ in shape.columns),
-        key=shape.order_by,
-    )
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """A table of the bundle, with what every shop's export of it reuses."""
+
+    shape: TableShape
+    columns: tuple[Column, ...]
+    copy: bytes  # its COPY statement (backup_db.copy_statement)
+
+    def entry(self, digest: TableDigest) -> TableEntry:
+        return TableEntry(
+            name=self.shape.name,
+            rows=digest.rows,
+            sha256=digest.sha256,
+            bytes=digest.bytes,
+            columns=self.columns,
+            key=self.shape.order_by,
+        )
 
 
-# The tables of a bundle as the catalog described them last, by database, role and catalog stamp
-# (``backup_db.catalog_stamp``): a warm function or a run's threads read the catalog once, and any DDL
-# on schema public's tables reads it again.
-_catalog: dict[tuple[object, ...], tuple[TableShape, ...]] = {}
+@dataclass(frozen=True, slots=True)
+class _Catalog:
+    stamp: str
+    tables: tuple[_Table, ...]
+    shapes: tuple[TableShape, ...]
+    facts: bytes  # the snapshot's facts statement about these tables (backup_db.facts_statement)
+
+
+# The tables of a bundle as the catalog described them last, with the catalog's stamp then
+# (``backup_db.catalog_stamp``), by database and role: a warm function or a run's threads read the
+# catalog once, and any DDL on schema public's tables reads it again.
+_catalogs: dict[tuple[object, ...], _Catalog] = {}
 _catalog_lock = threading.Lock()
 
 
-def _tables(conn: Conn) -> tuple[TableShape, ...]:
+def _read_catalog(conn: Conn, stamp: str) -> _Catalog:
+    shapes = tuple(bundled(backup_db.tenant_tables(conn)))
+    tables = tuple(
+        _Table(
+            shape,
+            tuple(Column(name, type_) for name, type_ in shape.columns),
+            backup_db.copy_statement(conn, shape),
+        )
+        for shape in shapes
+    )
+    return _Catalog(stamp, tables, shapes, backup_db.facts_statement(conn, shapes))
+
+
+def _facts(conn: Conn, tenant_id: UUID) -> tuple[_Catalog, backup_db.SnapshotFacts]:
+    """The bundle's tables and the snapshot's facts: one statement while the catalog is unchanged
+    (the stamp is read with the facts, about the tables known under the stamp seen last)."""
     info = conn.info
-    key = (info.host, info.port, info.dbname, info.user, backup_db.catalog_stamp(conn))
-    tables = _catalog.get(key)
-    if tables is None:
-        tables = tuple(bundled(backup_db.tenant_tables(conn)))
+    where = (info.host, info.port, info.dbname, info.user)
+    catalog = _catalogs.get(where)
+    if catalog is None:
+        facts = backup_db.snapshot_facts(conn, tenant_id, ())
+    else:
+        facts = backup_db.snapshot_facts(conn, tenant_id, catalog.shapes, statement=catalog.facts)
+    if catalog is None or facts.catalog_stamp != catalog.stamp:
+        catalog = _read_catalog(conn, facts.catalog_stamp)
+        facts = replace(facts, present=backup_db.tables_with_rows(conn, catalog.shapes, tenant_id))
         with _catalog_lock:
-            if len(_catalog) >= 8:
-                _catalog.clear()
-            _catalog[key] = tables
-    return tables
+            if len(_catalogs) >= 8:
+                _catalogs.clear()
+            _catalogs[where] = catalog
+    return catalog, facts
 
 
 @cache
@@ -114,39 +150,31 @@ def dump_tables(db: Database, tenant_id: UUID, on_table: TableSink) -> Snapshot:
     """Read the shop's tables in one snapshot; ``on_table(entry, gzip_file, size)`` receives each
     table's gzip-compressed COPY text (positioned at its start), parents before children.
 
-    One statement first finds which tables hold any of the shop's rows (in the same snapshot); an
-    empty table gets the empty file without a COPY of its own."""
+    The statement that reads the snapshot's facts also finds which tables hold any of the shop's
+    rows; an empty table gets the empty file without a COPY of its own."""
     entries = []
     with backup_db.snapshot(db, tenant_id) as conn:
-        version = backup_db.schema_version(conn)
-        name = backup_db.shop_name(conn, tenant_id)
-        tables = _tables(conn)
-        present = backup_db.tables_with_rows(conn, tables, tenant_id)
-        for shape in tables:
-            if shape.name not in present:
+        catalog, facts = _facts(conn, tenant_id)
+        for table in catalog.tables:
+            if table.shape.name not in facts.present:
                 empty = _empty_table()
-                entry = _entry(shape, TableDigest())
+                entry = table.entry(TableDigest())
                 on_table(entry, io.BytesIO(empty), len(empty))
                 entries.append(entry)
                 continue
             with tempfile.SpooledTemporaryFile(max_size=TABLE_SPOOL_BYTES) as spool:
                 digest = TableDigest()
-                with gzip_writer(spool) as compressed:
-                    block = bytearray()
-                    for row in backup_db.copy_out(conn, shape, tenant_id):
-                        block += row
-                        if len(block) >= _BLOCK:
-                            digest.update(block)
-                            compressed.write(block)
-                            block = bytearray()
+                compressor = gzip_compressor()
+                for block in backup_db.copy_out(conn, table.shape, tenant_id, statement=table.copy):
                     digest.update(block)
-                    compressed.write(block)
+                    spool.write(compressor.compress(block))
+                spool.write(compressor.flush())
                 size = spool.tell()
                 spool.seek(0)
-                entry = _entry(shape, digest)
+                entry = table.entry(digest)
                 on_table(entry, spool, size)
                 entries.append(entry)
-    return Snapshot(tenant_id, name, version, tuple(entries))
+    return Snapshot(tenant_id, facts.shop_name, facts.schema_version, tuple(entries))
 
 
 @dataclass(frozen=True, slots=True)

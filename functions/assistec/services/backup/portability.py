@@ -104,9 +104,9 @@ def _write_table(archive: zipfile.ZipFile, entry: TableEntry, stream: IO[bytes])
 
 
 def _rows(stream: IO[bytes]) -> Iterator[list[str | None]]:
-    import gzip
+    from assistec.domain.backup_bundle import gzip_reader
 
-    with gzip.GzipFile(fileobj=stream, mode="rb") as text:
+    with gzip_reader(stream) as text:
         yield from copy_rows(text)  # type: ignore[arg-type]
 
 
