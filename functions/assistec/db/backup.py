@@ -107,16 +107,16 @@ where f.contype = 'f' and f.conrelid = any(%s)
 # retyped or made NOT NULL; pg_constraint's for a key. (Dropping or renaming a column leaves the
 # table's pg_class row as it was.)
 _CATALOG_STAMP = """
-with t as materialized (
-    select c.oid, c.xmin from pg_class c
-    where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p')
-)
 select md5(
-    (select string_agg(t.oid::text || ':' || t.xmin::text, ',' order by t.oid) from t)
-    || '|' || (select count(*) || ':' || coalesce(sum(a.xmin::text::bigint), 0) from pg_attribute a
-               where a.attrelid in (select oid from t) and a.attnum > 0)
-    || '|' || (select count(*) || ':' || coalesce(sum(k.xmin::text::bigint), 0) from pg_constraint k
-               where k.conrelid in (select oid from t))
+    (select string_agg(c.oid::text || ':' || c.xmin::text || ':' || a.xmins, ',' order by c.oid)
+     from pg_class c
+     cross join lateral (
+         select string_agg(x.xmin::text, '.' order by x.attnum) as xmins
+         from pg_attribute x where x.attrelid = c.oid and x.attnum > 0
+     ) a
+     where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p'))
+    || '|' || (select coalesce(string_agg(k.oid::text || ':' || k.xmin::text, ',' order by k.oid), '')
+               from pg_constraint k where k.connamespace = 'public'::regnamespace)
 )
 """
 
