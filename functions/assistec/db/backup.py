@@ -338,24 +338,29 @@ def copy_out(
     pgconn = conn.pgconn
     with conn.cursor() as cur, cur.copy(statement, (tenant_id,)) as copy:
         take = pgconn.get_copy_data
-        block = bytearray()
+        rows: list[Any] = []
+        keep = rows.append
+        held = 0
         while True:
             size, row = take(1)  # 1: never wait; 0 when nothing is buffered, -1 at the end
-            if size == 0:  # nothing buffered: psycopg waits for the next row (or the end)
+            if size > 0:
+                keep(row)
+                held += size
+                if held >= COPY_BLOCK:
+                    yield b"".join(rows)
+                    rows.clear()
+                    held = 0
+            elif size == 0:  # nothing buffered: psycopg waits for the next row (or the end)
                 waited = copy.read()
                 if not waited:
                     break
-                block += waited
-                continue
-            if size < 0:  # the end, read here: the COPY's result (or the server's error) follows
+                keep(bytes(waited))
+                held += len(waited)
+            else:  # the end, read here: the COPY's result (or the server's error) follows
                 _finish_copy_out(conn)
                 break
-            block += row
-            if len(block) >= COPY_BLOCK:
-                yield bytes(block)
-                block.clear()
-        if block:
-            yield bytes(block)
+        if rows:
+            yield b"".join(rows)
 
 
 def _finish_copy_out(conn: Conn) -> None:
