@@ -68,3 +68,45 @@ def run_parallel(worker: Any, path: str, headers: dict[str, str], items: list[st
         process.join(timeout=300)
         assert process.exitcode == 0
     return (len(items) - workers) / (time.perf_counter() - t0)
+
+
+def cpu_seconds() -> dict[str, float]:
+    """CPU seconds used so far by this machine's PostgreSQL, PgBouncer and LocalStack, from /proc:
+    the difference of two readings is what a benchmark made them spend (backends that exited are in
+    their postmaster's children's times). Linux only; what is not running counts 0."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    totals = {"postgres": 0.0, "pgbouncer": 0.0, "localstack": 0.0}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ")
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        own = (int(fields[11]) + int(fields[12])) / tick
+        children = (int(fields[13]) + int(fields[14])) / tick
+        if comm == "postgres":
+            # The postmaster's children's times hold its exited backends'.
+            parent = fields[1]
+            try:
+                with open(f"/proc/{parent}/stat") as f:
+                    postmaster = "(postgres)" not in f.read()
+            except OSError:
+                postmaster = False
+            totals["postgres"] += own + (children if postmaster else 0.0)
+        elif comm == "pgbouncer":
+            totals["pgbouncer"] += own
+        elif b"localstack" in cmdline and b"pytest" not in cmdline:
+            totals["localstack"] += own
+    return totals
+
+
+def cpu_spent(before: dict[str, float]) -> dict[str, float]:
+    """What each of ``cpu_seconds``'s services spent since ``before``, rounded."""
+    now = cpu_seconds()
+    return {name: round(now[name] - before[name], 1) for name in now}

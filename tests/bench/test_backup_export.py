@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import resource
 import subprocess
 import time
 import uuid
@@ -23,7 +24,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.bench.conftest import report
+from tests.bench.conftest import cpu_seconds, cpu_spent, report
 from tests.bench.test_orders_at_scale import SCALE, _bench_database
 from tests.integration.conftest import FakeDataKeys
 
@@ -91,6 +92,17 @@ def _unused_days(url: str) -> tuple[date, date]:
     return first, next(d for d in days if d > first)
 
 
+def _cpu(spent: dict[str, float]) -> dict[str, Any]:
+    """A row's CPU columns: the exporting process (pg_dump itself for the baseline), then the services
+    on the same two cores (LocalStack's S3 and KMS run here; in AWS they run elsewhere)."""
+    return {
+        "CPU s: exporter": spent.get("ours", ""),
+        "PostgreSQL": spent.get("postgres", ""),
+        "PgBouncer": spent.get("pgbouncer", ""),
+        "LocalStack": spent.get("localstack", ""),
+    }
+
+
 @pytest.fixture(scope="module")
 def bench_db(pg_cluster: Any) -> str:
     return _bench_database(pg_cluster)
@@ -128,6 +140,7 @@ def test_every_shop_exported_against_pg_dump(
 
     # The baseline: pg_dump's custom format of the whole database (compressed), to a local file
     dump = tmp_path / "whole.dump"
+    services, children = cpu_seconds(), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(
         [str(_pg_dump()), "-Fc", "-f", str(dump), pg_cluster.url(dbname=bench_db)],
@@ -135,12 +148,19 @@ def test_every_shop_exported_against_pg_dump(
         env={**os.environ, "PGCONNECT_TIMEOUT": "10"},
     )
     dump_s = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    dump_cpu = {
+        "ours": round(after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime, 1),
+        **cpu_spent(services),
+    }
 
     # Ours: every shop's bundle, encrypted and uploaded, WORKERS at a time (a day no shop has yet)
     day, local_day = _unused_days(pg_cluster.url(dbname=bench_db))
+    services, mine = cpu_seconds(), time.process_time()
     t0 = time.perf_counter()
     outcomes = export_all(connect, store, keys, concurrency=WORKERS, day=day)
     export_s = time.perf_counter() - t0
+    export_cpu = {"ours": round(time.process_time() - mine, 1), **cpu_spent(services)}
     failed = [o for o in outcomes if isinstance(o, Exception)]
     assert not failed, failed[:3]
     bundle_bytes = sum(o.bytes for o in outcomes if not isinstance(o, Exception))
@@ -148,9 +168,11 @@ def test_every_shop_exported_against_pg_dump(
     # The same export with the bundles kept in this process under a local data key: what the export
     # itself costs, without LocalStack's S3 and KMS (Python servers on the same two cores; in AWS they
     # run elsewhere)
+    services, mine = cpu_seconds(), time.process_time()
     t0 = time.perf_counter()
     local = export_all(connect, MemoryBundleStore(), FakeDataKeys(), concurrency=WORKERS, day=local_day)
     local_s = time.perf_counter() - t0
+    local_cpu = {"ours": round(time.process_time() - mine, 1), **cpu_spent(services)}
     assert not [o for o in local if isinstance(o, Exception)]
 
     # The largest shop restored in place (replacing its rows in one transaction), from S3
@@ -180,6 +202,7 @@ def test_every_shop_exported_against_pg_dump(
                 "seconds": round(dump_s, 1),
                 "MB": round(dump.stat().st_size / 1e6, 1),
                 "x baseline": 1.0,
+                **_cpu(dump_cpu),
             },
             {
                 "what": f"per-shop bundles ({WORKERS} workers, encrypted, S3)",
@@ -187,6 +210,7 @@ def test_every_shop_exported_against_pg_dump(
                 "seconds": round(export_s, 1),
                 "MB": round(bundle_bytes / 1e6, 1),
                 "x baseline": round(export_s / dump_s, 2),
+                **_cpu(export_cpu),
             },
             {
                 "what": f"same, bundles in memory, local data key ({WORKERS} workers, no S3/KMS)",
@@ -194,6 +218,7 @@ def test_every_shop_exported_against_pg_dump(
                 "seconds": round(local_s, 1),
                 "MB": round(sum(o.bytes for o in local if not isinstance(o, Exception)) / 1e6, 1),
                 "x baseline": round(local_s / dump_s, 2),
+                **_cpu(local_cpu),
             },
             {
                 "what": f"restore of the largest shop ({orders} orders, in place)",
@@ -201,6 +226,7 @@ def test_every_shop_exported_against_pg_dump(
                 "seconds": round(restore_s, 2),
                 "MB": round(outcome.bytes / 1e6, 2),
                 "x baseline": "",
+                **_cpu({}),
             },
         ],
     )
