@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from panel_edge import rules
 from panel_edge.headers import edge_settings, render_header, security_headers
 from panel_edge.server import EdgeConfig
@@ -49,7 +48,8 @@ def test_headers_fill_the_websocket_and_storage_sources_into_the_csp() -> None:
 def test_without_a_websocket_api_the_csp_names_none() -> None:
     csp = security_headers(websocket=[], storage=[])["Content-Security-Policy"]
     assert "connect-src 'self';" in csp
-    assert "  " not in csp and "{" not in csp
+    assert "  " not in csp
+    assert "{" not in csp
 
 
 def test_render_header_collapses_empty_placeholders() -> None:
@@ -75,6 +75,7 @@ def test_the_config_file_written_by_devctl_loads(tmp_path: Path) -> None:
         json.dumps(panel_edge_proc.edge_config("http://127.0.0.1:4566/_aws/execute-api/a/v1", None))
     )
     config = EdgeConfig.load(path)
-    assert config.api_url.endswith("/v1") and config.ws_url is None
+    assert config.api_url.endswith("/v1")
+    assert config.ws_url is None
     assert config.dist == ROOT / "web" / "dist"
     assert "http://127.0.0.1:4566" in config.storage_sources

@@ -33,6 +33,7 @@ resource): ``localstack/panel_edge`` serves web/dist with the same rules and hea
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,6 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct, IConstruct
@@ -191,9 +191,7 @@ class PanelHosting(Construct):
             "only log the log writer.",
         )
 
-        headers = edge.security_headers(
-            websocket=[websocket.origin] if websocket else [], storage=storage
-        )
+        headers = edge.security_headers(websocket=[websocket.origin] if websocket else [], storage=storage)
         self.headers_policy = response_headers_policy(
             self, "SecurityHeaders", headers, name=config.resource_name("panel-headers")
         )
@@ -303,7 +301,9 @@ class PanelHosting(Construct):
                 cache_control=[s3deploy.CacheControl.from_string(IMMUTABLE)],
                 memory_limit=512,
             )
-        files.append(s3deploy.Source.json_data("config.json", panel_config(websocket)))
+        # json.dumps, not Source.json_data: jsii drops a None (the missing WebSocket API's ``null``). A
+        # WebSocket URL is a token in the text, which the deployment resolves (a marker).
+        files.append(s3deploy.Source.data("config.json", json.dumps(panel_config(websocket))))
         self.files = s3deploy.BucketDeployment(
             self,
             "Files",

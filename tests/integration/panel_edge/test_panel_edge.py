@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from panel_edge.headers import security_headers
 from panel_edge.server import BUILD_HINT, EdgeConfig, RunningEdge, start
 
@@ -174,7 +173,8 @@ def test_hashed_assets_are_served_as_they_are_and_kept_for_good(client: httpx.Cl
     assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
     _has_security_headers(response)
     head = client.head("/assets/index-3f9a1c.js")
-    assert head.status_code == 200 and head.content == b""
+    assert head.status_code == 200
+    assert head.content == b""
     assert head.headers["content-length"] == str(len("console.log('painel');"))
 
 
@@ -184,7 +184,8 @@ def test_hashed_assets_are_served_as_they_are_and_kept_for_good(client: httpx.Cl
 def test_a_file_path_that_is_not_in_dist_is_404_not_the_panel(client: httpx.Client, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
-    assert b"fora do dist" not in response.content and response.content != INDEX
+    assert b"fora do dist" not in response.content
+    assert response.content != INDEX
     _has_security_headers(response)
 
 
