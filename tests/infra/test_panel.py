@@ -233,6 +233,22 @@ def test_config_json_is_deployed_no_cache_and_the_cache_invalidated(prod_stack: 
     assert {"apiBase": "/api", "wsUrl": None} in staged
 
 
+def test_a_deploy_without_a_built_panel_says_so(prod_stack: Any) -> None:
+    from aws_cdk.assertions import Annotations, Match
+
+    from assistec_infra.capabilities.panel import PANEL_DIST
+
+    warnings = Annotations.from_stack(prod_stack[0]).find_warning("*", Match.string_like_regexp("index.html"))
+    deployments = _template(prod_stack).find_resources("Custom::CDKBucketDeployment")
+    if (PANEL_DIST / "index.html").is_file():
+        assert warnings == []
+        assert len(deployments) == 2  # the hashed assets, then the rest and config.json
+    else:
+        assert len(warnings) == 1
+        assert "cd web && npm ci && npm run build" in json.dumps(warnings[0].entry.data)
+        assert len(deployments) == 1  # config.json alone
+
+
 def test_the_stack_outputs_the_panels_url(prod_stack: Any) -> None:
     outputs = _template(prod_stack).to_json()["Outputs"]
     assert _flatten(outputs["PanelUrl"]["Value"]).startswith("https://<")

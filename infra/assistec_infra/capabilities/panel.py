@@ -37,7 +37,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Annotations, Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudfront as cloudfront
@@ -286,6 +286,12 @@ class PanelHosting(Construct):
         invalidated. Two deployments, neither pruning: hashed assets immutable (an old index.html in
         a browser still finds its chunks), the rest no-cache (a deploy shows at once)."""
         built = dist is not None and (dist / "index.html").is_file()
+        if not built:
+            Annotations.of(self).add_warning_v2(
+                "assistec:panel-not-built",
+                f"{dist} has no index.html: the panel's bucket gets only config.json (build the panel "
+                "first: cd web && npm ci && npm run build)",
+            )
         files: list[s3deploy.ISource] = []
         if built:
             assert dist is not None
