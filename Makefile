@@ -96,7 +96,7 @@ lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions infra localstack/devctl localstack/executor localstack/asaas_sim localstack/evolution_sim localstack/google_sim \
-		localstack/ws_gateway
+		localstack/ws_gateway localstack/panel_edge
 
 fmt: $(VENV)/.synced ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .

@@ -22,6 +22,7 @@ from assistec_infra.capabilities.monitoring import Monitoring
 from assistec_infra.capabilities.network import Network
 from assistec_infra.capabilities.ops import Ops
 from assistec_infra.capabilities.ops_reports import OpsReports
+from assistec_infra.capabilities.panel import PanelHosting, find_websocket_endpoint, storage_origins
 from assistec_infra.capabilities.payment_flow import PaymentFlow
 from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
@@ -175,5 +176,19 @@ class AssistecStack(Stack):
             "DataExportsDlqUrl": data_exports.dlq.queue_url,
             "DataExportsFunctionName": data_exports.worker.function_name,
         }
+        if config.with_panel_cdn:
+            # After everything else: the panel names the stack's WebSocket API when there is one, and
+            # its deployment's handler is the CDK's, not a worker for the dashboard to draw.
+            panel = PanelHosting(
+                self,
+                "Panel",
+                config=config,
+                api=api.api,
+                storage=storage_origins(storage.photos),
+                websocket=find_websocket_endpoint(self),
+            )
+            outputs["PanelUrl"] = panel.url
+            outputs["PanelBucketName"] = panel.bucket.bucket_name
+            outputs["PanelDistributionId"] = panel.distribution.distribution_id
         for name, value in outputs.items():
             CfnOutput(self, name, value=value)

@@ -63,6 +63,10 @@ class StageConfig:
     # Object lock (governance mode) on the per-shop bundles, in days: prod only (locally a lock would
     # keep tests and developers from emptying the buckets).
     backup_object_lock_days: int | None = None
+    # The staff's panel on S3 + CloudFront, the API same-origin at /api/* (capabilities/panel.py):
+    # prod only (LocalStack runs neither CloudFront nor the deployment's custom resource; locally
+    # localstack/panel_edge serves web/dist with the same rules and headers).
+    with_panel_cdn: bool = False
 
     @property
     def stack_name(self) -> str:
@@ -130,6 +134,7 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             backup_copy_region=_copy_region(region, context.get("backup_copy_region")),
             backup_copy_vault_arn=context.get("backup_copy_vault_arn"),
             backup_object_lock_days=BACKUP_OBJECT_LOCK_DAYS,
+            with_panel_cdn=True,
         )
     raise ValueError(f"unknown stage {stage!r}: use -c stage=local or -c stage=prod")
 

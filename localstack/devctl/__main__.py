@@ -13,6 +13,7 @@ from devctl import (
     evolution_proc,
     google_proc,
     localstack_proc,
+    panel_edge_proc,
     pg,
     pooler,
     stack,
@@ -54,6 +55,8 @@ def _test(pytest_args: list[str]) -> int:
             google_proc.stop()
         if started.ws_gateway:
             ws_gateway_proc.stop()
+        if started.panel_edge:
+            panel_edge_proc.stop()
         if started.localstack:
             localstack_proc.stop()
         if started.postgres:
@@ -103,6 +106,9 @@ def main() -> int:
             print(
                 f"ws-gateway {gateway}  {ws_gateway_proc.URL}  (only when the stack declares a WebSocket API)"
             )
+            panel = "running" if panel_edge_proc.is_running() else "stopped"
+            built = "built" if panel_edge_proc.is_built() else "not built: web/dist is missing"
+            print(f"panel-edge {panel}  {panel_edge_proc.URL}  ({built})")
             _print_processes()
         case "pg-start":
             pg.start()

@@ -24,6 +24,7 @@ from devctl import (
     evolution_proc,
     google_proc,
     localstack_proc,
+    panel_edge_proc,
     pg,
     pooler,
     ws_gateway_proc,
@@ -219,6 +220,7 @@ class Started:
     evolution_sim: bool = False
     google_sim: bool = False
     ws_gateway: bool = False
+    panel_edge: bool = False
 
 
 def set_public_base_url(function_name: str, api_url: str) -> None:
@@ -401,6 +403,9 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
     # The WebSocket API's local stand-in, when the stack declares one (devctl/ws_gateway_proc.py).
     ws_info, started.ws_gateway = ws_gateway_proc.up(outputs, client("lambda"))
     info.update(ws_info)
+    # The staff's panel as CloudFront serves it in prod (devctl/panel_edge_proc.py).
+    panel_info, started.panel_edge = panel_edge_proc.up(api_url, info.get("ws_url"))
+    info.update(panel_info)
     login = demo.seed(api_url, localstack_url=info["localstack_url"], mail_sender=info["mail_sender"])
     info.update(demo_email=login["email"], demo_password=login["password"])
     info.update(demo.seed_work(api_url, login))
@@ -417,6 +422,7 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
 
 
 def down() -> None:
+    panel_edge_proc.stop()
     ws_gateway_proc.stop()
     google_proc.stop()
     evolution_proc.stop()
@@ -432,6 +438,7 @@ def banner(info: dict[str, Any]) -> str:
             "",
             "  assistec (local stage)",
             f"  API            {info['api_url']}",
+            *_panel_lines(info),
             f"  health         {info['api_url']}/health",
             f"  API docs       {info['api_url']}/docs",
             f"  demo login     {info['demo_email']}  /  {info['demo_password']}",
@@ -468,3 +475,13 @@ def banner(info: dict[str, Any]) -> str:
             "",
         ]
     )
+
+
+def _panel_lines(info: dict[str, Any]) -> list[str]:
+    """The panel's URL beside the API's (and how to build it while web/dist is missing)."""
+    url = info.get("panel_url")
+    if not url:
+        return []
+    if info.get("panel_built"):
+        return [f"  panel          {url}  (the staff's web panel, web/dist; its API at {url}api/...)"]
+    return [f"  panel          {url}  (not built yet: {panel_edge_proc.BUILD_HINT}; then reload the page)"]

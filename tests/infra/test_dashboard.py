@@ -97,7 +97,15 @@ def test_every_function_is_drawn_errors_p99_duration_and_throttles_and_alarmed(p
     # Given every function of the stack: the app's (its handlers) and the CDK's deploy-time ones
     functions = prod.find_resources("AWS::Lambda::Function")
     app = {name for name, f in functions.items() if f["Properties"]["Handler"].startswith("assistec.")}
-    others = {name: f["Properties"]["Handler"] for name, f in functions.items() if name not in app}
+    # The panel's BucketDeployment handler (the CDK's) runs only inside a deploy, which fails with it
+    deploy_time = {
+        name
+        for name, f in functions.items()
+        if name.startswith("CustomCDKBucketDeployment") and f["Properties"]["Handler"] == "index.handler"
+    }
+    others = {
+        name: f["Properties"]["Handler"] for name, f in functions.items() if name not in app | deploy_time
+    }
     assert len(app) >= 15
     # (anything else is a function nobody watches: decide, then extend this test)
     assert set(others.values()) <= {CDK_PROVIDER_HANDLER}, others
