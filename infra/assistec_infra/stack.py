@@ -37,12 +37,15 @@ from assistec_infra.stage_config import StageConfig
 
 
 class AssistecStack(Stack):
-    def __init__(self, scope: Construct, config: StageConfig) -> None:
+    def __init__(self, scope: Construct, config: StageConfig, *, panel_web_acl_arn: str | None = None) -> None:
+        """``panel_web_acl_arn``: the panel's CloudFront web ACL, made in us-east-1 by its own stack
+        (panel_waf_stack.py; the ARN is a cross-region reference)."""
         super().__init__(
             scope,
             config.stack_name,
             env=Environment(account=config.account, region=config.region),
             description=f"assistec ({config.stage})",
+            cross_region_references=panel_web_acl_arn is not None,
         )
         monitoring = Monitoring(self, "Monitoring", config=config)
         vpc = Network(self, "Network", config=config).vpc if config.with_vpc else None
@@ -186,6 +189,8 @@ class AssistecStack(Stack):
                 api=api.api,
                 storage=storage_origins(storage.photos),
                 websocket=find_websocket_endpoint(self),
+                web_acl_arn=panel_web_acl_arn,
+                origin_secret=api.origin_secret,
             )
             outputs["PanelUrl"] = panel.url
             outputs["PanelBucketName"] = panel.bucket.bucket_name

@@ -10,6 +10,8 @@ from aws_cdk import RemovalPolicy
 from assistec_infra.constants import APP_NAME, BACKUP_OBJECT_LOCK_DAYS
 
 Stage = Literal["local", "prod"]
+# A web ACL for CloudFront (scope CLOUDFRONT) is made in us-east-1, whatever the stage's region.
+CLOUDFRONT_WAF_REGION = "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,18 @@ class StageConfig:
     # prod only (LocalStack runs neither CloudFront nor the deployment's custom resource; locally
     # localstack/panel_edge serves web/dist with the same rules and headers).
     with_panel_cdn: bool = False
+
+    @property
+    def makes_panel_web_acl(self) -> bool:
+        """The panel's CloudFront gets a web ACL of its own (a stack in us-east-1, panel_waf_stack.py),
+        and the REST API's regional web ACL stops counting CloudFront's requests per address: prod only,
+        where both CloudFront and the regional WAF exist."""
+        return self.with_panel_cdn and self.with_waf
+
+    @property
+    def panel_waf_stack_name(self) -> str:
+        """The stack holding the panel's CloudFront web ACL (in CLOUDFRONT_WAF_REGION)."""
+        return self.resource_name("panel-waf")
 
     @property
     def stack_name(self) -> str:

@@ -44,9 +44,11 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3deploy
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct, IConstruct
 
 from assistec_infra import constants, edge
+from assistec_infra.capabilities import waf
 from assistec_infra.nag import acknowledge
 from assistec_infra.stage_config import StageConfig
 
@@ -83,6 +85,18 @@ def storage_origins(bucket: s3.IBucket) -> list[str]:
     """The origins the panel's presigned uploads and photo links use: boto3 signs with the global
     virtual-hosted name (``<bucket>.s3.amazonaws.com``) or the regional one, by region and operation."""
     return [f"https://{bucket.bucket_domain_name}", f"https://{bucket.bucket_regional_domain_name}"]
+
+
+def api_origin_headers(origin_secret: secretsmanager.ISecret | None) -> dict[str, str]:
+    """The headers CloudFront adds to the panel's API requests: the origin header with the deployment's
+    secret (a dynamic reference CloudFormation resolves), by which the regional WAF knows CloudFront's
+    requests (capabilities/waf.py). CloudFront writes an origin custom header over a viewer's header of
+    the same name ("If a header is present, CloudFront overwrites the header value before forwarding
+    the request to the origin": CloudFront Developer Guide, "Add custom headers to origin requests"),
+    so a viewer cannot send a value of its own through the distribution."""
+    if origin_secret is None:
+        return {}
+    return {waf.ORIGIN_VERIFY_HEADER: origin_secret.secret_value.unsafe_unwrap()}
 
 
 def panel_config(websocket: WebSocketEndpoint | None) -> dict[str, str | None]:
@@ -151,6 +165,8 @@ class PanelHosting(Construct):
         storage: list[str],
         websocket: WebSocketEndpoint | None,
         dist: Path | None = PANEL_DIST,
+        web_acl_arn: str | None = None,
+        origin_secret: secretsmanager.ISecret | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         settings = edge.settings()
@@ -221,6 +237,7 @@ class PanelHosting(Construct):
             enable_logging=True,
             log_bucket=self.log_bucket,
             log_file_prefix="panel/",
+            web_acl_id=web_acl_arn,
             default_behavior=cloudfront.BehaviorOptions(
                 # LIST as well as READ: a missing file is S3's 404, not an AccessDenied 403.
                 origin=origins.S3BucketOrigin.with_origin_access_control(
@@ -240,7 +257,7 @@ class PanelHosting(Construct):
             ),
             additional_behaviors={
                 settings["api_path_pattern"]: cloudfront.BehaviorOptions(
-                    origin=origins.RestApiOrigin(api),
+                    origin=origins.RestApiOrigin(api, custom_headers=api_origin_headers(origin_secret)),
                     viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
                     allowed_methods=cloudfront.AllowedMethods.ALLOW_ALL,
                     cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,
@@ -256,24 +273,24 @@ class PanelHosting(Construct):
                 )
             },
         )
-        self._acknowledge_distribution()
+        self._acknowledge_distribution(with_web_acl=web_acl_arn is not None)
         self.url = f"https://{self.distribution.distribution_domain_name}"
         self._deploy_files(dist, websocket)
 
-    def _acknowledge_distribution(self) -> None:
+    def _acknowledge_distribution(self, *, with_web_acl: bool) -> None:
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR1",
             "The panel serves Brazilian shops whose staff may work from abroad (a trip, a supplier "
             "visit); every call past the static files needs the staff's token anyway.",
         )
-        acknowledge(
-            self.distribution,
-            "AwsSolutions-CFR2",
-            "The API behind /api/* keeps its regional WAF (rate limits, AWS common rules) at the stage; "
-            "a CloudFront-scoped web ACL must live in us-east-1 (a stack of its own, as the backups' "
-            "copy vault) and is left for when the panel's traffic asks for it (README, the panel).",
-        )
+        if not with_web_acl:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR2",
+                "No CloudFront web ACL given (a stage without the regional WAF): the API behind /api/* "
+                "is then unguarded by WAF either way.",
+            )
         acknowledge(
             self.distribution,
             "AwsSolutions-CFR4",

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import json
-
 from aws_cdk import Duration, Stack, Token
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from assistec_infra import constants
+from assistec_infra.capabilities import waf
 from assistec_infra.capabilities.functions import FunctionSpec
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.settings import API
@@ -25,12 +25,11 @@ API_FUNCTION = FunctionSpec(
     description="assistec REST API (every route, through Powertools Routers)",
 )
 
-_THROTTLED_MESSAGE = "Muitas requisições. Tente novamente em instantes."
 # What API Gateway answers itself (no Lambda involved) follows the API's error shape too.
 _GATEWAY_ERRORS = {
     apigw.ResponseType.UNAUTHORIZED: ("unauthorized", "Autenticação necessária."),
     apigw.ResponseType.ACCESS_DENIED: ("forbidden", "Você não tem permissão para esta ação."),
-    apigw.ResponseType.THROTTLED: ("throttled", _THROTTLED_MESSAGE),
+    apigw.ResponseType.THROTTLED: ("throttled", waf.THROTTLED_MESSAGE),
     apigw.ResponseType.REQUEST_TOO_LARGE: ("payload_too_large", "O corpo da requisição é grande demais."),
     apigw.ResponseType.DEFAULT_4_XX: ("bad_request", "Requisição inválida."),
     apigw.ResponseType.DEFAULT_5_XX: (
@@ -38,108 +37,9 @@ _GATEWAY_ERRORS = {
         "Erro interno. Tente novamente; se persistir, informe o código de correlação.",
     ),
 }
-
-
-def _waf_metrics(metric_name: str) -> wafv2.CfnWebACL.VisibilityConfigProperty:
-    return wafv2.CfnWebACL.VisibilityConfigProperty(
-        cloud_watch_metrics_enabled=True, metric_name=metric_name, sampled_requests_enabled=True
-    )
-
-
-# What the WAF lets through to the function, and how often.
-# The AWS common rule set's rules for HTML forms and small bodies, counted (metrics, samples) rather
-# than blocking: SizeRestrictions_BODY blocks bodies over 8 KB, yet the API takes JSON up to its own
-# limit (ApiSettings.max_body_bytes, 64 KiB) and answers 413 itself past it; the XSS, LFI and RFI body
-# rules match free text (a device's problem, a note, a quote's lines) that this JSON API stores and
-# never renders unescaped (the public pages escape every value).
-WAF_COUNTED_COMMON_RULES = (
-    "SizeRestrictions_BODY",
-    "CrossSiteScripting_BODY",
-    "GenericLFI_BODY",
-    "GenericRFI_BODY",
-)
-# Requests per 5 minutes (WAF's window). Without a token, per address: signup, login and the
-# customers' links (a carrier's NAT holds many customers) — the API throttles logins per e-mail itself.
-WAF_ANONYMOUS_PER_IP_LIMIT = 1500
-# With a token, per token (a shop's user): 20 requests per second, sustained.
-WAF_PER_TOKEN_LIMIT = 6000
-# Any address, webhooks aside: a shop's whole team behind one NAT stays well below it.
-WAF_PER_IP_CEILING = 20000
-# The providers' webhooks, per URL: each shop's Asaas account posts to its own URL (the key in the
-# path), so one shop's deliveries, or someone replaying a leaked URL, cannot crowd out another's.
-# Never per address: Asaas posts every shop's events from a few addresses. Far above a shop's real
-# traffic (a PIX burst at the end of the month), since a refused delivery counts toward Asaas
-# pausing that shop's queue.
-WAF_WEBHOOK_PER_URL_LIMIT = 15000
-WAF_WINDOW_S = 300
-_THROTTLED_BODY = "throttled"
-_NO_TRANSFORMATION = wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
-
-
-def _not(statement: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
-    return wafv2.CfnWebACL.StatementProperty(
-        not_statement=wafv2.CfnWebACL.NotStatementProperty(statement=statement)
-    )
-
-
-def _all(*statements: wafv2.CfnWebACL.StatementProperty) -> wafv2.CfnWebACL.StatementProperty:
-    return wafv2.CfnWebACL.StatementProperty(
-        and_statement=wafv2.CfnWebACL.AndStatementProperty(statements=list(statements))
-    )
-
-
-def _path_starts_with(prefix: str) -> wafv2.CfnWebACL.StatementProperty:
-    """The request's path starts with the prefix, through the stage's default URL (``/v1/...``) or a
-    custom domain (``/...``); decoded and normalized first, so ``/v1/webhooks/../orders`` is not it."""
-    matches = [
-        wafv2.CfnWebACL.StatementProperty(
-            byte_match_statement=wafv2.CfnWebACL.ByteMatchStatementProperty(
-                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(uri_path={}),
-                positional_constraint="STARTS_WITH",
-                search_string=path,
-                text_transformations=[
-                    wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="URL_DECODE"),
-                    wafv2.CfnWebACL.TextTransformationProperty(priority=1, type="NORMALIZE_PATH"),
-                ],
-            )
-        )
-        for path in (f"/{constants.API_STAGE_NAME}{prefix}", prefix)
-    ]
-    return wafv2.CfnWebACL.StatementProperty(
-        or_statement=wafv2.CfnWebACL.OrStatementProperty(statements=matches)
-    )
-
-
-def _rate_rule(
-    name: str,
-    priority: int,
-    limit: int,
-    scope_down: wafv2.CfnWebACL.StatementProperty,
-    *,
-    custom_keys: list[wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty] | None = None,
-) -> wafv2.CfnWebACL.RuleProperty:
-    """A rate-based rule that answers 429 in the API's error shape (not WAF's bare 403)."""
-    return wafv2.CfnWebACL.RuleProperty(
-        name=name,
-        priority=priority,
-        action=wafv2.CfnWebACL.RuleActionProperty(
-            block=wafv2.CfnWebACL.BlockActionProperty(
-                custom_response=wafv2.CfnWebACL.CustomResponseProperty(
-                    response_code=429, custom_response_body_key=_THROTTLED_BODY
-                )
-            )
-        ),
-        statement=wafv2.CfnWebACL.StatementProperty(
-            rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
-                limit=limit,
-                evaluation_window_sec=WAF_WINDOW_S,
-                aggregate_key_type="CUSTOM_KEYS" if custom_keys else "IP",
-                custom_keys=custom_keys,
-                scope_down_statement=scope_down,
-            )
-        ),
-        visibility_config=_waf_metrics(name),
-    )
+# CloudFront's origin header's value: letters and digits (a header value WAF compares byte for byte;
+# WAF's search strings take up to 200 bytes).
+ORIGIN_SECRET_LENGTH = 64
 
 
 class RestApi(Construct):
@@ -292,6 +192,8 @@ class RestApi(Construct):
             "execution logs: the documented way to enable them.",
         )
         self._shops_usage_plan(platform)
+        # CloudFront's origin header's value, when the panel's CloudFront has a web ACL of its own
+        self.origin_secret: secretsmanager.Secret | None = None
         if config.with_waf:
             self._web_acl(config)
         else:
@@ -364,65 +266,45 @@ class RestApi(Construct):
         platform.settings.provide("usage_plan_name", name, grant=grant)
 
     def _web_acl(self, config: StageConfig) -> None:
-        not_webhook = _not(_path_starts_with(constants.WEBHOOK_PREFIX + "/"))
-        has_token = wafv2.CfnWebACL.StatementProperty(
-            size_constraint_statement=wafv2.CfnWebACL.SizeConstraintStatementProperty(
-                field_to_match=wafv2.CfnWebACL.FieldToMatchProperty(single_header={"Name": "authorization"}),
-                comparison_operator="GT",
-                size=0,
-                text_transformations=[_NO_TRANSFORMATION],
-            )
+        """The stage's regional web ACL (capabilities/waf.py). With the panel's CloudFront web ACL, the
+        per-address rules skip what CloudFront sent (its origin header's secret value): those calls
+        were counted per viewer address there, and here every one has an edge server's address."""
+        webhooks = waf.path_starts_with(waf.api_webhook_paths())
+        through_cloudfront: list[wafv2.CfnWebACL.StatementProperty] = []
+        if config.makes_panel_web_acl:
+            self.origin_secret = self._origin_secret(config)
+            through_cloudfront = [waf.not_(waf.from_cloudfront(self.origin_secret.secret_value.unsafe_unwrap()))]
+        anonymous_per_ip, per_ip_ceiling = waf.per_ip_rules(
+            (1, 3), webhook_paths=waf.api_webhook_paths(), also=through_cloudfront
         )
         rules = [
-            wafv2.CfnWebACL.RuleProperty(
-                name="aws-common",
-                priority=0,
-                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
-                statement=wafv2.CfnWebACL.StatementProperty(
-                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
-                        vendor_name="AWS",
-                        name="AWSManagedRulesCommonRuleSet",
-                        rule_action_overrides=[
-                            wafv2.CfnWebACL.RuleActionOverrideProperty(
-                                name=rule, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={})
-                            )
-                            for rule in WAF_COUNTED_COMMON_RULES
-                        ],
-                    )
-                ),
-                visibility_config=_waf_metrics("aws-common"),
-            ),
-            # Callers without a token (signup, login, refresh, the customers' public links), per IP.
-            _rate_rule(
-                "anonymous-per-ip",
-                1,
-                WAF_ANONYMOUS_PER_IP_LIMIT,
-                _all(_not(has_token), not_webhook),
-            ),
-            # Callers with a token, per token: one busy shop cannot use up another's share.
-            _rate_rule(
+            waf.common_rules(0),
+            anonymous_per_ip,
+            # Callers with a token, per token: one busy shop cannot use up another's share. Through
+            # CloudFront too (the token is the viewer's).
+            waf.rate_rule(
                 "per-token",
                 2,
-                WAF_PER_TOKEN_LIMIT,
-                _all(has_token, not_webhook),
+                waf.WAF_PER_TOKEN_LIMIT,
+                waf.all_(waf.has_token(), waf.not_(webhooks)),
                 custom_keys=[
                     wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
                         header=wafv2.CfnWebACL.RateLimitHeaderProperty(
-                            name="authorization", text_transformations=[_NO_TRANSFORMATION]
+                            name="authorization",
+                            text_transformations=[
+                                wafv2.CfnWebACL.TextTransformationProperty(priority=0, type="NONE")
+                            ],
                         )
                     )
                 ],
             ),
-            # A ceiling per address (tokens made up to dodge the per-token rule, a whole shop behind
-            # one NAT stays far below it). Never the providers' webhooks: Asaas posts every shop's
-            # events from a few addresses, and a blocked delivery pauses its queue for all of them.
-            _rate_rule("per-ip-ceiling", 3, WAF_PER_IP_CEILING, not_webhook),
+            per_ip_ceiling,
             # The providers' webhooks: per URL (per shop), never per address.
-            _rate_rule(
+            waf.rate_rule(
                 "webhook-per-url",
                 4,
-                WAF_WEBHOOK_PER_URL_LIMIT,
-                _path_starts_with(constants.WEBHOOK_PREFIX + "/"),
+                waf.WAF_WEBHOOK_PER_URL_LIMIT,
+                webhooks,
                 custom_keys=[
                     wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty(
                         uri_path=wafv2.CfnWebACL.RateLimitUriPathProperty(
@@ -441,21 +323,8 @@ class RestApi(Construct):
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             scope="REGIONAL",
             rules=rules,
-            visibility_config=_waf_metrics(config.resource_name()),
-            custom_response_bodies={
-                _THROTTLED_BODY: wafv2.CfnWebACL.CustomResponseBodyProperty(
-                    content_type="APPLICATION_JSON",
-                    content=json.dumps(
-                        {
-                            "code": "throttled",
-                            "message": _THROTTLED_MESSAGE,
-                            "details": None,
-                            "correlation_id": None,
-                        },
-                        ensure_ascii=False,
-                    ),
-                )
-            },
+            visibility_config=waf.waf_metrics(config.resource_name()),
+            custom_response_bodies=waf.throttled_response_bodies(),
         )
         wafv2.CfnWebACLAssociation(
             self,
@@ -463,3 +332,28 @@ class RestApi(Construct):
             resource_arn=self.api.deployment_stage.stage_arn,
             web_acl_arn=acl.attr_arn,
         )
+
+    def _origin_secret(self, config: StageConfig) -> secretsmanager.Secret:
+        """The value CloudFront's origin header carries to the API (the panel's /api/* origin) and the
+        web ACL compares: generated by Secrets Manager at deploy time, read by CloudFormation through a
+        dynamic reference in both places (never in the repo nor in the template)."""
+        secret = secretsmanager.Secret(
+            self,
+            "CloudFrontOriginSecret",
+            description=(
+                f"assistec: the {waf.ORIGIN_VERIFY_HEADER} header's value CloudFront sends the API "
+                "(the regional WAF's per-address rules skip requests carrying it)"
+            ),
+            generate_secret_string=secretsmanager.SecretStringGenerator(
+                password_length=ORIGIN_SECRET_LENGTH, exclude_punctuation=True, include_space=False
+            ),
+            removal_policy=config.removal_policy,
+        )
+        acknowledge(
+            secret,
+            "AwsSolutions-SMG4",
+            "Read only by CloudFormation (dynamic references in the distribution's origin header and "
+            "the web ACL's match), at deploy time: a rotation outside a deploy would leave both on the "
+            "old value. Rotated by a deploy that replaces the secret (README, the panel's WAF).",
+        )
+        return secret
