@@ -37,7 +37,9 @@ from assistec_infra.stage_config import StageConfig
 
 
 class AssistecStack(Stack):
-    def __init__(self, scope: Construct, config: StageConfig, *, panel_web_acl_arn: str | None = None) -> None:
+    def __init__(
+        self, scope: Construct, config: StageConfig, *, panel_web_acl_arn: str | None = None
+    ) -> None:
         """``panel_web_acl_arn``: the panel's CloudFront web ACL, made in us-east-1 by its own stack
         (panel_waf_stack.py; the ARN is a cross-region reference)."""
         super().__init__(

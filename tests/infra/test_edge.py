@@ -2,8 +2,9 @@
 synthesized templates.
 
 The WAF's rules are read by a small evaluator of the statements the stack uses (it refuses any other
-kind, so a new rule cannot pass unread): for a request (path, token or not) it tells which rules'
-scope it falls in and how that rule counts it (per address, per token).
+kind, so a new rule cannot pass unread): for a request (path, token or not, CloudFront's origin
+header or not) it tells which rules' scope it falls in and how that rule counts it (per address, per
+token). The same evaluator reads the panel's CloudFront web ACL (its own stack, in us-east-1).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import pytest
 
 from assistec.settings import ApiSettings
 from assistec_infra import constants
+from assistec_infra.capabilities import waf
 from tests.infra.templates import _template
 
 
@@ -43,6 +45,15 @@ def test_api_gateway_does_not_validate_bodies_itself(stage: str, local_stack: An
 class Request:
     path: str  # as the WAF sees it: through the stage's default URL, /v1/...
     token: bool
+    # CloudFront's origin header's value, as the template spells it (_literal): the deployment's
+    # secret when CloudFront sent the request, anything else when a direct caller made one up
+    origin_header: str | None = None
+
+
+def _literal(value: Any) -> str:
+    """A template value as a comparable string: a literal as it is, a reference (the secret's dynamic
+    reference, resolved only at deploy time) spelled out."""
+    return value if isinstance(value, str) else "unresolved:" + json.dumps(value, sort_keys=True)
 
 
 def _transform(value: str, transformations: list[dict[str, Any]]) -> str:
@@ -74,6 +85,12 @@ def _matches(statement: dict[str, Any], request: Request) -> bool:
         return any(_matches(s, request) for s in body["Statements"])
     if kind == "NotStatement":
         return not _matches(body["Statement"], request)
+    if kind == "ByteMatchStatement" and "SingleHeader" in body["FieldToMatch"]:
+        # CloudFront's origin header: the whole value, byte for byte, against the secret
+        assert body["FieldToMatch"] == {"SingleHeader": {"Name": waf.ORIGIN_VERIFY_HEADER}}, body
+        assert body["PositionalConstraint"] == "EXACTLY", body
+        assert body["TextTransformations"] == [{"Priority": 0, "Type": "NONE"}], body
+        return request.origin_header == _literal(body["SearchString"])
     if kind == "ByteMatchStatement":
         assert body["FieldToMatch"] == {"UriPath": {}}, body
         path = _transform(request.path, body["TextTransformations"])

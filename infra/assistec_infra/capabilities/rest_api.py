@@ -273,7 +273,9 @@ class RestApi(Construct):
         through_cloudfront: list[wafv2.CfnWebACL.StatementProperty] = []
         if config.makes_panel_web_acl:
             self.origin_secret = self._origin_secret(config)
-            through_cloudfront = [waf.not_(waf.from_cloudfront(self.origin_secret.secret_value.unsafe_unwrap()))]
+            through_cloudfront = [
+                waf.not_(waf.from_cloudfront(self.origin_secret.secret_value.unsafe_unwrap()))
+            ]
         anonymous_per_ip, per_ip_ceiling = waf.per_ip_rules(
             (1, 3), webhook_paths=waf.api_webhook_paths(), also=through_cloudfront
         )
