@@ -113,9 +113,11 @@ lock: $(UV) ## re-resolve dependencies and re-export the Lambda layer's requirem
 	$(UV) lock
 	$(UV) export --frozen --no-default-groups --no-emit-project --output-file layers/requirements.txt --quiet
 
+# Bootstraps us-east-1 in any case (the panel's CloudFront web ACL; README, the panel's WAF); $(sort)
+# drops a region named twice.
 deploy-prod: deps ## deploy the prod stage: PROD_ACCOUNT=<id> [PROD_REGION=sa-east-1] [BACKUP_COPY_REGION=us-east-1] [ALARM_EMAIL=ops@...] (AWS credentials needed)
 	@test -n "$(PROD_ACCOUNT)" || { echo "set PROD_ACCOUNT=<aws account id>"; exit 1; }
-	cdk bootstrap aws://$(PROD_ACCOUNT)/$(or $(PROD_REGION),sa-east-1) aws://$(PROD_ACCOUNT)/$(or $(BACKUP_COPY_REGION),us-east-1) \
+	cdk bootstrap $(sort aws://$(PROD_ACCOUNT)/$(or $(PROD_REGION),sa-east-1) aws://$(PROD_ACCOUNT)/$(or $(BACKUP_COPY_REGION),us-east-1) aws://$(PROD_ACCOUNT)/us-east-1) \
 		-c stage=prod -c prod_account=$(PROD_ACCOUNT) -c prod_region=$(or $(PROD_REGION),sa-east-1) \
 		-c backup_copy_region=$(or $(BACKUP_COPY_REGION),us-east-1)
 	cdk deploy assistec-prod -c stage=prod -c prod_account=$(PROD_ACCOUNT) -c prod_region=$(or $(PROD_REGION),sa-east-1) \

@@ -24,6 +24,11 @@ is not the panel (the customers' links, the providers' webhooks).
   'none'`` with ``X-Frame-Options: DENY``, a Referrer-Policy and a Permissions-Policy
   (edge/panel_edge.json, shared with the local stand-in).
 
+**WAF.** The distribution has a CloudFront web ACL of its own (panel_waf_stack.py, us-east-1), which
+counts viewers per their own address; the ``/api/*`` origin gets CloudFront's origin header with the
+deployment's generated secret, by which the REST API's regional web ACL leaves those requests' per-
+address counting to it (capabilities/waf.py).
+
 ``/config.json`` is written at deploy time with the API's base (``/api``) and the WebSocket API's URL
 (``null`` while the stack has none), so one build of the panel serves any stage.
 
