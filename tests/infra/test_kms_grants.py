@@ -14,7 +14,7 @@ import pytest
 
 from assistec.integrations import kms
 from assistec_infra import constants
-from tests.infra.templates import _function, _functions, _template
+from tests.infra.templates import _app_handlers, _function, _template
 
 UNLOCK = {"kms:EncryptionContext:field": "unlock_code"}
 ASAAS = {"kms:EncryptionContext:purpose": "asaas-api-key"}
@@ -97,7 +97,7 @@ def _order(grant: tuple[set[str], dict[str, str] | None]) -> str:
 @pytest.mark.parametrize("stage", ["local", "prod"])
 def test_payment_workers_decrypt_asaas_keys_only(stage: str, local_stack: Any, prod_stack: Any) -> None:
     template = _template(local_stack if stage == "local" else prod_stack)
-    handlers = {f["Properties"]["Handler"] for f in _functions(template).values()}
+    handlers = _app_handlers(template)
     assert set(_ASAAS_WORKERS) <= handlers
     for handler in handlers:
         if handler == constants.API_HANDLER:
@@ -145,12 +145,9 @@ def test_no_function_uses_the_key_without_naming_a_purpose(
     stage: str, local_stack: Any, prod_stack: Any
 ) -> None:
     template = _template(local_stack if stage == "local" else prod_stack)
-    for function in _functions(template).values():
-        for actions, condition in _kms_grants(template, function["Properties"]["Handler"]):
-            assert condition in (UNLOCK, ASAAS, EVOLUTION, GOOGLE, SMTP, BACKUP), (
-                function["Properties"]["Handler"],
-                actions,
-            )
+    for handler in _app_handlers(template):
+        for actions, condition in _kms_grants(template, handler):
+            assert condition in (UNLOCK, ASAAS, EVOLUTION, GOOGLE, SMTP, BACKUP), (handler, actions)
             # only the API encrypts, but Google tokens: whoever calls Google saves a refreshed one back
             if "kms:Encrypt" in actions and condition != GOOGLE:
-                assert function["Properties"]["Handler"] == constants.API_HANDLER
+                assert handler == constants.API_HANDLER

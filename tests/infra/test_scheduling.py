@@ -15,7 +15,7 @@ from assistec.integrations import kms
 from assistec.settings import CalendarSettings
 from assistec_infra import constants
 from assistec_infra.capabilities import scheduling
-from tests.infra.templates import _function, _template
+from tests.infra.templates import _app_handlers, _function, _template
 
 GOOGLE = {"kms:EncryptionContext:purpose": "google-token"}
 CALENDAR_HANDLERS = (constants.CALENDAR_WORKER_HANDLER, constants.CALENDAR_SCHEDULED_HANDLER)
@@ -214,8 +214,7 @@ def test_only_who_calls_google_may_use_the_shops_google_tokens(
     for handler in (constants.API_HANDLER, *CALENDAR_HANDLERS):
         assert _google_grants(template, handler) == [{"kms:Encrypt", "kms:Decrypt"}], handler
     # The reminders never call Google, nor do WhatsApp's functions or any other
-    handlers = {f["Properties"]["Handler"] for f in template.find_resources("AWS::Lambda::Function").values()}
-    for handler in handlers - {constants.API_HANDLER, *CALENDAR_HANDLERS}:
+    for handler in _app_handlers(template) - {constants.API_HANDLER, *CALENDAR_HANDLERS}:
         assert _google_grants(template, handler) == [], handler
     assert _google_grants(template, constants.REMINDERS_HANDLER) == []
     assert _google_grants(template, constants.WHATSAPP_CONSUMER_HANDLER) == []
@@ -243,9 +242,7 @@ def test_the_google_secret_is_read_by_who_calls_google_only(
     assert json.loads(secret["SecretString"]) == {}
     readers = {
         handler
-        for handler in {
-            f["Properties"]["Handler"] for f in template.find_resources("AWS::Lambda::Function").values()
-        }
+        for handler in _app_handlers(template)
         if any(
             "secretsmanager:GetSecretValue" in _actions(s) and {"Ref": secret_id} in _resources(s)
             for s in _statements(template, handler)
