@@ -1,0 +1,118 @@
+import { useEffect, useState } from "react";
+import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router";
+
+import { call } from "./api/client";
+import type { PaymentRequired } from "./api/session";
+import { usePanel, useTokens } from "./context";
+import { t } from "./i18n";
+import { BillingPage } from "./pages/Billing";
+import { BoardPage } from "./pages/Board";
+import { CustomerPage, CustomersPage } from "./pages/Customers";
+import { LoginPage } from "./pages/Login";
+import { OrderPage } from "./pages/Order";
+import { UsersPage } from "./pages/Users";
+import { managesShop } from "./roles";
+
+export function App() {
+  const tokens = useTokens();
+  const location = useLocation();
+  if (!tokens) {
+    return (
+      <Routes>
+        <Route path="/entrar" element={<LoginPage />} />
+        <Route path="*" element={<Navigate to="/entrar" replace state={{ from: location.pathname }} />} />
+      </Routes>
+    );
+  }
+  return <Shell />;
+}
+
+function Shell() {
+  const { api, session } = usePanel();
+  const tokens = useTokens();
+  const navigate = useNavigate();
+  const role = tokens?.role ?? null;
+  const [shopName, setShopName] = useState<string>("");
+  const [userName, setUserName] = useState<string>("");
+  const [blocked, setBlocked] = useState<PaymentRequired | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    call(api.GET("/me")).then(
+      (me) => {
+        if (!live) return;
+        setShopName(me.shop.name);
+        setUserName(me.user.name);
+        if (me.shop.billing_status === "suspended" || me.shop.billing_status === "cancelled") {
+          setBlocked({ code: `subscription_${me.shop.billing_status}`, message: "" });
+          navigate("/assinatura", { replace: true });
+        }
+      },
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, navigate]);
+
+  useEffect(
+    () =>
+      session.onPaymentRequired((info) => {
+        setBlocked(info);
+        navigate("/assinatura", { replace: true });
+      }),
+    [session, navigate],
+  );
+
+  return (
+    <div className="shell">
+      <a className="skip" href="#main">
+        {t.skip}
+      </a>
+      <header className="topbar">
+        <div className="brand">
+          <strong>{t.app}</strong>
+          {shopName ? <span className="shop"> · {shopName}</span> : null}
+        </div>
+        <nav aria-label={t.nav.menu}>
+          <ul>
+            <li>
+              <NavLink to="/" end>
+                {t.nav.board}
+              </NavLink>
+            </li>
+            <li>
+              <NavLink to="/clientes">{t.nav.customers}</NavLink>
+            </li>
+            <li>
+              <NavLink to="/usuarios">{t.nav.users}</NavLink>
+            </li>
+            {managesShop(role) ? (
+              <li>
+                <NavLink to="/assinatura">{t.nav.billing}</NavLink>
+              </li>
+            ) : null}
+          </ul>
+        </nav>
+        <div className="who">
+          <span className="muted">{userName}</span>
+          <button type="button" className="link" onClick={() => void session.logout()}>
+            {t.nav.logout}
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Routes>
+          <Route path="/" element={<BoardPage />} />
+          <Route path="/ordens/:orderId" element={<OrderPage />} />
+          <Route path="/clientes" element={<CustomersPage />} />
+          <Route path="/clientes/:customerId" element={<CustomerPage />} />
+          <Route path="/usuarios" element={<UsersPage />} />
+          <Route path="/assinatura" element={<BillingPage blocked={blocked} />} />
+          <Route path="/entrar" element={<Navigate to="/" replace />} />
+          <Route path="*" element={<p>{t.notFound}</p>} />
+        </Routes>
+      </main>
+    </div>
+  );
+}
