@@ -72,3 +72,17 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def panel_url(stack: dict[str, Any]) -> Iterator[str]:
+    """Where the web panel is served with its API same-origin under /api: the stack's own edge when
+    it has one (`panel_url`), else the built web/dist served here beside the deployed API."""
+    if stack.get("panel_url"):
+        yield str(stack["panel_url"]).rstrip("/")
+        return
+    from tests.e2e.panel_server import serve_panel
+    from tests.web_panel import ensure_built
+
+    with serve_panel(ensure_built(), stack["api_url"]) as url:
+        yield url

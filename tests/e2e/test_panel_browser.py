@@ -1,0 +1,243 @@
+"""The shop's web panel in a real browser: headless Chromium (Debian's) drives the built panel
+(web/dist) served with the deployed local API same-origin under /api, at a counter PC's and a
+phone's width. Screenshots of the main pages go to $ARTIFACTS_DIR/panel/ (default
+.local/artifacts/panel/) for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.shops import new_shop
+
+REPO = Path(__file__).resolve().parents[2]
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    out = Path(os.environ.get("ARTIFACTS_DIR", REPO / ".local" / "artifacts")) / "panel"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[[dict[str, Any]], Any]]:
+    contexts: list[Any] = []
+
+    def make(size: dict[str, Any]) -> Any:
+        context = browser.new_context(locale="pt-BR", timezone_id="America/Sao_Paulo", **size)
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def _until[T](check: Callable[[], T | None], what: str, timeout_s: float = 90) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value is not None:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
+
+
+def _log_in(page: Any, panel_url: str, email: str, password: str) -> None:
+    page.goto(f"{panel_url}/")
+    # Not logged in: the panel sends the visitor to its login page
+    page.wait_for_url(re.compile(r"/entrar$"))
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Senha").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    width = page.evaluate("window.innerWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Painel E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    page = open_page(DESKTOP)
+
+    # Given the owner logged in at the counter PC
+    _log_in(page, panel_url, shop["email"], "not-the-password")
+    page.get_by_role("alert").filter(has_text="E-mail ou senha incorretos").wait_for()
+    page.get_by_label("Senha").fill(shop["password"])
+    page.get_by_role("button", name="Entrar").click()
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    page.locator("header").get_by_text("Loja Painel E2E").wait_for()
+
+    # When they register a customer, the customer's phone and an order for it
+    page.get_by_role("link", name="Clientes", exact=True).click()
+    phone = f"11 9{uuid.uuid4().int % 10**8:08d}"
+    page.get_by_label("Nome", exact=True).fill("Marina Painel")
+    page.get_by_label("Telefone (WhatsApp)").fill(phone)
+    page.get_by_role("button", name="Cadastrar cliente").click()
+    page.get_by_role("heading", name="Marina Painel", level=1).wait_for()
+    page.get_by_label("Marca").fill("Samsung")
+    page.get_by_label("Modelo").fill("Galaxy S21")
+    page.get_by_role("button", name="Cadastrar aparelho").click()
+    page.get_by_text("Samsung Galaxy S21").wait_for()
+    page.get_by_role("button", name="Abrir OS deste aparelho").click()
+    page.get_by_label("Defeito relatado").fill("Tela trincada, touch falhando")
+    page.get_by_role("button", name="Abrir OS", exact=True).click()
+
+    # Then the order page shows it received, and moving it is one click on an allowed target
+    page.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    assert "Recebido" in page.get_by_role("heading", level=1).inner_text()
+    assert "Marina Painel" in page.locator("section", has_text="Dados da OS").inner_text()
+    moves = page.get_by_role("group", name="Mover para")
+    assert moves.get_by_role("button").all_inner_texts() == ["Em diagnóstico", "Cancelado"]
+    moves.get_by_role("button", name="Em diagnóstico").click()
+    page.get_by_role("heading", level=1).filter(has_text="Em diagnóstico").wait_for()
+    page.locator("#history-title + ol li").nth(1).wait_for()
+    page.screenshot(path=str(artifacts / "order-desktop.png"), full_page=True)
+
+    # And the board shows it in its column, as the API has it
+    page.get_by_role("link", name="Ordens de serviço", exact=True).click()
+    column = page.locator('[data-status="diagnosing"]')
+    column.get_by_role("link", name=re.compile("OS 0001")).wait_for()
+    assert "Tela trincada" in column.inner_text()
+    assert page.locator('[data-status="received"]').get_by_role("link").count() == 0
+    page.screenshot(path=str(artifacts / "board-desktop.png"), full_page=True)
+    [order] = http.get("/orders", headers=headers).json()["items"]
+    assert (order["number"], order["status"]) == (1, "diagnosing")
+
+    # And on a phone the same board fits the screen
+    mobile = open_page(PHONE)
+    _log_in(mobile, panel_url, shop["email"], shop["password"])
+    mobile.locator('[data-status="diagnosing"]').get_by_role("link", name=re.compile("OS 0001")).wait_for()
+    _no_sideways_scroll(mobile)
+    mobile.screenshot(path=str(artifacts / "board-phone.png"), full_page=True)
+    mobile.locator('[data-status="diagnosing"]').get_by_role("link", name=re.compile("OS 0001")).click()
+    mobile.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    _no_sideways_scroll(mobile)
+    mobile.screenshot(path=str(artifacts / "order-phone.png"), full_page=True)
+
+
+def test_a_technician_does_not_see_money(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Técnico E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    password = f"senha-{uuid.uuid4().hex[:12]}"
+    email = f"tecnico-{uuid.uuid4().hex[:8]}@exemplo.com.br"
+    made = http.post(
+        "/users",
+        headers=headers,
+        json={"email": email, "name": "Téo Técnico", "role": "technician", "password": password},
+    )
+    assert made.status_code == 201, made.text
+    customer = http.post(
+        "/customers", headers=headers, json={"name": "Caio Cliente", "phone": f"21 9{uuid.uuid4().int % 10**8:08d}"}
+    ).json()
+    device = http.post(
+        f"/customers/{customer['id']}/devices", headers=headers, json={"type": "phone", "brand": "Apple", "model": "iPhone 13"}
+    ).json()
+    order = http.post(
+        "/orders",
+        headers=headers,
+        json={"customer_id": customer["id"], "device_id": device["id"], "reported_problem": "Não carrega"},
+    ).json()
+
+    # Given the owner: the order shows its charges, and the subscription is in the menu
+    owner = open_page(DESKTOP)
+    _log_in(owner, panel_url, shop["email"], shop["password"])
+    owner.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    assert owner.get_by_role("navigation").get_by_role("link", name="Assinatura").count() == 1
+    owner.goto(f"{panel_url}/ordens/{order['id']}")
+    owner.get_by_role("heading", name="Cobranças").wait_for()
+
+    # When the technician logs in on a phone
+    page = open_page(PHONE)
+    _log_in(page, panel_url, email, password)
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+
+    # Then there is no subscription in the menu, and the order has no charges or amounts paid
+    nav = page.get_by_role("navigation")
+    assert nav.get_by_role("link", name="Clientes").count() == 1
+    assert nav.get_by_role("link", name="Assinatura").count() == 0
+    page.locator('[data-status="received"]').get_by_role("link", name=re.compile("OS 0001")).click()
+    page.get_by_role("heading", name="Histórico").wait_for()
+    page.get_by_role("heading", name="Orçamentos").wait_for()
+    assert page.get_by_role("heading", name="Cobranças").count() == 0
+    assert "Pago" not in page.locator("section", has_text="Dados da OS").inner_text()
+    page.screenshot(path=str(artifacts / "order-technician-phone.png"), full_page=True)
+
+    # And typing the subscription's address shows no plan or invoices, only whom to ask
+    page.goto(f"{panel_url}/assinatura")
+    page.get_by_text("Só o dono ou um administrador").wait_for()
+    assert page.get_by_role("heading", name="Faturas").count() == 0
+    assert "R$" not in page.locator("main").inner_text()
+
+
+def test_a_suspended_shop_sees_the_billing_page_with_the_way_to_pay(
+    http: httpx.Client, stack: dict[str, Any], panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    # Given a shop whose first invoice is 11 days late (past the grace period): suspended
+    shop = new_shop(http, "Loja Suspensa E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+
+    def billing() -> dict[str, Any]:
+        response = http.get("/billing", headers=headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    provisioned = _until(lambda: b if (b := billing())["provisioned"] and b["invoices"] else None, "the subscription")
+    [invoice] = provisioned["invoices"]
+    late = httpx.post(
+        f"{stack['asaas_simulator_url']}/_sim/payments/{invoice['id']}/overdue", json={"days": 11}, timeout=60
+    )
+    assert late.status_code == 200, late.text
+    _until(lambda: True if billing()["status"] == "suspended" else None, "the suspension")
+    _until(
+        lambda: True if http.get("/customers", headers=headers).status_code == 402 else None, "402 from the API"
+    )
+
+    # When the owner logs in
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+
+    # Then the panel shows the billing page: why, and the invoice's payment link
+    page.wait_for_url(re.compile(r"/assinatura$"))
+    alert = page.get_by_test_id("suspended")
+    alert.wait_for()
+    assert "Acesso suspenso por falta de pagamento" in alert.inner_text()
+    pay = page.get_by_role("link", name="Pagar")
+    pay.wait_for()
+    assert pay.get_attribute("href") == billing()["invoices"][0]["invoice_url"]
+    page.screenshot(path=str(artifacts / "billing-suspended-desktop.png"), full_page=True)
+
+    # And going back to the board, the API's 402 brings them back to the billing page
+    page.get_by_role("link", name="Ordens de serviço", exact=True).click()
+    page.wait_for_url(re.compile(r"/assinatura$"))
+    page.get_by_test_id("suspended").wait_for()
+
+    mobile = open_page(PHONE)
+    _log_in(mobile, panel_url, shop["email"], shop["password"])
+    mobile.get_by_test_id("suspended").wait_for()
+    mobile.get_by_role("link", name="Pagar").wait_for()
+    _no_sideways_scroll(mobile)
+    mobile.screenshot(path=str(artifacts / "billing-suspended-phone.png"), full_page=True)
