@@ -37,7 +37,7 @@ def _handler(dist: Path, api: httpx.Client) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             return
 
         def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
@@ -58,9 +58,15 @@ def _handler(dist: Path, api: httpx.Client) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else None
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _SKIP}
             try:
-                answer = api.request(self.command, self.path[len("/api") :] or "/", content=body, headers=headers)
+                answer = api.request(
+                    self.command, self.path[len("/api") :] or "/", content=body, headers=headers
+                )
             except httpx.HTTPError:
-                self._send(502, [("Content-Type", "application/json")], b'{"code":"bad_gateway","message":"API fora do ar."}')
+                self._send(
+                    502,
+                    [("Content-Type", "application/json")],
+                    b'{"code":"bad_gateway","message":"API fora do ar."}',
+                )
                 return
             passed = [(k, v) for k, v in answer.headers.multi_items() if k.lower() not in _SKIP]
             self._send(answer.status_code, passed, answer.content)
@@ -71,8 +77,14 @@ def _handler(dist: Path, api: httpx.Client) -> type[BaseHTTPRequestHandler]:
             if not candidate.is_relative_to(root) or not candidate.is_file():
                 candidate = root / "index.html"  # the SPA's routes are the panel's to answer
             content_type = mimetypes.guess_type(candidate.name)[0] or "application/octet-stream"
-            cache = "no-cache" if candidate.name in ("index.html", "config.json") else "max-age=31536000, immutable"
-            self._send(200, [("Content-Type", content_type), ("Cache-Control", cache)], candidate.read_bytes())
+            cache = (
+                "no-cache"
+                if candidate.name in ("index.html", "config.json")
+                else "max-age=31536000, immutable"
+            )
+            self._send(
+                200, [("Content-Type", content_type), ("Cache-Control", cache)], candidate.read_bytes()
+            )
 
         def _route(self) -> None:
             if self.path == "/api" or self.path.startswith(("/api/", "/api?")):

@@ -70,8 +70,8 @@ def _log_in(page: Any, panel_url: str, email: str, password: str) -> None:
 
 
 def _no_sideways_scroll(page: Any) -> None:
-    width = page.evaluate("window.innerWidth")
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    # The phone's width, not window.innerWidth: a mobile browser widens its layout to what overflows.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
 
 
 def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board(
@@ -107,32 +107,52 @@ def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board
     # Then the order page shows it received, and moving it is one click on an allowed target
     page.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
     assert "Recebido" in page.get_by_role("heading", level=1).inner_text()
-    assert "Marina Painel" in page.locator("section", has_text="Dados da OS").inner_text()
+    page.locator("section", has_text="Dados da OS").get_by_role("link", name="Marina Painel").wait_for()
     moves = page.get_by_role("group", name="Mover para")
+    moves.get_by_role("button", name="Cancelado").wait_for()
     assert moves.get_by_role("button").all_inner_texts() == ["Em diagnóstico", "Cancelado"]
     moves.get_by_role("button", name="Em diagnóstico").click()
     page.get_by_role("heading", level=1).filter(has_text="Em diagnóstico").wait_for()
     page.locator("#history-title + ol li").nth(1).wait_for()
+
+    # And a quote priced in reais becomes centavos at the API, moves the order, and the customer's
+    # decision taken at the counter approves it
+    page.get_by_label("Descrição do serviço").fill("Troca de tela com película")
+    page.get_by_label("Valor (R$)").fill("389,90")
+    page.get_by_role("button", name="Criar orçamento").click()
+    quote = page.get_by_role("article", name=re.compile("Versão 1"))
+    quote.get_by_text("Aguardando decisão").wait_for()
+    assert quote.get_by_test_id("quote-total").inner_text() == "R$ 389,90"
+    page.get_by_role("heading", level=1).filter(has_text="Orçamento enviado").wait_for()
+    quote.get_by_label("Nome de quem decidiu").fill("Marina Painel")
+    quote.get_by_role("button", name="Aprovar").click()
+    page.get_by_role("heading", level=1).filter(has_text="Orçamento aprovado").wait_for()
+    page.get_by_role("article", name=re.compile("Versão 1")).get_by_text("Aprovado").wait_for()
+    page.locator("#history-title + ol li").nth(3).wait_for()
     page.screenshot(path=str(artifacts / "order-desktop.png"), full_page=True)
 
     # And the board shows it in its column, as the API has it
     page.get_by_role("link", name="Ordens de serviço", exact=True).click()
-    column = page.locator('[data-status="diagnosing"]')
+    column = page.locator('[data-status="approved"]')
     column.get_by_role("link", name=re.compile("OS 0001")).wait_for()
     assert "Tela trincada" in column.inner_text()
     assert page.locator('[data-status="received"]').get_by_role("link").count() == 0
     page.screenshot(path=str(artifacts / "board-desktop.png"), full_page=True)
     [order] = http.get("/orders", headers=headers).json()["items"]
-    assert (order["number"], order["status"]) == (1, "diagnosing")
+    assert (order["number"], order["status"]) == (1, "approved")
+    [api_quote] = http.get(f"/orders/{order['id']}/quotes", headers=headers).json()["items"]
+    assert (api_quote["total_cents"], api_quote["decided_via"]) == (38990, "staff")
 
     # And on a phone the same board fits the screen
     mobile = open_page(PHONE)
     _log_in(mobile, panel_url, shop["email"], shop["password"])
-    mobile.locator('[data-status="diagnosing"]').get_by_role("link", name=re.compile("OS 0001")).wait_for()
+    mobile.locator('[data-status="approved"]').get_by_role("link", name=re.compile("OS 0001")).wait_for()
     _no_sideways_scroll(mobile)
     mobile.screenshot(path=str(artifacts / "board-phone.png"), full_page=True)
-    mobile.locator('[data-status="diagnosing"]').get_by_role("link", name=re.compile("OS 0001")).click()
+    mobile.locator('[data-status="approved"]').get_by_role("link", name=re.compile("OS 0001")).click()
     mobile.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    mobile.locator("#history-title + ol li").nth(3).wait_for()
+    mobile.get_by_role("heading", name="Cobranças").wait_for()
     _no_sideways_scroll(mobile)
     mobile.screenshot(path=str(artifacts / "order-phone.png"), full_page=True)
 
@@ -151,10 +171,14 @@ def test_a_technician_does_not_see_money(
     )
     assert made.status_code == 201, made.text
     customer = http.post(
-        "/customers", headers=headers, json={"name": "Caio Cliente", "phone": f"21 9{uuid.uuid4().int % 10**8:08d}"}
+        "/customers",
+        headers=headers,
+        json={"name": "Caio Cliente", "phone": f"21 9{uuid.uuid4().int % 10**8:08d}"},
     ).json()
     device = http.post(
-        f"/customers/{customer['id']}/devices", headers=headers, json={"type": "phone", "brand": "Apple", "model": "iPhone 13"}
+        f"/customers/{customer['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": "Apple", "model": "iPhone 13"},
     ).json()
     order = http.post(
         "/orders",
@@ -194,7 +218,11 @@ def test_a_technician_does_not_see_money(
 
 
 def test_a_suspended_shop_sees_the_billing_page_with_the_way_to_pay(
-    http: httpx.Client, stack: dict[str, Any], panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+    http: httpx.Client,
+    stack: dict[str, Any],
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
 ) -> None:
     # Given a shop whose first invoice is 11 days late (past the grace period): suspended
     shop = new_shop(http, "Loja Suspensa E2E")
@@ -205,7 +233,9 @@ def test_a_suspended_shop_sees_the_billing_page_with_the_way_to_pay(
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    provisioned = _until(lambda: b if (b := billing())["provisioned"] and b["invoices"] else None, "the subscription")
+    provisioned = _until(
+        lambda: b if (b := billing())["provisioned"] and b["invoices"] else None, "the subscription"
+    )
     [invoice] = provisioned["invoices"]
     late = httpx.post(
         f"{stack['asaas_simulator_url']}/_sim/payments/{invoice['id']}/overdue", json={"days": 11}, timeout=60
@@ -213,7 +243,8 @@ def test_a_suspended_shop_sees_the_billing_page_with_the_way_to_pay(
     assert late.status_code == 200, late.text
     _until(lambda: True if billing()["status"] == "suspended" else None, "the suspension")
     _until(
-        lambda: True if http.get("/customers", headers=headers).status_code == 402 else None, "402 from the API"
+        lambda: True if http.get("/customers", headers=headers).status_code == 402 else None,
+        "402 from the API",
     )
 
     # When the owner logs in

@@ -59,6 +59,7 @@ export function BillingPage({ blocked }: { blocked: PaymentRequired | null }) {
           </Section>
           <Section title={t.billing.invoices} id="invoices">
             {b.invoices.length === 0 ? <p className="muted">{t.billing.noInvoices}</p> : null}
+            <div className="table-wrap">
             <table>
               <thead>
                 <tr>
@@ -92,6 +93,7 @@ export function BillingPage({ blocked }: { blocked: PaymentRequired | null }) {
                 ))}
               </tbody>
             </table>
+            </div>
           </Section>
         </>
       ) : null}

@@ -22,6 +22,8 @@ import { staffTargets } from "../orders";
 import { seesMoney } from "../roles";
 
 type Order = components["schemas"]["OrderOut"];
+
+const QUOTABLE: readonly OrderStatus[] = ["diagnosing", "quote_sent", "rejected"];
 type Quote = components["schemas"]["QuoteOut"];
 type BillingType = components["schemas"]["ChargeIn"]["billing_type"];
 
@@ -227,7 +229,8 @@ function Quotes({ order, onChanged }: { order: Order; onChanged: () => void }) {
   });
   const setLine = (i: number, patch: Partial<Line>) =>
     setLines(lines.map((line, j) => (j === i ? { ...line, ...patch } : line)));
-  const open = order.status !== "delivered" && order.status !== "cancelled";
+  // The API prices a new quote only while diagnosing, waiting for a decision, or after a rejection.
+  const open = QUOTABLE.includes(order.status);
   return (
     <Section title={t.quote.title} id="quotes">
       <ErrorNote message={quotes.error} />
@@ -323,6 +326,7 @@ function QuoteCard({ quote, onChanged }: { quote: Quote; onChanged: () => void }
         <strong>{t.quote.version(quote.version)}</strong> · {quoteStatusLabel[quote.status]}
         {quote.decided_name ? ` · ${quote.decided_name} (${formatDateTime(quote.decided_at)})` : ""}
       </header>
+      <div className="table-wrap">
       <table>
         <thead>
           <tr>
@@ -359,6 +363,7 @@ function QuoteCard({ quote, onChanged }: { quote: Quote; onChanged: () => void }
           </tr>
         </tfoot>
       </table>
+      </div>
       <p className="small muted">Válido até {formatDate(quote.valid_until)} · prazo {quote.deadline_days} dia(s)</p>
       {quote.status === "pending" ? (
         <>

@@ -19,6 +19,7 @@ export function UsersPage() {
       <Section title={t.users.title} id="users">
         <ErrorNote message={users.error} />
         <Loading when={users.loading && !users.data} />
+        <div className="table-wrap">
         <table>
           <thead>
             <tr>
@@ -38,6 +39,7 @@ export function UsersPage() {
             ))}
           </tbody>
         </table>
+        </div>
       </Section>
       {managesShop(role) ? <NewUser onCreated={users.reload} /> : null}
     </div>
