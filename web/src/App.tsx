@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router";
 
 import { call } from "./api/client";
@@ -27,10 +27,28 @@ export function App() {
   return <Shell />;
 }
 
+/** A screen reader hears the new page: focus moves to the main region on navigation, and the
+ * tab's title follows the page's heading. */
+function useAnnouncePages() {
+  const location = useLocation();
+  const first = useRef(true);
+  useEffect(() => {
+    const main = document.getElementById("main");
+    const timer = setTimeout(() => {
+      const heading = main?.querySelector("h1")?.textContent;
+      document.title = heading ? `${heading} — ${t.app}` : t.app;
+    }, 300);
+    if (first.current) first.current = false;
+    else main?.focus();
+    return () => clearTimeout(timer);
+  }, [location.pathname]);
+}
+
 function Shell() {
   const { api, session } = usePanel();
   const tokens = useTokens();
   const navigate = useNavigate();
+  useAnnouncePages();
   const role = tokens?.role ?? null;
   const [shopName, setShopName] = useState<string>("");
   const [userName, setUserName] = useState<string>("");

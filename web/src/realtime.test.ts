@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { fetchTicket, parseEvent, type RealtimeEvent, type RealtimeState, startRealtime } from "./realtime";
+import { fetchTicket, isBoardEvent, parseEvent, type RealtimeEvent, type RealtimeState, startRealtime } from "./realtime";
 
 // A stand-in for the browser's WebSocket: records the URL, lets the test open, message and close it.
 class FakeSocket {
@@ -31,7 +31,10 @@ function ticketServer(status = 200) {
       expect(new URL(request.url).pathname).toBe("/api/realtime/ticket");
       expect(request.method).toBe("POST");
       issued += 1;
-      return new Response(JSON.stringify({ ticket: `t-${issued}` }), { status });
+      // As the API answers: url null where the deployment does not say it (then /config.json's wsUrl)
+      return new Response(JSON.stringify({ ticket: `t-${issued}`, expires_at: "2026-11-30T12:00:00Z", url: null }), {
+        status,
+      });
     },
   };
 }
@@ -43,6 +46,13 @@ describe("realtime", () => {
     expect(parseEvent("not json")).toBeNull();
     expect(parseEvent('{"no":"type"}')).toBeNull();
     expect(parseEvent(42)).toBeNull();
+  });
+
+  it("reloads the board for work events, not for chat", () => {
+    for (const type of ["order.created", "order.status_changed", "quote.decided", "payment.received"]) {
+      expect(isBoardEvent({ type })).toBe(true);
+    }
+    for (const type of ["chat.message", "pong", "whatsapp.waiting", "orderly"]) expect(isBoardEvent({ type })).toBe(false);
   });
 
   it("treats an API without the ticket route as no live updates", async () => {
@@ -68,8 +78,8 @@ describe("realtime", () => {
     const [first] = FakeSocket.made;
     expect(first?.url).toBe("wss://ws.example/v1?ticket=t-1");
     first?.onopen?.();
-    first?.onmessage?.({ data: '{"type":"OrderCreated","order_id":"o9"}' });
-    expect(events).toEqual([{ type: "OrderCreated", order_id: "o9" }]);
+    first?.onmessage?.({ data: '{"type":"order.created","event_id":"e1","data":{"order_id":"o9"}}' });
+    expect(events).toEqual([{ type: "order.created", event_id: "e1", data: { order_id: "o9" } }]);
     expect(states).toContain("live");
 
     // The socket drops: a new ticket (tickets are good once) and a new socket
@@ -82,6 +92,20 @@ describe("realtime", () => {
     channel.stop();
     expect(FakeSocket.made[1]?.closed).toBe(true);
     expect(states.at(-1)).toBe("off");
+  });
+
+  it("opens the socket where the ticket's answer says, when it says", async () => {
+    FakeSocket.made = [];
+    const channel = startRealtime({
+      wsUrl: null,
+      apiBase: "http://panel.test/api",
+      fetch: async () => new Response(JSON.stringify({ ticket: "abc/+=", url: "wss://rt.example/prod" })),
+      onEvent: () => undefined,
+      WebSocketImpl: FakeSocket as unknown as typeof WebSocket,
+    });
+    await tick();
+    expect(FakeSocket.made.map((s) => s.url)).toEqual(["wss://rt.example/prod?ticket=abc%2F%2B%3D"]);
+    channel.stop();
   });
 
   it("stays off, without a socket, when the API has no tickets to give", async () => {

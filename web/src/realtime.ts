@@ -26,6 +26,12 @@ export function defaultBackoff(attempt: number): number {
   return Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt - 1));
 }
 
+/** Pushes that change what the board shows (the push function's `order.created`,
+ * `order.status_changed`, `quote.decided`, `payment.received`, …), not chat or pongs. */
+export function isBoardEvent(event: RealtimeEvent): boolean {
+  return /^(order|quote|payment|charge)\./.test(event.type);
+}
+
 export function parseEvent(data: unknown): RealtimeEvent | null {
   if (typeof data !== "string") return null;
   try {

@@ -8,7 +8,7 @@ import { useLoad, usePanel } from "../context";
 import { formatDate, orderNumber } from "../format";
 import { type OrderStatus, type Priority, priorityLabel, statusLabel, t } from "../i18n";
 import { BOARD_COLUMNS, CLOSED, groupByStatus } from "../orders";
-import { type RealtimeState, startRealtime } from "../realtime";
+import { isBoardEvent, type RealtimeState, startRealtime } from "../realtime";
 
 type Order = components["schemas"]["OrderOut"];
 
@@ -42,7 +42,7 @@ export function BoardPage() {
     return { items: pages.flatMap((p) => p.items), more: pages.some((p) => p.next_cursor) };
   }, [api, status, technician]);
 
-  // Live updates: any event about the shop's work reloads the board (debounced); without them, polling.
+  // Live updates: an event about an order, quote or payment reloads the board (debounced); without them, polling.
   const reloadRef = useRef(orders.reload);
   reloadRef.current = orders.reload;
   useEffect(() => {
@@ -52,7 +52,8 @@ export function BoardPage() {
       apiBase: config.apiBase,
       fetch: session.fetch,
       onState: setLive,
-      onEvent: () => {
+      onEvent: (event) => {
+        if (!isBoardEvent(event)) return;
         if (pending) clearTimeout(pending);
         pending = setTimeout(() => reloadRef.current(), 250);
       },

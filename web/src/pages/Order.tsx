@@ -145,6 +145,7 @@ function Transitions({ order, onMoved }: { order: Order; onMoved: () => void }) 
   return (
     <Section title={t.order.moveTo} id="transitions">
       <ErrorNote message={workflow.error} />
+      <Loading when={workflow.loading && !workflow.data} />
       {workflow.data && targets.length === 0 ? <p className="muted">{t.order.noMoves}</p> : null}
       {order.status === "quote_sent" ? <p className="muted">{t.order.quoteDecisionHint}</p> : null}
       {targets.length > 0 ? (
@@ -184,6 +185,7 @@ function History({ order }: { order: Order }) {
   return (
     <Section title={t.order.history} id="history">
       <ErrorNote message={history.error} />
+      <Loading when={history.loading && !history.data} />
       <ol className="timeline">
         {(history.data?.items ?? []).map((h, i) => (
           <li key={`${h.at}-${i}`}>
@@ -234,6 +236,7 @@ function Quotes({ order, onChanged }: { order: Order; onChanged: () => void }) {
   return (
     <Section title={t.quote.title} id="quotes">
       <ErrorNote message={quotes.error} />
+      <Loading when={quotes.loading && !quotes.data} />
       {quotes.data && quotes.data.items.length === 0 ? <p className="muted">{t.quote.none}</p> : null}
       {(quotes.data?.items ?? []).map((q) => (
         <QuoteCard key={q.id} quote={q} onChanged={() => (quotes.reload(), onChanged())} />
@@ -430,6 +433,7 @@ function Charges({ order }: { order: Order }) {
   return (
     <Section title={t.charge.title} id="charges">
       <ErrorNote message={charges.error} />
+      <Loading when={charges.loading && !charges.data} />
       {charges.data && charges.data.items.length === 0 ? <p className="muted">{t.charge.none}</p> : null}
       <ul className="rows">
         {(charges.data?.items ?? []).map((c) => (
