@@ -214,6 +214,8 @@ export const t = {
     invoices: "Faturas",
     pay: "Pagar",
     noInvoices: "Nenhuma fatura.",
+    changePlan: "Trocar de plano",
+    changePlanSubmit: "Trocar plano",
     suspendedTitle: "Acesso suspenso por falta de pagamento",
     suspendedText:
       "A assinatura da loja está com fatura vencida além do prazo de tolerância. Os dados estão guardados, mas o painel fica bloqueado até o pagamento. Pague a fatura em aberto abaixo (PIX, boleto ou cartão): a loja volta a funcionar assim que o pagamento for confirmado.",

@@ -1,7 +1,9 @@
+import { useState } from "react";
+
 import { call } from "../api/client";
 import type { PaymentRequired } from "../api/session";
-import { ErrorNote, Loading, Section } from "../components";
-import { useLoad, usePanel, useTokens } from "../context";
+import { ErrorNote, Field, Loading, Section } from "../components";
+import { useAction, useLoad, usePanel, useTokens } from "../context";
 import { formatCents, formatDate } from "../format";
 import { invoiceStatusLabel, t } from "../i18n";
 import { managesShop } from "../roles";
@@ -56,6 +58,9 @@ export function BillingPage({ blocked }: { blocked: PaymentRequired | null }) {
               <dt>{t.billing.nextDue}</dt>
               <dd>{formatDate(b.next_due_date)}</dd>
             </dl>
+            {b.status !== "suspended" && b.status !== "cancelled" ? (
+              <ChangePlan current={b.plan.code} version={b.version} onChanged={billing.reload} />
+            ) : null}
           </Section>
           <Section title={t.billing.invoices} id="invoices">
             {b.invoices.length === 0 ? <p className="muted">{t.billing.noInvoices}</p> : null}
@@ -98,5 +103,39 @@ export function BillingPage({ blocked }: { blocked: PaymentRequired | null }) {
         </>
       ) : null}
     </div>
+  );
+}
+
+function ChangePlan({ current, version, onChanged }: { current: string; version: number; onChanged: () => void }) {
+  const { api } = usePanel();
+  const plans = useLoad(() => call(api.GET("/billing/plans")), [api]);
+  const [plan, setPlan] = useState(current);
+  const change = useAction(async () => {
+    await call(api.PUT("/billing/plan", { body: { plan, version } }));
+    onChanged();
+  });
+  if (!plans.data || plans.data.items.length < 2) return null;
+  return (
+    <form
+      className="subform"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void change.run();
+      }}
+    >
+      <Field label={t.billing.changePlan} id="b-plan">
+        <select id="b-plan" value={plan} onChange={(e) => setPlan(e.target.value)}>
+          {plans.data.items.map((p) => (
+            <option key={p.code} value={p.code}>
+              {p.name} · {formatCents(p.price_cents)}/mês
+            </option>
+          ))}
+        </select>
+      </Field>
+      <ErrorNote message={change.error} />
+      <button type="submit" className="primary" disabled={change.busy || plan === current}>
+        {t.billing.changePlanSubmit}
+      </button>
+    </form>
   );
 }
