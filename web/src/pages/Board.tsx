@@ -160,7 +160,7 @@ export function BoardPage() {
         {columns.map((s) => {
           const items = groups.get(s) ?? [];
           return (
-            <section key={s} className="column" aria-labelledby={`col-${s}`} data-status={s}>
+            <section key={s} className={items.length ? "column" : "column empty"} aria-labelledby={`col-${s}`} data-status={s}>
               <h2 id={`col-${s}`}>
                 {statusLabel[s]} <span className="badge">{items.length}</span>
               </h2>
