@@ -110,6 +110,7 @@ export const t = {
     anyTechnician: "Qualquer técnico",
     number: "Número da OS",
     empty: "Nenhuma ordem aqui.",
+    more: "há mais: use os filtros",
     live: "Atualização automática ligada",
     polling: "Atualização a cada 30 segundos",
     newOrder: "Nova OS (escolha o cliente)",

@@ -13,6 +13,7 @@ import { isBoardEvent, type RealtimeState, startRealtime } from "../realtime";
 type Order = components["schemas"]["OrderOut"];
 
 const PAGE = 100;
+const MAX_PAGES = 10;
 const POLL_MS = 30_000;
 
 export function BoardPage() {
@@ -30,16 +31,32 @@ export function BoardPage() {
 
   const columns: readonly OrderStatus[] = status ? [status] : BOARD_COLUMNS;
   const orders = useLoad(async () => {
-    const pages = await Promise.all(
-      columns.map((s) =>
-        call(
-          api.GET("/orders", {
-            params: { query: { status: s, limit: PAGE, ...(technician ? { technician_id: technician } : {}) } },
-          }),
-        ),
-      ),
+    // Each column on its own, all at once; a column follows its cursor up to MAX_PAGES pages.
+    const columnOrders = await Promise.all(
+      columns.map(async (s) => {
+        const items: Order[] = [];
+        let cursor: string | null = null;
+        for (let page = 0; page < MAX_PAGES; page += 1) {
+          const answer: components["schemas"]["OrderPage"] = await call(
+            api.GET("/orders", {
+              params: {
+                query: {
+                  status: s,
+                  limit: PAGE,
+                  ...(technician ? { technician_id: technician } : {}),
+                  ...(cursor ? { cursor } : {}),
+                },
+              },
+            }),
+          );
+          items.push(...answer.items);
+          cursor = answer.next_cursor;
+          if (!cursor) return { items, more: false };
+        }
+        return { items, more: true };
+      }),
     );
-    return { items: pages.flatMap((p) => p.items), more: pages.some((p) => p.next_cursor) };
+    return { items: columnOrders.flatMap((c) => c.items), more: columnOrders.some((c) => c.more) };
   }, [api, status, technician]);
 
   // Live updates: an event about an order, quote or payment reloads the board (debounced); without them, polling.
@@ -106,6 +123,7 @@ export function BoardPage() {
         <h1>{t.board.title}</h1>
         <p className="muted" role="status" aria-live="polite">
           {orders.data ? t.board.count(visible.length) : null}
+          {orders.data?.more ? ` (${t.board.more})` : null}
           {" · "}
           <span className={live === "live" ? "live" : undefined}>{live === "live" ? t.board.live : t.board.polling}</span>
         </p>
