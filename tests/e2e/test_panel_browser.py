@@ -69,6 +69,24 @@ def _log_in(page: Any, panel_url: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Entrar").click()
 
 
+def _png(width: int, height: int) -> bytes:
+    """A small solid PNG, made here (no image library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x2a\x6b\xb0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
 def _no_sideways_scroll(page: Any) -> None:
     # The phone's width, not window.innerWidth: a mobile browser widens its layout to what overflows.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
@@ -100,6 +118,16 @@ def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board
     page.get_by_label("Modelo").fill("Galaxy S21")
     page.get_by_role("button", name="Cadastrar aparelho").click()
     page.get_by_text("Samsung Galaxy S21").wait_for()
+
+    # And a photo of the device goes straight to S3 from the browser and shows
+    page.get_by_role("button", name="Fotos").click()
+    page.get_by_label("Adicionar foto").set_input_files(
+        files=[{"name": "tela.png", "mimeType": "image/png", "buffer": _png(16, 12)}]
+    )
+    photo = page.get_by_role("img", name="Foto 1 do aparelho")
+    photo.wait_for()
+    page.wait_for_function("document.querySelector('.photos img').naturalWidth === 16")
+
     page.get_by_role("button", name="Abrir OS deste aparelho").click()
     page.get_by_label("Defeito relatado").fill("Tela trincada, touch falhando")
     page.get_by_role("button", name="Abrir OS", exact=True).click()

@@ -193,6 +193,14 @@ export const t = {
     create: "Cadastrar aparelho",
     openOrder: "Abrir OS deste aparelho",
   },
+  photos: {
+    title: "Fotos",
+    add: "Adicionar foto",
+    hint: "JPEG, PNG, WebP ou HEIC, até 10 MB. No celular, abre a câmera.",
+    wrongType: "Envie uma imagem JPEG, PNG, WebP ou HEIC.",
+    tooBig: "A foto passa de 10 MB.",
+    alt: (n: number) => `Foto ${n} do aparelho`,
+  },
   users: {
     title: "Usuários",
     new: "Novo usuário",

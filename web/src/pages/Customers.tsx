@@ -154,6 +154,7 @@ function DeviceRow({ device }: { device: components["schemas"]["DeviceOut"] }) {
   const { api } = usePanel();
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
+  const [photosOpen, setPhotosOpen] = useState(false);
   const [problem, setProblem] = useState("");
   const [priority, setPriority] = useState<Priority>("normal");
   const create = useAction(async () => {
@@ -176,7 +177,16 @@ function DeviceRow({ device }: { device: components["schemas"]["DeviceOut"] }) {
       </span>{" "}
       <button type="button" aria-expanded={open} aria-controls={formId} onClick={() => setOpen(!open)}>
         {t.devices.openOrder}
+      </button>{" "}
+      <button
+        type="button"
+        aria-expanded={photosOpen}
+        aria-controls={`photos-${device.id}`}
+        onClick={() => setPhotosOpen(!photosOpen)}
+      >
+        {t.photos.title}
       </button>
+      {photosOpen ? <Photos deviceId={device.id} /> : null}
       {open ? (
         <form
           id={formId}
@@ -273,5 +283,66 @@ function NewDevice({ customerId, onCreated }: { customerId: string; onCreated: (
         </button>
       </form>
     </Section>
+  );
+}
+
+const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp", "image/heic"] as const;
+type PhotoType = (typeof PHOTO_TYPES)[number];
+
+/** The device's photos. A photo goes from the browser straight to S3 with the presigned form the
+ * API gives (10 MB, images only); the API never carries the file. */
+function Photos({ deviceId }: { deviceId: string }) {
+  const { api } = usePanel();
+  const photos = useLoad(
+    () => call(api.GET("/devices/{device_id}/photos", { params: { path: { device_id: deviceId } } })),
+    [api, deviceId],
+  );
+  const upload = useAction(async (file: File) => {
+    const type = file.type as PhotoType;
+    if (!PHOTO_TYPES.includes(type)) throw new Error(t.photos.wrongType);
+    const form = await call(
+      api.POST("/devices/{device_id}/photos", {
+        params: { path: { device_id: deviceId } },
+        body: { content_type: type },
+      }),
+    );
+    if (file.size > form.max_bytes) throw new Error(t.photos.tooBig);
+    const body = new FormData();
+    for (const [name, value] of Object.entries(form.upload_fields)) body.append(name, value);
+    body.append("file", file);
+    // A form POST to the bucket: the bucket need not answer CORS, so its answer is not readable
+    // here; the photo shows (or says it is unavailable) once listed again.
+    await fetch(form.upload_url, { method: "POST", body, mode: "no-cors" });
+    photos.reload();
+  });
+  const inputId = `photo-file-${deviceId}`;
+  return (
+    <div id={`photos-${deviceId}`} className="subform">
+      <Field label={t.photos.add} id={inputId} hint={t.photos.hint}>
+        <input
+          id={inputId}
+          type="file"
+          accept={PHOTO_TYPES.join(",")}
+          capture="environment"
+          aria-describedby={`${inputId}-hint`}
+          disabled={upload.busy}
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            if (file) void upload.run(file).then(() => (e.target.value = ""));
+          }}
+        />
+      </Field>
+      <ErrorNote message={upload.error ?? photos.error} />
+      <Loading when={upload.busy || (photos.loading && !photos.data)} />
+      <ul className="photos">
+        {(photos.data?.items ?? []).map((p, i) => (
+          <li key={p.id}>
+            <a href={p.url} target="_blank" rel="noreferrer">
+              <img src={p.url} alt={t.photos.alt(i + 1)} loading="lazy" />
+            </a>
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
