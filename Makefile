@@ -107,15 +107,17 @@ test: deps lint ## lint, then the whole suite (brings up what it needs, stops wh
 test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
 	@$(DEVCTL) pg-start && BENCH_RUNS=1 $(PY) -m pytest -m "not e2e" tests $(PYTEST_PARALLEL)
 
-lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
+lint: $(VENV)/.synced web/node_modules/.installed ## ruff (lint + format check), mypy, and the panel's formatting (prettier)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions infra localstack/devctl localstack/executor localstack/asaas_sim localstack/evolution_sim localstack/google_sim \
 		localstack/ws_gateway localstack/panel_edge
+	cd web && npm run --silent format:check
 
 fmt: $(VENV)/.synced ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	cd web && npm run --silent format
 
 synth: deps ## synthesise both stages (cdk-nag runs as part of synth and fails it on a finding)
 	cdk synth -c stage=local --quiet

@@ -28,7 +28,17 @@ export function Loading({ when }: { when: boolean }) {
   ) : null;
 }
 
-export function Field({ label, id, children, hint }: { label: string; id: string; children: ReactNode; hint?: string }) {
+export function Field({
+  label,
+  id,
+  children,
+  hint,
+}: {
+  label: string;
+  id: string;
+  children: ReactNode;
+  hint?: string;
+}) {
   return (
     <div className="field">
       <label htmlFor={id}>{label}</label>

@@ -69,7 +69,12 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]): Lo
 /** A form's submit: busy while it runs, the API's pt-BR message when it fails. */
 export function useAction<A extends unknown[]>(
   action: (...args: A) => Promise<void>,
-): { run: (...args: A) => Promise<boolean>; busy: boolean; error: string | null; setError: (e: string | null) => void } {
+): {
+  run: (...args: A) => Promise<boolean>;
+  busy: boolean;
+  error: string | null;
+  setError: (e: string | null) => void;
+} {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const run = async (...args: A) => {

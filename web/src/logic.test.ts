@@ -42,13 +42,19 @@ describe("run-time configuration", () => {
 
   it("falls back to the build's base and no live updates", () => {
     expect(parseConfig(null, "/api")).toEqual({ apiBase: "/api", wsUrl: null });
-    expect(parseConfig({ apiBase: "", wsUrl: "http://not-a-socket" }, "/api")).toEqual({ apiBase: "/api", wsUrl: null });
+    expect(parseConfig({ apiBase: "", wsUrl: "http://not-a-socket" }, "/api")).toEqual({
+      apiBase: "/api",
+      wsUrl: null,
+    });
   });
 });
 
 describe("API errors", () => {
   it("keeps the stable code and the pt-BR message", () => {
-    const error = toApiError(402, { code: "subscription_suspended", message: "Acesso suspenso por falta de pagamento." });
+    const error = toApiError(402, {
+      code: "subscription_suspended",
+      message: "Acesso suspenso por falta de pagamento.",
+    });
     expect(error).toBeInstanceOf(ApiError);
     expect([error.status, error.code, error.message]).toEqual([
       402,

@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 
-import { fetchTicket, isBoardEvent, parseEvent, type RealtimeEvent, type RealtimeState, startRealtime } from "./realtime";
+import {
+  fetchTicket,
+  isBoardEvent,
+  parseEvent,
+  type RealtimeEvent,
+  type RealtimeState,
+  startRealtime,
+} from "./realtime";
 
 // A stand-in for the browser's WebSocket: records the URL, lets the test open, message and close it.
 class FakeSocket {
@@ -41,7 +48,10 @@ function ticketServer(status = 200) {
 
 describe("realtime", () => {
   it("reads the events it understands and ignores the rest", () => {
-    expect(parseEvent('{"type":"OrderStatusChanged","order_id":"o1"}')).toEqual({ type: "OrderStatusChanged", order_id: "o1" });
+    expect(parseEvent('{"type":"OrderStatusChanged","order_id":"o1"}')).toEqual({
+      type: "OrderStatusChanged",
+      order_id: "o1",
+    });
     expect(parseEvent('{"detail-type":"QuoteDecided"}')?.type).toBe("QuoteDecided");
     expect(parseEvent("not json")).toBeNull();
     expect(parseEvent('{"no":"type"}')).toBeNull();
@@ -52,7 +62,8 @@ describe("realtime", () => {
     for (const type of ["order.created", "order.status_changed", "quote.decided", "payment.received"]) {
       expect(isBoardEvent({ type })).toBe(true);
     }
-    for (const type of ["chat.message", "pong", "whatsapp.waiting", "orderly"]) expect(isBoardEvent({ type })).toBe(false);
+    for (const type of ["chat.message", "pong", "whatsapp.waiting", "orderly"])
+      expect(isBoardEvent({ type })).toBe(false);
   });
 
   it("treats an API without the ticket route as no live updates", async () => {

@@ -53,7 +53,9 @@ export async function fetchTicket(
   let response: Response;
   try {
     const url = new URL(`${apiBase}/realtime/ticket`, globalThis.location?.href ?? "http://127.0.0.1/");
-    response = await send(new Request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }));
+    response = await send(
+      new Request(url, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" }),
+    );
   } catch {
     return null;
   }

@@ -33,7 +33,8 @@ class FakeApi {
       new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
     if (path === "/auth/refresh") {
       const body = (await request.json()) as { refresh_token: string };
-      if (body.refresh_token !== this.refreshToken) return json(401, { code: "invalid_token", message: "Sessão encerrada." });
+      if (body.refresh_token !== this.refreshToken)
+        return json(401, { code: "invalid_token", message: "Sessão encerrada." });
       this.refreshes += 1;
       this.access = `access-${this.refreshes + 1}`;
       this.refreshToken = `refresh-${this.refreshes + 1}`;
@@ -42,7 +43,8 @@ class FakeApi {
     if (request.headers.get("Authorization") !== `Bearer ${this.access}`) {
       return json(401, { code: "unauthorized", message: "Token inválido." });
     }
-    if (this.suspended) return json(402, { code: "subscription_suspended", message: "Acesso suspenso por falta de pagamento." });
+    if (this.suspended)
+      return json(402, { code: "subscription_suspended", message: "Acesso suspenso por falta de pagamento." });
     if (path === "/customers" && request.method === "POST") {
       const body = (await request.json()) as { name: string };
       return json(201, { id: "c1", name: body.name });

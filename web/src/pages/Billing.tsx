@@ -13,10 +13,7 @@ import { managesShop } from "../roles";
 export function BillingPage({ blocked }: { blocked: PaymentRequired | null }) {
   const { api } = usePanel();
   const role = useTokens()?.role ?? null;
-  const billing = useLoad(
-    () => (managesShop(role) ? call(api.GET("/billing")) : Promise.resolve(null)),
-    [api, role],
-  );
+  const billing = useLoad(() => (managesShop(role) ? call(api.GET("/billing")) : Promise.resolve(null)), [api, role]);
   const b = billing.data;
   const status = b?.status ?? (blocked?.code === "subscription_cancelled" ? "cancelled" : blocked ? "suspended" : null);
   const forbidden = billing.error && !b;
@@ -65,39 +62,39 @@ export function BillingPage({ blocked }: { blocked: PaymentRequired | null }) {
           <Section title={t.billing.invoices} id="invoices">
             {b.invoices.length === 0 ? <p className="muted">{t.billing.noInvoices}</p> : null}
             <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Vencimento</th>
-                  <th scope="col" className="num">
-                    Valor
-                  </th>
-                  <th scope="col">Situação</th>
-                  <th scope="col">
-                    <span className="sr-only">Ação</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {b.invoices.map((invoice) => (
-                  <tr key={invoice.id}>
-                    <td>{formatDate(invoice.due_date)}</td>
-                    <td className="num">{formatCents(invoice.value_cents)}</td>
-                    <td>
-                      {invoiceStatusLabel[invoice.status]}
-                      {invoice.paid_on ? ` em ${formatDate(invoice.paid_on)}` : ""}
-                    </td>
-                    <td>
-                      {invoice.invoice_url && (invoice.status === "pending" || invoice.status === "overdue") ? (
-                        <a className="button primary" href={invoice.invoice_url} target="_blank" rel="noreferrer">
-                          {t.billing.pay}
-                        </a>
-                      ) : null}
-                    </td>
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">Vencimento</th>
+                    <th scope="col" className="num">
+                      Valor
+                    </th>
+                    <th scope="col">Situação</th>
+                    <th scope="col">
+                      <span className="sr-only">Ação</span>
+                    </th>
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody>
+                  {b.invoices.map((invoice) => (
+                    <tr key={invoice.id}>
+                      <td>{formatDate(invoice.due_date)}</td>
+                      <td className="num">{formatCents(invoice.value_cents)}</td>
+                      <td>
+                        {invoiceStatusLabel[invoice.status]}
+                        {invoice.paid_on ? ` em ${formatDate(invoice.paid_on)}` : ""}
+                      </td>
+                      <td>
+                        {invoice.invoice_url && (invoice.status === "pending" || invoice.status === "overdue") ? (
+                          <a className="button primary" href={invoice.invoice_url} target="_blank" rel="noreferrer">
+                            {t.billing.pay}
+                          </a>
+                        ) : null}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
             </div>
           </Section>
         </>

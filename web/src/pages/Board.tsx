@@ -27,7 +27,10 @@ export function BoardPage() {
   const [numberError, setNumberError] = useState<string | null>(null);
   const [live, setLive] = useState<RealtimeState>("off");
 
-  const users = useLoad(() => call(api.GET("/users", { params: { query: { role: "technician", limit: 100 } } })), [api]);
+  const users = useLoad(
+    () => call(api.GET("/users", { params: { query: { role: "technician", limit: 100 } } })),
+    [api],
+  );
 
   const columns: readonly OrderStatus[] = status ? [status] : BOARD_COLUMNS;
   const orders = useLoad(async () => {
@@ -125,7 +128,9 @@ export function BoardPage() {
           {orders.data ? t.board.count(visible.length) : null}
           {orders.data?.more ? ` (${t.board.more})` : null}
           {" · "}
-          <span className={live === "live" ? "live" : undefined}>{live === "live" ? t.board.live : t.board.polling}</span>
+          <span className={live === "live" ? "live" : undefined}>
+            {live === "live" ? t.board.live : t.board.polling}
+          </span>
         </p>
         <Link className="button" to="/clientes">
           {t.board.newOrder}
@@ -178,7 +183,12 @@ export function BoardPage() {
         {columns.map((s) => {
           const items = groups.get(s) ?? [];
           return (
-            <section key={s} className={items.length ? "column" : "column empty"} aria-labelledby={`col-${s}`} data-status={s}>
+            <section
+              key={s}
+              className={items.length ? "column" : "column empty"}
+              aria-labelledby={`col-${s}`}
+              data-status={s}
+            >
               <h2 id={`col-${s}`}>
                 {statusLabel[s]} <span className="badge">{items.length}</span>
               </h2>

@@ -15,7 +15,8 @@ export function CustomersPage() {
   const [query, setQuery] = useState("");
   const [search, setSearch] = useState("");
   const list = useLoad(
-    () => call(api.GET("/customers", { params: { query: { limit: 50, ...(search.length >= 2 ? { q: search } : {}) } } })),
+    () =>
+      call(api.GET("/customers", { params: { query: { limit: 50, ...(search.length >= 2 ? { q: search } : {}) } } })),
     [api, search],
   );
   const [name, setName] = useState("");
@@ -239,7 +240,13 @@ function NewDevice({ customerId, onCreated }: { customerId: string; onCreated: (
     await call(
       api.POST("/customers/{customer_id}/devices", {
         params: { path: { customer_id: customerId } },
-        body: { type, brand: brand.trim(), model: model.trim(), imei: imei.trim() || null, condition: condition.trim() || null },
+        body: {
+          type,
+          brand: brand.trim(),
+          model: model.trim(),
+          imei: imei.trim() || null,
+          condition: condition.trim() || null,
+        },
       }),
     );
     setBrand("");

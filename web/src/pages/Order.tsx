@@ -170,7 +170,9 @@ function Transitions({ order, onMoved }: { order: Order; onMoved: () => void }) 
       ) : null}
       <ErrorNote message={move.error} />
       {refusedAllowed.length > 0 ? (
-        <p className="muted">Permitido agora: {refusedAllowed.map((s) => statusLabel[s as OrderStatus] ?? s).join(", ")}</p>
+        <p className="muted">
+          Permitido agora: {refusedAllowed.map((s) => statusLabel[s as OrderStatus] ?? s).join(", ")}
+        </p>
       ) : null}
     </Section>
   );
@@ -189,7 +191,8 @@ function History({ order }: { order: Order }) {
       <ol className="timeline">
         {(history.data?.items ?? []).map((h, i) => (
           <li key={`${h.at}-${i}`}>
-            <time dateTime={h.at}>{formatDateTime(h.at)}</time> — {h.from_status ? `${statusLabel[h.from_status]} → ` : ""}
+            <time dateTime={h.at}>{formatDateTime(h.at)}</time> —{" "}
+            {h.from_status ? `${statusLabel[h.from_status]} → ` : ""}
             <strong>{statusLabel[h.to_status]}</strong>
             {h.actor_label ? ` · ${h.actor_label}` : ""}
             {h.reason ? <div className="muted">{h.reason}</div> : null}
@@ -330,44 +333,46 @@ function QuoteCard({ quote, onChanged }: { quote: Quote; onChanged: () => void }
         {quote.decided_name ? ` · ${quote.decided_name} (${formatDateTime(quote.decided_at)})` : ""}
       </header>
       <div className="table-wrap">
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Item</th>
-            <th scope="col">Qtd.</th>
-            <th scope="col" className="num">
-              Valor
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {quote.lines.map((line, i) => (
-            <tr key={i}>
-              <td>{line.description}</td>
-              <td>{line.quantity}</td>
-              <td className="num">{formatCents(line.total_cents)}</td>
-            </tr>
-          ))}
-        </tbody>
-        <tfoot>
-          {quote.discount_cents > 0 ? (
+        <table>
+          <thead>
             <tr>
-              <td colSpan={2}>Desconto{quote.discount_rule ? ` (${quote.discount_rule})` : ""}</td>
-              <td className="num">−{formatCents(quote.discount_cents)}</td>
+              <th scope="col">Item</th>
+              <th scope="col">Qtd.</th>
+              <th scope="col" className="num">
+                Valor
+              </th>
             </tr>
-          ) : null}
-          <tr>
-            <th scope="row" colSpan={2}>
-              {t.quote.total}
-            </th>
-            <td className="num" data-testid="quote-total">
-              {formatCents(quote.total_cents)}
-            </td>
-          </tr>
-        </tfoot>
-      </table>
+          </thead>
+          <tbody>
+            {quote.lines.map((line, i) => (
+              <tr key={i}>
+                <td>{line.description}</td>
+                <td>{line.quantity}</td>
+                <td className="num">{formatCents(line.total_cents)}</td>
+              </tr>
+            ))}
+          </tbody>
+          <tfoot>
+            {quote.discount_cents > 0 ? (
+              <tr>
+                <td colSpan={2}>Desconto{quote.discount_rule ? ` (${quote.discount_rule})` : ""}</td>
+                <td className="num">−{formatCents(quote.discount_cents)}</td>
+              </tr>
+            ) : null}
+            <tr>
+              <th scope="row" colSpan={2}>
+                {t.quote.total}
+              </th>
+              <td className="num" data-testid="quote-total">
+                {formatCents(quote.total_cents)}
+              </td>
+            </tr>
+          </tfoot>
+        </table>
       </div>
-      <p className="small muted">Válido até {formatDate(quote.valid_until)} · prazo {quote.deadline_days} dia(s)</p>
+      <p className="small muted">
+        Válido até {formatDate(quote.valid_until)} · prazo {quote.deadline_days} dia(s)
+      </p>
       {quote.status === "pending" ? (
         <>
           <div className="actions">

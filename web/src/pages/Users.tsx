@@ -20,25 +20,25 @@ export function UsersPage() {
         <ErrorNote message={users.error} />
         <Loading when={users.loading && !users.data} />
         <div className="table-wrap">
-        <table>
-          <thead>
-            <tr>
-              <th scope="col">{t.users.name}</th>
-              <th scope="col">{t.users.role}</th>
-              <th scope="col">Situação</th>
-              {managesShop(role) ? (
-                <th scope="col">
-                  <span className="sr-only">Ação</span>
-                </th>
-              ) : null}
-            </tr>
-          </thead>
-          <tbody>
-            {(users.data?.items ?? []).map((u) => (
-              <UserRow key={u.id} user={u} manage={managesShop(role)} onChanged={users.reload} />
-            ))}
-          </tbody>
-        </table>
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">{t.users.name}</th>
+                <th scope="col">{t.users.role}</th>
+                <th scope="col">Situação</th>
+                {managesShop(role) ? (
+                  <th scope="col">
+                    <span className="sr-only">Ação</span>
+                  </th>
+                ) : null}
+              </tr>
+            </thead>
+            <tbody>
+              {(users.data?.items ?? []).map((u) => (
+                <UserRow key={u.id} user={u} manage={managesShop(role)} onChanged={users.reload} />
+              ))}
+            </tbody>
+          </table>
         </div>
       </Section>
       {managesShop(role) ? <NewUser onCreated={users.reload} /> : null}
