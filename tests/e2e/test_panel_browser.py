@@ -171,6 +171,12 @@ def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board
     [api_quote] = http.get(f"/orders/{order['id']}/quotes", headers=headers).json()["items"]
     assert (api_quote["total_cents"], api_quote["decided_via"]) == (38990, "staff")
 
+    # And the owner's reports count it
+    page.get_by_role("link", name="Relatórios").click()
+    by_status = page.locator("section", has_text="Ordens por situação")
+    by_status.get_by_role("row", name="Orçamento aprovado 1").wait_for()
+    page.screenshot(path=str(artifacts / "reports-desktop.png"), full_page=True)
+
     # And on a phone the same board fits the screen
     mobile = open_page(PHONE)
     _log_in(mobile, panel_url, shop["email"], shop["password"])
@@ -219,6 +225,7 @@ def test_a_technician_does_not_see_money(
     _log_in(owner, panel_url, shop["email"], shop["password"])
     owner.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
     assert owner.get_by_role("navigation").get_by_role("link", name="Assinatura").count() == 1
+    assert owner.get_by_role("navigation").get_by_role("link", name="Relatórios").count() == 1
     owner.goto(f"{panel_url}/ordens/{order['id']}")
     owner.get_by_role("heading", name="Cobranças").wait_for()
 
@@ -231,6 +238,7 @@ def test_a_technician_does_not_see_money(
     nav = page.get_by_role("navigation")
     assert nav.get_by_role("link", name="Clientes").count() == 1
     assert nav.get_by_role("link", name="Assinatura").count() == 0
+    assert nav.get_by_role("link", name="Relatórios").count() == 0
     page.locator('[data-status="received"]').get_by_role("link", name=re.compile("OS 0001")).click()
     page.get_by_role("heading", name="Histórico").wait_for()
     page.get_by_role("heading", name="Orçamentos").wait_for()

@@ -10,6 +10,7 @@ import { BoardPage } from "./pages/Board";
 import { CustomerPage, CustomersPage } from "./pages/Customers";
 import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
+import { ReportsPage } from "./pages/Reports";
 import { UsersPage } from "./pages/Users";
 import { managesShop } from "./roles";
 
@@ -106,9 +107,14 @@ function Shell() {
               <NavLink to="/usuarios">{t.nav.users}</NavLink>
             </li>
             {managesShop(role) ? (
-              <li>
-                <NavLink to="/assinatura">{t.nav.billing}</NavLink>
-              </li>
+              <>
+                <li>
+                  <NavLink to="/relatorios">{t.nav.reports}</NavLink>
+                </li>
+                <li>
+                  <NavLink to="/assinatura">{t.nav.billing}</NavLink>
+                </li>
+              </>
             ) : null}
           </ul>
         </nav>
@@ -126,6 +132,7 @@ function Shell() {
           <Route path="/clientes" element={<CustomersPage />} />
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
+          <Route path="/relatorios" element={<ReportsPage />} />
           <Route path="/assinatura" element={<BillingPage blocked={blocked} />} />
           <Route path="/entrar" element={<Navigate to="/" replace />} />
           <Route path="*" element={<p>{t.notFound}</p>} />
