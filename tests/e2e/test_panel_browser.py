@@ -308,3 +308,76 @@ def test_a_suspended_shop_sees_the_billing_page_with_the_way_to_pay(
     mobile.get_by_role("link", name="Pagar").wait_for()
     _no_sideways_scroll(mobile)
     mobile.screenshot(path=str(artifacts / "billing-suspended-phone.png"), full_page=True)
+
+
+def test_the_counter_connects_whatsapp_and_answers_a_customer(
+    http: httpx.Client,
+    stack: dict[str, Any],
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    shop = new_shop(http, "Loja Conversa E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    sim = httpx.Client(base_url=stack["evolution_simulator_url"], timeout=30)
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+
+    # Given the owner connecting the shop's number: the panel shows the QR to scan
+    page.get_by_role("navigation").get_by_role("link", name="WhatsApp").click()
+    page.get_by_role("button", name="Conectar (gerar QR)").click()
+    qr = page.get_by_role("img", name="QR code para conectar o WhatsApp da loja")
+    qr.wait_for()
+    assert (qr.get_attribute("src") or "").startswith("data:image/png;base64,")
+    instance = http.get("/whatsapp/instance", headers=headers).json()["name"]
+    scanned = sim.post(f"/_sim/instances/{instance}/open", json={"number": "5511955552222"})
+    assert scanned.status_code == 200, scanned.text
+    _until(
+        lambda: True if http.get("/whatsapp/instance", headers=headers).json()["state"] == "open" else None,
+        "the number open",
+    )
+    page.reload()
+    page.get_by_text("Conectado").wait_for()
+
+    # When a customer writes to the shop
+    phone = f"55119{uuid.uuid4().int % 10**8:08d}"
+    wrote = sim.post(
+        f"/_sim/instances/{instance}/messages", json={"phone": phone, "text": "Oi, meu celular molhou"}
+    )
+    assert wrote.status_code == 200, wrote.text
+
+    def conversation_listed() -> bool | None:
+        page.reload()
+        page.get_by_role("heading", name="Conversas").wait_for()
+        page.locator("#wa-conversations-title").wait_for()
+        link = page.locator("section", has_text="Conversas").get_by_role("link").first
+        try:
+            link.wait_for(timeout=3_000)
+        except Exception:
+            return None
+        return True
+
+    _until(conversation_listed, "the conversation in the panel", timeout_s=120)
+
+    # Then staff read it and answer from the panel: the bot goes silent, the answer goes out on WhatsApp
+    page.locator("section", has_text="Conversas").get_by_role("link").first.click()
+    chat = page.get_by_role("list", name="Mensagens")
+    chat.get_by_text("Oi, meu celular molhou").wait_for()
+    page.get_by_label("Responder").fill("Olá! Pode trazer hoje, fazemos a limpeza.")
+    page.get_by_role("button", name="Enviar").click()
+    chat.get_by_text("Olá! Pode trazer hoje, fazemos a limpeza.").wait_for()
+    conversation = page.locator("section[aria-labelledby='wa-conversation-title']")
+    conversation.get_by_text("Com atendente").wait_for()
+    page.screenshot(path=str(artifacts / "whatsapp-desktop.png"), full_page=True)
+
+    def delivered() -> bool | None:
+        sent = sim.get("/_sim/sent", params={"instance": instance}).json()
+        texts = [s["body"].get("text") for s in sent if s["body"].get("number") == phone]
+        return True if "Olá! Pode trazer hoje, fazemos a limpeza." in texts else None
+
+    _until(delivered, "the answer sent through the shop's number")
+
+    # And handing back to the bot is one click
+    page.get_by_role("button", name="Devolver ao robô").click()
+    conversation.get_by_text("Com o robô").wait_for()

@@ -11,8 +11,9 @@ import { CustomerPage, CustomersPage } from "./pages/Customers";
 import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
 import { ReportsPage } from "./pages/Reports";
+import { WhatsAppPage } from "./pages/WhatsApp";
 import { UsersPage } from "./pages/Users";
-import { managesShop } from "./roles";
+import { atCounter, managesShop } from "./roles";
 
 export function App() {
   const tokens = useTokens();
@@ -103,6 +104,11 @@ function Shell() {
             <li>
               <NavLink to="/clientes">{t.nav.customers}</NavLink>
             </li>
+            {atCounter(role) ? (
+              <li>
+                <NavLink to="/whatsapp">{t.nav.whatsapp}</NavLink>
+              </li>
+            ) : null}
             <li>
               <NavLink to="/usuarios">{t.nav.users}</NavLink>
             </li>
@@ -132,6 +138,8 @@ function Shell() {
           <Route path="/clientes" element={<CustomersPage />} />
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
+          <Route path="/whatsapp" element={<WhatsAppPage />} />
+          <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
           <Route path="/relatorios" element={<ReportsPage />} />
           <Route path="/assinatura" element={<BillingPage blocked={blocked} />} />
           <Route path="/entrar" element={<Navigate to="/" replace />} />

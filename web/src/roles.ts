@@ -9,3 +9,8 @@ export function seesMoney(role: Role | null): boolean {
 export function managesShop(role: Role | null): boolean {
   return role === "owner" || role === "admin";
 }
+
+/** The shop's WhatsApp conversations: the counter (the technician's pushes leave them out too). */
+export function atCounter(role: Role | null): boolean {
+  return role === "owner" || role === "admin" || role === "attendant";
+}
