@@ -246,6 +246,22 @@ def test_a_technician_does_not_see_money(
     assert "Pago" not in page.locator("section", has_text="Dados da OS").inner_text()
     page.screenshot(path=str(artifacts / "order-technician-phone.png"), full_page=True)
 
+    # And the stock shows parts without prices, and the technician takes delivery of two more
+    part = http.post(
+        "/parts", headers=headers, json={"name": "Tela iPhone 13", "quantity": 3, "price_cents": 45000}
+    )
+    assert part.status_code == 201, part.text
+    nav.get_by_role("link", name="Estoque").click()
+    row = page.get_by_role("row", name=re.compile("Tela iPhone 13"))
+    row.wait_for()
+    assert "R$" not in page.locator("main").inner_text()
+    row.get_by_role("button", name="Entrada / contagem").click()
+    row.get_by_label("Quantidade").fill("2")
+    row.get_by_role("button", name="Salvar").click()
+    page.get_by_role("row", name=re.compile("Tela iPhone 13 5 0")).wait_for()
+    assert http.get(f"/parts/{part.json()['id']}", headers=headers).json()["quantity"] == 5
+    page.screenshot(path=str(artifacts / "stock-technician-phone.png"), full_page=True)
+
     # And typing the subscription's address shows no plan or invoices, only whom to ask
     page.goto(f"{panel_url}/assinatura")
     page.get_by_text("Só o dono ou um administrador").wait_for()

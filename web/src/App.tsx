@@ -11,6 +11,7 @@ import { CustomerPage, CustomersPage } from "./pages/Customers";
 import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
 import { ReportsPage } from "./pages/Reports";
+import { StockPage } from "./pages/Stock";
 import { WhatsAppPage } from "./pages/WhatsApp";
 import { UsersPage } from "./pages/Users";
 import { atCounter, managesShop } from "./roles";
@@ -110,6 +111,9 @@ function Shell() {
               </li>
             ) : null}
             <li>
+              <NavLink to="/estoque">{t.nav.stock}</NavLink>
+            </li>
+            <li>
               <NavLink to="/usuarios">{t.nav.users}</NavLink>
             </li>
             {managesShop(role) ? (
@@ -138,6 +142,7 @@ function Shell() {
           <Route path="/clientes" element={<CustomersPage />} />
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
+          <Route path="/estoque" element={<StockPage />} />
           <Route path="/whatsapp" element={<WhatsAppPage />} />
           <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
           <Route path="/relatorios" element={<ReportsPage />} />
