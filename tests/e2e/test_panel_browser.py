@@ -177,6 +177,21 @@ def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board
     by_status.get_by_role("row", name="Orçamento aprovado 1").wait_for()
     page.screenshot(path=str(artifacts / "reports-desktop.png"), full_page=True)
 
+    # And a service price typed in reais is kept in centavos
+    page.get_by_role("link", name="Preços").click()
+    page.get_by_label("Serviço", exact=True).fill("Troca de tela")
+    page.get_by_label("Marca (vazio = qualquer)").fill("Samsung")
+    page.get_by_label("Valor (R$)").fill("1.350,00")
+    page.get_by_role("button", name="Cadastrar preço").click()
+    page.get_by_role("row", name=re.compile(r"Troca de tela Celular · Samsung R\$ 1\.350,00")).wait_for()
+    [rule] = http.get("/price-rules", headers=headers).json()["items"]
+    assert (rule["service"], rule["brand"], rule["model"], rule["price_cents"]) == (
+        "Troca de tela",
+        "Samsung",
+        None,
+        135000,
+    )
+
     # And on a phone the same board fits the screen
     mobile = open_page(PHONE)
     _log_in(mobile, panel_url, shop["email"], shop["password"])

@@ -10,6 +10,7 @@ import { BoardPage } from "./pages/Board";
 import { CustomerPage, CustomersPage } from "./pages/Customers";
 import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
+import { PricesPage } from "./pages/Prices";
 import { ReportsPage } from "./pages/Reports";
 import { StockPage } from "./pages/Stock";
 import { WhatsAppPage } from "./pages/WhatsApp";
@@ -119,6 +120,9 @@ function Shell() {
             {managesShop(role) ? (
               <>
                 <li>
+                  <NavLink to="/precos">{t.nav.prices}</NavLink>
+                </li>
+                <li>
                   <NavLink to="/relatorios">{t.nav.reports}</NavLink>
                 </li>
                 <li>
@@ -142,6 +146,7 @@ function Shell() {
           <Route path="/clientes" element={<CustomersPage />} />
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
+          <Route path="/precos" element={<PricesPage />} />
           <Route path="/estoque" element={<StockPage />} />
           <Route path="/whatsapp" element={<WhatsAppPage />} />
           <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
