@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ import pytest
 from tests.e2e.shops import new_shop
 
 REPO = Path(__file__).resolve().parents[2]
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
 DESKTOP = {"viewport": {"width": 1366, "height": 900}}
 PHONE = {
     "viewport": {"width": 390, "height": 844},
@@ -412,3 +414,62 @@ def test_the_counter_connects_whatsapp_and_answers_a_customer(
     # And handing back to the bot is one click
     page.get_by_role("button", name="Devolver ao robô").click()
     conversation.get_by_text("Com o robô").wait_for()
+
+
+def test_the_counter_books_a_drop_off_and_checks_the_device_in(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    shop = new_shop(http, "Loja Agenda E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    customer = http.post(
+        "/customers",
+        headers=headers,
+        json={"name": "Rita Agenda", "phone": f"41 9{uuid.uuid4().int % 10**8:08d}"},
+    ).json()
+    device = http.post(
+        f"/customers/{customer['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": "Motorola", "model": "Edge 40"},
+    ).json()
+    # The first shop day with a free drop-off slot (the shop's default hours), as the API sees it
+    now = datetime.now(UTC)
+    slots = http.get(
+        "/availability",
+        headers=headers,
+        params={"from": now.isoformat(), "to": (now + timedelta(days=14)).isoformat(), "type": "drop_off"},
+    ).json()["slots"]
+    first = next(s for s in slots if s["free"] > 0)
+    day = datetime.fromisoformat(first["start"]).astimezone(SAO_PAULO).date().isoformat()
+
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("navigation").get_by_role("link", name="Agenda").click()
+    page.get_by_label("Dia", exact=True).fill(day)
+    page.get_by_label("Buscar cliente").fill("Rita")
+    page.get_by_role("button", name="Buscar", exact=True).click()
+    page.get_by_label("Cliente", exact=True).select_option(value=customer["id"])
+    page.get_by_role("group", name="Horário").get_by_role("radio").first.check()
+    page.get_by_label("Observações (opcional)").fill("Não liga depois de cair na água")
+    page.get_by_role("button", name="Agendar", exact=True).click()
+
+    # The booking shows on the week (from its day), then the device is checked in: an order opens
+    page.get_by_label("A partir de").fill(day)
+    booked = page.locator("section[aria-labelledby='agenda-week-title'] li", has_text="Rita Agenda")
+    booked.get_by_text("Agendado").wait_for()
+    [appointment] = http.get(
+        "/appointments",
+        headers=headers,
+        params={"from": now.isoformat(), "to": (now + timedelta(days=15)).isoformat()},
+    ).json()["items"]
+    # The first free slot of that day, for that customer
+    assert datetime.fromisoformat(appointment["starts_at"]) == datetime.fromisoformat(first["start"])
+    assert appointment["customer_id"] == customer["id"]
+    page.screenshot(path=str(artifacts / "agenda-desktop.png"), full_page=True)
+    booked.get_by_role("button", name="Receber aparelho (abrir OS)").click()
+    booked.get_by_label("Aparelho").select_option(value=device["id"])
+    assert booked.get_by_label("Defeito relatado").input_value() == "Não liga depois de cair na água"
+    booked.get_by_role("button", name="Abrir OS", exact=True).click()
+    page.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    page.get_by_text("Não liga depois de cair na água").wait_for()

@@ -5,6 +5,7 @@ import { call } from "./api/client";
 import type { PaymentRequired } from "./api/session";
 import { usePanel, useTokens } from "./context";
 import { t } from "./i18n";
+import { AgendaPage } from "./pages/Agenda";
 import { BillingPage } from "./pages/Billing";
 import { BoardPage } from "./pages/Board";
 import { CustomerPage, CustomersPage } from "./pages/Customers";
@@ -112,6 +113,9 @@ function Shell() {
               </li>
             ) : null}
             <li>
+              <NavLink to="/agenda">{t.nav.agenda}</NavLink>
+            </li>
+            <li>
               <NavLink to="/estoque">{t.nav.stock}</NavLink>
             </li>
             <li>
@@ -146,6 +150,7 @@ function Shell() {
           <Route path="/clientes" element={<CustomersPage />} />
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
+          <Route path="/agenda" element={<AgendaPage />} />
           <Route path="/precos" element={<PricesPage />} />
           <Route path="/estoque" element={<StockPage />} />
           <Route path="/whatsapp" element={<WhatsAppPage />} />

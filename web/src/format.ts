@@ -42,3 +42,23 @@ export function formatDate(iso: string | null | undefined): string {
 export function orderNumber(n: number): string {
   return String(n).padStart(4, "0");
 }
+
+const SHOP_TZ = "America/Sao_Paulo";
+export const dayKey = new Intl.DateTimeFormat("en-CA", {
+  timeZone: SHOP_TZ,
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+});
+
+/** Today in the shop's calendar (YYYY-MM-DD), whatever the browser's zone. */
+export function shopToday(now: Date = new Date()): string {
+  return dayKey.format(now);
+}
+
+/** The ISO instants bounding `days` shop days from `first` (Brasília has no DST since 2019: -03:00). */
+export function shopRange(first: string, days: number): { from: string; to: string } {
+  const start = new Date(`${first}T00:00:00-03:00`);
+  const end = new Date(start.getTime() + days * 86_400_000);
+  return { from: start.toISOString(), to: end.toISOString() };
+}

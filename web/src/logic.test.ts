@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { allowedFromConflict, ApiError, toApiError } from "./api/errors";
 import { parseConfig } from "./config";
-import { formatCents, formatDate, parseReais } from "./format";
+import { formatCents, formatDate, parseReais, shopRange, shopToday } from "./format";
 import { groupByStatus, staffTargets } from "./orders";
 import { managesShop, seesMoney } from "./roles";
 
@@ -29,6 +29,19 @@ describe("money", () => {
   it("shows a calendar date without shifting it by the time zone", () => {
     expect(formatDate("2026-03-01")).toBe("01/03/2026");
     expect(formatDate(null)).toBe("—");
+  });
+});
+
+describe("the shop's calendar", () => {
+  it("is Brasília's, whatever the browser's time zone", () => {
+    // 23:30 in São Paulo on Feb 28th is already March 1st in UTC
+    expect(shopToday(new Date("2026-03-01T02:30:00Z"))).toBe("2026-02-28");
+    expect(shopToday(new Date("2026-03-01T03:00:00Z"))).toBe("2026-03-01");
+  });
+
+  it("bounds whole shop days", () => {
+    expect(shopRange("2026-03-01", 1)).toEqual({ from: "2026-03-01T03:00:00.000Z", to: "2026-03-02T03:00:00.000Z" });
+    expect(shopRange("2026-12-31", 7).to).toBe("2027-01-07T03:00:00.000Z");
   });
 });
 
