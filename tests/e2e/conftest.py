@@ -76,10 +76,14 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def panel_url(stack: dict[str, Any]) -> Iterator[str]:
-    """Where the web panel is served with its API same-origin under /api: the stack's own edge when
-    it has one (`panel_url`), else the built web/dist served here beside the deployed API."""
-    if stack.get("panel_url"):
-        yield str(stack["panel_url"]).rstrip("/")
+    """Where the web panel is served with its API same-origin under /api: $PANEL_URL when set (another
+    edge, a dev server), else the stack's own edge (`panel_url`), else the built web/dist served here
+    beside the deployed API."""
+    import os
+
+    chosen = os.environ.get("PANEL_URL") or stack.get("panel_url")
+    if chosen:
+        yield str(chosen).rstrip("/")
         return
     from tests.e2e.panel_server import serve_panel
     from tests.web_panel import ensure_built

@@ -40,16 +40,25 @@ def artifacts() -> Path:
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Callable[[dict[str, Any]], Any]]:
     contexts: list[Any] = []
+    refused: list[str] = []
 
     def make(size: dict[str, Any]) -> Any:
         context = browser.new_context(locale="pt-BR", timezone_id="America/Sao_Paulo", **size)
         context.set_default_timeout(30_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # Behind the edge, the Content-Security-Policy refuses what the panel must never need
+        # (inline scripts or styles, other origins): any refusal is a bug in the panel.
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert not refused, refused
 
 
 def _until[T](check: Callable[[], T | None], what: str, timeout_s: float = 90) -> T:
