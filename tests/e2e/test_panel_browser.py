@@ -482,3 +482,13 @@ def test_the_counter_books_a_drop_off_and_checks_the_device_in(
     booked.get_by_role("button", name="Abrir OS", exact=True).click()
     page.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
     page.get_by_text("Não liga depois de cair na água").wait_for()
+
+    # And the owner sets Saturday's hours (with a lunch break) and the warranty
+    page.get_by_role("link", name="Configurações").click()
+    page.get_by_label("Sábado").fill("09:00-12:00, 13:00 às 15:00")
+    page.get_by_label("Garantia dos serviços (dias)").fill("120")
+    page.get_by_role("button", name="Salvar").click()
+    page.get_by_role("status").filter(has_text="Configurações salvas.").wait_for()
+    settings = http.get("/settings", headers=headers).json()
+    assert settings["business_hours"]["sat"] == [["09:00", "12:00"], ["13:00", "15:00"]]
+    assert http.get("/settings/order-workflow", headers=headers).json()["warranty_days"] == 120

@@ -13,6 +13,7 @@ import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
 import { PricesPage } from "./pages/Prices";
 import { ReportsPage } from "./pages/Reports";
+import { SettingsPage } from "./pages/Settings";
 import { StockPage } from "./pages/Stock";
 import { WhatsAppPage } from "./pages/WhatsApp";
 import { UsersPage } from "./pages/Users";
@@ -130,6 +131,9 @@ function Shell() {
                   <NavLink to="/relatorios">{t.nav.reports}</NavLink>
                 </li>
                 <li>
+                  <NavLink to="/configuracoes">{t.nav.settings}</NavLink>
+                </li>
+                <li>
                   <NavLink to="/assinatura">{t.nav.billing}</NavLink>
                 </li>
               </>
@@ -150,6 +154,7 @@ function Shell() {
           <Route path="/clientes" element={<CustomersPage />} />
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
+          <Route path="/configuracoes" element={<SettingsPage />} />
           <Route path="/agenda" element={<AgendaPage />} />
           <Route path="/precos" element={<PricesPage />} />
           <Route path="/estoque" element={<StockPage />} />

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { allowedFromConflict, ApiError, toApiError } from "./api/errors";
 import { parseConfig } from "./config";
 import { formatCents, formatDate, parseReais, shopRange, shopToday } from "./format";
+import { hoursToText, parseHours } from "./hours";
 import { groupByStatus, staffTargets } from "./orders";
 import { managesShop, seesMoney } from "./roles";
 
@@ -127,5 +128,28 @@ describe("roles", () => {
     expect(managesShop("attendant")).toBe(false);
     expect(managesShop("owner")).toBe(true);
     expect(managesShop(null)).toBe(false);
+  });
+});
+
+describe("business hours", () => {
+  it("reads the intervals staff type, and writes them back the same", () => {
+    expect(parseHours("08:00-12:00, 13:00-18:00")).toEqual([
+      ["08:00", "12:00"],
+      ["13:00", "18:00"],
+    ]);
+    expect(parseHours("09:00 às 13:00")).toEqual([["09:00", "13:00"]]);
+    expect(parseHours("  ")).toEqual([]);
+    expect(
+      hoursToText([
+        ["08:00", "12:00"],
+        ["13:00", "18:00"],
+      ]),
+    ).toBe("08:00-12:00, 13:00-18:00");
+  });
+
+  it("refuses what is not an opening interval", () => {
+    for (const text of ["8-12", "18:00-08:00", "12:00-12:00", "25:00-26:00", "08:00-12:00,", "abc"]) {
+      expect(parseHours(text)).toBeNull();
+    }
   });
 });
