@@ -281,9 +281,10 @@ def test_a_technician_does_not_see_money(
     row = page.get_by_role("row", name=re.compile("Tela iPhone 13"))
     row.wait_for()
     assert "R$" not in page.locator("main").inner_text()
-    row.get_by_role("button", name="Entrada / contagem").click()
-    row.get_by_label("Quantidade").fill("2")
-    row.get_by_role("button", name="Salvar").click()
+    row.get_by_role("button", name="Movimentar").click()
+    shelf = page.locator("section[aria-labelledby='parts-title']")
+    shelf.get_by_label("Quantidade").fill("2")
+    shelf.get_by_role("button", name="Salvar").click()
     page.get_by_role("row", name=re.compile("Tela iPhone 13 5 0")).wait_for()
     assert http.get(f"/parts/{part.json()['id']}", headers=headers).json()["quantity"] == 5
     page.screenshot(path=str(artifacts / "stock-technician-phone.png"), full_page=True)

@@ -284,7 +284,7 @@ export const t = {
     reserved: "Reservada",
     price: "Preço",
     priceInput: "Preço de venda (R$)",
-    move: "Entrada / contagem",
+    move: "Movimentar",
     kind: "Movimento",
     receive: "Entrada (somar)",
     adjust: "Contagem (definir)",

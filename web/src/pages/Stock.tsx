@@ -116,25 +116,32 @@ function PartRow({
     onChanged();
   });
   const low = part.available <= part.min_quantity;
+  const columns = 3 + (money ? 1 : 0) + (canWrite ? 1 : 0);
   const id = `move-${part.id}`;
   return (
-    <tr>
-      <td>
-        {part.name}
-        <div className="small muted">{[part.brand, part.model, part.sku].filter(Boolean).join(" · ")}</div>
-      </td>
-      <td className={`num${low ? " low" : ""}`}>
-        {part.available}
-        {low ? <span className="sr-only"> ({t.stock.low})</span> : null}
-      </td>
-      <td className="num">{part.reserved}</td>
-      {money ? <td className="num">{formatCents(part.price_cents)}</td> : null}
-      {canWrite ? (
+    <>
+      <tr>
         <td>
-          <button type="button" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
-            {t.stock.move}
-          </button>
-          {open ? (
+          {part.name}
+          <div className="small muted">{[part.brand, part.model, part.sku].filter(Boolean).join(" · ")}</div>
+        </td>
+        <td className={`num${low ? " low" : ""}`}>
+          {part.available}
+          {low ? <span className="sr-only"> ({t.stock.low})</span> : null}
+        </td>
+        <td className="num">{part.reserved}</td>
+        {money ? <td className="num">{formatCents(part.price_cents)}</td> : null}
+        {canWrite ? (
+          <td>
+            <button type="button" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
+              {t.stock.move}
+            </button>
+          </td>
+        ) : null}
+      </tr>
+      {open ? (
+        <tr>
+          <td colSpan={columns}>
             <form
               id={id}
               className="subform"
@@ -168,10 +175,10 @@ function PartRow({
                 {t.save}
               </button>
             </form>
-          ) : null}
-        </td>
+          </td>
+        </tr>
       ) : null}
-    </tr>
+    </>
   );
 }
 
