@@ -42,6 +42,21 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# The web panel (web/): its own npm dependencies, and the built static files (web/dist) whenever a
+# source, the lockfile or the OpenAPI it is typed from changed. The build fails when
+# functions/assistec/api/openapi.json changed without `make openapi` (the panel's generated client
+# types are checked against it) or when the panel no longer type-checks against the API.
+WEB_SOURCES := $(shell find web/src web/public web/scripts -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json functions/assistec/api/openapi.json
+
+web/node_modules/.installed: node_modules/.installed web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run --silent build
+	@touch $@
+
 $(LS_VENV)/.installed: localstack/constraints-localstack-$(LOCALSTACK_VERSION).txt localstack/executor/pyproject.toml
 	@test -n "$(PY313)" || { echo "Python 3.13 not found"; exit 1; }
 	rm -rf $(LS_VENV) && $(PY313) -m venv $(LS_VENV)
@@ -67,7 +82,7 @@ $(PGBOUNCER):
 	$$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq pgbouncer >/dev/null
 
-deps: $(VENV)/.synced node_modules/.installed $(LS_VENV)/.installed $(CHROMIUM) $(PGBOUNCER) ## install everything the repo needs (idempotent)
+deps: $(VENV)/.synced node_modules/.installed web/dist/index.html $(LS_VENV)/.installed $(CHROMIUM) $(PGBOUNCER) ## install everything the repo needs (idempotent)
 
 dev: deps ## run the whole product locally in the foreground; Ctrl-C stops it
 	@$(DEVCTL) dev
@@ -92,15 +107,17 @@ test: deps lint ## lint, then the whole suite (brings up what it needs, stops wh
 test-fast: deps ## unit + integration + infra only (needs only PostgreSQL)
 	@$(DEVCTL) pg-start && BENCH_RUNS=1 $(PY) -m pytest -m "not e2e" tests $(PYTEST_PARALLEL)
 
-lint: $(VENV)/.synced ## ruff (lint + format check) and mypy
+lint: $(VENV)/.synced web/node_modules/.installed ## ruff (lint + format check), mypy, and the panel's formatting (prettier)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy functions infra localstack/devctl localstack/executor localstack/asaas_sim localstack/evolution_sim localstack/google_sim \
 		localstack/ws_gateway localstack/panel_edge
+	cd web && npm run --silent format:check
 
 fmt: $(VENV)/.synced ## apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+	cd web && npm run --silent format
 
 synth: deps ## synthesise both stages (cdk-nag runs as part of synth and fails it on a finding)
 	cdk synth -c stage=local --quiet
@@ -130,11 +147,12 @@ deploy-prod: deps ## deploy the prod stage: PROD_ACCOUNT=<id> [PROD_REGION=sa-ea
 ops: $(VENV)/.synced ## the ops console: make ops ARGS="shops list" (ARGS="--stage prod --profile P ..." for AWS)
 	@PYTHONPATH=infra $(PY) -m assistec_ops $(ARGS)
 
-openapi: $(VENV)/.synced ## regenerate functions/assistec/api/openapi.json from the code
+openapi: $(VENV)/.synced web/node_modules/.installed ## regenerate functions/assistec/api/openapi.json from the code, and the panel's client types
 	cd functions && ../$(PY) -m assistec.api.openapi_doc
+	cd web && npm run --silent gen:api
 
 pg-reset: deps ## throw the local database away and start a fresh one
 	@$(DEVCTL) pg-reset
 
 clean: down ## remove build output (keeps .local data)
-	rm -rf cdk.out cdk.out.prod layers/build
+	rm -rf cdk.out cdk.out.prod layers/build web/dist

@@ -72,3 +72,21 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def panel_url(stack: dict[str, Any]) -> Iterator[str]:
+    """Where the web panel is served with its API same-origin under /api: $PANEL_URL when set (another
+    edge, a dev server), else the stack's own edge (`panel_url`), else the built web/dist served here
+    beside the deployed API."""
+    import os
+
+    chosen = os.environ.get("PANEL_URL") or stack.get("panel_url")
+    if chosen:
+        yield str(chosen).rstrip("/")
+        return
+    from tests.e2e.panel_server import serve_panel
+    from tests.web_panel import ensure_built
+
+    with serve_panel(ensure_built(), stack["api_url"]) as url:
+        yield url

@@ -1,0 +1,495 @@
+"""The shop's web panel in a real browser: headless Chromium (Debian's) drives the built panel
+(web/dist) served with the deployed local API same-origin under /api, at a counter PC's and a
+phone's width. Screenshots of the main pages go to $ARTIFACTS_DIR/panel/ (default
+.local/artifacts/panel/) for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+
+from tests.e2e.shops import new_shop
+
+REPO = Path(__file__).resolve().parents[2]
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+DESKTOP = {"viewport": {"width": 1366, "height": 900}}
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+}
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> Path:
+    out = Path(os.environ.get("ARTIFACTS_DIR", REPO / ".local" / "artifacts")) / "panel"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture
+def open_page(browser: Any) -> Iterator[Callable[[dict[str, Any]], Any]]:
+    contexts: list[Any] = []
+    refused: list[str] = []
+
+    def make(size: dict[str, Any]) -> Any:
+        context = browser.new_context(locale="pt-BR", timezone_id="America/Sao_Paulo", **size)
+        context.set_default_timeout(30_000)
+        contexts.append(context)
+        page = context.new_page()
+        # Behind the edge, the Content-Security-Policy refuses what the panel must never need
+        # (inline scripts or styles, other origins): any refusal is a bug in the panel.
+        page.on(
+            "console",
+            lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not refused, refused
+
+
+def _until[T](check: Callable[[], T | None], what: str, timeout_s: float = 90) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = check()
+        if value is not None:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
+
+
+def _log_in(page: Any, panel_url: str, email: str, password: str) -> None:
+    page.goto(f"{panel_url}/")
+    # Not logged in: the panel sends the visitor to its login page
+    page.wait_for_url(re.compile(r"/entrar$"))
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Senha").fill(password)
+    page.get_by_role("button", name="Entrar").click()
+
+
+def _png(width: int, height: int) -> bytes:
+    """A small solid PNG, made here (no image library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x2a\x6b\xb0" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def _no_sideways_scroll(page: Any) -> None:
+    # The phone's width, not window.innerWidth: a mobile browser widens its layout to what overflows.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["viewport"]["width"]
+
+
+def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Painel E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    page = open_page(DESKTOP)
+
+    # Given the owner logged in at the counter PC
+    _log_in(page, panel_url, shop["email"], "not-the-password")
+    page.get_by_role("alert").filter(has_text="E-mail ou senha incorretos").wait_for()
+    page.get_by_label("Senha").fill(shop["password"])
+    page.get_by_role("button", name="Entrar").click()
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    page.locator("header").get_by_text("Loja Painel E2E").wait_for()
+
+    # When they register a customer, the customer's phone and an order for it
+    page.get_by_role("link", name="Clientes", exact=True).click()
+    phone = f"11 9{uuid.uuid4().int % 10**8:08d}"
+    page.get_by_label("Nome", exact=True).fill("Marina Painel")
+    page.get_by_label("Telefone (WhatsApp)").fill(phone)
+    page.get_by_role("button", name="Cadastrar cliente").click()
+    page.get_by_role("heading", name="Marina Painel", level=1).wait_for()
+    page.get_by_label("Marca").fill("Samsung")
+    page.get_by_label("Modelo").fill("Galaxy S21")
+    page.get_by_role("button", name="Cadastrar aparelho").click()
+    page.get_by_text("Samsung Galaxy S21").wait_for()
+
+    # And a photo of the device goes straight to S3 from the browser and shows
+    page.get_by_role("button", name="Fotos").click()
+    page.get_by_label("Adicionar foto").set_input_files(
+        files=[{"name": "tela.png", "mimeType": "image/png", "buffer": _png(16, 12)}]
+    )
+    photo = page.get_by_role("img", name="Foto 1 do aparelho")
+    photo.wait_for()
+    page.wait_for_function("document.querySelector('.photos img').naturalWidth === 16")
+
+    page.get_by_role("button", name="Abrir OS deste aparelho").click()
+    page.get_by_label("Defeito relatado").fill("Tela trincada, touch falhando")
+    page.get_by_role("button", name="Abrir OS", exact=True).click()
+
+    # Then the order page shows it received, and moving it is one click on an allowed target
+    page.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    assert "Recebido" in page.get_by_role("heading", level=1).inner_text()
+    page.locator("section", has_text="Dados da OS").get_by_role("link", name="Marina Painel").wait_for()
+    moves = page.get_by_role("group", name="Mover para")
+    moves.get_by_role("button", name="Cancelado").wait_for()
+    assert moves.get_by_role("button").all_inner_texts() == ["Em diagnóstico", "Cancelado"]
+    moves.get_by_role("button", name="Em diagnóstico").click()
+    page.get_by_role("heading", level=1).filter(has_text="Em diagnóstico").wait_for()
+    page.locator("#history-title + ol li").nth(1).wait_for()
+
+    # And a quote priced in reais becomes centavos at the API, moves the order, and the customer's
+    # decision taken at the counter approves it
+    page.get_by_label("Descrição do serviço").fill("Troca de tela com película")
+    page.get_by_label("Valor (R$)").fill("389,90")
+    page.get_by_role("button", name="Criar orçamento").click()
+    quote = page.get_by_role("article", name=re.compile("Versão 1"))
+    quote.get_by_text("Aguardando decisão").wait_for()
+    assert quote.get_by_test_id("quote-total").inner_text() == "R$ 389,90"
+    page.get_by_role("heading", level=1).filter(has_text="Orçamento enviado").wait_for()
+    quote.get_by_label("Nome de quem decidiu").fill("Marina Painel")
+    quote.get_by_role("button", name="Aprovar").click()
+    page.get_by_role("heading", level=1).filter(has_text="Orçamento aprovado").wait_for()
+    page.get_by_role("article", name=re.compile("Versão 1")).get_by_text("Aprovado").wait_for()
+    page.locator("#history-title + ol li").nth(3).wait_for()
+    page.screenshot(path=str(artifacts / "order-desktop.png"), full_page=True)
+
+    # And the board shows it in its column, as the API has it
+    page.get_by_role("link", name="Ordens de serviço", exact=True).click()
+    column = page.locator('[data-status="approved"]')
+    column.get_by_role("link", name=re.compile("OS 0001")).wait_for()
+    assert "Tela trincada" in column.inner_text()
+    assert page.locator('[data-status="received"]').get_by_role("link").count() == 0
+    page.screenshot(path=str(artifacts / "board-desktop.png"), full_page=True)
+    [order] = http.get("/orders", headers=headers).json()["items"]
+    assert (order["number"], order["status"]) == (1, "approved")
+    [api_quote] = http.get(f"/orders/{order['id']}/quotes", headers=headers).json()["items"]
+    assert (api_quote["total_cents"], api_quote["decided_via"]) == (38990, "staff")
+
+    # And the owner's reports count it
+    page.get_by_role("link", name="Relatórios").click()
+    by_status = page.locator("section", has_text="Ordens por situação")
+    by_status.get_by_role("row", name="Orçamento aprovado 1").wait_for()
+    page.screenshot(path=str(artifacts / "reports-desktop.png"), full_page=True)
+
+    # And a service price typed in reais is kept in centavos
+    page.get_by_role("link", name="Preços").click()
+    page.get_by_label("Serviço", exact=True).fill("Troca de tela")
+    page.get_by_label("Marca (vazio = qualquer)").fill("Samsung")
+    page.get_by_label("Valor (R$)").fill("1.350,00")
+    page.get_by_role("button", name="Cadastrar preço").click()
+    page.get_by_role("row", name=re.compile(r"Troca de tela Celular · Samsung R\$ 1\.350,00")).wait_for()
+    [rule] = http.get("/price-rules", headers=headers).json()["items"]
+    assert (rule["service"], rule["brand"], rule["model"], rule["price_cents"]) == (
+        "Troca de tela",
+        "Samsung",
+        None,
+        135000,
+    )
+
+    # And on a phone the same board fits the screen
+    mobile = open_page(PHONE)
+    _log_in(mobile, panel_url, shop["email"], shop["password"])
+    mobile.locator('[data-status="approved"]').get_by_role("link", name=re.compile("OS 0001")).wait_for()
+    _no_sideways_scroll(mobile)
+    mobile.screenshot(path=str(artifacts / "board-phone.png"), full_page=True)
+    mobile.locator('[data-status="approved"]').get_by_role("link", name=re.compile("OS 0001")).click()
+    mobile.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    mobile.locator("#history-title + ol li").nth(3).wait_for()
+    mobile.get_by_role("heading", name="Cobranças").wait_for()
+    _no_sideways_scroll(mobile)
+    mobile.screenshot(path=str(artifacts / "order-phone.png"), full_page=True)
+
+
+def test_a_technician_does_not_see_money(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Técnico E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    password = f"senha-{uuid.uuid4().hex[:12]}"
+    email = f"tecnico-{uuid.uuid4().hex[:8]}@exemplo.com.br"
+    made = http.post(
+        "/users",
+        headers=headers,
+        json={"email": email, "name": "Téo Técnico", "role": "technician", "password": password},
+    )
+    assert made.status_code == 201, made.text
+    customer = http.post(
+        "/customers",
+        headers=headers,
+        json={"name": "Caio Cliente", "phone": f"21 9{uuid.uuid4().int % 10**8:08d}"},
+    ).json()
+    device = http.post(
+        f"/customers/{customer['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": "Apple", "model": "iPhone 13"},
+    ).json()
+    order = http.post(
+        "/orders",
+        headers=headers,
+        json={"customer_id": customer["id"], "device_id": device["id"], "reported_problem": "Não carrega"},
+    ).json()
+
+    # Given the owner: the order shows its charges, and the subscription is in the menu
+    owner = open_page(DESKTOP)
+    _log_in(owner, panel_url, shop["email"], shop["password"])
+    owner.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    assert owner.get_by_role("navigation").get_by_role("link", name="Assinatura").count() == 1
+    assert owner.get_by_role("navigation").get_by_role("link", name="Relatórios").count() == 1
+    owner.goto(f"{panel_url}/ordens/{order['id']}")
+    owner.get_by_role("heading", name="Cobranças").wait_for()
+
+    # When the technician logs in on a phone
+    page = open_page(PHONE)
+    _log_in(page, panel_url, email, password)
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+
+    # Then there is no subscription in the menu, and the order has no charges or amounts paid
+    nav = page.get_by_role("navigation")
+    assert nav.get_by_role("link", name="Clientes").count() == 1
+    assert nav.get_by_role("link", name="Assinatura").count() == 0
+    assert nav.get_by_role("link", name="Relatórios").count() == 0
+    page.locator('[data-status="received"]').get_by_role("link", name=re.compile("OS 0001")).click()
+    page.get_by_role("heading", name="Histórico").wait_for()
+    page.get_by_role("heading", name="Orçamentos").wait_for()
+    assert page.get_by_role("heading", name="Cobranças").count() == 0
+    assert "Pago" not in page.locator("section", has_text="Dados da OS").inner_text()
+    page.screenshot(path=str(artifacts / "order-technician-phone.png"), full_page=True)
+
+    # And the stock shows parts without prices, and the technician takes delivery of two more
+    part = http.post(
+        "/parts", headers=headers, json={"name": "Tela iPhone 13", "quantity": 3, "price_cents": 45000}
+    )
+    assert part.status_code == 201, part.text
+    nav.get_by_role("link", name="Estoque").click()
+    row = page.get_by_role("row", name=re.compile("Tela iPhone 13"))
+    row.wait_for()
+    assert "R$" not in page.locator("main").inner_text()
+    row.get_by_role("button", name="Movimentar").click()
+    shelf = page.locator("section[aria-labelledby='parts-title']")
+    shelf.get_by_label("Quantidade").fill("2")
+    shelf.get_by_role("button", name="Salvar").click()
+    page.get_by_role("row", name=re.compile("Tela iPhone 13 5 0")).wait_for()
+    assert http.get(f"/parts/{part.json()['id']}", headers=headers).json()["quantity"] == 5
+    page.screenshot(path=str(artifacts / "stock-technician-phone.png"), full_page=True)
+
+    # And typing the subscription's address shows no plan or invoices, only whom to ask
+    page.goto(f"{panel_url}/assinatura")
+    page.get_by_text("Só o dono ou um administrador").wait_for()
+    assert page.get_by_role("heading", name="Faturas").count() == 0
+    assert "R$" not in page.locator("main").inner_text()
+
+
+def test_a_suspended_shop_sees_the_billing_page_with_the_way_to_pay(
+    http: httpx.Client,
+    stack: dict[str, Any],
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    # Given a shop whose first invoice is 11 days late (past the grace period): suspended
+    shop = new_shop(http, "Loja Suspensa E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+
+    def billing() -> dict[str, Any]:
+        response = http.get("/billing", headers=headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    provisioned = _until(
+        lambda: b if (b := billing())["provisioned"] and b["invoices"] else None, "the subscription"
+    )
+    [invoice] = provisioned["invoices"]
+    late = httpx.post(
+        f"{stack['asaas_simulator_url']}/_sim/payments/{invoice['id']}/overdue", json={"days": 11}, timeout=60
+    )
+    assert late.status_code == 200, late.text
+    _until(lambda: True if billing()["status"] == "suspended" else None, "the suspension")
+    _until(
+        lambda: True if http.get("/customers", headers=headers).status_code == 402 else None,
+        "402 from the API",
+    )
+
+    # When the owner logs in
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+
+    # Then the panel shows the billing page: why, and the invoice's payment link
+    page.wait_for_url(re.compile(r"/assinatura$"))
+    alert = page.get_by_test_id("suspended")
+    alert.wait_for()
+    assert "Acesso suspenso por falta de pagamento" in alert.inner_text()
+    pay = page.get_by_role("link", name="Pagar")
+    pay.wait_for()
+    assert pay.get_attribute("href") == billing()["invoices"][0]["invoice_url"]
+    page.screenshot(path=str(artifacts / "billing-suspended-desktop.png"), full_page=True)
+
+    # And going back to the board, the API's 402 brings them back to the billing page
+    page.get_by_role("link", name="Ordens de serviço", exact=True).click()
+    page.wait_for_url(re.compile(r"/assinatura$"))
+    page.get_by_test_id("suspended").wait_for()
+
+    mobile = open_page(PHONE)
+    _log_in(mobile, panel_url, shop["email"], shop["password"])
+    mobile.get_by_test_id("suspended").wait_for()
+    mobile.get_by_role("link", name="Pagar").wait_for()
+    _no_sideways_scroll(mobile)
+    mobile.screenshot(path=str(artifacts / "billing-suspended-phone.png"), full_page=True)
+
+
+def test_the_counter_connects_whatsapp_and_answers_a_customer(
+    http: httpx.Client,
+    stack: dict[str, Any],
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    shop = new_shop(http, "Loja Conversa E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    sim = httpx.Client(base_url=stack["evolution_simulator_url"], timeout=30)
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+
+    # Given the owner connecting the shop's number: the panel shows the QR to scan
+    page.get_by_role("navigation").get_by_role("link", name="WhatsApp").click()
+    page.get_by_role("button", name="Conectar (gerar QR)").click()
+    qr = page.get_by_role("img", name="QR code para conectar o WhatsApp da loja")
+    qr.wait_for()
+    assert (qr.get_attribute("src") or "").startswith("data:image/png;base64,")
+    instance = http.get("/whatsapp/instance", headers=headers).json()["name"]
+    scanned = sim.post(f"/_sim/instances/{instance}/open", json={"number": "5511955552222"})
+    assert scanned.status_code == 200, scanned.text
+    _until(
+        lambda: True if http.get("/whatsapp/instance", headers=headers).json()["state"] == "open" else None,
+        "the number open",
+    )
+    page.reload()
+    page.get_by_text("Conectado").wait_for()
+
+    # When a customer writes to the shop
+    phone = f"55119{uuid.uuid4().int % 10**8:08d}"
+    wrote = sim.post(
+        f"/_sim/instances/{instance}/messages", json={"phone": phone, "text": "Oi, meu celular molhou"}
+    )
+    assert wrote.status_code == 200, wrote.text
+
+    def conversation_listed() -> bool | None:
+        page.reload()
+        page.get_by_role("heading", name="Conversas").wait_for()
+        page.locator("#wa-conversations-title").wait_for()
+        link = page.locator("section", has_text="Conversas").get_by_role("link").first
+        try:
+            link.wait_for(timeout=3_000)
+        except Exception:
+            return None
+        return True
+
+    _until(conversation_listed, "the conversation in the panel", timeout_s=120)
+
+    # Then staff read it and answer from the panel: the bot goes silent, the answer goes out on WhatsApp
+    page.locator("section", has_text="Conversas").get_by_role("link").first.click()
+    chat = page.get_by_role("list", name="Mensagens")
+    chat.get_by_text("Oi, meu celular molhou").wait_for()
+    page.get_by_label("Responder").fill("Olá! Pode trazer hoje, fazemos a limpeza.")
+    page.get_by_role("button", name="Enviar").click()
+    chat.get_by_text("Olá! Pode trazer hoje, fazemos a limpeza.").wait_for()
+    conversation = page.locator("section[aria-labelledby='wa-conversation-title']")
+    conversation.get_by_text("Com atendente").wait_for()
+    page.screenshot(path=str(artifacts / "whatsapp-desktop.png"), full_page=True)
+
+    def delivered() -> bool | None:
+        sent = sim.get("/_sim/sent", params={"instance": instance}).json()
+        texts = [s["body"].get("text") for s in sent if s["body"].get("number") == phone]
+        return True if "Olá! Pode trazer hoje, fazemos a limpeza." in texts else None
+
+    _until(delivered, "the answer sent through the shop's number")
+
+    # And handing back to the bot is one click
+    page.get_by_role("button", name="Devolver ao robô").click()
+    conversation.get_by_text("Com o robô").wait_for()
+
+
+def test_the_counter_books_a_drop_off_and_checks_the_device_in(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    shop = new_shop(http, "Loja Agenda E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    customer = http.post(
+        "/customers",
+        headers=headers,
+        json={"name": "Rita Agenda", "phone": f"41 9{uuid.uuid4().int % 10**8:08d}"},
+    ).json()
+    device = http.post(
+        f"/customers/{customer['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": "Motorola", "model": "Edge 40"},
+    ).json()
+    # The first shop day with a free drop-off slot (the shop's default hours), as the API sees it
+    now = datetime.now(UTC)
+    slots = http.get(
+        "/availability",
+        headers=headers,
+        params={"from": now.isoformat(), "to": (now + timedelta(days=14)).isoformat(), "type": "drop_off"},
+    ).json()["slots"]
+    first = next(s for s in slots if s["free"] > 0)
+    day = datetime.fromisoformat(first["start"]).astimezone(SAO_PAULO).date().isoformat()
+
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("navigation").get_by_role("link", name="Agenda").click()
+    page.get_by_label("Dia", exact=True).fill(day)
+    page.get_by_label("Buscar cliente").fill("Rita")
+    page.get_by_role("button", name="Buscar", exact=True).click()
+    page.get_by_label("Cliente", exact=True).select_option(value=customer["id"])
+    page.get_by_role("group", name="Horário").get_by_role("radio").first.check()
+    page.get_by_label("Observações (opcional)").fill("Não liga depois de cair na água")
+    page.get_by_role("button", name="Agendar", exact=True).click()
+
+    # The booking shows on the week (from its day), then the device is checked in: an order opens
+    page.get_by_label("A partir de").fill(day)
+    booked = page.locator("section[aria-labelledby='agenda-week-title'] li", has_text="Rita Agenda")
+    booked.get_by_text("Agendado").wait_for()
+    [appointment] = http.get(
+        "/appointments",
+        headers=headers,
+        params={"from": now.isoformat(), "to": (now + timedelta(days=15)).isoformat()},
+    ).json()["items"]
+    # The first free slot of that day, for that customer
+    assert datetime.fromisoformat(appointment["starts_at"]) == datetime.fromisoformat(first["start"])
+    assert appointment["customer_id"] == customer["id"]
+    page.screenshot(path=str(artifacts / "agenda-desktop.png"), full_page=True)
+    booked.get_by_role("button", name="Receber aparelho (abrir OS)").click()
+    booked.get_by_label("Aparelho").select_option(value=device["id"])
+    assert booked.get_by_label("Defeito relatado").input_value() == "Não liga depois de cair na água"
+    booked.get_by_role("button", name="Abrir OS", exact=True).click()
+    page.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    page.get_by_text("Não liga depois de cair na água").wait_for()
+
+    # And the owner sets Saturday's hours (with a lunch break) and the warranty
+    page.get_by_role("link", name="Configurações").click()
+    page.get_by_label("Sábado").fill("09:00-12:00, 13:00 às 15:00")
+    page.get_by_label("Garantia dos serviços (dias)").fill("120")
+    page.get_by_role("button", name="Salvar").click()
+    page.get_by_role("status").filter(has_text="Configurações salvas.").wait_for()
+    settings = http.get("/settings", headers=headers).json()
+    assert settings["business_hours"]["sat"] == [["09:00", "12:00"], ["13:00", "15:00"]]
+    assert http.get("/settings/order-workflow", headers=headers).json()["warranty_days"] == 120
