@@ -360,7 +360,7 @@ def test_the_catalog_stamp_changes_with_any_ddl_on_a_table(database: PgDatabase)
         # (these two leave the table's pg_class row as it was)
         "alter table customers drop column notes",
         "alter table customers rename column notes to observations",
-        "alter table customers alter column notes set not null",
+        "alter table customers alter column notes set default 'sem observações'",
         "alter table customers alter column notes type varchar(3000)",
         "alter table customers add constraint probe_unique unique (tenant_id, phone, id)",
         "revoke select on price_rules from assistec_app",
