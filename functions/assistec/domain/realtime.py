@@ -103,7 +103,7 @@ def parse_message(body: str | None) -> Command:
         raise BadMessage("invalid_message", 'A mensagem deve ser um objeto JSON com o campo "action".')
     request_id = data.get("request_id")
     if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 100):
-        raise BadMessage("invalid_request_id", '"request_id" deve ser um texto de até 100 caracteres.')
+        raise BadMessage("invalid_request_id", 'O campo "request_id" deve ser um texto de até 100 caracteres.')
     action = data.get("action")
     if not isinstance(action, str):
         raise BadMessage("invalid_message", 'Falta o campo "action" (ping, chat.send ou chat.history).')
@@ -124,7 +124,7 @@ def parse_message(body: str | None) -> Command:
         limit = data.get("limit", CHAT_HISTORY_DEFAULT)
         if type(limit) is not int or not 1 <= limit <= CHAT_HISTORY_MAX:
             raise BadMessage(
-                "invalid_limit", f'"limit" deve ser um número inteiro entre 1 e {CHAT_HISTORY_MAX}.'
+                "invalid_limit", f'O campo "limit" deve ser um número inteiro entre 1 e {CHAT_HISTORY_MAX}.'
             )
         return ChatHistory(limit, request_id)
     raise BadMessage("unknown_action", "Ação desconhecida. Use ping, chat.send ou chat.history.")
