@@ -49,7 +49,7 @@ def parse_ticket(ticket: str | None) -> tuple[UUID, bytes] | None:
         tenant_id = UUID(shop)
     except ValueError:
         return None
-    if str(tenant_id) != shop.lower() or not 40 <= len(secret) <= 64:
+    if str(tenant_id) != shop or not 40 <= len(secret) <= 64:
         return None
     if not all(c.isalnum() or c in "-_" for c in secret) or not secret.isascii():
         return None
