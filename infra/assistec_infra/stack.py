@@ -27,6 +27,7 @@ from assistec_infra.capabilities.payment_flow import PaymentFlow
 from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.quote_flow import QuoteFlow
+from assistec_infra.capabilities.realtime import Realtime
 from assistec_infra.capabilities.rest_api import RestApi
 from assistec_infra.capabilities.retention import Retention
 from assistec_infra.capabilities.scheduling import Scheduling, allow_google_tokens
@@ -79,6 +80,7 @@ class AssistecStack(Stack):
             self, "Backup", platform=platform, secrets_key=storage.unlock_code_key, database=database
         )
         data_exports = DataExports(self, "DataExports", platform=platform, bus=domain_events.bus)
+        realtime = Realtime(self, "Realtime", platform=platform, bus=domain_events.bus)
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         ops = Ops(self, "Ops", platform=platform)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
@@ -180,7 +182,10 @@ class AssistecStack(Stack):
             "DataExportsQueueUrl": data_exports.queue.queue_url,
             "DataExportsDlqUrl": data_exports.dlq.queue_url,
             "DataExportsFunctionName": data_exports.worker.function_name,
+            "RealtimeFunctionName": realtime.function.function_name,
         }
+        if realtime.stage is not None:
+            outputs |= {"RealtimeUrl": realtime.stage.url, "RealtimeManagementUrl": realtime.stage.callback_url}
         if config.with_panel_cdn:
             # After everything else: the panel names the stack's WebSocket API when there is one, and
             # its deployment's handler is the CDK's, not a worker for the dashboard to draw.

@@ -1,5 +1,8 @@
 """The staff's WebSocket (API Gateway WebSocket API; locally localstack/ws_gateway) and its pushes.
 
+One function serves the three triggers (``handler`` tells them apart by the event's shape): they
+share the database root and the management API client, and one function keeps the stack small.
+
 - ``socket``: the API's ``$connect`` (the ``?ticket=`` from ``POST /realtime/ticket``, consumed once;
   refused 401/403, so API Gateway refuses the handshake), ``$disconnect`` and ``$default`` (the
   client's ``{"action": "ping" | "chat.send" | "chat.history", ...}``, answered on the route's
@@ -96,3 +99,13 @@ def sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     )
     logger.info("realtime sweep", extra=deleted)
     return deleted
+
+
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The function's entry point: API Gateway's WebSocket events (``requestContext``), EventBridge's
+    schedule (source ``aws.events``: the sweep) or a domain event from the bus (the push)."""
+    if "requestContext" in event:
+        return socket(event, context)
+    if event.get("source") == "aws.events":
+        return sweep(event, context)
+    return push(event, context)
