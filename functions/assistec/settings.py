@@ -335,4 +335,3 @@ def migrate_settings() -> MigrateSettings:
 @lru_cache(maxsize=1)
 def authorizer_settings() -> AuthorizerSettings:
     return AuthorizerSettings()
-

@@ -185,7 +185,10 @@ class AssistecStack(Stack):
             "RealtimeFunctionName": realtime.function.function_name,
         }
         if realtime.stage is not None:
-            outputs |= {"RealtimeUrl": realtime.stage.url, "RealtimeManagementUrl": realtime.stage.callback_url}
+            outputs |= {
+                "RealtimeUrl": realtime.stage.url,
+                "RealtimeManagementUrl": realtime.stage.callback_url,
+            }
         if config.with_panel_cdn:
             # After everything else: the panel names the stack's WebSocket API when there is one, and
             # its deployment's handler is the CDK's, not a worker for the dashboard to draw.

@@ -79,7 +79,9 @@ def test_the_function_reads_only_its_settings(stage: str, local: Template, prod:
 
 
 @pytest.mark.parametrize("stage", ["local", "prod"])
-def test_the_panels_events_and_the_sweep_reach_the_function(stage: str, local: Template, prod: Template) -> None:
+def test_the_panels_events_and_the_sweep_reach_the_function(
+    stage: str, local: Template, prod: Template
+) -> None:
     template = local if stage == "local" else prod
     function_id = _function_id(template, constants.REALTIME_HANDLER)
     rules_ = [
@@ -108,7 +110,9 @@ def test_prod_serves_the_websocket_from_api_gateway(prod: Template) -> None:
     # Each route a Lambda proxy integration of the real-time function, none behind an authorizer
     # ($connect checks the ticket itself)
     integrations = prod.find_resources("AWS::ApiGatewayV2::Integration")
-    routes = {r["Properties"]["RouteKey"]: r for r in prod.find_resources("AWS::ApiGatewayV2::Route").values()}
+    routes = {
+        r["Properties"]["RouteKey"]: r for r in prod.find_resources("AWS::ApiGatewayV2::Route").values()
+    }
     assert set(routes) == {"$connect", "$disconnect", "$default"}
     for route in routes.values():
         target = route["Properties"]["Target"]["Fn::Join"][1][1]["Ref"]
@@ -119,30 +123,38 @@ def test_prod_serves_the_websocket_from_api_gateway(prod: Template) -> None:
     # Only $default answers the client (ping, chat)
     responses = prod.find_resources("AWS::ApiGatewayV2::RouteResponse")
     assert [r["Properties"]["RouteResponseKey"] for r in responses.values()] == ["$default"]
-    assert [r["Properties"].get("RouteResponseSelectionExpression") for r in routes.values()].count("$default") == 1
+    assert [r["Properties"].get("RouteResponseSelectionExpression") for r in routes.values()].count(
+        "$default"
+    ) == 1
     # The stage: v1, throttled, access-logged without the query string (it carries the ticket)
     [stage] = prod.find_resources("AWS::ApiGatewayV2::Stage").values()
     props = stage["Properties"]
-    assert props["StageName"] == "v1" and props["AutoDeploy"] is True
+    assert props["StageName"] == "v1"
+    assert props["AutoDeploy"] is True
     assert props["ApiId"] == {"Ref": api_id}
     assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] > 0
     log_format = props["AccessLogSettings"]["Format"]
-    assert "$context.connectionId" in log_format and "querystring" not in log_format.lower()
+    assert "$context.connectionId" in log_format
+    assert "querystring" not in log_format.lower()
     # The API hands out the wss:// URL with each ticket
     api_env = _function(prod, "assistec.handlers.api.handler")["Environment"]["Variables"]
-    assert "REALTIME_URL" in api_env and "REALTIME_MANAGEMENT_URL" not in api_env
+    assert "REALTIME_URL" in api_env
+    assert "REALTIME_MANAGEMENT_URL" not in api_env
 
 
 def test_only_the_realtime_function_may_post_to_connections_and_only_this_stages(prod: Template) -> None:
     role = _function(prod, constants.REALTIME_HANDLER)["Role"]["Fn::GetAtt"][0]
     [api_id] = prod.find_resources("AWS::ApiGatewayV2::Api")
-    managing = [(s, roles) for s, roles in _statements(prod) if any(a.startswith("execute-api:") for a in _actions(s))]
+    managing = [
+        (s, roles) for s, roles in _statements(prod) if any(a.startswith("execute-api:") for a in _actions(s))
+    ]
     assert managing
     for statement, roles in managing:
         assert roles == [{"Ref": role}]
         assert _actions(statement) == {"execute-api:ManageConnections"}
         resource = json.dumps(statement["Resource"])
-        assert api_id in resource and "/v1/*/@connections/*" in resource
+        assert api_id in resource
+        assert "/v1/*/@connections/*" in resource
 
 
 def test_the_local_stage_declares_the_api_to_the_gateway_stand_in(local: Template) -> None:

@@ -20,7 +20,7 @@ from ws_gateway import GatewayConfig, RunningGateway, start
 from tests.conftest import LambdaContext, PgDatabase
 from tests.integration.ws_gateway.fake_lambda import FakeLambda
 
-SOCKET = "assistec-test-RealtimeSocket"
+SOCKET = "assistec-test-Realtime"  # the one function of the three triggers (handlers/realtime.handler)
 
 
 @dataclass
@@ -48,10 +48,12 @@ class RealtimeStack:
             "detail": detail,
         }
         with self.lock:
-            return realtime.push(event, LambdaContext(function_name="assistec-test-RealtimePush"))
+            return realtime.handler(event, LambdaContext(function_name=SOCKET))
 
 
-def configure_realtime(monkeypatch: pytest.MonkeyPatch, database: PgDatabase, management_url: str | None) -> None:
+def configure_realtime(
+    monkeypatch: pytest.MonkeyPatch, database: PgDatabase, management_url: str | None
+) -> None:
     from assistec.wiring import realtime as wiring
 
     for name in ("DB_SECRET_ID",):
@@ -82,7 +84,7 @@ def realtime_stack(monkeypatch: pytest.MonkeyPatch, database: PgDatabase) -> Ite
 
     def socket(event: dict[str, Any]) -> Any:
         with lock:
-            return realtime.socket(event, LambdaContext(function_name=SOCKET))
+            return realtime.handler(event, LambdaContext(function_name=SOCKET))
 
     fake.handlers[SOCKET] = socket
     config = GatewayConfig.model_validate(

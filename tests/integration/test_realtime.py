@@ -18,7 +18,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.conftest import PgDatabase
-from tests.integration.conftest import FakeBus, Client, Shop, signup
+from tests.integration.conftest import Client, FakeBus, Shop, signup
 from tests.integration.realtime_helpers import RealtimeStack, configure_realtime, realtime_stack
 from tests.integration.shop_helpers import open_order
 
@@ -93,7 +93,8 @@ def test_a_signed_in_user_gets_a_one_minute_ticket_stored_only_as_a_digest(
     body = _ticket(client, shop.access_token)
     # Then it is "<shop>.<secret>", good for 60 seconds; the deployment did not name a WebSocket URL
     shop_id, secret = body["ticket"].split(".")
-    assert shop_id == shop.tenant_id and len(secret) >= 40
+    assert shop_id == shop.tenant_id
+    assert len(secret) >= 40
     assert body["url"] is None
     rows = _rows(
         database,
@@ -172,7 +173,15 @@ def test_an_unknown_an_expired_or_another_shops_ticket_is_403_and_stores_nothing
         )
     assert _refused(realtime_stack, f"?ticket={expired}") == 403
     # Nothing was stored for either shop; A's ticket is still good for A
-    assert _rows(database, "select 1 from realtime_connections where tenant_id in (%s, %s)", a.tenant_id, b.tenant_id) == []
+    assert (
+        _rows(
+            database,
+            "select 1 from realtime_connections where tenant_id in (%s, %s)",
+            a.tenant_id,
+            b.tenant_id,
+        )
+        == []
+    )
     with connect(f"{realtime_stack.url}?ticket={a.tenant_id}.{secret}", open_timeout=20):
         pass
 
@@ -189,7 +198,9 @@ def test_a_deactivated_users_ticket_opens_nothing(
     )
     assert status == 200, body
     assert _refused(realtime_stack, f"?ticket={ticket}") == 403
-    assert _rows(database, "select used_at is not null from realtime_tickets where user_id = %s", user_id) == [(True,)]
+    assert _rows(
+        database, "select used_at is not null from realtime_tickets where user_id = %s", user_id
+    ) == [(True,)]
 
 
 def test_two_handshakes_racing_with_one_ticket_open_one_connection(
@@ -224,7 +235,9 @@ def test_two_handshakes_racing_with_one_ticket_open_one_connection(
         root.close()
     # Then exactly one opened
     assert sorted(outcomes) == ["403", "open"]
-    assert len(_rows(database, "select 1 from realtime_connections where tenant_id = %s", shop.tenant_id)) == 1
+    assert (
+        len(_rows(database, "select 1 from realtime_connections where tenant_id = %s", shop.tenant_id)) == 1
+    )
 
 
 # --- pushes -------------------------------------------------------------------------------------------
@@ -234,23 +247,28 @@ def test_a_shops_events_reach_its_staff_and_never_another_shops(
     realtime_stack: RealtimeStack, client: Client, bus: FakeBus
 ) -> None:
     a, b = signup(client, name="Loja A Celulares"), signup(client, name="Loja B Informática")
-    with _connected(realtime_stack, client, a.access_token) as ws_a, _connected(
-        realtime_stack, client, b.access_token
-    ) as ws_b:
+    with (
+        _connected(realtime_stack, client, a.access_token) as ws_a,
+        _connected(realtime_stack, client, b.access_token) as ws_b,
+    ):
         # When shop A opens an order (the API publishes OrderCreated; EventBridge hands it to the push)
         order = open_order(client, a)
         answers = _push_published(realtime_stack, bus, "OrderCreated")
         # Then A's staff get it, with the order's number
         message = _recv(ws_a)
         assert message["type"] == "order.created"
-        assert message["data"]["order_id"] == order["id"] and message["data"]["number"] == order["number"]
+        assert message["data"]["order_id"] == order["id"]
+        assert message["data"]["number"] == order["number"]
         assert "tenant_id" not in message["data"]
         assert answers == [{"pushed": True, "sent": 1, "gone": 0}]
         # And B's connection gets nothing
         assert _silent(ws_b)
         # When the order moves, A gets the change and B still nothing
         status, moved, _ = client.call(
-            "POST", f"/orders/{order['id']}/transitions", a.access_token, body={"to": "diagnosing", "version": order["version"]}
+            "POST",
+            f"/orders/{order['id']}/transitions",
+            a.access_token,
+            body={"to": "diagnosing", "version": order["version"]},
         )
         assert status == 200, moved
         _push_published(realtime_stack, bus, "OrderStatusChanged")
@@ -309,7 +327,8 @@ def test_a_technician_gets_their_own_orders_and_no_money(
         )
         assert _recv(owner)["type"] == "whatsapp.waiting"
         assert _recv(attendant)["type"] == "whatsapp.waiting"
-        assert _silent(tech_one, 0.2) and _silent(tech_two, 0.2)
+        assert _silent(tech_one, 0.2)
+        assert _silent(tech_two, 0.2)
 
 
 def test_a_gone_connection_is_dropped_on_the_first_failed_post(
@@ -327,12 +346,20 @@ def test_a_gone_connection_is_dropped_on_the_first_failed_post(
         # When an event is pushed to the shop
         answer = realtime_stack.push(
             "AppointmentChanged",
-            {"tenant_id": shop.tenant_id, "appointment_id": str(uuid.uuid4()), "change": "booked", "type": "drop_off"},
+            {
+                "tenant_id": shop.tenant_id,
+                "appointment_id": str(uuid.uuid4()),
+                "change": "booked",
+                "type": "drop_off",
+            },
         )
         # Then the live connection got it, and the gone one (410) was deleted at once
         assert _recv(live)["type"] == "appointment.booked"
         assert answer == {"pushed": True, "sent": 1, "gone": 1}
-        assert _rows(database, "select 1 from realtime_connections where connection_id = 'gone-connection='") == []
+        assert (
+            _rows(database, "select 1 from realtime_connections where connection_id = 'gone-connection='")
+            == []
+        )
 
 
 def test_the_sweep_deletes_expired_connections_and_old_tickets_of_every_shop(
@@ -344,10 +371,15 @@ def test_the_sweep_deletes_expired_connections_and_old_tickets_of_every_shop(
     a, b = signup(client, name="Loja A Celulares"), signup(client, name="Loja B Informática")
     _ticket(client, a.access_token)
     with psycopg.connect(database.superuser_url) as conn:
-        for shop, name, age in ((a, "a-old", "3 hours"), (b, "b-old", "2 hours 1 minute"), (b, "b-new", "1 minute")):
+        for shop, name, age in (
+            (a, "a-old", "3 hours"),
+            (b, "b-old", "2 hours 1 minute"),
+            (b, "b-new", "1 minute"),
+        ):
             conn.execute(
-                "insert into realtime_connections (connection_id, tenant_id, user_id, role, connected_at, expires_at) "
-                "values (%s, %s, %s, 'owner', now() - %s::interval, now() - %s::interval + interval '2 hours')",
+                "insert into realtime_connections "
+                "(connection_id, tenant_id, user_id, role, connected_at, expires_at) values "
+                "(%s, %s, %s, 'owner', now() - %s::interval, now() - %s::interval + interval '2 hours')",
                 (name, shop.tenant_id, shop.owner_id, age, age),
             )
         conn.execute(
@@ -356,9 +388,19 @@ def test_the_sweep_deletes_expired_connections_and_old_tickets_of_every_shop(
             (a.tenant_id,),
         )
     configure_realtime(monkeypatch, database, None)
-    deleted = realtime.sweep({}, LambdaContext(function_name="assistec-test-RealtimeSweep"))
-    assert deleted["realtime_connections"] >= 2 and deleted["realtime_tickets"] >= 1
-    left = {r[0] for r in _rows(database, "select connection_id from realtime_connections where connection_id in ('a-old', 'b-old', 'b-new')")}
+    # When EventBridge's schedule runs the real-time function
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "resources": []}
+    deleted = realtime.handler(scheduled, LambdaContext(function_name="assistec-test-Realtime"))
+    assert deleted["realtime_connections"] >= 2
+    assert deleted["realtime_tickets"] >= 1
+    left = {
+        r[0]
+        for r in _rows(
+            database,
+            "select connection_id from realtime_connections "
+            "where connection_id in ('a-old', 'b-old', 'b-new')",
+        )
+    }
     assert left == {"b-new"}
     assert _rows(database, "select 1 from realtime_tickets where tenant_id = %s", a.tenant_id) == []
 
@@ -377,10 +419,16 @@ def test_the_chat_reaches_the_shops_staff_is_kept_and_stays_in_the_shop(
         _connected(realtime_stack, client, b.access_token) as other_shop,
     ):
         # When the attendant writes in the chat
-        attendant.send(json.dumps({"action": "chat.send", "text": "  Cliente da OS 12 chegou  ", "request_id": "m1"}))
+        attendant.send(
+            json.dumps({"action": "chat.send", "text": "  Cliente da OS 12 chegou  ", "request_id": "m1"})
+        )
         # Then they get it stored (their answer), the owner gets it pushed, the other shop nothing
         sent = _recv(attendant)
-        assert (sent["type"], sent["request_id"], sent["message"]["text"]) == ("chat.sent", "m1", "Cliente da OS 12 chegou")
+        assert (sent["type"], sent["request_id"], sent["message"]["text"]) == (
+            "chat.sent",
+            "m1",
+            "Cliente da OS 12 chegou",
+        )
         assert sent["message"]["author_name"] == "Atendente Ana"
         pushed = _recv(owner)
         assert pushed == {"type": "chat.message", "message": sent["message"]}
@@ -388,7 +436,8 @@ def test_the_chat_reaches_the_shops_staff_is_kept_and_stays_in_the_shop(
         # And the history (what a reconnecting panel asks for) has it; the other shop's is empty
         owner.send(json.dumps({"action": "chat.history", "limit": 10}))
         history = _recv(owner)
-        assert history["type"] == "chat.history" and history["messages"] == [sent["message"]]
+        assert history["type"] == "chat.history"
+        assert history["messages"] == [sent["message"]]
         other_shop.send(json.dumps({"action": "chat.history"}))
         assert _recv(other_shop)["messages"] == []
 
@@ -417,6 +466,7 @@ def test_a_bad_message_gets_a_clear_error_and_stores_nothing(
         ws.send(message)
         answer = _recv(ws)
         assert (answer["type"], answer["code"]) == ("error", code)
-        assert answer["message"] and answer["message"][0].isupper()  # a sentence in pt-BR
+        assert answer["message"]
+        assert answer["message"][0].isupper()
         assert ws.state.name == "OPEN"
     assert _rows(database, "select 1 from staff_chat_messages where tenant_id = %s", shop.tenant_id) == []

@@ -35,7 +35,6 @@ def test_a_thousand_connections_across_fifty_shops_get_their_events_and_only_the
             assert status == 201, body
             tickets.append((shop.tenant_id, body["ticket"]))
 
-
     async def scenario() -> dict[str, list[list[dict[str, Any]]]]:
         # A handful of handshakes at a time: the Invoke double listens with a small backlog.
         gate = asyncio.Semaphore(4)
@@ -48,7 +47,10 @@ def test_a_thousand_connections_across_fifty_shops_get_their_events_and_only_the
         by_shop: dict[str, list[ClientConnection]] = {}
         for (tenant, _), ws in zip(tickets, sockets, strict=True):
             by_shop.setdefault(tenant, []).append(ws)
-        assert realtime_stack.gateway.call(lambda: len(realtime_stack.gateway.gateway.connections)) == SHOPS * PER_SHOP
+        assert (
+            realtime_stack.gateway.call(lambda: len(realtime_stack.gateway.gateway.connections))
+            == SHOPS * PER_SHOP
+        )
 
         # When each shop has events (a conversation waiting, an appointment booked), pushed as
         # EventBridge hands them to the push function, the shops' events interleaved
@@ -64,7 +66,6 @@ def test_a_thousand_connections_across_fifty_shops_get_their_events_and_only_the
                 detail |= {"tenant_id": shop.tenant_id, "event_id": f"{shop.tenant_id}/{round_}"}
                 answers.append(await loop.run_in_executor(None, realtime_stack.push, detail_type, detail))
         assert answers == [{"pushed": True, "sent": PER_SHOP, "gone": 0}] * (SHOPS * EVENTS_PER_SHOP)
-
 
         async def drain(ws: ClientConnection) -> list[dict[str, Any]]:
             got = []

@@ -102,8 +102,7 @@ def find_connection(conn: Conn, connection_id: str) -> ConnectionRow | None:
     return fetch_one(
         conn,
         ConnectionRow,
-        "select %s::text as connection_id, tenant_id, user_id, role, expires_at "
-        "from realtime_connection(%s)",
+        "select %s::text as connection_id, tenant_id, user_id, role, expires_at from realtime_connection(%s)",
         (connection_id, connection_id),
     )
 

@@ -103,7 +103,9 @@ def parse_message(body: str | None) -> Command:
         raise BadMessage("invalid_message", 'A mensagem deve ser um objeto JSON com o campo "action".')
     request_id = data.get("request_id")
     if request_id is not None and (not isinstance(request_id, str) or len(request_id) > 100):
-        raise BadMessage("invalid_request_id", 'O campo "request_id" deve ser um texto de até 100 caracteres.')
+        raise BadMessage(
+            "invalid_request_id", 'O campo "request_id" deve ser um texto de até 100 caracteres.'
+        )
     action = data.get("action")
     if not isinstance(action, str):
         raise BadMessage("invalid_message", 'Falta o campo "action" (ping, chat.send ou chat.history).')
@@ -182,7 +184,11 @@ def push_for(detail_type: str, detail: dict[str, Any]) -> Push | None:
         case "OrderCreated":
             kind, roles = "order.created", COUNTER_ROLES
         case "OrderStatusChanged":
-            kind = "quote.decided" if detail.get("quote_id") and detail.get("decided_via") else "order.status_changed"
+            kind = (
+                "quote.decided"
+                if detail.get("quote_id") and detail.get("decided_via")
+                else "order.status_changed"
+            )
             roles = COUNTER_ROLES
         case "ChargeStatusChanged":
             kind = "payment.received" if detail.get("status") == "paid" else "charge.status_changed"

@@ -36,7 +36,11 @@ def _connect(event: dict[str, Any], connection_id: str) -> dict[str, Any]:
     except Refused as refused:
         logger.info("realtime connection refused", extra={"status": refused.status, "reason": refused.reason})
         metrics.add_metric(name="RealtimeConnectRefused", unit=MetricUnit.Count, value=1)
-        message = "Ticket ausente ou inválido." if refused.status == 401 else "Ticket expirado, já usado ou inválido."
+        message = (
+            "Ticket ausente ou inválido."
+            if refused.status == 401
+            else "Ticket expirado, já usado ou inválido."
+        )
         return {"statusCode": refused.status, "body": message}
     logger.append_keys(tenant_id=str(who.tenant_id), user_id=str(who.user_id))
     logger.info("realtime connected", extra={"role": who.role.value})
@@ -80,7 +84,9 @@ def push(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if not isinstance(detail, dict) or not isinstance(detail_type, str):
         logger.warning("not an EventBridge event")
         return {"pushed": False}
-    logger.append_keys(tenant_id=detail.get("tenant_id"), event_type=detail_type, event_id=detail.get("event_id"))
+    logger.append_keys(
+        tenant_id=detail.get("tenant_id"), event_type=detail_type, event_id=detail.get("event_id")
+    )
     outcome = root().realtime.push(detail_type, detail)
     if outcome is None:
         return {"pushed": False}
@@ -104,8 +110,11 @@ def sweep(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """The function's entry point: API Gateway's WebSocket events (``requestContext``), EventBridge's
     schedule (source ``aws.events``: the sweep) or a domain event from the bus (the push)."""
+    answer: dict[str, Any]
     if "requestContext" in event:
-        return socket(event, context)
-    if event.get("source") == "aws.events":
-        return sweep(event, context)
-    return push(event, context)
+        answer = socket(event, context)
+    elif event.get("source") == "aws.events":
+        answer = sweep(event, context)
+    else:
+        answer = push(event, context)
+    return answer

@@ -200,11 +200,17 @@ class Realtime:
                 stored = None
             else:
                 stored = rt_db.insert_chat_message(
-                    uow.conn, tenant_id=row.tenant_id, user_id=row.user_id, author_name=name, body=command.text
+                    uow.conn,
+                    tenant_id=row.tenant_id,
+                    user_id=row.user_id,
+                    author_name=name,
+                    body=command.text,
                 )
         if stored is None:
             return _error(
-                "session_ended", "Seu acesso foi encerrado. Entre de novo para usar o chat.", command.request_id
+                "session_ended",
+                "Seu acesso foi encerrado. Entre de novo para usar o chat.",
+                command.request_id,
             )
         message = _chat(stored)
         self.fan_out(
