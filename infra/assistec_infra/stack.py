@@ -6,7 +6,7 @@ settings it owns (the bus's name, the queue's URL...) to the workers that read t
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import CfnOutput, Environment, NestedStack, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -80,7 +80,13 @@ class AssistecStack(Stack):
             self, "Backup", platform=platform, secrets_key=storage.unlock_code_key, database=database
         )
         data_exports = DataExports(self, "DataExports", platform=platform, bus=domain_events.bus)
-        realtime = Realtime(self, "Realtime", platform=platform, bus=domain_events.bus)
+        # In prod a nested stack of its own: with it the stack would pass CloudFormation's 500 resources.
+        realtime_scope: Construct = (
+            NestedStack(self, "RealtimeStack", description=f"assistec ({config.stage}): real time")
+            if config.nested_realtime
+            else self
+        )
+        realtime = Realtime(realtime_scope, "Realtime", platform=platform, bus=domain_events.bus)
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         ops = Ops(self, "Ops", platform=platform)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)

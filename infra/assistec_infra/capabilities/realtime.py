@@ -2,8 +2,9 @@
 domain events to their connected staff, and the staff chat.
 
 One function (handlers/realtime.handler) serves the three triggers below: they share the database
-and the management API's client, and the stack stays under CloudFormation's 500 resources (prod is
-at the limit with this capability: the next one needs a nested stack).
+and the management API's client, and it keeps the capability small. In prod the capability is a
+nested stack of its own (StageConfig.nested_realtime): the stack with the panel's hosting would pass
+CloudFormation's 500 resources with it.
 
 - **The WebSocket** (prod: API Gateway's WebSocket API, stage ``v1``): ``$connect``, ``$disconnect``
   and ``$default`` are Lambda proxy integrations of the function (handlers/realtime.socket);
@@ -63,7 +64,7 @@ class Realtime(Construct):
         super().__init__(scope, construct_id)
         config = platform.config
         # One function for the three triggers (handlers/realtime.handler): they share the database and
-        # the management API's client, and the stack stays under CloudFormation's 500 resources.
+        # the management API's client.
         self.function = platform.worker(self, "Function", FUNCTION, REALTIME)
         events.Rule(
             self,
