@@ -130,6 +130,9 @@ class ApiSettings(DatabaseSettings, AuthKeySettings, MailSettings):
     # Signups per source address per hour (429 beyond). LocalStack hands the API every caller as one
     # address: the local stage allows at least LOCAL_SIGNUP_LIMIT (``signup_limit``).
     signup_limit_per_hour: int = Field(default=10, ge=1, le=100_000)
+    # The staff's WebSocket (wss://{api}.execute-api.{region}.amazonaws.com/{stage}): handed out with each
+    # real-time ticket. Unset (the local stage: the gateway stand-in's port is devctl's): no url.
+    realtime_url: str | None = Field(default=None, pattern=r"^wss?://[^\s]+[^/]$")
 
     @property
     def signup_limit(self) -> int:
@@ -310,6 +313,18 @@ class OpsReportSettings(DatabaseSettings, MailSettings):
     dashboard_name: str = Field(min_length=1)
     # Who gets the reports (the stage's alarm e-mail). Unset: the reports are logged, not mailed.
     ops_report_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class RealtimeSettings(DatabaseSettings):
+    """The staff's real-time channel (the WebSocket's $connect/$disconnect/$default function, the
+    push function and the sweep): the database, and the management API's endpoint the connections
+    are posted through (the stage's callback URL; locally the gateway stand-in's, set by devctl)."""
+
+    stage: Literal["local", "prod", "test"]
+    # Unset: nothing can be posted (the sweep needs none; the others fail loudly).
+    realtime_management_url: str | None = Field(default=None, pattern=r"^https?://[^\s]+[^/]$")
+    # Connections posted to at once by one function (the shop's staff: tens, not thousands).
+    realtime_post_concurrency: int = Field(default=16, ge=1, le=64)
 
 
 @lru_cache(maxsize=1)

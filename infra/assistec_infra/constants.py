@@ -26,6 +26,21 @@ ORDER_STATUS_CHANGED = "OrderStatusChanged"
 APPOINTMENT_CHANGED = "AppointmentChanged"
 # The owner asked for a copy of the shop's data (the code's domain/data_exports.REQUESTED_EVENT).
 DATA_EXPORT_REQUESTED = "DataExportRequested"
+# The domain events the staff's panel is pushed (the code's domain/realtime.PUSHED_EVENTS).
+REALTIME_PUSHED_EVENTS = (
+    "OrderCreated",
+    "OrderStatusChanged",
+    "ChargeStatusChanged",
+    "WhatsappMessageReceived",
+    "ConversationWaitingForStaff",
+    "AppointmentChanged",
+)
+# The WebSocket API's stage, its route selection, and the output that declares it to the local
+# gateway stand-in (localstack/devctl/ws_gateway_proc.py reads it; LocalStack serves no WebSocket API).
+REALTIME_STAGE_NAME = "v1"
+REALTIME_ROUTE_SELECTION = "$request.body.action"
+REALTIME_OUTPUT = "WebSocketApi"
+REALTIME_MANAGEMENT_VARIABLE = "REALTIME_MANAGEMENT_URL"
 
 # The project's Python (pyproject: requires-python ==3.13). cdk-nag's L1 asks for the newest runtime;
 # moving runtimes is a deliberate upgrade of the whole project, not a side effect of a CDK bump.
@@ -57,6 +72,9 @@ RESTORE_TEST_HANDLER = "assistec.handlers.backup.restore_test"
 OPS_HANDLER = "assistec.handlers.ops.handler"
 OPS_REPORTS_HANDLER = "assistec.handlers.ops_reports.handler"
 DATA_EXPORTS_HANDLER = "assistec.handlers.data_exports.worker"
+# The staff's real-time channel (issue 14 §1): one function for the WebSocket's routes, the pushes
+# and the sweep.
+REALTIME_HANDLER = "assistec.handlers.realtime.handler"
 
 # When EventBridge runs the scheduled workers. 11:00 UTC is 08:00 in Brasília (no daylight saving
 # since 2019): owners read the dunning e-mail at opening.
@@ -83,6 +101,8 @@ RESTORE_TEST_SCHEDULE = events.Schedule.cron(minute="0", hour="8", week_day="SUN
 OPS_DAILY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12")
 OPS_WEEKLY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12", week_day="MON")
 OPS_MONTHLY_REPORT_SCHEDULE = events.Schedule.cron(minute="0", hour="12", day="1")
+# Connections whose $disconnect was lost, and spent tickets, deleted across shops.
+REALTIME_SWEEP_SCHEDULE = events.Schedule.rate(Duration.minutes(15))
 
 # The functions' own metrics that alarms and the dashboard watch (published through Powertools by
 # the handlers, in METRICS_NAMESPACE with the dimension service=SERVICE_NAME).

@@ -6,7 +6,7 @@ settings it owns (the bus's name, the queue's URL...) to the workers that read t
 
 from __future__ import annotations
 
-from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import CfnOutput, Environment, NestedStack, Stack
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
@@ -27,6 +27,7 @@ from assistec_infra.capabilities.payment_flow import PaymentFlow
 from assistec_infra.capabilities.payments import Payments
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.quote_flow import QuoteFlow
+from assistec_infra.capabilities.realtime import Realtime
 from assistec_infra.capabilities.rest_api import RestApi
 from assistec_infra.capabilities.retention import Retention
 from assistec_infra.capabilities.scheduling import Scheduling, allow_google_tokens
@@ -79,6 +80,13 @@ class AssistecStack(Stack):
             self, "Backup", platform=platform, secrets_key=storage.unlock_code_key, database=database
         )
         data_exports = DataExports(self, "DataExports", platform=platform, bus=domain_events.bus)
+        # In prod a nested stack of its own: with it the stack would pass CloudFormation's 500 resources.
+        realtime_scope: Construct = (
+            NestedStack(self, "RealtimeStack", description=f"assistec ({config.stage}): real time")
+            if config.nested_realtime
+            else self
+        )
+        realtime = Realtime(realtime_scope, "Realtime", platform=platform, bus=domain_events.bus)
         api = RestApi(self, "RestApi", platform=platform, authorizer=auth.authorizer)
         ops = Ops(self, "Ops", platform=platform)
         whatsapp.link_base(whatsapp.consumer, api.api.rest_api_id, api.stage_name)
@@ -180,7 +188,13 @@ class AssistecStack(Stack):
             "DataExportsQueueUrl": data_exports.queue.queue_url,
             "DataExportsDlqUrl": data_exports.dlq.queue_url,
             "DataExportsFunctionName": data_exports.worker.function_name,
+            "RealtimeFunctionName": realtime.function.function_name,
         }
+        if realtime.stage is not None:
+            outputs |= {
+                "RealtimeUrl": realtime.stage.url,
+                "RealtimeManagementUrl": realtime.stage.callback_url,
+            }
         if config.with_panel_cdn:
             # After everything else: the panel names the stack's WebSocket API when there is one, and
             # its deployment's handler is the CDK's, not a worker for the dashboard to draw.

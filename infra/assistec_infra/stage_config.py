@@ -69,6 +69,10 @@ class StageConfig:
     # prod only (LocalStack runs neither CloudFront nor the deployment's custom resource; locally
     # localstack/panel_edge serves web/dist with the same rules and headers).
     with_panel_cdn: bool = False
+    # The real-time capability (WebSocket API, its function, rules) in a nested stack of its own: prod's
+    # stack would pass CloudFormation's 500 resources with it. Locally it stays in the stack (no
+    # WebSocket API there, far below the limit, and no nested template for LocalStack to deploy).
+    nested_realtime: bool = False
 
     @property
     def makes_panel_web_acl(self) -> bool:
@@ -149,6 +153,7 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             backup_copy_vault_arn=context.get("backup_copy_vault_arn"),
             backup_object_lock_days=BACKUP_OBJECT_LOCK_DAYS,
             with_panel_cdn=True,
+            nested_realtime=True,
         )
     raise ValueError(f"unknown stage {stage!r}: use -c stage=local or -c stage=prod")
 

@@ -16,7 +16,7 @@ from aws_cdk.assertions import Template
 
 from assistec_infra import constants
 from assistec_infra.capabilities.monitoring import RUNBOOK_KEY
-from tests.infra.templates import _template
+from tests.infra.templates import _nested, _nested_reference, _template
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -212,15 +212,34 @@ def test_the_apps_metrics_are_those_the_handlers_publish(prod: Template) -> None
     assert watched <= app_metrics, sorted(watched - app_metrics)
 
 
-def test_every_alarm_is_on_the_status_widget_and_tells_the_topic_both_ways(prod: Template) -> None:
+def test_every_alarm_is_on_the_status_widget_and_tells_the_topic_both_ways(
+    prod: Template, prod_stack: Any
+) -> None:
     # Given every alarm of the stack and the alarm topic
     alarms = prod.find_resources("AWS::CloudWatch::Alarm")
     topic = _alarm_topic(prod)
     # When the dashboard's alarm status widgets are read
     _, _, body = _dashboard(prod)
     shown = [arn for w in body["widgets"] if w["type"] == "alarm" for arn in w["properties"]["alarms"]]
-    # Then they show each alarm once
-    assert sorted(shown) == sorted(f"${{{name}.Arn}}" for name in alarms)
+    # Then they show each alarm once, the nested stacks' (through their outputs) too
+    nested = _nested(prod_stack)
+    own = [arn for arn in shown if ".Outputs." not in arn]
+    assert sorted(own) == sorted(f"${{{name}.Arn}}" for name in alarms)
+    from_nested = [arn for arn in shown if ".Outputs." in arn]
+    nested_alarms = [
+        (nested_id, name, alarm)
+        for nested_id, template in nested.items()
+        for name, alarm in template.find_resources("AWS::CloudWatch::Alarm").items()
+    ]
+    assert len(from_nested) == len(nested_alarms)
+    for nested_id, name, alarm in nested_alarms:
+        assert [arn for arn in from_nested if _nested_reference(arn, nested_id, name)], name
+        # (the topic comes into a nested stack as a parameter the parent sets to it)
+        parameters = prod.find_resources("AWS::CloudFormation::Stack")[nested_id]["Properties"]["Parameters"]
+        for actions in (alarm["Properties"].get("AlarmActions"), alarm["Properties"].get("OKActions")):
+            assert actions is not None, name
+            assert len(actions) == 1, name
+            assert parameters[actions[0]["Ref"]] == {"Ref": topic}, name
     # And each alarm tells the topic when it fires and when it clears
     silent = [
         name
@@ -243,9 +262,12 @@ def _runbook_rows() -> list[list[str]]:
     ]
 
 
-def test_every_alarm_has_one_runbook_line_and_every_line_an_alarm(prod: Template) -> None:
-    # Given every alarm's runbook key (the end of its description) and README's runbook lines
+def test_every_alarm_has_one_runbook_line_and_every_line_an_alarm(prod: Template, prod_stack: Any) -> None:
+    # Given every alarm's runbook key (the end of its description), the nested stacks' too, and
+    # README's runbook lines
     alarms = prod.find_resources("AWS::CloudWatch::Alarm")
+    for template in _nested(prod_stack).values():
+        alarms |= template.find_resources("AWS::CloudWatch::Alarm")
     keys: dict[str, str] = {}
     unkeyed = []
     for name, alarm in alarms.items():

@@ -7,6 +7,7 @@ stand-in sends), config.json written at deploy."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -200,16 +201,22 @@ def test_both_behaviors_send_the_security_headers_the_local_stand_in_sends(prod_
     config = _distribution(prod_stack)
     for behavior in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
         assert behavior["ResponseHeadersPolicyId"] == {"Ref": policy_id}
-    # The devices bucket (uploads and photos), by both of its names; no WebSocket API in the stack yet
+    # The devices bucket (uploads and photos), by both of its names; the stack's WebSocket API (the
+    # real-time capability's, in prod a nested stack of its own: its id comes out of that stack)
     photos = [
         k for k, v in template.find_resources("AWS::S3::Bucket").items() if "DeviceStoragePhotos" in k and v
     ]
     assert len(photos) == 1
     storage = [f"https://<{photos[0]}.DomainName>", f"https://<{photos[0]}.RegionalDomainName>"]
-    assert _policy_headers(policy) == security_headers(websocket=[], storage=storage)
+    websocket = re.findall(r"wss://\S+", _policy_headers(policy)["Content-Security-Policy"])
+    assert len(websocket) == 1
+    assert re.fullmatch(
+        r"wss://<RealtimeStack\S*\.Outputs\.\S+>\.execute-api\.sa-east-1\.<AWS::URLSuffix>", websocket[0]
+    ), websocket
+    assert _policy_headers(policy) == security_headers(websocket=websocket, storage=storage)
     csp = _policy_headers(policy)["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in csp
-    assert "connect-src 'self' https://" in csp
+    assert "connect-src 'self' wss://" in csp
 
 
 def test_the_rendered_headers_are_the_same_in_the_cdk_app_and_the_stand_in() -> None:
@@ -230,7 +237,12 @@ def test_config_json_is_deployed_no_cache_and_the_cache_invalidated(prod_stack: 
     # Its config.json, as staged into the cloud assembly
     assembly = Path(prod_stack[1].directory)
     staged = [json.loads(p.read_text()) for p in assembly.glob("asset.*/config.json")]
-    assert {"apiBase": "/api", "wsUrl": None} in staged
+    # The stack's WebSocket stage (its API's id and the URL suffix are filled in at deploy)
+    assert len(staged) == 1
+    assert staged[0]["apiBase"] == "/api"
+    assert re.fullmatch(
+        r"wss://<<marker:\S+>>\.execute-api\.sa-east-1\.<<marker:\S+>>/v1", staged[0]["wsUrl"]
+    )
 
 
 def test_a_deploy_without_a_built_panel_says_so(prod_stack: Any) -> None:

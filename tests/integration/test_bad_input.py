@@ -360,6 +360,7 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/settings/logo"): {"content_type": "image/png"},
     ("put", "/settings/logo"): {"key": "logos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/logo.png"},
     ("post", "/data-exports"): {},
+    ("post", "/realtime/ticket"): {},
 }
 
 

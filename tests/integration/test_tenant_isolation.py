@@ -53,6 +53,12 @@ EXTRA_POLICIES = {
     ("backup_runs", "definer_access"),
     # The monthly capacity report counts each shop's orders (ops_busiest_shops, migration 0032).
     ("service_orders", "definer_access"),
+    # The real-time channel (migration 0035): $disconnect and the chat find a connection by API
+    # Gateway's id (realtime_connection), the sweep deletes expired connections and tickets.
+    ("realtime_connections", "definer_access"),
+    ("realtime_connections", "retention_purge"),
+    ("realtime_tickets", "retention_read"),
+    ("realtime_tickets", "retention_purge"),
 }
 # Every tenant table is readable by the ops role (backups), through a read-only policy for that role only.
 OPS_POLICY = "ops_read"

@@ -31,6 +31,7 @@ from assistec.api import (
     payments,
     public,
     quotes,
+    realtime,
     reports,
     scheduling,
     shop_settings,
@@ -111,6 +112,7 @@ for module in (
     scheduling,
     email,
     data_exports,
+    realtime,
 ):
     app.include_router(module.router)
 

@@ -306,5 +306,7 @@ def _event_detail(order: OrderRow, **extra: Any) -> dict[str, Any]:
         "customer_id": str(order.customer_id),
         "device_id": str(order.device_id),
         "status": order.status,
+        # Whose bench it is on: the real-time push shows a technician their own orders only.
+        "technician_id": str(order.technician_id) if order.technician_id else None,
         **extra,
     }

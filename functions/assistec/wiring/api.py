@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from assistec.services.pricing import PricingService
     from assistec.services.quote_flow import QuoteFlowStarter
     from assistec.services.quotes import QuotesService
+    from assistec.services.realtime import RealtimeTickets
     from assistec.services.reports import ReportsService
     from assistec.services.scheduling.appointments import AppointmentsService
     from assistec.services.scheduling.availability import AvailabilityService
@@ -192,6 +193,12 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
 
         # The store is looked up per link, so a test may swap it after the service was built.
         return DataExports(self.work, lambda: self.export_store)
+
+    @cached_property
+    def realtime_tickets(self) -> RealtimeTickets:
+        from assistec.services.realtime import RealtimeTickets
+
+        return RealtimeTickets(self.work)
 
     @cached_property
     def orders(self) -> OrdersService:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
@@ -37,11 +37,20 @@ class PythonFunctions(Construct):
         super().__init__(scope, construct_id)
         self._config = config
         self._layer = layer
-        self._code = lambda_.Code.from_asset(
-            str(constants.FUNCTIONS_DIR),
-            bundling=function_bundling(),
-            exclude=["**/__pycache__", "**/*.pyc"],
-        )
+        self._codes: dict[str, lambda_.Code] = {}
+
+    def _code(self, scope: Construct) -> lambda_.Code:
+        """The shared code asset of the function's stack (an asset belongs to one stack: a nested
+        stack's functions get their own, of the same folder and so the same hash)."""
+        stack = Stack.of(scope)
+        key = stack.node.path
+        if key not in self._codes:
+            self._codes[key] = lambda_.Code.from_asset(
+                str(constants.FUNCTIONS_DIR),
+                bundling=function_bundling(),
+                exclude=["**/__pycache__", "**/*.pyc"],
+            )
+        return self._codes[key]
 
     def function(
         self,
@@ -100,7 +109,7 @@ class PythonFunctions(Construct):
             runtime=constants.PYTHON_RUNTIME,
             architecture=constants.ARCHITECTURE,
             handler=spec.handler,
-            code=self._code,
+            code=self._code(scope),
             layers=[self._layer],
             role=role,
             memory_size=spec.memory_mb,

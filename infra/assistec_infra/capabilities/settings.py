@@ -45,6 +45,8 @@ Setting = Literal[
     "backup_copy_bucket",  # Backup: their second copy
     "backup_key_id",  # Backup: the shop-secrets key (purpose backup-bundle)
     "exports_bucket",  # DataExports: the owners' data exports (the API signs their links)
+    "realtime_url",  # Realtime: the staff's WebSocket (wss://), handed out with each ticket (the API)
+    "realtime_management_url",  # Realtime: the stage's callback URL the push and chat post through
 ]
 _ORDER: tuple[Setting, ...] = get_args(Setting)
 Grant = Callable[[iam.IGrantable], object]
@@ -70,7 +72,8 @@ RELAY = Family(("event_bus_name", *_DATABASE, "payments_queue_url", "whatsapp_se
 # ConsumerSettings: the payments consumer, the reconciliation, the payment flow's steps, the dunning run.
 CONSUMER = Family((*_DATABASE, "event_bus_name", "payments_key_id", "asaas_base_url"))
 _BACKUP: tuple[Setting, ...] = ("backup_bucket", "backup_copy_bucket", "backup_key_id")
-API = Family(tuple(s for s in _ORDER if s not in _BACKUP))  # ApiSettings: every setting but the backup's
+# ApiSettings: every setting but the backup's and the connections' endpoint (the API posts to none).
+API = Family(tuple(s for s in _ORDER if s not in (*_BACKUP, "realtime_management_url")))
 # WhatsappSettings: the consumer (the bot) queues replies and never calls Evolution; the sender calls
 # Evolution, queues nothing and emits no event (no bus).
 WHATSAPP_CONSUMER = Family((*_DATABASE, "event_bus_name", "whatsapp_send_queue_url"))
@@ -102,6 +105,9 @@ DATA_EXPORTS = Family((*_DATABASE, "exports_bucket"))
 # secret, which it rotates (read here; its write grant is given by the stack), and the backups' (one
 # shop's bundles on demand: the permissions behind them come with ``Backup.grant_console``).
 OPS = Family((*CONSUMER.settings, "auth_secret_id", *_BACKUP))
+# RealtimeSettings: the real-time function posts to connections (the stage's callback URL; its
+# ManageConnections grant comes from Realtime).
+REALTIME = Family((*_DATABASE, "realtime_management_url"))
 # The reports to ops: the database (definer functions); the dashboard's name, its CloudWatch reads
 # and the mail come with their own grants (OpsReports, allow_mail).
 OPS_REPORTS = Family(_DATABASE)

@@ -48,6 +48,8 @@ NOT_BUNDLED = {
     "asaas_customer_claims": "reservas de minutos enquanto uma cobrança é criada no Asaas",
     "backup_runs": "o registro dos próprios backups",
     "data_exports": "o registro das exportações de dados pedidas pelo dono (os arquivos ficam 7 dias)",
+    "realtime_tickets": "tickets de conexão em tempo real (válidos por 60 segundos, uma vez)",
+    "realtime_connections": "conexões abertas do painel em tempo real (duram no máximo 2 horas)",
 }
 
 RESTORE: dict[str, Restore] = {
@@ -71,6 +73,10 @@ RESTORE: dict[str, Restore] = {
     "backup_runs": Restore.KEEP,
     # The owner's exports: a restore neither brings back nor forgets one (a pending one stays pending).
     "data_exports": Restore.KEEP,
+    # The real-time channel's tickets and open connections: a restore ends the shop's sessions, and
+    # so its connections (the panel asks for a new ticket; the staff chat's messages are restored).
+    "realtime_tickets": Restore.CLEAR,
+    "realtime_connections": Restore.CLEAR,
 }
 
 
