@@ -1164,6 +1164,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/realtime/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A one-time ticket (60 seconds) to open the staff's WebSocket: pushed order, payment, WhatsApp and appointment events, and the shop's internal chat (any signed-in user) */
+        post: operations["issue_ticket_realtime_ticket_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reports/orders": {
         parameters: {
             query?: never;
@@ -3638,6 +3655,25 @@ export interface components {
         QuoteSendOut: {
             /** Execution Arn */
             execution_arn: string;
+        };
+        /** RealtimeTicketOut */
+        RealtimeTicketOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             * @description When the ticket stops opening connections (60 seconds)
+             */
+            expires_at: string;
+            /**
+             * Ticket
+             * @description Open the WebSocket with it within 60 seconds, once: `<url>?ticket=<ticket>` (the access token never goes in a URL)
+             */
+            ticket: string;
+            /**
+             * Url
+             * @description The WebSocket's address (wss://…); null where the deployment does not say it (the local stage: see ws_url in .local/stack.json)
+             */
+            url: string | null;
         };
         /** RefreshIn */
         RefreshIn: {
@@ -11660,6 +11696,62 @@ export interface operations {
             };
             /** @description Body not sent as application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    issue_ticket_realtime_ticket_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RealtimeTicketOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };
