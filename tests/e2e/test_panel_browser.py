@@ -493,3 +493,75 @@ def test_the_counter_books_a_drop_off_and_checks_the_device_in(
     settings = http.get("/settings", headers=headers).json()
     assert settings["business_hours"]["sat"] == [["09:00", "12:00"], ["13:00", "15:00"]]
     assert http.get("/settings/order-workflow", headers=headers).json()["warranty_days"] == 120
+
+
+def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public_page(
+    http: httpx.Client,
+    stack: dict[str, Any],
+    panel_url: str,
+    browser: Any,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    """The issue's flow end to end: staff register the customer, device and order and send a quote in
+    the panel; the customer approves it on the public page in another browser; the board, open all the
+    while and never reloaded, moves the order (pushed over the WebSocket: with the channel live the
+    board does not poll)."""
+    shop = new_shop(http, "Loja Painel Ao Vivo")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+
+    # Given a customer, a device and an order made in the panel, and a quote sent from it
+    page.get_by_role("link", name="Clientes", exact=True).click()
+    page.get_by_label("Nome", exact=True).fill("Renata Ao Vivo")
+    page.get_by_label("Telefone (WhatsApp)").fill(f"11 9{uuid.uuid4().int % 10**8:08d}")
+    page.get_by_role("button", name="Cadastrar cliente").click()
+    page.get_by_role("heading", name="Renata Ao Vivo", level=1).wait_for()
+    page.get_by_label("Marca").fill("Motorola")
+    page.get_by_label("Modelo").fill("Edge 40")
+    page.get_by_role("button", name="Cadastrar aparelho").click()
+    page.get_by_text("Motorola Edge 40").wait_for()
+    page.get_by_role("button", name="Abrir OS deste aparelho").click()
+    page.get_by_label("Defeito relatado").fill("Não liga depois de molhar")
+    page.get_by_role("button", name="Abrir OS", exact=True).click()
+    page.get_by_role("heading", name=re.compile(r"^OS 0001")).wait_for()
+    page.get_by_role("group", name="Mover para").get_by_role("button", name="Em diagnóstico").click()
+    page.get_by_role("heading", level=1).filter(has_text="Em diagnóstico").wait_for()
+    page.get_by_label("Descrição do serviço").fill("Limpeza da placa e troca do conector")
+    page.get_by_label("Valor (R$)").fill("249,00")
+    page.get_by_role("button", name="Criar orçamento").click()
+    page.get_by_role("heading", level=1).filter(has_text="Orçamento enviado").wait_for()
+
+    # And the board open, its channel live (so it does not poll), the order waiting for the customer
+    pushed: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: pushed.append(str(frame))))
+    page.get_by_role("link", name="Ordens de serviço", exact=True).click()
+    page.get_by_text("Atualização automática ligada").wait_for(timeout=60_000)
+    page.locator('[data-status="quote_sent"]').get_by_role("link", name=re.compile("OS 0001")).wait_for()
+    page.evaluate("window.__sameBoard = true")
+
+    # When the customer approves the quote on the public page, in a browser of their own
+    [order] = http.get("/orders", headers=headers).json()["items"]
+    [quote] = http.get(f"/orders/{order['id']}/quotes", headers=headers).json()["items"]
+    customer = browser.new_context(locale="pt-BR", **PHONE)
+    try:
+        phone = customer.new_page()
+        assert phone.goto(f"{stack['api_url']}/public/quotes/{quote['public_token']}").status == 200
+        phone.fill("#name", "Renata Ao Vivo")
+        phone.get_by_role("button", name="Aprovar orçamento").click()
+        phone.locator("#notice").filter(has_text="Orçamento aprovado").wait_for()
+    finally:
+        customer.close()
+
+    # Then the board shows the order approved without being reloaded
+    page.locator('[data-status="approved"]').get_by_role("link", name=re.compile("OS 0001")).wait_for(
+        timeout=60_000
+    )
+    assert page.locator('[data-status="quote_sent"]').get_by_role("link").count() == 0
+    assert page.evaluate("window.__sameBoard === true"), "the board was reloaded"
+    # (the browser received the decision over its WebSocket)
+    assert any("quote.decided" in frame and order["id"] in frame for frame in pushed), pushed
+    page.get_by_text("Atualização automática ligada").wait_for()
+    page.screenshot(path=str(artifacts / "board-live-desktop.png"), full_page=True)
