@@ -137,7 +137,8 @@ def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board
     )
     photo = page.get_by_role("img", name="Foto 1 do aparelho")
     photo.wait_for()
-    page.wait_for_function("document.querySelector('.photos img').naturalWidth === 16")
+    # (polled from here: wait_for_function evaluates a string, which the panel's CSP refuses)
+    _until(lambda: True if photo.evaluate("img => img.naturalWidth") == 16 else None, "the photo loads", 30)
 
     page.get_by_role("button", name="Abrir OS deste aparelho").click()
     page.get_by_label("Defeito relatado").fill("Tela trincada, touch falhando")

@@ -62,6 +62,9 @@ def configure_realtime(
     monkeypatch.setenv("DATABASE_URL", database.app_url)
     monkeypatch.setenv("DB_SSLMODE", "disable")
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AssistecTest")
+    from assistec.observability import metrics
+
+    monkeypatch.setattr(metrics.provider, "namespace", "AssistecTest")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
@@ -74,8 +77,12 @@ def configure_realtime(
 
 @pytest.fixture
 def realtime_stack(monkeypatch: pytest.MonkeyPatch, database: PgDatabase) -> Iterator[RealtimeStack]:
-    # Before the package's Metrics is first built (on import), as the API's tests do.
+    # Before the package's Metrics is first built (on import), as the API's tests do; and on the
+    # built one too (another test of this worker may have imported it without the variable).
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "AssistecTest")
+    from assistec.observability import metrics
+
+    monkeypatch.setattr(metrics.provider, "namespace", "AssistecTest")
     from assistec.handlers import realtime
     from assistec.wiring import realtime as wiring
 

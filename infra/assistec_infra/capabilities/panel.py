@@ -317,11 +317,14 @@ class PanelHosting(Construct):
         files: list[s3deploy.ISource] = []
         if built:
             assert dist is not None
-            files.append(s3deploy.Source.asset(str(dist)))
+            # The build's own config.json (the dev server's) stays out: the stage's is generated below,
+            # and two files of one name in one deployment would leave it to their order.
+            build = s3deploy.Source.asset(str(dist), exclude=["config.json"])
+            files.append(build)
             s3deploy.BucketDeployment(
                 self,
                 "Assets",
-                sources=[s3deploy.Source.asset(str(dist))],
+                sources=[build],
                 destination_bucket=self.bucket,
                 exclude=["*"],
                 include=[ASSETS_PATTERN],
