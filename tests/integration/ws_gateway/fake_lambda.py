@@ -74,7 +74,13 @@ class FakeLambda:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Invoke)
+        class Server(ThreadingHTTPServer):
+            # socketserver's default listen backlog is 5: a thousand sockets closing at once send as
+            # many $disconnect invocations (64 at a time from the gateway), and connections past the
+            # backlog wait for SYN retries and can run out the client's connect timeout.
+            request_queue_size = 1024
+
+        self.server = Server(("127.0.0.1", 0), Invoke)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
