@@ -159,7 +159,7 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]
     def _watch(self, process: subprocess.Popen[bytes], startup: Future[bool]) -> None:
         """For the process's whole life: enforce MemorySize; then make sure an exit while starting
         or invoking does not leave LocalStack waiting."""
-        exit = limits.watch(process, self._memory_mb)
+        exit = limits.watch(process, self._memory_mb, busy=lambda: self._busy(startup))
         if exit.out_of_memory:
             LOG.info("%s: runtime killed past %d MB (saw %d MB)", self._name, self._memory_mb, exit.peak_mb)
         with contextlib.suppress(InvalidStateError):
@@ -174,6 +174,11 @@ class HostRuntimeExecutor(RuntimeExecutor):  # type: ignore[misc]
             with contextlib.suppress(InvalidStateError):
                 if not pending.done():
                     pending.set_exception(_RuntimeExited(exit))
+
+    def _busy(self, startup: Future[bool]) -> bool:
+        """Starting, or an invoke in flight: the runtime's memory may grow."""
+        pending = self.executor_endpoint.invocation_future
+        return not startup.done() or (pending is not None and not pending.done())
 
     def _kill(self) -> None:
         process = self._process

@@ -126,6 +126,30 @@ def test_threads_address_space_is_not_mistaken_for_memory() -> None:
     assert (exit.returncode, exit.out_of_memory) == (0, False)
 
 
+def test_an_idle_runtime_is_looked_at_seldom_and_a_busy_one_closely() -> None:
+    # Given a function process that waits (as a runtime does between invokes) for 1.2 s
+    idle = _spawn("import time; time.sleep(1.2)\n")
+    # When watched while no invoke is in flight
+    quiet = limits.watch(idle, memory_mb=128, busy=lambda: False, idle_poll_s=0.25)
+    # Then its memory was read about every 0.25 s, not every 50 ms
+    assert quiet.returncode == 0
+    assert 2 <= quiet.samples <= 6
+    # And the same process, busy, is read about every 50 ms
+    busy = _spawn("import time; time.sleep(1.2)\n")
+    close = limits.watch(busy, memory_mb=128, busy=lambda: True)
+    assert close.samples >= 12
+
+
+def test_the_watchdog_sees_an_exit_at_once_even_when_idle() -> None:
+    # Given a runtime watched at the idle pace of a whole minute
+    process = _spawn("import time; time.sleep(0.2)\n")
+    started = time.monotonic()
+    exit = limits.watch(process, memory_mb=128, busy=lambda: False, idle_poll_s=60)
+    # Then its exit ended the watch when it happened (the wait is on the process, not a timer)
+    assert exit.returncode == 0
+    assert time.monotonic() - started < 30
+
+
 def test_exit_reasons_read_as_lambda_writes_them() -> None:
     assert limits.exit_reason(1) == "exit status 1"
     assert limits.exit_reason(-signal.SIGKILL) == "signal: killed"
