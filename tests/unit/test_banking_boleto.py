@@ -49,6 +49,7 @@ def test_barcode_check_digit_maps_0_10_and_11_to_1() -> None:
     assert b.barcode_check_digit(BB_BARCODE[:4] + BB_BARCODE[5:]) == int(BB_BARCODE[4]) == 3
 
 
+@settings(deadline=None)  # no timed asserts: the machine is shared
 @given(digits)
 def test_mod10_detects_every_single_digit_substitution(number: str) -> None:
     # FEBRABAN's mod 10 doubles every other digit: a single changed digit always changes the DV
@@ -105,6 +106,7 @@ def test_a_factor_outside_1000_9999_is_refused(factor: int) -> None:
     assert err.value.code == "boleto_invalid_due_factor"
 
 
+@settings(deadline=None)  # no timed asserts: the machine is shared
 @given(
     due=due_dates,
     offset=st.integers(min_value=-(b.FACTOR_CYCLE - b.DEFAULT_DAYS_BACK - 1), max_value=b.DEFAULT_DAYS_BACK),
@@ -120,6 +122,7 @@ def test_factor_round_trip_within_the_window(due: date, offset: int) -> None:
     assert b.factor_to_date(b.due_date_factor(due), reference=reference) == due
 
 
+@settings(deadline=None)  # no timed asserts: the machine is shared
 @given(
     st.integers(min_value=b.FACTOR_MIN, max_value=b.FACTOR_MAX), st.dates(date(2010, 1, 1), date(2080, 1, 1))
 )
@@ -232,6 +235,7 @@ def test_a_barcode_with_a_wrong_general_digit_is_refused() -> None:
 # --- properties ---------------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # no timed asserts: the machine is shared
 @given(barcodes())
 def test_barcode_linha_round_trip(barcode: str) -> None:
     linha = b.barcode_to_linha(barcode)
@@ -240,6 +244,7 @@ def test_barcode_linha_round_trip(barcode: str) -> None:
     assert b.linha_to_barcode(b.format_linha(linha)) == barcode
 
 
+@settings(deadline=None)  # no timed asserts: the machine is shared
 @given(bank_codes, st.none() | due_dates, amounts, campos_livres)
 def test_parse_gives_back_what_was_built(bank: str, due: date | None, amount: int, free: str) -> None:
     barcode = b.build_barcode(bank, due, amount, free)
@@ -272,7 +277,7 @@ def _general_digit_catches(original: str, changed: str) -> bool:
     return not (r_old in _BLIND and r_new in _BLIND)
 
 
-@settings(max_examples=30)  # each example tries every one of ~400 single-digit changes
+@settings(max_examples=30, deadline=None)  # each example tries every one of ~400 single-digit changes
 @given(barcodes())
 def test_a_single_digit_change_in_the_barcode_is_caught_except_the_known_blind_spot(barcode: str) -> None:
     for pos, changed in _mutations(barcode, range(b.BARCODE_LENGTH)):
@@ -293,7 +298,7 @@ def test_the_blind_spot_exists() -> None:
     assert b.validate_barcode(changed) == changed
 
 
-@settings(max_examples=30)  # each example tries every one of ~400 single-digit changes
+@settings(max_examples=30, deadline=None)  # each example tries every one of ~400 single-digit changes
 @given(barcodes())
 def test_a_single_digit_change_in_fields_1_to_3_of_the_linha_is_always_caught(barcode: str) -> None:
     linha = b.barcode_to_linha(barcode)
@@ -304,7 +309,7 @@ def test_a_single_digit_change_in_fields_1_to_3_of_the_linha_is_always_caught(ba
         assert err.value.code == ("boleto_is_arrecadacao" if changed[0] == "8" else "boleto_check_digit")
 
 
-@settings(max_examples=30)  # each example tries every one of ~400 single-digit changes
+@settings(max_examples=30, deadline=None)  # each example tries every one of ~400 single-digit changes
 @given(barcodes())
 def test_a_single_digit_change_in_fields_4_and_5_is_caught_like_the_barcode(barcode: str) -> None:
     linha = b.barcode_to_linha(barcode)

@@ -36,11 +36,13 @@ def test_a_boleto_barcode_is_405_modules_long() -> None:
     assert itf.decode(widths) == BARCODE
 
 
+@settings(deadline=None)  # no timed asserts: the machine is shared
 @given(even_digits, st.integers(2, 4))
 def test_encode_decode_round_trip(digits: str, wide: int) -> None:
     assert itf.decode(itf.encode(digits, wide=wide)) == digits
 
 
+@settings(deadline=None)  # no timed asserts: the machine is shared
 @given(even_digits, st.floats(0.8, 1.2), st.floats(2.6, 3.4))
 def test_decode_tolerates_printing_spread(digits: str, narrow_scale: float, wide_scale: float) -> None:
     # Ink spread and scanner blur: narrow and wide elements that are not exactly 1 and 3
@@ -102,7 +104,7 @@ def test_the_drawn_barcode_reads_back_to_the_44_digits() -> None:
     assert total_mm == pytest.approx(102.87, abs=0.05)  # FEBRABAN's ~103 mm
 
 
-@settings(max_examples=10, deadline=None)
+@settings(max_examples=10, deadline=None)  # each renders a PDF
 @given(st.text(alphabet="0123456789", min_size=25, max_size=25), st.integers(0, 10**10 - 1))
 def test_any_drawn_boleto_reads_back(campo_livre: str, amount: int) -> None:
     barcode = build_barcode("341", date(2026, 5, 4), amount, campo_livre)
