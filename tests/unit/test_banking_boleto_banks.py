@@ -527,6 +527,26 @@ def test_inter_legacy_nosso_numero_dv() -> None:
     assert issued.nosso_numero.printed == "19/0000006-1"
 
 
+@pytest.mark.parametrize(
+    ("bank", "printed"),
+    [
+        # kivanio/brcobranca lib/brcobranca/boleto/base.rb banco_dv: modulo11_9to2_10_como_x of the code
+        ("001", "001-9"),
+        ("033", "033-7"),
+        ("077", "077-9"),
+        ("237", "237-2"),
+        ("341", "341-7"),
+        ("748", "748-X"),
+        ("756", "756-0"),
+        ("104", "104-0"),  # {BRCOBRANCA}/caixa_spec.rb: banco_dv '0'
+        ("085", "085-1"),  # kivanio/brcobranca lib/brcobranca/boleto/ailos.rb: banco_dv "1"
+        ("208", "208-1"),  # a brcobranca-lineage lib/brcobranca/boleto/btg_pactual.rb: banco_dv '1'
+    ],
+)
+def test_printed_bank_code(bank: str, printed: str) -> None:
+    assert banks.printed_bank_code(bank) == printed
+
+
 # --- refusals -----------------------------------------------------------------------------------
 
 

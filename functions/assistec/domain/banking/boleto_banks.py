@@ -399,6 +399,17 @@ def bank_rule(bank_code: str) -> BankRule:
     return rule
 
 
+# The digit printed after the bank code in the boleto's header ("001-9"): modulo 11 "9 a 2" of the code
+# with 10 as X, except for the banks that assigned their own.
+_BANK_DIGIT_OVERRIDES = MappingProxyType({"104": "0", "085": "1", "208": "1"})
+
+
+def printed_bank_code(bank_code: str) -> str:
+    """The bank code as the boleto's header prints it: ``001-9``, ``237-2``, ``748-X``, ``104-0``."""
+    digit = _BANK_DIGIT_OVERRIDES.get(bank_code) or bb_check_digit(bank_code)
+    return f"{bank_code}-{digit}"
+
+
 def nosso_numero_and_campo_livre(agreement: Agreement, request: BoletoRequest) -> tuple[NossoNumero, str]:
     """The bank's nosso número and 25-digit campo livre for this boleto."""
     nosso, campo_livre = bank_rule(agreement.bank_code).build(agreement, request)
