@@ -141,3 +141,20 @@ def test_no_due_date_prints_contra_apresentacao() -> None:
 def test_a_boleto_that_does_not_add_up_is_not_printed(changes: dict[str, object], error: str) -> None:
     with pytest.raises(ValueError, match=error):
         _boleto(**changes)
+
+
+def test_long_instructions_and_odd_characters_stay_in_their_boxes() -> None:
+    # Given 40 lines of instructions and a payer name with characters DejaVu cannot draw
+    doc = _boleto(
+        payer=BoletoParty("Zé Müller 中文 😀"),
+        instructions=tuple(f"Instrução número {n}" for n in range(1, 41)),
+    )
+    pdf = render_boleto_pdf(doc)
+    text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    # Then the instructions are cut at what their box holds, the name prints with placeholders,
+    # and the page (one page) still scans
+    assert "Instrução número 10" in text
+    assert "Instrução número 11" not in text
+    assert "Zé Müller □" in text
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    assert itf.decode(_scan_row(pdf)) == doc.barcode

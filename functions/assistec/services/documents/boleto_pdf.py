@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from assistec.domain.banking.boleto import barcode_to_linha, format_linha, validate_barcode
 from assistec.domain.quotes import brl
 from assistec.services.documents.itf_barcode import DEFAULT_HEIGHT_MM, DEFAULT_NARROW_MM, draw_itf
-from assistec.services.documents.render import FAMILY, FONTS
+from assistec.services.documents.render import FAMILY, FONTS, SHEETS, Layout
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -83,13 +83,25 @@ def _party(party: BoletoParty) -> str:
 class _Page:
     def __init__(self, pdf: FPDF) -> None:
         self.pdf = pdf
+        # the documents' own cleaning: what DejaVu cannot draw is dropped or shown as one placeholder
+        self.clean = Layout(pdf, SHEETS["a4"]).clean
 
     def text(
         self, x: float, y: float, w: float, text: str, *, size: float, bold: bool = False, align: str = "L"
     ) -> None:
         self.pdf.set_font(FAMILY, "B" if bold else "", size)
         self.pdf.set_xy(x, y)
-        self.pdf.multi_cell(w, self.pdf.font_size * 1.25, text, align=align, new_x="LEFT", new_y="NEXT")
+        self.pdf.multi_cell(
+            w, self.pdf.font_size * 1.25, self.clean(text), align=align, new_x="LEFT", new_y="NEXT"
+        )
+
+    def fitted(self, text: str, w: float, *, size: float, lines: int) -> str:
+        """``text`` cut to the first ``lines`` lines it wraps to in a column ``w`` wide."""
+        self.pdf.set_font(FAMILY, "", size)
+        wrapped = self.pdf.multi_cell(
+            w, self.pdf.font_size * 1.25, self.clean(text), dry_run=True, output="LINES"
+        )
+        return "\n".join(wrapped[:lines])
 
     def box(
         self,
@@ -222,7 +234,8 @@ def _compensation(page: _Page, doc: BoletoDocument, y: float, linha: str) -> flo
     )
     instructions_height = ROW * len(sums)
     page.box(MARGIN, y, left, instructions_height, "Instruções (texto de responsabilidade do beneficiário)")
-    page.text(MARGIN + 0.8, y + 3.5, left - 1.6, "\n".join(doc.instructions), size=VALUE_PT - 0.5)
+    instructions = page.fitted("\n".join(doc.instructions), left - 1.6, size=VALUE_PT - 0.5, lines=10)
+    page.text(MARGIN + 0.8, y + 3.5, left - 1.6, instructions, size=VALUE_PT - 0.5)
     for i, label in enumerate(sums):
         page.box(MARGIN + left, y + i * ROW, RIGHT_COLUMN, ROW, label)
     y += instructions_height
@@ -252,9 +265,9 @@ def render_boleto_pdf(doc: BoletoDocument) -> bytes:
     pdf.add_font(FAMILY, "", FONTS / "DejaVuSans.ttf")
     pdf.add_font(FAMILY, "B", FONTS / "DejaVuSans-Bold.ttf")
     pdf.add_page()
+    page = _Page(pdf)
     pdf.set_draw_color(0)
     pdf.set_line_width(0.2)
-    page = _Page(pdf)
     linha = format_linha(barcode_to_linha(doc.barcode))
     y = _receipt(page, doc, MARGIN, linha)
     y = _cut_line(page, y)
