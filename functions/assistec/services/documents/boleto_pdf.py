@@ -101,6 +101,8 @@ class _Page:
         wrapped = self.pdf.multi_cell(
             w, self.pdf.font_size * 1.25, self.clean(text), dry_run=True, output="LINES"
         )
+        if not isinstance(wrapped, list):  # output="LINES" gives the lines alone
+            raise TypeError("fpdf2 multi_cell(output='LINES') did not return a list")
         return "\n".join(wrapped[:lines])
 
     def box(
