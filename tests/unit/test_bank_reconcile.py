@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -144,6 +145,42 @@ def test_a_gross_credit_whose_tariff_debit_is_missing_shows_the_difference():
     assert match.confidence == 80
 
 
+def test_the_credit_on_the_very_date_wins_over_one_days_off():
+    # Given two R$ 1.200,00 settlements two business days apart and a credit on each date: the first
+    # settlement's window reaches both credits, the second's only its own
+    first, second = boleto("b1", 120_000, date(2026, 11, 4)), boleto("b2", 120_000, date(2026, 11, 6))
+    lines = [credit("l1", 120_000, date(2026, 11, 4)), credit("l2", 120_000, date(2026, 11, 6))]
+    # When reconciled
+    result = reconcile([first, second], lines)
+    # Then each goes to the credit on its own date
+    assert pairs(result) == {(("b1",), ("l1",), ()), (("b2",), ("l2",), ())}
+
+
+def test_the_same_day_sums_twice_goes_to_the_nearest_day():
+    # Given the same two amounts settled on two consecutive credit dates, and a credit on each date
+    day1, day2 = date(2026, 11, 10), date(2026, 11, 11)
+    items = [boleto("a1", 35_000, day1), boleto("a2", 25_000, day1)]
+    items += [boleto("b1", 35_000, day2), boleto("b2", 25_000, day2)]
+    result = reconcile(items, [credit("l1", 60_000, day1), credit("l2", 60_000, day2)])
+    assert pairs(result) == {(("a1", "a2"), ("l1",), ()), (("b1", "b2"), ("l2",), ())}
+
+
+def test_a_customers_pix_is_not_a_boleto_settlement_nor_a_cobranca_credit_an_asaas_transfer():
+    # Given a settlement and a customer's Pix of the same amount the same day, and its cobrança credit
+    items = [boleto("b1", 35_000), asaas("a1", 50_000)]
+    lines = [
+        credit("pix", 35_000, text="PIX RECEBIDO MARIA DAS GRACAS"),
+        credit("cob", 35_000, text="COBRANCA CRED LIQUIDACAO"),
+        credit("cob2", 50_000, text="LIQUIDACAO DE COBRANCA"),
+    ]
+    result = reconcile(items, lines)
+    # Then the settlement goes to the cobrança credit, and the Asaas transfer to nothing
+    assert pairs(result) == {(("b1",), ("cob",), ())}
+    assert [i.expected_id for i in result.unmatched_expected] == ["a1"]
+    # but a person still sees the cobrança line, scored lower
+    assert result.suggestions_for_expected["a1"][0].line_ids == ("cob2",)
+
+
 def test_plain_debits_are_not_reconciliation_business():
     result = reconcile([boleto("b1", 10_000)], [credit("l1", 10_000), debit("d1", 98_000)])
     assert pairs(result) == {(("b1",), ("l1",), ())}
@@ -219,7 +256,7 @@ def test_a_daily_credit_gross_with_the_tariffs_debited_apart(fee_lines):
     assert [line.line_id for line in result.unmatched_lines] == ["cesta"]
 
 
-def test_a_split_credit_is_matched_by_the_only_subset_that_sums_to_it():
+def test_a_day_credited_in_two_lines_is_matched_to_both():
     # Given five settlements of one credit date, credited by the bank in two lines (3 today, 2 tomorrow)
     amounts = [12_345, 20_010, 7_777, 31_415, 9_001]
     items = [boleto(f"b{n}", cents) for n, cents in enumerate(amounts)]
@@ -227,10 +264,56 @@ def test_a_split_credit_is_matched_by_the_only_subset_that_sums_to_it():
     tomorrow = credit("l2", 20_010 + 31_415, add_business_days(TUE, 1))
     # When reconciled
     result = reconcile(items, [today, tomorrow])
-    # Then each line gets exactly its settlements
-    assert pairs(result) == {(("b0", "b2", "b4"), ("l1",), ()), (("b1", "b3"), ("l2",), ())}
-    assert {m.reason for m in result.matches} <= {MatchReason.BATCH_SUBSET}
-    assert result.unmatched_expected == ()
+    # Then the day is matched to the two lines (which settlement went in which is not claimed)
+    match = only(result)
+    assert (set(match.expected_ids), match.line_ids) == ({"b0", "b1", "b2", "b3", "b4"}, ("l1", "l2"))
+    assert match.reason is MatchReason.BATCH_SPLIT
+    assert match.difference_cents == 0
+
+
+def test_a_partial_credit_is_matched_by_the_only_subset_that_sums_to_it():
+    # Given five settlements of one credit date and a credit for three of them (the other two
+    # are not on this statement)
+    amounts = [12_345, 20_010, 7_777, 31_415, 9_001]
+    items = [boleto(f"b{n}", cents) for n, cents in enumerate(amounts)]
+    result = reconcile(items, [credit("l1", 12_345 + 7_777 + 9_001)])
+    # Then the line gets exactly its three, and the two others wait for a person
+    assert pairs(result) == {(("b0", "b2", "b4"), ("l1",), ())}
+    assert only(result).reason is MatchReason.BATCH_SUBSET
+    assert {i.expected_id for i in result.unmatched_expected} == {"b1", "b3"}
+
+
+def test_settlements_nothing_tells_apart_are_named_canonically_with_the_alternative():
+    # Given a day of four settlements, two of R$ 200,00, and a credit for all but one R$ 200,00
+    items = [boleto("b1", 20_000), boleto("b2", 20_000), boleto("b3", 31_415), boleto("b4", 12_345)]
+    result = reconcile(items, [credit("l1", 20_000 + 31_415 + 12_345)])
+    # Then the line is matched (the books read the same whichever R$ 200,00 is named), the lowest id
+    # named, the other listed as its alternative and suggested to a person as a swap
+    match = only(result)
+    assert set(match.expected_ids) == {"b1", "b3", "b4"}
+    assert match.alternatives == ("b2",)
+    assert match.confidence < 85
+    assert [i.expected_id for i in result.unmatched_expected] == ["b2"]
+    assert result.suggestions_for_expected["b2"][0].reason == "swap"
+
+
+def test_batch_keys_keep_wallets_apart():
+    # Given two wallets settling the same day; the bank credits each wallet's settlements apart
+    items = [
+        replace(boleto("w1a", 10_000, fee=250), batch_key="341/109"),
+        replace(boleto("w1b", 20_000, fee=250), batch_key="341/109"),
+        replace(boleto("w2a", 30_000, fee=250), batch_key="341/112"),
+        replace(boleto("w2b", 40_000, fee=250), batch_key="341/112"),
+    ]
+    lines = [credit("l1", 30_000), credit("l2", 70_000), fee("f1", 500), fee("f2", 500)]
+    result = reconcile(items, lines)
+    # Then each credit gets its wallet's day, and each a tariff debit of its own
+    assert {(tuple(sorted(m.expected_ids)), m.line_ids) for m in result.matches} == {
+        (("w1a", "w1b"), ("l1",)),
+        (("w2a", "w2b"), ("l2",)),
+    }
+    assert all(m.reason is MatchReason.BATCH_DAY and m.difference_cents == 0 for m in result.matches)
+    assert sorted(f for m in result.matches for f in m.fee_line_ids) == ["f1", "f2"]
 
 
 def test_two_subsets_summing_to_the_line_are_left_for_a_person():

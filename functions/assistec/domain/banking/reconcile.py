@@ -55,6 +55,9 @@ class ExpectedCredit:
     credit_on: date
     reference: str = ""  # nosso número (boleto) or the Asaas transfer id
     fee_cents: int = 0
+    # What the bank credits together (boleto: the agreement and wallet, e.g. "341/109"): a daily
+    # cobrança credit carries one key's settlements of one credit date. "" when unknown.
+    batch_key: str = ""
 
     @property
     def net_cents(self) -> int:
@@ -76,6 +79,7 @@ class MatchReason(StrEnum):
     AMOUNT_DATE = "amount_date"
     BATCH_DAY = "batch_day"
     BATCH_SUBSET = "batch_subset"
+    BATCH_SPLIT = "batch_split"
 
 
 REASONS_PT = {
@@ -85,6 +89,8 @@ REASONS_PT = {
     MatchReason.AMOUNT_DATE: "Único lançamento com este valor na janela de datas.",
     MatchReason.BATCH_DAY: "Crédito único de todas as liquidações da data de crédito.",
     MatchReason.BATCH_SUBSET: "Único conjunto de liquidações da janela cuja soma é o valor do crédito.",
+    MatchReason.BATCH_SPLIT: "As liquidações da data de crédito foram creditadas em mais de um lançamento, "
+    "cuja soma confere.",
 }
 
 
@@ -100,6 +106,9 @@ class Match:
     line_cents: int  # sum of the credit lines
     fee_lines_cents: int  # sum of the tariff debits, as a positive number
     confirmed: bool = False
+    # Unmatched items that could stand in for same-date, same-amount items of this match (a person
+    # may swap them; the books read the same either way)
+    alternatives: tuple[str, ...] = ()
 
     @property
     def difference_cents(self) -> int:
@@ -114,7 +123,7 @@ class Suggestion:
     expected_ids: tuple[str, ...]
     line_ids: tuple[str, ...]
     score: int
-    reason: str  # "same_amount", "reference", "near_amount", "subset_sum", "ambiguous"
+    reason: str  # "same_amount", "reference", "near_amount", "subset_sum", "swap"
     difference_cents: int  # lines minus the items' net
 
 
@@ -126,6 +135,7 @@ class MatchPolicy:
     min_reference_length: int = 6
     max_subset_candidates: int = 40
     max_subset_steps: int = 200_000
+    max_subset_solutions: int = 8  # past this many, the subsets are not all known: a person decides
     suggestions_per_item: int = 3
     optional_holidays: bool = True
 
@@ -201,6 +211,40 @@ def reference_in(reference: str, line: StatementLine, *, min_length: int = 6) ->
     return compact in squeezed
 
 
+# --- what a line looks like -----------------------------------------------------------------------
+
+_ASAAS_TEXT = re.compile(r"asaas", re.I)
+_COBRANCA_TEXT = re.compile(r"cobr|liquid|boleto|titulo|bloqueto|\bcob\b", re.I)
+_TRANSFER_TEXT = re.compile(r"\bpix\b|\bted\b|\bdoc\b|transf", re.I)
+
+
+def line_family(line: StatementLine) -> str:
+    """What the bank's text says the credit is: ``asaas`` (names Asaas), ``cobranca`` (a boleto
+    settlement credit), ``transfer`` (someone's Pix/TED/DOC) or ``unknown`` (no telling, e.g. an
+    empty memo). A person reconciling reads it the same way: a customer's Pix is not a boleto
+    settlement, a cobrança credit is not an Asaas transfer."""
+    text = line.description
+    if _ASAAS_TEXT.search(text):
+        return "asaas"
+    if _COBRANCA_TEXT.search(text):
+        return "cobranca"
+    if _TRANSFER_TEXT.search(text):
+        return "transfer"
+    return "unknown"
+
+
+_FAMILIES = {
+    ExpectedSource.BOLETO: frozenset({"cobranca", "unknown"}),
+    ExpectedSource.ASAAS: frozenset({"asaas", "transfer", "unknown"}),
+}
+
+
+def compatible(item: ExpectedCredit, line: StatementLine) -> bool:
+    """Whether the line may carry this kind of credit (automatic passes only; a person may pair
+    anything, and suggestions still show incompatible candidates, scored lower)."""
+    return line_family(line) in _FAMILIES[item.source]
+
+
 # --- the matcher ----------------------------------------------------------------------------------
 
 
@@ -238,47 +282,53 @@ class _State:
         return sorted((self.expected[i] for i in self.free_expected), key=_expected_order)
 
     def fee_lines_for(self, credit: StatementLine, fees_cents: int) -> tuple[StatementLine, ...] | None:
-        """The tariff debits (kind FEE) from the credit's day to the next business day that add up
-        to ``fees_cents``: one line, or the only subset; None when not found or not unique."""
+        """The tariff debits (kind FEE) that add up to ``fees_cents``: on the credit's day first,
+        else on the next business day; one line (the first of equal ones), or the only subset of
+        that day's. None when not found or not unique."""
         if fees_cents <= 0:
             return ()
-        last = add_business_days(credit.posted_on, 1, optional=self.policy.optional_holidays)
-        candidates = sorted(
-            (
-                line
-                for i in self.free_lines
-                if (line := self.lines[i]).kind is LineKind.FEE and credit.posted_on <= line.posted_on <= last
-            ),
-            key=_line_order,
-        )
-        singles = [line for line in candidates if -line.amount_cents == fees_cents]
-        if len(singles) == 1:
-            return (singles[0],)
-        if singles:
-            return None
-        found, complete = _subsets(
-            [-line.amount_cents for line in candidates], fees_cents, 2, self.policy.max_subset_steps
-        )
-        if len(found) == 1 and complete:
-            return tuple(candidates[i] for i in found[0])
+        next_day = add_business_days(credit.posted_on, 1, optional=self.policy.optional_holidays)
+        for day in (credit.posted_on, next_day):
+            candidates = sorted(
+                (
+                    line
+                    for i in self.free_lines
+                    if (line := self.lines[i]).kind is LineKind.FEE and line.posted_on == day
+                ),
+                key=_line_order,
+            )
+            singles = [line for line in candidates if -line.amount_cents == fees_cents]
+            if singles:
+                # equal tariffs on one day are indistinguishable: the books read the same whichever
+                return (singles[0],)
+            found, complete = _subsets(
+                [-line.amount_cents for line in candidates], fees_cents, 2, self.policy.max_subset_steps
+            )
+            if len(found) > 1 or (found and not complete):
+                return None
+            if found:
+                return tuple(candidates[i] for i in found[0])
         return None
 
     def take(
         self,
         items: Sequence[ExpectedCredit],
-        credit: StatementLine,
+        credit: StatementLine | Sequence[StatementLine],
         reason: MatchReason,
         confidence: int,
+        alternatives: tuple[str, ...] = (),
     ) -> bool:
         """Record the match when its money adds up (net, or gross with the tariff debits found);
         a gross match whose tariff debit is missing is recorded with the difference shown."""
+        credits = sorted([credit] if isinstance(credit, StatementLine) else credit, key=_line_order)
+        amount = sum(line.amount_cents for line in credits)
         gross = sum(i.amount_cents for i in items)
         fees = sum(i.fee_cents for i in items)
         fee_lines: tuple[StatementLine, ...] = ()
-        if credit.amount_cents == gross - fees:
+        if amount == gross - fees:
             pass
-        elif credit.amount_cents == gross and fees:
-            fee_lines = self.fee_lines_for(credit, fees) or ()
+        elif amount == gross and fees:
+            fee_lines = self.fee_lines_for(credits[0], fees) or ()
             if not fee_lines:
                 confidence -= 10
         else:
@@ -286,18 +336,19 @@ class _State:
         self.matches.append(
             Match(
                 expected_ids=tuple(i.expected_id for i in items),
-                line_ids=(credit.line_id,),
+                line_ids=tuple(line.line_id for line in credits),
                 fee_line_ids=tuple(f.line_id for f in fee_lines),
                 reason=reason,
                 confidence=max(0, min(100, confidence)),
                 expected_cents=gross,
                 fees_cents=fees,
-                line_cents=credit.amount_cents,
+                line_cents=amount,
                 fee_lines_cents=-sum(f.amount_cents for f in fee_lines),
+                alternatives=alternatives,
             )
         )
         self.free_expected.difference_update(i.expected_id for i in items)
-        self.free_lines.discard(credit.line_id)
+        self.free_lines.difference_update(line.line_id for line in credits)
         self.free_lines.difference_update(f.line_id for f in fee_lines)
         return True
 
@@ -318,7 +369,8 @@ def _subsets(
     amounts: Sequence[int], target: int, limit: int, budget: int
 ) -> tuple[list[tuple[int, ...]], bool]:
     """Up to ``limit`` index sets of ``amounts`` (all positive) summing to ``target``, by a depth-first
-    search with sum pruning; and whether the search was complete (not cut by the step ``budget``)."""
+    search with sum pruning; and whether they are all there are (the search ran to its end: neither
+    the ``limit`` nor the step ``budget`` cut it)."""
     order = sorted(range(len(amounts)), key=lambda i: (-amounts[i], i))
     values = [amounts[i] for i in order]
     suffix = [0] * (len(values) + 1)
@@ -382,22 +434,30 @@ def _reference_pass(state: _State) -> None:
 
 
 def _one_to_one_pass(state: _State) -> None:
+    """Pairs of one item and one line of its amount, in its window: first the pairs where each is
+    the other's only candidate; when none is left, the pairs where one side has no other candidate
+    and the other side's alternatives are all further in business days (the credit on the very
+    date the retorno says beats one two days off). Equal candidates at equal distance stay for a
+    person."""
     while True:
         credits = state.free_credit_lines()
-        items = state.free_items()
         by_amount: dict[int, list[ExpectedCredit]] = defaultdict(list)
-        for item in items:
+        for item in state.free_items():
             by_amount[item.net_cents].append(item)
             if item.fee_cents:
                 by_amount[item.amount_cents].append(item)
         line_candidates = {
-            line.line_id: [i for i in by_amount.get(line.amount_cents, []) if state.in_window(i, line)]
+            line.line_id: [
+                i
+                for i in by_amount.get(line.amount_cents, [])
+                if state.in_window(i, line) and compatible(i, line)
+            ]
             for line in credits
         }
-        item_candidates: dict[str, list[str]] = defaultdict(list)
-        for line_id, candidates in line_candidates.items():
-            for item in candidates:
-                item_candidates[item.expected_id].append(line_id)
+        item_candidates: dict[str, list[StatementLine]] = defaultdict(list)
+        for line in credits:
+            for item in line_candidates[line.line_id]:
+                item_candidates[item.expected_id].append(line)
         progressed = False
         for line in credits:
             candidates = line_candidates[line.line_id]
@@ -406,6 +466,23 @@ def _one_to_one_pass(state: _State) -> None:
             item = candidates[0]
             confidence = 90 - 5 * abs(state.lag(item, line))
             progressed |= state.take([item], line, MatchReason.AMOUNT_DATE, confidence)
+        if progressed:
+            continue
+        for line in credits:
+            for item in line_candidates[line.line_id]:
+                distance = abs(state.lag(item, line))
+                other_items = [i for i in line_candidates[line.line_id] if i is not item]
+                other_lines = [x for x in item_candidates[item.expected_id] if x is not line]
+                if other_items and other_lines:
+                    continue
+                rivals = [abs(state.lag(i, line)) for i in other_items] + [
+                    abs(state.lag(item, x)) for x in other_lines
+                ]
+                if all(distance < rival for rival in rivals):
+                    progressed = state.take([item], line, MatchReason.AMOUNT_DATE, 80 - 5 * distance)
+                    break
+            if progressed:
+                break
         if not progressed:
             return
 
@@ -414,57 +491,136 @@ def _batch_pool(state: _State, line: StatementLine) -> list[ExpectedCredit]:
     return [
         item
         for item in state.free_items()
-        if item.source is ExpectedSource.BOLETO and state.in_window(item, line)
+        if item.source is ExpectedSource.BOLETO and state.in_window(item, line) and compatible(item, line)
     ]
 
 
+def _day_groups(items: Iterable[ExpectedCredit]) -> dict[tuple[date, str], list[ExpectedCredit]]:
+    groups: dict[tuple[date, str], list[ExpectedCredit]] = defaultdict(list)
+    for item in items:
+        groups[(item.credit_on, item.batch_key)].append(item)
+    return groups
+
+
 def _batch_day_pass(state: _State) -> None:
-    """One credit for all the settlements of one credit date (the usual daily cobrança credit)."""
+    """One credit for all the settlements of one credit date (and batch key): the usual daily
+    cobrança credit. When two days' sums equal the line, the day nearest the line in business days
+    wins if it is strictly nearest; else a person decides."""
     for line in state.free_credit_lines():
-        by_day: dict[date, list[ExpectedCredit]] = defaultdict(list)
-        for item in _batch_pool(state, line):
-            by_day[item.credit_on].append(item)
         days = [
             group
-            for _, group in sorted(by_day.items())
+            for _, group in sorted(_day_groups(_batch_pool(state, line)).items())
             if len(group) >= 2
             and line.amount_cents in (sum(i.net_cents for i in group), sum(i.amount_cents for i in group))
         ]
         if len(days) == 1:
             state.take(days[0], line, MatchReason.BATCH_DAY, 95 - 5 * abs(state.lag(days[0][0], line)))
+        elif days:
+            distances = sorted((abs(state.lag(group[0], line)), n) for n, group in enumerate(days))
+            (nearest, n), (runner_up, _) = distances[0], distances[1]
+            if nearest < runner_up:
+                state.take(days[n], line, MatchReason.BATCH_DAY, 85 - 5 * nearest)
+
+
+def _batch_split_pass(state: _State) -> None:
+    """All the settlements of one credit date (and batch key) credited in two or three lines (a
+    settlement credited later on its own, wallets the retorno did not tell apart): automatic when
+    exactly one set of the window's cobrança credits adds up to the day's sum. Which settlement went
+    in which of those lines is not claimed: the match is the day to the lines."""
+    groups = sorted(_day_groups(i for i in state.free_items() if i.source is ExpectedSource.BOLETO).items())
+    for _, group in groups:
+        if not set(i.expected_id for i in group) <= state.free_expected:
+            continue
+        sample = group[0]
+        lines = [
+            line
+            for line in state.free_credit_lines()
+            if state.in_window(sample, line) and compatible(sample, line)
+        ]
+        totals = {sum(i.net_cents for i in group), sum(i.amount_cents for i in group)}
+        solutions: set[tuple[str, ...]] = set()
+        exhaustive = True
+        for total in sorted(totals):
+            found, finished = _subsets(
+                [line.amount_cents for line in lines], total, 2, state.policy.max_subset_steps
+            )
+            exhaustive &= finished
+            solutions.update(
+                tuple(lines[k].line_id for k in indexes) for indexes in found if 2 <= len(indexes) <= 3
+            )
+        if len(solutions) == 1 and exhaustive:
+            chosen = [state.lines[i] for i in solutions.pop()]
+            lag = max(abs(state.lag(sample, line)) for line in chosen)
+            state.take(sorted(group, key=_expected_order), chosen, MatchReason.BATCH_SPLIT, 85 - 5 * lag)
+
+
+def _subset_solutions(
+    state: _State, line: StatementLine, pool: Sequence[ExpectedCredit]
+) -> tuple[list[tuple[ExpectedCredit, ...]], bool]:
+    """The groups of two or more of ``pool`` whose net (or gross) sum is the line's amount, and
+    whether they are all of them."""
+    ordered = sorted(pool, key=_expected_order)[: state.policy.max_subset_candidates]
+    net = [i.net_cents for i in ordered]
+    gross = [i.amount_cents for i in ordered]
+    solutions: list[tuple[ExpectedCredit, ...]] = []
+    exhaustive = len(ordered) == len(pool)
+    for amounts in (net, gross) if net != gross else (net,):
+        found, finished = _subsets(
+            amounts, line.amount_cents, state.policy.max_subset_solutions, state.policy.max_subset_steps
+        )
+        exhaustive &= finished
+        for indexes in found:
+            group = tuple(sorted((ordered[k] for k in indexes), key=_expected_order))
+            if len(group) >= 2 and group not in solutions:
+                solutions.append(group)
+    return solutions, exhaustive
+
+
+def _signature(group: Sequence[ExpectedCredit]) -> list[tuple[str, date, int, int]]:
+    return sorted((i.source.value, i.credit_on, i.amount_cents, i.fee_cents) for i in group)
 
 
 def _batch_subset_pass(state: _State) -> None:
-    """One credit for some of the window's settlements: automatic only when the search proves the
-    subset is the only one (net or gross) that sums to the line."""
+    """One credit for some of the window's settlements (a wallet's share of the day, a settlement
+    the bank left for later). The bank credits per credit date, so the subsets of each credit date
+    are searched first (small and complete), the whole window only when no date has one.
+
+    Automatic when the search ran to its end and found one subset, or subsets that differ only by
+    settlements nothing tells apart (same credit date, amount and tariff: the books read the same
+    whichever is named; the lowest ids are named, the others listed as ``alternatives`` and left for
+    a person). Never when a single settlement has the line's amount (the one-to-one rule's, or a
+    person's)."""
     for line in state.free_credit_lines():
         pool = _batch_pool(state, line)
-        if len(pool) < 2:
+        if len(pool) < 2 or any(_fits(item, line) for item in pool):
             continue
-        pool.sort(key=lambda i: (abs(state.lag(i, line)), _expected_order(i)))
-        pool = pool[: state.policy.max_subset_candidates]
-        net = [i.net_cents for i in pool]
-        gross = [i.amount_cents for i in pool]
+        by_day = _day_groups(pool)
         solutions: list[tuple[ExpectedCredit, ...]] = []
-        complete = True
-        for amounts in (net, gross) if net != gross else (net,):
-            found, finished = _subsets(amounts, line.amount_cents, 2, state.policy.max_subset_steps)
-            complete &= finished or len(found) > 1
-            for indexes in found:
-                group = tuple(sorted((pool[k] for k in indexes), key=_expected_order))
-                if len(group) >= 2 and group not in solutions:
-                    solutions.append(group)
-        if len(solutions) == 1 and complete:
-            group = solutions[0]
+        exhaustive = True
+        for _, day_items in sorted(by_day.items()):
+            if len(day_items) >= 2:
+                found, finished = _subset_solutions(state, line, day_items)
+                solutions += found
+                exhaustive &= finished
+        confidence = 85
+        if not solutions and len(by_day) > 1:
+            pool.sort(key=lambda i: (abs(state.lag(i, line)), _expected_order(i)))
+            solutions, exhaustive = _subset_solutions(state, line, pool[: state.policy.max_subset_candidates])
+            confidence = 75
+        signatures = [_signature(group) for group in solutions]
+        if solutions and exhaustive and all(sig == signatures[0] for sig in signatures):
+            group = min(solutions, key=lambda g: [i.expected_id for i in g])
+            others = sorted({i.expected_id for g in solutions for i in g} - {i.expected_id for i in group})
             lag = max(abs(state.lag(i, line)) for i in group)
-            state.take(group, line, MatchReason.BATCH_SUBSET, 80 - 5 * lag)
+            penalty = 15 if others else 0
+            state.take(group, line, MatchReason.BATCH_SUBSET, confidence - 5 * lag - penalty, tuple(others))
             continue
         for group in solutions:
             state.ambiguous.append(
                 Suggestion(
                     expected_ids=tuple(i.expected_id for i in group),
                     line_ids=(line.line_id,),
-                    score=60 if complete else 50,
+                    score=60 if exhaustive else 50,
                     reason="subset_sum",
                     difference_cents=line.amount_cents - sum(i.net_cents for i in group),
                 )
@@ -480,6 +636,8 @@ def _score(state: _State, item: ExpectedCredit, line: StatementLine) -> tuple[in
         score = 30
     if item.reference and reference_in(item.reference, line, min_length=state.policy.min_reference_length):
         score, reason = score + 40, "reference"
+    if not compatible(item, line):
+        score -= 20
     lag = state.lag(item, line)
     if state.in_window(item, line):
         score += 10 - 2 * abs(lag)
@@ -506,6 +664,11 @@ def _suggestions(state: _State) -> tuple[SuggestionsById, SuggestionsById]:
                 )
                 per_item[item.expected_id].append(suggestion)
                 per_line[line.line_id].append(suggestion)
+    for match in state.matches:
+        for expected_id in match.alternatives:
+            if expected_id in state.free_expected:
+                # "this one, not its twin in that match?": the swap keeps the books the same
+                per_item[expected_id].append(Suggestion((expected_id,), match.line_ids, 50, "swap", 0))
     for suggestion in state.ambiguous:
         still_free = set(suggestion.expected_ids) <= state.free_expected
         if still_free and set(suggestion.line_ids) <= state.free_lines:
@@ -570,9 +733,11 @@ def reconcile(
     )
     _reference_pass(state)
     _batch_day_pass(state)
-    _one_to_one_pass(state)
+    _batch_split_pass(state)
     _batch_subset_pass(state)
-    _one_to_one_pass(state)  # a batch taken may have left a single candidate behind
+    _one_to_one_pass(state)
+    _batch_subset_pass(state)  # a single settlement taken may leave one subset behind
+    _one_to_one_pass(state)
     for_expected, for_line = _suggestions(state)
     automatic = sorted(
         state.matches, key=lambda m: (min(by_expected[i].credit_on for i in m.expected_ids), m.line_ids)
