@@ -10,6 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import pytest
+
 from assistec.domain.banking.reconcile import (
     ExpectedCredit,
     ExpectedSource,
@@ -160,9 +162,12 @@ def generate(seed: int = 202611) -> Month:
     return month
 
 
-def test_a_month_of_a_shop_reaches_the_target_and_every_automatic_match_is_right():
+# Three months: the first generated, and the worst of seeds 1-30 when this was written (seed 22: a
+# cheque credited alone the same day and amount as another wallet's only settlement, left for a person)
+@pytest.mark.parametrize("seed", [202611, 22, 7])
+def test_a_month_of_a_shop_reaches_the_target_and_every_automatic_match_is_right(seed):
     # Given a generated month
-    month = generate()
+    month = generate(seed)
     expected_by_id = {i.expected_id: i for i in month.expected}
     # When reconciled
     result = reconcile(month.expected, month.lines)
@@ -200,11 +205,19 @@ def test_a_month_of_a_shop_reaches_the_target_and_every_automatic_match_is_right
     # And the settlement alone on its day goes to the cobrança credit, not to a customer's Pix of the
     # same amount the same day
     assert any(m.expected_ids == ("bol-lone",) and m.line_ids == ("cob-lone",) for m in result.matches)
-    # And the money adds up: every matched tariff was debited, no difference
-    assert report.differences_cents == 0
+    # And the money adds up: a match differs only by its tariff when the debit that charges it also
+    # charges a settlement a person still has to place (the debit stays unmatched, for that person)
+    loose = {line.line_id for line in result.unmatched_lines}
+    for match in result.matches:
+        if match.difference_cents:
+            assert (match.difference_cents, match.fee_line_ids) == (match.fees_cents, ())
+            charging = {f for f, items in month.fee_truth.items() if items & set(match.expected_ids)}
+            assert charging <= loose
+            assert any(month.fee_truth[f] & unmatched for f in charging)
+    assert report.differences_cents == sum(m.difference_cents for m in result.matches)
     assert report.expected_count == len(month.expected) > 300
     print(
-        f"\nmonth: {report.expected_count} expected credits ({len(expected_by_id)} items, "
+        f"\nmonth (seed {seed}): {report.expected_count} expected credits ({len(expected_by_id)} items, "
         f"{sum(1 for line in month.lines if line.amount_cents > 0)} credit lines of {len(month.lines)}), "
         f"{report.auto_matched_count} matched automatically, "
         f"{report.unmatched_expected_count} left for a person "

@@ -1,27 +1,37 @@
 """Reconciliation: the credits we expect (boleto settlements from CNAB retornos, Asaas transfers)
 matched against the bank statement's lines. Pure, deterministic, no I/O.
 
-How a match is made, strongest first (each pass works only on what the previous left):
+How a match is made, strongest first (each pass works only on what the previous ones left):
 
 1. Confirmed matches (a person's) are taken as they are: their items and lines leave the pools, and
-   the result carries them unchanged.
+   the result carries them unchanged, first.
 2. Reference: the nosso número or the Asaas transfer id appears in the line (description, document
-   or FITID) and the amounts agree (the net amount, or the gross with the tariff as a separate debit).
-3. Amount and date, one to one: the line is the only one of that amount in the item's window, and
-   the item is the only one of that amount in the line's window (repeated until nothing changes).
-   Equal amounts that cannot be told apart stay for a person, with suggestions.
-4. Batches, one line to many settlements: all settlements of one credit date summing to the line
-   (net, or gross with the day's tariff debits), else the only subset of the window's settlements
-   that sums to it (a bounded search: a budget of steps; not proven unique means not automatic).
+   or FITID) and the amounts agree (the net amount, or the gross with the tariff debited apart).
+3. A day's batch: all settlements of one credit date and batch key (agreement/wallet) in one
+   cobrança credit; then the same day credited in two or three lines whose sum is the day's.
+4. A subset: the only group of one credit date's settlements (else of the window's) summing to the
+   line, found by a bounded depth-first search (a step budget and a cap on candidates; a search cut
+   short is never taken as proof). Groups that differ only by settlements nothing tells apart (same
+   date, amount, tariff) are one answer for the books: the lowest ids are named and the others
+   listed as the match's ``alternatives`` for a person to swap.
+5. One to one by amount and date: mutual single candidates first; then a pair one of whose sides
+   has no other candidate and whose other side's alternatives are all further away in business
+   days. Equal amounts at equal distance with no reference (twins) stay for a person.
 
-The window is in business days (national holidays and the widely observed pontos facultativos,
-which the compensation system also skips): a credit may show up ``days_before`` business days
-before and ``days_after`` business days after the credit date the retorno or Asaas reported.
+A line is considered only for what its text says it can be (``line_family``): a customer's Pix is
+not a boleto settlement, a cobrança credit is not an Asaas transfer; a line with no telling text can
+be either. Plain debits are not reconciliation's business; tariff debits (kind FEE) are accounted to
+the settlements whose tariff they are (the first of equal ones on the day: indistinguishable).
 
-Every decision depends on the items' content, never on the order they came in (inputs are put in
-a canonical order first): shuffling the input gives the same matches. A statement line is used by
-one match at most, and a match's money always adds up (``difference_cents`` is 0 for every
-automatic match except a gross batch whose tariff debit has not shown up yet).
+The window is in business days (national holidays and the widely observed pontos facultativos, which
+the compensation system also skips): a credit may show up ``days_before`` business days before and
+``days_after`` after the credit date the retorno or Asaas reported.
+
+Every decision depends on the items' content, never on the order they came in (inputs are put in a
+canonical order first): shuffling the input gives the same matches. A statement line is used by one
+match at most, and a match's money always adds up (``difference_cents`` is 0 for every automatic
+match except a gross credit whose tariff debit has not shown up: the difference is then the tariff).
+What is left gets ``suggestions`` (top candidates, scored) for a person.
 """
 
 from __future__ import annotations
@@ -163,6 +173,7 @@ def is_business_day(day: date, optional: bool = True) -> bool:
     return day.weekday() < 5 and is_holiday(day, optional=optional) is None
 
 
+@lru_cache(maxsize=16384)
 def add_business_days(day: date, count: int, *, optional: bool = True) -> date:
     """``day`` moved ``count`` business days (negative: back). Day 0 of a weekend is that day."""
     step = 1 if count >= 0 else -1
@@ -188,6 +199,7 @@ def business_days_between(start: date, end: date, optional: bool = True) -> int:
 _ALNUM = re.compile(r"[A-Za-z0-9]+")
 
 
+@lru_cache(maxsize=65536)
 def _haystack(line: StatementLine) -> tuple[frozenset[str], str]:
     """The line's numeric tokens (leading zeros dropped) and its text squeezed to upper alnum."""
     text = " ".join(p for p in (line.description, line.document or "", line.fit_id or "") if p)
