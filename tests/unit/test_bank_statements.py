@@ -366,3 +366,75 @@ def test_files_that_are_not_statements(data, code):
         parse_statement(data)
     assert refused.value.code == code
     assert refused.value.message  # pt-BR, for the person who uploaded it
+
+
+# --- property: whatever quirks a bank adds, the movements read back ----------------------------------
+
+_MEMO = st.text(
+    alphabet=st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -/.:ÁÉÍÓÚÂÊÔÃÕÇáéíóúâêôãõç&"),
+    min_size=1,
+    max_size=40,
+).filter(lambda t: t.strip() and not t.strip().upper().startswith(("SALDO", "S A L D O")))
+_MOVEMENTS = st.lists(
+    st.tuples(
+        st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+        st.integers(min_value=-(10**9), max_value=10**9).filter(bool),
+        _MEMO,
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(
+    _MOVEMENTS,
+    st.sampled_from(["cp1252", "latin-1", "utf-8"]),
+    st.booleans(),  # comma decimals
+    st.integers(0, 12),  # padding before the amount
+    st.sampled_from(["", "[-03:EST]", "[-3:BRT]", "[0:GMT]", "[-03]"]),
+    st.booleans(),  # header says the truth about the encoding
+    st.booleans(),  # leading blank line
+    st.sampled_from(["\r\n", "\n"]),
+)
+def test_ofx_movements_read_back_whatever_the_quirks(
+    movements, encoding, comma, padding, zone, honest_header, blank, newline
+):
+    # Given movements written as an OFX 1.02 with a random mix of the quirks banks ship
+    charset = (
+        {"cp1252": "1252", "latin-1": "ISO-8859-1", "utf-8": "NONE"}[encoding] if honest_header else "NONE"
+    )
+    declared = "UTF-8" if encoding == "utf-8" or not honest_header else "USASCII"
+    head = [
+        "OFXHEADER:100",
+        "DATA:OFXSGML",
+        "VERSION:102",
+        f"ENCODING:{declared}",
+        f"CHARSET:{charset}",
+        "",
+        "<OFX><SIGNONMSGSRSV1><SONRS><STATUS><CODE>0<SEVERITY>INFO</STATUS>",
+        "<DTSERVER>00000000000000<LANGUAGE>POR</SONRS></SIGNONMSGSRSV1>",
+        "<BANKMSGSRSV1><STMTTRNRS><TRNUID>1<STMTRS><CURDEF>BRL",
+        "<BANKACCTFROM><BANKID>341<ACCTID>1<ACCTTYPE>CHECKING</BANKACCTFROM><BANKTRANLIST>",
+    ]
+    body = []
+    for n, (day, cents, memo) in enumerate(movements):
+        reais, centavos = divmod(abs(cents), 100)
+        amount = ("-" if cents < 0 else "") + f"{reais}{',' if comma else '.'}{centavos:02d}"
+        body += [
+            "<STMTTRN>",
+            f"<TRNTYPE>{'CREDIT' if cents > 0 else 'DEBIT'}",
+            f"<DTPOSTED>{day:%Y%m%d}000000{zone}",
+            f"<TRNAMT>{' ' * padding}{amount}",
+            f"<FITID>{n:06d}",
+            f"<MEMO>{memo.replace('&', '&amp;')}",
+            "</STMTTRN>",
+        ]
+    text = newline.join(head + body + ["</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>", ""])
+    data = (newline if blank else "").encode() + text.encode(encoding)
+    # When read
+    statement = parse_statement(data)
+    # Then every movement is there, with its date, centavos and text
+    assert [(line.posted_on, line.amount_cents, line.description) for line in statement.lines] == [
+        (day, cents, " ".join(memo.split())) for day, cents, memo in movements
+    ]
+    assert [line.line_id for line in statement.lines] == [f"{n:06d}" for n in range(len(movements))]
