@@ -457,10 +457,13 @@ def scenarios(draw):
         if group:
             lag = draw(st.integers(0, 2))
             posted = add_business_days(on, lag)
-            if draw(st.booleans()):
-                lines.append(credit(f"c{day_index}", sum(i.net_cents for i in group), posted))
-            else:
-                lines.append(credit(f"c{day_index}", sum(i.amount_cents for i in group), posted))
+            netted = draw(st.booleans())
+            cut = draw(st.integers(1, len(group))) if len(group) > 1 and draw(st.booleans()) else len(group)
+            for k, part in enumerate((group[:cut], group[cut:])):  # a day split in two credits, at times
+                if part:
+                    total = sum(i.net_cents if netted else i.amount_cents for i in part)
+                    lines.append(credit(f"c{day_index}-{k}", total, add_business_days(posted, k)))
+            if not netted:
                 lines.append(fee(f"f{day_index}", sum(i.fee_cents for i in group) or 1, posted))
     for n, (amount, lag) in enumerate(
         draw(st.lists(st.tuples(st.integers(1_000, 90_000), st.integers(0, 3)), max_size=5))

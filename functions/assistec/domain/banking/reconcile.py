@@ -232,9 +232,9 @@ _TRANSFER_TEXT = re.compile(r"\bpix\b|\bted\b|\bdoc\b|transf", re.I)
 
 def line_family(line: StatementLine) -> str:
     """What the bank's text says the credit is: ``asaas`` (names Asaas), ``cobranca`` (a boleto
-    settlement credit), ``transfer`` (someone's Pix/TED/DOC) or ``unknown`` (no telling, e.g. an
-    empty memo). A person reconciling reads it the same way: a customer's Pix is not a boleto
-    settlement, a cobrança credit is not an Asaas transfer."""
+    settlement credit), ``transfer`` (someone else's Pix/TED/DOC) or ``unknown`` (no telling, e.g.
+    an empty memo). A person reconciling reads it the same way: a customer's Pix is neither a boleto
+    settlement nor an Asaas transfer, a cobrança credit is not an Asaas transfer."""
     text = line.description
     if _ASAAS_TEXT.search(text):
         return "asaas"
@@ -247,8 +247,19 @@ def line_family(line: StatementLine) -> str:
 
 _FAMILIES = {
     ExpectedSource.BOLETO: frozenset({"cobranca", "unknown"}),
-    ExpectedSource.ASAAS: frozenset({"asaas", "transfer", "unknown"}),
+    # Banks print the payer's name on a Pix or TED credit (and Asaas's starts with ASAAS): one that
+    # names someone else is a customer paying directly, not an Asaas transfer
+    ExpectedSource.ASAAS: frozenset({"asaas", "unknown"}),
 }
+
+
+def family_rank(item: ExpectedCredit, line: StatementLine) -> int:
+    """0 when the line's text names the item's kind (ASAAS for a transfer, cobrança for a boleto),
+    1 when the text does not tell (it could be), 2 when incompatible."""
+    family = line_family(line)
+    if family not in _FAMILIES[item.source]:
+        return 2
+    return 0 if family == ("asaas" if item.source is ExpectedSource.ASAAS else "cobranca") else 1
 
 
 def compatible(item: ExpectedCredit, line: StatementLine) -> bool:
@@ -458,18 +469,22 @@ def _one_to_one_pass(state: _State) -> None:
             by_amount[item.net_cents].append(item)
             if item.fee_cents:
                 by_amount[item.amount_cents].append(item)
-        line_candidates = {
-            line.line_id: [
-                i
-                for i in by_amount.get(line.amount_cents, [])
-                if state.in_window(i, line) and compatible(i, line)
-            ]
+        pairs = [
+            (item, line)
             for line in credits
-        }
+            for item in by_amount.get(line.amount_cents, [])
+            if state.in_window(item, line) and compatible(item, line)
+        ]
+        # A line whose text names the item's kind (ASAAS, COBRANÇA) beats one that could be anything
+        best = {item.expected_id: 9 for item, _ in pairs}
+        for item, line in pairs:
+            best[item.expected_id] = min(best[item.expected_id], family_rank(item, line))
+        pairs = [(item, line) for item, line in pairs if family_rank(item, line) == best[item.expected_id]]
+        line_candidates: dict[str, list[ExpectedCredit]] = {line.line_id: [] for line in credits}
         item_candidates: dict[str, list[StatementLine]] = defaultdict(list)
-        for line in credits:
-            for item in line_candidates[line.line_id]:
-                item_candidates[item.expected_id].append(line)
+        for item, line in pairs:
+            line_candidates[line.line_id].append(item)
+            item_candidates[item.expected_id].append(line)
         progressed = False
         for line in credits:
             candidates = line_candidates[line.line_id]
@@ -514,24 +529,70 @@ def _day_groups(items: Iterable[ExpectedCredit]) -> dict[tuple[date, str], list[
     return groups
 
 
+def _split_distance(state: _State, group: Sequence[ExpectedCredit]) -> int | None:
+    """When two or three free lines in the group's window add up to its sum (net or gross), the
+    farthest of them in business days: that split is a rival explanation of the day."""
+    sample = group[0]
+    lines = [
+        line
+        for line in state.free_credit_lines()
+        if state.in_window(sample, line) and compatible(sample, line)
+    ]
+    best: int | None = None
+    for total in {sum(i.net_cents for i in group), sum(i.amount_cents for i in group)}:
+        found, _ = _subsets([line.amount_cents for line in lines], total, 8, state.policy.max_subset_steps)
+        for indexes in found:
+            if 2 <= len(indexes) <= 3:
+                distance = max(abs(state.lag(sample, lines[k])) for k in indexes)
+                best = distance if best is None else min(best, distance)
+    return best
+
+
 def _batch_day_pass(state: _State) -> None:
     """One credit for all the settlements of one credit date (and batch key): the usual daily
-    cobrança credit. When two days' sums equal the line, the day nearest the line in business days
-    wins if it is strictly nearest; else a person decides."""
-    for line in state.free_credit_lines():
-        days = [
-            group
-            for _, group in sorted(_day_groups(_batch_pool(state, line)).items())
-            if len(group) >= 2
-            and line.amount_cents in (sum(i.net_cents for i in group), sum(i.amount_cents for i in group))
-        ]
-        if len(days) == 1:
-            state.take(days[0], line, MatchReason.BATCH_DAY, 95 - 5 * abs(state.lag(days[0][0], line)))
-        elif days:
-            distances = sorted((abs(state.lag(group[0], line)), n) for n, group in enumerate(days))
-            (nearest, n), (runner_up, _) = distances[0], distances[1]
-            if nearest < runner_up:
-                state.take(days[n], line, MatchReason.BATCH_DAY, 85 - 5 * nearest)
+    cobrança credit. Like the one-to-one rule: a line and a day that are each other's only
+    explanation first (a split of the day over several lines counts as another explanation); then a
+    pair whose rivals (other days for the line, other lines or splits for the day) are all further
+    away in business days; else the split rule or a person decides."""
+    while True:
+        pairs: list[tuple[StatementLine, tuple[date, str], list[ExpectedCredit]]] = []
+        for line in state.free_credit_lines():
+            for key, group in sorted(_day_groups(_batch_pool(state, line)).items()):
+                sums = (sum(i.net_cents for i in group), sum(i.amount_cents for i in group))
+                if len(group) >= 2 and line.amount_cents in sums:
+                    pairs.append((line, key, group))
+        days_of: dict[str, list[tuple[date, str]]] = defaultdict(list)
+        lines_of: dict[tuple[date, str], list[StatementLine]] = defaultdict(list)
+        splits: dict[tuple[date, str], int | None] = {}
+        for line, key, group in pairs:
+            days_of[line.line_id].append(key)
+            lines_of[key].append(line)
+            if key not in splits:
+                splits[key] = _split_distance(state, group)
+        progressed = False
+        for line, key, group in pairs:
+            alone = days_of[line.line_id] == [key] and lines_of[key] == [line] and splits[key] is None
+            if alone:
+                lag = abs(state.lag(group[0], line))
+                progressed |= state.take(group, line, MatchReason.BATCH_DAY, 95 - 5 * lag)
+        if progressed:
+            continue
+        for line, key, group in pairs:
+            distance = abs(state.lag(group[0], line))
+            rivals = [
+                abs(business_days_between(day, line.posted_on, state.policy.optional_holidays))
+                for day, batch in days_of[line.line_id]
+                if (day, batch) != key
+            ]
+            rivals += [abs(state.lag(group[0], other)) for other in lines_of[key] if other is not line]
+            split = splits[key]
+            if split is not None:
+                rivals.append(split)
+            if all(distance < rival for rival in rivals):
+                progressed = state.take(group, line, MatchReason.BATCH_DAY, 85 - 5 * distance)
+                break
+        if not progressed:
+            return
 
 
 def _batch_split_pass(state: _State) -> None:
