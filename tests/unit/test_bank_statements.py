@@ -438,3 +438,74 @@ def test_ofx_movements_read_back_whatever_the_quirks(
         (day, cents, " ".join(memo.split())) for day, cents, memo in movements
     ]
     assert [line.line_id for line in statement.lines] == [f"{n:06d}" for n in range(len(movements))]
+
+
+def _ptbr(cents: int) -> str:
+    reais, centavos = divmod(abs(cents), 100)
+    return ("-" if cents < 0 else "") + f"{reais:,}".replace(",", ".") + f",{centavos:02d}"
+
+
+def _dot(cents: int) -> str:
+    reais, centavos = divmod(abs(cents), 100)
+    return ("-" if cents < 0 else "") + f"{reais}.{centavos:02d}"
+
+
+def _render(layout: str, movements: list[tuple[date, int, str]]) -> bytes:
+    """The movements as the bank's CSV export writes them (the shapes in tests/fixtures/statements)."""
+    rows: list[str]
+    if layout == "bb":
+        rows = ['"Data","Dependencia Origem","Histórico","Data do Balancete","Número do documento","Valor",']
+        rows += [f'"{d:%d/%m/%Y}","","{m}","","{n}","{_dot(c)}",' for n, (d, c, m) in enumerate(movements)]
+        return "\r\n".join([*rows, ""]).encode("cp1252")
+    if layout == "itau":
+        rows = ["Extrato Conta Corrente", "", "data;lançamento;ag./origem;valor (R$);saldos (R$)"]
+        rows += [f"{d:%d/%m/%Y};{m};;{_ptbr(c)};" for d, c, m in movements]
+        return "\r\n".join([*rows, ""]).encode("cp1252")
+    if layout == "bradesco":
+        rows = ["Extrato de: Ag: 1 | Conta: 2-3 | Entre 01/01/2020 e 31/12/2030", _BRADESCO_HEADER]
+        for n, (d, c, m) in enumerate(movements):
+            amounts = f'"{_ptbr(c)}";' if c > 0 else f';"{_ptbr(c)}"'
+            rows.append(f'{d:%d/%m/%y};{m};{n:07d};{amounts};"0,00";')
+        rows.append('Total;;;"0,00";"0,00";;')
+        return "\r\n".join([*rows, ""]).encode("cp1252")
+    if layout == "caixa":
+        rows = ['"Conta";"Data_Mov";"Nr_Doc";"Historico";"Valor";"Deb_Cred"']
+        rows += [
+            f'"0001";"{d:%Y%m%d}";"{n:06d}";"{m}";"{_dot(abs(c))}";"{"C" if c > 0 else "D"}"'
+            for n, (d, c, m) in enumerate(movements)
+        ]
+        return "\r\n".join([*rows, ""]).encode("cp1252")
+    if layout == "nubank":
+        rows = ["Data,Valor,Identificador,Descrição"]
+        rows += [f'{d:%d/%m/%Y},{_dot(c)},id-{n},"{m}"' for n, (d, c, m) in enumerate(movements)]
+        return "\n".join([*rows, ""]).encode("utf-8-sig")
+    assert layout == "inter"
+    rows = ["Extrato Conta Corrente ", "Conta ;1", "", "Data Lançamento;Histórico;Descrição;Valor;Saldo"]
+    rows += [f"{d:%d/%m/%Y};Pix;{m};{_ptbr(c)};0,00" for d, c, m in movements]
+    return "\n".join([*rows, ""]).encode("utf-8")
+
+
+_BRADESCO_HEADER = "Data;Histórico;Docto.;Crédito (R$);Débito (R$);Saldo (R$);"
+_CSV_TEXT = st.text(
+    alphabet=st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -/.ÁÉÇÃÕçãõé"), max_size=30
+).map(lambda t: " ".join(f"PAG {t}".split()))
+
+
+@pytest.mark.parametrize("layout", [layout.key for layout in CSV_LAYOUTS])
+@given(
+    st.lists(
+        st.tuples(
+            st.dates(min_value=date(2020, 1, 1), max_value=date(2030, 12, 31)),
+            st.integers(min_value=-(10**10), max_value=10**10).filter(bool),
+            _CSV_TEXT,
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_each_banks_csv_reads_back_what_it_wrote(layout, movements):
+    statement = parse_csv(_render(layout, movements))
+    assert statement.source == f"csv:{layout}"
+    expected = [(d, c, m if layout != "inter" else f"Pix {m}") for d, c, m in movements]
+    assert [(line.posted_on, line.amount_cents, line.description) for line in statement.lines] == expected
+    assert len({line.line_id for line in statement.lines}) == len(movements)
