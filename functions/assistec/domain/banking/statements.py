@@ -118,11 +118,11 @@ class StatementRejected(Exception):
 
 # --- amounts, dates, text -------------------------------------------------------------------------
 
-Decimal = Literal[",", ".", "ofx", "auto"]
+DecimalMark = Literal[",", ".", "ofx", "auto"]
 _AMOUNT = re.compile(r"^([+-]?)(\d[\d.,]*|[.,]\d+)([+-]?)$")
 
 
-def parse_amount(text: str, decimal: Decimal = "auto") -> int:
+def parse_amount(text: str, decimal: DecimalMark = "auto") -> int:
     """Centavos from a bank's amount text: ``1.234,56`` (pt-BR), ``1234.56``, ``-12,8``, ``R$ 9,90``,
     ``1.234,56 D``/``C``, ``(9,90)``, with any padding. ``decimal`` says which separator marks the
     cents: ``,`` (pt-BR, ``.`` groups thousands), ``.``, ``ofx`` (a single separator of either kind is
@@ -158,7 +158,7 @@ def parse_amount(text: str, decimal: Decimal = "auto") -> int:
     return sign * (int(integer or "0") * 100 + int(fraction.ljust(2, "0")))
 
 
-def _decimal_point(body: str, decimal: Decimal) -> int:
+def _decimal_point(body: str, decimal: DecimalMark) -> int:
     """Where the decimal separator is in ``body`` (-1: none, the whole text is reais)."""
     if decimal in (",", "."):
         other = "." if decimal == "," else ","
@@ -533,7 +533,7 @@ class CsvLayout:
     date_column: str
     date_formats: tuple[str, ...]
     description_columns: tuple[str, ...]
-    decimal: Decimal
+    decimal: DecimalMark
     amount_column: str | None = None
     credit_column: str | None = None
     debit_column: str | None = None
