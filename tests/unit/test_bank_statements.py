@@ -16,6 +16,7 @@ from ofxtools.Parser import OFXTree  # the strict, maintained parser: the oracle
 
 from assistec.domain.banking.statements import (
     CSV_LAYOUTS,
+    DEFECTS,
     REFUSALS,
     LineKind,
     StatementRejected,
@@ -287,6 +288,15 @@ def test_each_banks_csv_export(name, source, bank):
     assert (statement.start, statement.end) == (date(2026, 11, 3), date(2026, 11, 5))
     assert all(line.line_id for line in statement.lines)
     assert len({line.line_id for line in statement.lines}) == 4
+
+
+def test_every_defect_reported_has_words_for_a_person():
+    reported = set()
+    for path in FIXTURES.iterdir():
+        if path.suffix in (".ofx", ".csv") and "bad" not in path.name and "unknown" not in path.name:
+            reported |= set(parse_statement(path.read_bytes()).defects)
+    assert reported <= set(DEFECTS)
+    assert len(reported) >= 9  # the fixtures show nearly every defect we tolerate
 
 
 def test_every_layout_has_a_fixture():
