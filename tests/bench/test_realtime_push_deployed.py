@@ -512,6 +512,7 @@ def test_push_from_the_commit_to_fifty_connections_through_the_local_stack(
                 "publish_p50_ms": f"{statistics.median(r['publish']):.1f}",
                 "function_cpu_ms_per_push": f"{statistics.mean(r['fn_cpu']):.0f}",
                 "gateway_cpu_ms_per_push": f"{statistics.mean(r['gw_cpu']):.0f}",
+                "load_avg_1m": f"{os.getloadavg()[0]:.1f}",  # the host's (2 cores here), at the end
             }
         )
     report("realtime_push_from_commit", rows)
