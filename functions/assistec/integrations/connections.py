@@ -185,6 +185,7 @@ class ManagementApiConnections:
         attempts = 2  # a second try at most, soon: a slow connection must not hold back the shop's others
         for attempt in range(1, attempts + 1):
             headers = signer.headers("POST", self._host, path, data, credentials(), time.time())
+            headers["Host"] = self._host  # as signed (http.client would drop an explicit default port)
             try:
                 response = pool.urlopen(
                     "POST", path, body=data, headers=headers, redirect=False, preload_content=True
