@@ -55,7 +55,7 @@ class Boto3Connections:
 
 
 CONNECTIONS = 50
-EVENTS = int(os.environ.get("BENCH_REALTIME_EVENTS", "40"))
+EVENTS = int(os.environ.get("BENCH_REALTIME_EVENTS") or (3 if os.environ.get("BENCH_RUNS") == "1" else 40))
 
 
 def test_push_to_fifty_connections_of_one_shop(realtime_stack: RealtimeStack, client: Client) -> None:

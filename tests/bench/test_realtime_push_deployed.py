@@ -46,9 +46,10 @@ from tests.bench.conftest import report
 ROOT = Path(__file__).resolve().parents[2]
 STACK_JSON = ROOT / ".local" / "stack.json"
 CONNECTIONS = 50
-EVENTS = int(os.environ.get("BENCH_REALTIME_EVENTS", "30"))  # per variant
+SMOKE = os.environ.get("BENCH_RUNS") == "1"  # `make test`: a smoke run, so the bench cannot rot
+EVENTS = int(os.environ.get("BENCH_REALTIME_EVENTS") or (3 if SMOKE else 60))  # per variant
 WARMUP = 2  # per variant: the first invocations start the executor's process and open its pools
-PROBES = int(os.environ.get("BENCH_REALTIME_PROBES", "20"))
+PROBES = int(os.environ.get("BENCH_REALTIME_PROBES") or (3 if SMOKE else 40))
 PROBE_LOG = Path("/tmp") / f"assistec-bench-probe-{os.getpid()}.log"
 PUSHED = [
     "OrderCreated",
