@@ -274,6 +274,41 @@ def _cpu_ms(pids: list[int]) -> float:
     return total * 1000 / os.sysconf("SC_CLK_TCK")
 
 
+def _handler_times(pids: list[int]) -> tuple[dict[str, float], dict[str, float]]:
+    """From the function's log (the runtime's stdout): each pushed event's handler start (epoch s, its
+    "realtime push" line's time less the invocation's duration) and duration (ms)."""
+    from datetime import datetime
+
+    lines: list[str] = []
+    for pid in pids:
+        try:
+            lines += Path(os.readlink(f"/proc/{pid}/fd/1")).read_text(errors="replace").splitlines()
+        except OSError:
+            continue
+    pushed: dict[str, tuple[str, float]] = {}  # request id → (event id, the log line's time)
+    started: dict[str, float] = {}
+    durations: dict[str, float] = {}
+    for line in lines:
+        if line.startswith("{") and '"realtime push"' in line:
+            entry = json.loads(line)
+            at = datetime.strptime(entry["timestamp"], "%Y-%m-%d %H:%M:%S,%f%z").timestamp()
+            pushed[entry["function_request_id"]] = (entry["event_id"], at)
+        elif line.startswith("REPORT RequestId: "):
+            request_id = line.split()[2]
+            if request_id in pushed:
+                event_id, at = pushed[request_id]
+                duration_ms = float(line.split("Duration: ")[1].split(" ms")[0])
+                durations[event_id] = duration_ms
+                started[event_id] = at - duration_ms / 1000
+    return started, durations
+
+
+def _p(values: list[float], q: int) -> str:
+    if len(values) < 2:
+        return "-"
+    return f"{statistics.quantiles(values, n=100, method='inclusive')[q - 1]:.1f}"
+
+
 def _quantiles(values: list[float]) -> dict[str, str]:
     p = statistics.quantiles(values, n=100, method="inclusive")
     return {
@@ -344,10 +379,14 @@ def test_push_from_the_commit_to_fifty_connections_through_the_local_stack(
     published: dict[str, float] = {}
     original_publish = UnitsOfWork.publish
 
+    committed_wall: dict[str, float] = {}
+
     def publish(self: UnitsOfWork, events: list[uuid.UUID]) -> None:
         now = time.perf_counter()  # the unit of work has just committed
+        wall = time.time()
         for event in events:
             committed[str(event)] = now
+            committed_wall[str(event)] = wall
         original_publish(self, events)
         for event in events:
             published[str(event)] = time.perf_counter()
@@ -429,6 +468,7 @@ def test_push_from_the_commit_to_fifty_connections_through_the_local_stack(
                 for v in variants
             }
             functions: dict[str, list[int]] = {}
+            results_events: dict[str, list[str]] = {v: [] for v in variants}
             pending = {v: list(shops[v][1]) for v in variants}
             order = list(variants)
             for i in range(EVENTS + WARMUP):
@@ -460,6 +500,7 @@ def test_push_from_the_commit_to_fifty_connections_through_the_local_stack(
                     t0 = committed[event_id]
                     times = [(t - t0) * 1000 for t in received[event_id]]
                     r = results[variant]
+                    results_events[variant].append(event_id)
                     r["delivery"].extend(times)
                     r["all"].append(max(times))
                     r["first"].append(min(times))
@@ -489,6 +530,15 @@ def test_push_from_the_commit_to_fifty_connections_through_the_local_stack(
                     assert time.monotonic() < deadline, "the probe never ran"
                     await asyncio.sleep(0.002)
             PROBE_LOG.unlink(missing_ok=True)
+            # The functions' own view (their log: the push's line, then the runtime's REPORT): when the
+            # handler started after the commit, and how long it ran.
+            for variant in variants:
+                started, durations = _handler_times(functions[variant])
+                r = results[variant]
+                r["to_start"] = [
+                    (started[e] - committed_wall[e]) * 1000 for e in results_events[variant] if e in started
+                ]
+                r["handler"] = [durations[e] for e in results_events[variant] if e in durations]
             for task in listeners:
                 task.cancel()
             await asyncio.gather(*(ws.close() for group in sockets.values() for ws in group))
@@ -515,6 +565,12 @@ def test_push_from_the_commit_to_fifty_connections_through_the_local_stack(
                 "spread_p50_ms": f"{statistics.median(r['spread']):.1f}",
                 "spread_p99_ms": f"{statistics.quantiles(r['spread'], n=100, method='inclusive')[98]:.1f}",
                 "publish_p50_ms": f"{statistics.median(r['publish']):.1f}",
+                # commit → the push handler's start (PutEvents, the rule, LocalStack's Lambda), and the
+                # handler's duration (the shop's connections read, the 50 posts), from the function's log
+                "to_handler_p50_ms": _p(r["to_start"], 50),
+                "to_handler_p99_ms": _p(r["to_start"], 99),
+                "handler_p50_ms": _p(r["handler"], 50),
+                "handler_p99_ms": _p(r["handler"], 99),
                 "function_cpu_ms_per_push": f"{statistics.mean(r['fn_cpu']):.0f}",
                 "gateway_cpu_ms_per_push": f"{statistics.mean(r['gw_cpu']):.0f}",
                 "load_avg_1m": f"{os.getloadavg()[0]:.1f}",  # the host's (2 cores here), at the end
