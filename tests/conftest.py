@@ -34,7 +34,9 @@ def stack_group(nodeid: str) -> str | None:
     """The group of the tests that drive the deployed stack, or of the infra tests; None for the others."""
     if nodeid.startswith(_FUZZ_GROUP):
         return "fuzz"
-    if nodeid.startswith(("tests/e2e/", "tests/bench/test_panel_board.py::")):
+    if nodeid.startswith(
+        ("tests/e2e/", "tests/bench/test_panel_board.py::", "tests/bench/test_realtime_push_deployed.py::")
+    ):
         return "stack"
     if nodeid.startswith("tests/infra/"):
         # One worker synthesizes both stages once (about a minute of CPU) for every infra test,

@@ -131,7 +131,8 @@ class ApiSettings(DatabaseSettings, AuthKeySettings, MailSettings):
     # address: the local stage allows at least LOCAL_SIGNUP_LIMIT (``signup_limit``).
     signup_limit_per_hour: int = Field(default=10, ge=1, le=100_000)
     # The staff's WebSocket (wss://{api}.execute-api.{region}.amazonaws.com/{stage}): handed out with each
-    # real-time ticket. Unset (the local stage: the gateway stand-in's port is devctl's): no url.
+    # real-time ticket; in the local stage the gateway stand-in's (ws://127.0.0.1:4595/v1, the stage
+    # config's). Unset: no url (the panel then uses its /config.json's wsUrl).
     realtime_url: str | None = Field(default=None, pattern=r"^wss?://[^\s]+[^/]$")
 
     @property

@@ -51,6 +51,10 @@ class StageConfig:
     local_kms_material: str | None = None
     # The Asaas API's base URL when not Asaas's own (local stage: the offline simulator).
     asaas_base_url: str | None = None
+    # Local stage only: the staff's WebSocket as the panel reaches it (the gateway stand-in devctl
+    # runs, localstack/ws_gateway), handed out with each real-time ticket as prod hands out the
+    # WebSocket API stage's wss:// URL.
+    local_realtime_url: str | None = None
     # The payment flow's e-mails: an address of an SES-verified identity.
     mail_sender: str = "nao-responda@assistec.com.br"
     # Where a shop's answer to the platform's mail goes (the sender is a no-reply address).
@@ -126,6 +130,8 @@ def stage_config(stage: str, context: dict[str, str | None]) -> StageConfig:
             local_kms_key_id=context.get("local_kms_key_id"),
             local_kms_material=context.get("local_kms_material"),
             asaas_base_url=context.get("asaas_base_url") or "http://127.0.0.1:4599/v3",
+            # devctl's gateway port (ASSISTEC_WS_GATEWAY_PORT, 4595) and the API's stage.
+            local_realtime_url=context.get("realtime_url") or "ws://127.0.0.1:4595/v1",
             mail_sender="nao-responda@assistec.local",
             support_email="suporte@assistec.local",
         )

@@ -8,112 +8,178 @@ answers and errors are AWS's (rest-json with ``x-amzn-ErrorType``), so it raises
 and ``ForbiddenException`` (403) for a path no API serves. As LocalStack does, any SigV4 signature
 is accepted but the ``Authorization`` header must be there (the IAM-authorised endpoint refuses an
 unsigned request with 403 "Missing Authentication Token").
+
+It is served on the gateway's own event loop (HTTP/1.1 with keep-alive, the little of it boto3 and
+the functions' client use): a post is one await on the loop that owns the connections, with no
+thread per client and no hop between threads. API Gateway's fleet answers a push's posts in
+parallel; a thread per request taking turns on one interpreter's lock, as http.server served
+them, made the stand-in itself most of a 50-connection push's time on a busy machine.
 """
 
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 import uuid
-from collections.abc import Coroutine
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar, TypeVar
 from urllib.parse import unquote, urlsplit
 
-from ws_gateway.config import MESSAGE_LIMIT_BYTES
+from ws_gateway.config import MESSAGE_LIMIT_BYTES, Api
 from ws_gateway.gateway import Gateway
 
 log = logging.getLogger("ws_gateway")
-T = TypeVar("T")
-_CALL_TIMEOUT_S = 30
+_HEAD_LIMIT = 64 * 1024  # the request line and headers
+_BODY_LIMIT = MESSAGE_LIMIT_BYTES + 64 * 1024  # past the 413 threshold, so too large is answered 413
+_IDLE_S = 60  # a keep-alive connection left idle this long is closed
 
 
-class ManagementHandler(BaseHTTPRequestHandler):
-    gateway: ClassVar[Gateway]  # set by serve_management() on a subclass per server
-    loop: ClassVar[asyncio.AbstractEventLoop]
-    protocol_version = "HTTP/1.1"
+class _Request:
+    __slots__ = ("body", "headers", "method", "path", "version")
 
-    def _on_loop(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(_CALL_TIMEOUT_S)
+    def __init__(self, method: str, path: str, version: str, headers: dict[str, str], body: bytes) -> None:
+        self.method = method
+        self.path = path
+        self.version = version
+        self.headers = headers
+        self.body = body
 
-    def _answer(self, status: int, body: bytes = b"", error_type: str | None = None) -> None:
-        self.send_response(status)
-        self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
-        if error_type is not None:
-            self.send_header("x-amzn-ErrorType", error_type)
-        if body:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    @property
+    def keep_alive(self) -> bool:
+        connection = self.headers.get("connection", "").lower()
+        if self.version == "HTTP/1.0":
+            return connection == "keep-alive"
+        return connection != "close"
 
-    def _serve(self) -> None:
+
+class _BadRequest(Exception):
+    pass
+
+
+async def _read_request(reader: asyncio.StreamReader) -> _Request | None:
+    """The next request on the connection; None when the client closed it between requests."""
+    try:
+        head = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as closed:
+        if not closed.partial.strip():
+            return None
+        raise _BadRequest("truncated request") from None
+    except asyncio.LimitOverrunError:
+        raise _BadRequest("request head too large") from None
+    lines = head.decode("latin-1").split("\r\n")
+    parts = lines[0].split(" ")
+    if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
+        raise _BadRequest("bad request line")
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        if not line:
+            continue
+        name, colon, value = line.partition(":")
+        if not colon:
+            raise _BadRequest("bad header line")
+        headers[name.strip().lower()] = value.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        raise _BadRequest("chunked bodies are not accepted")
+    try:
+        length = int(headers.get("content-length") or 0)
+    except ValueError:
+        raise _BadRequest("bad Content-Length") from None
+    if length < 0 or length > _BODY_LIMIT:
+        raise _BadRequest("body too large")
+    body = await reader.readexactly(length) if length else b""
+    return _Request(parts[0], parts[1], parts[2], headers, body)
+
+
+def _response(status: int, body: bytes = b"", error_type: str | None = None, *, close: bool = False) -> bytes:
+    try:
+        phrase = http.HTTPStatus(status).phrase
+    except ValueError:
+        phrase = ""
+    lines = [f"HTTP/1.1 {status} {phrase}", f"x-amzn-RequestId: {uuid.uuid4()}"]
+    if error_type is not None:
+        lines.append(f"x-amzn-ErrorType: {error_type}")
+    if body:
+        lines.append("Content-Type: application/json")
+    lines.append(f"Content-Length: {len(body)}")
+    if close:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+class ManagementApi:
+    """The management API's requests, answered on the gateway's loop."""
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """One client connection: its requests in turn, until it closes (or idles, or errs)."""
         try:
-            self._route()
-        except Exception:
-            log.exception("management API %s %s failed", self.command, self.path)
-            self._answer(500, b'{"message": "Internal server error"}', "InternalServerErrorException")
-
-    def _route(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        data = self.rfile.read(length) if length else b""
-        if not self.headers.get("Authorization"):
-            self._answer(
-                403, b'{"message":"Missing Authentication Token"}', "MissingAuthenticationTokenException"
-            )
+            while True:
+                try:
+                    request = await asyncio.wait_for(_read_request(reader), _IDLE_S)
+                except (TimeoutError, ConnectionError):
+                    return
+                except _BadRequest as bad:
+                    writer.write(_response(400, json.dumps({"message": str(bad)}).encode(), close=True))
+                    await writer.drain()
+                    return
+                if request is None:
+                    return
+                try:
+                    answer = await self.answer(request)
+                except Exception:
+                    log.exception("management API %s %s failed", request.method, request.path)
+                    answer = (500, b'{"message": "Internal server error"}', "InternalServerErrorException")
+                status, body, error_type = answer
+                writer.write(_response(status, body, error_type, close=not request.keep_alive))
+                await writer.drain()
+                if not request.keep_alive:
+                    return
+        except ConnectionError:
             return
-        segments = urlsplit(self.path).path.split("/")[1:]
-        api = None
+        finally:
+            writer.close()
+
+    async def answer(self, request: _Request) -> tuple[int, bytes, str | None]:
+        if not request.headers.get("authorization"):
+            return 403, b'{"message":"Missing Authentication Token"}', "MissingAuthenticationTokenException"
+        path = urlsplit(request.path).path
+        segments = path.split("/")[1:]
+        api: Api | None = None
         connection_id = ""
         if len(segments) >= 3 and segments[-2] == "@connections":
             api = self.gateway.config.find_api(segments[:-2])
             connection_id = unquote(segments[-1])
-        if api is None or self.command not in ("POST", "GET", "DELETE"):
-            route = urlsplit(self.path).path.lstrip("/")
-            message = f"No method found matching route {route} for http method {self.command}."
-            self._answer(403, json.dumps({"message": message}).encode(), "ForbiddenException")
-            return
-        match self.command:
+        if api is None or request.method not in ("POST", "GET", "DELETE"):
+            route = path.lstrip("/")
+            message = f"No method found matching route {route} for http method {request.method}."
+            return 403, json.dumps({"message": message}).encode(), "ForbiddenException"
+        match request.method:
             case "POST":
+                data = request.body
                 if len(data) > MESSAGE_LIMIT_BYTES:
-                    self._answer(413, b'{"message":"Message too long"}', "PayloadTooLargeException")
-                    return
-                found = self._on_loop(self.gateway.post(api, connection_id, data))
+                    return 413, b'{"message":"Message too long"}', "PayloadTooLargeException"
+                found = await self.gateway.post(api, connection_id, data)
                 log.info(
                     "%s PostToConnection %d bytes: %s", connection_id, len(data), "sent" if found else "gone"
                 )
-                if found:
-                    self._answer(200)
-                else:
-                    self._answer(410, error_type="GoneException")
+                return (200, b"", None) if found else (410, b"", "GoneException")
             case "GET":
-
-                async def describe() -> dict[str, Any] | None:
-                    return self.gateway.describe(api, connection_id)
-
-                answer = self._on_loop(describe())
-                if answer is None:
-                    self._answer(410, error_type="GoneException")
-                else:
-                    self._answer(200, json.dumps(answer).encode())
-            case "DELETE":
-                found = self._on_loop(self.gateway.delete(api, connection_id))
+                described = self.gateway.describe(api, connection_id)
+                if described is None:
+                    return 410, b"", "GoneException"
+                return 200, json.dumps(described).encode(), None
+            case _:  # DELETE
+                found = await self.gateway.delete(api, connection_id)
                 log.info("%s DeleteConnection: %s", connection_id, "closing" if found else "gone")
-                if found:
-                    self._answer(204)
-                else:
-                    self._answer(410, error_type="GoneException")
-
-    do_POST = do_GET = do_DELETE = do_PUT = do_PATCH = _serve
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # each call is logged above, without its data
+                return (204, b"", None) if found else (410, b"", "GoneException")
 
 
-def serve_management(gateway: Gateway, loop: asyncio.AbstractEventLoop, port: int) -> ThreadingHTTPServer:
-    """A management API server on 127.0.0.1:``port`` (0: any free port), not yet serving."""
-    bound = type("BoundManagementHandler", (ManagementHandler,), {"gateway": gateway, "loop": loop})
-    server = ThreadingHTTPServer(("127.0.0.1", port), bound)
-    server.daemon_threads = True
-    return server
+async def serve_management(gateway: Gateway, port: int) -> asyncio.Server:
+    """The management API on 127.0.0.1:``port`` (0: any free port), served on the running loop."""
+    api = ManagementApi(gateway)
+    return await asyncio.start_server(api.serve, "127.0.0.1", port, limit=_HEAD_LIMIT, backlog=1024)
+
+
+__all__ = ["ManagementApi", "serve_management"]

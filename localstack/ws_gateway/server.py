@@ -10,7 +10,6 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import ThreadingHTTPServer
 from typing import Any
 
 from websockets.asyncio.server import Server, serve
@@ -32,8 +31,7 @@ class RunningGateway:
     _loop: asyncio.AbstractEventLoop
     _thread: threading.Thread
     _server: Server
-    _management: ThreadingHTTPServer
-    _management_thread: threading.Thread
+    _management: asyncio.Server
 
     def _api(self, api_id: str | None) -> Api:
         apis = self.gateway.config.apis
@@ -69,11 +67,10 @@ class RunningGateway:
         asyncio.run_coroutine_threadsafe(wait(), self._loop).result(timeout_s + 5)
 
     def stop(self) -> None:
-        self._management.shutdown()
-        self._management.server_close()
-        self._management_thread.join(10)
-
         async def close() -> None:
+            self._management.close()
+            self._management.close_clients()  # its keep-alive connections
+            await self._management.wait_closed()
             self._server.close()  # closes the connections with 1001 (going away)
             await self._server.wait_closed()
             await self.gateway.drain(_DRAIN_S)
@@ -112,25 +109,22 @@ def start(config: GatewayConfig, *, port: int = 0, management_port: int = 0) -> 
     try:
         server = asyncio.run_coroutine_threadsafe(open_server(), loop).result(30)
         gateway.port = server.sockets[0].getsockname()[1]
-        management = serve_management(gateway, loop, management_port)
+        management = asyncio.run_coroutine_threadsafe(
+            serve_management(gateway, management_port), loop
+        ).result(30)
     except BaseException:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         integration.close()
         raise
-    management_thread = threading.Thread(
-        target=management.serve_forever, name="ws-gateway-management", daemon=True
-    )
-    management_thread.start()
     return RunningGateway(
         gateway,
         gateway.port,
-        management.server_address[1],
+        management.sockets[0].getsockname()[1],
         loop,
         thread,
         server,
         management,
-        management_thread,
     )
 
 

@@ -73,6 +73,17 @@ def _order(http: httpx.Client, shop: dict[str, str]) -> dict[str, Any]:
     return dict(order.json())
 
 
+def test_the_ticket_names_the_gateway_it_opens(http: httpx.Client, ws_url: str) -> None:
+    # The local stage's API hands out the gateway stand-in's URL, as prod hands out the stage's wss://
+    shop = new_shop(http, "Loja Tempo Real URL")
+    response = http.post("/realtime/ticket", headers=_headers(shop))
+    assert response.status_code == 201, response.text
+    assert response.json()["url"] == ws_url
+    with connect(f"{response.json()['url']}?ticket={response.json()['ticket']}", open_timeout=60) as ws:
+        ws.send(json.dumps({"action": "ping", "request_id": "u1"}))
+        assert _next(ws, "pong", PUSH_TIMEOUT_S)["request_id"] == "u1"
+
+
 def test_a_ticket_opens_the_websocket_once(http: httpx.Client, ws_url: str) -> None:
     shop = new_shop(http, "Loja Tempo Real Ticket")
     ticket = _ticket(http, shop)

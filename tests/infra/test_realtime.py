@@ -185,6 +185,11 @@ def test_the_local_stage_declares_the_api_to_the_gateway_stand_in(local: Templat
     }
     assert spec["management_endpoint"] == {"variable": "REALTIME_MANAGEMENT_URL", "functions": [function_id]}
     assert ws_gateway_proc.declared_api({constants.REALTIME_OUTPUT: json.dumps(spec)}) == spec
+    # The API hands out the stand-in's ws:// URL with each ticket (prod: the stage's wss:// URL): the
+    # gateway's port as devctl serves it, the declared stage
+    api_env = _function(local, "assistec.handlers.api.handler")["Environment"]["Variables"]
+    assert api_env["REALTIME_URL"] == f"{ws_gateway_proc.URL}/{api['stage']}" == "ws://127.0.0.1:4595/v1"
+    assert "REALTIME_MANAGEMENT_URL" not in api_env
 
 
 def test_prod_stays_within_cloudformations_resource_limit(prod: Template, prod_parent: Template) -> None:

@@ -84,6 +84,23 @@ def _push_published(stack: RealtimeStack, bus: FakeBus, detail_type: str) -> lis
 # --- the ticket ---------------------------------------------------------------------------------------
 
 
+def test_the_ticket_names_the_websocket_the_stage_serves(
+    monkeypatch: pytest.MonkeyPatch, api_root: Any, client: Client
+) -> None:
+    # Given a stage whose settings name its WebSocket (prod: the API's wss:// stage URL; the local
+    # stage: the gateway stand-in's ws:// URL, from the stage config)
+    from assistec.settings import ApiSettings
+
+    monkeypatch.setenv("REALTIME_URL", "ws://127.0.0.1:4595/v1")
+    monkeypatch.setattr(api_root, "settings", ApiSettings())  # type: ignore[call-arg]  # from the environment
+    shop = signup(client)
+    # When a signed-in user asks for a ticket
+    body = _ticket(client, shop.access_token)
+    # Then the answer says where to open the socket with it
+    assert body["url"] == "ws://127.0.0.1:4595/v1"
+    assert body["ticket"].startswith(f"{shop.tenant_id}.")
+
+
 def test_a_signed_in_user_gets_a_one_minute_ticket_stored_only_as_a_digest(
     client: Client, database: PgDatabase
 ) -> None:

@@ -2,6 +2,13 @@
 // then the WebSocket with `?ticket=`. Written defensively: a stage without a WebSocket API (no
 // wsUrl in /config.json), an API without the ticket route (404) or a dropped socket only mean the
 // board falls back to polling; nothing here may break the panel.
+//
+// Keeping it open: API Gateway closes a socket after 10 minutes without a message from the client,
+// so an open socket sends `{"action":"ping"}` every 5 minutes; a ping left unanswered (any message
+// counts) means a dead link (a laptop woke up, the network changed) and the socket is dropped.
+// A closed socket is opened again with a fresh ticket (tickets are good once) after a growing wait;
+// once it is open again `onReconnect` tells the page to refetch what it shows: the events pushed
+// while it was away are lost.
 
 export interface RealtimeEvent {
   type: string;
@@ -17,10 +24,22 @@ export interface RealtimeOptions {
   fetch: (request: Request) => Promise<Response>;
   onEvent: (event: RealtimeEvent) => void;
   onState?: (state: RealtimeState) => void;
+  /** The socket is open again after a drop: refetch what events may have changed meanwhile. */
+  onReconnect?: () => void;
   WebSocketImpl?: typeof WebSocket;
   /** Waits before reconnecting: attempt 1, 2, … → milliseconds. */
   backoff?: (attempt: number) => number;
+  /** How often an open socket pings (API Gateway's idle timeout is 10 minutes). */
+  heartbeatMs?: number;
+  /** How long a ping may wait for any message before the socket is taken for dead. */
+  pongTimeoutMs?: number;
 }
+
+export const HEARTBEAT_MS = 5 * 60_000;
+export const PONG_TIMEOUT_MS = 30_000;
+/** A socket open at least this long resets the backoff when it closes; one that keeps dropping
+ * sooner (refused, flapping) keeps backing off. */
+export const STABLE_MS = 30_000;
 
 export function defaultBackoff(attempt: number): number {
   return Math.min(30_000, 1_000 * 2 ** Math.max(0, attempt - 1));
@@ -74,17 +93,42 @@ export async function fetchTicket(
 export function startRealtime(options: RealtimeOptions): { stop: () => void } {
   const WS = options.WebSocketImpl ?? globalThis.WebSocket;
   const backoff = options.backoff ?? defaultBackoff;
+  const heartbeatMs = options.heartbeatMs ?? HEARTBEAT_MS;
+  const pongTimeoutMs = options.pongTimeoutMs ?? PONG_TIMEOUT_MS;
   let stopped = false;
   let socket: WebSocket | null = null;
   let timer: ReturnType<typeof setTimeout> | null = null;
+  let heartbeat: ReturnType<typeof setInterval> | null = null;
+  let pongDue: ReturnType<typeof setTimeout> | null = null;
   let attempt = 0;
+  let opened = false; // a socket was open before: the next open is a reconnect
+  let pings = 0;
   const state = (s: RealtimeState) => options.onState?.(s);
+
+  const quiet = () => {
+    if (heartbeat) clearInterval(heartbeat);
+    if (pongDue) clearTimeout(pongDue);
+    heartbeat = null;
+    pongDue = null;
+  };
 
   const retry = () => {
     if (stopped) return;
     attempt += 1;
     state("connecting");
     timer = setTimeout(connect, backoff(attempt));
+  };
+
+  const ping = (ws: WebSocket) => {
+    if (ws !== socket || ws.readyState !== 1 /* OPEN */) return;
+    pings += 1;
+    try {
+      ws.send(JSON.stringify({ action: "ping", request_id: `hb-${pings}` }));
+    } catch {
+      ws.close();
+      return;
+    }
+    if (!pongDue) pongDue = setTimeout(() => ws === socket && ws.close(), pongTimeoutMs);
   };
 
   async function connect(): Promise<void> {
@@ -106,25 +150,38 @@ export function startRealtime(options: RealtimeOptions): { stop: () => void } {
       return;
     }
     const separator = base.includes("?") ? "&" : "?";
+    let ws: WebSocket;
     try {
-      socket = new WS(`${base}${separator}ticket=${encodeURIComponent(ticket.ticket)}`);
+      ws = new WS(`${base}${separator}ticket=${encodeURIComponent(ticket.ticket)}`);
     } catch {
       retry();
       return;
     }
-    socket.onopen = () => {
-      attempt = 0;
+    socket = ws;
+    let openedAt: number | null = null;
+    ws.onopen = () => {
+      if (ws !== socket) return;
+      openedAt = Date.now();
       state("live");
+      heartbeat = setInterval(() => ping(ws), heartbeatMs);
+      if (opened) options.onReconnect?.();
+      opened = true;
     };
-    socket.onmessage = (message: MessageEvent) => {
+    ws.onmessage = (message: MessageEvent) => {
+      if (ws !== socket) return;
+      if (pongDue) clearTimeout(pongDue); // any message shows the link is alive
+      pongDue = null;
       const event = parseEvent(message.data);
       if (event) options.onEvent(event);
     };
-    socket.onclose = () => {
+    ws.onclose = () => {
+      if (ws !== socket) return;
       socket = null;
+      quiet();
+      if (openedAt !== null && Date.now() - openedAt >= STABLE_MS) attempt = 0;
       retry();
     };
-    socket.onerror = () => socket?.close();
+    ws.onerror = () => ws.close();
   }
 
   // Without wsUrl in /config.json the ticket's answer may still name the socket's URL.
@@ -138,9 +195,12 @@ export function startRealtime(options: RealtimeOptions): { stop: () => void } {
     stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
+      quiet();
       if (socket) {
-        socket.onclose = null;
-        socket.close();
+        const ws = socket;
+        socket = null;
+        ws.onclose = null;
+        ws.close();
       }
       state("off");
     },

@@ -91,7 +91,8 @@ class Realtime(Construct):
         self.stage: apigwv2.WebSocketStage | None = None
         if config.stage == "local":
             self._declare_for_local_gateway()
-            platform.settings.provide("realtime_url", None)
+            # The gateway stand-in's WebSocket (devctl's port), handed out with each ticket.
+            platform.settings.provide("realtime_url", config.local_realtime_url)
             platform.settings.provide("realtime_management_url", None)  # devctl sets it to the stand-in's
             return
         self.api, self.stage = self._websocket_api(platform)

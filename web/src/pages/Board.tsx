@@ -72,6 +72,8 @@ export function BoardPage() {
       apiBase: config.apiBase,
       fetch: session.fetch,
       onState: setLive,
+      // Back after a drop: what was pushed meanwhile is lost, so the board is read again.
+      onReconnect: () => reloadRef.current(),
       onEvent: (event) => {
         if (!isBoardEvent(event)) return;
         if (pending) clearTimeout(pending);
