@@ -115,6 +115,7 @@ export const t = {
     technician: "Técnico",
     anyTechnician: "Qualquer técnico",
     number: "Número da OS",
+    who: "Cliente ou aparelho",
     empty: "Nenhuma ordem aqui.",
     more: "há mais: use os filtros",
     live: "Atualização automática ligada",
