@@ -383,6 +383,26 @@ export const t = {
   realtime: {
     on: "ao vivo",
   },
+  edit: {
+    edit: "Editar",
+    editing: (what: string) => `Editar ${what}`,
+    save: "Salvar alterações",
+    saved: "Alterações salvas.",
+    nothing: "Nada foi alterado.",
+    close: "Fechar",
+    reload: "Carregar os dados atuais",
+    reloaded: "Dados atuais carregados. Refaça suas alterações, se ainda quiser.",
+    required: (label: string) => `Preencha o campo ${label}.`,
+    badInt: (label: string) => `${label}: informe um número inteiro, zero ou mais.`,
+    conflict: (version: number | null) =>
+      `Outra pessoa alterou este cadastro enquanto você editava${
+        version !== null ? ` (agora na versão ${version})` : ""
+      }. Nada foi salvo: carregue os dados atuais e refaça suas alterações.`,
+    notes: "Observações (opcional)",
+    serial: "Número de série (opcional)",
+    sku: "Código (SKU, opcional)",
+    cost: "Custo (R$)",
+  },
   notFound: "Página não encontrada.",
   errors: {
     network: "Sem conexão com o servidor. Verifique a internet e tente de novo.",
