@@ -8,6 +8,7 @@ import { t } from "./i18n";
 import { AgendaPage } from "./pages/Agenda";
 import { BillingPage } from "./pages/Billing";
 import { BoardPage } from "./pages/Board";
+import { ChatPage } from "./pages/Chat";
 import { CustomerPage, CustomersPage } from "./pages/Customers";
 import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
@@ -120,6 +121,9 @@ function Shell() {
               <NavLink to="/estoque">{t.nav.stock}</NavLink>
             </li>
             <li>
+              <NavLink to="/chat">{t.nav.chat}</NavLink>
+            </li>
+            <li>
               <NavLink to="/usuarios">{t.nav.users}</NavLink>
             </li>
             {managesShop(role) ? (
@@ -158,6 +162,7 @@ function Shell() {
           <Route path="/agenda" element={<AgendaPage />} />
           <Route path="/precos" element={<PricesPage />} />
           <Route path="/estoque" element={<StockPage />} />
+          <Route path="/chat" element={<ChatPage />} />
           <Route path="/whatsapp" element={<WhatsAppPage />} />
           <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
           <Route path="/relatorios" element={<ReportsPage />} />

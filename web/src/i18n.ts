@@ -96,6 +96,7 @@ export const t = {
     prices: "Preços",
     agenda: "Agenda",
     settings: "Configurações",
+    chat: "Chat da equipe",
     logout: "Sair",
     menu: "Menu principal",
   },
@@ -382,6 +383,25 @@ export const t = {
   },
   realtime: {
     on: "ao vivo",
+  },
+  chat: {
+    title: "Chat da equipe",
+    messages: "Mensagens da equipe",
+    empty: "Nenhuma mensagem ainda. Escreva a primeira!",
+    message: "Mensagem",
+    hint: "Enter envia; Shift+Enter quebra a linha.",
+    send: "Enviar",
+    you: "Você",
+    sending: "enviando…",
+    failed: "não enviada",
+    retry: "Tentar de novo",
+    discard: "Descartar",
+    offline: "Sem conexão ao vivo agora: a mensagem não foi enviada. Aguarde reconectar e tente de novo.",
+    states: {
+      live: "Conectado",
+      connecting: "Conectando…",
+      off: "Chat indisponível: este ambiente não tem conexão ao vivo.",
+    },
   },
   edit: {
     edit: "Editar",
