@@ -14,7 +14,14 @@ import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
 import { PricesPage } from "./pages/Prices";
 import { ReportsPage } from "./pages/Reports";
-import { SettingsPage } from "./pages/Settings";
+import { ManagersOnly, SettingsPage } from "./pages/Settings";
+import {
+  DocumentSettingsPage,
+  EmailTemplatesPage,
+  QuoteTemplatePage,
+  WhatsappBotSettingsPage,
+  WorkflowSettingsPage,
+} from "./pages/SettingsPages";
 import { StockPage } from "./pages/Stock";
 import { WhatsAppPage } from "./pages/WhatsApp";
 import { UsersPage } from "./pages/Users";
@@ -159,6 +166,46 @@ function Shell() {
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
           <Route path="/configuracoes" element={<SettingsPage />} />
+          <Route
+            path="/configuracoes/documentos"
+            element={
+              <ManagersOnly>
+                <DocumentSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/emails"
+            element={
+              <ManagersOnly>
+                <EmailTemplatesPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/whatsapp"
+            element={
+              <ManagersOnly>
+                <WhatsappBotSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/orcamento"
+            element={
+              <ManagersOnly>
+                <QuoteTemplatePage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/fluxo"
+            element={
+              <ManagersOnly>
+                <WorkflowSettingsPage />
+              </ManagersOnly>
+            }
+          />
           <Route path="/agenda" element={<AgendaPage />} />
           <Route path="/precos" element={<PricesPage />} />
           <Route path="/estoque" element={<StockPage />} />
