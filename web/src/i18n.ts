@@ -379,6 +379,13 @@ export const t = {
     cancelledTitle: "Assinatura cancelada",
     cancelledText:
       "A assinatura foi cancelada e o período pago terminou. Os dados estão guardados: fale com o suporte para reativar a loja.",
+    cancel: "Cancelar assinatura",
+    cancelTitle: "Cancelar a assinatura do assistec?",
+    cancelText:
+      "Não haverá novas faturas. A loja continua usando o painel até o fim do período já pago (ou do teste); com fatura em atraso, o acesso termina hoje. Os dados ficam guardados e o suporte pode reativar a loja.",
+    cancelConfirm: "Sim, cancelar a assinatura",
+    cancelKeep: "Não, manter a assinatura",
+    cancelScheduled: (day: string) => `Assinatura cancelada: a loja tem acesso até ${day}. Os dados ficam guardados.`,
     askOwner: "Só o dono ou um administrador da loja vê e paga as faturas. Peça a eles para regularizar a assinatura.",
   },
   realtime: {

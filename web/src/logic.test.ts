@@ -5,7 +5,7 @@ import { parseConfig } from "./config";
 import { formatCents, formatDate, parseReais, shopRange, shopToday } from "./format";
 import { hoursToText, parseHours } from "./hours";
 import { groupByStatus, matchesCard, staffTargets } from "./orders";
-import { managesShop, seesMoney } from "./roles";
+import { cancelsSubscription, managesShop, seesMoney } from "./roles";
 
 describe("money", () => {
   it("reads what a person types as integer centavos", () => {
@@ -173,5 +173,16 @@ describe("the board's quick filter", () => {
   it("needs every word typed", () => {
     expect(matchesCard(card, "jose iphone")).toBe(false);
     expect(matchesCard(card, "maria")).toBe(false);
+  });
+});
+
+describe("cancelling the subscription", () => {
+  it("is the owner's, once", () => {
+    expect(cancelsSubscription("owner", { status: "active", cancel_on: null })).toBe(true);
+    expect(cancelsSubscription("owner", { status: "past_due", cancel_on: null })).toBe(true);
+    expect(cancelsSubscription("admin", { status: "active", cancel_on: null })).toBe(false);
+    expect(cancelsSubscription("owner", { status: "active", cancel_on: "2026-12-30" })).toBe(false);
+    expect(cancelsSubscription("owner", { status: "cancelled", cancel_on: "2026-11-01" })).toBe(false);
+    expect(cancelsSubscription("owner", null)).toBe(false);
   });
 });
