@@ -824,15 +824,17 @@ def test_settings_pages_save_documents_texts_and_the_owner_cancels_the_subscript
     sections.get_by_role("link", name="Robô do WhatsApp").click()
     page.get_by_role("heading", name="Robô do WhatsApp", level=1).wait_for()
     before = http.get("/settings/whatsapp", headers=headers).json()
-    first_key = next(iter(before["templates"]))
+    assert before["overrides"] == {}
     greeting = "Oi! Aqui é a Loja Ajustes. Em que posso ajudar?"
-    page.get_by_label(f'Texto "{first_key}"', exact=True).fill(greeting)
+    page.get_by_label("Menu de boas-vindas", exact=True).fill(greeting)
+    status_text = page.get_by_label("Aviso de situação da OS: Pronto para retirada", exact=True)
+    assert "{{CLIENTE}}" in status_text.input_value()
     page.get_by_label("O robô responde aos clientes").uncheck()
     page.get_by_role("button", name="Salvar", exact=True).click()
     page.get_by_role("status").filter(has_text="Configurações salvas").wait_for()
     after = http.get("/settings/whatsapp", headers=headers).json()
     assert after["bot_enabled"] is False
-    assert after["overrides"] == {first_key: greeting}
+    assert after["overrides"] == {"menu": greeting}
 
     # The e-mail texts: a subject of the shop's own, previewed as the customer reads it
     sections.get_by_role("link", name="E-mails").click()

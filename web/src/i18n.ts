@@ -71,6 +71,38 @@ export const invoiceStatusLabel: Record<S["InvoiceOut"]["status"], string> = {
   cancelled: "Cancelada",
 };
 
+/** The WhatsApp bot's texts by key (GET /settings/whatsapp), as the shop reads them. */
+export const whatsappTextLabel: Record<string, string> = {
+  menu: "Menu de boas-vindas",
+  out_of_hours: "Fora do horário",
+  ask_device: "Pergunta: qual aparelho",
+  ask_problem: "Pergunta: qual problema",
+  ask_device_and_problem: "Pergunta: aparelho e problema",
+  price: "Valor do serviço",
+  price_unknown: "Serviço sem valor (precisa de avaliação)",
+  orders: "Lista de ordens do cliente",
+  no_orders: "Cliente sem ordens",
+  parts: "Peças encontradas",
+  no_parts: "Peça não encontrada",
+  ask_part: "Pergunta: qual peça",
+  handoff: "Passagem para atendente",
+  book: "Pedido de agendamento",
+  opt_out: "Cliente não quer mais mensagens",
+  quote_approved: "Orçamento aprovado",
+  quote_rejected: "Orçamento recusado",
+  quote_unclear: "Resposta ao orçamento não entendida",
+  quote_reminder: "Lembrete do orçamento",
+  quote_expired: "Orçamento vencido",
+  book_offer: "Horários livres oferecidos",
+  book_done: "Agendamento feito",
+  book_moved: "Agendamento remarcado",
+  book_taken: "Horário acabou de ser ocupado",
+  book_none: "Sem horários livres",
+  appointment_reminder: "Lembrete do agendamento",
+  appointment_confirmed: "Agendamento confirmado",
+  appointment_cancelled: "Agendamento cancelado",
+};
+
 export const documentLabel = {
   intake: "Comprovante de entrada",
   quote: "Orçamento",
@@ -429,7 +461,13 @@ export const t = {
     botEnabled: "O robô responde aos clientes",
     botHelp: "Apague um texto para voltar ao padrão. As {{VARIÁVEIS}} de cada texto são conferidas ao salvar.",
     own: "texto da loja",
-    templateLabel: (key: string) => `Texto "${key}"`,
+    templateLabel: (key: string): string => {
+      if (key.startsWith("status_")) {
+        const status = key.slice("status_".length) as OrderStatus;
+        if (status in statusLabel) return `Aviso de situação da OS: ${statusLabel[status]}`;
+      }
+      return whatsappTextLabel[key] ?? `Texto "${key}"`;
+    },
     quoteTitle: "Mensagem do orçamento",
     quoteMessage: "Mensagem enviada com o orçamento",
     quoteBody: "Texto (WhatsApp ou e-mail)",

@@ -46,3 +46,13 @@ describe("the logo", () => {
     expect(logoProblem({ type: "image/jpeg", size: 600_000 }, 524288)).toMatch(/512 KB/);
   });
 });
+
+describe("the WhatsApp texts' labels", () => {
+  it("names each text in pt-BR, the status notices by their status, and an unknown key by itself", async () => {
+    const { t } = await import("./i18n");
+    expect(t.settingsPages.templateLabel("menu")).toBe("Menu de boas-vindas");
+    expect(t.settingsPages.templateLabel("status_ready")).toBe("Aviso de situação da OS: Pronto para retirada");
+    expect(t.settingsPages.templateLabel("status_nope")).toBe('Texto "status_nope"');
+    expect(t.settingsPages.templateLabel("novo_texto")).toBe('Texto "novo_texto"');
+  });
+});
