@@ -849,6 +849,19 @@ def test_settings_pages_save_documents_texts_and_the_owner_cancels_the_subscript
     subjects = [t["subject"] for t in http.get("/settings/email/templates", headers=headers).json()["items"]]
     assert "Novidades da sua OS na Loja Ajustes" in subjects
 
+    # The shop's Asaas account: typed once (a password field), then only its state and webhook show
+    sections.get_by_role("link", name="Pagamentos (Asaas)").click()
+    state = page.get_by_test_id("asaas-state")
+    state.filter(has_text="Nenhuma conta Asaas conectada").wait_for()
+    key = page.get_by_label("Chave de API do Asaas")
+    assert key.get_attribute("type") == "password"
+    key.fill(f"$aact_e2e_panel_{uuid.uuid4().hex}")
+    page.get_by_label("Ambiente").select_option(value="sandbox")
+    page.get_by_role("button", name="Conectar conta Asaas").click()
+    state.filter(has_text="Conta Asaas conectada, ambiente de testes (sandbox)").wait_for()
+    assert key.input_value() == ""
+    assert http.get("/settings/payments", headers=headers).json()["connected"] is True
+
     # The owner cancels the subscription: asked once more, then the day access ends is shown
     page.get_by_role("link", name="Assinatura").click()
     page.get_by_role("button", name="Cancelar assinatura").click()

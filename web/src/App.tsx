@@ -18,6 +18,7 @@ import { ManagersOnly, SettingsPage } from "./pages/Settings";
 import {
   DocumentSettingsPage,
   EmailTemplatesPage,
+  PaymentSettingsPage,
   QuoteTemplatePage,
   WhatsappBotSettingsPage,
   WorkflowSettingsPage,
@@ -195,6 +196,14 @@ function Shell() {
             element={
               <ManagersOnly>
                 <QuoteTemplatePage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/pagamentos"
+            element={
+              <ManagersOnly>
+                <PaymentSettingsPage />
               </ManagersOnly>
             }
           />

@@ -29,6 +29,7 @@ export function SettingsNav() {
     ["/configuracoes/whatsapp", s.whatsapp],
     ["/configuracoes/orcamento", s.quote],
     ["/configuracoes/fluxo", s.workflow],
+    ["/configuracoes/pagamentos", s.payments],
   ];
   return (
     <nav aria-label={s.nav} className="subnav">
@@ -562,6 +563,91 @@ export function WorkflowSettingsPage() {
             {t.save}
           </button>
         </form>
+      ) : null}
+    </div>
+  );
+}
+
+// --- Payments: the shop's Asaas account ------------------------------------------------------------
+
+type AsaasEnvironment = components["schemas"]["PaymentAccountIn"]["environment"];
+
+/** The shop's own Asaas account, where its customers' charges are paid: connected or not, where its
+ * webhooks arrive; the key is typed, sent once and never shown again. */
+export function PaymentSettingsPage() {
+  const { api } = usePanel();
+  const account = useLoad(() => call(api.GET("/settings/payments")), [api]);
+  const [key, setKey] = useState("");
+  const [environment, setEnvironment] = useState<AsaasEnvironment>("production");
+  const [saved, setSaved] = useState<string | null>(null);
+  const connect = useAction(async () => {
+    setSaved(null);
+    await call(api.PUT("/settings/payments", { body: { api_key: key.trim(), environment } }));
+    setKey("");
+    setSaved(s.paymentsConnected);
+    account.reload();
+  });
+  const a = account.data;
+  return (
+    <div>
+      <h1>{s.paymentsTitle}</h1>
+      <SettingsNav />
+      <ErrorNote message={account.error} />
+      <Loading when={account.loading && !a} />
+      {a ? (
+        <div className="two-columns">
+          <Section title={s.paymentsState} id="asaas-state">
+            <p data-testid="asaas-state">
+              {a.connected ? s.paymentsOn(a.environment === "sandbox" ? s.sandbox : s.production) : s.paymentsOff}
+            </p>
+            {a.webhook_url ? (
+              <dl className="facts small">
+                <dt>{s.webhookUrl}</dt>
+                <dd>
+                  <code>{a.webhook_url}</code>
+                </dd>
+              </dl>
+            ) : null}
+          </Section>
+          <Section title={a.connected ? s.paymentsReplace : s.paymentsConnect} id="asaas-connect">
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                void connect.run();
+              }}
+            >
+              <Field label={s.apiKey} id="asaas-key" hint={s.apiKeyHint}>
+                <input
+                  id="asaas-key"
+                  type="password"
+                  autoComplete="off"
+                  spellCheck={false}
+                  required
+                  minLength={20}
+                  maxLength={300}
+                  aria-describedby="asaas-key-hint"
+                  value={key}
+                  onChange={(e) => setKey(e.target.value)}
+                />
+              </Field>
+              <Field label={s.environment} id="asaas-env">
+                <select
+                  id="asaas-env"
+                  value={environment}
+                  onChange={(e) => setEnvironment(e.target.value as AsaasEnvironment)}
+                >
+                  <option value="production">{s.production}</option>
+                  <option value="sandbox">{s.sandbox}</option>
+                </select>
+              </Field>
+              <ErrorNote message={connect.error} />
+              <Notice message={saved} />
+              <button type="submit" className="primary" disabled={connect.busy}>
+                {a.connected ? s.paymentsReplace : s.paymentsConnect}
+              </button>
+            </form>
+          </Section>
+        </div>
       ) : null}
     </div>
   );
