@@ -528,6 +528,7 @@ export const t = {
         version !== null ? ` (agora na versão ${version})` : ""
       }. Nada foi salvo: carregue os dados atuais e refaça suas alterações.`,
     notes: "Observações (opcional)",
+    notesShort: "Observações",
     serial: "Número de série (opcional)",
     sku: "Código (SKU, opcional)",
     cost: "Custo (R$)",

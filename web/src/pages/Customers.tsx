@@ -158,7 +158,7 @@ export function CustomerPage() {
             <dd>{c.document ?? t.none}</dd>
             {c.notes ? (
               <>
-                <dt>{t.edit.notes}</dt>
+                <dt>{t.edit.notesShort}</dt>
                 <dd>{c.notes}</dd>
               </>
             ) : null}
