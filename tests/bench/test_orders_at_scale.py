@@ -98,6 +98,7 @@ def bench_db(pg_cluster: Any) -> str:
 def test_orders_at_scale_against_bare_sql(
     bench_db: str, pg_cluster: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from assistec.db import orders as orders_db
     from assistec.handlers import api as api_handler
     from assistec.settings import ApiSettings
     from assistec.wiring import api as wiring
@@ -149,13 +150,10 @@ def test_orders_at_scale_against_bare_sql(
             return bare.execute(statement, params).fetchall()
 
     scoped = "tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid"
-    list_sql = (
-        f"select {COLUMNS} from service_orders where {scoped} order by created_at desc, id desc limit %s"
-    )
-    search_sql = (
-        f"select {COLUMNS} from service_orders where {scoped} and status = any(%s) "
-        "order by created_at desc, id desc limit %s"
-    )
+    # The list's own statement (db/orders.py): the page cut by the index, then each row's customer
+    # name and device label by primary key.
+    list_sql = orders_db.list_sql(scoped)
+    search_sql = orders_db.list_sql(f"{scoped} and status = any(%s)")
     get_sql = f"select {COLUMNS} from service_orders where id = %s"
 
     tenants = list(owners)

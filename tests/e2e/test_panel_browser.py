@@ -566,3 +566,312 @@ def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public
     assert any("quote.decided" in frame and order["id"] in frame for frame in pushed), pushed
     page.get_by_text("Atualização automática ligada").wait_for()
     page.screenshot(path=str(artifacts / "board-live-desktop.png"), full_page=True)
+
+
+def _customer_device_order(
+    http: httpx.Client, headers: dict[str, str], name: str, brand: str, model: str
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    customer = http.post(
+        "/customers", headers=headers, json={"name": name, "phone": f"31 9{uuid.uuid4().int % 10**8:08d}"}
+    )
+    assert customer.status_code == 201, customer.text
+    device = http.post(
+        f"/customers/{customer.json()['id']}/devices",
+        headers=headers,
+        json={"type": "phone", "brand": brand, "model": model},
+    )
+    assert device.status_code == 201, device.text
+    order = http.post(
+        "/orders",
+        headers=headers,
+        json={
+            "customer_id": customer.json()["id"],
+            "device_id": device.json()["id"],
+            "reported_problem": "Bateria estufada",
+        },
+    )
+    assert order.status_code == 201, order.text
+    return customer.json(), device.json(), order.json()
+
+
+def _staff(http: httpx.Client, headers: dict[str, str], name: str, role: str) -> dict[str, str]:
+    password = f"senha-{uuid.uuid4().hex[:12]}"
+    email = f"{role}-{uuid.uuid4().hex[:8]}@exemplo.com.br"
+    made = http.post(
+        "/users", headers=headers, json={"email": email, "name": name, "role": role, "password": password}
+    )
+    assert made.status_code == 201, made.text
+    return {"email": email, "password": password, "id": made.json()["id"]}
+
+
+def _is_focused(locator: Any) -> bool:
+    return bool(locator.evaluate("element => element === document.activeElement"))
+
+
+def test_board_cards_name_the_customer_and_the_device(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Cartões E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    _customer_device_order(http, headers, "Joana D'Arc Souza", "Xiaomi", "Redmi Note 12")
+    _customer_device_order(http, headers, "Pedro Álvares", "Apple", "iPhone 11")
+
+    # Given the owner on the board
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    column = page.locator('[data-status="received"]')
+
+    # Then each card says whose device it is and which
+    first = column.get_by_role("link", name=re.compile("OS 0001"))
+    first.wait_for()
+    assert "Joana D'Arc Souza" in first.inner_text()
+    assert "Xiaomi Redmi Note 12" in first.inner_text()
+    assert "Pedro Álvares" in column.get_by_role("link", name=re.compile("OS 0002")).inner_text()
+
+    # And typing part of a name (without its accent) keeps only that customer's card
+    page.get_by_label("Cliente ou aparelho").fill("pedro alvares")
+    column.get_by_role("link", name=re.compile("OS 0001")).wait_for(state="detached")
+    assert column.get_by_role("link").count() == 1
+    page.screenshot(path=str(artifacts / "board-cards-desktop.png"), full_page=True)
+
+
+def test_records_are_edited_and_a_lost_race_is_explained(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Edição E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    customer, device, _ = _customer_device_order(http, headers, "Otávio Antigo", "Motorola", "G8")
+    part = http.post(
+        "/parts", headers=headers, json={"name": "Bateria G8", "quantity": 1, "price_cents": 9000}
+    ).json()
+    tech = _staff(http, headers, "Tina Técnica", "technician")
+
+    # Given the owner on the customer's page
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    page.goto(f"{panel_url}/clientes/{customer['id']}")
+    page.get_by_role("heading", name="Otávio Antigo", level=1).wait_for()
+
+    # When they open the customer's form from the keyboard, Esc closes it and the focus goes back
+    edit = page.get_by_role("button", name="Editar o cliente Otávio Antigo")
+    edit.focus()
+    page.keyboard.press("Enter")
+    form = page.get_by_role("form", name="Editar o cliente Otávio Antigo")
+    name = form.get_by_label("Nome", exact=True)
+    name.wait_for()
+    assert _is_focused(name)
+    page.keyboard.press("Escape")
+    form.wait_for(state="detached")
+    assert _is_focused(edit)
+    assert edit.get_attribute("aria-expanded") == "false"
+
+    # And they rename the customer: the page shows the new name, the API has it
+    edit.click()
+    form.get_by_label("Nome", exact=True).fill("Otávio Novo")
+    form.get_by_label("Observações (opcional)").fill("Prefere contato à tarde")
+    form.get_by_role("button", name="Salvar alterações").click()
+    page.get_by_role("heading", name="Otávio Novo", level=1).wait_for()
+    saved = http.get(f"/customers/{customer['id']}", headers=headers).json()
+    assert (saved["name"], saved["notes"], saved["version"]) == (
+        "Otávio Novo",
+        "Prefere contato à tarde",
+        customer["version"] + 1,
+    )
+
+    # When someone else changes the customer while the form is open
+    form = page.get_by_role("form", name="Editar o cliente Otávio Novo")
+    form.get_by_label("Nome", exact=True).wait_for()
+    other = http.patch(
+        f"/customers/{customer['id']}",
+        headers=headers,
+        json={"version": saved["version"], "email": "otavio@exemplo.com.br"},
+    )
+    assert other.status_code == 200, other.text
+    form.get_by_label("Nome", exact=True).fill("Otávio Perdido")
+    form.get_by_role("button", name="Salvar alterações").click()
+
+    # Then the save is refused in pt-BR, nothing is overwritten, and the current data is one click away
+    form.get_by_role("alert").filter(has_text="Outra pessoa alterou este cadastro").wait_for()
+    assert http.get(f"/customers/{customer['id']}", headers=headers).json()["name"] == "Otávio Novo"
+    form.get_by_role("button", name="Carregar os dados atuais").click()
+    form.get_by_text("Dados atuais carregados").wait_for()
+    assert form.get_by_label("E-mail (opcional)").input_value() == "otavio@exemplo.com.br"
+    assert form.get_by_label("Nome", exact=True).input_value() == "Otávio Novo"
+    page.screenshot(path=str(artifacts / "customer-edit-desktop.png"), full_page=True)
+
+    # And the device is edited on the same page
+    page.get_by_role("button", name="Editar o aparelho Motorola G8").click()
+    device_form = page.get_by_role("form", name="Editar o aparelho Motorola G8")
+    device_form.get_by_label("Modelo").fill("Moto G8 Power")
+    device_form.get_by_role("button", name="Salvar alterações").click()
+    page.get_by_text("Motorola Moto G8 Power").wait_for()
+    assert http.get(f"/devices/{device['id']}", headers=headers).json()["model"] == "Moto G8 Power"
+
+    # And a part's price typed in reais is kept in centavos
+    page.get_by_role("link", name="Estoque").click()
+    page.get_by_role("button", name="Editar a peça Bateria G8").click()
+    part_form = page.get_by_role("form", name="Editar a peça Bateria G8")
+    part_form.get_by_label("Preço de venda (R$)").fill("1.099,90")
+    part_form.get_by_label("Estoque mínimo").fill("2")
+    part_form.get_by_role("button", name="Salvar alterações").click()
+    page.get_by_role("row", name=re.compile(r"Bateria G8 .*R\$ 1\.099,90")).wait_for()
+    changed = http.get(f"/parts/{part['id']}", headers=headers).json()
+    assert (changed["price_cents"], changed["min_quantity"]) == (109990, 2)
+
+    # And a user's role changes from the users' page
+    page.get_by_role("link", name="Usuários").click()
+    page.get_by_role("button", name="Editar o usuário Tina Técnica").click()
+    user_form = page.get_by_role("form", name="Editar o usuário Tina Técnica")
+    user_form.get_by_label("Papel").select_option(value="attendant")
+    user_form.get_by_role("button", name="Salvar alterações").click()
+    page.get_by_role("row", name=re.compile("Tina Técnica.*Atendente")).wait_for()
+    assert http.get(f"/users/{tech['id']}", headers=headers).json()["role"] == "attendant"
+
+
+def test_staff_chat_is_live_and_its_history_comes_back_on_reconnect(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Chat E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    tech = _staff(http, headers, "Bruno Bancada", "technician")
+
+    # Given the owner at the counter PC and the technician on a phone, both on the chat
+    owner = open_page(DESKTOP)
+    _log_in(owner, panel_url, shop["email"], shop["password"])
+    owner.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    owner.get_by_role("link", name="Chat da equipe").click()
+    owner.get_by_role("status").filter(has_text="Conectado").wait_for()
+    bench = open_page(PHONE)
+    _log_in(bench, panel_url, tech["email"], tech["password"])
+    bench.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    bench.goto(f"{panel_url}/chat")
+    bench.get_by_role("status").filter(has_text="Conectado").wait_for()
+
+    # When the owner writes (Enter sends)
+    owner.get_by_label("Mensagem", exact=True).fill("A tela do Redmi chegou, pode montar.")
+    owner.get_by_label("Mensagem", exact=True).press("Enter")
+
+    # Then it shows as theirs, and reaches the technician without a reload
+    owner.get_by_role("log").get_by_text("A tela do Redmi chegou, pode montar.").wait_for()
+    assert owner.get_by_label("Mensagem", exact=True).input_value() == ""
+    bench_log = bench.get_by_role("log")
+    bench_log.get_by_text("A tela do Redmi chegou, pode montar.").wait_for()
+    assert "Dono E2E" in bench_log.inner_text()
+
+    # And the technician's answer reaches the owner
+    bench.get_by_label("Mensagem", exact=True).fill("Beleza, monto depois do almoço.")
+    bench.get_by_role("button", name="Enviar").click()
+    owner.get_by_role("log").get_by_text("Beleza, monto depois do almoço.").wait_for()
+    _no_sideways_scroll(bench)
+    bench.screenshot(path=str(artifacts / "chat-phone.png"), full_page=True)
+
+    # And after a reload (a new socket), the history is there, in order, each message once
+    bench.reload()
+    bench.get_by_role("status").filter(has_text="Conectado").wait_for()
+    log = bench.get_by_role("log")
+    log.get_by_text("Beleza, monto depois do almoço.").wait_for()
+    text = log.inner_text()
+    assert text.index("A tela do Redmi chegou") < text.index("Beleza, monto depois")
+    assert text.count("A tela do Redmi chegou") == 1
+    owner.screenshot(path=str(artifacts / "chat-desktop.png"), full_page=True)
+
+
+def test_settings_pages_save_documents_texts_and_the_owner_cancels_the_subscription(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Ajustes E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    page.get_by_role("link", name="Configurações").click()
+    sections = page.get_by_role("navigation", name="Seções das configurações")
+
+    # Documents: the address and terms printed, and the logo straight to S3
+    sections.get_by_role("link", name="Documentos e logo").click()
+    page.get_by_role("heading", name="Documentos e logo", level=1).wait_for()
+    page.get_by_label("Endereço da loja").fill("Rua das Flores, 100 - Centro, Belo Horizonte/MG")
+    terms = "Aparelhos não retirados em 90 dias serão descartados."
+    page.get_by_label("Termos do comprovante de entrada").fill(terms)
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("status").filter(has_text="Configurações salvas").wait_for()
+    docs = http.get("/settings/documents", headers=headers).json()
+    assert docs["address"] == "Rua das Flores, 100 - Centro, Belo Horizonte/MG"
+    assert docs["intake_terms"] == terms
+    page.get_by_label("Enviar logo").set_input_files(
+        files=[{"name": "logo.png", "mimeType": "image/png", "buffer": _png(40, 20)}]
+    )
+    logo = page.get_by_role("img", name="Logo atual da loja")
+    logo.wait_for()
+    _until(lambda: True if logo.evaluate("img => img.naturalWidth") == 40 else None, "the logo loads", 30)
+    assert http.get("/settings/documents", headers=headers).json()["has_logo"] is True
+    page.screenshot(path=str(artifacts / "settings-documents-desktop.png"), full_page=True)
+
+    # The quote's message and validity
+    sections.get_by_role("link", name="Orçamento").click()
+    body = page.get_by_label("Texto (WhatsApp ou e-mail)")
+    body.wait_for()
+    body.fill("Olá {{CLIENTE}}! O orçamento da OS {{OS}} ficou em {{VALOR}}. Aprove em {{LINK}}")
+    page.get_by_label("Validade do orçamento (dias)").fill("10")
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("status").filter(has_text="Configurações salvas").wait_for()
+    template = http.get("/settings/quote-template", headers=headers).json()
+    assert template["validity_days"] == 10
+    assert template["body"].startswith("Olá {{CLIENTE}}!")
+
+    # The WhatsApp bot's texts: one changed, switched off; the API keeps the others at the default
+    sections.get_by_role("link", name="Robô do WhatsApp").click()
+    page.get_by_role("heading", name="Robô do WhatsApp", level=1).wait_for()
+    before = http.get("/settings/whatsapp", headers=headers).json()
+    assert before["overrides"] == {}
+    greeting = "Oi! Aqui é a Loja Ajustes. Em que posso ajudar?"
+    page.get_by_label("Menu de boas-vindas", exact=True).fill(greeting)
+    status_text = page.get_by_label("Aviso de situação da OS: Pronto para retirada", exact=True)
+    assert "{{CLIENTE}}" in status_text.input_value()
+    page.get_by_label("O robô responde aos clientes").uncheck()
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("status").filter(has_text="Configurações salvas").wait_for()
+    after = http.get("/settings/whatsapp", headers=headers).json()
+    assert after["bot_enabled"] is False
+    assert after["overrides"] == {"menu": greeting}
+
+    # The e-mail texts: a subject of the shop's own, previewed as the customer reads it
+    sections.get_by_role("link", name="E-mails").click()
+    page.get_by_role("heading", name="Textos dos e-mails", level=1).wait_for()
+    mail = page.locator("section").nth(0)
+    mail.get_by_label("Assunto").fill("Novidades da sua OS na Loja Ajustes")
+    mail.get_by_role("button", name="Pré-visualizar").click()
+    mail.get_by_text("Como o cliente vai ler").wait_for()
+    assert "Novidades da sua OS na Loja Ajustes" in mail.inner_text()
+    mail.get_by_role("button", name="Salvar", exact=True).click()
+    mail.get_by_role("status").filter(has_text="Configurações salvas").wait_for()
+    subjects = [t["subject"] for t in http.get("/settings/email/templates", headers=headers).json()["items"]]
+    assert "Novidades da sua OS na Loja Ajustes" in subjects
+
+    # The shop's Asaas account: typed once (a password field), then only its state and webhook show
+    sections.get_by_role("link", name="Pagamentos (Asaas)").click()
+    state = page.get_by_test_id("asaas-state")
+    state.filter(has_text="Nenhuma conta Asaas conectada").wait_for()
+    key = page.get_by_label("Chave de API do Asaas")
+    assert key.get_attribute("type") == "password"
+    key.fill(f"$aact_e2e_panel_{uuid.uuid4().hex}")
+    page.get_by_label("Ambiente").select_option(value="sandbox")
+    page.get_by_role("button", name="Conectar conta Asaas").click()
+    state.filter(has_text="Conta Asaas conectada, ambiente de testes (sandbox)").wait_for()
+    assert key.input_value() == ""
+    assert http.get("/settings/payments", headers=headers).json()["connected"] is True
+
+    # The owner cancels the subscription: asked once more, then the day access ends is shown
+    page.get_by_role("link", name="Assinatura").click()
+    page.get_by_role("button", name="Cancelar assinatura").click()
+    page.get_by_role("group", name="Cancelar a assinatura do assistec?").wait_for()
+    page.get_by_role("button", name="Não, manter a assinatura").click()
+    assert http.get("/billing", headers=headers).json()["cancel_on"] is None
+    page.get_by_role("button", name="Cancelar assinatura").click()
+    page.get_by_role("button", name="Sim, cancelar a assinatura").click()
+    page.get_by_test_id("cancel-on").wait_for()
+    assert "Os dados ficam guardados" in page.get_by_test_id("cancel-on").inner_text()
+    assert http.get("/billing", headers=headers).json()["cancel_on"] is not None
+    assert page.get_by_role("button", name="Cancelar assinatura").count() == 0
+    page.screenshot(path=str(artifacts / "billing-cancelled-desktop.png"), full_page=True)

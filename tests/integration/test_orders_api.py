@@ -350,3 +350,111 @@ def test_events_survive_a_bus_outage_and_the_relay_sends_them(
     assert [e["order_id"] for e in bus.details("OrderCreated")] == [order["id"]]
     root().outbox.flush()  # published once
     assert len(bus.details("OrderCreated")) == 1
+
+
+def test_list_items_carry_the_customer_name_and_device_label_for_the_board(client: Client) -> None:
+    # Given two orders of different customers and devices, and another shop's order
+    shop, other = signup(client), signup(client)
+    first = open_order(client, shop)
+    status, customer, _ = client.call(
+        "POST", "/customers", shop.access_token, body={"name": "Bruno Lima", "phone": "11 98888-1234"}
+    )
+    assert status == 201, customer
+    status, device, _ = client.call(
+        "POST",
+        f"/customers/{customer['id']}/devices",
+        shop.access_token,
+        body={"type": "computer", "brand": "Dell", "model": "Inspiron 15"},
+    )
+    assert status == 201, device
+    status, second, _ = client.call(
+        "POST",
+        "/orders",
+        shop.access_token,
+        body={"customer_id": customer["id"], "device_id": device["id"], "reported_problem": "Não liga"},
+    )
+    assert status == 201, second
+    open_order(client, other)
+
+    # When the board lists them (all, then one column, then a page of one)
+    status, page, _ = client.call("GET", "/orders", shop.access_token)
+    assert status == 200, page
+
+    # Then each card names its customer and device, and only this shop's orders are there
+    assert [(o["number"], o["customer_name"], o["device_label"]) for o in page["items"]] == [
+        (2, "Bruno Lima", "Dell Inspiron 15"),
+        (1, "Ana Souza", "Samsung Galaxy A54"),
+    ]
+    status, received, _ = client.call(
+        "GET", "/orders", shop.access_token, query={"status": "received", "limit": "1"}
+    )
+    assert [(o["id"], o["customer_name"]) for o in received["items"]] == [(second["id"], "Bruno Lima")]
+    status, rest, _ = client.call(
+        "GET", "/orders", shop.access_token, query={"limit": "1", "cursor": received["next_cursor"]}
+    )
+    assert [(o["id"], o["device_label"]) for o in rest["items"]] == [(first["id"], "Samsung Galaxy A54")]
+
+    # And a renamed customer shows under the new name on the next load
+    status, changed, _ = client.call(
+        "PATCH",
+        f"/customers/{customer['id']}",
+        shop.access_token,
+        body={"version": customer["version"], "name": "Bruno Lima Filho"},
+    )
+    assert status == 200, changed
+    status, page, _ = client.call("GET", "/orders", shop.access_token, query={"number": "2"})
+    assert [o["customer_name"] for o in page["items"]] == ["Bruno Lima Filho"]
+
+
+def test_the_list_cuts_the_page_before_looking_up_customers_and_devices(
+    client: Client, database: PgDatabase
+) -> None:
+    # Given a shop with 3,000 customers, each with a device and an order, and fresh statistics
+    from assistec.db.orders import list_sql
+
+    shop = signup(client)
+    with psycopg.connect(database.superuser_url, autocommit=True) as conn:
+        seed = (
+            "insert into customers (id, tenant_id, name, phone) select md5('c' || i)::uuid, %(t)s, "
+            "'Cliente ' || i, '+55119' || lpad(i::text, 8, '0') from generate_series(1, 3000) i",
+            "insert into devices (id, tenant_id, customer_id, type, brand, model) "
+            "select md5('d' || i)::uuid, %(t)s, md5('c' || i)::uuid, 'phone', 'Marca', 'Modelo ' || i "
+            "from generate_series(1, 3000) i",
+            "insert into service_orders (tenant_id, number, customer_id, device_id, reported_problem, "
+            "tracking_token, created_at) select %(t)s::uuid, i, md5('c' || i)::uuid, md5('d' || i)::uuid, "
+            "'Não liga', md5('o' || i || %(t)s::text), now() - i * interval '1 minute' "
+            "from generate_series(1, 3000) i",
+            "analyze customers",
+            "analyze devices",
+            "analyze service_orders",
+        )
+        for statement in seed:
+            conn.execute(statement, {"t": shop.tenant_id})
+    statement = list_sql("tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid")
+
+    # When PostgreSQL plans a page of 50 for the app role in that shop (as it chooses, then with
+    # only nested loops allowed: what the join costs once the shop's customers outgrow a hash)
+    def explain(*settings: str) -> str:
+        with psycopg.connect(database.app_url, prepare_threshold=None) as conn:
+            conn.execute("select set_config('app.tenant_id', %s, true)", (shop.tenant_id,))
+            for setting in settings:
+                conn.execute(f"set local {setting} = off")
+            rows = conn.execute(f"explain {statement.replace('%s', '50')}").fetchall()
+        return "\n".join(r[0] for r in rows)
+
+    chosen = explain()
+    probes = explain("enable_hashjoin", "enable_mergejoin")
+
+    # Then the page is cut first: a Limit right over the backward walk of the (tenant_id,
+    # created_at, id) index, no sort of the shop's orders; and the customer and device can each be
+    # one probe by primary key
+    for plan in (chosen, probes):
+        lines = [line.strip() for line in plan.splitlines()]
+        limit = next(i for i, line in enumerate(lines) if line.startswith("->  Limit"))
+        assert lines[limit + 1].startswith(
+            "->  Index Scan Backward using service_orders_tenant_created on service_orders"
+        ), plan
+        assert "rows=50" in lines[limit], plan
+    assert "customers_pkey" in probes, probes
+    assert "devices_pkey" in probes, probes
+    assert "Seq Scan" not in probes, probes

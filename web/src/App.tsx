@@ -8,12 +8,21 @@ import { t } from "./i18n";
 import { AgendaPage } from "./pages/Agenda";
 import { BillingPage } from "./pages/Billing";
 import { BoardPage } from "./pages/Board";
+import { ChatPage } from "./pages/Chat";
 import { CustomerPage, CustomersPage } from "./pages/Customers";
 import { LoginPage } from "./pages/Login";
 import { OrderPage } from "./pages/Order";
 import { PricesPage } from "./pages/Prices";
 import { ReportsPage } from "./pages/Reports";
-import { SettingsPage } from "./pages/Settings";
+import { ManagersOnly, SettingsPage } from "./pages/Settings";
+import {
+  DocumentSettingsPage,
+  EmailTemplatesPage,
+  PaymentSettingsPage,
+  QuoteTemplatePage,
+  WhatsappBotSettingsPage,
+  WorkflowSettingsPage,
+} from "./pages/SettingsPages";
 import { StockPage } from "./pages/Stock";
 import { WhatsAppPage } from "./pages/WhatsApp";
 import { UsersPage } from "./pages/Users";
@@ -120,6 +129,9 @@ function Shell() {
               <NavLink to="/estoque">{t.nav.stock}</NavLink>
             </li>
             <li>
+              <NavLink to="/chat">{t.nav.chat}</NavLink>
+            </li>
+            <li>
               <NavLink to="/usuarios">{t.nav.users}</NavLink>
             </li>
             {managesShop(role) ? (
@@ -155,9 +167,58 @@ function Shell() {
           <Route path="/clientes/:customerId" element={<CustomerPage />} />
           <Route path="/usuarios" element={<UsersPage />} />
           <Route path="/configuracoes" element={<SettingsPage />} />
+          <Route
+            path="/configuracoes/documentos"
+            element={
+              <ManagersOnly>
+                <DocumentSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/emails"
+            element={
+              <ManagersOnly>
+                <EmailTemplatesPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/whatsapp"
+            element={
+              <ManagersOnly>
+                <WhatsappBotSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/orcamento"
+            element={
+              <ManagersOnly>
+                <QuoteTemplatePage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/pagamentos"
+            element={
+              <ManagersOnly>
+                <PaymentSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/fluxo"
+            element={
+              <ManagersOnly>
+                <WorkflowSettingsPage />
+              </ManagersOnly>
+            }
+          />
           <Route path="/agenda" element={<AgendaPage />} />
           <Route path="/precos" element={<PricesPage />} />
           <Route path="/estoque" element={<StockPage />} />
+          <Route path="/chat" element={<ChatPage />} />
           <Route path="/whatsapp" element={<WhatsAppPage />} />
           <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
           <Route path="/relatorios" element={<ReportsPage />} />

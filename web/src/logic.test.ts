@@ -4,8 +4,8 @@ import { allowedFromConflict, ApiError, toApiError } from "./api/errors";
 import { parseConfig } from "./config";
 import { formatCents, formatDate, parseReais, shopRange, shopToday } from "./format";
 import { hoursToText, parseHours } from "./hours";
-import { groupByStatus, staffTargets } from "./orders";
-import { managesShop, seesMoney } from "./roles";
+import { groupByStatus, matchesCard, staffTargets } from "./orders";
+import { cancelsSubscription, managesShop, seesMoney } from "./roles";
 
 describe("money", () => {
   it("reads what a person types as integer centavos", () => {
@@ -151,5 +151,38 @@ describe("business hours", () => {
     for (const text of ["8-12", "18:00-08:00", "12:00-12:00", "25:00-26:00", "08:00-12:00,", "abc"]) {
       expect(parseHours(text)).toBeNull();
     }
+  });
+});
+
+describe("the board's quick filter", () => {
+  const card = {
+    number: 42,
+    customer_name: "José Antônio da Conceição",
+    device_label: "Samsung Galaxy A54",
+    reported_problem: "Tela quebrada",
+  };
+
+  it("finds a card by customer, device, problem or number, ignoring accents and case", () => {
+    expect(matchesCard(card, "jose")).toBe(true);
+    expect(matchesCard(card, "CONCEICAO a54")).toBe(true);
+    expect(matchesCard(card, "tela")).toBe(true);
+    expect(matchesCard(card, "0042")).toBe(true);
+    expect(matchesCard(card, "  ")).toBe(true);
+  });
+
+  it("needs every word typed", () => {
+    expect(matchesCard(card, "jose iphone")).toBe(false);
+    expect(matchesCard(card, "maria")).toBe(false);
+  });
+});
+
+describe("cancelling the subscription", () => {
+  it("is the owner's, once", () => {
+    expect(cancelsSubscription("owner", { status: "active", cancel_on: null })).toBe(true);
+    expect(cancelsSubscription("owner", { status: "past_due", cancel_on: null })).toBe(true);
+    expect(cancelsSubscription("admin", { status: "active", cancel_on: null })).toBe(false);
+    expect(cancelsSubscription("owner", { status: "active", cancel_on: "2026-12-30" })).toBe(false);
+    expect(cancelsSubscription("owner", { status: "cancelled", cancel_on: "2026-11-01" })).toBe(false);
+    expect(cancelsSubscription("owner", null)).toBe(false);
   });
 });

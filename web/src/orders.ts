@@ -34,3 +34,25 @@ export function groupByStatus<T extends { status: OrderStatus }>(orders: readonl
   for (const order of orders) groups.get(order.status)?.push(order);
   return groups;
 }
+
+/** Lower case without accents: "José" and "jose" meet. */
+export function fold(text: string): string {
+  return text
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase();
+}
+
+/** The board's quick filter: every word typed appears in the card's customer, device, problem or
+ * number (accents and case ignored); an empty filter keeps every card. */
+export function matchesCard(
+  order: { number: number; customer_name: string; device_label: string; reported_problem: string },
+  query: string,
+): boolean {
+  const words = fold(query).split(/\s+/).filter(Boolean);
+  if (words.length === 0) return true;
+  const haystack = fold(
+    `${order.customer_name} ${order.device_label} ${order.reported_problem} ${String(order.number).padStart(4, "0")}`,
+  );
+  return words.every((word) => haystack.includes(word));
+}

@@ -14,3 +14,11 @@ export function managesShop(role: Role | null): boolean {
 export function atCounter(role: Role | null): boolean {
   return role === "owner" || role === "admin" || role === "attendant";
 }
+
+/** Only the owner cancels the subscription, and only one that is not cancelled already. */
+export function cancelsSubscription(
+  role: Role | null,
+  billing: { status: string; cancel_on?: string | null } | null | undefined,
+): boolean {
+  return role === "owner" && !!billing && billing.status !== "cancelled" && !billing.cancel_on;
+}

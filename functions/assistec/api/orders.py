@@ -18,6 +18,7 @@ from assistec.api.schemas.orders import (
     HistoryEntryOut,
     HistoryOut,
     OrderIn,
+    OrderListItem,
     OrderOut,
     OrderPage,
     OrderPatch,
@@ -73,7 +74,7 @@ def list_orders(
     )
     items, next_cursor = pagination.page(rows, limit, lambda o: [o.created_at.isoformat(), str(o.id)])
     return json_response(
-        200, OrderPage(items=[OrderOut.model_validate(o) for o in items], next_cursor=next_cursor)
+        200, OrderPage(items=[OrderListItem.model_validate(o) for o in items], next_cursor=next_cursor)
     )
 
 

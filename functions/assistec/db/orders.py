@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.rows import OrderRow, TransitionRow, WorkflowRow
+from assistec.db.rows import OrderListRow, OrderRow, TransitionRow, WorkflowRow
 from assistec.db.sql import class_row, fetch_all, fetch_one, for_update, insert_row, versioned_update
 
 if TYPE_CHECKING:
@@ -67,8 +67,11 @@ def list_orders(
     customer_id: UUID | None = None,
     technician_id: UUID | None = None,
     number: int | None = None,
-) -> list[OrderRow]:
-    """Newest first, filtered by what the counter and the bench ask for."""
+) -> list[OrderListRow]:
+    """Newest first, filtered by what the counter and the bench ask for, each with its customer's
+    name and its device's label. The page is cut first (the inner query walks a (tenant_id, …,
+    created_at, id) index and stops at the limit); only those rows then look up their customer and
+    device by primary key, so the join costs ``limit`` index probes whatever the shop's size."""
     clauses = [_TENANT]
     params: list[Any] = []
     if before is not None:
@@ -87,12 +90,19 @@ def list_orders(
         clauses.append("number = %s")
         params.append(number)
     params.append(limit)
-    return fetch_all(
-        conn,
-        OrderRow,
-        f"select {_COLUMNS} from service_orders where {' and '.join(clauses)} "
-        "order by created_at desc, id desc limit %s",
-        params,
+    return fetch_all(conn, OrderListRow, list_sql(" and ".join(clauses)), params)
+
+
+def list_sql(where: str) -> str:
+    """The list's statement for a WHERE clause (the bench runs the same text as its bare SQL)."""
+    outer = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
+    return (
+        f"select {outer}, c.name as customer_name, d.brand || ' ' || d.model as device_label "
+        f"from (select {_COLUMNS} from service_orders where {where} "
+        "order by created_at desc, id desc limit %s) o "
+        "join customers c on c.id = o.customer_id "
+        "join devices d on d.id = o.device_id "
+        "order by o.created_at desc, o.id desc"
     )
 
 

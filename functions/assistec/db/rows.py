@@ -124,6 +124,14 @@ class OrderRow:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderListRow(OrderRow):
+    """An order as the board lists it: with its customer's name and a short label of the device."""
+
+    customer_name: str
+    device_label: str
+
+
+@dataclass(frozen=True, slots=True)
 class TransitionRow:
     id: int
     from_status: str | None

@@ -14,7 +14,7 @@ from uuid import UUID
 from assistec.db import devices as devices_db
 from assistec.db import orders as orders_db
 from assistec.db import users as users_db
-from assistec.db.rows import OrderRow, TransitionRow, WorkflowRow
+from assistec.db.rows import OrderListRow, OrderRow, TransitionRow, WorkflowRow
 from assistec.domain import orders as machine
 from assistec.domain import public_links
 from assistec.domain.orders import Status
@@ -53,7 +53,7 @@ class OrdersService:
         with self._work(identity, Permission.ORDERS_READ) as uow:
             return _existing(uow, order_id)
 
-    def find(self, identity: Identity, **filters: Any) -> list[OrderRow]:
+    def find(self, identity: Identity, **filters: Any) -> list[OrderListRow]:
         """A page of the shop's orders matching ``filters`` (``orders_db.list_orders``)."""
         with self._work(identity, Permission.ORDERS_READ) as uow:
             return orders_db.list_orders(uow.conn, **filters)

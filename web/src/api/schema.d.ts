@@ -2980,6 +2980,88 @@ export interface components {
              */
             technician_id?: string | null;
         };
+        /** OrderListItem */
+        OrderListItem: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Customer Id
+             * Format: uuid
+             */
+            customer_id: string;
+            /**
+             * Customer Name
+             * @description The customer's name, for the board's cards
+             */
+            customer_name: string;
+            /** Delivered At */
+            delivered_at: string | null;
+            /**
+             * Device Id
+             * Format: uuid
+             */
+            device_id: string;
+            /**
+             * Device Label
+             * @description The device as the counter names it: brand and model ("Dell G15")
+             */
+            device_label: string;
+            /** Diagnosis */
+            diagnosis: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Number
+             * @description The shop's sequential order number (never reused)
+             */
+            number: number;
+            /**
+             * Paid Cents
+             * @description What the order has received: the sum of its paid charges
+             */
+            paid_cents: number;
+            /**
+             * Priority
+             * @enum {string}
+             */
+            priority: "low" | "normal" | "high" | "urgent";
+            /** Promised At */
+            promised_at: string | null;
+            /** Reported Problem */
+            reported_problem: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "received" | "diagnosing" | "quote_sent" | "approved" | "rejected" | "waiting_parts" | "repairing" | "quality_check" | "ready" | "delivered" | "cancelled";
+            /** Technician Id */
+            technician_id: string | null;
+            /**
+             * Tracking Token
+             * @description Secret of the public tracking link /public/orders/{token}
+             */
+            tracking_token: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /**
+             * Warranty Of
+             * @description The original order of a warranty return
+             */
+            warranty_of: string | null;
+            /** Warranty Until */
+            warranty_until: string | null;
+        };
         /** OrderOut */
         OrderOut: {
             /**
@@ -3055,7 +3137,7 @@ export interface components {
         /** OrderPage */
         OrderPage: {
             /** Items */
-            items: components["schemas"]["OrderOut"][];
+            items: components["schemas"]["OrderListItem"][];
             /** Next Cursor */
             next_cursor: string | null;
         };

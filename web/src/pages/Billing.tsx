@@ -4,9 +4,10 @@ import { call } from "../api/client";
 import type { PaymentRequired } from "../api/session";
 import { ErrorNote, Field, Loading, Section } from "../components";
 import { useAction, useLoad, usePanel, useTokens } from "../context";
+import { explainConflict } from "../editing";
 import { formatCents, formatDate } from "../format";
 import { invoiceStatusLabel, t } from "../i18n";
-import { managesShop } from "../roles";
+import { cancelsSubscription, managesShop } from "../roles";
 
 /** The shop's subscription to assistec. A suspended (402) shop lands here: what happened, and the
  * open invoice's payment link, which is the way back in. */
@@ -55,8 +56,16 @@ export function BillingPage({ blocked }: { blocked: PaymentRequired | null }) {
               <dt>{t.billing.nextDue}</dt>
               <dd>{formatDate(b.next_due_date)}</dd>
             </dl>
-            {b.status !== "suspended" && b.status !== "cancelled" ? (
+            {b.status !== "suspended" && b.status !== "cancelled" && !b.cancel_on ? (
               <ChangePlan current={b.plan.code} version={b.version} onChanged={billing.reload} />
+            ) : null}
+            {b.cancel_on && b.status !== "cancelled" ? (
+              <p className="notice" role="status" data-testid="cancel-on">
+                {t.billing.cancelScheduled(formatDate(b.cancel_on))}
+              </p>
+            ) : null}
+            {cancelsSubscription(role, b) ? (
+              <CancelSubscription version={b.version} onCancelled={billing.reload} />
             ) : null}
           </Section>
           <Section title={t.billing.invoices} id="invoices">
@@ -134,5 +143,39 @@ function ChangePlan({ current, version, onChanged }: { current: string; version:
         {t.billing.changePlanSubmit}
       </button>
     </form>
+  );
+}
+
+/** The owner cancels: asked once more, with what it means (access until the paid period ends, data
+ * kept), before POST /billing/cancel. */
+function CancelSubscription({ version, onCancelled }: { version: number; onCancelled: () => void }) {
+  const { api } = usePanel();
+  const [asking, setAsking] = useState(false);
+  const cancel = useAction(async () => {
+    await explainConflict(call(api.POST("/billing/cancel", { body: { version } })));
+    setAsking(false);
+    onCancelled();
+  });
+  return (
+    <div className="subform">
+      <button type="button" aria-expanded={asking} aria-controls="b-cancel" onClick={() => setAsking(!asking)}>
+        {t.billing.cancel}
+      </button>
+      {asking ? (
+        <div id="b-cancel" role="group" aria-labelledby="b-cancel-title">
+          <h3 id="b-cancel-title">{t.billing.cancelTitle}</h3>
+          <p>{t.billing.cancelText}</p>
+          <ErrorNote message={cancel.error} />
+          <span className="inline">
+            <button type="button" className="danger" disabled={cancel.busy} onClick={() => void cancel.run()}>
+              {t.billing.cancelConfirm}
+            </button>
+            <button type="button" onClick={() => setAsking(false)}>
+              {t.billing.cancelKeep}
+            </button>
+          </span>
+        </div>
+      ) : null}
+    </div>
   );
 }

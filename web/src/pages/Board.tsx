@@ -7,10 +7,10 @@ import { ErrorNote, Field, Loading } from "../components";
 import { useLoad, usePanel } from "../context";
 import { formatDate, orderNumber } from "../format";
 import { type OrderStatus, type Priority, priorityLabel, statusLabel, t } from "../i18n";
-import { BOARD_COLUMNS, CLOSED, groupByStatus } from "../orders";
+import { BOARD_COLUMNS, CLOSED, groupByStatus, matchesCard } from "../orders";
 import { isBoardEvent, type RealtimeState, startRealtime } from "../realtime";
 
-type Order = components["schemas"]["OrderOut"];
+type Order = components["schemas"]["OrderListItem"];
 
 const PAGE = 100;
 const MAX_PAGES = 10;
@@ -24,6 +24,7 @@ export function BoardPage() {
   const technician = params.get("tecnico");
   const priority = (params.get("prioridade") as Priority | null) ?? null;
   const [number, setNumber] = useState("");
+  const [who, setWho] = useState("");
   const [numberError, setNumberError] = useState<string | null>(null);
   const [live, setLive] = useState<RealtimeState>("off");
 
@@ -92,8 +93,8 @@ export function BoardPage() {
   }, [live]);
 
   const visible = useMemo(
-    () => (orders.data?.items ?? []).filter((o) => !priority || o.priority === priority),
-    [orders.data, priority],
+    () => (orders.data?.items ?? []).filter((o) => (!priority || o.priority === priority) && matchesCard(o, who)),
+    [orders.data, priority, who],
   );
   const groups = useMemo(() => groupByStatus(visible), [visible]);
 
@@ -169,6 +170,9 @@ export function BoardPage() {
             ))}
           </select>
         </Field>
+        <Field label={t.board.who} id="f-who">
+          <input id="f-who" type="search" value={who} onChange={(e) => setWho(e.target.value)} />
+        </Field>
         <Field label={t.board.number} id="f-number">
           <span className="inline">
             <input id="f-number" inputMode="numeric" value={number} onChange={(e) => setNumber(e.target.value)} />
@@ -216,6 +220,10 @@ function OrderCard({ order }: { order: Order }) {
     <li className={`order-card priority-${order.priority}`}>
       <Link to={`/ordens/${order.id}`}>
         <strong>OS {orderNumber(order.number)}</strong>
+        <span className="who">
+          <span className="customer">{order.customer_name}</span>
+          <span className="device muted">{order.device_label}</span>
+        </span>
         <span className="problem">{order.reported_problem}</span>
         <span className="meta">
           {order.priority !== "normal" ? <span className="tag">{priorityLabel[order.priority]}</span> : null}

@@ -4,10 +4,36 @@ import { Link, useNavigate, useParams } from "react-router";
 import { call } from "../api/client";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Section } from "../components";
+import { Editor } from "../EditForm";
+import type { EditField } from "../editing";
 import { useAction, useLoad, usePanel } from "../context";
 import { deviceTypeLabel, type Priority, priorityLabel, t } from "../i18n";
 
 type DeviceType = components["schemas"]["DeviceIn"]["type"];
+type CustomerPatch = components["schemas"]["CustomerPatch"];
+type DevicePatch = components["schemas"]["DevicePatch"];
+
+const CUSTOMER_FIELDS: readonly EditField[] = [
+  { name: "name", label: t.customers.name, kind: "text", maxLength: 120 },
+  { name: "phone", label: t.customers.phone, kind: "text", inputType: "tel" },
+  { name: "email", label: t.customers.email, kind: "optional", inputType: "email" },
+  { name: "document", label: t.customers.document, kind: "optional" },
+  { name: "notes", label: t.edit.notes, kind: "optional", multiline: true, maxLength: 2000 },
+];
+
+const DEVICE_FIELDS: readonly EditField[] = [
+  {
+    name: "type",
+    label: t.devices.type,
+    kind: "choice",
+    options: Object.entries(deviceTypeLabel) as [string, string][],
+  },
+  { name: "brand", label: t.devices.brand, kind: "text", maxLength: 60 },
+  { name: "model", label: t.devices.model, kind: "text", maxLength: 120 },
+  { name: "serial", label: t.edit.serial, kind: "optional", maxLength: 60 },
+  { name: "imei", label: t.devices.imei, kind: "optional" },
+  { name: "condition", label: t.devices.condition, kind: "optional", multiline: true, maxLength: 2000 },
+];
 
 export function CustomersPage() {
   const { api } = usePanel();
@@ -130,7 +156,29 @@ export function CustomerPage() {
             <dd>{c.email ?? t.none}</dd>
             <dt>CPF/CNPJ</dt>
             <dd>{c.document ?? t.none}</dd>
+            {c.notes ? (
+              <>
+                <dt>{t.edit.notesShort}</dt>
+                <dd>{c.notes}</dd>
+              </>
+            ) : null}
           </dl>
+          <Editor
+            id={`edit-customer-${c.id}`}
+            what={`o cliente ${c.name}`}
+            fields={CUSTOMER_FIELDS}
+            record={c}
+            save={(body) =>
+              call(
+                api.PATCH("/customers/{customer_id}", {
+                  params: { path: { customer_id: c.id } },
+                  body: body as CustomerPatch,
+                }),
+              )
+            }
+            onSaved={customer.reload}
+            onReload={customer.reload}
+          />
         </>
       ) : null}
       <div className="two-columns">
@@ -140,7 +188,7 @@ export function CustomerPage() {
           <ul className="rows">
             {(devices.data?.items ?? []).map((d) => (
               <li key={d.id}>
-                <DeviceRow device={d} />
+                <DeviceRow device={d} onChanged={devices.reload} />
               </li>
             ))}
           </ul>
@@ -151,7 +199,7 @@ export function CustomerPage() {
   );
 }
 
-function DeviceRow({ device }: { device: components["schemas"]["DeviceOut"] }) {
+function DeviceRow({ device, onChanged }: { device: components["schemas"]["DeviceOut"]; onChanged: () => void }) {
   const { api } = usePanel();
   const navigate = useNavigate();
   const [open, setOpen] = useState(false);
@@ -186,7 +234,23 @@ function DeviceRow({ device }: { device: components["schemas"]["DeviceOut"] }) {
         onClick={() => setPhotosOpen(!photosOpen)}
       >
         {t.photos.title}
-      </button>
+      </button>{" "}
+      <Editor
+        id={`edit-device-${device.id}`}
+        what={`o aparelho ${device.brand} ${device.model}`}
+        fields={DEVICE_FIELDS}
+        record={device}
+        save={(body) =>
+          call(
+            api.PATCH("/devices/{device_id}", {
+              params: { path: { device_id: device.id } },
+              body: body as DevicePatch,
+            }),
+          )
+        }
+        onSaved={onChanged}
+        onReload={onChanged}
+      />
       {photosOpen ? <Photos deviceId={device.id} /> : null}
       {open ? (
         <form

@@ -1,16 +1,27 @@
-import { useEffect, useState } from "react";
+import { type ReactNode, useEffect, useState } from "react";
 
 import { call } from "../api/client";
 import { ErrorNote, Field, Loading, Notice, Section } from "../components";
 import { useAction, useLoad, usePanel, useTokens } from "../context";
+import { explainConflict } from "../editing";
 import { hoursToText, parseHours, WEEKDAYS } from "../hours";
 import { t } from "../i18n";
 import { managesShop } from "../roles";
+import { SettingsNav } from "./SettingsPages";
 
 /** The shop's hours and the bot's greeting (GET/PUT /settings) and the warranty length. */
 export function SettingsPage() {
+  return (
+    <ManagersOnly>
+      <Settings />
+    </ManagersOnly>
+  );
+}
+
+/** The settings are the owners' and admins' (the API refuses the others with 403 anyway). */
+export function ManagersOnly({ children }: { children: ReactNode }) {
   const role = useTokens()?.role ?? null;
-  return managesShop(role) ? <Settings /> : <p className="notice">{t.errors.forbidden}</p>;
+  return managesShop(role) ? children : <p className="notice">{t.errors.forbidden}</p>;
 }
 
 function Settings() {
@@ -43,17 +54,19 @@ function Settings() {
       if (parsed === null) throw new Error(`${t.settings.badHours} (${t.settings.weekdays[day]})`);
       business[day] = parsed;
     }
-    await call(
-      api.PUT("/settings", {
-        body: {
-          version: s.version,
-          timezone: s.timezone,
-          logo_url: s.logo_url,
-          business_hours: business,
-          welcome_message: welcome.trim(),
-          out_of_hours_message: away.trim(),
-        },
-      }),
+    await explainConflict(
+      call(
+        api.PUT("/settings", {
+          body: {
+            version: s.version,
+            timezone: s.timezone,
+            logo_url: s.logo_url,
+            business_hours: business,
+            welcome_message: welcome.trim(),
+            out_of_hours_message: away.trim(),
+          },
+        }),
+      ),
     );
     const days = Number.parseInt(warranty, 10);
     if (days !== w.warranty_days) {
@@ -71,6 +84,7 @@ function Settings() {
   return (
     <div>
       <h1>{t.settings.title}</h1>
+      <SettingsNav />
       <ErrorNote message={settings.error ?? workflow.error} />
       <Loading when={(settings.loading && !settings.data) || (workflow.loading && !workflow.data)} />
       {settings.data && workflow.data ? (

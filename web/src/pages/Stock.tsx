@@ -3,12 +3,31 @@ import { type FormEvent, useState } from "react";
 import { call } from "../api/client";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Section } from "../components";
+import { Editor } from "../EditForm";
+import type { EditField } from "../editing";
 import { useAction, useLoad, usePanel, useTokens } from "../context";
 import { formatCents, parseReais } from "../format";
 import { t } from "../i18n";
 import { managesShop, seesMoney } from "../roles";
 
 type Part = components["schemas"]["PartOut"];
+type PartPatch = components["schemas"]["PartPatch"];
+
+/** What the edit form offers: the catalogue data; prices only to those who see money. */
+export function partFields(money: boolean): EditField[] {
+  const fields: EditField[] = [
+    { name: "name", label: t.stock.name, kind: "text", maxLength: 120 },
+    { name: "brand", label: t.devices.brand, kind: "optional", maxLength: 60 },
+    { name: "model", label: t.devices.model, kind: "optional", maxLength: 120 },
+    { name: "sku", label: t.edit.sku, kind: "optional", maxLength: 60 },
+    { name: "min_quantity", label: t.stock.minimum, kind: "int" },
+  ];
+  if (money) {
+    fields.push({ name: "price_cents", label: t.stock.priceInput, kind: "cents" });
+    fields.push({ name: "cost_cents", label: t.edit.cost, kind: "cents" });
+  }
+  return fields;
+}
 
 /** The parts catalogue and the shelf: search, low stock, receive and count; a technician sees no prices. */
 export function StockPage() {
@@ -135,7 +154,23 @@ function PartRow({
           <td>
             <button type="button" aria-expanded={open} aria-controls={id} onClick={() => setOpen(!open)}>
               {t.stock.move}
-            </button>
+            </button>{" "}
+            <Editor
+              id={`edit-part-${part.id}`}
+              what={`a peça ${part.name}`}
+              fields={partFields(money)}
+              record={part}
+              save={(body) =>
+                call(
+                  api.PATCH("/parts/{part_id}", {
+                    params: { path: { part_id: part.id } },
+                    body: body as PartPatch,
+                  }),
+                )
+              }
+              onSaved={onChanged}
+              onReload={onChanged}
+            />
           </td>
         ) : null}
       </tr>

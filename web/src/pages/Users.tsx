@@ -3,12 +3,31 @@ import { useState } from "react";
 import { call } from "../api/client";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Section } from "../components";
+import { Editor } from "../EditForm";
 import { useAction, useLoad, usePanel, useTokens } from "../context";
+import { type EditField, explainConflict } from "../editing";
 import { roleLabel, t } from "../i18n";
 import { managesShop } from "../roles";
 
 type NewRole = components["schemas"]["UserCreateIn"]["role"];
 type User = components["schemas"]["UserOut"];
+type UserPatch = components["schemas"]["UserUpdateIn"];
+
+const ASSIGNABLE = ["admin", "technician", "attendant"] as const;
+
+/** The owner's role is not for the panel to change: only the name is offered for them. */
+export function userFields(user: { role: string }): EditField[] {
+  const fields: EditField[] = [{ name: "name", label: t.users.name, kind: "text", maxLength: 120 }];
+  if (user.role !== "owner") {
+    fields.push({
+      name: "role",
+      label: t.users.role,
+      kind: "choice",
+      options: ASSIGNABLE.map((r) => [r, roleLabel[r]] as const),
+    });
+  }
+  return fields;
+}
 
 export function UsersPage() {
   const { api } = usePanel();
@@ -49,11 +68,13 @@ export function UsersPage() {
 function UserRow({ user, manage, onChanged }: { user: User; manage: boolean; onChanged: () => void }) {
   const { api } = usePanel();
   const toggle = useAction(async () => {
-    await call(
-      api.PATCH("/users/{user_id}", {
-        params: { path: { user_id: user.id } },
-        body: { active: !user.active, version: user.version },
-      }),
+    await explainConflict(
+      call(
+        api.PATCH("/users/{user_id}", {
+          params: { path: { user_id: user.id } },
+          body: { active: !user.active, version: user.version },
+        }),
+      ),
     );
     onChanged();
   });
@@ -71,7 +92,23 @@ function UserRow({ user, manage, onChanged }: { user: User; manage: boolean; onC
             <button type="button" disabled={toggle.busy} onClick={() => void toggle.run()}>
               {user.active ? t.users.deactivate : t.users.activate}
             </button>
-          ) : null}
+          ) : null}{" "}
+          <Editor
+            id={`edit-user-${user.id}`}
+            what={`o usuário ${user.name}`}
+            fields={userFields(user)}
+            record={user}
+            save={(body) =>
+              call(
+                api.PATCH("/users/{user_id}", {
+                  params: { path: { user_id: user.id } },
+                  body: body as UserPatch,
+                }),
+              )
+            }
+            onSaved={onChanged}
+            onReload={onChanged}
+          />
           <ErrorNote message={toggle.error} />
         </td>
       ) : null}

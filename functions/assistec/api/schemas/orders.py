@@ -57,8 +57,13 @@ class OrderOut(Output):
     updated_at: datetime
 
 
+class OrderListItem(OrderOut):
+    customer_name: str = Field(description="The customer's name, for the board's cards")
+    device_label: str = Field(description='The device as the counter names it: brand and model ("Dell G15")')
+
+
 class OrderPage(Output):
-    items: list[OrderOut]
+    items: list[OrderListItem]
     next_cursor: str | None
 
 
