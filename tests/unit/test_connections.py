@@ -1,66 +1,76 @@
-"""The management API's client (integrations/connections.py): its SigV4 signature is botocore's for
-the same request, so API Gateway accepts it as it accepts boto3's."""
+"""The management API's client (integrations/connections.py): the request it signs is the one boto3's
+``apigatewaymanagementapi`` client sends for the same PostToConnection, so API Gateway accepts it as
+it accepts boto3's."""
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials as BotoCredentials
 
 from assistec.integrations.connections import Credentials, SigV4
 
-NOW = 1_796_000_000.25  # 2026-11-30
+
+class _Empty:
+    """An answer's body with nothing in it."""
+
+    def stream(self, **_: Any) -> Any:
+        return iter([b""])
+
+
+NOW = dt.datetime(2026, 11, 30, 0, 53, 20, tzinfo=dt.UTC).replace(tzinfo=None)  # botocore: naive UTC
 
 
 @pytest.mark.parametrize("token", [None, "FwoGZXIvYXdzEXAMPLE//token+with/odd=chars"])
 @pytest.mark.parametrize(
-    ("host", "connection_id"),
+    ("endpoint", "connection_id"),
     [
-        ("abc123.execute-api.sa-east-1.amazonaws.com", "L0SM9cOFvHcCIhw="),
-        ("abc123.execute-api.sa-east-1.amazonaws.com", "a+b/c=d~e_f-g.h"),
-        ("127.0.0.1:4596", "Zx1-Connection.id"),
+        ("https://abc123.execute-api.sa-east-1.amazonaws.com/v1", "L0SM9cOFvHcCIhw="),
+        ("https://abc123.execute-api.sa-east-1.amazonaws.com/v1", "a+b/c=d~e_f-g.h"),
+        ("http://127.0.0.1:4596/v1", "Zx1-Connection.id"),
     ],
 )
-def test_the_signature_is_botocores_for_the_same_request(
-    monkeypatch: pytest.MonkeyPatch, token: str | None, host: str, connection_id: str
+def test_the_signed_request_is_boto3s_post_to_connection(
+    monkeypatch: pytest.MonkeyPatch, token: str | None, endpoint: str, connection_id: str
 ) -> None:
-    from urllib.parse import quote
-
-    path = f"/v1/@connections/{quote(connection_id, safe='~')}"
-    body = '{"type":"order.status_changed","order_id":"9f0c…"}'.encode()
-    credentials = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
-    ours = SigV4("sa-east-1").headers("POST", host, path, body, credentials, NOW)
-
-    # botocore signs the same request (its clock pinned to the same instant)
-    request = AWSRequest(method="POST", url=f"https://{host}{path}", data=body)
-    request.headers["Host"] = host
+    import boto3
     import botocore.auth
+    from botocore.awsrequest import AWSResponse
 
-    pinned = dt.datetime.fromtimestamp(NOW, dt.UTC).replace(tzinfo=None)
-    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: pinned)
-    SigV4Auth(
-        BotoCredentials("AKIDEXAMPLE", credentials.secret_key, token), "execute-api", "sa-east-1"
-    ).add_auth(request)
-    assert ours["X-Amz-Date"] == request.headers["X-Amz-Date"] == "20261130T005320Z"
-    assert ours["Authorization"] == request.headers["Authorization"]
-    assert ours.get("X-Amz-Security-Token") == request.headers.get("X-Amz-Security-Token")
-    # the connection id's reserved characters are encoded in the path as sent
-    assert "=" not in path
-    assert "+" not in path
+    monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: NOW)  # one instant for both
+    secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+    body = '{"type":"order.status_changed","order_id":"9f0c…"}'.encode()
 
+    # What boto3's client sends (caught before it leaves)
+    sent: dict[str, Any] = {}
 
-def test_the_days_key_is_derived_once_and_a_new_day_or_secret_gets_its_own() -> None:
-    signer = SigV4("us-east-1")
-    first = Credentials("AK", "secret-1", None)
-    a = signer.headers("POST", "h", "/v1/@connections/x", b"", first, NOW)
-    b = signer.headers("POST", "h", "/v1/@connections/x", b"", first, NOW + 1)
-    assert a["Authorization"] != b["Authorization"]  # another second, another signature
-    assert len(signer._keys) == 1
-    c = signer.headers("POST", "h", "/v1/@connections/x", b"", Credentials("AK", "secret-2", None), NOW)
-    assert c["Authorization"] != a["Authorization"]
-    d = signer.headers("POST", "h", "/v1/@connections/x", b"", first, NOW + 86_400)
-    assert "20261201/us-east-1/execute-api/aws4_request" in d["Authorization"]
-    assert len(signer._keys) == 1
+    def catch(request: Any, **_: Any) -> AWSResponse:
+        sent["url"] = request.url
+        sent["headers"] = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
+        return AWSResponse(request.url, 200, {}, _Empty())
+
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        endpoint_url=endpoint,
+        region_name="sa-east-1",
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key=secret,
+        aws_session_token=token,
+    )
+    client.meta.events.register("before-send", catch)
+    client.post_to_connection(ConnectionId=connection_id, Data=body)
+
+    # What ours signs for the same post
+    from urllib.parse import quote, urlsplit
+
+    url = urlsplit(endpoint)
+    path = f"{url.path}/@connections/{quote(connection_id, safe='~')}"
+    ours = SigV4("sa-east-1").headers(
+        "POST", url.netloc, path, body, Credentials("AKIDEXAMPLE", secret, token)
+    )
+
+    assert sent["url"] == f"{endpoint}/@connections/{quote(connection_id, safe='~')}"
+    assert ours["X-Amz-Date"] == sent["headers"]["X-Amz-Date"] == "20261130T005320Z"
+    assert ours["Authorization"] == sent["headers"]["Authorization"]
+    assert ours.get("X-Amz-Security-Token") == sent["headers"].get("X-Amz-Security-Token")
