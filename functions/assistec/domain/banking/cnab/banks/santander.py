@@ -1,0 +1,86 @@
+"""Santander (033). CNAB 240: its own header (agreement "código do beneficiário" 53-61, branch 4
+digits, account 9) and T segment (nosso número 41-53, carteira 54, values 4 columns to the left of
+FEBRABAN's); the lot trailer counts only the detail lines, and its "títulos em carteira" totals are
+the portfolio, not the file (so not checked). CNAB 400 (with the PIX fields) below."""
+
+from __future__ import annotations
+
+from assistec.domain.banking.cnab.engine import Record, alpha, day, money, num
+from assistec.domain.banking.cnab.febraban240 import LOT_HEADER
+from assistec.domain.banking.cnab.layouts import Cnab240Bank
+
+_FILE_HEADER = Record(
+    "file_header",
+    [
+        num("bank_code", 1, 3),
+        num("lot", 4, 7, 0),
+        num("record_type", 8, 8, 0),
+        num("company_doc_type", 17, 17),
+        num("company_document", 18, 32),
+        num("branch", 33, 36),
+        alpha("branch_dv", 37, 37),
+        num("account", 38, 46),
+        alpha("account_dv", 47, 47),
+        alpha("agreement_code", 53, 61),
+        alpha("company_name", 73, 102),
+        alpha("bank_name", 103, 132),
+        num("file_kind", 143, 143),
+        day("file_date", 144, 151),
+        num("sequence", 158, 163),
+        num("layout_version", 164, 166),
+    ],
+)
+_LOT_HEADER = LOT_HEADER.replace(
+    add=[
+        alpha("agreement_code", 34, 42),
+        num("branch", 54, 57),
+        alpha("branch_dv", 58, 58),
+        num("account", 59, 67),
+        alpha("account_dv", 68, 68),
+    ],
+    drop=["branch_account_dv"],
+)
+_SEG_T = Record(
+    "segment_t",
+    [
+        num("bank_code", 1, 3),
+        num("lot", 4, 7),
+        num("record_type", 8, 8, 3),
+        num("record_number", 9, 13),
+        alpha("segment", 14, 14, "T"),
+        alpha("movement", 16, 17),
+        num("branch", 18, 21),
+        alpha("branch_dv", 22, 22),
+        num("account", 23, 31),
+        alpha("account_dv", 32, 32),
+        alpha("nosso_numero", 41, 53),
+        alpha("wallet", 54, 54),
+        alpha("document_number", 55, 69),
+        day("due_date", 70, 77),
+        money("title_cents", 78, 92),
+        num("collecting_bank", 93, 95),
+        num("collecting_branch", 96, 99),
+        alpha("collecting_branch_dv", 100, 100),
+        alpha("company_use", 101, 125),
+        num("currency", 126, 127),
+        num("payer_doc_type", 128, 128),
+        alpha("payer_document", 129, 143),
+        alpha("payer_name", 144, 183),
+        alpha("contract", 184, 193),
+        money("fee_cents", 194, 208),
+        alpha("reasons", 209, 218),
+    ],
+)
+
+CNAB240 = Cnab240Bank(
+    slug="santander240",
+    code="033",
+    name="Santander",
+    file_header=_FILE_HEADER,
+    lot_header=_LOT_HEADER,
+    seg_t=_SEG_T,
+    lot_count="details",
+    lot_totals_are_file=False,
+    layout_version=40,
+    lot_layout_version=30,
+)

@@ -1,0 +1,62 @@
+"""A bank variant as data: its records, its occurrence codes and how its trailers count."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from assistec.domain.banking.cnab import febraban240 as fb
+from assistec.domain.banking.cnab.engine import Record
+from assistec.domain.banking.cnab.model import OccurrenceKind
+
+
+def strip(value: str) -> str:
+    return value.strip()
+
+
+@dataclass(frozen=True)
+class Cnab240Bank:
+    slug: str
+    code: str
+    name: str
+    occurrences: Mapping[str, tuple[OccurrenceKind, str]] = field(default_factory=lambda: fb.OCCURRENCES)
+    file_header: Record = fb.FILE_HEADER
+    lot_header: Record = fb.LOT_HEADER
+    seg_t: Record = fb.SEG_T
+    seg_u: Record = fb.SEG_U
+    lot_trailer: Record = fb.LOT_TRAILER
+    file_trailer: Record = fb.FILE_TRAILER
+    seg_p: Record = fb.SEG_P
+    seg_q: Record = fb.SEG_Q
+    seg_r: Record = fb.SEG_R
+    # What the lot trailer's record count counts: "all" (FEBRABAN: header + details + trailer) or
+    # "details" (Santander: the T/U lines only).
+    lot_count: str = "all"
+    # Whether the lot trailer's "títulos em cobrança simples" count/sum are this file's T segments
+    # (Itaú, Sicredi) or the whole portfolio (Santander's "títulos em carteira"), which a file
+    # cannot be checked against. Zeros mean "not informed" everywhere (BB, Caixa, Sicoob, Ailos).
+    lot_totals_are_file: bool = True
+    nosso_numero: Callable[[str], str] = strip
+    # Remessa: segments written per title, and per-bank fixed values for the P segment.
+    remessa_segments: tuple[str, ...] = ("P", "Q", "R")
+    layout_version: int = 0
+    lot_layout_version: int = 0
+
+
+@dataclass(frozen=True)
+class Cnab400Bank:
+    slug: str
+    code: str
+    name: str
+    header: Record
+    details: Mapping[str, Record]  # by record type (column 1): "1", and "7" for BB's 7-digit convênio
+    trailer: Record
+    occurrences: Mapping[str, tuple[OccurrenceKind, str]]
+    nosso_numero: Callable[[str], str] = strip
+    # Trailer cross-checks the layout defines: names of (count field, amount field) pairs that
+    # total this file's details, or () when the trailer carries the portfolio or nothing usable.
+    trailer_totals: tuple[tuple[str, str], ...] = ()
+    # Remessa (when the bank module writes one).
+    remessa_detail: Record | None = None
+    remessa_header: Record | None = None
+    remessa_trailer: Record | None = None
