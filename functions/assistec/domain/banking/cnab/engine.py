@@ -29,7 +29,7 @@ ALPHA = "alpha"
 DATE = "date"
 MONEY = "money"
 KINDS = frozenset({NUM, ALPHA, DATE, MONEY})
-DATE_FORMATS = frozenset({"DDMMAAAA", "DDMMAA"})
+DATE_FORMATS = frozenset({"DDMMAAAA", "DDMMAA", "AAAAMMDD"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +68,8 @@ def money(name: str, start: int, end: int) -> Field:
     return Field(name, start, end, MONEY, "2")
 
 
-def day(name: str, start: int, end: int) -> Field:
-    return Field(name, start, end, DATE, "DDMMAAAA" if end - start == 7 else "DDMMAA")
+def day(name: str, start: int, end: int, fmt: str = "") -> Field:
+    return Field(name, start, end, DATE, fmt or ("DDMMAAAA" if end - start == 7 else "DDMMAA"))
 
 
 # -- converters (bytes -> value) ------------------------------------------------------------------
@@ -121,6 +121,20 @@ _CONVERTERS: dict[str, Callable[[bytes], Any]] = {
 }
 
 
+def _to_ymd(raw: bytes) -> date | None:
+    if not raw.strip(b" 0"):
+        return None
+    if not raw.isdigit():
+        raise ValueError(raw)
+    return date(int(raw[0:4]), int(raw[4:6]), int(raw[6:8]))
+
+
+def _converter(field: Field) -> Callable[[bytes], Any]:
+    if field.kind == DATE and field.format == "AAAAMMDD":
+        return _to_ymd
+    return _CONVERTERS[field.kind]
+
+
 # -- encoders (value -> text) ---------------------------------------------------------------------
 
 
@@ -141,8 +155,8 @@ def _encode(field: Field, value: Any, record: str) -> str:
             return "0" * w
         if not isinstance(value, date):
             raise CnabError("invalid_value", f"{record}.{field.name}: data inválida ({value!r}).")
-        text = value.strftime("%d%m%Y" if w == 8 else "%d%m%y")
-        return text
+        pattern = {"AAAAMMDD": "%Y%m%d", "DDMMAA": "%d%m%y"}.get(field.format, "%d%m%Y")
+        return value.strftime(pattern)
     if value is None:
         return "0" * w
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -213,7 +227,7 @@ class Record:
             fmt += f"{f.width}s"
             pos = f.end
         unpack = struct.Struct(fmt).unpack_from
-        convs = [_CONVERTERS[fields[i].kind] for i in order]
+        convs = [_converter(fields[i]) for i in order]
         call = operator.call
         record = self.name
 
@@ -266,7 +280,7 @@ class Record:
         bad: list[str] = []
         for f in self.fields:
             try:
-                out[f.name] = _CONVERTERS[f.kind](raw[f.start - 1 : f.end])
+                out[f.name] = _converter(f)(raw[f.start - 1 : f.end])
             except ValueError:
                 out[f.name] = None
                 bad.append(f.name)

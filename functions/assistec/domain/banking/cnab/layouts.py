@@ -44,6 +44,17 @@ class Cnab240Bank:
 
 
 @dataclass(frozen=True)
+class TrailerCheck:
+    """A CNAB 400 trailer's (count, amount) pair the file's details must add up to: the details
+    with one of ``codes`` (all when empty), their ``value`` (title or paid) summed."""
+
+    count_field: str
+    amount_field: str | None = None
+    codes: frozenset[str] = frozenset()
+    value: str = "title_cents"
+
+
+@dataclass(frozen=True)
 class Cnab400Bank:
     slug: str
     code: str
@@ -53,9 +64,12 @@ class Cnab400Bank:
     trailer: Record
     occurrences: Mapping[str, tuple[OccurrenceKind, str]]
     nosso_numero: Callable[[str], str] = strip
-    # Trailer cross-checks the layout defines: names of (count field, amount field) pairs that
-    # total this file's details, or () when the trailer carries the portfolio or nothing usable.
-    trailer_totals: tuple[tuple[str, str], ...] = ()
+    # The trailer's totals that add up this file's details (never the portfolio's "títulos em
+    # carteira", which a file cannot be checked against): () when the layout has none.
+    trailer_checks: tuple[TrailerCheck, ...] = ()
+    # Records of other types the layout defines and this parser skips (reported), e.g.
+    # Santander's type 2 (PIX data of the previous title).
+    extra_records: frozenset[str] = frozenset()
     # Remessa (when the bank module writes one).
     remessa_detail: Record | None = None
     remessa_header: Record | None = None

@@ -61,7 +61,7 @@ class Occurrence:
     interest_cents: int
     discount_cents: int
     abatement_cents: int
-    credited_cents: int
+    credited_cents: int | None  # None where the layout has no net-credited field (most CNAB 400)
     occurred_on: date | None
     credited_on: date | None
     reasons: str = ""  # the bank's raw reason codes (motivos), when any

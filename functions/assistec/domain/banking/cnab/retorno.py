@@ -17,7 +17,6 @@ column of that line can be trusted to be where the layout says, and the file is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from assistec.domain.banking.cnab.banks import CNAB240, CNAB400
@@ -407,15 +406,46 @@ _D_NAMES = (
     "paid_cents",
     "credited_on",
     "reasons",
+    "credited_cents",
 )
+# What a layout without the column reads as: no value (0) for amounts, no date, no text; and no
+# net-credited amount (None) where the layout has none (most CNAB 400).
+_D_DEFAULTS: dict[str, Any] = {
+    "fee_cents": 0,
+    "interest_cents": 0,
+    "discount_cents": 0,
+    "abatement_cents": 0,
+    "paid_cents": 0,
+    "credited_on": None,
+    "due_date": None,
+    "occurred_on": None,
+    "reasons": "",
+    "document_number": "",
+    "credited_cents": None,
+}
 _READERS400: dict[tuple[str, str], Callable[[bytes], tuple[Any, ...]]] = {}
 
 
 def _reader400(bank: Cnab400Bank, rt: str) -> Callable[[bytes], tuple[Any, ...]]:
     reader = _READERS400.get((bank.slug, rt))
-    if reader is None:
-        reader = bank.details[rt].reader(*_D_NAMES)
-        _READERS400[(bank.slug, rt)] = reader
+    if reader is not None:
+        return reader
+    record = bank.details[rt]
+    present = [n for n in _D_NAMES if n in record.by_name]
+    missing = [n for n in _D_NAMES if n not in record.by_name]
+    if set(missing) - set(_D_DEFAULTS):
+        raise ValueError(f"{bank.slug}: detail {rt} lacks {sorted(set(missing) - set(_D_DEFAULTS))}")
+    read = record.reader(*present)
+    if not missing:
+        reader = read
+    else:
+        slots = [(present.index(n), None) if n in present else (-1, _D_DEFAULTS[n]) for n in _D_NAMES]
+
+        def reader(line: bytes) -> tuple[Any, ...]:
+            values = read(line)
+            return tuple(values[i] if i >= 0 else default for i, default in slots)
+
+    _READERS400[(bank.slug, rt)] = reader
     return reader
 
 
@@ -425,15 +455,23 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
     bank = CNAB400.get(code)
     if bank is None:
         raise CnabError("unknown_bank", f"Banco {code} sem layout CNAB 400 de cobrança neste sistema.")
-    header = bank.header.decode(lines[0])
-    if header.get("service", 1) != 1:
-        raise CnabError("not_cobranca", "O arquivo CNAB 400 não é de cobrança (serviço 01).", line=numbers[0])
+    header, bad = bank.header.decode_lenient(lines[0])
+    if bad:
+        for name in bad:
+            header[name] = None
+        defects.append(
+            Defect(
+                "header_misaligned",
+                "Header do arquivo fora do layout: campos ilegíveis ignorados (" + ", ".join(bad) + ").",
+                (numbers[0],),
+            )
+        )
     table = bank.occurrences
     nn = bank.nosso_numero
     occurrences: list[Occurrence] = []
     trailer: dict[str, Any] | None = None
     last = len(lines) - 1
-    sums: dict[str, int] = {}
+    extra: list[int] = []
     for i in range(1, len(lines)):
         line = lines[i]
         rt = line[0:1].decode("latin-1")
@@ -443,24 +481,26 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                 if d[0] != i + 1:
                     raise CnabError(
                         "sequence_mismatch",
-                        f"Número sequencial {d[0]} no registro {i + 1} do arquivo (fora de ordem).",
+                        f"Número sequencial {d[0]} no {i + 1}º registro do arquivo "
+                        "(registros fora de ordem ou faltando).",
                     )
                 kind, description = _kind(table, d[1])
                 occurrences.append(
                     Occurrence(
-                        numbers[i], nn(d[2]), d[3], kind, d[1], description, d[5], d[6], d[11], d[7],
-                        d[8], d[9], d[10], max(d[11] - d[7], 0) if kind is OccurrenceKind.SETTLED else 0,
-                        d[4], d[12], d[13].strip(),
+                        numbers[i], nn(d[2]), d[3].strip(), kind, d[1], description, d[5], d[6], d[11], d[7],
+                        d[8], d[9], d[10], d[14], d[4], d[12], d[13].strip(),
                     )
                 )  # fmt: skip
-                sums[d[1]] = sums.get(d[1], 0)
+            elif rt in bank.extra_records:
+                extra.append(numbers[i])
             elif rt == "9":
                 if i != last:
                     raise CnabError("bad_structure", "Registros depois do trailer do arquivo.")
                 trailer = bank.trailer.decode(line)
                 if trailer["sequence_number"] != i + 1:
                     raise CnabError(
-                        "sequence_mismatch", f"Número sequencial {trailer['sequence_number']} no trailer."
+                        "sequence_mismatch",
+                        f"Número sequencial {trailer['sequence_number']} no trailer ({i + 1}).",
                     )
             else:
                 raise CnabError("bad_structure", f"Tipo de registro {rt!r} desconhecido neste layout.")
@@ -470,25 +510,45 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
             raise CnabError(exc.code, exc.message, line=numbers[i], details=exc.details) from None
     if trailer is None:
         raise CnabError("truncated", "O arquivo termina sem o trailer (arquivo incompleto).")
+    if extra:
+        defects.append(
+            Defect(
+                "other_records",
+                f"{len(extra)} registro(s) complementares (ex.: PIX) não lidos.",
+                tuple(extra),
+            )
+        )
     checked = ["sequence_numbers"]
-    titles = amount = None
-    for count_name, amount_name in bank.trailer_totals:
-        codes = bank.trailer_codes.get(count_name) if hasattr(bank, "trailer_codes") else None
-        subset = [o for o in occurrences if codes is None or o.code in codes]
-        declared = (trailer[count_name], trailer[amount_name])
-        found = (len(subset), sum(o.title_cents for o in subset))
-        if declared != found:
+    titles: int | None = None
+    amount: int | None = None
+    for check in bank.trailer_checks:
+        subset = [o for o in occurrences if not check.codes or o.code in check.codes]
+        declared_count = trailer[check.count_field]
+        found_count = len(subset)
+        if declared_count != found_count:
             raise CnabError(
                 "trailer_mismatch",
-                f"O trailer declara {declared[0]} títulos somando {declared[1]} centavos; "
-                f"o arquivo tem {found[0]} somando {found[1]}.",
+                f"O trailer declara {declared_count} registro(s) ({check.count_field}); "
+                f"o arquivo tem {found_count}.",
                 line=numbers[last],
-                details={"field": count_name, "declared": declared, "found": found},
+                details={"field": check.count_field, "declared": declared_count, "found": found_count},
             )
-        checked.append(count_name)
-        if titles is None:
-            titles, amount = declared
-    file_date: date | None = header.get("file_date")
+        checked.append(check.count_field)
+        if check.amount_field is not None:
+            declared_cents = trailer[check.amount_field]
+            found_cents = sum(getattr(o, check.value) for o in subset)
+            if declared_cents != found_cents:
+                raise CnabError(
+                    "trailer_mismatch",
+                    f"O trailer declara {declared_cents} centavos ({check.amount_field}); os registros somam "
+                    f"{found_cents}.",
+                    line=numbers[last],
+                    details={"field": check.amount_field, "declared": declared_cents, "found": found_cents},
+                )
+            checked.append(check.amount_field)
+        if titles is None and not check.codes:
+            titles = declared_count
+            amount = trailer[check.amount_field] if check.amount_field else None
     return Retorno(
         bank_code=bank.code,
         bank_name=bank.name,
@@ -496,7 +556,7 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
         variant=bank.slug,
         agreement=_agreement(header),
         sequence=header.get("sequence"),
-        file_date=file_date,
+        file_date=header.get("file_date"),
         occurrences=tuple(occurrences),
         defects=tuple(defects),
         totals=TrailerTotals(records=len(lines), titles=titles, amount_cents=amount, checked=tuple(checked)),

@@ -4,8 +4,95 @@ CNAB 400 (CBR641 remessa / CBR643 retorno, detail type 7 for 7-digit convênios)
 
 from __future__ import annotations
 
-from assistec.domain.banking.cnab.layouts import Cnab240Bank
+from assistec.domain.banking.cnab import cnab400
+from assistec.domain.banking.cnab.engine import alpha, day, money, num
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
+from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 CNAB240 = Cnab240Bank(
     slug="bb240", code="001", name="Banco do Brasil", layout_version=83, lot_layout_version=42
+)
+
+# -- CNAB 400: CBR643 retorno (detail type 7 for 7-digit convênios, type 1 for 6-digit ones) --------
+
+
+_HEADER_400 = cnab400.HEADER.replace(
+    add=[
+        num("branch", 27, 30),
+        alpha("branch_dv", 31, 31),
+        num("account", 32, 39),
+        alpha("account_dv", 40, 40),
+        num("sequence", 101, 107),
+        alpha("agreement_code", 150, 156),
+    ],
+    drop=["company_code"],
+)
+_DETAIL_7 = cnab400.DETAIL.replace(
+    "detail_7",
+    add=[
+        num("record_type", 1, 1, 7),
+        alpha("agreement_code", 32, 38),
+        alpha("company_use", 39, 63),
+        alpha("nosso_numero", 64, 80),
+        alpha("wallet", 107, 108),
+        day("credited_on", 176, 181),
+        money("fee_cents", 182, 188),
+        money("credited_cents", 306, 318),
+        alpha("reasons", 383, 392),
+    ],
+    drop=["collecting_branch"],
+)
+_DETAIL_1 = _DETAIL_7.replace(
+    "detail_1",
+    add=[num("record_type", 1, 1, 1), alpha("company_use", 39, 62), alpha("nosso_numero", 63, 74)],
+    drop=["agreement_code"],
+)
+
+OCCURRENCES_400 = {
+    "02": (K.ENTRY_CONFIRMED, "Confirmação de entrada de título"),
+    "03": (K.REJECTED, "Comando recusado"),
+    "05": (K.SETTLED, "Liquidado sem registro"),
+    "06": (K.SETTLED, "Liquidação normal"),
+    "07": (K.SETTLED, "Liquidação por conta/parcial"),
+    "08": (K.SETTLED, "Liquidação por saldo"),
+    "09": (K.WRITTEN_OFF, "Baixa de título"),
+    "10": (K.WRITTEN_OFF, "Baixa solicitada"),
+    "11": (K.OTHER, "Títulos em ser"),
+    "12": (K.OTHER, "Abatimento concedido"),
+    "13": (K.OTHER, "Abatimento cancelado"),
+    "14": (K.OTHER, "Alteração de vencimento do título"),
+    "15": (K.SETTLED, "Liquidação em cartório"),
+    "16": (K.OTHER, "Confirmação de alteração de juros de mora"),
+    "19": (K.OTHER, "Confirmação de recebimento de instruções para protesto"),
+    "20": (K.OTHER, "Débito em conta"),
+    "21": (K.OTHER, "Alteração do nome do sacado"),
+    "22": (K.OTHER, "Alteração do endereço do sacado"),
+    "23": (K.OTHER, "Indicação de encaminhamento a cartório"),
+    "24": (K.OTHER, "Sustar protesto"),
+    "25": (K.OTHER, "Dispensar juros de mora"),
+    "26": (K.OTHER, "Alteração do número do título dado pelo cedente"),
+    "28": (K.OTHER, "Manutenção de título vencido"),
+    "31": (K.OTHER, "Conceder desconto"),
+    "32": (K.OTHER, "Não conceder desconto"),
+    "33": (K.OTHER, "Retificar desconto"),
+    "34": (K.OTHER, "Alterar data para desconto"),
+    "35": (K.OTHER, "Cobrar multa"),
+    "36": (K.OTHER, "Dispensar multa"),
+    "44": (K.WRITTEN_OFF, "Título pago com cheque devolvido"),
+    "46": (K.OTHER, "Título pago com cheque, aguardando compensação"),
+    "72": (K.OTHER, "Alteração de tipo de cobrança"),
+    "96": (K.FEE, "Despesas de protesto"),
+    "97": (K.FEE, "Despesas de sustação de protesto"),
+    "98": (K.FEE, "Débito de custas antecipadas"),
+}
+
+# The trailer's "cobrança simples" totals are the portfolio's; BB sends them as zeros here anyway.
+CNAB400 = Cnab400Bank(
+    slug="bb_cbr643",
+    code="001",
+    name="Banco do Brasil",
+    header=_HEADER_400,
+    details={"7": _DETAIL_7, "1": _DETAIL_1},
+    trailer=cnab400.TRAILER,
+    occurrences=OCCURRENCES_400,
 )

@@ -4,9 +4,11 @@ replaces the account (header 59-64, lot header 34-39, T 24-29); nosso número 40
 
 from __future__ import annotations
 
-from assistec.domain.banking.cnab.engine import alpha
+from assistec.domain.banking.cnab import cnab400
+from assistec.domain.banking.cnab.engine import alpha, day, num
 from assistec.domain.banking.cnab.febraban240 import FILE_HEADER, LOT_HEADER, SEG_T
-from assistec.domain.banking.cnab.layouts import Cnab240Bank
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
+from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 _FILE_HEADER = FILE_HEADER.replace(
     add=[alpha("agreement_code", 59, 64), alpha("bank_reserved_2", 65, 72)],
@@ -30,4 +32,62 @@ CNAB240 = Cnab240Bank(
     seg_t=_SEG_T,
     layout_version=50,
     lot_layout_version=30,
+)
+
+# -- CNAB 400 (SIGCB) -------------------------------------------------------------------------------
+
+
+_HEADER_400 = cnab400.HEADER.replace(
+    add=[num("branch", 27, 30), alpha("agreement_code", 31, 36)], drop=["company_code"]
+)
+_DETAIL_400 = cnab400.DETAIL.replace(
+    add=[
+        alpha("company_use", 32, 56),
+        alpha("nosso_numero", 57, 73),
+        alpha("reasons", 80, 82),
+        alpha("wallet", 107, 108),
+        day("credited_on", 294, 299),
+    ],
+)
+
+OCCURRENCES_400 = {
+    "01": (K.ENTRY_CONFIRMED, "Entrada confirmada"),
+    "02": (K.WRITTEN_OFF, "Baixa confirmada"),
+    "03": (K.OTHER, "Abatimento concedido"),
+    "04": (K.OTHER, "Abatimento cancelado"),
+    "05": (K.OTHER, "Vencimento alterado"),
+    "06": (K.OTHER, "Uso da empresa alterado"),
+    "07": (K.OTHER, "Prazo de protesto alterado"),
+    "08": (K.OTHER, "Prazo de devolução alterado"),
+    "09": (K.OTHER, "Alteração confirmada"),
+    "10": (K.OTHER, "Alteração com reemissão de boleto confirmada"),
+    "11": (K.OTHER, "Alteração da opção de protesto para devolução"),
+    "12": (K.OTHER, "Alteração da opção de devolução para protesto"),
+    "20": (K.OTHER, "Em ser"),
+    "21": (K.SETTLED, "Liquidação"),
+    "22": (K.SETTLED, "Liquidação em cartório"),
+    "23": (K.WRITTEN_OFF, "Baixa por devolução"),
+    "24": (K.WRITTEN_OFF, "Baixa por franco pagamento"),
+    "25": (K.WRITTEN_OFF, "Baixa por protesto"),
+    "26": (K.OTHER, "Título enviado para cartório"),
+    "27": (K.OTHER, "Sustação de protesto"),
+    "28": (K.OTHER, "Estorno de protesto"),
+    "29": (K.OTHER, "Estorno de sustação de protesto"),
+    "30": (K.OTHER, "Alteração de título"),
+    "31": (K.FEE, "Tarifa sobre título vencido"),
+    "32": (K.FEE, "Outras tarifas de alteração"),
+    "33": (K.OTHER, "Estorno de baixa/liquidação"),
+    "34": (K.OTHER, "Transferência de carteira/entrada"),
+    "35": (K.OTHER, "Transferência de carteira/baixa"),
+    "99": (K.REJECTED, "Rejeição do título"),
+}
+
+CNAB400 = Cnab400Bank(
+    slug="caixa400",
+    code="104",
+    name="Caixa Econômica Federal",
+    header=_HEADER_400,
+    details={"1": _DETAIL_400},
+    trailer=cnab400.TRAILER,
+    occurrences=OCCURRENCES_400,
 )

@@ -5,9 +5,11 @@ the portfolio, not the file (so not checked). CNAB 400 (with the PIX fields) bel
 
 from __future__ import annotations
 
+from assistec.domain.banking.cnab import cnab400
 from assistec.domain.banking.cnab.engine import Record, alpha, day, money, num
 from assistec.domain.banking.cnab.febraban240 import LOT_HEADER
-from assistec.domain.banking.cnab.layouts import Cnab240Bank
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
+from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 _FILE_HEADER = Record(
     "file_header",
@@ -83,4 +85,57 @@ CNAB240 = Cnab240Bank(
     lot_totals_are_file=False,
     layout_version=40,
     lot_layout_version=30,
+)
+
+# -- CNAB 400 (with the type-2 PIX record after a title) -----------------------------------------
+
+
+_HEADER_400 = cnab400.HEADER.replace(
+    add=[num("branch", 27, 30), alpha("agreement_code", 31, 38), num("account", 39, 46)],
+    drop=["company_code"],
+)
+_DETAIL_400 = cnab400.DETAIL.replace(
+    add=[
+        num("branch", 18, 21),
+        alpha("agreement_code", 22, 29),
+        alpha("nosso_numero", 63, 70),
+        alpha("wallet", 108, 108),
+        alpha("reasons", 137, 145),
+    ],
+    drop=["collecting_branch"],
+)
+
+OCCURRENCES_400 = {
+    "01": (K.REJECTED, "Título não existe"),
+    "02": (K.ENTRY_CONFIRMED, "Entrada de título confirmada"),
+    "03": (K.REJECTED, "Entrada de título rejeitada"),
+    "06": (K.SETTLED, "Liquidação"),
+    "07": (K.SETTLED, "Liquidação por conta"),
+    "08": (K.SETTLED, "Liquidação por saldo"),
+    "09": (K.WRITTEN_OFF, "Baixa automática"),
+    "10": (K.WRITTEN_OFF, "Título baixado conforme instrução ou por título protestado"),
+    "11": (K.OTHER, "Em ser"),
+    "12": (K.OTHER, "Abatimento concedido"),
+    "13": (K.OTHER, "Abatimento cancelado"),
+    "14": (K.OTHER, "Prorrogação de vencimento"),
+    "15": (K.OTHER, "Enviado para cartório"),
+    "16": (K.SETTLED, "Título já baixado/liquidado"),
+    "17": (K.SETTLED, "Liquidado em cartório"),
+    "21": (K.OTHER, "Entrada em cartório"),
+    "22": (K.OTHER, "Retirado de cartório"),
+    "24": (K.OTHER, "Custas de cartório"),
+    "25": (K.OTHER, "Protestar título"),
+    "26": (K.OTHER, "Sustar protesto"),
+}
+
+# The trailer's totals are the portfolio's "títulos em cobrança simples": not checked.
+CNAB400 = Cnab400Bank(
+    slug="santander400",
+    code="033",
+    name="Santander",
+    header=_HEADER_400,
+    details={"1": _DETAIL_400},
+    trailer=cnab400.TRAILER,
+    occurrences=OCCURRENCES_400,
+    extra_records=frozenset({"2"}),
 )
