@@ -14,7 +14,6 @@ Money is integer centavos (the files carry implied decimals: ``000000000001990``
 
 from __future__ import annotations
 
-import operator
 import struct
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -90,49 +89,51 @@ def _to_alpha(raw: bytes) -> str:
     return raw.decode("latin-1").rstrip()
 
 
-_DATES: dict[bytes, date | None] = {}
+# Parsed dates by their raw bytes, one cache per format (a retorno repeats a few dates many times);
+# only values that converted cleanly are cached, so a hit is always a checked value.
+_DATE_CACHES: dict[str, dict[bytes, date | None]] = {"DDMMAAAA": {}, "DDMMAA": {}, "AAAAMMDD": {}}
+_CACHE_LIMIT = 100_000
 
 
-def _to_date(raw: bytes) -> date | None:
-    try:
-        return _DATES[raw]
-    except KeyError:
-        pass
-    if not raw.strip(b" 0"):
-        value = None
-    elif not raw.isdigit():
-        raise ValueError(raw)
-    elif len(raw) == 8:
-        value = date(int(raw[4:8]), int(raw[2:4]), int(raw[0:2]))
-    else:
-        # DDMMAA: the CNAB 400 manuals' century window (70-99 -> 19xx).
-        yy = int(raw[4:6])
-        value = date((1900 if yy >= 70 else 2000) + yy, int(raw[2:4]), int(raw[0:2]))
-    if len(_DATES) < 100_000:
-        _DATES[raw] = value
-    return value
-
-
-_CONVERTERS: dict[str, Callable[[bytes], Any]] = {
-    NUM: _to_int,
-    MONEY: _to_int,
-    ALPHA: _to_alpha,
-    DATE: _to_date,
-}
-
-
-def _to_ymd(raw: bytes) -> date | None:
+def _parse_date(raw: bytes, fmt: str) -> date | None:
     if not raw.strip(b" 0"):
         return None
     if not raw.isdigit():
         raise ValueError(raw)
-    return date(int(raw[0:4]), int(raw[4:6]), int(raw[6:8]))
+    if fmt == "AAAAMMDD":
+        return date(int(raw[0:4]), int(raw[4:6]), int(raw[6:8]))
+    if fmt == "DDMMAAAA":
+        return date(int(raw[4:8]), int(raw[2:4]), int(raw[0:2]))
+    # DDMMAA: the CNAB 400 manuals' century window (70-99 -> 19xx).
+    yy = int(raw[4:6])
+    return date((1900 if yy >= 70 else 2000) + yy, int(raw[2:4]), int(raw[0:2]))
+
+
+def _date_converter(fmt: str) -> Callable[[bytes], date | None]:
+    cache = _DATE_CACHES[fmt]
+
+    def convert(raw: bytes) -> date | None:
+        try:
+            return cache[raw]
+        except KeyError:
+            pass
+        value = _parse_date(raw, fmt)
+        if len(cache) < _CACHE_LIMIT:
+            cache[raw] = value
+        return value
+
+    return convert
+
+
+_DATE_CONVERTERS = {fmt: _date_converter(fmt) for fmt in _DATE_CACHES}
 
 
 def _converter(field: Field) -> Callable[[bytes], Any]:
-    if field.kind == DATE and field.format == "AAAAMMDD":
-        return _to_ymd
-    return _CONVERTERS[field.kind]
+    if field.kind == DATE:
+        return _DATE_CONVERTERS[field.format or "DDMMAAAA"]
+    if field.kind == ALPHA:
+        return _to_alpha
+    return _to_int
 
 
 # -- encoders (value -> text) ---------------------------------------------------------------------
@@ -227,45 +228,58 @@ class Record:
             fmt += f"{f.width}s"
             pos = f.end
         unpack = struct.Struct(fmt).unpack_from
-        convs = [_converter(fields[i]) for i in order]
-        call = operator.call
+        ordered = [fields[i] for i in order]
+        convs = [_converter(f) for f in ordered]
+        back = [order.index(i) for i in range(len(fields))]  # requested position -> unpacked position
         record = self.name
 
-        def slow(line: bytes) -> tuple[Any, ...]:
-            values = unpack(line)
-            for i, (conv, raw) in enumerate(zip(convs, values, strict=True)):
+        def exact(line: bytes) -> tuple[Any, ...]:
+            """Every field through its converter: blank numbers read 0, errors name the field."""
+            out: list[Any] = []
+            for f, conv, raw in zip(ordered, convs, unpack(line), strict=True):
                 try:
-                    conv(raw)
+                    out.append(conv(raw))
                 except ValueError:
-                    f = fields[order[i]]
                     text = raw.decode("latin-1")
                     raise CnabError(
                         "invalid_field",
                         f"Campo {f.name} ({f.start}-{f.end}) do registro {record} inválido: {text!r}.",
                         details={"record": record, "field": f.name, "value": text},
                     ) from None
-            raise AssertionError("unreachable")  # pragma: no cover
+            return tuple(out[k] for k in back)
 
-        if order == sorted(order):
-
-            def read(line: bytes) -> tuple[Any, ...]:
-                try:
-                    return tuple(map(call, convs, unpack(line)))
-                except ValueError:
-                    return slow(line)
-
-            return read
-        back = operator.itemgetter(*[order.index(i) for i in range(len(fields))])
-
-        def read_reordered(line: bytes) -> tuple[Any, ...]:
-            try:
-                values = list(map(call, convs, unpack(line)))
-            except ValueError:
-                return slow(line)
-            picked = back(values)
-            return picked if isinstance(picked, tuple) else (picked,)
-
-        return read_reordered
+        # The fast path, generated once per reader (as namedtuple does): one unpack, one digit check
+        # over all numeric fields together, then builtins only, no call per field. Anything it
+        # does not handle (a blank or odd numeric field, a date not seen yet) goes the exact way.
+        slots = [f"v{k}" for k in range(len(ordered))]
+        numeric = [slots[k] for k, f in enumerate(ordered) if f.kind in (NUM, MONEY)]
+        exprs: list[str] = []
+        for k, f in enumerate(ordered):
+            if f.kind in (NUM, MONEY):
+                exprs.append(f"_int({slots[k]})")
+            elif f.kind == ALPHA:
+                exprs.append(f"{slots[k]}.decode('latin-1').rstrip()")
+            else:
+                exprs.append(f"_dates_{f.format or 'DDMMAAAA'}[{slots[k]}]")
+        check = (
+            f"        if not ({' + '.join(numeric)}).isdigit():\n            return _exact(line)\n"
+            if numeric
+            else ""
+        )
+        source = (
+            "def read(line):\n"
+            "    try:\n"
+            f"        {', '.join(slots)}, = _unpack(line)\n"
+            f"{check}"
+            f"        return ({', '.join(exprs[k] for k in back)},)\n"
+            "    except KeyError:\n"
+            "        return _exact(line)\n"
+        )
+        namespace: dict[str, Any] = {"_unpack": unpack, "_int": int, "_exact": exact}
+        namespace.update({f"_dates_{fmt}": cache for fmt, cache in _DATE_CACHES.items()})
+        exec(source, namespace)  # noqa: S102 - code generated from the layout's own field list
+        read: Callable[[bytes], tuple[Any, ...]] = namespace["read"]
+        return read
 
     def decode(self, line: bytes | str) -> dict[str, Any]:
         raw = line.encode("latin-1") if isinstance(line, str) else line

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class OccurrenceKind(StrEnum):
@@ -46,8 +47,9 @@ class AgreementId:
     account_dv: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
+class Occurrence(NamedTuple):
+    """One title's event in a retorno (a NamedTuple: immutable, and cheap to build by the 100,000)."""
+
     line: int  # 1-based line of the detail (segment T for CNAB 240)
     nosso_numero: str
     document_number: str

@@ -40,24 +40,34 @@ def split_lines(data: bytes) -> tuple[list[bytes], list[Defect], list[int]]:
     each record's 1-based line number in the file (blank lines are skipped, and reported)."""
     if not isinstance(data, bytes | bytearray):
         raise TypeError("data must be bytes")
+    data = bytes(data)
     defects: list[Defect] = []
     if data.startswith(BOM):
         data = data[len(BOM) :]
         defects.append(Defect("bom", "O arquivo começa com uma marca BOM UTF-8 (removida)."))
-    if not data.strip():
-        raise CnabError("empty_file", "O arquivo está vazio.")
-    crlf = data.count(b"\r\n")
+    # Few passes over the bytes (they are the cost on a large file): two counts decide the framing.
+    cr = data.count(b"\r")
     lf = data.count(b"\n")
+    crlf = data.count(b"\r\n") if cr else 0
     if crlf and crlf != lf:
         defects.append(
             Defect("mixed_line_endings", f"Quebras de linha misturadas: {crlf} CRLF e {lf - crlf} LF.")
         )
     if not data.endswith(b"\n"):
         defects.append(Defect("no_final_newline", "O último registro não termina com quebra de linha."))
-    raw = data.split(b"\n")
-    if raw and raw[-1].strip(b"\r") == b"":
-        raw.pop()
-    lines: list[bytes] = []
+    if (cr == 0 and lf) or (cr == crlf == lf):
+        # One line ending throughout (the usual file): split in C, no per-line work.
+        lines = data.split(b"\r\n" if cr else b"\n")
+        if lines[-1] == b"":
+            lines.pop()
+        if lines and b"" not in lines and lines[0].strip():
+            return lines, defects, list(range(1, len(lines) + 1))
+        raw = lines
+    else:
+        raw = data.split(b"\n")
+        if raw and raw[-1].strip(b"\r") == b"":
+            raw.pop()
+    out: list[bytes] = []
     numbers: list[int] = []
     blank: list[int] = []
     for i, line in enumerate(raw, 1):
@@ -68,24 +78,26 @@ def split_lines(data: bytes) -> tuple[list[bytes], list[Defect], list[int]]:
         if not line.strip():
             blank.append(i)
             continue
-        lines.append(line)
+        out.append(line)
         numbers.append(i)
     if blank:
         defects.append(Defect("blank_lines", f"{len(blank)} linha(s) em branco ignorada(s).", tuple(blank)))
-    return lines, defects, numbers
+    if not out:
+        raise CnabError("empty_file", "O arquivo está vazio.")
+    return out, defects, numbers
 
 
 def fit_lines(lines: list[bytes], numbers: list[int], width: int, defects: list[Defect]) -> list[bytes]:
     """Every line at exactly ``width`` columns (see the module's line-length policy)."""
+    if set(map(len, lines)) == {width}:
+        return lines
     short: list[int] = []
     long: list[int] = []
-    out = lines
+    out = list(lines)
     for i, line in enumerate(lines):
         n = len(line)
         if n == width:
             continue
-        if out is lines:
-            out = list(lines)
         if n < width:
             out[i] = line.ljust(width)
             short.append(numbers[i])
@@ -246,17 +258,17 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
     k = OccurrenceKind.OTHER
     for i in range(1, len(lines)):
         line = lines[i]
-        rt = line[7:8]
+        rt = line[7]
         try:
-            if line[:3] != prefix:
+            if not line.startswith(prefix):
                 raise CnabError("mixed_banks", "Registro de outro banco no mesmo arquivo.")
-            if rt == b"3":
+            if rt == 51:  # "3": a detail
                 if not in_lot:
                     raise CnabError("bad_structure", "Detalhe fora de um lote.")
                 lot_lines += 1
                 lot_details += 1
-                seg = line[13:14]
-                if seg == b"T":
+                seg = line[13]
+                if seg == 84:  # "T"
                     if pending is not None:
                         raise CnabError(
                             "segment_pair", "Segmento T sem o segmento U que o completa.", line=pending_line
@@ -265,7 +277,7 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                     pending_line = numbers[i]
                     lot_titles += 1
                     lot_cents += pending[4]
-                elif seg == b"U":
+                elif seg == 85:  # "U"
                     if pending is None:
                         raise CnabError("segment_pair", "Segmento U sem o segmento T que o precede.")
                     t = pending
@@ -293,7 +305,7 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                 raise CnabError(
                     "segment_pair", "Segmento T sem o segmento U que o completa.", line=pending_line
                 )
-            if rt == b"1":
+            if rt == 49:  # "1"
                 if in_lot:
                     raise CnabError("bad_structure", "Header de lote antes do trailer do lote anterior.")
                 operation, service = line[8:9], line[9:11]
@@ -307,7 +319,7 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                 in_lot = True
                 lots += 1
                 lot_lines, lot_details, lot_titles, lot_cents = 1, 0, 0, 0
-            elif rt == b"5":
+            elif rt == 53:  # "5"
                 if not in_lot:
                     raise CnabError("bad_structure", "Trailer de lote sem header de lote.")
                 lot_lines += 1
@@ -335,7 +347,7 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                 total_titles += declared[0]
                 total_cents += declared[1]
                 in_lot = False
-            elif rt == b"9":
+            elif rt == 57:  # "9"
                 if in_lot:
                     raise CnabError("bad_structure", "Trailer de arquivo com um lote aberto.")
                 if i != last:
@@ -354,10 +366,10 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                     )
                 checked.add("file_lots")
                 checked.add("file_records")
-            elif rt == b"0":
+            elif rt == 48:  # "0"
                 raise CnabError("bad_structure", "Um segundo header de arquivo.")
             else:
-                raise CnabError("bad_structure", f"Tipo de registro {rt.decode('latin-1')!r} desconhecido.")
+                raise CnabError("bad_structure", f"Tipo de registro {chr(rt)!r} desconhecido.")
         except CnabError as exc:
             if exc.line:
                 raise
@@ -439,12 +451,11 @@ def _reader400(bank: Cnab400Bank, rt: str) -> Callable[[bytes], tuple[Any, ...]]
     if not missing:
         reader = read
     else:
-        slots = [(present.index(n), None) if n in present else (-1, _D_DEFAULTS[n]) for n in _D_NAMES]
-
-        def reader(line: bytes) -> tuple[Any, ...]:
-            values = read(line)
-            return tuple(values[i] if i >= 0 else default for i, default in slots)
-
+        # Fill the columns this layout lacks with their constant, in generated code (no loop per line).
+        parts = [f"v[{present.index(n)}]" if n in present else f"_d[{n!r}]" for n in _D_NAMES]
+        namespace: dict[str, Any] = {"_read": read, "_d": _D_DEFAULTS}
+        exec(f"def reader(line):\n    v = _read(line)\n    return ({', '.join(parts)},)\n", namespace)  # noqa: S102
+        reader = namespace["reader"]
     _READERS400[(bank.slug, rt)] = reader
     return reader
 
@@ -472,28 +483,32 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
     trailer: dict[str, Any] | None = None
     last = len(lines) - 1
     extra: list[int] = []
+    readers = {ord(k): _reader400(bank, k) for k in bank.details}
+    extra_types = {ord(k) for k in bank.extra_records}
     for i in range(1, len(lines)):
         line = lines[i]
-        rt = line[0:1].decode("latin-1")
+        rt = line[0]
+        read = readers.get(rt)
         try:
-            if rt in bank.details:
-                d = _reader400(bank, rt)(line)
+            if read is not None:
+                d = read(line)
                 if d[0] != i + 1:
                     raise CnabError(
                         "sequence_mismatch",
                         f"Número sequencial {d[0]} no {i + 1}º registro do arquivo "
                         "(registros fora de ordem ou faltando).",
                     )
-                kind, description = _kind(table, d[1])
+                found = table.get(d[1])
+                kind, description = found if found is not None else _kind(table, d[1])
                 occurrences.append(
                     Occurrence(
                         numbers[i], nn(d[2]), d[3].strip(), kind, d[1], description, d[5], d[6], d[11], d[7],
                         d[8], d[9], d[10], d[14], d[4], d[12], d[13].strip(),
                     )
                 )  # fmt: skip
-            elif rt in bank.extra_records:
+            elif rt in extra_types:
                 extra.append(numbers[i])
-            elif rt == "9":
+            elif rt == 57:  # "9"
                 if i != last:
                     raise CnabError("bad_structure", "Registros depois do trailer do arquivo.")
                 trailer = bank.trailer.decode(line)
@@ -503,7 +518,7 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                         f"Número sequencial {trailer['sequence_number']} no trailer ({i + 1}).",
                     )
             else:
-                raise CnabError("bad_structure", f"Tipo de registro {rt!r} desconhecido neste layout.")
+                raise CnabError("bad_structure", f"Tipo de registro {chr(rt)!r} desconhecido neste layout.")
         except CnabError as exc:
             if exc.line:
                 raise
