@@ -233,13 +233,13 @@ def test_itau_240() -> None:
     assert (r.agreement.branch, r.agreement.account, r.agreement.account_dv) == ("4459", "17600", "6")
     first, last = r.occurrences
     assert (first.nosso_numero, first.document_number, first.kind) == (
-        "00000005",
+        "000000050",  # 8 digits + DAC
         "9999999996",
         K.ENTRY_CONFIRMED,
     )
     assert (first.due_date, first.title_cents, first.fee_cents) == (date(2012, 7, 1), 20000, 350)
     assert (last.nosso_numero, last.document_number, last.due_date, last.title_cents) == (
-        "90000004", "9999999997", date(2012, 6, 30), 10000,
+        "900000044", "9999999997", date(2012, 6, 30), 10000,
     )  # fmt: skip
     assert (r.totals.titles, r.totals.amount_cents) == (2, 30000)
     assert "lot_amount" in r.totals.checked

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from assistec.domain.banking.cnab import febraban240 as fb
 from assistec.domain.banking.cnab.engine import Record
@@ -12,6 +13,32 @@ from assistec.domain.banking.cnab.model import OccurrenceKind
 
 def strip(value: str) -> str:
     return value.strip()
+
+
+@dataclass(frozen=True)
+class Remessa240:
+    """How a bank wants its CNAB 240 remessa: its records (when they differ from the retorno's) and
+    the fixed values it asks for (carteira code, species, acceptance, protest and write-off codes,
+    ...). ``constants`` are per record name; computed values (the title's own) win over them."""
+
+    file_header: Record | None = None
+    lot_header: Record | None = None
+    seg_p: Record | None = None
+    seg_q: Record | None = None
+    seg_r: Record | None = None
+    lot_trailer: Record | None = None
+    file_trailer: Record | None = None
+    constants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    segments: tuple[str, ...] = ("P", "Q", "R")
+    # Codes the bank uses when the title has no interest / no discount / no fine.
+    no_interest_code: int = 3
+    interest_code: int = 1  # 1 = valor por dia
+    no_discount_code: int = 0
+    no_fine_code: int = 0
+    # Whether the lot trailer carries the lot's title count and sum (Sicoob, Itaú).
+    lot_totals: bool = False
+    # Where the document number is repeated for the company (P 196-220 "uso da empresa").
+    company_use: str = "document_number"  # or "" (left blank)
 
 
 @dataclass(frozen=True)
@@ -37,10 +64,9 @@ class Cnab240Bank:
     # cannot be checked against. Zeros mean "not informed" everywhere (BB, Caixa, Sicoob, Ailos).
     lot_totals_are_file: bool = True
     nosso_numero: Callable[[str], str] = strip
-    # Remessa: segments written per title, and per-bank fixed values for the P segment.
-    remessa_segments: tuple[str, ...] = ("P", "Q", "R")
     layout_version: int = 0
     lot_layout_version: int = 0
+    remessa: Remessa240 | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +78,16 @@ class TrailerCheck:
     amount_field: str | None = None
     codes: frozenset[str] = frozenset()
     value: str = "title_cents"
+
+
+@dataclass(frozen=True)
+class Remessa400:
+    """A bank's CNAB 400 remessa: its three records and the fixed values it asks for."""
+
+    header: Record
+    detail: Record
+    trailer: Record
+    constants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -70,7 +106,4 @@ class Cnab400Bank:
     # Records of other types the layout defines and this parser skips (reported), e.g.
     # Santander's type 2 (PIX data of the previous title).
     extra_records: frozenset[str] = frozenset()
-    # Remessa (when the bank module writes one).
-    remessa_detail: Record | None = None
-    remessa_header: Record | None = None
-    remessa_trailer: Record | None = None
+    remessa: Remessa400 | None = None

@@ -4,13 +4,43 @@ CNAB 400 (CBR641 remessa / CBR643 retorno, detail type 7 for 7-digit convênios)
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistec.domain.banking.cnab import cnab400
 from assistec.domain.banking.cnab.engine import alpha, day, money, num
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 CNAB240 = Cnab240Bank(
     slug="bb240", code="001", name="Banco do Brasil", layout_version=83, lot_layout_version=42
+)
+
+# Remessa: carteira 17 (code 7 in P 58), registered ("1"), species 02 (DM), not accepted ("N"), no
+# protest ("3"); BB asks zeros in the header's reserved areas.
+CNAB240 = replace(
+    CNAB240,
+    remessa=Remessa240(
+        constants={
+            "file_header": {
+                "bank_name": "BANCO DO BRASIL SA",
+                "bank_reserved": "0" * 20,
+                "company_reserved": "0" * 20,
+            },
+            "segment_p": {
+                "wallet": 7,
+                "registration": 1,
+                "distribution": "0",
+                "species": 2,
+                "acceptance": "N",
+                "protest_code": 3,
+                "write_off_days": "000",
+                "currency": 9,
+            },
+            "segment_r": {"payer_occurrence": "00000000"},
+            "lot_trailer": {"notice": "00000000"},
+        },
+        no_interest_code=3,
+    ),
 )
 
 # -- CNAB 400: CBR643 retorno (detail type 7 for 7-digit convênios, type 1 for 6-digit ones) --------

@@ -4,10 +4,12 @@ replaces the account (header 59-64, lot header 34-39, T 24-29); nosso número 40
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistec.domain.banking.cnab import cnab400
 from assistec.domain.banking.cnab.engine import alpha, day, num
-from assistec.domain.banking.cnab.febraban240 import FILE_HEADER, LOT_HEADER, SEG_T
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
+from assistec.domain.banking.cnab.febraban240 import FILE_HEADER, LOT_HEADER, SEG_P, SEG_T
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 _FILE_HEADER = FILE_HEADER.replace(
@@ -90,4 +92,66 @@ CNAB400 = Cnab400Bank(
     details={"1": _DETAIL_400},
     trailer=cnab400.TRAILER,
     occurrences=OCCURRENCES_400,
+)
+
+
+# -- CNAB 240 remessa (SIGCB) ---------------------------------------------------------------------
+
+# The agreement code goes where FEBRABAN puts the account, zero-filled around it; the P segment's
+# nosso número is 41-57 (modality 14 = registered, beneficiary prints, + 15 digits) and the document
+# number 63-73. Species 99 (outros), "N", interest 1 (valor por dia) from the day after due, fine 2
+# (percentual) from the day after due, no protest ("3"), write-off after 120 days.
+_REM_FILE_HEADER = _FILE_HEADER.replace(
+    add=[
+        alpha("zeros_33", 33, 52),
+        alpha("company_reserved", 192, 211),
+        alpha("app_version", 212, 215),
+    ]
+)
+_REM_LOT_HEADER = _LOT_HEADER.replace(
+    add=[alpha("zeros_12", 12, 13), alpha("zeros_40", 40, 53), alpha("zeros_66", 66, 73)]
+)
+_SEG_P = SEG_P.replace(
+    add=[
+        alpha("agreement_code", 24, 29),
+        alpha("zeros_30", 30, 40),
+        alpha("nosso_numero", 41, 57),
+        alpha("document_number", 63, 73),
+    ],
+    drop=["account", "account_dv", "branch_account_dv"],
+)
+CNAB240 = replace(
+    CNAB240,
+    remessa=Remessa240(
+        file_header=_REM_FILE_HEADER,
+        lot_header=_REM_LOT_HEADER,
+        seg_p=_SEG_P,
+        constants={
+            "file_header": {
+                "zeros_33": "0" * 20,
+                "bank_reserved_2": "00000000",
+                "bank_name": "CAIXA ECONOMICA FEDERAL",
+                "company_reserved": "REMESSA-PRODUCAO",
+            },
+            "lot_header": {"zeros_12": "00", "zeros_40": "0" * 14, "zeros_66": "0" * 8},
+            "segment_p": {
+                "zeros_30": "0" * 11,
+                "wallet": 1,
+                "registration": 1,
+                "document_type": "2",
+                "boleto_issuer": 2,
+                "distribution": "0",
+                "collecting_branch_dv": "0",
+                "species": 99,
+                "acceptance": "N",
+                "protest_code": 3,
+                "write_off_code": 1,
+                "write_off_days": "120",
+                "currency": 9,
+            },
+        },
+        interest_code=1,
+        no_interest_code=1,
+        no_fine_code=2,
+    ),
 )

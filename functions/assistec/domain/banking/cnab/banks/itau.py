@@ -1,13 +1,16 @@
 """Itaú (341). CNAB 240 cobrança: the T segment splits 38-57 into carteira (38-40), nosso número
 (41-48) and its check digit (49); branch 19-22 and account 31-35 (Itaú's manual, as python-cnab's
-``itauRetorno`` spec). Its lot trailer totals this file's T segments. CNAB 400 below."""
+``itauRetorno`` spec; the nosso número is kept with its DAC, 41-49, as the remessa writes it).
+Its lot trailer totals this file's T segments. CNAB 400 below."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistec.domain.banking.cnab import cnab400
 from assistec.domain.banking.cnab.engine import alpha, money, num
-from assistec.domain.banking.cnab.febraban240 import FILE_HEADER, SEG_T
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, TrailerCheck
+from assistec.domain.banking.cnab.febraban240 import FILE_HEADER, LOT_HEADER, SEG_P, SEG_T
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240, TrailerCheck
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 _FILE_HEADER = FILE_HEADER.replace(
@@ -19,8 +22,7 @@ _SEG_T = SEG_T.replace(
         num("branch", 19, 22),
         num("account", 31, 35),
         alpha("wallet_code", 38, 40),
-        alpha("nosso_numero", 41, 48),
-        alpha("nosso_numero_dv", 49, 49),
+        alpha("nosso_numero", 41, 49),  # 8 digits and the DAC, as the remessa writes it
         alpha("document_number", 59, 68),
         alpha("payer_name", 149, 178),
         alpha("reasons", 214, 221),
@@ -56,8 +58,7 @@ _DETAIL_400 = cnab400.DETAIL.replace(
         num("branch", 18, 21),
         num("account", 24, 28),
         alpha("wallet_code", 83, 85),
-        alpha("nosso_numero", 86, 93),
-        alpha("nosso_numero_dv", 94, 94),
+        alpha("nosso_numero", 86, 94),  # 8 digits and the DAC
         alpha("wallet", 108, 108),
         alpha("reasons", 378, 385),
         alpha("settlement_code", 393, 394),
@@ -137,4 +138,62 @@ CNAB400 = Cnab400Bank(
     trailer=_TRAILER_400,
     occurrences=OCCURRENCES_400,
     trailer_checks=(TrailerCheck("details", "details_cents"),),
+)
+
+
+# -- CNAB 240 remessa -------------------------------------------------------------------------------
+
+# Itaú's P segment: branch 19-22 and account 31-35 between zeros, DAC at 37; carteira 38-40 (109),
+# nosso número 41-48 + DAC 49; document number 63-72; species 08 (DS, duplicata de serviço: a repair
+# shop sells services), acceptance "A", interest code 0 (juros por dia informado em valor), no
+# protest (3); only P and Q per title (fines go in the agreement's instructions); the lot trailer
+# carries the lot's title count and sum.
+_REM_SEG_P = SEG_P.replace(
+    add=[
+        num("zero_18", 18, 18),
+        num("branch", 19, 22),
+        num("zeros_24", 24, 30),
+        num("account", 31, 35),
+        alpha("account_dv", 37, 37),
+        num("wallet_code", 38, 40),
+        alpha("nosso_numero", 41, 49),
+        num("zeros_58", 58, 62),
+        alpha("document_number", 63, 72),
+        num("write_off_days", 225, 226),
+        num("zeros_227", 227, 229),
+        num("contract", 230, 239),
+    ],
+    drop=["branch_dv", "branch_account_dv", "wallet", "registration", "boleto_issuer", "currency"],
+)
+_REM_FILE_HEADER = _FILE_HEADER.replace(
+    add=[num("zero_53", 53, 53), num("zeros_59", 59, 65), num("zeros_226", 226, 228)]
+)
+_REM_LOT_HEADER = LOT_HEADER.replace(
+    add=[num("zeros_12", 12, 13), alpha("account_dv", 73, 73)], drop=["branch_account_dv"]
+)
+CNAB240 = replace(
+    CNAB240,
+    remessa=Remessa240(
+        file_header=_REM_FILE_HEADER,
+        lot_header=_REM_LOT_HEADER,
+        seg_p=_REM_SEG_P,
+        segments=("P", "Q"),
+        constants={
+            "file_header": {"bank_name": "BANCO ITAU SA"},
+            "segment_p": {
+                "wallet_code": 109,
+                "document_type": "0",
+                "distribution": "0",
+                "collecting_branch_dv": "0",
+                "species": 8,
+                "acceptance": "A",
+                "protest_code": 3,
+            },
+            "lot_trailer": {"notice": "00000000"},
+        },
+        interest_code=0,
+        no_interest_code=0,
+        company_use="",
+        lot_totals=True,
+    ),
 )

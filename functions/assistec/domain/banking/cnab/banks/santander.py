@@ -5,10 +5,12 @@ the portfolio, not the file (so not checked). CNAB 400 (with the PIX fields) bel
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistec.domain.banking.cnab import cnab400
 from assistec.domain.banking.cnab.engine import Record, alpha, day, money, num
-from assistec.domain.banking.cnab.febraban240 import LOT_HEADER
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
+from assistec.domain.banking.cnab.febraban240 import LOT_HEADER, SEG_P, SEG_Q
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 _FILE_HEADER = Record(
@@ -138,4 +140,121 @@ CNAB400 = Cnab400Bank(
     trailer=cnab400.TRAILER,
     occurrences=OCCURRENCES_400,
     extra_records=frozenset({"2"}),
+)
+
+
+# -- CNAB 240 remessa -------------------------------------------------------------------------------
+
+# Santander's remessa identifies the agreement by its "código de transmissão" (15 digits: branch,
+# 0000, account and DV, per its manual) in the headers; the P segment has branch 4 + DV, account 9 +
+# DV twice (conta corrente and conta cobrança), nosso número 45-57 (13 with DV), carteira 1 (simples),
+# registered, document type 2 (escritural); species 02 (DM), "N", no interest (3), no protest (3),
+# write-off code 3 (use the agreement's). Its R segment ends at the fine; its lot trailer has only the count.
+_REM_FILE_HEADER = Record(
+    "file_header",
+    [
+        num("bank_code", 1, 3),
+        num("lot", 4, 7, 0),
+        num("record_type", 8, 8, 0),
+        num("company_doc_type", 17, 17),
+        num("company_document", 18, 32),
+        alpha("agreement_code", 33, 47),
+        alpha("company_name", 73, 102),
+        alpha("bank_name", 103, 132),
+        num("file_kind", 143, 143),
+        day("file_date", 144, 151),
+        num("sequence", 158, 163),
+        num("layout_version", 164, 166),
+    ],
+)
+_REM_LOT_HEADER = Record(
+    "lot_header",
+    [
+        num("bank_code", 1, 3),
+        num("lot", 4, 7),
+        num("record_type", 8, 8, 1),
+        alpha("operation", 9, 9),
+        num("service", 10, 11, 1),
+        num("lot_layout_version", 14, 16),
+        num("company_doc_type", 18, 18),
+        num("company_document", 19, 33),
+        alpha("agreement_code", 54, 68),
+        alpha("company_name", 74, 103),
+        alpha("message_1", 104, 143),
+        alpha("message_2", 144, 183),
+        num("sequence", 184, 191),
+        day("recorded_on", 192, 199),
+        day("credit_date", 200, 207),
+    ],
+)
+_REM_SEG_P = SEG_P.replace(
+    add=[
+        num("branch", 18, 21),
+        alpha("branch_dv", 22, 22),
+        num("account", 23, 31),
+        alpha("account_dv", 32, 32),
+        num("collection_account", 33, 41),
+        alpha("collection_account_dv", 42, 42),
+        alpha("nosso_numero", 45, 57),
+        num("wallet", 58, 58),
+        num("registration", 59, 59),
+        alpha("document_type", 60, 60),
+        alpha("document_number", 63, 77),
+        num("collecting_branch", 101, 104),
+        num("collecting_branch_dv", 105, 105),
+        num("protest_code", 221, 221),
+        num("protest_days", 222, 223),
+        num("write_off_code", 224, 224),
+        num("write_off_zero", 225, 225),
+        num("write_off_days", 226, 227),
+        num("currency", 228, 229),
+    ],
+    drop=["branch_account_dv", "boleto_issuer", "distribution", "contract"],
+)
+_REM_SEG_Q = SEG_Q.replace(add=[num("correspondent_nosso_numero", 213, 221)])
+_REM_SEG_R = Record(
+    "segment_r",
+    [
+        num("bank_code", 1, 3),
+        num("lot", 4, 7),
+        num("record_type", 8, 8, 3),
+        num("record_number", 9, 13),
+        alpha("segment", 14, 14, "R"),
+        num("movement", 16, 17),
+        num("discount2_code", 18, 18),
+        day("discount2_until", 19, 26),
+        money("discount2_cents", 27, 41),
+        num("filler_42", 42, 65),
+        num("fine_code", 66, 66),
+        day("fine_from", 67, 74),
+        money("fine_cents", 75, 89),
+    ],
+)
+_REM_LOT_TRAILER = Record(
+    "lot_trailer",
+    [num("bank_code", 1, 3), num("lot", 4, 7), num("record_type", 8, 8, 5), num("records", 18, 23)],
+)
+CNAB240 = replace(
+    CNAB240,
+    remessa=Remessa240(
+        file_header=_REM_FILE_HEADER,
+        lot_header=_REM_LOT_HEADER,
+        seg_p=_REM_SEG_P,
+        seg_q=_REM_SEG_Q,
+        seg_r=_REM_SEG_R,
+        lot_trailer=_REM_LOT_TRAILER,
+        constants={
+            "file_header": {"bank_name": "BANCO SANTANDER"},
+            "segment_p": {
+                "wallet": 1,
+                "registration": 1,
+                "document_type": "2",
+                "species": 2,
+                "acceptance": "N",
+                "protest_code": 3,
+                "write_off_code": 3,
+            },
+        },
+        no_interest_code=3,
+    ),
 )

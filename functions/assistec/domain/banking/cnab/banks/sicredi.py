@@ -4,9 +4,11 @@ CNAB 400 below."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from assistec.domain.banking.cnab import cnab400
 from assistec.domain.banking.cnab.engine import alpha, day, num
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 CNAB240 = Cnab240Bank(slug="sicredi240", code="748", name="Sicredi", layout_version=81, lot_layout_version=40)
@@ -61,4 +63,33 @@ CNAB400 = Cnab400Bank(
     details={"1": _DETAIL_400},
     trailer=cnab400.TRAILER,
     occurrences=OCCURRENCES_400,
+)
+
+# Remessa (CNAB 240): carteira simples "1", registered, document type "1" (tradicional), the
+# company prints and posts ("2"/"2"), species 03 (DMI), "N", interest 1 (valor por dia) and
+# discount code 1 as Sicredi's manual asks even at zero, no protest ("3"), write-off after 60 days.
+CNAB240 = replace(
+    CNAB240,
+    remessa=Remessa240(
+        constants={
+            "file_header": {"bank_name": "SICREDI", "density": 1600},
+            "segment_p": {
+                "wallet": 1,
+                "registration": 1,
+                "document_type": "1",
+                "boleto_issuer": 2,
+                "distribution": "2",
+                "species": 3,
+                "acceptance": "N",
+                "protest_code": 3,
+                "write_off_code": 1,
+                "write_off_days": "060",
+                "currency": 9,
+            },
+            "segment_r": {"payer_occurrence": "00000000"},
+        },
+        interest_code=1,
+        no_interest_code=1,
+        no_discount_code=1,
+    ),
 )
