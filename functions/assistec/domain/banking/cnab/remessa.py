@@ -32,7 +32,7 @@ class RemessaFile:
     variant: str
     agreement: Agreement
     sequence: int
-    generated_at: datetime
+    generated_at: datetime  # naive, as written; 00:00 when the layout has no time (Santander, CNAB 400)
     items: tuple[RemessaItem, ...]
 
 
