@@ -74,7 +74,11 @@ def test_itau_400_brcobranca_trailer_totals_checked() -> None:
     assert (r.agreement.branch, r.agreement.account, r.agreement.account_dv) == ("730", "3511", "0")
     assert len(r.occurrences) == 52
     first, last = r.occurrences[0], r.occurrences[-1]
-    assert (first.nosso_numero, first.code, first.kind) == ("000000114", "06", K.SETTLED)  # 8 digits + DAC
+    assert (first.nosso_numero, first.code, first.kind) == (
+        "00000011",
+        "06",
+        K.SETTLED,
+    )  # 63-70: the 400 remessa has no DAC column
     assert (first.title_cents, first.paid_cents, first.fee_cents, first.credited_on) == (
         4000,
         3790,
@@ -83,7 +87,7 @@ def test_itau_400_brcobranca_trailer_totals_checked() -> None:
     )
     assert first.credited_cents is None  # Itaú's 400 has no net-credited column
     assert (last.line, last.nosso_numero, last.document_number, last.code, last.kind) == (
-        53, "277145922", "0000002068", "09", K.WRITTEN_OFF,
+        53, "27714592", "0000002068", "09", K.WRITTEN_OFF,
     )  # fmt: skip
     assert (last.due_date, last.title_cents) == (date(2013, 5, 10), 4000)
     # Trailer 213-220 / 221-234: 52 details worth R$ 2.688,96 — the sum of the 52 title values.
@@ -96,13 +100,13 @@ def test_itau_400_laravel() -> None:
     assert (r.variant, r.sequence, r.file_date) == ("itau400", 112, date(2013, 8, 22))
     first, last = r.occurrences[0], r.occurrences[-1]
     assert (first.nosso_numero, first.document_number, first.title_cents, first.fee_cents) == (
-        "002313270",
+        "00231327",
         "1A",
         38975,
         333,
     )
     assert (first.paid_cents, first.discount_cents, first.abatement_cents) == (20997, 17645, 19)
-    assert (last.nosso_numero, last.title_cents, last.paid_cents) == ("002376365", 54560, 34067)
+    assert (last.nosso_numero, last.title_cents, last.paid_cents) == ("00237636", 54560, 34067)
     assert (r.totals.titles, r.totals.amount_cents) == (4, 189576)
 
 

@@ -69,6 +69,7 @@ def build400(
             "amount_cents": item.amount_cents,
             "issue_date": item.issue_date,
             "interest_cents": item.interest_per_day_cents,
+            "interest_from": item.interest_from,
             "discount_until": item.discount_until,
             "discount_cents": item.discount_cents,
             "abatement_cents": item.abatement_cents,
@@ -122,6 +123,7 @@ def read400(lines: list[bytes]) -> RemessaFile:
                 payer_state=d.get("payer_state", "").strip(),
                 instruction=INSTRUCTION_400.get(d["movement"], Instruction.REGISTER),
                 interest_per_day_cents=d.get("interest_cents") or 0,
+                interest_from=d.get("interest_from"),
                 discount_cents=d.get("discount_cents") or 0,
                 discount_until=d.get("discount_until"),
                 abatement_cents=d.get("abatement_cents") or 0,
@@ -135,9 +137,11 @@ def read400(lines: list[bytes]) -> RemessaFile:
 
     agreement = Agreement(
         bank_code=bank.code,
-        company_document=str(first.get("company_document") or "").zfill(14)
-        if first.get("company_document")
-        else "",
+        company_document=(
+            str(first["company_document"]).zfill(14 if first.get("company_doc_type") == 2 else 11)
+            if first.get("company_document")
+            else ""
+        ),
         company_name=text(header, "company_name"),
         branch=text(header, "branch") or text(first, "branch"),
         account=text(header, "account") or text(first, "account"),

@@ -8,9 +8,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistec.domain.banking.cnab import cnab400
-from assistec.domain.banking.cnab.engine import alpha, money, num
+from assistec.domain.banking.cnab.engine import Record, alpha, day, money, num
 from assistec.domain.banking.cnab.febraban240 import FILE_HEADER, LOT_HEADER, SEG_P, SEG_T
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240, TrailerCheck
+from assistec.domain.banking.cnab.layouts import (
+    Cnab240Bank,
+    Cnab400Bank,
+    Remessa240,
+    Remessa400,
+    TrailerCheck,
+)
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 _FILE_HEADER = FILE_HEADER.replace(
@@ -57,8 +63,9 @@ _DETAIL_400 = cnab400.DETAIL.replace(
     add=[
         num("branch", 18, 21),
         num("account", 24, 28),
+        alpha("nosso_numero", 63, 70),  # 8 digits: the CNAB 400 remessa has no DAC column
         alpha("wallet_code", 83, 85),
-        alpha("nosso_numero", 86, 94),  # 8 digits and the DAC
+        alpha("nosso_numero_dac", 86, 94),
         alpha("wallet", 108, 108),
         alpha("reasons", 378, 385),
         alpha("settlement_code", 393, 394),
@@ -195,5 +202,89 @@ CNAB240 = replace(
         no_interest_code=0,
         company_use="",
         lot_totals=True,
+    ),
+)
+
+
+# -- CNAB 400 remessa -------------------------------------------------------------------------------
+
+# Itaú's CNAB 400: nosso número 63-70 (8 digits, no DAC column: the retorno 400 is read at the same
+# columns), carteira 84-86 and its letter 108 ("I"), species 01 (DM), "N"; the header has no file
+# sequence. The optional type-2 record (fine) is not written: our fine is in centavos and Itaú's
+# record states code/date/value, to be added with the boleto module's fine rules.
+_REM_HEADER_400 = Record(
+    "header",
+    [
+        num("record_type", 1, 1, 0),
+        num("file_kind", 2, 2, 1),
+        alpha("file_kind_name", 3, 9, "REMESSA"),
+        num("service", 10, 11, 1),
+        alpha("service_name", 12, 26, "COBRANCA"),
+        num("branch", 27, 30),
+        num("zeros_31", 31, 32),
+        num("account", 33, 37),
+        alpha("account_dv", 38, 38),
+        alpha("company_name", 47, 76),
+        num("bank_code", 77, 79),
+        alpha("bank_name", 80, 94, "BANCO ITAU SA"),
+        day("file_date", 95, 100),
+        num("sequence_number", 395, 400),
+    ],
+    width=400,
+)
+_REM_DETAIL_400 = Record(
+    "detail",
+    [
+        num("record_type", 1, 1, 1),
+        num("company_doc_type", 2, 3),
+        num("company_document", 4, 17),
+        num("branch", 18, 21),
+        num("zeros_22", 22, 23),
+        num("account", 24, 28),
+        alpha("account_dv", 29, 29),
+        num("cancelled_instruction", 34, 37),
+        alpha("company_use", 38, 62),
+        alpha("nosso_numero", 63, 70),
+        num("currency_quantity", 71, 83),
+        num("wallet", 84, 86),
+        alpha("wallet_letter", 108, 108, "I"),
+        num("movement", 109, 110),
+        alpha("document_number", 111, 120),
+        day("due_date", 121, 126),
+        money("amount_cents", 127, 139),
+        num("bank_code", 140, 142),
+        num("collecting_branch", 143, 147),
+        num("species", 148, 149),
+        alpha("acceptance", 150, 150, "N"),
+        day("issue_date", 151, 156),
+        num("instruction_1", 157, 158),
+        num("instruction_2", 159, 160),
+        money("interest_cents", 161, 173),
+        day("discount_until", 174, 179),
+        money("discount_cents", 180, 192),
+        money("iof_cents", 193, 205),
+        money("abatement_cents", 206, 218),
+        num("payer_doc_type", 219, 220),
+        num("payer_document", 221, 234),
+        alpha("payer_name", 235, 264),
+        alpha("payer_address", 275, 314),
+        alpha("payer_district", 315, 326),
+        num("payer_zip", 327, 334),
+        alpha("payer_city", 335, 349),
+        alpha("payer_state", 350, 351),
+        alpha("guarantor_name", 352, 381),
+        day("interest_from", 386, 391),
+        num("protest_days", 392, 393),
+        num("sequence_number", 395, 400),
+    ],
+    width=400,
+)
+CNAB400 = replace(
+    CNAB400,
+    remessa=Remessa400(
+        header=_REM_HEADER_400,
+        detail=_REM_DETAIL_400,
+        trailer=Record("trailer", [num("record_type", 1, 1, 9), num("sequence_number", 395, 400)], width=400),
+        constants={"detail": {"species": 1, "protest_days": 3}},
     ),
 )
