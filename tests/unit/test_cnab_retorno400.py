@@ -73,6 +73,7 @@ def test_itau_400_brcobranca_trailer_totals_checked() -> None:
     assert (r.variant, r.sequence, r.file_date) == ("itau400", 25, date(2013, 5, 20))
     assert (r.agreement.branch, r.agreement.account, r.agreement.account_dv) == ("730", "3511", "0")
     assert len(r.occurrences) == 52
+    # 63-70, 8 digits: the CNAB 400 remessa has no DAC column
     first, last = r.occurrences[0], r.occurrences[-1]
     assert (first.nosso_numero, first.code, first.kind) == (
         "00000011",
