@@ -43,6 +43,7 @@ def build400(
         "account": agreement.account,
         "account_dv": agreement.account_dv,
         "wallet": agreement.wallet,
+        "wallet_variation": agreement.wallet_variation,
         "company_name": agreement.company_name.upper(),
     }
 
@@ -147,8 +148,10 @@ def read400(lines: list[bytes]) -> RemessaFile:
         account=text(header, "account") or text(first, "account"),
         account_dv=text(header, "account_dv") or text(first, "account_dv"),
         branch_dv=text(header, "branch_dv") or text(first, "branch_dv"),
-        agreement_code=text(header, "agreement_code") or text(first, "agreement_code"),
+        # The detail's (the title's agreement) over the header's (BB: the "convênio líder" of the file).
+        agreement_code=text(first, "agreement_code") or text(header, "agreement_code"),
         wallet=text(first, "wallet"),
+        wallet_variation=text(first, "wallet_variation"),
     )
     return RemessaFile(
         bank_code=bank.code,

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistec.domain.banking.cnab import cnab400
-from assistec.domain.banking.cnab.engine import alpha, day, money, num
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240
+from assistec.domain.banking.cnab.engine import Record, alpha, day, money, num
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240, Remessa400
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 CNAB240 = Cnab240Bank(
@@ -125,4 +125,93 @@ CNAB400 = Cnab400Bank(
     details={"7": _DETAIL_7, "1": _DETAIL_1},
     trailer=cnab400.TRAILER,
     occurrences=OCCURRENCES_400,
+)
+
+
+# -- CNAB 400 remessa: CBR641 (detail type 7, 7-digit convênio) --------------------------------------
+
+# Header: branch/account with DVs, the file sequence 101-107 and the leading convênio 130-136.
+# Detail 7: convênio 32-38, nosso número 64-80 (convênio + 10 digits), carteira 107-108 and its
+# variation 92-94 from the agreement, species 01 (DM), "N", simple collection (102-106 blank).
+_REM_HEADER_400 = Record(
+    "header",
+    [
+        num("record_type", 1, 1, 0),
+        num("file_kind", 2, 2, 1),
+        alpha("file_kind_name", 3, 9, "REMESSA"),
+        num("service", 10, 11, 1),
+        alpha("service_name", 12, 26, "COBRANCA"),
+        num("branch", 27, 30),
+        alpha("branch_dv", 31, 31),
+        num("account", 32, 39),
+        alpha("account_dv", 40, 40),
+        num("zeros_41", 41, 46),
+        alpha("company_name", 47, 76),
+        num("bank_code", 77, 79),
+        alpha("bank_name", 80, 94, "BANCODOBRASIL"),
+        day("file_date", 95, 100),
+        num("sequence", 101, 107),
+        alpha("agreement_code", 130, 136),
+        num("sequence_number", 395, 400),
+    ],
+    width=400,
+)
+_REM_DETAIL_400 = Record(
+    "detail",
+    [
+        num("record_type", 1, 1, 7),
+        num("company_doc_type", 2, 3),
+        num("company_document", 4, 17),
+        num("branch", 18, 21),
+        alpha("branch_dv", 22, 22),
+        num("account", 23, 30),
+        alpha("account_dv", 31, 31),
+        alpha("agreement_code", 32, 38),
+        alpha("company_use", 39, 63),
+        alpha("nosso_numero", 64, 80),
+        num("installment", 81, 82),
+        num("value_group", 83, 84),
+        num("wallet_variation", 92, 94),
+        num("guarantee_account", 95, 95),
+        num("bordero", 96, 101),
+        alpha("collection_type", 102, 106),
+        num("wallet", 107, 108),
+        num("movement", 109, 110),
+        alpha("document_number", 111, 120),
+        day("due_date", 121, 126),
+        money("amount_cents", 127, 139),
+        num("bank_code", 140, 142),
+        num("collecting_branch", 143, 146),
+        num("species", 148, 149),
+        alpha("acceptance", 150, 150, "N"),
+        day("issue_date", 151, 156),
+        num("instruction_1", 157, 158),
+        num("instruction_2", 159, 160),
+        money("interest_cents", 161, 173),
+        day("discount_until", 174, 179),
+        money("discount_cents", 180, 192),
+        money("iof_cents", 193, 205),
+        money("abatement_cents", 206, 218),
+        num("payer_doc_type", 219, 220),
+        num("payer_document", 221, 234),
+        alpha("payer_name", 235, 271),
+        alpha("payer_address", 275, 314),
+        alpha("payer_district", 315, 326),
+        num("payer_zip", 327, 334),
+        alpha("payer_city", 335, 349),
+        alpha("payer_state", 350, 351),
+        alpha("notes", 352, 391),
+        num("protest_days", 392, 393),
+        num("sequence_number", 395, 400),
+    ],
+    width=400,
+)
+CNAB400 = replace(
+    CNAB400,
+    remessa=Remessa400(
+        header=_REM_HEADER_400,
+        detail=_REM_DETAIL_400,
+        trailer=Record("trailer", [num("record_type", 1, 1, 9), num("sequence_number", 395, 400)], width=400),
+        constants={"detail": {"species": 1}},
+    ),
 )
