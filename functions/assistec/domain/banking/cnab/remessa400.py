@@ -38,6 +38,7 @@ def build400(
         "company_doc_type": _doc_type(agreement.company_document),
         "company_document": agreement.company_document,
         "agreement_code": agreement.agreement_code,
+        "collection_account": agreement.account,
         "branch": agreement.branch,
         "branch_dv": agreement.branch_dv,
         "account": agreement.account,
@@ -86,7 +87,15 @@ def build400(
         }
         lines.append(fill(prof.detail, computed, const.get("detail", {})))
     lines.append(
-        fill(prof.trailer, {"sequence_number": len(items) + 2}, const.get("trailer", {})),
+        fill(
+            prof.trailer,
+            {
+                "sequence_number": len(items) + 2,
+                "records": len(items) + 2,
+                "total_cents": sum(i.amount_cents for i in items),
+            },
+            const.get("trailer", {}),
+        ),
     )
     return lines
 

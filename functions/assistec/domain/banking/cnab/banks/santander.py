@@ -10,7 +10,7 @@ from dataclasses import replace
 from assistec.domain.banking.cnab import cnab400
 from assistec.domain.banking.cnab.engine import Record, alpha, day, money, num
 from assistec.domain.banking.cnab.febraban240 import LOT_HEADER, SEG_P, SEG_Q
-from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240
+from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240, Remessa400
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
 _FILE_HEADER = Record(
@@ -256,5 +256,101 @@ CNAB240 = replace(
             },
         },
         no_interest_code=3,
+    ),
+)
+
+
+# -- CNAB 400 remessa -------------------------------------------------------------------------------
+
+# Header: the "código de transmissão" (20) and the layout version 058. Detail: the same code (branch,
+# conta movimento, conta cobrança) at 18-37, nosso número 63-70 (7 + DV),
+# carteira code 1 (simples), species 01 (DM), "N". The fine (78-82) is a percentage in this layout:
+# our fine is in centavos, so none is written. The optional type-8 record (PIX QR data for the
+# boleto híbrido) is not written: the PIX key/TXID come from the bank's API, not from a file. The
+# trailer counts the file's records and sums the titles.
+_REM_HEADER_400 = Record(
+    "header",
+    [
+        num("record_type", 1, 1, 0),
+        num("file_kind", 2, 2, 1),
+        alpha("file_kind_name", 3, 9, "REMESSA"),
+        num("service", 10, 11, 1),
+        alpha("service_name", 12, 26, "COBRANCA"),
+        alpha("agreement_code", 27, 46),
+        alpha("company_name", 47, 76),
+        num("bank_code", 77, 79),
+        alpha("bank_name", 80, 94, "SANTANDER"),
+        day("file_date", 95, 100),
+        num("zeros_101", 101, 116),
+        num("layout_version", 392, 394, 58),
+        num("sequence_number", 395, 400),
+    ],
+    width=400,
+)
+_REM_DETAIL_400 = Record(
+    "detail",
+    [
+        num("record_type", 1, 1, 1),
+        num("company_doc_type", 2, 3),
+        num("company_document", 4, 17),
+        alpha("agreement_code", 18, 37),  # the código de transmissão: branch, account, collection account
+        alpha("company_use", 38, 62),
+        alpha("nosso_numero", 63, 70),
+        day("discount2_until", 71, 76),
+        num("fine_flag", 78, 78),
+        num("fine_percent", 79, 82),
+        num("currency_unit", 83, 84),
+        money("other_currency_cents", 85, 97),
+        day("fine_from", 102, 107),
+        num("wallet", 108, 108),
+        num("movement", 109, 110),
+        alpha("document_number", 111, 120),
+        day("due_date", 121, 126),
+        money("amount_cents", 127, 139),
+        num("bank_code", 140, 142),
+        num("collecting_branch", 143, 147),
+        num("species", 148, 149),
+        alpha("acceptance", 150, 150, "N"),
+        day("issue_date", 151, 156),
+        num("instruction_1", 157, 158),
+        num("instruction_2", 159, 160),
+        money("interest_cents", 161, 173),
+        day("discount_until", 174, 179),
+        money("discount_cents", 180, 192),
+        money("iof_cents", 193, 205),
+        money("abatement_cents", 206, 218),
+        num("payer_doc_type", 219, 220),
+        num("payer_document", 221, 234),
+        alpha("payer_name", 235, 274),
+        alpha("payer_address", 275, 314),
+        alpha("payer_district", 315, 326),
+        num("payer_zip", 327, 334),
+        alpha("payer_city", 335, 349),
+        alpha("payer_state", 350, 351),
+        alpha("guarantor_name", 352, 381),
+        alpha("account_complement", 383, 385),
+        num("protest_days", 392, 393),
+        num("sequence_number", 395, 400),
+    ],
+    width=400,
+)
+_REM_TRAILER_400 = Record(
+    "trailer",
+    [
+        num("record_type", 1, 1, 9),
+        num("records", 2, 7),
+        money("total_cents", 8, 20),
+        num("zeros_21", 21, 394),
+        num("sequence_number", 395, 400),
+    ],
+    width=400,
+)
+CNAB400 = replace(
+    CNAB400,
+    remessa=Remessa400(
+        header=_REM_HEADER_400,
+        detail=_REM_DETAIL_400,
+        trailer=_REM_TRAILER_400,
+        constants={"detail": {"wallet": 1, "species": 1}},
     ),
 )
