@@ -39,6 +39,8 @@ def build400(
         "company_document": agreement.company_document,
         "agreement_code": agreement.agreement_code,
         "collection_account": agreement.account,
+        "branch_2": agreement.branch,
+        "branch_dv_2": agreement.branch_dv,
         "branch": agreement.branch,
         "branch_dv": agreement.branch_dv,
         "account": agreement.account,

@@ -464,8 +464,8 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
     lines = fit_lines(lines, numbers, 400, defects)
     code = lines[0][76:79].decode("latin-1")
     bank = CNAB400.get(code)
-    if bank is None:
-        raise CnabError("unknown_bank", f"Banco {code} sem layout CNAB 400 de cobrança neste sistema.")
+    if bank is None or not bank.details:
+        raise CnabError("unknown_bank", f"Banco {code} sem layout de retorno CNAB 400 neste sistema.")
     header, bad = bank.header.decode_lenient(lines[0])
     if bad:
         for name in bad:
