@@ -17,6 +17,7 @@ column of that line can be trusted to be where the layout says, and the file is 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from assistec.domain.banking.cnab.banks import CNAB240, CNAB400
@@ -245,6 +246,7 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
     prefix = lines[0][:3]
     occurrences: list[Occurrence] = []
     append = occurrences.append
+    make = partial(tuple.__new__, Occurrence)  # a C call per occurrence (NamedTuple._make is Python)
     lots = 0
     in_lot = False
     lot_lines = lot_details = lot_titles = lot_cents = 0
@@ -292,10 +294,10 @@ def _parse240(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                     else:
                         kind, description = found
                     append(
-                        Occurrence(
+                        make((
                             pending_line, nn(t[1]), t[2], kind, t[0], description, t[3], t[4], u[4], t[5],
                             u[1], u[2], u[3], u[5], u[6], u[7], t[6].strip(),
-                        )
+                        ))
                     )  # fmt: skip
                     pending = None
                 else:
@@ -480,6 +482,8 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
     table = bank.occurrences
     nn = bank.nosso_numero
     occurrences: list[Occurrence] = []
+    append = occurrences.append
+    make = partial(tuple.__new__, Occurrence)
     trailer: dict[str, Any] | None = None
     last = len(lines) - 1
     extra: list[int] = []
@@ -500,11 +504,11 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                     )
                 found = table.get(d[1])
                 kind, description = found if found is not None else _kind(table, d[1])
-                occurrences.append(
-                    Occurrence(
+                append(
+                    make((
                         numbers[i], nn(d[2]), d[3].strip(), kind, d[1], description, d[5], d[6], d[11], d[7],
                         d[8], d[9], d[10], d[14], d[4], d[12], d[13].strip(),
-                    )
+                    ))
                 )  # fmt: skip
             elif rt in extra_types:
                 extra.append(numbers[i])
