@@ -216,9 +216,17 @@ class Record:
         ]
         return Record(name or self.name, [*kept, *add], width=self.width)
 
-    def reader(self, *names: str) -> Callable[[bytes], tuple[Any, ...]]:
-        """A decoder of ``names`` (in that order) from a line of at least ``width`` bytes."""
-        fields = [self.by_name[n] for n in names]
+    def reader(
+        self, *names: str, defaults: Mapping[str, Any] | None = None
+    ) -> Callable[[bytes], tuple[Any, ...]]:
+        """A decoder of ``names`` (in that order) from a line of at least ``width`` bytes; a name
+        this record does not have reads as its constant in ``defaults`` (a layout without that column)."""
+        missing = [n for n in names if n not in self.by_name]
+        if missing and (defaults is None or any(n not in defaults for n in missing)):
+            raise KeyError(f"{self.name}: no field(s) {missing}")
+        constants = {n: defaults[n] for n in missing} if defaults else {}
+        present = [n for n in names if n in self.by_name]
+        fields = [self.by_name[n] for n in present]
         order = sorted(range(len(fields)), key=lambda i: fields[i].start)
         fmt, pos = "", 0
         for i in order:
@@ -231,6 +239,8 @@ class Record:
         ordered = [fields[i] for i in order]
         convs = [_converter(f) for f in ordered]
         back = [order.index(i) for i in range(len(fields))]  # requested position -> unpacked position
+        # The result, name by name: ("v", unpacked position) or ("c", constant).
+        plan = [("c", constants[n]) if n in constants else ("v", back[present.index(n)]) for n in names]
         record = self.name
 
         def exact(line: bytes) -> tuple[Any, ...]:
@@ -246,7 +256,7 @@ class Record:
                         f"Campo {f.name} ({f.start}-{f.end}) do registro {record} inválido: {text!r}.",
                         details={"record": record, "field": f.name, "value": text},
                     ) from None
-            return tuple(out[k] for k in back)
+            return tuple(out[x] if kind == "v" else x for kind, x in plan)
 
         # The fast path, generated once per reader (as namedtuple does): one unpack, one digit check
         # over all numeric fields together, then builtins only, no call per field. Anything it
@@ -266,16 +276,19 @@ class Record:
             if numeric
             else ""
         )
+        results = [
+            exprs[x] if kind == "v" else f"_c[{n!r}]" for (kind, x), n in zip(plan, names, strict=True)
+        ]
         source = (
             "def read(line):\n"
             "    try:\n"
             f"        {', '.join(slots)}, = _unpack(line)\n"
             f"{check}"
-            f"        return ({', '.join(exprs[k] for k in back)},)\n"
+            f"        return ({', '.join(results)},)\n"
             "    except KeyError:\n"
             "        return _exact(line)\n"
         )
-        namespace: dict[str, Any] = {"_unpack": unpack, "_int": int, "_exact": exact}
+        namespace: dict[str, Any] = {"_unpack": unpack, "_int": int, "_exact": exact, "_c": constants}
         namespace.update({f"_dates_{fmt}": cache for fmt, cache in _DATE_CACHES.items()})
         exec(source, namespace)  # noqa: S102 - code generated from the layout's own field list
         read: Callable[[bytes], tuple[Any, ...]] = namespace["read"]

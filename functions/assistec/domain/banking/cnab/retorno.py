@@ -444,20 +444,7 @@ def _reader400(bank: Cnab400Bank, rt: str) -> Callable[[bytes], tuple[Any, ...]]
     reader = _READERS400.get((bank.slug, rt))
     if reader is not None:
         return reader
-    record = bank.details[rt]
-    present = [n for n in _D_NAMES if n in record.by_name]
-    missing = [n for n in _D_NAMES if n not in record.by_name]
-    if set(missing) - set(_D_DEFAULTS):
-        raise ValueError(f"{bank.slug}: detail {rt} lacks {sorted(set(missing) - set(_D_DEFAULTS))}")
-    read = record.reader(*present)
-    if not missing:
-        reader = read
-    else:
-        # Fill the columns this layout lacks with their constant, in generated code (no loop per line).
-        parts = [f"v[{present.index(n)}]" if n in present else f"_d[{n!r}]" for n in _D_NAMES]
-        namespace: dict[str, Any] = {"_read": read, "_d": _D_DEFAULTS}
-        exec(f"def reader(line):\n    v = _read(line)\n    return ({', '.join(parts)},)\n", namespace)  # noqa: S102
-        reader = namespace["reader"]
+    reader = bank.details[rt].reader(*_D_NAMES, defaults=_D_DEFAULTS)
     _READERS400[(bank.slug, rt)] = reader
     return reader
 
