@@ -3,6 +3,7 @@ columns (FEBRABAN T/U positions, or the bank's where it moves them), totals agai
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -316,3 +317,24 @@ def test_truncated_and_bad_fields() -> None:
     assert exc.value.code == "invalid_field"
     assert exc.value.line == 3
     assert "title_cents" in exc.value.message
+
+
+def test_check_agreement() -> None:
+    from assistec.domain.banking.cnab import Agreement, check_agreement
+
+    r = parse_retorno(fixture("laravel-boleto/cnab240__banco_brasil.ret"))  # convênio 0032948600014
+    ours = Agreement(
+        bank_code="001", company_document="02659953000176", company_name="X", branch="328", account="7536"
+    )
+    check_agreement(r, replace(ours, agreement_code="32948600014"))  # padding does not count
+    for other in (
+        replace(ours, agreement_code="32948600015"),
+        replace(ours, bank_code="104", agreement_code="1"),
+    ):
+        with pytest.raises(CnabError) as exc:
+            check_agreement(r, other)
+        assert exc.value.code == "other_agreement"
+    ailos = parse_retorno(fixture("brcobranca/CNAB240AILOS.RET"))  # no convênio stated: branch/account
+    check_agreement(ailos, replace(ours, bank_code="085", branch="3039", account="48981"))
+    with pytest.raises(CnabError):
+        check_agreement(ailos, replace(ours, bank_code="085", branch="3039", account="48982"))

@@ -3,11 +3,13 @@
 Public API::
 
     parse_retorno(data: bytes) -> Retorno
+    check_agreement(retorno: Retorno, agreement: Agreement) -> None   # CnabError "other_agreement"
     build_remessa(agreement: Agreement, items: Sequence[RemessaItem], sequence: int,
                   generated_at: datetime, *, layout: str = "cnab240") -> bytes
     read_remessa(data: bytes) -> RemessaFile
 
-Refusals are :class:`CnabError` (``code``, pt-BR ``message``, ``line``).
+Refusals are :class:`CnabError` (``code``, pt-BR ``message``, ``line``, ``details``); nothing is
+half-read: a refused file yields no occurrences at all.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from assistec.domain.banking.cnab.model import (
     Retorno,
     TrailerTotals,
 )
-from assistec.domain.banking.cnab.retorno import parse_retorno
+from assistec.domain.banking.cnab.remessa import RemessaFile, build_remessa, read_remessa
+from assistec.domain.banking.cnab.retorno import check_agreement, parse_retorno
 
 __all__ = [
     "Agreement",
@@ -34,8 +37,12 @@ __all__ = [
     "Instruction",
     "Occurrence",
     "OccurrenceKind",
+    "RemessaFile",
     "RemessaItem",
     "Retorno",
     "TrailerTotals",
+    "build_remessa",
+    "check_agreement",
     "parse_retorno",
+    "read_remessa",
 ]

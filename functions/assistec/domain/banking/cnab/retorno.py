@@ -24,6 +24,7 @@ from assistec.domain.banking.cnab.banks import CNAB240, CNAB400
 from assistec.domain.banking.cnab.errors import CnabError
 from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank
 from assistec.domain.banking.cnab.model import (
+    Agreement,
     AgreementId,
     Defect,
     Occurrence,
@@ -567,3 +568,39 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
         defects=tuple(defects),
         totals=TrailerTotals(records=len(lines), titles=titles, amount_cents=amount, checked=tuple(checked)),
     )
+
+
+def _digits_key(value: str) -> str:
+    """A code as a comparable key: digits only, without the zero padding the layouts add."""
+    return "".join(c for c in value if c.isalnum()).lstrip("0")
+
+
+def check_agreement(retorno: Retorno, agreement: Agreement) -> None:
+    """Refuse a retorno that is not of ``agreement`` (another bank, another convênio, or another
+    branch/account when the file states no convênio). Zero padding and separators do not count."""
+    if retorno.bank_code != agreement.bank_code:
+        raise CnabError(
+            "other_agreement",
+            f"O arquivo é do banco {retorno.bank_code}; "
+            f"o convênio escolhido é do banco {agreement.bank_code}.",
+        )
+    stated = retorno.agreement
+    if stated.agreement_code and agreement.agreement_code:
+        if _digits_key(stated.agreement_code) != _digits_key(agreement.agreement_code):
+            raise CnabError(
+                "other_agreement",
+                f"O arquivo é do convênio {stated.agreement_code}, "
+                f"não do convênio {agreement.agreement_code}.",
+            )
+        return
+    if stated.account and (
+        _digits_key(stated.account) != _digits_key(agreement.account)
+        or (stated.branch and _digits_key(stated.branch) != _digits_key(agreement.branch))
+    ):
+        raise CnabError(
+            "other_agreement",
+            f"O arquivo é da agência/conta {stated.branch}/{stated.account}, não de "
+            f"{agreement.branch}/{agreement.account}.",
+        )
+    if not stated.account and not stated.agreement_code:
+        raise CnabError("other_agreement", "O arquivo não identifica o convênio: não é possível conferi-lo.")
