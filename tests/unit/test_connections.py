@@ -36,7 +36,7 @@ def test_the_signed_request_is_boto3s_post_to_connection(
 ) -> None:
     import boto3
     import botocore.auth
-    from botocore.awsrequest import AWSResponse
+    from botocore.awsrequest import AWSResponse, HTTPHeaders
 
     monkeypatch.setattr(botocore.auth, "get_current_datetime", lambda: NOW)  # one instant for both
     secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
@@ -48,7 +48,7 @@ def test_the_signed_request_is_boto3s_post_to_connection(
     def catch(request: Any, **_: Any) -> AWSResponse:
         sent["url"] = request.url
         sent["headers"] = {k: v.decode() if isinstance(v, bytes) else v for k, v in request.headers.items()}
-        return AWSResponse(request.url, 200, {}, _Empty())
+        return AWSResponse(request.url, 200, HTTPHeaders(), _Empty())
 
     client = boto3.client(
         "apigatewaymanagementapi",
