@@ -361,6 +361,13 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/settings/logo"): {"key": "logos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/logo.png"},
     ("post", "/data-exports"): {},
     ("post", "/realtime/ticket"): {},
+    ("post", "/banking/agreements"): {
+        "name": "Itaú da loja", "bank_code": "341", "branch": "0057", "account": "12345", "account_digit": "7",
+        "wallet": "109", "agreement_code": "12345", "layout": "cnab400",
+    },
+    ("patch", "/banking/agreements/{agreement_id}"): {"version": 1, "name": "Itaú"},
+    ("post", "/banking/files"): {"kind": "retorno"},
+    ("post", "/banking/files/inline"): {"kind": "retorno", "content_base64": "MDEy"},
 }
 
 

@@ -1,0 +1,1 @@
+"""Banking: boletos, CNAB files, statements and reconciliation (pure rules, no I/O)."""
