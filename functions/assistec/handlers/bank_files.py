@@ -1,11 +1,12 @@
 """The bank files worker: an uploaded retorno or statement (``bank-files/<shop>/<kind>/...`` in the
 devices bucket) is read, recorded once per content and parsed (services/banking/intake.py).
 
-It takes S3's ``ObjectCreated`` notification either wrapped in SQS messages (the deployed path: the
-bucket notifies a queue, with a DLQ after five tries; partial batch failures) or as S3 invokes a
-function directly (``Records[].s3``; an error fails the invocation and Lambda retries it). A second
-delivery of one object, or another upload of the same content, changes nothing. Metrics:
-``BankFilesRecorded``, ``BankFilesDuplicate``, ``BankFilesIgnored``."""
+The deployed path: the bucket sends its events to EventBridge, a rule queues ``Object Created`` under
+``bank-files/`` on SQS (DLQ after five tries), and this function takes those messages (partial batch
+failures). It also takes S3's own notification format (``Records[].s3``, its keys URL-encoded),
+wrapped in SQS messages or as S3 invokes a function directly (an error then fails the invocation and
+Lambda retries it). A second delivery of one object, or another upload of the same content, changes
+nothing. Metrics: ``BankFilesRecorded``, ``BankFilesDuplicate``, ``BankFilesIgnored``."""
 
 from __future__ import annotations
 
@@ -21,17 +22,22 @@ from assistec.observability import logger, metrics
 from assistec.wiring.banking import root
 from assistec.wiring.batches import within_budget
 
-# A file of UPLOAD_MAX_BYTES read, hashed, parsed and recorded: well inside this.
-FILE_MAX_S = 60.0
+# A file of UPLOAD_MAX_BYTES (some 50,000 CNAB 400 lines) read, hashed, parsed and recorded line by
+# line: well inside this; the function's timeout is longer (infra).
+FILE_MAX_S = 120.0
 _METRICS = {"recorded": "BankFilesRecorded", "duplicate": "BankFilesDuplicate"}
 
 
-def _keys(s3_event: dict[str, Any]) -> list[str]:
-    """The object keys of an S3 notification (URL-encoded there, spaces as '+'); none for S3's test
-    event sent when the notification is set up."""
+def _keys(event: dict[str, Any]) -> list[str]:
+    """The object keys of an EventBridge ``Object Created`` event (the key as it is) or of an S3
+    notification (URL-encoded there, spaces as '+'); none for anything else (S3's test event)."""
+    if event.get("source") == "aws.s3":
+        if event.get("detail-type") != "Object Created":
+            return []
+        return [str(event["detail"]["object"]["key"])]
     return [
         unquote_plus(str(r["s3"]["object"]["key"]))
-        for r in s3_event.get("Records") or []
+        for r in event.get("Records") or []
         if str(r.get("eventName", "")).startswith("ObjectCreated") and "s3" in r
     ]
 

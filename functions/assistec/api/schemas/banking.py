@@ -9,17 +9,13 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from assistec.api.schemas.common import Bool, Input, Int, Output, Patch
 from assistec.services.banking.agreements import BANKS, check_agreement
 from assistec.services.banking.intake import INLINE_MAX_BYTES
 
 _BANK_LIST = ", ".join(f"{code} ({name})" for code, name in BANKS.items())
-
-
-def _upper(value: Any) -> Any:
-    return value.strip().upper() if isinstance(value, str) else value
 
 
 def _bank(value: str) -> str:
@@ -53,8 +49,7 @@ Branch = Annotated[
 ]
 BranchDigit = Annotated[
     str,
-    BeforeValidator(_upper),
-    StringConstraints(max_length=1),
+    StringConstraints(max_length=1, to_upper=True),
     _pattern(r"[0-9X]", "dígito da agência: um número ou X"),
 ]
 Account = Annotated[
@@ -62,14 +57,12 @@ Account = Annotated[
 ]
 AccountDigit = Annotated[
     str,
-    BeforeValidator(_upper),
-    StringConstraints(max_length=2),
+    StringConstraints(max_length=2, to_upper=True),
     _pattern(r"[0-9X]{1,2}", "dígito da conta: um ou dois caracteres, números ou X"),
 ]
 Wallet = Annotated[
     str,
-    BeforeValidator(_upper),
-    StringConstraints(max_length=3),
+    StringConstraints(max_length=3, to_upper=True),
     _pattern(r"[0-9A-Z]{1,3}", "carteira: até 3 letras ou números"),
     Field(description="Carteira"),
 ]

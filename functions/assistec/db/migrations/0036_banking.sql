@@ -293,10 +293,14 @@ grant select, insert on remessa_items, statement_match_items to assistec_app;
 
 -- A confirmed match never changes: neither the match (update, delete) nor its items (insert, update,
 -- delete). The in-place restore (a used ops permit in this transaction, migration 0034) deletes the
--- shop's rows and writes them back as they were, so it may. SECURITY DEFINER only to ask
--- backup_restore_permitted, which the app role may not call.
+-- shop's rows and writes them back as they were, so it may. The function runs as its caller: whoever
+-- may see an item to change it (its shop's transaction, under row-level security) sees its match too.
+-- It asks backup_restore_permitted, which tells only whether the current transaction used a permit for
+-- the shop: the app role may call it.
+grant execute on function backup_restore_permitted(uuid) to assistec_app;
+
 create function statement_match_frozen() returns trigger
-language plpgsql security definer
+language plpgsql
 set search_path = pg_catalog, public
 as $$
 declare
