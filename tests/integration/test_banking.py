@@ -992,7 +992,7 @@ def test_money_and_formats_are_checked_by_the_database_too(client: Client, datab
 # --- backups ---------------------------------------------------------------------------------------------
 
 
-def test_a_restore_brings_the_banking_rows_back_confirmed_match_included(
+def test_a_restore_brings_the_banking_rows_back_and_never_moves_the_counters_back(
     client: Client,
     database: PgDatabase,
     backups: Any,  # noqa: F811
@@ -1003,30 +1003,66 @@ def test_a_restore_brings_the_banking_rows_back_confirmed_match_included(
     shop = signup(client)
     tenant_id = UUID(shop.tenant_id)
     ids = _seed(database, shop.tenant_id, _customer(client, shop))
+    replaced = [t for t in BANKING_TABLES if t not in ("bank_agreements", "remessa_files")]
 
-    def rows() -> dict[str, list[tuple[Any, ...]]]:
+    def rows(tables: list[str]) -> dict[str, list[tuple[Any, ...]]]:
         return {
             t: sorted(
                 map(tuple, _sql(database, f"select * from {t} where tenant_id = %s", shop.tenant_id)), key=str
             )
-            for t in BANKING_TABLES
+            for t in tables
         }
 
-    then = rows()
-    # Given the shop's bundle, and then its banking data changed (an agreement renamed, a file recorded)
+    then = rows(replaced)
+    # Given the shop's bundle, and then: nossos números handed out, a remessa sent, a file recorded
     sink = io.BytesIO()
     export_bundle(backups.database, tenant_id, backups.data_keys, sink)
+    for _ in range(3):
+        _allocate(database, tenant_id, UUID(ids["agreement"]))
     _as_app(
-        database, shop.tenant_id, "update bank_agreements set name = 'Outro' where id = %s", ids["agreement"]
-    )
+        database, shop.tenant_id,
+        "insert into remessa_files (tenant_id, agreement_id, sequence, s3_key, sha256) "
+        "values (%s, %s, 2, 'k', %s)",
+        shop.tenant_id, ids["agreement"], hashlib.sha256(b"r2").digest(),
+    )  # fmt: skip
     _inline(client, shop, b"um arquivo depois do backup")
-    assert rows() != then
+    kept = rows(["bank_agreements", "remessa_files"])
+    assert rows(replaced) != then
     # When the bundle is restored in place (the confirmed match is deleted and written back)
     permit = permit_restore(_db(database.ops_url), tenant_id, "arn:aws:iam::111111111111:user/test")
     sink.seek(0)
     restore_bundle(backups.database, tenant_id, sink, backups.data_keys, permit=permit)
-    # Then every banking table is as it was in the bundle
-    assert rows() == then
+    # Then the boletos, files, lines, statements and matches are as they were in the bundle
+    assert rows(replaced) == then
+    # And the agreements' counters and the remessas sent are as they are now: no number handed out again
+    assert rows(["bank_agreements", "remessa_files"]) == kept
+    assert _allocate(database, tenant_id, UUID(ids["agreement"])) == 4
     # And the confirmed match is frozen again outside a restore
     with psycopg.connect(database.superuser_url) as conn, pytest.raises(psycopg.errors.RaiseException):
         conn.execute("delete from statement_matches where id = %s", (ids["match"],))
+
+
+def test_the_owners_data_export_holds_the_banking_tables(
+    client: Client,
+    database: PgDatabase,
+    backups: Any,  # noqa: F811
+) -> None:
+    import csv
+    import zipfile
+
+    from assistec.services.backup.portability import portability_zip
+
+    shop = signup(client)
+    _seed(database, shop.tenant_id, _customer(client, shop))
+    sink = io.BytesIO()
+    portability_zip(backups.database, UUID(shop.tenant_id), sink)
+    archive = zipfile.ZipFile(sink)
+    for table in BANKING_TABLES:
+        # Then each banking table is there, as CSV and JSON, with the shop's row
+        rows = list(csv.reader(io.TextIOWrapper(archive.open(f"{table}.csv"), encoding="utf-8")))
+        assert len(rows) == 2, table
+        assert len(json.loads(archive.read(f"{table}.json"))) == 1, table
+    # And the files' hashes (binary) are left out, their amounts kept
+    header = next(csv.reader(io.TextIOWrapper(archive.open("bank_files.csv"), encoding="utf-8")))
+    assert "sha256" not in header
+    assert "settled_cents" in header
