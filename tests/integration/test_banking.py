@@ -525,6 +525,21 @@ def test_a_retorno_records_each_occurrence_once_and_lists_the_unmatched(
     assert unmatched == [(99,)]
 
 
+def test_an_occurrence_twice_in_one_file_is_recorded_once(
+    parsed: Any, client: Client, database: PgDatabase
+) -> None:
+    shop = signup(client)
+    _agreement(client, shop)
+    # When a retorno repeats a line (the same occurrence, the same key)
+    status, answer = _inline(
+        client, shop, b"RET\n341;12345\n8;settled;700;2030-01-09\n8;settled;700;2030-01-09\n"
+    )
+    # Then it is recorded once, counted once as new and once as a repeat
+    assert status == 201, answer
+    assert (answer["occurrence_count"], answer["duplicate_count"], answer["settled_cents"]) == (1, 1, 700)
+    assert _count(database, "bank_file_lines", shop.tenant_id) == 1
+
+
 def test_a_retorno_of_an_agreement_the_shop_does_not_have_is_refused_with_its_reason(
     parsed: Any, client: Client, database: PgDatabase
 ) -> None:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from assistec.db.sql import duplicates, fetch_all, fetch_one, fetch_returned, for_update
+from assistec.db.sql import duplicates, fetch_all, fetch_dicts, fetch_one, fetch_returned, for_update
 
 if TYPE_CHECKING:
     from assistec.db.sql import Conn
@@ -259,31 +259,59 @@ def boletos_by_nosso_numero(conn: Conn, agreement_id: UUID, numbers: list[int]) 
     return {int(n): boleto_id for n, boleto_id in rows}
 
 
-def insert_occurrence(conn: Conn, *, tenant_id: UUID, bank_file_id: UUID, values: dict[str, Any]) -> bool:
-    """Record a retorno's occurrence once per idempotency key; False when the key was known already."""
-    columns = ", ".join(["tenant_id", "bank_file_id", *values])
-    placeholders = ", ".join(["%s"] * (len(values) + 2))
-    return (
-        conn.execute(
-            f"insert into bank_file_lines ({columns}) values ({placeholders}) "
-            "on conflict (tenant_id, idempotency_key) do nothing returning 1",
-            [tenant_id, bank_file_id, *values.values()],
-        ).fetchone()
-        is not None
+# The occurrences' columns and their types, in the order insert_occurrences takes them.
+_OCCURRENCE_TYPES = {
+    "line_number": "integer", "idempotency_key": "text", "kind": "text", "occurrence_code": "text",
+    "nosso_numero": "bigint", "boleto_id": "uuid", "amount_cents": "bigint", "paid_cents": "bigint",
+    "fee_cents": "bigint", "interest_cents": "bigint", "discount_cents": "bigint", "occurred_on": "date",
+    "credited_on": "date", "status": "text",
+}  # fmt: skip
+_STATEMENT_TYPES = {
+    "line_number": "integer", "idempotency_key": "text", "posted_on": "date", "amount_cents": "bigint",
+    "description": "text", "reference": "text",
+}  # fmt: skip
+
+
+def _insert_once(
+    conn: Conn,
+    table: str,
+    types: dict[str, str],
+    *,
+    tenant_id: UUID,
+    bank_file_id: UUID,
+    rows: list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Insert ``rows`` in one statement (one array per column, unnested), each once per idempotency key
+    of the shop: the rows inserted now, as dicts (a key known before, or twice in ``rows``, is
+    skipped)."""
+    if not rows:
+        return []
+    columns = list(types)
+    arrays = ", ".join(f"%s::{types[c]}[]" for c in columns)
+    query = (
+        f"insert into {table} (tenant_id, bank_file_id, {', '.join(columns)}) "
+        f"select %s, %s, * from unnest({arrays}) "
+        f"on conflict (tenant_id, idempotency_key) do nothing returning {', '.join(columns)}"
+    )
+    params = [tenant_id, bank_file_id, *([row[c] for row in rows] for c in columns)]
+    return fetch_dicts(conn, query, params)
+
+
+def insert_occurrences(
+    conn: Conn, *, tenant_id: UUID, bank_file_id: UUID, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Record a retorno's occurrences once per idempotency key; the ones recorded now."""
+    return _insert_once(
+        conn, "bank_file_lines", _OCCURRENCE_TYPES, tenant_id=tenant_id, bank_file_id=bank_file_id, rows=rows
     )
 
 
-def insert_statement_line(conn: Conn, *, tenant_id: UUID, bank_file_id: UUID, values: dict[str, Any]) -> bool:
-    """Record a statement's line once per idempotency key; False when the key was known already."""
-    columns = ", ".join(["tenant_id", "bank_file_id", *values])
-    placeholders = ", ".join(["%s"] * (len(values) + 2))
-    return (
-        conn.execute(
-            f"insert into statement_lines ({columns}) values ({placeholders}) "
-            "on conflict (tenant_id, idempotency_key) do nothing returning 1",
-            [tenant_id, bank_file_id, *values.values()],
-        ).fetchone()
-        is not None
+def insert_statement_lines(
+    conn: Conn, *, tenant_id: UUID, bank_file_id: UUID, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Record a statement's lines once per idempotency key; the ones recorded now."""
+    return _insert_once(
+        conn, "statement_lines", _STATEMENT_TYPES, tenant_id=tenant_id, bank_file_id=bank_file_id, rows=rows
     )
 
 

@@ -307,28 +307,28 @@ class BankFileIntake:
     def _lines(uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile) -> BankFileRow:
         """Record the parsed lines once per key, and the file's counts (or its refusal)."""
         if kind == "statement":
-            added = sum(
-                banking_db.insert_statement_line(
-                    uow.conn,
-                    tenant_id=uow.tenant_id,
-                    bank_file_id=row.id,
-                    values={
+            added = banking_db.insert_statement_lines(
+                uow.conn,
+                tenant_id=uow.tenant_id,
+                bank_file_id=row.id,
+                rows=[
+                    {
                         "line_number": line.line_number,
                         "idempotency_key": line.idempotency_key,
                         "posted_on": line.posted_on,
                         "amount_cents": line.amount_cents,
                         "description": line.description,
                         "reference": line.reference,
-                    },
-                )
-                for line in parsed.statement_lines
+                    }
+                    for line in parsed.statement_lines
+                ],
             )
             return banking_db.finish_file(
                 uow.conn,
                 row.id,
                 values={
-                    "occurrence_count": added,
-                    "duplicate_count": len(parsed.statement_lines) - added,
+                    "occurrence_count": len(added),
+                    "duplicate_count": len(parsed.statement_lines) - len(added),
                 },
             )
         agreements = banking_db.agreement_for(uow.conn, parsed.bank_code or "", parsed.agreement_code or "")
@@ -358,15 +358,11 @@ class BankFileIntake:
         agreement = agreements[0]
         numbers = sorted({o.nosso_numero for o in parsed.occurrences if o.nosso_numero is not None})
         boletos = banking_db.boletos_by_nosso_numero(uow.conn, agreement.id, numbers)
-        added = unmatched = settled = 0
+        rows = []
         for occurrence in parsed.occurrences:
             boleto_id = boletos.get(occurrence.nosso_numero) if occurrence.nosso_numero is not None else None
-            status = "unmatched" if occurrence.nosso_numero is not None and boleto_id is None else "pending"
-            new = banking_db.insert_occurrence(
-                uow.conn,
-                tenant_id=uow.tenant_id,
-                bank_file_id=row.id,
-                values={
+            rows.append(
+                {
                     "line_number": occurrence.line_number,
                     "idempotency_key": occurrence.idempotency_key,
                     "kind": occurrence.kind,
@@ -380,21 +376,23 @@ class BankFileIntake:
                     "discount_cents": occurrence.discount_cents,
                     "occurred_on": occurrence.occurred_on,
                     "credited_on": occurrence.credited_on,
-                    "status": status,
-                },
+                    "status": "unmatched"
+                    if occurrence.nosso_numero is not None and boleto_id is None
+                    else "pending",
+                }
             )
-            if new:
-                added += 1
-                unmatched += status == "unmatched"
-                if occurrence.kind == "settled":
-                    settled += occurrence.paid_cents
+        added = banking_db.insert_occurrences(
+            uow.conn, tenant_id=uow.tenant_id, bank_file_id=row.id, rows=rows
+        )
+        unmatched = sum(1 for line in added if line["status"] == "unmatched")
+        settled = sum(line["paid_cents"] for line in added if line["kind"] == "settled")
         return banking_db.finish_file(
             uow.conn,
             row.id,
             values={
                 "agreement_id": agreement.id,
-                "occurrence_count": added,
-                "duplicate_count": len(parsed.occurrences) - added,
+                "occurrence_count": len(added),
+                "duplicate_count": len(parsed.occurrences) - len(added),
                 "unmatched_count": unmatched,
                 "settled_cents": settled,
             },
