@@ -205,6 +205,7 @@ def test_only_owners_and_admins_touch_banking(client: Client, database: PgDataba
         ("POST", "/banking/files/inline", inline),
         ("GET", "/banking/files", None),
         ("GET", f"/banking/files/{uuid.uuid4()}", None),
+        ("GET", "/banking/unmatched", None),
     ):
         status, answer, _ = client.call(method, path, token, **({"body": body} if body else {}))
         # Then 403, and nothing was stored
@@ -518,11 +519,10 @@ def test_a_retorno_records_each_occurrence_once_and_lists_the_unmatched(
     assert (again["occurrence_count"], again["duplicate_count"], again["settled_cents"]) == (1, 1, 0)
     assert _count(database, "bank_file_lines", shop.tenant_id) == 4
     # And the unmatched list holds the one line for a person
-    unmatched = _sql(
-        database, "select nosso_numero from bank_file_lines where tenant_id = %s and status = 'unmatched'",
-        shop.tenant_id,
-    )  # fmt: skip
-    assert unmatched == [(99,)]
+    unmatched = _ok(client.call("GET", "/banking/unmatched", shop.access_token))["items"]
+    assert [(o["nosso_numero"], o["paid_cents"], o["bank_file_id"]) for o in unmatched] == [
+        (99, 500, answer["id"])
+    ]
 
 
 def test_an_occurrence_twice_in_one_file_is_recorded_once(

@@ -154,6 +154,7 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/banking/files", "get"),
         ("/banking/files/inline", "post"),
         ("/banking/files/{file_id}", "get"),
+        ("/banking/unmatched", "get"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -27,6 +27,7 @@ from assistec.api.schemas.banking import (
     BankFileUploadIn,
     BankFileUploadOut,
     FileKind,
+    OccurrenceList,
     OccurrenceOut,
 )
 from assistec.db.banking import AgreementRow, BankFileRow
@@ -153,3 +154,14 @@ def get_file(file_id: Annotated[UUID, Path()]) -> Response[Any]:
         {**_file(row), "occurrences": [OccurrenceOut.model_validate(line) for line in lines]}
     )
     return json_response(200, detail)
+
+
+@routes.get(
+    "/banking/unmatched",
+    summary="Retorno occurrences whose nosso número matches no boleto of the shop (100, oldest first): "
+    "the list a person works through",
+    responses=doc(200, OccurrenceList, 401, 403),
+)
+def list_unmatched() -> Response[Any]:
+    lines = services().bank_files.unmatched(caller(router))
+    return json_response(200, OccurrenceList(items=[OccurrenceOut.model_validate(line) for line in lines]))

@@ -246,6 +246,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/banking/unmatched": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retorno occurrences whose nosso número matches no boleto of the shop (100, oldest first): the list a person works through */
+        get: operations["list_unmatched_banking_unmatched_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/billing": {
         parameters: {
             query?: never;
@@ -3457,10 +3474,20 @@ export interface components {
             /** Quantity */
             quantity: number;
         };
+        /** OccurrenceList */
+        OccurrenceList: {
+            /** Items */
+            items: components["schemas"]["OccurrenceOut"][];
+        };
         /** OccurrenceOut */
         OccurrenceOut: {
             /** Amount Cents */
             amount_cents: number;
+            /**
+             * Bank File Id
+             * Format: uuid
+             */
+            bank_file_id: string;
             /** Boleto Id */
             boleto_id: string | null;
             /** Credited On */
@@ -6460,6 +6487,71 @@ export interface operations {
             };
             /** @description Not found (other shops' ids are not found either) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_unmatched_banking_unmatched_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OccurrenceList"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

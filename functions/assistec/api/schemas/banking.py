@@ -257,6 +257,7 @@ class BankFileIntakeOut(BankFileOut):
 
 class OccurrenceOut(Output):
     id: UUID
+    bank_file_id: UUID
     line_number: int
     kind: str
     occurrence_code: str | None
@@ -272,6 +273,10 @@ class OccurrenceOut(Output):
 
 class BankFileDetail(BankFileOut):
     occurrences: list[OccurrenceOut]
+
+
+class OccurrenceList(Output):
+    items: list[OccurrenceOut]
 
 
 class BankFileList(Output):

@@ -200,6 +200,12 @@ class BankFileIntake:
             row = found(banking_db.get_file(uow.conn, file_id), _NO_FILE)
             return row, banking_db.file_lines(uow.conn, file_id)
 
+    def unmatched(self, identity: Identity) -> list[BankFileLineRow]:
+        """The retorno occurrences no boleto of the shop matched (``LIST_LIMIT``, oldest first): the
+        list a person works through."""
+        with self._work(identity, Permission.BANKING_MANAGE) as uow:
+            return banking_db.unmatched_lines(uow.conn, limit=LIST_LIMIT)
+
     # --- the S3 event -----------------------------------------------------------------------------------
 
     def process_object(self, key: str) -> ProcessOutcome:
