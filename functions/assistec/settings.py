@@ -316,6 +316,16 @@ class OpsReportSettings(DatabaseSettings, MailSettings):
     ops_report_email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+class BankFilesSettings(DatabaseSettings):
+    """The bank files worker (the S3 event of an uploaded retorno or statement): the database, and
+    the devices bucket the files are uploaded to (``bank-files/<shop>/...``)."""
+
+    stage: Literal["local", "prod", "test"]
+    devices_bucket: str = Field(min_length=3)
+    # It publishes no events yet (the settlements it will apply emit through the outbox).
+    event_bus_name: str | None = None
+
+
 class RealtimeSettings(DatabaseSettings):
     """The staff's real-time channel (the WebSocket's $connect/$disconnect/$default function, the
     push function and the sweep): the database, and the management API's endpoint the connections

@@ -72,6 +72,8 @@ RESTORE_TEST_HANDLER = "assistec.handlers.backup.restore_test"
 OPS_HANDLER = "assistec.handlers.ops.handler"
 OPS_REPORTS_HANDLER = "assistec.handlers.ops_reports.handler"
 DATA_EXPORTS_HANDLER = "assistec.handlers.data_exports.worker"
+# The shops' uploaded bank files (issue 15): read when S3 says they landed.
+BANK_FILES_HANDLER = "assistec.handlers.bank_files.worker"
 # The staff's real-time channel (issue 14 §1): one function for the WebSocket's routes, the pushes
 # and the sweep.
 REALTIME_HANDLER = "assistec.handlers.realtime.handler"
@@ -191,6 +193,9 @@ PHOTOS_OBJECTS = "*/devices/*"
 WHATSAPP_MEDIA_OBJECTS = "whatsapp/*"
 DOCUMENTS_PREFIX = "documents/"
 LOGOS_PREFIX = "logos/"
+# Retornos and statements the shops upload: bank-files/<shop>/<kind>/<user>/<upload>/<name>
+# (services/banking/intake.KEY_PREFIX).
+BANK_FILES_PREFIX = "bank-files/"
 DOCUMENTS_EXPIRE_DAYS = 2
 
 # The owners' data exports (LGPD): exports/<shop>/<export>.zip in their own bucket. The API hands a

@@ -12,6 +12,7 @@ from constructs import Construct
 
 from assistec_infra.capabilities.auth import Auth
 from assistec_infra.capabilities.backup import Backup
+from assistec_infra.capabilities.bank_files import BankFiles
 from assistec_infra.capabilities.billing import Billing
 from assistec_infra.capabilities.dashboard import OpsDashboard, path_under_stack
 from assistec_infra.capabilities.data_exports import DataExports
@@ -80,6 +81,13 @@ class AssistecStack(Stack):
             self, "Backup", platform=platform, secrets_key=storage.unlock_code_key, database=database
         )
         data_exports = DataExports(self, "DataExports", platform=platform, bus=domain_events.bus)
+        # In prod a nested stack of its own, as the real-time capability (the 500 resources).
+        bank_files_scope: Construct = (
+            NestedStack(self, "BankFilesStack", description=f"assistec ({config.stage}): bank files")
+            if config.nested_realtime
+            else self
+        )
+        bank_files = BankFiles(bank_files_scope, "BankFiles", platform=platform, bucket=storage.photos)
         # In prod a nested stack of its own: with it the stack would pass CloudFormation's 500 resources.
         realtime_scope: Construct = (
             NestedStack(self, "RealtimeStack", description=f"assistec ({config.stage}): real time")
@@ -111,6 +119,7 @@ class AssistecStack(Stack):
             quote_flow.grant_resume(worker)
         storage.grant_api(api.function)
         data_exports.grant_links(api.function)  # the owners' 5-minute download links
+        bank_files.grant_api(api.function)  # the shops' bank file uploads (forms signed, inline files)
         # The consent's tokens are encrypted by the API; availability reads the shop's calendar and
         # saves a refreshed token back (GOOGLE_SECRET_ID and its read come with the API's settings).
         allow_google_tokens(api.function, storage.unlock_code_key)
@@ -188,6 +197,9 @@ class AssistecStack(Stack):
             "DataExportsQueueUrl": data_exports.queue.queue_url,
             "DataExportsDlqUrl": data_exports.dlq.queue_url,
             "DataExportsFunctionName": data_exports.worker.function_name,
+            "BankFilesQueueUrl": bank_files.queue.queue_url,
+            "BankFilesDlqUrl": bank_files.dlq.queue_url,
+            "BankFilesFunctionName": bank_files.worker.function_name,
             "RealtimeFunctionName": realtime.function.function_name,
         }
         if realtime.stage is not None:

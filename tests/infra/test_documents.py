@@ -45,6 +45,8 @@ def test_the_api_reaches_the_bucket_by_prefix_only(stage: str, local_stack: Any,
         "logos/*": {"s3:PutObject", "s3:GetObject"},
         # (in the data exports' own bucket: it signs the owners' links; tests/infra/test_data_exports.py)
         "exports/*": {"s3:GetObject"},
+        # the shops' bank files: upload forms signed, inline files stored (tests/infra/test_bank_files.py)
+        "bank-files/*": {"s3:PutObject"},
     }
 
 

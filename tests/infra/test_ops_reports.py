@@ -170,9 +170,13 @@ def test_every_metric_a_report_reads_is_on_the_real_dashboard(prod_stack: Any) -
     peaks = rules.concurrency_queries(queries)
     assert covered({q.dimension("FunctionName") for q in peaks[1:]})
     assert peaks[0].dimensions == ()  # the account's
-    # And every queue's age and every dead-letter queue's depth
+    # And every queue's age and every dead-letter queue's depth (the nested stacks' queues too)
     queues = template.find_resources("AWS::SQS::Queue")
-    assert len(rules.QUEUE_AGES.pick(queries)) + len(rules.DLQ_DEPTHS.pick(queries)) == len(queues)
+    nested_queues = sum(len(t.find_resources("AWS::SQS::Queue")) for t in _nested(prod_stack).values())
+    assert (
+        len(rules.QUEUE_AGES.pick(queries)) + len(rules.DLQ_DEPTHS.pick(queries))
+        == len(queues) + nested_queues
+    )
     # And the providers' errors are the dashboard's graph's, its title the one the report looks for
     from assistec_infra.capabilities.dashboard import PROVIDER_ERRORS, PROVIDERS_TITLE
 

@@ -27,7 +27,11 @@ def prod(prod_stack: Any) -> Template:
     """Prod's real-time nested stack (its own template: the stack is at CloudFormation's limit)."""
     from aws_cdk import NestedStack
 
-    [nested] = [c for c in prod_stack[0].node.find_all() if isinstance(c, NestedStack)]
+    [nested] = [
+        c
+        for c in prod_stack[0].node.find_all()
+        if isinstance(c, NestedStack) and c.node.id == "RealtimeStack"
+    ]
     return Template.from_stack(nested)
 
 

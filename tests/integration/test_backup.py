@@ -261,7 +261,7 @@ def restore(world: World, tenant_id: uuid.UUID, data: bytes) -> Any:
 
 # The tables whose rows a restore does not roll back (tables.RESTORE), and those it empties.
 KEPT = {"outbox", "webhook_inbox", "whatsapp_inbox", "tenant_subscriptions", "subscription_invoices",
-        "billing_notices", "backup_runs", "data_exports"}  # fmt: skip
+        "billing_notices", "backup_runs", "data_exports", "bank_agreements", "remessa_files"}  # fmt: skip
 CLEARED = {"refresh_tokens", "google_oauth_states", "asaas_customer_claims", "realtime_tickets",
            "realtime_connections"}  # fmt: skip
 

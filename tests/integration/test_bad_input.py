@@ -17,6 +17,8 @@ from tests.integration.conftest import Client, Shop, signup
 from tests.integration.shop_helpers import _ok, part, quoted_order
 
 TABLES = (
+    "bank_agreements",
+    "bank_files",
     "customers",
     "devices",
     "tenant_settings",
@@ -143,6 +145,21 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
     ("PUT", "/settings/documents", {"version": 1, "address": "Rua A, 1", "intake_terms": "Termos"}),
     ("POST", "/settings/logo", {"content_type": "image/png"}),
     ("PUT", "/settings/logo", {"key": "logos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/logo.png"}),
+    (
+        "POST",
+        "/banking/agreements",
+        {
+            "name": "Sicoob",
+            "bank_code": "756",
+            "branch": "3069",
+            "account": "1234567",
+            "wallet": "1",
+            "agreement_code": "1234567",
+            "layout": "cnab240",
+        },
+    ),
+    ("POST", "/banking/files", {"kind": "retorno", "filename": "CB0301.RET"}),
+    # (the inline file's route takes bodies up to 1.4 MB: its own bad bodies are in test_banking.py)
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
 
@@ -361,6 +378,19 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("put", "/settings/logo"): {"key": "logos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/logo.png"},
     ("post", "/data-exports"): {},
     ("post", "/realtime/ticket"): {},
+    ("post", "/banking/agreements"): {
+        "name": "Itaú da loja",
+        "bank_code": "341",
+        "branch": "0057",
+        "account": "12345",
+        "account_digit": "7",
+        "wallet": "109",
+        "agreement_code": "12345",
+        "layout": "cnab400",
+    },
+    ("patch", "/banking/agreements/{agreement_id}"): {"version": 1, "name": "Itaú"},
+    ("post", "/banking/files"): {"kind": "retorno"},
+    ("post", "/banking/files/inline"): {"kind": "retorno", "content_base64": "MDEy"},
 }
 
 

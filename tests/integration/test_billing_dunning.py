@@ -194,6 +194,8 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
         "charge_id": str(uuid.uuid4()),
         "conversation_id": str(uuid.uuid4()),
         "appointment_id": str(uuid.uuid4()),
+        "agreement_id": str(uuid.uuid4()),
+        "file_id": str(uuid.uuid4()),
         "address": "ana@exemplo.com.br",
         "name": "order_document",
         "kind": "intake",

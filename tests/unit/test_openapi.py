@@ -146,6 +146,15 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/data-exports/{export_id}", "get"),
         ("/data-exports/{export_id}/download", "get"),
         ("/realtime/ticket", "post"),
+        ("/banking/agreements", "get"),
+        ("/banking/agreements", "post"),
+        ("/banking/agreements/{agreement_id}", "get"),
+        ("/banking/agreements/{agreement_id}", "patch"),
+        ("/banking/files", "post"),
+        ("/banking/files", "get"),
+        ("/banking/files/inline", "post"),
+        ("/banking/files/{file_id}", "get"),
+        ("/banking/unmatched", "get"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -20,6 +20,7 @@ from assistec import __version__
 from assistec.api import (
     audit,
     auth,
+    banking,
     billing,
     customers,
     data_exports,
@@ -113,6 +114,7 @@ for module in (
     email,
     data_exports,
     realtime,
+    banking,
 ):
     app.include_router(module.router)
 
@@ -235,6 +237,16 @@ def _unexpected(exc: Exception) -> Response[str]:
     )
 
 
+# Routes whose body may pass the API's limit, each with its own (the route checks what it got).
+LARGE_BODY_ROUTES = {("POST", "/banking/files/inline"): banking.INLINE_MAX_BODY}
+
+
+def body_limit(event: dict[str, Any], max_body_bytes: int) -> int:
+    """The body limit of the event's route: the API's, or the larger one of LARGE_BODY_ROUTES."""
+    route = (str(event.get("httpMethod") or "").upper(), str(event.get("path") or ""))
+    return max(max_body_bytes, LARGE_BODY_ROUTES.get(route, 0))
+
+
 def _refuse_body(event: dict[str, Any], max_body_bytes: int) -> AppError | None:
     """Bodies are checked before routing: request validation would otherwise parse an oversized
     body whole, and hand a form or plain text to parsers this JSON-only API never meant to use."""
@@ -350,7 +362,7 @@ def _resolve(event: dict[str, Any], context: LambdaContext, root: ApiRoot) -> di
 
 def serve(event: dict[str, Any], context: LambdaContext, root: ApiRoot) -> dict[str, Any]:
     """Answer one API Gateway (REST, proxy) event; every answer carries the correlation id."""
-    refusal = _refuse_body(event, root.settings.max_body_bytes)
+    refusal = _refuse_body(event, body_limit(event, root.settings.max_body_bytes))
     response = _as_proxy_response(refusal) if refusal is not None else _resolve(event, context, root)
     response.setdefault("multiValueHeaders", {})["X-Correlation-Id"] = [logger.get_correlation_id() or ""]
     return response

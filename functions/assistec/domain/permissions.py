@@ -31,6 +31,8 @@ class Permission(StrEnum):
     APPOINTMENTS_WRITE = "appointments:write"
     # The shop's own subscription to assistec (plan, invoices): owners and admins.
     BILLING_MANAGE = "billing:manage"
+    # The shop's bank agreements and bank files (retorno, statements): owners and admins.
+    BANKING_MANAGE = "banking:manage"
 
 
 _ALL = frozenset(Permission)

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from assistec.integrations.usage_keys import UsageKeys
     from assistec.services.audit import AuditService
     from assistec.services.auth import AuthService
+    from assistec.services.banking.agreements import BankAgreements
+    from assistec.services.banking.intake import BankFileIntake
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.subscription import Subscription
     from assistec.services.customers import CustomersService
@@ -193,6 +195,20 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
 
         # The store is looked up per link, so a test may swap it after the service was built.
         return DataExports(self.work, lambda: self.export_store)
+
+    @cached_property
+    def bank_agreements(self) -> BankAgreements:
+        from assistec.services.banking.agreements import BankAgreements
+
+        return BankAgreements(self.work)
+
+    @cached_property
+    def bank_files(self) -> BankFileIntake:
+        from assistec.services.banking.intake import BankFileIntake
+        from assistec.wiring.banking import bank_file_parser
+
+        # The store is looked up per file, so a test may swap it after the service was built.
+        return BankFileIntake(self.work, lambda: self.document_store, bank_file_parser())
 
     @cached_property
     def realtime_tickets(self) -> RealtimeTickets:

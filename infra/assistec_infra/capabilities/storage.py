@@ -80,6 +80,15 @@ class DeviceStorage(Construct):
                 ),
             ],
         )
+        # Its events go to EventBridge's default bus: the shops' bank files are read when they land
+        # (BankFiles' rule on bank-files/; nothing else listens).
+        bucket = self.photos.node.default_child
+        assert isinstance(bucket, s3.CfnBucket)
+        bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                event_bridge_enabled=True
+            )
+        )
         acknowledge(
             self.photos,
             "AwsSolutions-S1",

@@ -158,6 +158,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/banking/agreements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's bank agreements (owners and admins) */
+        get: operations["list_agreements_banking_agreements_get"];
+        put?: never;
+        /** Register a bank agreement (convênio): bank, branch, account, wallet, layout, counters and the defaults of interest, fine and discount */
+        post: operations["create_agreement_banking_agreements_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/agreements/{agreement_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One bank agreement */
+        get: operations["get_agreement_banking_agreements__agreement_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a bank agreement (optimistic locking on version; counters only move forward) */
+        patch: operations["update_agreement_banking_agreements__agreement_id__patch"];
+        trace?: never;
+    };
+    "/banking/files": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's latest bank files (100), newest first, with their status and counts */
+        get: operations["list_files_banking_files_get"];
+        put?: never;
+        /** Start a retorno or statement upload: a presigned S3 form (20 MB, 15 minutes); the file is read when it lands and appears in the list */
+        post: operations["new_upload_banking_files_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/files/inline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a small retorno or statement in the request (base64, 1 MB): recorded and read at once; the same content again answers the first record, unchanged */
+        post: operations["send_inline_banking_files_inline_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/files/{file_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One bank file: status, counts, and its retorno occurrences */
+        get: operations["get_file_banking_files__file_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/unmatched": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Retorno occurrences whose nosso número matches no boleto of the shop (100, oldest first): the list a person works through */
+        get: operations["list_unmatched_banking_unmatched_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/billing": {
         parameters: {
             query?: never;
@@ -1648,6 +1753,188 @@ export interface components {
              */
             zip_code: string;
         };
+        /** AgreementIn */
+        AgreementIn: {
+            /** Account */
+            account: string;
+            /** Account Digit */
+            account_digit?: string | null;
+            /**
+             * Active
+             * @default true
+             */
+            active?: boolean;
+            /**
+             * Agreement Code
+             * @description Convênio / código do beneficiário
+             */
+            agreement_code: string;
+            /**
+             * Bank Code
+             * @description FEBRABAN bank code
+             * @enum {string}
+             */
+            bank_code: "001" | "033" | "104" | "237" | "341" | "748" | "756" | "085" | "208" | "077";
+            /**
+             * Branch
+             * @description Agência (cooperativa no Sicredi/Sicoob), digits only
+             */
+            branch: string;
+            /** Branch Digit */
+            branch_digit?: string | null;
+            /**
+             * Discount Cents
+             * @description Centavos (R$ 1,00 = 100)
+             * @default 0
+             */
+            discount_cents?: number;
+            /**
+             * Discount Days
+             * @default 0
+             */
+            discount_days?: number;
+            /**
+             * Fine Bp
+             * @description Basis points (2% = 200)
+             * @default 0
+             */
+            fine_bp?: number;
+            /**
+             * Interest Monthly Bp
+             * @description Basis points (1% = 100)
+             * @default 0
+             */
+            interest_monthly_bp?: number;
+            /**
+             * Layout
+             * @enum {string}
+             */
+            layout: "cnab240" | "cnab400";
+            /** Name */
+            name: string;
+            /**
+             * Next Nosso Numero
+             * @default 1
+             */
+            next_nosso_numero?: number;
+            /**
+             * Next Remessa Sequence
+             * @default 1
+             */
+            next_remessa_sequence?: number;
+            /**
+             * Wallet
+             * @description Carteira
+             */
+            wallet: string;
+        };
+        /** AgreementList */
+        AgreementList: {
+            /** Items */
+            items: components["schemas"]["AgreementOut"][];
+        };
+        /** AgreementOut */
+        AgreementOut: {
+            /** Account */
+            account: string;
+            /** Account Digit */
+            account_digit: string | null;
+            /** Active */
+            active: boolean;
+            /** Agreement Code */
+            agreement_code: string;
+            /** Bank Code */
+            bank_code: string;
+            /** Branch */
+            branch: string;
+            /** Branch Digit */
+            branch_digit: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Discount Cents */
+            discount_cents: number;
+            /** Discount Days */
+            discount_days: number;
+            /** Fine Bp */
+            fine_bp: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Interest Monthly Bp */
+            interest_monthly_bp: number;
+            /**
+             * Layout
+             * @enum {string}
+             */
+            layout: "cnab240" | "cnab400";
+            /** Name */
+            name: string;
+            /** Next Nosso Numero */
+            next_nosso_numero: number;
+            /** Next Remessa Sequence */
+            next_remessa_sequence: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+            /** Wallet */
+            wallet: string;
+        };
+        /**
+         * AgreementPatch
+         * @description The bank's rules on branch, account and agreement code are checked on the agreement as it would
+         *     be after the change (by the service: it knows the current values).
+         */
+        AgreementPatch: {
+            /** Account */
+            account?: string | null;
+            /** Account Digit */
+            account_digit?: string | null;
+            /** Active */
+            active?: boolean | null;
+            /** Agreement Code */
+            agreement_code?: string | null;
+            /** Bank Code */
+            bank_code?: ("001" | "033" | "104" | "237" | "341" | "748" | "756" | "085" | "208" | "077") | null;
+            /** Branch */
+            branch?: string | null;
+            /** Branch Digit */
+            branch_digit?: string | null;
+            /** Discount Cents */
+            discount_cents?: number | null;
+            /** Discount Days */
+            discount_days?: number | null;
+            /** Fine Bp */
+            fine_bp?: number | null;
+            /** Interest Monthly Bp */
+            interest_monthly_bp?: number | null;
+            /** Layout */
+            layout?: ("cnab240" | "cnab400") | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Next Nosso Numero
+             * @description Only forward
+             */
+            next_nosso_numero?: number | null;
+            /**
+             * Next Remessa Sequence
+             * @description Only forward
+             */
+            next_remessa_sequence?: number | null;
+            /** Version */
+            version: number;
+            /** Wallet */
+            wallet?: string | null;
+        };
         /** AppointmentChangeIn */
         AppointmentChangeIn: {
             /**
@@ -1831,6 +2118,250 @@ export interface components {
              * @enum {string}
              */
             type: "drop_off" | "pickup" | "visit";
+        };
+        /** BankFileDetail */
+        BankFileDetail: {
+            /** Agreement Id */
+            agreement_id: string | null;
+            /** Duplicate Count */
+            duplicate_count: number;
+            /** Error Code */
+            error_code: string | null;
+            /** Error Message */
+            error_message: string | null;
+            /** Filename */
+            filename: string | null;
+            /** Format */
+            format: ("cnab240" | "cnab400" | "ofx" | "csv") | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "retorno" | "statement";
+            /** Line Count */
+            line_count: number;
+            /** Occurrence Count */
+            occurrence_count: number;
+            /** Occurrences */
+            occurrences: components["schemas"]["OccurrenceOut"][];
+            /** Processed At */
+            processed_at: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Settled Cents */
+            settled_cents: number;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the content: one file per content per shop
+             */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "upload" | "inline";
+            /**
+             * Status
+             * @description pending_parser: stored, no parser for it yet; parsed; refused (error_code, error_message); failed: our parser's error
+             * @enum {string}
+             */
+            status: "pending_parser" | "parsed" | "refused" | "failed";
+            /** Unmatched Count */
+            unmatched_count: number;
+            /** Uploaded By */
+            uploaded_by: string | null;
+        };
+        /** BankFileInlineIn */
+        BankFileInlineIn: {
+            /**
+             * Content Base64
+             * @description The file, base64 (1048576 bytes at most)
+             */
+            content_base64: string;
+            /** Filename */
+            filename?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "retorno" | "statement";
+        };
+        /** BankFileIntakeOut */
+        BankFileIntakeOut: {
+            /** Agreement Id */
+            agreement_id: string | null;
+            /**
+             * Duplicate
+             * @description This content had been received before: nothing changed
+             */
+            duplicate: boolean;
+            /** Duplicate Count */
+            duplicate_count: number;
+            /** Error Code */
+            error_code: string | null;
+            /** Error Message */
+            error_message: string | null;
+            /** Filename */
+            filename: string | null;
+            /** Format */
+            format: ("cnab240" | "cnab400" | "ofx" | "csv") | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "retorno" | "statement";
+            /** Line Count */
+            line_count: number;
+            /** Occurrence Count */
+            occurrence_count: number;
+            /** Processed At */
+            processed_at: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Settled Cents */
+            settled_cents: number;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the content: one file per content per shop
+             */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "upload" | "inline";
+            /**
+             * Status
+             * @description pending_parser: stored, no parser for it yet; parsed; refused (error_code, error_message); failed: our parser's error
+             * @enum {string}
+             */
+            status: "pending_parser" | "parsed" | "refused" | "failed";
+            /** Unmatched Count */
+            unmatched_count: number;
+            /** Uploaded By */
+            uploaded_by: string | null;
+        };
+        /** BankFileList */
+        BankFileList: {
+            /** Items */
+            items: components["schemas"]["BankFileOut"][];
+        };
+        /** BankFileOut */
+        BankFileOut: {
+            /** Agreement Id */
+            agreement_id: string | null;
+            /** Duplicate Count */
+            duplicate_count: number;
+            /** Error Code */
+            error_code: string | null;
+            /** Error Message */
+            error_message: string | null;
+            /** Filename */
+            filename: string | null;
+            /** Format */
+            format: ("cnab240" | "cnab400" | "ofx" | "csv") | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "retorno" | "statement";
+            /** Line Count */
+            line_count: number;
+            /** Occurrence Count */
+            occurrence_count: number;
+            /** Processed At */
+            processed_at: string | null;
+            /**
+             * Received At
+             * Format: date-time
+             */
+            received_at: string;
+            /** Settled Cents */
+            settled_cents: number;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the content: one file per content per shop
+             */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "upload" | "inline";
+            /**
+             * Status
+             * @description pending_parser: stored, no parser for it yet; parsed; refused (error_code, error_message); failed: our parser's error
+             * @enum {string}
+             */
+            status: "pending_parser" | "parsed" | "refused" | "failed";
+            /** Unmatched Count */
+            unmatched_count: number;
+            /** Uploaded By */
+            uploaded_by: string | null;
+        };
+        /** BankFileUploadIn */
+        BankFileUploadIn: {
+            /**
+             * Filename
+             * @description The file's name, kept with it
+             */
+            filename?: string | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "retorno" | "statement";
+        };
+        /** BankFileUploadOut */
+        BankFileUploadOut: {
+            /** Expires In */
+            expires_in: number;
+            /** Key */
+            key: string;
+            /** Max Bytes */
+            max_bytes: number;
+            /**
+             * Upload Fields
+             * @description POST these form fields, then the file as `file`
+             */
+            upload_fields: {
+                [key: string]: string;
+            };
+            /**
+             * Upload Id
+             * Format: uuid
+             * @description The file's id once read (unless it repeats an earlier file)
+             */
+            upload_id: string;
+            /** Upload Url */
+            upload_url: string;
         };
         /** BillingOut */
         BillingOut: {
@@ -2942,6 +3473,49 @@ export interface components {
             order_id: string | null;
             /** Quantity */
             quantity: number;
+        };
+        /** OccurrenceList */
+        OccurrenceList: {
+            /** Items */
+            items: components["schemas"]["OccurrenceOut"][];
+        };
+        /** OccurrenceOut */
+        OccurrenceOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /**
+             * Bank File Id
+             * Format: uuid
+             */
+            bank_file_id: string;
+            /** Boleto Id */
+            boleto_id: string | null;
+            /** Credited On */
+            credited_on: string | null;
+            /** Fee Cents */
+            fee_cents: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Kind */
+            kind: string;
+            /** Line Number */
+            line_number: number;
+            /** Nosso Numero */
+            nosso_numero: number | null;
+            /** Occurred On */
+            occurred_on: string | null;
+            /** Occurrence Code */
+            occurrence_code: string | null;
+            /** Paid Cents */
+            paid_cents: number;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "applied" | "unmatched" | "resolved" | "ignored";
         };
         /** OrderIn */
         OrderIn: {
@@ -5010,7 +5584,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
-                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export") | null;
+                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export" | "bank_agreement" | "bank_file") | null;
                 /** @description One record's trail */
                 entity_id?: string | null;
             };
@@ -5342,6 +5916,741 @@ export interface operations {
                 };
             };
             /** @description Database or Google unavailable (or Google not configured here): nothing changed */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_agreements_banking_agreements_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementList"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_agreement_banking_agreements_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: duplicate, stale version or forbidden transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_agreement_banking_agreements__agreement_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_agreement_banking_agreements__agreement_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgreementPatch"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgreementOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: duplicate, stale version or forbidden transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_files_banking_files_get: {
+        parameters: {
+            query?: {
+                kind?: ("retorno" | "statement") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankFileList"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    new_upload_banking_files_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankFileUploadIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankFileUploadOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_inline_banking_files_inline_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BankFileInlineIn"];
+            };
+        };
+        responses: {
+            /** @description This content had been received before: its record, nothing changed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankFileIntakeOut"];
+                };
+            };
+            /** @description Recorded */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankFileIntakeOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_file_banking_files__file_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BankFileDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_unmatched_banking_unmatched_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OccurrenceList"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
             503: {
                 headers: {
                     [name: string]: unknown;

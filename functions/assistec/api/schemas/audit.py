@@ -36,6 +36,8 @@ AuditEntity = Literal[
     "email_settings",
     "email_template",
     "data_export",
+    "bank_agreement",
+    "bank_file",
 ]
 
 

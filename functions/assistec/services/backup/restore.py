@@ -24,8 +24,9 @@ issued for it (``permit_restore``, migration 0034: the app role alone may not cl
    them behind (``backup_advance_identities``); an audit row says who restored what.
 
 What a restore does per table is in ``tables.RESTORE`` (the audit log is appended to, never erased;
-the outbox, the providers' inboxes and the billing records are kept; sessions end). There are no
-triggers in the schema to mind (the audit log is written by the use cases, not by triggers).
+the outbox, the providers' inboxes, the billing records and the bank agreements' counters are kept;
+sessions end). The one trigger to mind, on confirmed reconciliation matches (migration 0036), lets a
+transaction with a used restore permit delete and write them back.
 A unique key held since by another shop (a user's e-mail, say) refuses the whole restore with
 ``restore_conflict``.
 """

@@ -77,6 +77,12 @@ RESTORE: dict[str, Restore] = {
     # so its connections (the panel asks for a new ticket; the staff chat's messages are restored).
     "realtime_tickets": Restore.CLEAR,
     "realtime_connections": Restore.CLEAR,
+    # The bank agreements' counters and the remessas sent: the bank has seen every nosso número and
+    # file sequence handed out, so a restore never moves them back (a number handed out again would be
+    # a second boleto under one number at the bank). The boletos, bank files and matches are restored
+    # with the orders they belong to (a retorno read after the bundle is read again when re-sent).
+    "bank_agreements": Restore.KEEP,
+    "remessa_files": Restore.KEEP,
 }
 
 

@@ -1,0 +1,405 @@
+"""The shop's bank files in: retornos and statements, uploaded straight to S3 through a presigned form
+(or sent inline through the API when small), recorded once per content, parsed through the wired
+``Parser`` (services/banking/parsing.py).
+
+Guarantees:
+- a file is recorded once per (shop, SHA-256): the same content again — re-uploaded, re-sent inline,
+  or an S3 event delivered twice — changes nothing and answers the first record;
+- each retorno occurrence and statement line is recorded once per its idempotency key, across files
+  (a retorno the bank sends again, a statement overlapping an earlier one);
+- an occurrence whose nosso número matches none of the agreement's boletos goes to the list a person
+  works through (status ``unmatched``);
+- content no parser is wired for is stored with status ``pending_parser`` (nothing guessed); a refusal
+  (``ParseRefused``) or a parser's error is stored with its code and a pt-BR reason;
+- the object's key says whose it is (``bank-files/<shop>/<kind>/<user>/<upload>/<name>``): the API
+  signs keys of the caller's shop only, and the form's policy pins the key, so the S3 event's key is
+  trusted for the shop. No transaction is open while S3 is read or written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+from uuid import UUID
+
+from assistec.db import banking as banking_db
+from assistec.db.banking import BankFileLineRow, BankFileRow
+from assistec.domain.permissions import Permission
+from assistec.errors import PayloadTooLargeError, ValidationFailedError, found
+from assistec.observability import logger
+from assistec.services.audit import SystemActor
+from assistec.services.banking.parsing import NO_PARSER, FileKind, ParsedFile, Parser, ParseRefused
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from assistec.domain.tokens import Identity
+    from assistec.integrations.storage import DocumentStore
+    from assistec.services.audit import Actor
+    from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
+
+KEY_PREFIX = "bank-files/"
+CONTENT_TYPE = "application/octet-stream"
+# A bank's retorno of a busy day is a few MB (CNAB 400: 400 bytes a line); statements are smaller.
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+UPLOAD_EXPIRES_S = 15 * 60
+INLINE_MAX_BYTES = 1024 * 1024
+LIST_LIMIT = 100
+
+_NO_FILE = "Arquivo bancário não encontrado."
+_EMPTY = "O arquivo está vazio."
+_PARSER_ERROR = (
+    "Não foi possível ler este arquivo por um erro nosso; ele ficou guardado e será lido de novo. "
+    "Se o erro continuar, fale com o suporte do assistec."
+)
+_UNKNOWN_AGREEMENT = (
+    "unknown_agreement",
+    "Este retorno é do convênio {agreement} do banco {bank}, que não está cadastrado na loja.",
+)
+_AMBIGUOUS_AGREEMENT = (
+    "ambiguous_agreement",
+    "Há mais de um convênio {agreement} do banco {bank} na loja: não se sabe de qual é este retorno.",
+)
+_KEY = re.compile(
+    rf"^{KEY_PREFIX}(?P<tenant>[0-9a-f-]{{36}})/(?P<kind>retorno|statement)/(?P<user>[0-9a-f-]{{36}})/"
+    r"(?P<upload>[0-9a-f-]{36})/(?P<name>[A-Za-z0-9._-]{1,100})$"
+)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_filename(name: str | None) -> str:
+    """The file's name as it goes into the key: letters, digits, ``._-``; at most 100 characters."""
+    cleaned = _UNSAFE.sub("_", (name or "").strip()).strip("._") or "arquivo"
+    return cleaned[-100:]
+
+
+def object_key(tenant_id: UUID, kind: FileKind, user_id: UUID, upload_id: UUID, filename: str) -> str:
+    return f"{KEY_PREFIX}{tenant_id}/{kind}/{user_id}/{upload_id}/{safe_filename(filename)}"
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    """Whose a bank file's object is, read from its key."""
+
+    tenant_id: UUID
+    kind: FileKind
+    user_id: UUID
+    upload_id: UUID
+    filename: str
+
+
+def parse_key(key: str) -> ObjectRef | None:
+    """The object's shop, kind, uploader, upload id and name; None for a key we never sign."""
+    match = _KEY.match(key)
+    if match is None:
+        return None
+    try:
+        return ObjectRef(
+            tenant_id=UUID(match["tenant"]),
+            kind="retorno" if match["kind"] == "retorno" else "statement",
+            user_id=UUID(match["user"]),
+            upload_id=UUID(match["upload"]),
+            filename=match["name"],
+        )
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class UploadForm:
+    upload_id: UUID
+    key: str
+    url: str
+    fields: dict[str, str]
+    max_bytes: int
+    expires_in: int
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """A file's record, and whether this content had been recorded before (nothing changed now)."""
+
+    file: BankFileRow
+    duplicate: bool
+
+
+ProcessOutcome = Literal["recorded", "duplicate", "missing", "ignored"]
+
+
+class BankFileIntake:
+    """Receives the shop's retorno and statement files (see the module docstring)."""
+
+    def __init__(
+        self, work: UnitsOfWork, store: Callable[[], DocumentStore], parser: Parser = NO_PARSER
+    ) -> None:
+        self._work = work
+        self._store = store
+        self._parser = parser
+
+    # --- the API ----------------------------------------------------------------------------------------
+
+    def upload_form(self, identity: Identity, kind: FileKind, filename: str | None) -> UploadForm:
+        """A presigned POST form for one file (``UPLOAD_MAX_BYTES`` at most, valid ``UPLOAD_EXPIRES_S``):
+        the S3 event then has it processed (``process_object``); it appears in the list once read."""
+        with self._work(identity, Permission.BANKING_MANAGE):
+            pass  # the permission, and the shop (a suspended shop is refused in the API's gate)
+        upload_id = uuid.uuid4()
+        assert identity.user_id is not None
+        key = object_key(identity.tenant_id, kind, identity.user_id, upload_id, filename or kind)
+        form = self._store().upload_form(
+            key, CONTENT_TYPE, max_bytes=UPLOAD_MAX_BYTES, expires_s=UPLOAD_EXPIRES_S
+        )
+        return UploadForm(
+            upload_id=upload_id,
+            key=key,
+            url=str(form["url"]),
+            fields={str(k): str(v) for k, v in form["fields"].items()},
+            max_bytes=UPLOAD_MAX_BYTES,
+            expires_in=UPLOAD_EXPIRES_S,
+        )
+
+    def receive_inline(self, identity: Identity, kind: FileKind, data: bytes, filename: str | None) -> Intake:
+        """A small file sent in the request (``INLINE_MAX_BYTES``): stored in S3 like an upload, then
+        recorded and parsed at once. The same content again answers the first record, unchanged."""
+        if not data:
+            raise ValidationFailedError(_EMPTY, details=[{"field": "content", "message": "vazio"}])
+        if len(data) > INLINE_MAX_BYTES:
+            raise PayloadTooLargeError(details={"max_bytes": INLINE_MAX_BYTES})
+        digest = hashlib.sha256(data).digest()
+        with self._work(identity, Permission.BANKING_MANAGE) as uow:
+            known = banking_db.file_by_sha256(uow.conn, digest)
+        if known is not None:
+            return Intake(known, duplicate=True)
+        upload_id = uuid.uuid4()
+        assert identity.user_id is not None
+        key = object_key(identity.tenant_id, kind, identity.user_id, upload_id, filename or kind)
+        self._store().put(key, data, content_type=CONTENT_TYPE, filename=safe_filename(filename or kind))
+        return self._record(
+            identity,
+            file_id=upload_id,
+            kind=kind,
+            source="inline",
+            key=key,
+            filename=filename,
+            data=data,
+            digest=digest,
+            uploaded_by=identity.user_id,
+        )
+
+    def recent(self, identity: Identity, kind: FileKind | None = None) -> list[BankFileRow]:
+        """The shop's latest files (``LIST_LIMIT``), newest first."""
+        with self._work(identity, Permission.BANKING_MANAGE) as uow:
+            return banking_db.list_files(uow.conn, limit=LIST_LIMIT, kind=kind)
+
+    def get(self, identity: Identity, file_id: UUID) -> tuple[BankFileRow, list[BankFileLineRow]]:
+        """One file of the shop with its retorno occurrences; 404 for any other id."""
+        with self._work(identity, Permission.BANKING_MANAGE) as uow:
+            row = found(banking_db.get_file(uow.conn, file_id), _NO_FILE)
+            return row, banking_db.file_lines(uow.conn, file_id)
+
+    def unmatched(self, identity: Identity) -> list[BankFileLineRow]:
+        """The retorno occurrences no boleto of the shop matched (``LIST_LIMIT``, oldest first): the
+        list a person works through."""
+        with self._work(identity, Permission.BANKING_MANAGE) as uow:
+            return banking_db.unmatched_lines(uow.conn, limit=LIST_LIMIT)
+
+    # --- the S3 event -----------------------------------------------------------------------------------
+
+    def process_object(self, key: str) -> ProcessOutcome:
+        """Record the uploaded object under ``key`` (the S3 event's): ``ignored`` for a key the API
+        never signs (logged), ``missing`` when the object is gone, ``duplicate`` when its content is
+        recorded already, else ``recorded``. Safe to run twice for one object."""
+        ref = parse_key(key)
+        if ref is None:
+            logger.warning("bank file key not ours: ignored", extra={"key": key[:200]})
+            return "ignored"
+        logger.append_keys(tenant_id=str(ref.tenant_id), upload_id=str(ref.upload_id))
+        data = self._store().get(key, max_bytes=UPLOAD_MAX_BYTES)
+        if data is None:
+            logger.warning("bank file object missing")
+            return "missing"
+        if len(data) > UPLOAD_MAX_BYTES:  # the form's policy forbids it; a refusal, never a partial read
+            logger.error("bank file object over the upload limit", extra={"bytes": len(data)})
+            return "ignored"
+        intake = self._record(
+            SystemActor(ref.tenant_id),
+            file_id=ref.upload_id,
+            kind=ref.kind,
+            source="upload",
+            key=key,
+            filename=ref.filename,
+            data=data,
+            digest=hashlib.sha256(data).digest(),
+            uploaded_by=ref.user_id,
+        )
+        return "duplicate" if intake.duplicate else "recorded"
+
+    # --- both ---------------------------------------------------------------------------------------------
+
+    def _parse(self, kind: FileKind, data: bytes) -> tuple[ParsedFile | None, dict[str, Any]]:
+        """The parser's reading and the file's status columns (no transaction open: pure work)."""
+        if not data:
+            return None, {"status": "refused", "error_code": "empty_file", "error_message": _EMPTY}
+        try:
+            parsed = self._parser(kind, data)
+        except ParseRefused as refused:
+            return None, {
+                "status": "refused",
+                "error_code": refused.code,
+                "error_message": refused.message[:1000],
+            }
+        except Exception:
+            logger.exception("bank file parser failed")
+            return None, {"status": "failed", "error_code": "parser_error", "error_message": _PARSER_ERROR}
+        if parsed is None:
+            return None, {"status": "pending_parser"}
+        return parsed, {"status": "parsed", "format": parsed.format, "line_count": parsed.line_count}
+
+    def _record(
+        self,
+        actor: Identity | Actor,
+        *,
+        file_id: UUID,
+        kind: FileKind,
+        source: str,
+        key: str,
+        filename: str | None,
+        data: bytes,
+        digest: bytes,
+        uploaded_by: UUID | None,
+    ) -> Intake:
+        parsed, outcome = self._parse(kind, data)
+        with self._work(actor) as uow:
+            row = banking_db.insert_file(
+                uow.conn,
+                tenant_id=uow.tenant_id,
+                values={
+                    "id": file_id,
+                    "kind": kind,
+                    "source": source,
+                    "s3_key": key,
+                    "filename": filename[:255] if filename else None,
+                    "size_bytes": len(data),
+                    "sha256": digest,
+                    "uploaded_by": uploaded_by,
+                    **outcome,
+                },
+            )
+            if row is None:  # recorded before, or by a concurrent delivery of the same content
+                known = banking_db.file_by_sha256(uow.conn, digest)
+                assert known is not None
+                return Intake(known, duplicate=True)
+            if parsed is not None:
+                row = self._lines(uow, row, kind, parsed)
+            uow.audit(
+                "receive",
+                "bank_file",
+                row.id,
+                changes={
+                    "kind": kind,
+                    "source": source,
+                    "status": row.status,
+                    "sha256": digest.hex(),
+                    "size_bytes": len(data),
+                    **({"error_code": row.error_code} if row.error_code else {}),
+                },
+            )
+        return Intake(row, duplicate=False)
+
+    @staticmethod
+    def _lines(uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile) -> BankFileRow:
+        """Record the parsed lines once per key, and the file's counts (or its refusal)."""
+        if kind == "statement":
+            added = banking_db.insert_statement_lines(
+                uow.conn,
+                tenant_id=uow.tenant_id,
+                bank_file_id=row.id,
+                rows=[
+                    {
+                        "line_number": line.line_number,
+                        "idempotency_key": line.idempotency_key,
+                        "posted_on": line.posted_on,
+                        "amount_cents": line.amount_cents,
+                        "description": line.description,
+                        "reference": line.reference,
+                    }
+                    for line in parsed.statement_lines
+                ],
+            )
+            return banking_db.finish_file(
+                uow.conn,
+                row.id,
+                values={
+                    "occurrence_count": len(added),
+                    "duplicate_count": len(parsed.statement_lines) - len(added),
+                },
+            )
+        agreements = banking_db.agreement_for(uow.conn, parsed.bank_code or "", parsed.agreement_code or "")
+        if len(agreements) != 1:
+            code, message = (
+                (
+                    "unknown_agreement",
+                    "Este retorno é do convênio {a} do banco {b}, que não está cadastrado na loja.",
+                )
+                if not agreements
+                else (
+                    "ambiguous_agreement",
+                    "Há mais de um convênio {a} do banco {b} na loja: não se sabe de qual é este retorno.",
+                )
+            )
+            return banking_db.finish_file(
+                uow.conn,
+                row.id,
+                values={
+                    "status": "refused",
+                    "error_code": code,
+                    "error_message": message.format(
+                        a=parsed.agreement_code or "?", b=parsed.bank_code or "?"
+                    ),
+                },
+            )
+        agreement = agreements[0]
+        numbers = sorted({o.nosso_numero for o in parsed.occurrences if o.nosso_numero is not None})
+        boletos = banking_db.boletos_by_nosso_numero(uow.conn, agreement.id, numbers)
+        rows = []
+        for occurrence in parsed.occurrences:
+            boleto_id = boletos.get(occurrence.nosso_numero) if occurrence.nosso_numero is not None else None
+            rows.append(
+                {
+                    "line_number": occurrence.line_number,
+                    "idempotency_key": occurrence.idempotency_key,
+                    "kind": occurrence.kind,
+                    "occurrence_code": occurrence.occurrence_code,
+                    "nosso_numero": occurrence.nosso_numero,
+                    "boleto_id": boleto_id,
+                    "amount_cents": occurrence.amount_cents,
+                    "paid_cents": occurrence.paid_cents,
+                    "fee_cents": occurrence.fee_cents,
+                    "interest_cents": occurrence.interest_cents,
+                    "discount_cents": occurrence.discount_cents,
+                    "occurred_on": occurrence.occurred_on,
+                    "credited_on": occurrence.credited_on,
+                    "status": "unmatched"
+                    if occurrence.nosso_numero is not None and boleto_id is None
+                    else "pending",
+                }
+            )
+        added = banking_db.insert_occurrences(
+            uow.conn, tenant_id=uow.tenant_id, bank_file_id=row.id, rows=rows
+        )
+        unmatched = sum(1 for line in added if line["status"] == "unmatched")
+        settled = sum(line["paid_cents"] for line in added if line["kind"] == "settled")
+        return banking_db.finish_file(
+            uow.conn,
+            row.id,
+            values={
+                "agreement_id": agreement.id,
+                "occurrence_count": len(added),
+                "duplicate_count": len(parsed.occurrences) - len(added),
+                "unmatched_count": unmatched,
+                "settled_cents": settled,
+            },
+        )

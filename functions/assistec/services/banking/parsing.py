@@ -1,0 +1,93 @@
+"""The seam between the file intake and the bank-file parsers.
+
+The intake (``intake.BankFileIntake``) stores a file once per content and records what a parser
+makes of it; the parsers themselves are pure (``domain/banking``: CNAB 240/400 retorno, OFX and CSV
+statements). They meet here: a ``Parser`` is ``parse(kind, data) -> ParsedFile | None``, where
+``None`` says "no parser for this content" and the file is kept as ``pending_parser`` (nothing is
+guessed), and ``ParseRefused`` says "this is not a file we can trust" with a stable code and a pt-BR
+reason (kept on the file's row, shown to the shop).
+
+The composition root chooses the parser (``wiring``: ``NO_PARSER`` until the CNAB/OFX parsers are
+adapted to ``ParsedFile``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal, Protocol
+
+FileKind = Literal["retorno", "statement"]
+FileFormat = Literal["cnab240", "cnab400", "ofx", "csv"]
+OccurrenceKind = Literal[
+    "entry_confirmed", "settled", "written_off", "rejected", "fee", "due_date_changed", "other"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One retorno line's occurrence, values in centavos. ``idempotency_key``: the same occurrence in
+    another file (the bank sends a retorno again) has the same key — e.g. bank, agreement, nosso
+    número, occurrence code, date and value — and is recorded once."""
+
+    line_number: int
+    idempotency_key: str
+    kind: OccurrenceKind
+    occurrence_code: str | None = None
+    nosso_numero: int | None = None
+    amount_cents: int = 0
+    paid_cents: int = 0
+    fee_cents: int = 0
+    interest_cents: int = 0
+    discount_cents: int = 0
+    occurred_on: date | None = None
+    credited_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatementEntry:
+    """One statement line: signed centavos (credits positive), never zero."""
+
+    line_number: int
+    idempotency_key: str
+    posted_on: date
+    amount_cents: int
+    description: str | None = None
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFile:
+    """What a parser read in a file. A retorno names its bank and agreement code (the intake finds the
+    shop's agreement by them, and refuses a file of an agreement the shop does not have)."""
+
+    format: FileFormat
+    line_count: int
+    bank_code: str | None = None
+    agreement_code: str | None = None
+    occurrences: tuple[Occurrence, ...] = field(default_factory=tuple)
+    statement_lines: tuple[StatementEntry, ...] = field(default_factory=tuple)
+
+
+class ParseRefused(Exception):
+    """The content is not a file we can trust: not CNAB, totals that do not match the trailer, another
+    bank's layout... ``code`` is stable (stored on the file), ``message`` is for the shop (pt-BR)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+class Parser(Protocol):
+    def __call__(self, kind: FileKind, data: bytes) -> ParsedFile | None:
+        """The file read, ``None`` when there is no parser for it (yet); raises ``ParseRefused``."""
+        ...
+
+
+def no_parser(kind: FileKind, data: bytes) -> ParsedFile | None:
+    """No parser is wired: every file is stored as ``pending_parser`` for a later pass."""
+    return None
+
+
+NO_PARSER: Parser = no_parser

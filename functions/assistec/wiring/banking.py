@@ -1,0 +1,54 @@
+"""Banking's composition: which parser reads the shop's bank files (``bank_file_parser``, shared by
+the API's inline path and the bank files worker), and the worker's root (``BankFilesSettings``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from assistec.wiring.base import DatabaseRoot, Installed
+
+if TYPE_CHECKING:
+    from assistec.integrations.storage import DocumentStore
+    from assistec.services.banking.intake import BankFileIntake
+    from assistec.services.banking.parsing import Parser
+    from assistec.settings import BankFilesSettings
+
+
+def bank_file_parser() -> Parser:
+    """The parser the intake calls: none yet. Every file is stored as ``pending_parser`` until the
+    CNAB 240/400 retorno and OFX/CSV statement parsers (domain/banking) are adapted to
+    ``services.banking.parsing.ParsedFile`` and returned here."""
+    from assistec.services.banking.parsing import NO_PARSER
+
+    return NO_PARSER
+
+
+class BankFilesRoot(DatabaseRoot):
+    def __init__(self, settings: BankFilesSettings) -> None:
+        super().__init__(settings, event_bus_name=settings.event_bus_name)
+        self.settings = settings
+
+    @cached_property
+    def document_store(self) -> DocumentStore:
+        from assistec.integrations.storage import S3DocumentStore
+
+        return S3DocumentStore(self.settings.devices_bucket)
+
+    @cached_property
+    def intake(self) -> BankFileIntake:
+        from assistec.services.banking.intake import BankFileIntake
+
+        # Tests put their fake store in ``document_store`` before the first use.
+        return BankFileIntake(self.work, lambda: self.document_store, bank_file_parser())
+
+
+def _from_environment() -> BankFilesRoot:
+    from assistec.settings import BankFilesSettings
+
+    return BankFilesRoot(BankFilesSettings())  # type: ignore[call-arg]  # values come from the environment
+
+
+_root = Installed(_from_environment)
+root = _root.get
+install = _root.install
