@@ -15,6 +15,7 @@ import { OrderPage } from "./pages/Order";
 import { PricesPage } from "./pages/Prices";
 import { ReportsPage } from "./pages/Reports";
 import { ManagersOnly, SettingsPage } from "./pages/Settings";
+import { GoogleSettingsPage, SchedulingSettingsPage, SmtpSettingsPage, SuppressionsPage } from "./pages/SettingsMore";
 import {
   DocumentSettingsPage,
   EmailTemplatesPage,
@@ -215,6 +216,31 @@ function Shell() {
               </ManagersOnly>
             }
           />
+          <Route
+            path="/configuracoes/agendamentos"
+            element={
+              <ManagersOnly>
+                <SchedulingSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/google"
+            element={
+              <ManagersOnly>
+                <GoogleSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route
+            path="/configuracoes/servidor-email"
+            element={
+              <ManagersOnly>
+                <SmtpSettingsPage />
+              </ManagersOnly>
+            }
+          />
+          <Route path="/configuracoes/emails-bloqueados" element={<SuppressionsPage />} />
           <Route path="/agenda" element={<AgendaPage />} />
           <Route path="/precos" element={<PricesPage />} />
           <Route path="/estoque" element={<StockPage />} />

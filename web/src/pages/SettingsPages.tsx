@@ -30,6 +30,10 @@ export function SettingsNav() {
     ["/configuracoes/orcamento", s.quote],
     ["/configuracoes/fluxo", s.workflow],
     ["/configuracoes/pagamentos", s.payments],
+    ["/configuracoes/agendamentos", s.scheduling],
+    ["/configuracoes/google", s.google],
+    ["/configuracoes/servidor-email", s.smtp],
+    ["/configuracoes/emails-bloqueados", s.suppressions],
   ];
   return (
     <nav aria-label={s.nav} className="subnav">
