@@ -45,7 +45,7 @@ export function BoardPage() {
             api.GET("/orders", {
               params: {
                 query: {
-                  status: s,
+                  status: [s],
                   limit: PAGE,
                   ...(technician ? { technician_id: technician } : {}),
                   ...(cursor ? { cursor } : {}),
