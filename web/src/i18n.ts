@@ -608,6 +608,11 @@ export const t = {
     retry: "Tentar de novo",
     discard: "Descartar",
     offline: "Sem conexão ao vivo agora: a mensagem não foi enviada. Aguarde reconectar e tente de novo.",
+    button: (unread: number) =>
+      unread === 0
+        ? "Chat da equipe"
+        : `Chat da equipe, ${unread} ${unread === 1 ? "mensagem não lida" : "mensagens não lidas"}`,
+    close: "Fechar o chat",
     states: {
       live: "Conectado",
       connecting: "Conectando…",
