@@ -19,6 +19,7 @@ import {
   type ChatLog,
   chatText,
   EMPTY_LOG,
+  historyBaseline,
   latestAt,
   seenKey,
   startChat,
@@ -51,6 +52,8 @@ interface Chat {
   state: RealtimeState;
   me: string | null;
   unread: number;
+  /** Whether the first history arrived (the badge counts from then on). */
+  loaded: boolean;
   /** Sends the text typed; the pt-BR reason when it cannot go now. */
   send: (text: string) => string | null;
   forget: (requestId: string) => void;
@@ -82,6 +85,8 @@ export function ChatProvider({ children }: { children: ReactNode }) {
   const [state, setState] = useState<RealtimeState>("connecting");
   const [seenAt, setSeenAt] = useState<string | null>(() => readSeen(me));
   const channel = useRef<ChatChannel | null>(null);
+  const started = useRef(false);
+  const [loaded, setLoaded] = useState(false);
 
   useEffect(() => {
     const chat = startChat({
@@ -89,7 +94,14 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       apiBase: config.apiBase,
       fetch: session.fetch,
       onState: setState,
-      onEvent: (event) => dispatch({ kind: "event", event }),
+      onEvent: (event) => {
+        dispatch({ kind: "event", event });
+        if (event.type === "chat.history" && !started.current) {
+          started.current = true;
+          setSeenAt((seen) => seen ?? historyBaseline(event));
+          setLoaded(true);
+        }
+      },
     });
     channel.current = chat;
     return () => {
@@ -109,17 +121,13 @@ export function ChatProvider({ children }: { children: ReactNode }) {
     }
   }, [log.messages, me, seenAt]);
 
-  // The first history ever seen in this browser is the starting point, not news.
-  useEffect(() => {
-    if (seenAt === null && log.messages.length > 0) markSeen();
-  }, [seenAt, log.messages.length, markSeen]);
-
   const value = useMemo<Chat>(
     () => ({
       log,
       state,
       me,
       unread: unreadCount(log.messages, me, seenAt),
+      loaded,
       send(text: string) {
         const checked = chatText(text);
         if (!checked.ok) return checked.message;
@@ -131,7 +139,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       forget: (requestId: string) => dispatch({ kind: "forget", requestId }),
       markSeen,
     }),
-    [log, state, me, seenAt, markSeen],
+    [log, state, me, seenAt, loaded, markSeen],
   );
   return <ChatContext.Provider value={value}>{children}</ChatContext.Provider>;
 }
@@ -237,7 +245,7 @@ export function ChatPanel({ prefix, autoFocus = false }: { prefix: string; autoF
 
 /** The header's button: opens and closes the drawer; its name says how many messages are unread. */
 export function ChatButton({ open, onToggle }: { open: boolean; onToggle: () => void }) {
-  const { unread } = useChat();
+  const { unread, loaded } = useChat();
   return (
     <button
       type="button"
@@ -246,6 +254,7 @@ export function ChatButton({ open, onToggle }: { open: boolean; onToggle: () => 
       aria-controls="chat-drawer"
       aria-label={t.chat.button(unread)}
       data-testid="chat-button"
+      data-history={loaded ? "loaded" : "waiting"}
       onClick={onToggle}
     >
       {t.chat.title}

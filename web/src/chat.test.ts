@@ -6,6 +6,7 @@ import {
   type ChatMessage,
   chatText,
   EMPTY_LOG,
+  historyBaseline,
   latestAt,
   mergeMessages,
   seenKey,
@@ -170,5 +171,11 @@ describe("the unread badge", () => {
     expect(latestAt(log)).toBe("2026-11-30T10:07:00-03:00");
     expect(latestAt([])).toBeNull();
     expect(seenKey("u1")).toBe("assistec.chat.seen.u1");
+  });
+
+  it("starts counting after the first history, or from the start when it is empty", () => {
+    expect(historyBaseline({ type: "chat.history", messages: log })).toBe("2026-11-30T10:07:00-03:00");
+    const empty = historyBaseline({ type: "chat.history", messages: [] });
+    expect(unreadCount(log, "me", empty)).toBe(3);
   });
 });

@@ -166,6 +166,13 @@ export function unreadCount(messages: readonly ChatMessage[], me: string | null,
   return messages.filter((m) => m.user_id !== me && Date.parse(m.created_at) > seen).length;
 }
 
+/** Where the badge starts counting in a browser that never looked at the chat: after the first
+ * history it receives (what was said before is not news); after nothing when that history is empty. */
+export function historyBaseline(event: RealtimeEvent): string {
+  const messages = Array.isArray(event.messages) ? event.messages.filter(isMessage) : [];
+  return latestAt(messages) ?? new Date(0).toISOString();
+}
+
 /** Where the newest message seen is kept between reloads, per user of the browser. */
 export function seenKey(userId: string): string {
   return `assistec.chat.seen.${userId}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { toApiError } from "./api/errors";
+import { messageOf, Problem, toApiError } from "./api/errors";
 import {
   brDate,
   logoProblem,
@@ -142,5 +142,15 @@ describe("the shop's SMTP server", () => {
       { id: "d", access_role: "freeBusyReader" },
     ];
     expect(writableCalendars(calendars).map((c) => c.id)).toEqual(["a", "c"]);
+  });
+});
+
+describe("a form's own refusal", () => {
+  it("is shown as written, while any other Error's text stays out of sight", () => {
+    expect(messageOf(new Problem("Lembretes inválidos."))).toBe("Lembretes inválidos.");
+    expect(messageOf(new Error("Cannot read properties of undefined"))).not.toContain("Cannot read");
+    expect(messageOf(toApiError(409, { code: "conflict", message: "Outra pessoa alterou." }))).toBe(
+      "Outra pessoa alterou.",
+    );
   });
 });

@@ -4,6 +4,7 @@
 import { useEffect, useState } from "react";
 
 import { call } from "../api/client";
+import { Problem } from "../api/errors";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Notice, Section } from "../components";
 import { useAction, useLoad, usePanel, useTokens } from "../context";
@@ -33,7 +34,7 @@ type RuleDraft = { duration: string; buffer: string; capacity: string; enabled: 
 /** A whole number within [min, max] typed in a field, or an Error naming the field. */
 function whole(text: string, label: string, min: number, max: number): number {
   const value = Number(text.trim());
-  if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw new Error(m.badNumber(label, min, max));
+  if (!/^\d+$/.test(text.trim()) || value < min || value > max) throw new Problem(m.badNumber(label, min, max));
   return value;
 }
 
@@ -102,16 +103,16 @@ export function SchedulingSettingsPage() {
       };
     }
     const dates = parseClosedDates(closed);
-    if ("bad" in dates) throw new Error(m.badDate(dates.bad));
+    if ("bad" in dates) throw new Problem(m.badDate(dates.bad));
     body.closed_dates = dates.dates;
     const offsets = parseReminders(reminders);
-    if (offsets === null) throw new Error(m.badReminders);
+    if (offsets === null) throw new Problem(m.badReminders);
     body.reminder_offsets = offsets;
     if (ownHours) {
       const booking: Record<string, string[][]> = {};
       for (const day of WEEKDAYS) {
         const parsed = parseBookingHours(hours[day] ?? "");
-        if (parsed === null) throw new Error(m.badHours(t.settings.weekdays[day]));
+        if (parsed === null) throw new Problem(m.badHours(t.settings.weekdays[day]));
         booking[day] = parsed;
       }
       body.booking_hours = booking;
@@ -324,7 +325,7 @@ export function SmtpSettingsPage() {
     setDone(null);
     setTested(null);
     const body = smtpBody(draft, current?.version ?? 0);
-    if ("problem" in body) throw new Error(body.problem);
+    if ("problem" in body) throw new Problem(body.problem);
     await explainConflict(call(api.PUT("/settings/email/smtp", { body })));
     setDone(m.smtpSaved);
     settings.reload();
@@ -335,8 +336,8 @@ export function SmtpSettingsPage() {
     const outcome = await call(api.POST("/settings/email/smtp/test"));
     settings.reload();
     if (outcome.status === "sent") setTested(m.smtpTested(outcome.to));
-    else if (outcome.status === "suppressed") throw new Error(m.smtpTestSuppressed(outcome.to));
-    else throw new Error(m.smtpTestFailed(outcome.reason ?? ""));
+    else if (outcome.status === "suppressed") throw new Problem(m.smtpTestSuppressed(outcome.to));
+    else throw new Problem(m.smtpTestFailed(outcome.reason ?? ""));
   });
   const remove = useAction(async () => {
     if (!window.confirm(m.smtpRemoveConfirm)) return;
