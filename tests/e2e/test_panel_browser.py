@@ -1000,7 +1000,7 @@ def test_suppressed_addresses_show_their_reason_and_the_owner_lifts_one(
             "values (%s, 'cliente.sumido@exemplo.com.br', 'bounce', '550 5.1.1 usuário inexistente')",
             (shop["tenant_id"],),
         )
-    sections.get_by_role("link", name="E-mails bloqueados").click()
+    sections.get_by_role("link", name="Endereços bloqueados").click()
     row = page.get_by_role("row").filter(has_text="cliente.sumido@exemplo.com.br")
     row.wait_for()
     assert "E-mail voltou" in row.inner_text()

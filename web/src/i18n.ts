@@ -494,7 +494,7 @@ export const t = {
     allowedMoves: "Mudanças de situação permitidas",
     scheduling: "Agendamentos",
     smtp: "Servidor de e-mail",
-    suppressions: "E-mails bloqueados",
+    suppressions: "Endereços bloqueados",
     google: "Google Agenda",
   },
   settingsMore: {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 
 import { messageOf, Problem, toApiError } from "./api/errors";
 import {
+  addressPath,
   brDate,
   logoProblem,
   parseBookingHours,
@@ -151,6 +152,17 @@ describe("a form's own refusal", () => {
     expect(messageOf(new Error("Cannot read properties of undefined"))).not.toContain("Cannot read");
     expect(messageOf(toApiError(409, { code: "conflict", message: "Outra pessoa alterou." }))).toBe(
       "Outra pessoa alterou.",
+    );
+  });
+});
+
+describe("a suppressed address in the path", () => {
+  it("keeps the @ and encodes what a path segment cannot carry", () => {
+    expect(addressPath("/email/suppressions/{address}", { address: "ana.souza@exemplo.com.br" })).toBe(
+      "/email/suppressions/ana.souza@exemplo.com.br",
+    );
+    expect(addressPath("/email/suppressions/{address}", { address: "a/b?c#d%e@x.com" })).toBe(
+      "/email/suppressions/a%2Fb%3Fc%23d%25e@x.com",
     );
   });
 });

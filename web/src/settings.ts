@@ -183,3 +183,10 @@ export function smtpBody(draft: SmtpDraft, version: number): SmtpBody | { proble
 export function writableCalendars<C extends { access_role: string }>(calendars: readonly C[]): C[] {
   return calendars.filter((c) => c.access_role === "owner" || c.access_role === "writer");
 }
+
+/** The path of one suppressed address: percent-encoded as a path segment, except the @, which a
+ * segment may carry as is (RFC 3986 pchar) and which older gateways passed on still encoded. */
+export function addressPath(pathname: string, params: Record<string, unknown>): string {
+  const address = String(params.address ?? "");
+  return pathname.replace("{address}", encodeURIComponent(address).replace(/%40/g, "@"));
+}

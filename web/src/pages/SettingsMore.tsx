@@ -14,6 +14,7 @@ import { WEEKDAYS } from "../hours";
 import { t } from "../i18n";
 import { managesShop } from "../roles";
 import {
+  addressPath,
   brDate,
   parseBookingHours,
   parseClosedDates,
@@ -490,7 +491,9 @@ export function SuppressionsPage() {
   const lift = useAction(async (address: string) => {
     if (!window.confirm(m.liftConfirm(address))) return;
     setDone(null);
-    await call(api.DELETE("/email/suppressions/{address}", { params: { path: { address } } }));
+    await call(
+      api.DELETE("/email/suppressions/{address}", { params: { path: { address } }, pathSerializer: addressPath }),
+    );
     setItems(items.filter((s) => s.address !== address));
     setDone(m.lifted(address));
   });
