@@ -511,6 +511,11 @@ def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public
     shop = new_shop(http, "Loja Painel Ao Vivo")
     headers = {"Authorization": f"Bearer {shop['access_token']}"}
     page = open_page(DESKTOP)
+    # The panel's one socket opens with the shell, at login (the board and the chat share it)
+    pushed: list[str] = []
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: pushed.append(str(frame))))
     _log_in(page, panel_url, shop["email"], shop["password"])
     page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
 
@@ -536,8 +541,6 @@ def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public
     page.get_by_role("heading", level=1).filter(has_text="Orçamento enviado").wait_for()
 
     # And the board open, its channel live (so it does not poll), the order waiting for the customer
-    pushed: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: pushed.append(str(frame))))
     page.get_by_role("link", name="Ordens de serviço", exact=True).click()
     page.get_by_text("Atualização automática ligada").wait_for(timeout=60_000)
     page.locator('[data-status="quote_sent"]').get_by_role("link", name=re.compile("OS 0001")).wait_for()
@@ -564,6 +567,8 @@ def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public
     assert page.evaluate("window.__sameBoard === true"), "the board was reloaded"
     # (the browser received the decision over its WebSocket)
     assert any("quote.decided" in frame and order["id"] in frame for frame in pushed), pushed
+    # (one socket for the whole visit: customers, the order, the board)
+    assert len(sockets) == 1, sockets
     page.get_by_text("Atualização automática ligada").wait_for()
     page.screenshot(path=str(artifacts / "board-live-desktop.png"), full_page=True)
 

@@ -59,6 +59,14 @@ interface Chat {
   forget: (requestId: string) => void;
   /** Everything in the log has been read (the drawer or the page is showing it). */
   markSeen: () => void;
+  /** The same socket's other events for a page (the board's live updates): one connection a tab. */
+  subscribe: (listener: LiveListener) => () => void;
+}
+
+export interface LiveListener {
+  onEvent: (event: RealtimeEvent) => void;
+  /** Back after a drop: what was pushed meanwhile is lost, the page reads again. */
+  onReconnect?: () => void;
 }
 
 const ChatContext = createContext<Chat | null>(null);
@@ -86,6 +94,7 @@ export function ChatProvider({ children }: { children: ReactNode }) {
   const [seenAt, setSeenAt] = useState<string | null>(() => readSeen(me));
   const channel = useRef<ChatChannel | null>(null);
   const started = useRef(false);
+  const listeners = useRef(new Set<LiveListener>());
   const [loaded, setLoaded] = useState(false);
 
   useEffect(() => {
@@ -94,7 +103,11 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       apiBase: config.apiBase,
       fetch: session.fetch,
       onState: setState,
+      onReconnect: () => {
+        for (const listener of listeners.current) listener.onReconnect?.();
+      },
       onEvent: (event) => {
+        for (const listener of listeners.current) listener.onEvent(event);
         dispatch({ kind: "event", event });
         if (event.type === "chat.history" && !started.current) {
           started.current = true;
@@ -109,6 +122,13 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       channel.current = null;
     };
   }, [config, session]);
+
+  const subscribe = useCallback((listener: LiveListener) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
 
   const markSeen = useCallback(() => {
     const latest = latestAt(log.messages);
@@ -138,8 +158,9 @@ export function ChatProvider({ children }: { children: ReactNode }) {
       },
       forget: (requestId: string) => dispatch({ kind: "forget", requestId }),
       markSeen,
+      subscribe,
     }),
-    [log, state, me, seenAt, loaded, markSeen],
+    [log, state, me, seenAt, loaded, markSeen, subscribe],
   );
   return <ChatContext.Provider value={value}>{children}</ChatContext.Provider>;
 }
