@@ -511,6 +511,11 @@ def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public
     shop = new_shop(http, "Loja Painel Ao Vivo")
     headers = {"Authorization": f"Bearer {shop['access_token']}"}
     page = open_page(DESKTOP)
+    # The panel's one socket opens with the shell, at login (the board and the chat share it)
+    pushed: list[str] = []
+    sockets: list[str] = []
+    page.on("websocket", lambda ws: sockets.append(ws.url))
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: pushed.append(str(frame))))
     _log_in(page, panel_url, shop["email"], shop["password"])
     page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
 
@@ -536,8 +541,6 @@ def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public
     page.get_by_role("heading", level=1).filter(has_text="Orçamento enviado").wait_for()
 
     # And the board open, its channel live (so it does not poll), the order waiting for the customer
-    pushed: list[str] = []
-    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: pushed.append(str(frame))))
     page.get_by_role("link", name="Ordens de serviço", exact=True).click()
     page.get_by_text("Atualização automática ligada").wait_for(timeout=60_000)
     page.locator('[data-status="quote_sent"]').get_by_role("link", name=re.compile("OS 0001")).wait_for()
@@ -564,6 +567,8 @@ def test_the_board_moves_live_when_the_customer_approves_the_quote_on_the_public
     assert page.evaluate("window.__sameBoard === true"), "the board was reloaded"
     # (the browser received the decision over its WebSocket)
     assert any("quote.decided" in frame and order["id"] in frame for frame in pushed), pushed
+    # (one socket for the whole visit: customers, the order, the board)
+    assert len(sockets) == 1, sockets
     page.get_by_text("Atualização automática ligada").wait_for()
     page.screenshot(path=str(artifacts / "board-live-desktop.png"), full_page=True)
 
@@ -875,3 +880,237 @@ def test_settings_pages_save_documents_texts_and_the_owner_cancels_the_subscript
     assert http.get("/billing", headers=headers).json()["cancel_on"] is not None
     assert page.get_by_role("button", name="Cancelar assinatura").count() == 0
     page.screenshot(path=str(artifacts / "billing-cancelled-desktop.png"), full_page=True)
+
+
+def _owner_in_settings(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], shop_name: str
+) -> tuple[Any, dict[str, str], dict[str, Any], Any]:
+    """A new shop's owner on the settings page at a counter PC's width; confirmations say yes."""
+    shop = new_shop(http, shop_name)
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    page = open_page(DESKTOP)
+    page.on("dialog", lambda dialog: dialog.accept())
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    page.get_by_role("link", name="Configurações").click()
+    return page, headers, shop, page.get_by_role("navigation", name="Seções das configurações")
+
+
+def test_scheduling_rules_are_saved_and_a_lost_race_is_explained(
+    http: httpx.Client,
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    page, headers, _shop, sections = _owner_in_settings(http, panel_url, open_page, "Loja Regras Agenda E2E")
+
+    # Scheduling rules: a type changed, one no longer offered, a closed day, reminders, own hours
+    sections.get_by_role("link", name="Agendamentos").click()
+    page.get_by_role("heading", name="Regras dos agendamentos", level=1).wait_for()
+    pickup = page.get_by_role("group", name="Retirada")
+    pickup.get_by_label("Duração (min)").fill("20")
+    page.get_by_role("group", name="Visita técnica").get_by_label("Oferecido").uncheck()
+    page.get_by_label("Dias em que a loja não atende").fill("24/12/2026\n31/12/2026")
+    page.get_by_label("Lembretes antes do horário").fill("24 h, 1 h")
+    page.get_by_label("Usar um horário próprio para agendamentos").check()
+    page.get_by_label("Sábado").fill("08:00-12:00")
+    page.get_by_label("Domingo").fill("")
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("status").filter(has_text="Configurações salvas").wait_for()
+    rules = http.get("/settings/scheduling", headers=headers).json()
+    assert rules["types"]["pickup"]["duration_min"] == 20
+    assert rules["types"]["visit"]["enabled"] is False
+    assert rules["closed_dates"] == ["2026-12-24", "2026-12-31"]
+    assert rules["reminder_offsets"] == [1440, 60]
+    assert rules["booking_hours"]["sat"] == [["08:00", "12:00"]]
+    assert rules["booking_hours"]["sun"] == []
+    page.screenshot(path=str(artifacts / "settings-scheduling-desktop.png"), full_page=True)
+
+    # A bad field is explained before anything is sent; a lost race is explained as a 409
+    page.get_by_label("Lembretes antes do horário").fill("2 min")
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("alert").filter(has_text="Lembretes inválidos").wait_for()
+    page.get_by_label("Lembretes antes do horário").fill("2 h")
+    changed = http.put(
+        "/settings/scheduling",
+        headers=headers,
+        json={
+            **{k: rules[k] for k in ("step_min", "min_notice_min", "horizon_days", "closed_dates")},
+            "version": rules["version"],
+            "types": {},
+            "observe_optional_holidays": True,
+            "reminder_offsets": [1440],
+            "booking_hours": rules["booking_hours"],
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("alert").filter(has_text="Outra pessoa alterou").wait_for()
+    assert http.get("/settings/scheduling", headers=headers).json()["reminder_offsets"] == [1440]
+
+
+def test_the_shops_mail_server_is_saved_tested_and_dropped(
+    http: httpx.Client,
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    page, headers, _shop, sections = _owner_in_settings(
+        http, panel_url, open_page, "Loja Servidor E-mail E2E"
+    )
+
+    # The shop's SMTP server: saved (the password never shown again), its test's failure explained,
+    # then back to the platform's sender
+    sections.get_by_role("link", name="Servidor de e-mail").click()
+    state = page.get_by_test_id("smtp-state")
+    state.filter(has_text="remetente do assistec").wait_for()
+    page.get_by_label("Servidor (host)").fill("localhost")
+    page.get_by_label("Porta").fill("1")
+    page.get_by_label("Segurança").select_option(value="tls")
+    page.get_by_label("Usuário").fill("loja@exemplo.com.br")
+    password = page.get_by_label("Senha")
+    assert password.get_attribute("type") == "password"
+    password.fill("senha-do-servidor")
+    page.get_by_label("Remetente").fill("loja@exemplo.com.br")
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    state.filter(has_text="servidor da loja localhost:1").wait_for()
+    assert password.input_value() == ""
+    smtp = http.get("/settings/email", headers=headers).json()
+    assert smtp["transport"] == "smtp"
+    assert smtp["smtp"]["has_password"] is True
+    page.get_by_role("button", name="Enviar e-mail de teste para mim").click()
+    page.get_by_role("alert").filter(has_text="O teste falhou").wait_for()
+    page.screenshot(path=str(artifacts / "settings-smtp-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Voltar ao remetente do assistec").click()
+    state.filter(has_text="remetente do assistec").wait_for()
+    assert http.get("/settings/email", headers=headers).json()["transport"] == "ses"
+
+
+def test_suppressed_addresses_show_their_reason_and_the_owner_lifts_one(
+    http: httpx.Client,
+    stack: dict[str, Any],
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    import psycopg
+
+    page, headers, shop, sections = _owner_in_settings(http, panel_url, open_page, "Loja Bloqueios E2E")
+
+    # Suppressed addresses with the reason; the owner writes to one again
+    with psycopg.connect(stack["migrator_database_url"], autocommit=True) as conn:
+        conn.execute("select set_config('app.tenant_id', %s, false)", (shop["tenant_id"],))
+        conn.execute(
+            "insert into email_suppressions (tenant_id, address, reason, detail) "
+            "values (%s, 'cliente.sumido@exemplo.com.br', 'bounce', '550 5.1.1 usuário inexistente')",
+            (shop["tenant_id"],),
+        )
+    sections.get_by_role("link", name="Endereços bloqueados").click()
+    row = page.get_by_role("row").filter(has_text="cliente.sumido@exemplo.com.br")
+    row.wait_for()
+    assert "E-mail voltou" in row.inner_text()
+    assert "550 5.1.1" in row.inner_text()
+    row.get_by_role("button", name="Voltar a escrever para cliente.sumido@exemplo.com.br").click()
+    page.get_by_role("status").filter(has_text="desbloqueado").wait_for()
+    assert http.get("/email/suppressions", headers=headers).json()["items"] == []
+
+
+def test_google_calendar_is_connected_in_a_new_tab_and_disconnected(
+    http: httpx.Client,
+    panel_url: str,
+    open_page: Callable[[dict[str, Any]], Any],
+    artifacts: Path,
+) -> None:
+    page, headers, _shop, sections = _owner_in_settings(http, panel_url, open_page, "Loja Google E2E")
+
+    # Google Calendar: the consent in a new tab (the simulator approves), then the calendars
+    sections.get_by_role("link", name="Google Agenda").click()
+    google = page.get_by_test_id("google-state")
+    google.filter(has_text="não está conectada").wait_for()
+    page.get_by_label("Conta Google (opcional)").fill(f"dono-{uuid.uuid4().hex[:8]}@agenda.e2e")
+    with page.context.expect_page() as consent:
+        page.get_by_role("button", name="Conectar ao Google").click()
+    consent.value.get_by_text("Google Agenda conectada").first.wait_for()
+    consent.value.close()
+    page.get_by_role("button", name="Atualizar situação").click()
+    google.filter(has_text="Conectada à conta").wait_for()
+    target = page.get_by_label("Agenda que recebe os agendamentos")
+    target.wait_for()
+    connection = http.get("/integrations/google", headers=headers).json()
+    assert connection["connected"] is True
+    page.get_by_role("button", name="Salvar", exact=True).click()
+    page.get_by_role("status").filter(has_text="Agendas salvas").wait_for()
+    page.screenshot(path=str(artifacts / "settings-google-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Desconectar do Google").click()
+    google.filter(has_text="não está conectada").wait_for()
+    assert http.get("/integrations/google", headers=headers).json()["connected"] is False
+
+
+def test_an_attendant_reads_the_suppressions_but_not_the_managers_settings(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any]
+) -> None:
+    shop = new_shop(http, "Loja Balcão Ajustes E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    counter = _staff(http, headers, "Carla Balcão", "attendant")
+    page = open_page(PHONE)
+    _log_in(page, panel_url, counter["email"], counter["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    for path in ("agendamentos", "servidor-email", "google"):
+        page.goto(f"{panel_url}/configuracoes/{path}")
+        page.get_by_text("Seu papel na loja não permite esta ação.").wait_for()
+    page.goto(f"{panel_url}/configuracoes/emails-bloqueados")
+    page.get_by_role("heading", name="E-mails bloqueados", level=1).wait_for()
+    page.get_by_text("Nenhum endereço bloqueado.").wait_for()
+    assert page.get_by_role("button", name="Desbloquear").count() == 0
+    _no_sideways_scroll(page)
+
+
+def test_the_staff_chat_opens_beside_any_page_with_an_unread_badge(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    shop = new_shop(http, "Loja Chat Gaveta E2E")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    tech = _staff(http, headers, "Tiago Bancada", "technician")
+
+    # Given the owner on the board and the technician on the customers page of a phone
+    owner = open_page(DESKTOP)
+    _log_in(owner, panel_url, shop["email"], shop["password"])
+    owner.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    button = owner.get_by_test_id("chat-button")
+    assert button.get_attribute("aria-expanded") == "false"
+    bench = open_page(PHONE)
+    _log_in(bench, panel_url, tech["email"], tech["password"])
+    bench.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    bench.get_by_role("link", name="Clientes").click()
+
+    # When the technician opens the chat from the header, writes, and closes it with Esc
+    bench.get_by_test_id("chat-button").click()
+    drawer = bench.get_by_role("complementary", name="Chat da equipe")
+    drawer.get_by_role("status").filter(has_text="Conectado").wait_for()
+    message = drawer.get_by_label("Mensagem", exact=True)
+    assert _is_focused(message)
+    message.fill("O iPhone da OS 12 já está pronto.")
+    message.press("Enter")
+    # (sent: no longer the pending entry)
+    drawer.get_by_role("log").locator("li:not(.pending)").filter(has_text="O iPhone da OS 12").wait_for()
+    _no_sideways_scroll(bench)
+    bench.screenshot(path=str(artifacts / "chat-drawer-phone.png"), full_page=True)
+    message.press("Escape")
+    assert drawer.count() == 0
+    assert _is_focused(bench.get_by_test_id("chat-button"))
+
+    # Then the owner's header counts it, without leaving the board
+    owner.get_by_test_id("chat-unread").filter(has_text="1").wait_for()
+    assert button.get_attribute("aria-label") == "Chat da equipe, 1 mensagem não lida"
+
+    # And opening the drawer shows it and clears the badge, which stays clear after a reload
+    button.click()
+    owner.get_by_role("complementary", name="Chat da equipe").get_by_text(
+        "O iPhone da OS 12 já está pronto."
+    ).wait_for()
+    owner.get_by_test_id("chat-unread").wait_for(state="detached")
+    owner.screenshot(path=str(artifacts / "chat-drawer-desktop.png"), full_page=True)
+    owner.reload()
+    owner.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    owner.locator("[data-testid=chat-button][data-history=loaded]").wait_for()
+    assert owner.get_by_test_id("chat-unread").count() == 0

@@ -49,7 +49,7 @@ def rest_event(
     *,
     body: Any = None,
     raw_body: str | None = None,
-    query: dict[str, str] | None = None,
+    query: dict[str, str | list[str]] | None = None,
     headers: dict[str, str] | None = None,
     authorizer: dict[str, Any] | None = None,
     request_id: str | None = None,
@@ -64,8 +64,13 @@ def rest_event(
         resource="/{proxy+}",
         headers=all_headers,
         multiValueHeaders={k: [v] for k, v in all_headers.items()},
-        queryStringParameters=query,
-        multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+        # a list is a repeated parameter (?status=a&status=b); API Gateway keeps the last one single
+        queryStringParameters={k: v[-1] if isinstance(v, list) else v for k, v in query.items()}
+        if query
+        else query,
+        multiValueQueryStringParameters={k: v if isinstance(v, list) else [v] for k, v in query.items()}
+        if query
+        else None,
         body=raw_body if raw_body is not None else (json.dumps(body) if body is not None else None),
     )
     event["requestContext"].update(

@@ -215,7 +215,10 @@ def test_a_complaint_outranks_a_delivery_and_staff_may_lift_it(
     assert client.call("GET", "/email/suppressions", attendant)[0] == 200
     status, body, _ = client.call("DELETE", f"/email/suppressions/{CUSTOMER}", attendant)
     assert (status, body["code"]) == (403, "forbidden")
-    _ok(client.call("DELETE", f"/email/suppressions/{CUSTOMER}", shop.access_token))
+    # (as the panel sends it: percent-encoded, the @ as %40)
+    from urllib.parse import quote
+
+    _ok(client.call("DELETE", f"/email/suppressions/{quote(CUSTOMER, safe='')}", shop.access_token))
     assert client.call("DELETE", f"/email/suppressions/{CUSTOMER}", shop.access_token)[0] == 404
     assert send(api_root, shop).ok
 
@@ -467,3 +470,34 @@ def test_the_platforms_own_mail_is_answered_to_support_not_to_the_shop(api_root:
     # A message from the shop to its customer: in the shop's name, answered to the shop
     send(api_root, shop)
     assert api_root.mailer.mails[-1].reply_to == shop.email
+
+
+def test_a_test_message_to_an_unreachable_server_is_a_failure_explained_not_an_error(
+    api_root: Any, client: Client
+) -> None:
+    import socket
+
+    from assistec.integrations.email import SmtpMailer
+    from assistec.services.email.admin import MailAdmin
+
+    # Given a shop whose server's port has nobody listening (a port just freed on 127.0.0.1)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    shop = signup(client)
+    api_root.mail_admin = MailAdmin(
+        api_root.work, lambda: api_root.mail, lambda: api_root.smtp_cipher, allow_private_smtp=True
+    )
+    api_root.smtp_mailer = lambda config: SmtpMailer(config, allow_private=True)
+    body = {**SMTP_BODY, "host": "localhost", "port": port}
+    _ok(client.call("PUT", "/settings/email/smtp", shop.access_token, body=body))
+
+    # When the owner sends the test message
+    failed = _ok(client.call("POST", "/settings/email/smtp/test", shop.access_token))
+
+    # Then the answer says it failed and why, and the settings keep the reason
+    assert failed["status"] == "failed"
+    assert "conectar" in failed["reason"].lower()
+    settings = _ok(client.call("GET", "/settings/email", shop.access_token))["smtp"]
+    assert settings["last_error"] == failed["reason"]
+    assert settings["verified_at"] is None

@@ -458,3 +458,99 @@ def test_the_list_cuts_the_page_before_looking_up_customers_and_devices(
     assert "customers_pkey" in probes, probes
     assert "devices_pkey" in probes, probes
     assert "Seq Scan" not in probes, probes
+
+
+def test_several_statuses_list_newest_first_across_them_and_page(client: Client) -> None:
+    # Given six orders: 2 and 5 in diagnosis, 4 cancelled, the others just received
+    shop = signup(client)
+    orders = [open_order(client, shop) for _ in range(6)]
+    for index, target in ((1, "diagnosing"), (4, "diagnosing"), (3, "cancelled")):
+        status, body = move(client, shop, orders[index], target)
+        assert status == 200, body
+
+    # When the board asks for diagnosing or cancelled, two at a time
+    def numbers(**query: str | list[str]) -> tuple[list[int], str | None]:
+        status, page, _ = client.call("GET", "/orders", shop.access_token, query=query)
+        assert status == 200, page
+        return [o["number"] for o in page["items"]], page["next_cursor"]
+
+    first, cursor = numbers(status=["diagnosing", "cancelled"], limit="2")
+    assert cursor is not None
+    rest, end = numbers(status=["diagnosing", "cancelled"], limit="2", cursor=cursor)
+
+    # Then the pages hold both statuses, newest first, and the next page goes on where it stopped
+    assert (first, rest, end) == ([5, 4], [2], None)
+    # A status named twice does not list its orders twice; one status alone is as before
+    assert numbers(status=["diagnosing", "diagnosing"])[0] == [5, 2]
+    assert numbers(status="received")[0] == [6, 3, 1]
+    # And a status outside the machine is bad input
+    status, body, _ = client.call("GET", "/orders", shop.access_token, query={"status": ["ready", "lost"]})
+    assert status == 422, body
+
+
+def test_a_status_filter_walks_each_status_index_instead_of_sorting_the_shop(
+    client: Client, database: PgDatabase
+) -> None:
+    # Given a shop with 3,000 orders spread over four statuses, and fresh statistics
+    from assistec.db.orders import list_by_status_sql
+
+    shop = signup(client)
+    with psycopg.connect(database.superuser_url, autocommit=True) as conn:
+        seed = (
+            "insert into customers (id, tenant_id, name, phone) select md5('sc' || i)::uuid, %(t)s, "
+            "'Cliente ' || i, '+55119' || lpad(i::text, 8, '0') from generate_series(1, 3000) i",
+            "insert into devices (id, tenant_id, customer_id, type, brand, model) "
+            "select md5('sd' || i)::uuid, %(t)s, md5('sc' || i)::uuid, 'phone', 'Marca', 'Modelo ' || i "
+            "from generate_series(1, 3000) i",
+            "insert into service_orders (tenant_id, number, customer_id, device_id, reported_problem, "
+            "tracking_token, status, created_at) select %(t)s::uuid, i, md5('sc' || i)::uuid, "
+            "md5('sd' || i)::uuid, 'Não liga', md5('so' || i || %(t)s::text), "
+            "(array['received', 'diagnosing', 'repairing', 'ready'])[i %% 4 + 1], "
+            "now() - i * interval '1 minute' from generate_series(1, 3000) i",
+            "analyze customers",
+            "analyze devices",
+            "analyze service_orders",
+        )
+        for statement in seed:
+            conn.execute(statement, {"t": shop.tenant_id})
+    statement = list_by_status_sql("tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid")
+    params = (["diagnosing", "ready", "received"], 50, 50)
+
+    # When PostgreSQL plans a page of 50 over three of those statuses for the app role in that shop
+    with psycopg.connect(database.app_url, cursor_factory=psycopg.ClientCursor) as conn:
+        conn.execute("select set_config('app.tenant_id', %s, true)", (shop.tenant_id,))
+        plan = "\n".join(r[0] for r in conn.execute(f"explain {statement}", params).fetchall())
+        conn.execute("set local enable_hashjoin = off")
+        conn.execute("set local enable_mergejoin = off")
+        probes = "\n".join(r[0] for r in conn.execute(f"explain {statement}", params).fetchall())
+        conn.execute("reset enable_hashjoin")
+        conn.execute("reset enable_mergejoin")
+        # (and the rows are those of the plain filter-then-sort, in its order)
+        got = [r[0] for r in conn.execute(statement, params).fetchall()]
+        plain = conn.execute(
+            "select id from service_orders where status = any(%s) order by created_at desc, id desc limit 50",
+            (params[0],),
+        ).fetchall()
+    assert got == [r[0] for r in plain]
+    assert len(got) == 50
+
+    # Then each status is a backward walk of the (tenant_id, status, created_at, id) index cut at
+    # 50 rows, under a loop over the wanted statuses; the only sort is over those few rows, never a
+    # scan of the shop's orders
+    lines = [line.strip() for line in plan.splitlines()]
+    walk = next(i for i, line in enumerate(lines) if "using service_orders_tenant_status" in line)
+    assert lines[walk].startswith("->  Index Scan Backward using service_orders_tenant_status"), plan
+    assert lines[walk - 1].startswith("->  Limit"), plan
+    assert "rows=50" in lines[walk - 1], plan
+    assert "Function Scan on unnest wanted" in plan, plan
+    assert "Seq Scan on service_orders" not in plan, plan
+    assert "service_orders_tenant_created" not in plan, plan
+    sorts = [line for line in lines if line.startswith(("->  Sort  (", "Sort  ("))]
+    assert sorts, plan
+    for sort in sorts:  # a top-N of at most 3 statuses x 50 rows
+        rows = int(sort.split("rows=")[1].split()[0])
+        assert rows <= 150, plan
+    # and, once the shop's customers outgrow a hash, each row's names are one probe by primary key
+    assert "customers_pkey" in probes, probes
+    assert "devices_pkey" in probes, probes
+    assert "Seq Scan" not in probes, probes

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { Navigate, NavLink, Route, Routes, useLocation, useNavigate } from "react-router";
 
 import { call } from "./api/client";
+import { ChatButton, ChatDrawer, ChatProvider } from "./ChatDock";
 import type { PaymentRequired } from "./api/session";
 import { usePanel, useTokens } from "./context";
 import { t } from "./i18n";
@@ -15,6 +16,7 @@ import { OrderPage } from "./pages/Order";
 import { PricesPage } from "./pages/Prices";
 import { ReportsPage } from "./pages/Reports";
 import { ManagersOnly, SettingsPage } from "./pages/Settings";
+import { GoogleSettingsPage, SchedulingSettingsPage, SmtpSettingsPage, SuppressionsPage } from "./pages/SettingsMore";
 import {
   DocumentSettingsPage,
   EmailTemplatesPage,
@@ -68,6 +70,13 @@ function Shell() {
   const [shopName, setShopName] = useState<string>("");
   const [userName, setUserName] = useState<string>("");
   const [blocked, setBlocked] = useState<PaymentRequired | null>(null);
+  const location = useLocation();
+  const [chatOpen, setChatOpen] = useState(false);
+  const onChatPage = location.pathname === "/chat";
+  const closeChat = () => {
+    setChatOpen(false);
+    document.querySelector<HTMLButtonElement>("[data-testid=chat-button]")?.focus();
+  };
 
   useEffect(() => {
     let live = true;
@@ -98,135 +107,166 @@ function Shell() {
   );
 
   return (
-    <div className="shell">
-      <a className="skip" href="#main">
-        {t.skip}
-      </a>
-      <header className="topbar">
-        <div className="brand">
-          <strong>{t.app}</strong>
-          {shopName ? <span className="shop"> · {shopName}</span> : null}
-        </div>
-        <nav aria-label={t.nav.menu}>
-          <ul>
-            <li>
-              <NavLink to="/" end>
-                {t.nav.board}
-              </NavLink>
-            </li>
-            <li>
-              <NavLink to="/clientes">{t.nav.customers}</NavLink>
-            </li>
-            {atCounter(role) ? (
+    <ChatProvider>
+      <div className={chatOpen && !onChatPage ? "shell with-drawer" : "shell"}>
+        <a className="skip" href="#main">
+          {t.skip}
+        </a>
+        <header className="topbar">
+          <div className="brand">
+            <strong>{t.app}</strong>
+            {shopName ? <span className="shop"> · {shopName}</span> : null}
+          </div>
+          <nav aria-label={t.nav.menu}>
+            <ul>
               <li>
-                <NavLink to="/whatsapp">{t.nav.whatsapp}</NavLink>
+                <NavLink to="/" end>
+                  {t.nav.board}
+                </NavLink>
               </li>
-            ) : null}
-            <li>
-              <NavLink to="/agenda">{t.nav.agenda}</NavLink>
-            </li>
-            <li>
-              <NavLink to="/estoque">{t.nav.stock}</NavLink>
-            </li>
-            <li>
-              <NavLink to="/chat">{t.nav.chat}</NavLink>
-            </li>
-            <li>
-              <NavLink to="/usuarios">{t.nav.users}</NavLink>
-            </li>
-            {managesShop(role) ? (
-              <>
+              <li>
+                <NavLink to="/clientes">{t.nav.customers}</NavLink>
+              </li>
+              {atCounter(role) ? (
                 <li>
-                  <NavLink to="/precos">{t.nav.prices}</NavLink>
+                  <NavLink to="/whatsapp">{t.nav.whatsapp}</NavLink>
                 </li>
-                <li>
-                  <NavLink to="/relatorios">{t.nav.reports}</NavLink>
-                </li>
-                <li>
-                  <NavLink to="/configuracoes">{t.nav.settings}</NavLink>
-                </li>
-                <li>
-                  <NavLink to="/assinatura">{t.nav.billing}</NavLink>
-                </li>
-              </>
-            ) : null}
-          </ul>
-        </nav>
-        <div className="who">
-          <span className="muted">{userName}</span>
-          <button type="button" className="link" onClick={() => void session.logout()}>
-            {t.nav.logout}
-          </button>
-        </div>
-      </header>
-      <main id="main" tabIndex={-1}>
-        <Routes>
-          <Route path="/" element={<BoardPage />} />
-          <Route path="/ordens/:orderId" element={<OrderPage />} />
-          <Route path="/clientes" element={<CustomersPage />} />
-          <Route path="/clientes/:customerId" element={<CustomerPage />} />
-          <Route path="/usuarios" element={<UsersPage />} />
-          <Route path="/configuracoes" element={<SettingsPage />} />
-          <Route
-            path="/configuracoes/documentos"
-            element={
-              <ManagersOnly>
-                <DocumentSettingsPage />
-              </ManagersOnly>
-            }
-          />
-          <Route
-            path="/configuracoes/emails"
-            element={
-              <ManagersOnly>
-                <EmailTemplatesPage />
-              </ManagersOnly>
-            }
-          />
-          <Route
-            path="/configuracoes/whatsapp"
-            element={
-              <ManagersOnly>
-                <WhatsappBotSettingsPage />
-              </ManagersOnly>
-            }
-          />
-          <Route
-            path="/configuracoes/orcamento"
-            element={
-              <ManagersOnly>
-                <QuoteTemplatePage />
-              </ManagersOnly>
-            }
-          />
-          <Route
-            path="/configuracoes/pagamentos"
-            element={
-              <ManagersOnly>
-                <PaymentSettingsPage />
-              </ManagersOnly>
-            }
-          />
-          <Route
-            path="/configuracoes/fluxo"
-            element={
-              <ManagersOnly>
-                <WorkflowSettingsPage />
-              </ManagersOnly>
-            }
-          />
-          <Route path="/agenda" element={<AgendaPage />} />
-          <Route path="/precos" element={<PricesPage />} />
-          <Route path="/estoque" element={<StockPage />} />
-          <Route path="/chat" element={<ChatPage />} />
-          <Route path="/whatsapp" element={<WhatsAppPage />} />
-          <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
-          <Route path="/relatorios" element={<ReportsPage />} />
-          <Route path="/assinatura" element={<BillingPage blocked={blocked} />} />
-          <Route path="/entrar" element={<Navigate to="/" replace />} />
-          <Route path="*" element={<p>{t.notFound}</p>} />
-        </Routes>
-      </main>
-    </div>
+              ) : null}
+              <li>
+                <NavLink to="/agenda">{t.nav.agenda}</NavLink>
+              </li>
+              <li>
+                <NavLink to="/estoque">{t.nav.stock}</NavLink>
+              </li>
+              <li>
+                <NavLink to="/chat">{t.nav.chat}</NavLink>
+              </li>
+              <li>
+                <NavLink to="/usuarios">{t.nav.users}</NavLink>
+              </li>
+              {managesShop(role) ? (
+                <>
+                  <li>
+                    <NavLink to="/precos">{t.nav.prices}</NavLink>
+                  </li>
+                  <li>
+                    <NavLink to="/relatorios">{t.nav.reports}</NavLink>
+                  </li>
+                  <li>
+                    <NavLink to="/configuracoes">{t.nav.settings}</NavLink>
+                  </li>
+                  <li>
+                    <NavLink to="/assinatura">{t.nav.billing}</NavLink>
+                  </li>
+                </>
+              ) : null}
+            </ul>
+          </nav>
+          <div className="who">
+            {onChatPage ? null : (
+              <ChatButton open={chatOpen} onToggle={() => (chatOpen ? closeChat() : setChatOpen(true))} />
+            )}
+            <span className="muted">{userName}</span>
+            <button type="button" className="link" onClick={() => void session.logout()}>
+              {t.nav.logout}
+            </button>
+          </div>
+        </header>
+        <main id="main" tabIndex={-1}>
+          <Routes>
+            <Route path="/" element={<BoardPage />} />
+            <Route path="/ordens/:orderId" element={<OrderPage />} />
+            <Route path="/clientes" element={<CustomersPage />} />
+            <Route path="/clientes/:customerId" element={<CustomerPage />} />
+            <Route path="/usuarios" element={<UsersPage />} />
+            <Route path="/configuracoes" element={<SettingsPage />} />
+            <Route
+              path="/configuracoes/documentos"
+              element={
+                <ManagersOnly>
+                  <DocumentSettingsPage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/emails"
+              element={
+                <ManagersOnly>
+                  <EmailTemplatesPage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/whatsapp"
+              element={
+                <ManagersOnly>
+                  <WhatsappBotSettingsPage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/orcamento"
+              element={
+                <ManagersOnly>
+                  <QuoteTemplatePage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/pagamentos"
+              element={
+                <ManagersOnly>
+                  <PaymentSettingsPage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/fluxo"
+              element={
+                <ManagersOnly>
+                  <WorkflowSettingsPage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/agendamentos"
+              element={
+                <ManagersOnly>
+                  <SchedulingSettingsPage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/google"
+              element={
+                <ManagersOnly>
+                  <GoogleSettingsPage />
+                </ManagersOnly>
+              }
+            />
+            <Route
+              path="/configuracoes/servidor-email"
+              element={
+                <ManagersOnly>
+                  <SmtpSettingsPage />
+                </ManagersOnly>
+              }
+            />
+            <Route path="/configuracoes/emails-bloqueados" element={<SuppressionsPage />} />
+            <Route path="/agenda" element={<AgendaPage />} />
+            <Route path="/precos" element={<PricesPage />} />
+            <Route path="/estoque" element={<StockPage />} />
+            <Route path="/chat" element={<ChatPage />} />
+            <Route path="/whatsapp" element={<WhatsAppPage />} />
+            <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
+            <Route path="/relatorios" element={<ReportsPage />} />
+            <Route path="/assinatura" element={<BillingPage blocked={blocked} />} />
+            <Route path="/entrar" element={<Navigate to="/" replace />} />
+            <Route path="*" element={<p>{t.notFound}</p>} />
+          </Routes>
+        </main>
+        {chatOpen && !onChatPage ? <ChatDrawer onClose={closeChat} /> : null}
+      </div>
+    </ChatProvider>
   );
 }

@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 
-import { applyChatEvent, type ChatLog, type ChatMessage, chatText, EMPTY_LOG, mergeMessages, startChat } from "./chat";
+import {
+  applyChatEvent,
+  type ChatLog,
+  type ChatMessage,
+  chatText,
+  EMPTY_LOG,
+  historyBaseline,
+  latestAt,
+  mergeMessages,
+  seenKey,
+  startChat,
+  unreadCount,
+} from "./chat";
 import type { RealtimeEvent, RealtimeState } from "./realtime";
 
 const message = (id: string, at: string, text = `texto ${id}`): ChatMessage => ({
@@ -130,5 +142,40 @@ describe("the chat channel", () => {
     chat.stop();
     expect(chat.send("depois")).toBeNull();
     expect(EMPTY_LOG.messages).toEqual([]);
+  });
+});
+
+describe("the unread badge", () => {
+  const message = (id: string, user: string, at: string): ChatMessage => ({
+    id,
+    user_id: user,
+    author_name: user,
+    text: id,
+    created_at: at,
+  });
+  const log = [
+    message("1", "ana", "2026-11-30T10:00:00Z"),
+    message("2", "me", "2026-11-30T10:05:00Z"),
+    message("3", "bia", "2026-11-30T10:06:00Z"),
+    message("4", "ana", "2026-11-30T10:07:00-03:00"),
+  ];
+
+  it("counts the others' messages after the newest one seen, never the user's own", () => {
+    expect(unreadCount(log, "me", "2026-11-30T10:00:00Z")).toBe(2);
+    expect(unreadCount(log, "me", "2026-11-30T13:07:00Z")).toBe(0);
+    expect(unreadCount(log, "ana", "2026-11-30T09:00:00Z")).toBe(2);
+  });
+
+  it("shows nothing before the first look, and the newest time is compared as an instant", () => {
+    expect(unreadCount(log, "me", null)).toBe(0);
+    expect(latestAt(log)).toBe("2026-11-30T10:07:00-03:00");
+    expect(latestAt([])).toBeNull();
+    expect(seenKey("u1")).toBe("assistec.chat.seen.u1");
+  });
+
+  it("starts counting after the first history, or from the start when it is empty", () => {
+    expect(historyBaseline({ type: "chat.history", messages: log })).toBe("2026-11-30T10:07:00-03:00");
+    const empty = historyBaseline({ type: "chat.history", messages: [] });
+    expect(unreadCount(log, "me", empty)).toBe(3);
   });
 });

@@ -148,3 +148,32 @@ export function startChat(
     },
   };
 }
+
+// --- Unread messages (the header's badge) ----------------------------------------------------------
+
+/** The newest message's time, or null for an empty log. */
+export function latestAt(messages: readonly ChatMessage[]): string | null {
+  let latest: string | null = null;
+  for (const m of messages) if (latest === null || Date.parse(m.created_at) > Date.parse(latest)) latest = m.created_at;
+  return latest;
+}
+
+/** How many of the others' messages came after `seenAt` (the newest one the user saw); none
+ * before the first look (a null `seenAt`: the history is what was there before, not news). */
+export function unreadCount(messages: readonly ChatMessage[], me: string | null, seenAt: string | null): number {
+  if (seenAt === null) return 0;
+  const seen = Date.parse(seenAt);
+  return messages.filter((m) => m.user_id !== me && Date.parse(m.created_at) > seen).length;
+}
+
+/** Where the badge starts counting in a browser that never looked at the chat: after the first
+ * history it receives (what was said before is not news); after nothing when that history is empty. */
+export function historyBaseline(event: RealtimeEvent): string {
+  const messages = Array.isArray(event.messages) ? event.messages.filter(isMessage) : [];
+  return latestAt(messages) ?? new Date(0).toISOString();
+}
+
+/** Where the newest message seen is kept between reloads, per user of the browser. */
+export function seenKey(userId: string): string {
+  return `assistec.chat.seen.${userId}`;
+}

@@ -91,7 +91,10 @@ def list_suppressions(
     responses=doc(200, Deleted, 401, 403, 404),
 )
 def lift_suppression(address: Annotated[str, Path(min_length=3, max_length=320)]) -> Response[Any]:
-    services().mail_admin.lift(caller(router), address)
+    from urllib.parse import unquote
+
+    # A browser's client percent-encodes the segment (the @ as %40); the gateway passes it as sent.
+    services().mail_admin.lift(caller(router), unquote(address))
     return json_response(200, Deleted(deleted=True))
 
 

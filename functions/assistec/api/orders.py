@@ -57,7 +57,10 @@ def create_order(body: Annotated[OrderIn, Body()]) -> Response[Any]:
 def list_orders(
     limit: Annotated[int, Field(ge=1, le=pagination.MAX_LIMIT), Digits, Query()] = pagination.DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-    status: Annotated[OrderStatus | None, Query()] = None,
+    status: Annotated[
+        list[OrderStatus] | None,
+        Query(max_length=11, description="One or more (status=ready&status=repairing): any of them"),
+    ] = None,
     customer_id: Annotated[UUID | None, Query()] = None,
     technician_id: Annotated[UUID | None, Query()] = None,
     number: Annotated[int | None, Field(ge=1, le=2_000_000_000), Digits, Query()] = None,
@@ -67,7 +70,7 @@ def list_orders(
         caller(router),
         limit=limit + 1,
         before=before,
-        status=[status] if status else None,
+        status=list(status) if status else None,
         customer_id=customer_id,
         technician_id=technician_id,
         number=number,

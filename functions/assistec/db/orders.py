@@ -71,15 +71,16 @@ def list_orders(
     """Newest first, filtered by what the counter and the bench ask for, each with its customer's
     name and its device's label. The page is cut first (the inner query walks a (tenant_id, …,
     created_at, id) index and stops at the limit); only those rows then look up their customer and
-    device by primary key, so the join costs ``limit`` index probes whatever the shop's size."""
+    device by primary key, so the join costs ``limit`` index probes whatever the shop's size.
+
+    With a status filter the (tenant_id, status, created_at, id) index is walked once per status
+    (a lateral join over the wanted statuses, each walk stopping at the limit), and only those
+    ``limit`` rows per status are sorted to cut the page: never all of the shop's matching orders."""
     clauses = [_TENANT]
     params: list[Any] = []
     if before is not None:
         clauses.append("(created_at, id) < (%s, %s)")
         params.extend(before)
-    if status:
-        clauses.append("status = any(%s)")
-        params.append(status)
     if customer_id is not None:
         clauses.append("customer_id = %s")
         params.append(customer_id)
@@ -89,20 +90,40 @@ def list_orders(
     if number is not None:
         clauses.append("number = %s")
         params.append(number)
-    params.append(limit)
-    return fetch_all(conn, OrderListRow, list_sql(" and ".join(clauses)), params)
+    where = " and ".join(clauses)
+    if status:
+        statuses = sorted(set(status))  # a repeated status would repeat its orders
+        return fetch_all(conn, OrderListRow, list_by_status_sql(where), [statuses, *params, limit, limit])
+    return fetch_all(conn, OrderListRow, list_sql(where), [*params, limit])
+
+
+def _with_names(page: str) -> str:
+    """A page of orders (a subquery) with each one's customer name and device label."""
+    outer = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
+    return (
+        f"select {outer}, c.name as customer_name, d.brand || ' ' || d.model as device_label "
+        f"from ({page}) o "
+        "join customers c on c.id = o.customer_id "
+        "join devices d on d.id = o.device_id "
+        "order by o.created_at desc, o.id desc"
+    )
 
 
 def list_sql(where: str) -> str:
     """The list's statement for a WHERE clause (the bench runs the same text as its bare SQL)."""
-    outer = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
-    return (
-        f"select {outer}, c.name as customer_name, d.brand || ' ' || d.model as device_label "
-        f"from (select {_COLUMNS} from service_orders where {where} "
-        "order by created_at desc, id desc limit %s) o "
-        "join customers c on c.id = o.customer_id "
-        "join devices d on d.id = o.device_id "
-        "order by o.created_at desc, o.id desc"
+    return _with_names(
+        f"select {_COLUMNS} from service_orders where {where} order by created_at desc, id desc limit %s"
+    )
+
+
+def list_by_status_sql(where: str) -> str:
+    """The list's statement with a status filter: the parameters are the statuses (a text array, no
+    repeats), those of ``where``, the limit of each status's walk, then the page's limit."""
+    return _with_names(
+        f"select {_COLUMNS} from unnest(%s::text[]) as wanted(st) cross join lateral "
+        f"(select {_COLUMNS} from service_orders where {where} and status = wanted.st "
+        "order by created_at desc, id desc limit %s) by_status "
+        "order by created_at desc, id desc limit %s"
     )
 
 

@@ -44,8 +44,17 @@ export function toApiError(status: number, body: unknown): ApiError {
   return new ApiError(status, `http_${status}`, fallbackMessage(status));
 }
 
+/** A form's own refusal, in pt-BR, before anything is sent (a field that does not read): shown as is,
+ * unlike any other Error, whose text is not meant for the person at the counter. */
+export class Problem extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "Problem";
+  }
+}
+
 export function messageOf(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError || error instanceof Problem) return error.message;
   if (error instanceof TypeError) return t.errors.network;
   return t.errors.server;
 }

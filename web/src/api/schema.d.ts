@@ -10017,7 +10017,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
-                status?: ("received" | "diagnosing" | "quote_sent" | "approved" | "rejected" | "waiting_parts" | "repairing" | "quality_check" | "ready" | "delivered" | "cancelled") | null;
+                /** @description One or more (status=ready&status=repairing): any of them */
+                status?: ("received" | "diagnosing" | "quote_sent" | "approved" | "rejected" | "waiting_parts" | "repairing" | "quality_check" | "ready" | "delivered" | "cancelled")[] | null;
                 customer_id?: string | null;
                 technician_id?: string | null;
                 number?: number | null;

@@ -2,6 +2,7 @@ import { type FormEvent, useMemo, useState } from "react";
 import { Link, useNavigate } from "react-router";
 
 import { call } from "../api/client";
+import { Problem } from "../api/errors";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Section } from "../components";
 import { useAction, useLoad, usePanel } from "../context";
@@ -94,7 +95,7 @@ function AppointmentRow({ appointment: a, onChanged }: { appointment: Appointmen
     [api, a.customer_id, checking],
   );
   const checkIn = useAction(async () => {
-    if (!deviceId) throw new Error(t.agenda.pickDevice);
+    if (!deviceId) throw new Problem(t.agenda.pickDevice);
     const done = await call(
       api.POST("/appointments/{appointment_id}/check-in", {
         params: { path: { appointment_id: a.id } },
@@ -195,8 +196,8 @@ function Book({ first, onBooked }: { first: string; onBooked: () => void }) {
     [api, search],
   );
   const book = useAction(async () => {
-    if (!customerId) throw new Error(t.agenda.pickCustomer);
-    if (!slot) throw new Error(t.agenda.pickSlot);
+    if (!customerId) throw new Problem(t.agenda.pickCustomer);
+    if (!slot) throw new Problem(t.agenda.pickSlot);
     await call(
       api.POST("/appointments", {
         body: { type: kind, starts_at: slot, customer_id: customerId, notes: notes.trim() || null },

@@ -8,7 +8,8 @@ import { useLoad, usePanel } from "../context";
 import { formatDate, orderNumber } from "../format";
 import { type OrderStatus, type Priority, priorityLabel, statusLabel, t } from "../i18n";
 import { BOARD_COLUMNS, CLOSED, groupByStatus, matchesCard } from "../orders";
-import { isBoardEvent, type RealtimeState, startRealtime } from "../realtime";
+import { useChat } from "../ChatDock";
+import { isBoardEvent } from "../realtime";
 
 type Order = components["schemas"]["OrderListItem"];
 
@@ -17,7 +18,7 @@ const MAX_PAGES = 10;
 const POLL_MS = 30_000;
 
 export function BoardPage() {
-  const { api, config, session } = usePanel();
+  const { api } = usePanel();
   const navigate = useNavigate();
   const [params, setParams] = useSearchParams();
   const status = (params.get("situacao") as OrderStatus | null) ?? null;
@@ -26,7 +27,8 @@ export function BoardPage() {
   const [number, setNumber] = useState("");
   const [who, setWho] = useState("");
   const [numberError, setNumberError] = useState<string | null>(null);
-  const [live, setLive] = useState<RealtimeState>("off");
+  // The shell's live channel (the chat's socket): one connection a tab, its state shown here.
+  const { state: live, subscribe } = useChat();
 
   const users = useLoad(
     () => call(api.GET("/users", { params: { query: { role: "technician", limit: 100 } } })),
@@ -45,7 +47,7 @@ export function BoardPage() {
             api.GET("/orders", {
               params: {
                 query: {
-                  status: s,
+                  status: [s],
                   limit: PAGE,
                   ...(technician ? { technician_id: technician } : {}),
                   ...(cursor ? { cursor } : {}),
@@ -68,11 +70,7 @@ export function BoardPage() {
   reloadRef.current = orders.reload;
   useEffect(() => {
     let pending: ReturnType<typeof setTimeout> | null = null;
-    const channel = startRealtime({
-      wsUrl: config.wsUrl,
-      apiBase: config.apiBase,
-      fetch: session.fetch,
-      onState: setLive,
+    const unsubscribe = subscribe({
       // Back after a drop: what was pushed meanwhile is lost, so the board is read again.
       onReconnect: () => reloadRef.current(),
       onEvent: (event) => {
@@ -83,9 +81,9 @@ export function BoardPage() {
     });
     return () => {
       if (pending) clearTimeout(pending);
-      channel.stop();
+      unsubscribe();
     };
-  }, [config, session]);
+  }, [subscribe]);
   useEffect(() => {
     if (live === "live") return;
     const timer = setInterval(() => reloadRef.current(), POLL_MS);

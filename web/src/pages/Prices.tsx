@@ -1,6 +1,7 @@
 import { useState } from "react";
 
 import { call } from "../api/client";
+import { Problem } from "../api/errors";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Section } from "../components";
 import { useAction, useLoad, usePanel, useTokens } from "../context";
@@ -101,7 +102,7 @@ function NewRule({ onCreated }: { onCreated: () => void }) {
   const [price, setPrice] = useState("");
   const create = useAction(async () => {
     const cents = parseReais(price);
-    if (cents === null) throw new Error(t.errors.money);
+    if (cents === null) throw new Problem(t.errors.money);
     await call(
       api.POST("/price-rules", {
         body: {

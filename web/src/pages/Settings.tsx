@@ -1,6 +1,7 @@
 import { type ReactNode, useEffect, useState } from "react";
 
 import { call } from "../api/client";
+import { Problem } from "../api/errors";
 import { ErrorNote, Field, Loading, Notice, Section } from "../components";
 import { useAction, useLoad, usePanel, useTokens } from "../context";
 import { explainConflict } from "../editing";
@@ -51,7 +52,7 @@ function Settings() {
     const business: Record<string, string[][]> = {};
     for (const day of WEEKDAYS) {
       const parsed = parseHours(hours[day] ?? "");
-      if (parsed === null) throw new Error(`${t.settings.badHours} (${t.settings.weekdays[day]})`);
+      if (parsed === null) throw new Problem(`${t.settings.badHours} (${t.settings.weekdays[day]})`);
       business[day] = parsed;
     }
     await explainConflict(

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { NavLink } from "react-router";
 
 import { call } from "../api/client";
+import { Problem } from "../api/errors";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Notice, Section } from "../components";
 import { useAction, useLoad, usePanel } from "../context";
@@ -30,6 +31,10 @@ export function SettingsNav() {
     ["/configuracoes/orcamento", s.quote],
     ["/configuracoes/fluxo", s.workflow],
     ["/configuracoes/pagamentos", s.payments],
+    ["/configuracoes/agendamentos", s.scheduling],
+    ["/configuracoes/google", s.google],
+    ["/configuracoes/servidor-email", s.smtp],
+    ["/configuracoes/emails-bloqueados", s.suppressions],
   ];
   return (
     <nav aria-label={s.nav} className="subnav">
@@ -133,10 +138,10 @@ function Logo({ docs, onChanged }: { docs: components["schemas"]["DocumentSettin
   const upload = useAction(async (file: File) => {
     setDone(null);
     const early = logoProblem(file, Number.MAX_SAFE_INTEGER);
-    if (early) throw new Error(early);
+    if (early) throw new Problem(early);
     const form = await call(api.POST("/settings/logo", { body: { content_type: file.type as LogoType } }));
     const tooBig = logoProblem(file, form.max_bytes);
-    if (tooBig) throw new Error(tooBig);
+    if (tooBig) throw new Problem(tooBig);
     const body = new FormData();
     for (const [name, value] of Object.entries(form.upload_fields)) body.append(name, value);
     body.append("file", file);
@@ -426,7 +431,7 @@ export function QuoteTemplatePage() {
     if (!q) return;
     setSaved(null);
     const validity = Number.parseInt(days, 10);
-    if (!/^\d+$/.test(days.trim()) || validity < 1 || validity > 90) throw new Error(s.badValidity);
+    if (!/^\d+$/.test(days.trim()) || validity < 1 || validity > 90) throw new Problem(s.badValidity);
     await explainConflict(
       call(
         api.PUT("/settings/quote-template", {

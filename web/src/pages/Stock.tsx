@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from "react";
 
 import { call } from "../api/client";
+import { Problem } from "../api/errors";
 import type { components } from "../api/schema";
 import { ErrorNote, Field, Loading, Section } from "../components";
 import { Editor } from "../EditForm";
@@ -127,7 +128,7 @@ function PartRow({
   const [quantity, setQuantity] = useState("1");
   const move = useAction(async () => {
     const n = Number.parseInt(quantity, 10);
-    if (!Number.isSafeInteger(n) || n < 0) throw new Error(t.stock.badQuantity);
+    if (!Number.isSafeInteger(n) || n < 0) throw new Problem(t.stock.badQuantity);
     await call(
       api.POST("/parts/{part_id}/movements", { params: { path: { part_id: part.id } }, body: { kind, quantity: n } }),
     );
@@ -227,7 +228,7 @@ function NewPart({ money, managers, onCreated }: { money: boolean; managers: boo
   const [price, setPrice] = useState("");
   const create = useAction(async () => {
     const cents = money ? parseReais(price) : 0;
-    if (cents === null) throw new Error(t.errors.money);
+    if (cents === null) throw new Problem(t.errors.money);
     await call(
       api.POST("/parts", {
         body: {

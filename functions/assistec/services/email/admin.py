@@ -13,12 +13,12 @@ from assistec.db import email as email_db
 from assistec.db import users as users_db
 from assistec.domain.permissions import Permission
 from assistec.errors import AppError, ConflictError, NotFoundError, found
-from assistec.services.email.service import smtp_context
+from assistec.services.email.service import Sent, smtp_context
 
 if TYPE_CHECKING:
     from assistec.domain.tokens import Identity
     from assistec.integrations.kms import Cipher
-    from assistec.services.email.service import Mail, Sent
+    from assistec.services.email.service import Mail
     from assistec.services.email.templates import Rendered, TemplateSpec
     from assistec.services.unit_of_work import UnitsOfWork
 
@@ -166,7 +166,14 @@ class MailAdmin:
             "server": f"{smtp.smtp_host}:{smtp.smtp_port}",
             "sent_at": datetime.now(UTC),
         }
-        sent = self._mail().send(identity.tenant_id, template="smtp_test", to=user.email, context=context)
+        from assistec.integrations.email import MailUnavailable
+
+        try:
+            sent = self._mail().send(identity.tenant_id, template="smtp_test", to=user.email, context=context)
+        except MailUnavailable as exc:
+            # A customer's message would be retried later; a test answers now: the server is
+            # unreachable (refused, timed out), and that is what the staff need to read.
+            sent = Sent("failed", None, "smtp", reason=exc.message)
         with self._work(identity, Permission.SETTINGS_WRITE) as uow:
             email_db.smtp_checked(uow.conn, ok=sent.ok, error=sent.reason)
         return sent, user.email
