@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from assistec.db import banking as banking_db
-from assistec.db.banking import BankFileLineRow, BankFileRow
+from assistec.db.banking import AgreementRow, BankFileLineRow, BankFileRow
 from assistec.domain.permissions import Permission
 from assistec.errors import PayloadTooLargeError, ValidationFailedError, found
 from assistec.observability import logger
@@ -57,11 +57,11 @@ _PARSER_ERROR = (
 )
 _UNKNOWN_AGREEMENT = (
     "unknown_agreement",
-    "Este retorno é do convênio {agreement} do banco {bank}, que não está cadastrado na loja.",
+    "Este retorno é do {agreement} do banco {bank}, que não está cadastrado na loja.",
 )
 _AMBIGUOUS_AGREEMENT = (
     "ambiguous_agreement",
-    "Há mais de um convênio {agreement} do banco {bank} na loja: não se sabe de qual é este retorno.",
+    "Há mais de um convênio do banco {bank} na loja com o {agreement}: não se sabe de qual é este retorno.",
 )
 _KEY = re.compile(
     rf"^{KEY_PREFIX}(?P<tenant>[0-9a-f-]{{36}})/(?P<kind>retorno|statement)/(?P<user>[0-9a-f-]{{36}})/"
@@ -127,6 +127,39 @@ class Intake:
 
 
 ProcessOutcome = Literal["recorded", "duplicate", "missing", "ignored"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reprocessed:
+    """What a pass over the pending files did: how many it parsed, refused or failed, how many the
+    parser still had nothing for, and how many had lost their S3 object."""
+
+    parsed: int = 0
+    refused: int = 0
+    failed: int = 0
+    pending_parser: int = 0
+    missing: int = 0
+
+
+def _digits_key(value: str | None) -> str:
+    return "".join(c for c in (value or "") if c.isalnum()).lstrip("0")
+
+
+def _agreements_of(candidates: list[AgreementRow], parsed: ParsedFile) -> list[AgreementRow]:
+    """The shop's agreements (of the file's bank) the retorno is of: by its convênio when it states
+    one, else by its branch and account; zero padding does not count. A file that states neither is
+    of none (refused: nothing is guessed)."""
+    if parsed.agreement_code:
+        wanted = _digits_key(parsed.agreement_code)
+        return [a for a in candidates if _digits_key(a.agreement_code) == wanted]
+    if parsed.account:
+        return [
+            a
+            for a in candidates
+            if _digits_key(a.account) == _digits_key(parsed.account)
+            and (not parsed.branch or _digits_key(a.branch) == _digits_key(parsed.branch))
+        ]
+    return []
 
 
 class BankFileIntake:
@@ -237,6 +270,52 @@ class BankFileIntake:
         )
         return "duplicate" if intake.duplicate else "recorded"
 
+    # --- files stored before a parser could read them ---------------------------------------------------
+
+    def reprocess_pending(self, actor: Identity | Actor, *, limit: int = LIST_LIMIT) -> Reprocessed:
+        """Read again the shop's ``pending_parser`` files (oldest first, ``limit`` at most) with the
+        wired parser, and record what it makes of them as a new upload would: parsed with their lines
+        (once per key: lines already recorded from another file count as duplicates), or refused /
+        failed with the reason. A file the parser still has nothing for stays pending; an object gone
+        from S3 is left pending and counted ``missing``. Safe to run twice or concurrently: each file
+        is re-checked under a row lock, and one already read is skipped. No transaction is open while
+        S3 is read or the file parsed."""
+        with self._work(actor) as uow:
+            pending = banking_db.pending_files(uow.conn, limit=limit)
+        done: dict[str, int] = {"parsed": 0, "refused": 0, "failed": 0, "pending_parser": 0, "missing": 0}
+        for candidate in pending:
+            data = self._store().get(candidate.s3_key, max_bytes=UPLOAD_MAX_BYTES)
+            if data is None:
+                logger.warning("pending bank file object missing", extra={"file_id": str(candidate.id)})
+                done["missing"] += 1
+                continue
+            kind: FileKind = "retorno" if candidate.kind == "retorno" else "statement"
+            parsed, outcome = self._parse(kind, data)
+            if outcome["status"] == "pending_parser":
+                done["pending_parser"] += 1
+                continue
+            with self._work(actor) as uow:
+                row = banking_db.lock_pending_file(uow.conn, candidate.id)
+                if row is None:  # read by a concurrent pass meanwhile
+                    continue
+                row = banking_db.finish_file(uow.conn, row.id, values=outcome)
+                if parsed is not None:
+                    row = self._lines(uow, row, kind, parsed)
+                uow.audit(
+                    "parse",
+                    "bank_file",
+                    row.id,
+                    changes={
+                        "status": row.status,
+                        **({"error_code": row.error_code} if row.error_code else {}),
+                        **(
+                            {"defects": list(parsed.defects)} if parsed is not None and parsed.defects else {}
+                        ),
+                    },
+                )
+            done[row.status] = done.get(row.status, 0) + 1
+        return Reprocessed(**done)
+
     # --- both ---------------------------------------------------------------------------------------------
 
     def _parse(self, kind: FileKind, data: bytes) -> tuple[ParsedFile | None, dict[str, Any]]:
@@ -305,6 +384,7 @@ class BankFileIntake:
                     "sha256": digest.hex(),
                     "size_bytes": len(data),
                     **({"error_code": row.error_code} if row.error_code else {}),
+                    **({"defects": list(parsed.defects)} if parsed is not None and parsed.defects else {}),
                 },
             )
         return Intake(row, duplicate=False)
@@ -337,18 +417,15 @@ class BankFileIntake:
                     "duplicate_count": len(parsed.statement_lines) - len(added),
                 },
             )
-        agreements = banking_db.agreement_for(uow.conn, parsed.bank_code or "", parsed.agreement_code or "")
+        agreements = _agreements_of(banking_db.agreements_of_bank(uow.conn, parsed.bank_code or ""), parsed)
         if len(agreements) != 1:
-            code, message = (
-                (
-                    "unknown_agreement",
-                    "Este retorno é do convênio {a} do banco {b}, que não está cadastrado na loja.",
-                )
-                if not agreements
-                else (
-                    "ambiguous_agreement",
-                    "Há mais de um convênio {a} do banco {b} na loja: não se sabe de qual é este retorno.",
-                )
+            code, message = _AMBIGUOUS_AGREEMENT if agreements else _UNKNOWN_AGREEMENT
+            stated = (
+                f"convênio {parsed.agreement_code}"
+                if parsed.agreement_code
+                else f"agência {parsed.branch or '?'}, conta {parsed.account}"
+                if parsed.account
+                else "convênio ? (o arquivo não o identifica)"
             )
             return banking_db.finish_file(
                 uow.conn,
@@ -356,9 +433,7 @@ class BankFileIntake:
                 values={
                     "status": "refused",
                     "error_code": code,
-                    "error_message": message.format(
-                        a=parsed.agreement_code or "?", b=parsed.bank_code or "?"
-                    ),
+                    "error_message": message.format(agreement=stated, bank=parsed.bank_code or "?"),
                 },
             )
         agreement = agreements[0]
