@@ -7,6 +7,7 @@ otherwise; and files stored as ``pending_parser`` before a parser was wired are 
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -23,7 +24,18 @@ from assistec.services.unit_of_work import UnitsOfWork
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, signup
 from tests.integration.shop_helpers import _ok
-from tests.integration.test_banking import ITAU, _agreement, _boleto, _count, _customer, _db, _inline, _sql
+from tests.integration.test_banking import (  # noqa: F401  # worker_root: a fixture
+    ITAU,
+    WorkerContext,
+    _agreement,
+    _boleto,
+    _count,
+    _customer,
+    _db,
+    _inline,
+    _sql,
+    worker_root,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 ITAU_400 = (FIXTURES / "cnab/brcobranca/CNAB400ITAU.RET").read_bytes()  # 341, ag. 0730 conta 03511
@@ -258,3 +270,34 @@ def test_every_bank_issued_retorno_fixture_reads_into_a_parsed_file(name: str) -
     assert len(parsed.occurrences) == len(retorno.occurrences) > 0
     assert len({o.idempotency_key for o in parsed.occurrences}) == len(parsed.occurrences)
     assert all(len(o.idempotency_key) <= 200 for o in parsed.occurrences)
+
+
+@pytest.mark.usefixtures("worker_root")  # the worker's root, sharing the API's fake bucket
+def test_an_operator_has_a_shops_pending_files_read_by_invoking_the_worker(
+    api_root: Any, client: Client, database: PgDatabase
+) -> None:
+    from assistec.handlers import bank_files
+
+    shop, other = signup(client), signup(client)
+    _agreement(client, shop, **ITAU_AGREEMENT)
+    # Given a file of each shop stored while no parser was wired
+    api_root.bank_files = BankFileIntake(api_root.work, lambda: api_root.document_store, NO_PARSER)
+    mine = _inline(client, shop, ITAU_400)[1]
+    theirs = _inline(client, other, ITAU_CSV, kind="statement")[1]
+    assert (mine["status"], theirs["status"]) == ("pending_parser", "pending_parser")
+    # When the operator invokes the worker for the shop
+    event = {"action": "reprocess_pending", "shop": shop.tenant_id}
+    answer = bank_files.worker(event, WorkerContext())
+    # Then the shop's file is read, and the other shop's is left as it was
+    assert answer == {"reprocessed": asdict(Reprocessed(parsed=1))}
+    status = dict(
+        _sql(
+            database, "select id::text, status from bank_files where id in (%s, %s)", mine["id"], theirs["id"]
+        )
+    )
+    assert status == {mine["id"]: "parsed", theirs["id"]: "pending_parser"}
+    # And invoking it again finds nothing; a malformed shop is answered, not raised
+    assert bank_files.worker(event, WorkerContext()) == {"reprocessed": asdict(Reprocessed())}
+    assert bank_files.worker({"action": "reprocess_pending", "shop": "x"}, WorkerContext()) == {
+        "error": "invalid_shop"
+    }
