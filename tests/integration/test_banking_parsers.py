@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import threading
 from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import psycopg
 import pytest
 
+from assistec.db.payments import refresh_order_paid
 from assistec.domain.banking.cnab import OccurrenceKind, parse_retorno
 from assistec.domain.banking.statements import parse_statement
 from assistec.services.audit import SystemActor
-from assistec.services.banking.intake import BankFileIntake, Reprocessed
+from assistec.services.banking.intake import BankFileIntake, Reprocessed, object_key
 from assistec.services.banking.parsing import NO_PARSER
 from assistec.services.banking.readers import read_bank_file
 from assistec.services.unit_of_work import UnitsOfWork
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, signup
-from tests.integration.shop_helpers import _ok
+from tests.integration.shop_helpers import _ok, open_order
 from tests.integration.test_banking import (  # noqa: F401  # worker_root: a fixture
     ITAU,
     WorkerContext,
@@ -111,14 +114,15 @@ def test_a_retorno_with_a_convenio_is_matched_by_it_and_its_nosso_numero_to_the_
     boleto = _boleto(database, shop.tenant_id, agreement["id"], _customer(client, shop), 3)
     # When BB's CNAB 400 (CBR643) retorno comes in
     status, answer = _inline(client, shop, BB_400)
-    # Then it is of the agreement, and the occurrence of nosso número 3 is matched to the boleto
+    # Then it is of the agreement, and the settlement of nosso número 3 is matched to the boleto
     assert status == 201, answer
     assert (answer["status"], answer["agreement_id"]) == ("parsed", agreement["id"])
     assert (answer["occurrence_count"], answer["unmatched_count"]) == (26, 25)
     assert answer["settled_cents"] == _settled_cents(BB_400)
     lines = _ok(client.call("GET", f"/banking/files/{answer['id']}", shop.access_token))["occurrences"]
     matched = [(o["nosso_numero"], o["status"]) for o in lines if o["boleto_id"] == boleto]
-    assert matched == [(3, "pending")]
+    assert matched == [(3, "applied")]  # a settlement: applied to the boleto (below)
+    assert _sql(database, "select status from boletos where id = %s", boleto) == [("settled",)]
 
 
 def test_a_retorno_of_another_agreement_is_refused_and_records_nothing(
@@ -301,3 +305,112 @@ def test_an_operator_has_a_shops_pending_files_read_by_invoking_the_worker(
     assert bank_files.worker({"action": "reprocess_pending", "shop": "x"}, WorkerContext()) == {
         "error": "invalid_shop"
     }
+
+
+# --- settlements applied to boletos and their orders ------------------------------------------------------
+
+
+def _as_code_10(data: bytes) -> bytes:
+    """Itaú's repeat of a settlement: the file's first detail (nosso número 11) under code 10."""
+    lines = data.split(b"\n")
+    lines[1] = lines[1][:108] + b"10" + lines[1][110:]
+    return b"\n".join(lines)
+
+
+def _order_boleto(
+    client: Client, database: PgDatabase, shop: Any, agreement_id: str, nosso: int
+) -> tuple[str, str]:
+    order = open_order(client, shop)
+    row = _sql(
+        database,
+        "insert into boletos (tenant_id, agreement_id, customer_id, order_id, nosso_numero, amount_cents, "
+        "issued_on, due_date, status) values (%s, %s, %s, %s, %s, 4000, '2013-05-01', '2013-05-20', "
+        "'registered') returning id",
+        shop.tenant_id, agreement_id, order["customer_id"], order["id"], nosso,
+    )  # fmt: skip
+    return str(row[0][0]), order["id"]
+
+
+def _settled_state(database: PgDatabase, boleto: str, order: str) -> tuple[Any, ...]:
+    return _sql(
+        database,
+        "select b.status, b.paid_cents, b.fees_cents, b.paid_on, o.paid_cents, "
+        "(select count(*) from audit_log a where a.tenant_id = b.tenant_id and a.entity = 'boleto' "
+        " and a.entity_id = b.id::text and a.action = 'settle'), "
+        "(select count(*) from outbox e where e.tenant_id = b.tenant_id "
+        " and e.detail_type = 'BoletoSettled' and e.detail->>'boleto_id' = b.id::text) "
+        "from boletos b join service_orders o on o.id = b.order_id where b.id = %s and o.id = %s",
+        boleto, order,
+    )[0]  # fmt: skip
+
+
+def test_a_settlement_settles_its_boleto_and_pays_its_order_once_whatever_repeats_it(
+    client: Client, database: PgDatabase
+) -> None:
+    shop = signup(client)
+    agreement = _agreement(client, shop, **ITAU_AGREEMENT)
+    boleto, order = _order_boleto(client, database, shop, agreement["id"], 11)
+    # When Itaú's retorno settles nosso número 11 (R$ 37,90 paid, R$ 2,10 of fees, on 2013-05-20)
+    status, answer = _inline(client, shop, ITAU_400)
+    assert (status, answer["status"]) == (201, "parsed"), answer
+    # Then the boleto is settled, the order has received it, audited and announced once
+    assert _settled_state(database, boleto, order) == ("settled", 3790, 210, date(2013, 5, 20), 3790, 1, 1)
+    lines = _ok(client.call("GET", f"/banking/files/{answer['id']}", shop.access_token))["occurrences"]
+    assert [o["status"] for o in lines if o["boleto_id"] == boleto] == ["applied"]
+    # And an Asaas event's recomputation of the order's received amount keeps the boleto's money
+    with psycopg.connect(database.superuser_url) as conn:
+        assert refresh_order_paid(conn, UUID(order)) == 3790
+    # When the bank repeats the settlement under code 10, and the first file comes again re-saved
+    status, repeat = _inline(client, shop, _as_code_10(ITAU_400))
+    assert (status, repeat["occurrence_count"]) == (201, 1), repeat
+    status, resent = _inline(client, shop, _other_line_endings(ITAU_400))
+    assert (status, resent["occurrence_count"]) == (201, 0), resent
+    # Then nothing more is paid: the repeat is recorded, left pending for a person, not applied
+    assert _settled_state(database, boleto, order) == ("settled", 3790, 210, date(2013, 5, 20), 3790, 1, 1)
+    lines = _ok(client.call("GET", f"/banking/files/{repeat['id']}", shop.access_token))["occurrences"]
+    assert [(o["occurrence_code"], o["status"]) for o in lines] == [("10", "pending")]
+
+
+def test_two_deliveries_of_one_settlement_at_the_same_time_pay_the_order_once(
+    api_root: Any, client: Client, database: PgDatabase
+) -> None:
+    shop = signup(client)
+    agreement = _agreement(client, shop, **ITAU_AGREEMENT)
+    boleto, order = _order_boleto(client, database, shop, agreement["id"], 11)
+    # Two files settling nosso número 11 (codes 06 and 10), landing in S3 together
+    store = api_root.document_store
+    keys = []
+    for data in (ITAU_400, _as_code_10(ITAU_400)):
+        key = object_key(UUID(shop.tenant_id), "retorno", UUID(shop.owner_id), uuid4(), "itau.ret")
+        store.put(key, data, content_type="application/octet-stream")
+        keys.append(key)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def deliver(key: str) -> None:
+        db = _db(database.app_url)  # its own connection, as two worker instances
+        try:
+            intake = BankFileIntake(UnitsOfWork(db), lambda: store, read_bank_file)
+            barrier.wait()
+            outcomes.append(intake.process_object(key))
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=deliver, args=(key,)) for key in keys]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(outcomes) == ["recorded", "recorded"]
+    # Then the boleto is settled once and the order received its money once
+    assert _settled_state(database, boleto, order) == ("settled", 3790, 210, date(2013, 5, 20), 3790, 1, 1)
+    applied = _sql(
+        database,
+        "select occurrence_code, status from bank_file_lines where boleto_id = %s order by occurrence_code",
+        boleto,
+    )
+    assert sorted(status for _, status in applied) == ["applied", "pending"]

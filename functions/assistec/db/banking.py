@@ -327,6 +327,32 @@ def insert_occurrences(
     )
 
 
+def settle_boleto(
+    conn: Conn, boleto_id: UUID, *, paid_cents: int, fees_cents: int, paid_on: date
+) -> tuple[UUID | None, int] | None:
+    """Mark an open boleto (issued or registered) settled: its order id and amount; None when it is
+    not open (settled already — by this occurrence in another file, by the bank's repeat of it under
+    another code, or by a concurrent delivery: the update waits for that one's row lock and then
+    finds it settled —, written off or cancelled)."""
+    row = conn.execute(
+        "update boletos set status = 'settled', paid_cents = %s, fees_cents = %s, paid_on = %s, "
+        "version = version + 1, updated_at = now() "
+        "where id = %s and status in ('issued', 'registered') returning order_id, amount_cents",
+        (paid_cents, fees_cents, paid_on, boleto_id),
+    ).fetchone()
+    return None if row is None else (row[0], int(row[1]))
+
+
+def mark_lines_applied(conn: Conn, keys: list[str]) -> None:
+    """The occurrences (by idempotency key) whose effect on their boleto is applied."""
+    if keys:
+        conn.execute(
+            "update bank_file_lines set status = 'applied' "
+            "where idempotency_key = any(%s) and status = 'pending'",
+            (keys,),
+        )
+
+
 def insert_statement_lines(
     conn: Conn, *, tenant_id: UUID, bank_file_id: UUID, rows: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:

@@ -9,6 +9,10 @@ Guarantees:
   (a retorno the bank sends again, a statement overlapping an earlier one);
 - an occurrence whose nosso número matches none of the agreement's boletos goes to the list a person
   works through (status ``unmatched``);
+- a settlement recorded now for an open boleto settles it and adds to its order's received amount
+  (as an Asaas payment does: recomputed from charges and settled boletos, audited, one
+  ``BoletoSettled`` event), in the file's unit of work, once: a repeat under another code or in
+  another file, even concurrent, finds the boleto settled and is left ``pending`` for a person;
 - content no parser is wired for is stored with status ``pending_parser`` (nothing guessed); a refusal
   (``ParseRefused``) or a parser's error is stored with its code and a pt-BR reason;
 - the object's key says whose it is (``bank-files/<shop>/<kind>/<user>/<upload>/<name>``): the API
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from assistec.db import banking as banking_db
+from assistec.db import payments as pay_db
 from assistec.db.banking import AgreementRow, BankFileLineRow, BankFileRow
 from assistec.domain.permissions import Permission
 from assistec.errors import PayloadTooLargeError, ValidationFailedError, found
@@ -390,6 +395,61 @@ class BankFileIntake:
         return Intake(row, duplicate=False)
 
     @staticmethod
+    def _settle(uow: UnitOfWork, added: list[dict[str, Any]]) -> None:
+        """Apply the settlements recorded now to their boletos, in the file's unit of work: an open
+        boleto becomes settled with what was paid, on the day it was paid, and its order's received
+        amount is recomputed as an Asaas payment's is (``refresh_order_paid``: charges and settled
+        boletos), audited, with one ``BoletoSettled`` event. Exactly once: an occurrence already
+        recorded never comes here again (its key), and a boleto already settled (the bank repeats a
+        settlement under another code — Itaú's 06 then 10 —, or another file settled it first, even
+        concurrently) is left as it is, the line kept ``pending`` for a person to see."""
+        applied: list[str] = []
+        for line in added:
+            paid_on = line["occurred_on"] or line["credited_on"]
+            if (
+                line["kind"] != "settled"
+                or line["boleto_id"] is None
+                or line["paid_cents"] <= 0
+                or not paid_on
+            ):
+                continue
+            settled = banking_db.settle_boleto(
+                uow.conn,
+                line["boleto_id"],
+                paid_cents=line["paid_cents"],
+                fees_cents=line["fee_cents"],
+                paid_on=paid_on,
+            )
+            if settled is None:
+                continue
+            order_id, amount_cents = settled
+            order_paid = pay_db.refresh_order_paid(uow.conn, order_id) if order_id is not None else None
+            uow.audit(
+                "settle",
+                "boleto",
+                line["boleto_id"],
+                changes={
+                    "status": "settled",
+                    "paid_cents": line["paid_cents"],
+                    "paid_on": paid_on.isoformat(),
+                    "occurrence": line["idempotency_key"],
+                },
+            )
+            uow.emit(
+                "BoletoSettled",
+                {
+                    "boleto_id": str(line["boleto_id"]),
+                    "order_id": str(order_id) if order_id is not None else None,
+                    "amount_cents": amount_cents,
+                    "paid_cents": line["paid_cents"],
+                    "paid_on": paid_on.isoformat(),
+                    "order_paid_cents": order_paid,
+                },
+            )
+            applied.append(line["idempotency_key"])
+        banking_db.mark_lines_applied(uow.conn, applied)
+
+    @staticmethod
     def _lines(uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile) -> BankFileRow:
         """Record the parsed lines once per key, and the file's counts (or its refusal)."""
         if kind == "statement":
@@ -465,6 +525,7 @@ class BankFileIntake:
         added = banking_db.insert_occurrences(
             uow.conn, tenant_id=uow.tenant_id, bank_file_id=row.id, rows=rows
         )
+        BankFileIntake._settle(uow, added)
         unmatched = sum(1 for line in added if line["status"] == "unmatched")
         settled = sum(line["paid_cents"] for line in added if line["kind"] == "settled")
         return banking_db.finish_file(
