@@ -266,16 +266,6 @@ def test_files_stored_before_a_parser_existed_are_read_by_a_later_pass(
     assert intake.reprocess_pending(actor) == Reprocessed()
 
 
-@pytest.mark.parametrize("name", ["CNAB240.RET", "CNAB240SANTANDER.RET", "CNAB400SANTANDER.RET"])
-def test_every_bank_issued_retorno_fixture_reads_into_a_parsed_file(name: str) -> None:
-    data = (FIXTURES / "cnab/brcobranca" / name).read_bytes()
-    parsed = read_bank_file("retorno", data)
-    retorno = parse_retorno(data)
-    assert len(parsed.occurrences) == len(retorno.occurrences) > 0
-    assert len({o.idempotency_key for o in parsed.occurrences}) == len(parsed.occurrences)
-    assert all(len(o.idempotency_key) <= 200 for o in parsed.occurrences)
-
-
 @pytest.mark.usefixtures("worker_root")  # the worker's root, sharing the API's fake bucket
 def test_an_operator_has_a_shops_pending_files_read_by_invoking_the_worker(
     api_root: Any, client: Client, database: PgDatabase
