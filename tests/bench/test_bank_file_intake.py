@@ -106,3 +106,68 @@ def test_recording_a_parsed_retorno(database: PgDatabase) -> None:
             }
         )
     report("bank_file_intake", rows)
+
+
+SETTLED_SIZES = (100, 1_000, 5_000)
+
+
+def test_recording_a_retorno_that_settles_known_boletos(database: PgDatabase) -> None:
+    """A retorno whose every occurrence settles an open boleto of the agreement (free charges, no
+    order): each settlement is applied in the file's transaction (boleto update, audit row, outbox
+    event), so this is the intake's slowest case per line."""
+    rows: list[dict[str, Any]] = []
+    for size in SETTLED_SIZES:
+        tenant, agreement = _shop(database)
+        with psycopg.connect(database.superuser_url) as conn:
+            customer = conn.execute(
+                "insert into customers (tenant_id, name, phone) values (%s, 'Ana Souza', '+5511987654321') "
+                "returning id",
+                (tenant,),
+            ).fetchone()
+            assert customer is not None
+            conn.execute(
+                "insert into boletos (tenant_id, agreement_id, customer_id, nosso_numero, amount_cents, "
+                "issued_on, due_date, status) select %s, %s, %s, n, 15000, '2030-01-02', '2030-01-10', "
+                "'registered' from generate_series(1, %s) n",
+                (tenant, agreement, customer[0], size),
+            )
+        occurrences = tuple(
+            Occurrence(
+                line_number=n + 2,
+                idempotency_key=f"341:12345:{n + 1}:06:settle{size}",
+                kind="settled",
+                occurrence_code="06",
+                nosso_numero=n + 1,
+                amount_cents=15000,
+                paid_cents=15000,
+                occurred_on=date(2030, 1, 9),
+            )
+            for n in range(size)
+        )
+
+        def parser(kind: str, data: bytes, occurrences: tuple[Occurrence, ...] = occurrences) -> ParsedFile:
+            return ParsedFile(
+                format="cnab400", line_count=len(occurrences) + 2, bank_code="341", agreement_code="12345",
+                occurrences=occurrences,
+            )  # fmt: skip
+
+        db = Database(
+            DatabaseSettings(database_url=database.app_url, db_secret_id=None, db_sslmode="disable")
+        )
+        store = _Store()
+        intake = BankFileIntake(UnitsOfWork(db), lambda store=store: store, parser)  # type: ignore[misc]
+        key = f"bank-files/{tenant}/retorno/{uuid.uuid4()}/{uuid.uuid4()}/r.ret"
+        store.data[key] = b"s" * 400 * size
+        start = time.perf_counter()
+        intake.process_object(key)
+        elapsed = time.perf_counter() - start
+        db.close()
+        with psycopg.connect(database.superuser_url) as conn:
+            settled = conn.execute(
+                "select count(*) from boletos where tenant_id = %s and status = 'settled'", (tenant,)
+            ).fetchone()
+        assert settled == (size,)
+        rows.append(
+            {"settlements": size, "seconds": f"{elapsed:.2f}", "settlements_per_s": f"{size / elapsed:,.0f}"}
+        )
+    report("bank_file_settlements", rows)

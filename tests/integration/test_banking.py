@@ -13,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +41,7 @@ ITAU = {
     "interest_monthly_bp": 100,
     "fine_bp": 200,
 }
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 BANKING_TABLES = (
     "bank_agreements", "remessa_files", "boletos", "remessa_items", "bank_files", "bank_file_lines",
     "statement_lines", "statement_matches", "statement_match_items",
@@ -339,13 +341,23 @@ def _inline(client: Client, shop: Shop, data: bytes, kind: str = "retorno", **ex
     return status, answer
 
 
+@pytest.fixture
+def unparsed(api_root: Any) -> Any:
+    """The API's intake with no parser wired (as before the CNAB/OFX parsers were)."""
+    from assistec.services.banking.intake import BankFileIntake
+    from assistec.services.banking.parsing import NO_PARSER
+
+    api_root.bank_files = BankFileIntake(api_root.work, lambda: api_root.document_store, NO_PARSER)
+    return api_root
+
+
 def test_an_inline_file_without_a_parser_is_kept_pending_and_the_same_file_again_changes_nothing(
-    api_root: Any, client: Client, database: PgDatabase
+    unparsed: Any, api_root: Any, client: Client, database: PgDatabase
 ) -> None:
     shop = signup(client)
     store: FakeDocumentStore = api_root.document_store
     data = b"02RETORNO01COBRANCA       \r\n" * 3
-    # When the shop sends a retorno inline (no parser is wired yet)
+    # When the shop sends a retorno inline and no parser is wired
     status, first = _inline(client, shop, data, filename="CN30110A.RET")
     # Then it is recorded as pending_parser: its hash, size and name, stored in S3 under the shop
     assert status == 201, first
@@ -508,7 +520,7 @@ def test_a_retorno_records_each_occurrence_once_and_lists_the_unmatched(
     lines = _ok(client.call("GET", f"/banking/files/{answer['id']}", shop.access_token))["occurrences"]
     assert [(o["nosso_numero"], o["kind"], o["status"], o["boleto_id"]) for o in lines] == [
         (7, "entry_confirmed", "pending", boleto),
-        (7, "settled", "pending", boleto),
+        (7, "settled", "applied", boleto),  # the boleto settled by it
         (99, "settled", "unmatched", None),
     ]
     # When the bank sends a second retorno repeating the settlement, with one new occurrence
@@ -669,6 +681,7 @@ def test_an_upload_is_read_once_when_its_s3_event_arrives_however_often(
     from assistec.handlers import bank_files
 
     shop = signup(client)
+    _agreement(client, shop, branch="730", account="3511")  # the fixture's agreement (Itaú, no convênio)
     store: FakeDocumentStore = worker_root.document_store
     # When the owner asks to upload a retorno
     status, form, _ = client.call(
@@ -684,18 +697,15 @@ def test_an_upload_is_read_once_when_its_s3_event_arrives_however_often(
     # And nothing is recorded before the file lands
     assert _count(database, "bank_files", shop.tenant_id) == 0
     # When the browser posts the file and EventBridge queues S3's event, twice (at-least-once delivery)
-    data = b"retorno qualquer\n"
+    data = (FIXTURES / "cnab/brcobranca/CNAB400ITAU.RET").read_bytes()
     store.put(form["key"], data, content_type="application/octet-stream")
     event = _sqs(_eventbridge(form["key"]))
     for _ in range(2):
         assert bank_files.worker(event, WorkerContext()) == {"batchItemFailures": []}
-    # Then one file is recorded, under the upload's id, with who sent it
+    # Then one file is recorded, under the upload's id, with who sent it, read by the CNAB parser
     detail = _ok(client.call("GET", f"/banking/files/{form['upload_id']}", shop.access_token))
-    assert (detail["status"], detail["source"], detail["filename"]) == (
-        "pending_parser",
-        "upload",
-        "CB_0301.ret",
-    )
+    assert (detail["status"], detail["source"], detail["filename"]) == ("parsed", "upload", "CB_0301.ret")
+    assert (detail["format"], detail["occurrence_count"]) == ("cnab400", 52)
     assert (detail["uploaded_by"], detail["sha256"]) == (shop.owner_id, hashlib.sha256(data).hexdigest())
     assert _count(database, "bank_files", shop.tenant_id) == 1
     # When the same content is uploaded again under a new form, and S3 invokes the function directly

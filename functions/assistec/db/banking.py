@@ -187,14 +187,14 @@ def allocate_remessa_sequence(conn: Conn, agreement_id: UUID) -> int | None:
     return None if row is None else int(row[0])
 
 
-def agreement_for(conn: Conn, bank_code: str, agreement_code: str) -> list[AgreementRow]:
-    """The shop's agreements with that bank and agreement code (a retorno names them in its header)."""
+def agreements_of_bank(conn: Conn, bank_code: str) -> list[AgreementRow]:
+    """The shop's agreements with that bank (a retorno names its bank in its header; the intake then
+    compares the convênio, or branch and account, without the layouts' zero padding)."""
     return fetch_all(
         conn,
         AgreementRow,
-        f"select {_AGREEMENT_COLUMNS} from bank_agreements where bank_code = %s and agreement_code = %s "
-        "order by created_at, id",
-        (bank_code, agreement_code),
+        f"select {_AGREEMENT_COLUMNS} from bank_agreements where bank_code = %s order by created_at, id",
+        (bank_code,),
     )
 
 
@@ -223,6 +223,27 @@ def file_by_sha256(conn: Conn, sha256: bytes) -> BankFileRow | None:
 
 def get_file(conn: Conn, file_id: UUID) -> BankFileRow | None:
     return fetch_one(conn, BankFileRow, f"select {_FILE_COLUMNS} from bank_files where id = %s", (file_id,))
+
+
+def pending_files(conn: Conn, *, limit: int) -> list[BankFileRow]:
+    """The shop's files stored before a parser could read them, oldest first."""
+    return fetch_all(
+        conn,
+        BankFileRow,
+        f"select {_FILE_COLUMNS} from bank_files where status = 'pending_parser' "
+        "order by received_at, id limit %s",
+        (limit,),
+    )
+
+
+def lock_pending_file(conn: Conn, file_id: UUID) -> BankFileRow | None:
+    """The file, locked, if it is still ``pending_parser`` (None once another pass has read it)."""
+    return fetch_one(
+        conn,
+        BankFileRow,
+        f"select {_FILE_COLUMNS} from bank_files where id = %s and status = 'pending_parser' for update",
+        (file_id,),
+    )
 
 
 def list_files(conn: Conn, *, limit: int, kind: str | None = None) -> list[BankFileRow]:
@@ -304,6 +325,32 @@ def insert_occurrences(
     return _insert_once(
         conn, "bank_file_lines", _OCCURRENCE_TYPES, tenant_id=tenant_id, bank_file_id=bank_file_id, rows=rows
     )
+
+
+def settle_boleto(
+    conn: Conn, boleto_id: UUID, *, paid_cents: int, fees_cents: int, paid_on: date
+) -> tuple[UUID | None, int] | None:
+    """Mark an open boleto (issued or registered) settled: its order id and amount; None when it is
+    not open (settled already — by this occurrence in another file, by the bank's repeat of it under
+    another code, or by a concurrent delivery: the update waits for that one's row lock and then
+    finds it settled —, written off or cancelled)."""
+    row = conn.execute(
+        "update boletos set status = 'settled', paid_cents = %s, fees_cents = %s, paid_on = %s, "
+        "version = version + 1, updated_at = now() "
+        "where id = %s and status in ('issued', 'registered') returning order_id, amount_cents",
+        (paid_cents, fees_cents, paid_on, boleto_id),
+    ).fetchone()
+    return None if row is None else (row[0], int(row[1]))
+
+
+def mark_lines_applied(conn: Conn, keys: list[str]) -> None:
+    """The occurrences (by idempotency key) whose effect on their boleto is applied."""
+    if keys:
+        conn.execute(
+            "update bank_file_lines set status = 'applied' "
+            "where idempotency_key = any(%s) and status = 'pending'",
+            (keys,),
+        )
 
 
 def insert_statement_lines(

@@ -233,13 +233,15 @@ def finish_charge(conn: Conn, charge_id: UUID, token: UUID, changes: dict[str, A
 
 
 def refresh_order_paid(conn: Conn, order_id: UUID) -> int:
-    """Recompute what the order has received from its paid charges (a sum, never an increment:
-    a replayed event cannot count twice). A charge being refunded still counts until Asaas says
-    refunded."""
+    """Recompute what the order has received from its paid charges and its settled boletos (the
+    shop's own bank's, read from retornos): a sum, never an increment, so a replayed event cannot
+    count twice. A charge being refunded still counts until Asaas says refunded."""
     row = conn.execute(
         "update service_orders set paid_cents = coalesce((select sum(paid_cents) from charges "
-        "where order_id = %s and status in ('paid', 'refunding')), 0) where id = %s returning paid_cents",
-        (order_id, order_id),
+        "where order_id = %s and status in ('paid', 'refunding')), 0) + coalesce((select "
+        "sum(paid_cents) from boletos where order_id = %s and status = 'settled'), 0) "
+        "where id = %s returning paid_cents",
+        (order_id, order_id, order_id),
     ).fetchone()
     assert row is not None
     return int(row[0])

@@ -6,13 +6,19 @@ The deployed path: the bucket sends its events to EventBridge, a rule queues ``O
 failures). It also takes S3's own notification format (``Records[].s3``, its keys URL-encoded),
 wrapped in SQS messages or as S3 invokes a function directly (an error then fails the invocation and
 Lambda retries it). A second delivery of one object, or another upload of the same content, changes
-nothing. Metrics: ``BankFilesRecorded``, ``BankFilesDuplicate``, ``BankFilesIgnored``."""
+nothing. Metrics: ``BankFilesRecorded``, ``BankFilesDuplicate``, ``BankFilesIgnored``.
+
+An operator may also invoke it directly with ``{"action": "reprocess_pending", "shop": "<tenant id>"}``
+to have that shop's files stored as ``pending_parser`` (before the parsers were wired) read now
+(``BankFileIntake.reprocess_pending``; safe to repeat); it answers the pass's counts."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 from urllib.parse import unquote_plus
+from uuid import UUID
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
@@ -53,9 +59,24 @@ def _from_queue(record: SQSRecord, seconds_left: float) -> None:
         _process(key)
 
 
+def _reprocess(shop: object) -> dict[str, Any]:
+    from assistec.services.audit import SystemActor
+
+    try:
+        tenant_id = UUID(str(shop))
+    except ValueError:
+        return {"error": "invalid_shop"}
+    logger.append_keys(tenant_id=str(tenant_id))
+    done = root().intake.reprocess_pending(SystemActor(tenant_id=tenant_id))
+    logger.info("bank files reprocessed", extra=asdict(done))
+    return {"reprocessed": asdict(done)}
+
+
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def worker(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event.get("action") == "reprocess_pending":
+        return _reprocess(event.get("shop"))
     records = event.get("Records") or []
     if records and records[0].get("eventSource") == "aws:sqs":
         return within_budget(event, context, _from_queue, worst_case_s=lambda record: FILE_MAX_S)

@@ -16,12 +16,11 @@ if TYPE_CHECKING:
 
 
 def bank_file_parser() -> Parser:
-    """The parser the intake calls: none yet. Every file is stored as ``pending_parser`` until the
-    CNAB 240/400 retorno and OFX/CSV statement parsers (domain/banking) are adapted to
-    ``services.banking.parsing.ParsedFile`` and returned here."""
-    from assistec.services.banking.parsing import NO_PARSER
+    """The parser the intake calls: the CNAB 240/400 retorno and OFX/CSV statement parsers
+    (domain/banking) adapted to ``services.banking.parsing.ParsedFile``."""
+    from assistec.services.banking.readers import read_bank_file
 
-    return NO_PARSER
+    return read_bank_file
 
 
 class BankFilesRoot(DatabaseRoot):

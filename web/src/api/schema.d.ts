@@ -5584,7 +5584,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
-                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export" | "bank_agreement" | "bank_file") | null;
+                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export" | "bank_agreement" | "bank_file" | "boleto") | null;
                 /** @description One record's trail */
                 entity_id?: string | null;
             };

@@ -38,6 +38,7 @@ AuditEntity = Literal[
     "data_export",
     "bank_agreement",
     "bank_file",
+    "boleto",
 ]
 
 

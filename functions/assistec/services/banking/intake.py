@@ -9,6 +9,10 @@ Guarantees:
   (a retorno the bank sends again, a statement overlapping an earlier one);
 - an occurrence whose nosso número matches none of the agreement's boletos goes to the list a person
   works through (status ``unmatched``);
+- a settlement recorded now for an open boleto settles it and adds to its order's received amount
+  (as an Asaas payment does: recomputed from charges and settled boletos, audited, one
+  ``BoletoSettled`` event), in the file's unit of work, once: a repeat under another code or in
+  another file, even concurrent, finds the boleto settled and is left ``pending`` for a person;
 - content no parser is wired for is stored with status ``pending_parser`` (nothing guessed); a refusal
   (``ParseRefused``) or a parser's error is stored with its code and a pt-BR reason;
 - the object's key says whose it is (``bank-files/<shop>/<kind>/<user>/<upload>/<name>``): the API
@@ -26,7 +30,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from assistec.db import banking as banking_db
-from assistec.db.banking import BankFileLineRow, BankFileRow
+from assistec.db import payments as pay_db
+from assistec.db.banking import AgreementRow, BankFileLineRow, BankFileRow
 from assistec.domain.permissions import Permission
 from assistec.errors import PayloadTooLargeError, ValidationFailedError, found
 from assistec.observability import logger
@@ -57,11 +62,11 @@ _PARSER_ERROR = (
 )
 _UNKNOWN_AGREEMENT = (
     "unknown_agreement",
-    "Este retorno é do convênio {agreement} do banco {bank}, que não está cadastrado na loja.",
+    "Este retorno é do {agreement} do banco {bank}, que não está cadastrado na loja.",
 )
 _AMBIGUOUS_AGREEMENT = (
     "ambiguous_agreement",
-    "Há mais de um convênio {agreement} do banco {bank} na loja: não se sabe de qual é este retorno.",
+    "Há mais de um convênio do banco {bank} na loja com o {agreement}: não se sabe de qual é este retorno.",
 )
 _KEY = re.compile(
     rf"^{KEY_PREFIX}(?P<tenant>[0-9a-f-]{{36}})/(?P<kind>retorno|statement)/(?P<user>[0-9a-f-]{{36}})/"
@@ -127,6 +132,39 @@ class Intake:
 
 
 ProcessOutcome = Literal["recorded", "duplicate", "missing", "ignored"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reprocessed:
+    """What a pass over the pending files did: how many it parsed, refused or failed, how many the
+    parser still had nothing for, and how many had lost their S3 object."""
+
+    parsed: int = 0
+    refused: int = 0
+    failed: int = 0
+    pending_parser: int = 0
+    missing: int = 0
+
+
+def _digits_key(value: str | None) -> str:
+    return "".join(c for c in (value or "") if c.isalnum()).lstrip("0")
+
+
+def _agreements_of(candidates: list[AgreementRow], parsed: ParsedFile) -> list[AgreementRow]:
+    """The shop's agreements (of the file's bank) the retorno is of: by its convênio when it states
+    one, else by its branch and account; zero padding does not count. A file that states neither is
+    of none (refused: nothing is guessed)."""
+    if parsed.agreement_code:
+        wanted = _digits_key(parsed.agreement_code)
+        return [a for a in candidates if _digits_key(a.agreement_code) == wanted]
+    if parsed.account:
+        return [
+            a
+            for a in candidates
+            if _digits_key(a.account) == _digits_key(parsed.account)
+            and (not parsed.branch or _digits_key(a.branch) == _digits_key(parsed.branch))
+        ]
+    return []
 
 
 class BankFileIntake:
@@ -237,6 +275,52 @@ class BankFileIntake:
         )
         return "duplicate" if intake.duplicate else "recorded"
 
+    # --- files stored before a parser could read them ---------------------------------------------------
+
+    def reprocess_pending(self, actor: Identity | Actor, *, limit: int = LIST_LIMIT) -> Reprocessed:
+        """Read again the shop's ``pending_parser`` files (oldest first, ``limit`` at most) with the
+        wired parser, and record what it makes of them as a new upload would: parsed with their lines
+        (once per key: lines already recorded from another file count as duplicates), or refused /
+        failed with the reason. A file the parser still has nothing for stays pending; an object gone
+        from S3 is left pending and counted ``missing``. Safe to run twice or concurrently: each file
+        is re-checked under a row lock, and one already read is skipped. No transaction is open while
+        S3 is read or the file parsed."""
+        with self._work(actor) as uow:
+            pending = banking_db.pending_files(uow.conn, limit=limit)
+        done: dict[str, int] = {"parsed": 0, "refused": 0, "failed": 0, "pending_parser": 0, "missing": 0}
+        for candidate in pending:
+            data = self._store().get(candidate.s3_key, max_bytes=UPLOAD_MAX_BYTES)
+            if data is None:
+                logger.warning("pending bank file object missing", extra={"file_id": str(candidate.id)})
+                done["missing"] += 1
+                continue
+            kind: FileKind = "retorno" if candidate.kind == "retorno" else "statement"
+            parsed, outcome = self._parse(kind, data)
+            if outcome["status"] == "pending_parser":
+                done["pending_parser"] += 1
+                continue
+            with self._work(actor) as uow:
+                row = banking_db.lock_pending_file(uow.conn, candidate.id)
+                if row is None:  # read by a concurrent pass meanwhile
+                    continue
+                row = banking_db.finish_file(uow.conn, row.id, values=outcome)
+                if parsed is not None:
+                    row = self._lines(uow, row, kind, parsed)
+                uow.audit(
+                    "parse",
+                    "bank_file",
+                    row.id,
+                    changes={
+                        "status": row.status,
+                        **({"error_code": row.error_code} if row.error_code else {}),
+                        **(
+                            {"defects": list(parsed.defects)} if parsed is not None and parsed.defects else {}
+                        ),
+                    },
+                )
+            done[row.status] = done.get(row.status, 0) + 1
+        return Reprocessed(**done)
+
     # --- both ---------------------------------------------------------------------------------------------
 
     def _parse(self, kind: FileKind, data: bytes) -> tuple[ParsedFile | None, dict[str, Any]]:
@@ -305,9 +389,65 @@ class BankFileIntake:
                     "sha256": digest.hex(),
                     "size_bytes": len(data),
                     **({"error_code": row.error_code} if row.error_code else {}),
+                    **({"defects": list(parsed.defects)} if parsed is not None and parsed.defects else {}),
                 },
             )
         return Intake(row, duplicate=False)
+
+    @staticmethod
+    def _settle(uow: UnitOfWork, added: list[dict[str, Any]]) -> None:
+        """Apply the settlements recorded now to their boletos, in the file's unit of work: an open
+        boleto becomes settled with what was paid, on the day it was paid, and its order's received
+        amount is recomputed as an Asaas payment's is (``refresh_order_paid``: charges and settled
+        boletos), audited, with one ``BoletoSettled`` event. Exactly once: an occurrence already
+        recorded never comes here again (its key), and a boleto already settled (the bank repeats a
+        settlement under another code — Itaú's 06 then 10 —, or another file settled it first, even
+        concurrently) is left as it is, the line kept ``pending`` for a person to see."""
+        applied: list[str] = []
+        for line in added:
+            paid_on = line["occurred_on"] or line["credited_on"]
+            if (
+                line["kind"] != "settled"
+                or line["boleto_id"] is None
+                or line["paid_cents"] <= 0
+                or not paid_on
+            ):
+                continue
+            settled = banking_db.settle_boleto(
+                uow.conn,
+                line["boleto_id"],
+                paid_cents=line["paid_cents"],
+                fees_cents=line["fee_cents"],
+                paid_on=paid_on,
+            )
+            if settled is None:
+                continue
+            order_id, amount_cents = settled
+            order_paid = pay_db.refresh_order_paid(uow.conn, order_id) if order_id is not None else None
+            uow.audit(
+                "settle",
+                "boleto",
+                line["boleto_id"],
+                changes={
+                    "status": "settled",
+                    "paid_cents": line["paid_cents"],
+                    "paid_on": paid_on.isoformat(),
+                    "occurrence": line["idempotency_key"],
+                },
+            )
+            uow.emit(
+                "BoletoSettled",
+                {
+                    "boleto_id": str(line["boleto_id"]),
+                    "order_id": str(order_id) if order_id is not None else None,
+                    "amount_cents": amount_cents,
+                    "paid_cents": line["paid_cents"],
+                    "paid_on": paid_on.isoformat(),
+                    "order_paid_cents": order_paid,
+                },
+            )
+            applied.append(line["idempotency_key"])
+        banking_db.mark_lines_applied(uow.conn, applied)
 
     @staticmethod
     def _lines(uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile) -> BankFileRow:
@@ -337,18 +477,15 @@ class BankFileIntake:
                     "duplicate_count": len(parsed.statement_lines) - len(added),
                 },
             )
-        agreements = banking_db.agreement_for(uow.conn, parsed.bank_code or "", parsed.agreement_code or "")
+        agreements = _agreements_of(banking_db.agreements_of_bank(uow.conn, parsed.bank_code or ""), parsed)
         if len(agreements) != 1:
-            code, message = (
-                (
-                    "unknown_agreement",
-                    "Este retorno é do convênio {a} do banco {b}, que não está cadastrado na loja.",
-                )
-                if not agreements
-                else (
-                    "ambiguous_agreement",
-                    "Há mais de um convênio {a} do banco {b} na loja: não se sabe de qual é este retorno.",
-                )
+            code, message = _AMBIGUOUS_AGREEMENT if agreements else _UNKNOWN_AGREEMENT
+            stated = (
+                f"convênio {parsed.agreement_code}"
+                if parsed.agreement_code
+                else f"agência {parsed.branch or '?'}, conta {parsed.account}"
+                if parsed.account
+                else "convênio ? (o arquivo não o identifica)"
             )
             return banking_db.finish_file(
                 uow.conn,
@@ -356,9 +493,7 @@ class BankFileIntake:
                 values={
                     "status": "refused",
                     "error_code": code,
-                    "error_message": message.format(
-                        a=parsed.agreement_code or "?", b=parsed.bank_code or "?"
-                    ),
+                    "error_message": message.format(agreement=stated, bank=parsed.bank_code or "?"),
                 },
             )
         agreement = agreements[0]
@@ -390,6 +525,7 @@ class BankFileIntake:
         added = banking_db.insert_occurrences(
             uow.conn, tenant_id=uow.tenant_id, bank_file_id=row.id, rows=rows
         )
+        BankFileIntake._settle(uow, added)
         unmatched = sum(1 for line in added if line["status"] == "unmatched")
         settled = sum(line["paid_cents"] for line in added if line["kind"] == "settled")
         return banking_db.finish_file(

@@ -7,8 +7,9 @@ statements). They meet here: a ``Parser`` is ``parse(kind, data) -> ParsedFile |
 guessed), and ``ParseRefused`` says "this is not a file we can trust" with a stable code and a pt-BR
 reason (kept on the file's row, shown to the shop).
 
-The composition root chooses the parser (``wiring``: ``NO_PARSER`` until the CNAB/OFX parsers are
-adapted to ``ParsedFile``).
+The composition root chooses the parser (``wiring``: ``readers.read_bank_file``, the CNAB and
+OFX/CSV parsers adapted to ``ParsedFile``). Files stored as ``pending_parser`` before it was wired
+are read again by ``BankFileIntake.reprocess_pending``.
 """
 
 from __future__ import annotations
@@ -65,8 +66,14 @@ class ParsedFile:
     line_count: int
     bank_code: str | None = None
     agreement_code: str | None = None
+    # Where the file has no agreement code (some CNAB 400 layouts), its branch and account identify
+    # the agreement. Digits without zero padding, as ``agreement_code``.
+    branch: str | None = None
+    account: str | None = None
     occurrences: tuple[Occurrence, ...] = field(default_factory=tuple)
     statement_lines: tuple[StatementEntry, ...] = field(default_factory=tuple)
+    # Damage the parser tolerated and repaired (stable codes): audited with the file's receipt.
+    defects: tuple[str, ...] = field(default_factory=tuple)
 
 
 class ParseRefused(Exception):

@@ -1,0 +1,144 @@
+"""The real bank-file parsers behind the intake's seam: ``read_bank_file(kind, data) -> ParsedFile``.
+
+A retorno is read by the CNAB 240/400 parser (``domain.banking.cnab.parse_retorno``), a statement by
+the OFX/CSV reader (``domain.banking.statements.parse_statement``); their refusals (``CnabError``,
+``StatementRejected``) become ``ParseRefused`` with the same stable code and pt-BR message.
+
+Idempotency keys (the same line in another file is recorded once):
+- a retorno occurrence: bank, agreement (the file's convênio without zero padding, else its
+  branch/account), the nosso número as the file writes it, the bank's occurrence code, the
+  occurrence date and the title's and paid values;
+- a statement line: bank and account as the file states them, then the reader's ``line_id`` (the
+  bank's FITID, or a hash of the movement and its occurrence), which is stable across re-uploads.
+Keys longer than the column allows are hashed (SHA-256), never cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from assistec.domain.banking.cnab import CnabError, Retorno, parse_retorno
+from assistec.domain.banking.statements import Statement, StatementRejected, parse_statement
+from assistec.services.banking.parsing import (
+    FileKind,
+    Occurrence,
+    ParsedFile,
+    ParseRefused,
+    StatementEntry,
+)
+
+KEY_MAX = 200
+# The boletos table's nosso número: 17 digits at most.
+_NOSSO_MAX = 99_999_999_999_999_999
+
+
+def digits_key(value: str | None) -> str:
+    """A code as a comparable key: letters and digits only, without the layouts' zero padding."""
+    return "".join(c for c in (value or "") if c.isalnum()).lstrip("0")
+
+
+def _key(*parts: object) -> str:
+    key = ":".join("" if part is None else str(part) for part in parts)
+    if len(key) <= KEY_MAX:
+        return key
+    return f"{str(parts[0])[:20]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _sequence(retorno: Retorno, written: str) -> int | None:
+    """The nosso número as the shop's boletos hold it (the agreement's sequence), from the file's.
+    Banco do Brasil's 17-digit nosso número of a 7-digit convênio is the convênio then the sequence
+    (10 digits); the other layouts write the sequence itself (zero padded). None when the file has
+    none, or a number no boleto can have."""
+    digits = "".join(c for c in written if c.isdigit())
+    if not digits or digits != written.strip():
+        return None
+    convenio = digits_key(retorno.agreement.agreement_code)
+    if (
+        retorno.bank_code == "001"
+        and len(digits) == 17
+        and len(convenio) == 7
+        and digits.startswith(convenio)
+    ):
+        digits = digits[7:]
+    number = int(digits)
+    return number if 0 < number <= _NOSSO_MAX else None
+
+
+def read_retorno(data: bytes) -> ParsedFile:
+    try:
+        retorno = parse_retorno(data)
+    except CnabError as error:
+        raise ParseRefused(error.code, error.message) from error
+    stated = retorno.agreement
+    agreement_key = (
+        digits_key(stated.agreement_code) or f"{digits_key(stated.branch)}/{digits_key(stated.account)}"
+    )
+    occurrences = tuple(
+        Occurrence(
+            line_number=o.line,
+            idempotency_key=_key(
+                retorno.bank_code,
+                agreement_key,
+                o.nosso_numero.strip(),
+                o.code,
+                o.occurred_on.isoformat() if o.occurred_on else "",
+                o.title_cents,
+                o.paid_cents,
+            ),
+            kind=o.kind.value,  # the domain's kinds are a subset of the intake's
+            occurrence_code=o.code[:10] or None,
+            nosso_numero=_sequence(retorno, o.nosso_numero),
+            amount_cents=o.title_cents,
+            paid_cents=o.paid_cents,
+            fee_cents=o.fee_cents,
+            interest_cents=o.interest_cents,
+            discount_cents=o.discount_cents,
+            occurred_on=o.occurred_on,
+            credited_on=o.credited_on,
+        )
+        for o in retorno.occurrences
+    )
+    return ParsedFile(
+        format="cnab240" if retorno.layout == "cnab240" else "cnab400",
+        line_count=sum(1 for line in data.splitlines() if line.strip()),
+        bank_code=retorno.bank_code,
+        agreement_code=digits_key(stated.agreement_code) or None,
+        branch=digits_key(stated.branch) or None,
+        account=digits_key(stated.account) or None,
+        occurrences=occurrences,
+        defects=tuple(defect.code for defect in retorno.defects),
+    )
+
+
+def read_statement(data: bytes) -> ParsedFile:
+    try:
+        statement: Statement = parse_statement(data)
+    except StatementRejected as error:
+        raise ParseRefused(error.code, error.message) from error
+    bank = statement.bank_code or ""
+    account = digits_key(statement.account)
+    entries = tuple(
+        StatementEntry(
+            line_number=number,
+            idempotency_key=_key(bank, account, line.line_id),
+            posted_on=line.posted_on,
+            amount_cents=line.amount_cents,
+            description=line.description[:500] or None,
+            reference=(line.document or line.fit_id or "")[:200] or None,
+        )
+        for number, line in enumerate(statement.lines, start=1)
+        if line.amount_cents != 0
+    )
+    return ParsedFile(
+        format="ofx" if statement.source == "ofx" else "csv",
+        line_count=len(statement.lines),
+        bank_code=statement.bank_code,
+        account=account or None,
+        statement_lines=entries,
+        defects=statement.defects,
+    )
+
+
+def read_bank_file(kind: FileKind, data: bytes) -> ParsedFile:
+    """The file read by the parser of its kind; ``ParseRefused`` for a file it cannot trust."""
+    return read_retorno(data) if kind == "retorno" else read_statement(data)
