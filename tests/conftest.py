@@ -99,6 +99,11 @@ def _create_database(pg: Any, name: str, *, migrate: bool) -> PgDatabase:
     with psycopg.connect(pg.url(dbname="postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
         pg.ensure_database(conn, name)
+        # A test database need not survive a crash of the cluster: its commits return without
+        # waiting for the WAL to reach the disk (what is visible, locked and isolated is unchanged).
+        # On this 2-core machine beside the suite's other workers, the 10,000-delivery payments
+        # test took 110 s with the flush and 59 s without.
+        conn.execute(sql.SQL("alter database {} set synchronous_commit = off").format(sql.Identifier(name)))
     db = PgDatabase(
         name=name,
         superuser_url=pg.url(dbname=name),
