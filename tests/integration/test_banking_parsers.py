@@ -340,23 +340,23 @@ def test_a_settlement_settles_its_boleto_and_pays_its_order_once_whatever_repeat
     shop = signup(client)
     agreement = _agreement(client, shop, **ITAU_AGREEMENT)
     boleto, order = _order_boleto(client, database, shop, agreement["id"], 11)
-    # When Itaú's retorno settles nosso número 11 (R$ 37,90 paid, R$ 2,10 of fees, on 2013-05-20)
+    # When Itaú's retorno settles nosso número 11 (R$ 40,00 paid: R$ 37,90 credited + R$ 2,10 of fees)
     status, answer = _inline(client, shop, ITAU_400)
     assert (status, answer["status"]) == (201, "parsed"), answer
     # Then the boleto is settled, the order has received it, audited and announced once
-    assert _settled_state(database, boleto, order) == ("settled", 3790, 210, date(2013, 5, 20), 3790, 1, 1)
+    assert _settled_state(database, boleto, order) == ("settled", 4000, 210, date(2013, 5, 20), 4000, 1, 1)
     lines = _ok(client.call("GET", f"/banking/files/{answer['id']}", shop.access_token))["occurrences"]
     assert [o["status"] for o in lines if o["boleto_id"] == boleto] == ["applied"]
     # And an Asaas event's recomputation of the order's received amount keeps the boleto's money
     with psycopg.connect(database.superuser_url) as conn:
-        assert refresh_order_paid(conn, UUID(order)) == 3790
+        assert refresh_order_paid(conn, UUID(order)) == 4000
     # When the bank repeats the settlement under code 10, and the first file comes again re-saved
     status, repeat = _inline(client, shop, _as_code_10(ITAU_400))
     assert (status, repeat["occurrence_count"]) == (201, 1), repeat
     status, resent = _inline(client, shop, _other_line_endings(ITAU_400))
     assert (status, resent["occurrence_count"]) == (201, 0), resent
     # Then nothing more is paid: the repeat is recorded, left pending for a person, not applied
-    assert _settled_state(database, boleto, order) == ("settled", 3790, 210, date(2013, 5, 20), 3790, 1, 1)
+    assert _settled_state(database, boleto, order) == ("settled", 4000, 210, date(2013, 5, 20), 4000, 1, 1)
     lines = _ok(client.call("GET", f"/banking/files/{repeat['id']}", shop.access_token))["occurrences"]
     assert [(o["occurrence_code"], o["status"]) for o in lines] == [("10", "pending")]
 
@@ -397,7 +397,7 @@ def test_two_deliveries_of_one_settlement_at_the_same_time_pay_the_order_once(
     assert errors == []
     assert sorted(outcomes) == ["recorded", "recorded"]
     # Then the boleto is settled once and the order received its money once
-    assert _settled_state(database, boleto, order) == ("settled", 3790, 210, date(2013, 5, 20), 3790, 1, 1)
+    assert _settled_state(database, boleto, order) == ("settled", 4000, 210, date(2013, 5, 20), 4000, 1, 1)
     applied = _sql(
         database,
         "select occurrence_code, status from bank_file_lines where boleto_id = %s order by occurrence_code",

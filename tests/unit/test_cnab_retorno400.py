@@ -80,13 +80,16 @@ def test_itau_400_brcobranca_trailer_totals_checked() -> None:
         "06",
         K.SETTLED,
     )  # 63-70: the 400 remessa has no DAC column
+    # 254-266 is the net credited (Itaú's "valor principal"): the payer paid it plus the fee
     assert (first.title_cents, first.paid_cents, first.fee_cents, first.credited_on) == (
         4000,
-        3790,
+        4000,
         210,
         date(2013, 5, 21),
     )
-    assert first.credited_cents is None  # Itaú's 400 has no net-credited column
+    assert first.credited_cents == 3790
+    # (the write-off's column is read as the layout has it, nothing credited)
+    assert last.credited_cents is None
     assert (last.line, last.nosso_numero, last.document_number, last.code, last.kind) == (
         53, "27714592", "0000002068", "09", K.WRITTEN_OFF,
     )  # fmt: skip
@@ -106,8 +109,18 @@ def test_itau_400_laravel() -> None:
         38975,
         333,
     )
-    assert (first.paid_cents, first.discount_cents, first.abatement_cents) == (20997, 17645, 19)
-    assert (last.nosso_numero, last.title_cents, last.paid_cents) == ("00237636", 54560, 34067)
+    assert (first.credited_cents, first.discount_cents, first.abatement_cents) == (20997, 17645, 19)
+    assert first.paid_cents == 20997 + 333
+    assert (last.nosso_numero, last.title_cents, last.credited_cents) == ("00237636", 54560, 34067)
+    # what was credited is what was paid less the fee, on each settlement with sane values
+    for o in r.occurrences[1:]:
+        if o.kind is not K.SETTLED:
+            continue
+        assert (
+            o.credited_cents
+            == o.title_cents - o.discount_cents - o.abatement_cents + o.interest_cents - o.fee_cents
+        )
+        assert o.paid_cents == o.credited_cents + o.fee_cents
     assert (r.totals.titles, r.totals.amount_cents) == (4, 189576)
 
 

@@ -106,3 +106,7 @@ class Cnab400Bank:
     # Santander's type 2 (PIX data of the previous title).
     extra_records: frozenset[str] = frozenset()
     remessa: Remessa400 | None = None
+    # The detail's 254-266 is the amount credited to the account, net of the bank's fee (Itaú's
+    # "valor principal"), not what the payer paid: a settlement's is read as ``credited_cents``, and
+    # the payer's payment as that plus the fee.
+    paid_is_net: bool = False

@@ -517,6 +517,14 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
             raise CnabError(exc.code, exc.message, line=numbers[i], details=exc.details) from None
     if trailer is None:
         raise CnabError("truncated", "O arquivo termina sem o trailer (arquivo incompleto).")
+    if bank.paid_is_net:
+        settled = OccurrenceKind.SETTLED
+        occurrences = [
+            o._replace(credited_cents=o.paid_cents, paid_cents=o.paid_cents + o.fee_cents)
+            if o.kind is settled
+            else o
+            for o in occurrences
+        ]
     if extra:
         defects.append(
             Defect(

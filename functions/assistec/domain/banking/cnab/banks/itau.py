@@ -145,6 +145,9 @@ CNAB400 = Cnab400Bank(
     trailer=_TRAILER_400,
     occurrences=OCCURRENCES_400,
     trailer_checks=(TrailerCheck("details", "details_cents"),),
+    # 254-266, "valor principal", is what was credited: title - discount - abatement + interest -
+    # fee, to the centavo, on every settlement in the fixtures (e.g. 40,00 - 2,10 of fee = 37,90).
+    paid_is_net=True,
 )
 
 
