@@ -126,16 +126,25 @@ def test_every_key_the_api_signs_says_whose_file_it_is(name: str | None, kind: s
     assert 1 <= len(ref.filename) <= 100
 
 
+# Fixed ids (the same test names in every pytest-xdist worker).
+_A, _B, _C = (
+    "6f1c2a4e-0b7d-4c3e-9a51-2d8e7f3b9c01",
+    "0d9b8e2f-5a61-4f7c-8e3d-1b2c3d4e5f60",
+    "7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d",
+)
+
+
 @pytest.mark.parametrize(
     "key",
     [
         "bank-files/../x",
-        f"{uuid.uuid4()}/devices/{uuid.uuid4()}/a.jpg",
-        f"bank-files/{uuid.uuid4()}/remessa/{uuid.uuid4()}/{uuid.uuid4()}/a.rem",
-        f"bank-files/{uuid.uuid4()}/retorno/{uuid.uuid4()}/{uuid.uuid4()}/a b.ret",
-        f"bank-files/{uuid.uuid4()}/retorno/{uuid.uuid4()}/{uuid.uuid4()}/../../a.ret",
-        f"bank-files/{'z' * 36}/retorno/{uuid.uuid4()}/{uuid.uuid4()}/a.ret",
+        f"{_A}/devices/{_B}/a.jpg",
+        f"bank-files/{_A}/remessa/{_B}/{_C}/a.rem",
+        f"bank-files/{_A}/retorno/{_B}/{_C}/a b.ret",
+        f"bank-files/{_A}/retorno/{_B}/{_C}/../../a.ret",
+        f"bank-files/{'z' * 36}/retorno/{_B}/{_C}/a.ret",
     ],
+    ids=["dot-dot", "a-photo", "remessa-kind", "space", "dot-dot-deep", "shop-not-uuid"],
 )
 def test_keys_the_api_never_signs_name_no_shop(key: str) -> None:
     assert parse_key(key) is None
