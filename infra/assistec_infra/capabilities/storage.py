@@ -106,12 +106,17 @@ class DeviceStorage(Construct):
         its purpose), encrypt WhatsApp instance tokens; in the bucket, by prefix: sign photo uploads
         and downloads, sign downloads of customers' WhatsApp files, write the rendered documents and
         sign their downloads, sign logo uploads and read the logos back."""
+        # The key's three purposes go into the role's default policy: one inline policy each (what
+        # add_to_role_policy makes under the app's CDK flags) would be three more of the prod stack's
+        # 500 resources.
+        role = function.role
+        assert role is not None
         for context in (constants.KMS_UNLOCK_CODE_CONTEXT, constants.KMS_ASAAS_KEY_CONTEXT):
-            function.add_to_role_policy(
+            role.add_to_principal_policy(
                 _purpose(["kms:Encrypt", "kms:Decrypt"], self.unlock_code_key, context)
             )
         # The WhatsApp instances' tokens: encrypted when a number is connected, never read back.
-        function.add_to_role_policy(
+        role.add_to_principal_policy(
             _purpose(["kms:Encrypt"], self.unlock_code_key, constants.KMS_EVOLUTION_TOKEN_CONTEXT)
         )
         # A presigned request acts with the signer's rights: signing an upload form needs PutObject, a
