@@ -586,3 +586,28 @@ def test_the_download_link_of_a_real_s3_gives_the_stored_file(
         for obj in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
             s3.delete_object(Bucket=bucket, Key=obj["Key"])
         s3.delete_bucket(Bucket=bucket)
+
+
+def test_an_instruction_for_a_boleto_settled_meanwhile_is_voided_not_sent(
+    client: Client, database: PgDatabase
+) -> None:
+    shop = signup(client)
+    agreement = _agreement(client, shop, ITAU400)
+    boleto = _boleto(database, shop, agreement, _customer(client, shop))
+    assert _generate(client, shop, agreement["id"])[0] == 201
+    _ok(_instruct(client, shop, boleto["id"], instruction="write_off"))
+    # Given the boleto is paid before the next remessa
+    _sql(
+        database,
+        "update boletos set status = 'settled', paid_cents = amount_cents, paid_on = '2030-01-09' "
+        "where id = %s returning id",
+        boleto["id"],
+    )
+    # When the next remessa is asked for
+    status, answer, _ = _generate(client, shop, agreement["id"])
+    # Then nothing goes to the bank, and the write-off is void (kept, never sent)
+    assert (status, answer["code"]) == (409, "remessa_nothing_to_send"), answer
+    assert _sql(
+        database, "select status, remessa_id from boleto_instructions where boleto_id = %s", boleto["id"]
+    ) == [("void", None)]
+    assert _counter(database, agreement["id"]) == 2

@@ -58,7 +58,7 @@ from assistec.services.banking.agreements import NO_AGREEMENT, BankAgreements
 if TYPE_CHECKING:
     from assistec.domain.tokens import Identity
     from assistec.integrations.storage import DocumentStore
-    from assistec.services.unit_of_work import UnitsOfWork
+    from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
 
 KEY_PREFIX = "remessas/"
 CONTENT_TYPE = "application/octet-stream"
@@ -344,97 +344,109 @@ class Remessas:
             closed = [t.instruction_id for t in pending if t.status not in ("issued", "registered")]
             pending = [t for t in pending if t.status in ("issued", "registered")]
             titles += pending
-            if not titles:
-                remessas_db.mark_instructions(uow.conn, [i for i in closed if i is not None], status="void")
-                raise NothingToSendError()
-            shop = tenants_db.get_tenant(uow.conn, uow.tenant_id)
-            company_document = _digits(shop.cnpj if shop else "")
-            if len(company_document) not in (11, 14):
-                raise ShopDocumentMissingError()
-            payers = {t.boleto_id: _payer(t) for t in titles}
-            incomplete = sorted({str(b) for b, p in payers.items() if p is None})
-            if incomplete:
-                raise PayerIncompleteError(details={"boleto_ids": incomplete})
-            items = [
-                remessa_item(
-                    t,
-                    remessa_nosso_numero(agreement, t.nosso_numero, t.issued_on, width),
-                    payers[t.boleto_id] or {},
-                )
-                for t in titles
-            ]
-            sequence = BankAgreements.allocate_remessa_sequence(uow, agreement_id)
-            try:
-                data = build_remessa(
-                    cnab_agreement(agreement, company_document, shop.name if shop else ""),
-                    items,
-                    sequence,
-                    now,
-                    layout=agreement.layout,
-                )
-            except CnabError as error:
-                cls = (
-                    RemessaUnsupportedError if error.code in ("unsupported_layout", "unknown_bank") else None
-                )
-                raise (cls or RemessaInvalidError)(
-                    error.message,
-                    details={"code": error.code, **({"line": error.line} if error.line else {})},
-                ) from None
-            remessa_id = uuid.uuid4()
-            filename = remessa_filename(now.date(), sequence)
-            key = object_key(uow.tenant_id, agreement_id, remessa_id, filename)
-            try:
-                self._store().put(key, data, content_type=CONTENT_TYPE, filename=filename)
-            except Exception as exc:
-                logger.exception(
-                    "remessa file could not be stored", extra={"agreement_id": str(agreement_id)}
-                )
-                raise RemessaStorageUnavailableError() from exc
-            registered = [t for t in titles if t.instruction == "register"]
-            row = remessas_db.insert_remessa(
-                uow.conn,
-                tenant_id=uow.tenant_id,
-                values={
-                    "id": remessa_id,
-                    "agreement_id": agreement_id,
-                    "sequence": sequence,
-                    "s3_key": key,
-                    "sha256": hashlib.sha256(data).digest(),
-                    "item_count": len(items),
-                    "total_cents": sum(t.amount_cents for t in registered),
-                    "created_by": identity.user_id,
-                },
-            )
-            lines = line_numbers(agreement.layout, agreement.bank_code, [t.instruction for t in titles])
-            remessas_db.insert_items(
-                uow.conn,
-                tenant_id=uow.tenant_id,
-                remessa_id=remessa_id,
-                rows=[(t.boleto_id, t.instruction, n) for t, n in zip(titles, lines, strict=True)],
-            )
-            marked = remessas_db.mark_registered(uow.conn, remessa_id, [t.boleto_id for t in registered])
-            assert marked == len(registered), (marked, len(registered))  # they were locked waiting
-            remessas_db.mark_instructions(
-                uow.conn,
-                [t.instruction_id for t in pending if t.instruction_id],
-                status="sent",
-                remessa_id=remessa_id,
-            )
+            if titles:
+                row, filename = self._write(uow, identity, agreement, width, titles, pending, now)
             remessas_db.mark_instructions(uow.conn, [i for i in closed if i is not None], status="void")
-            uow.audit(
-                "generate",
-                "remessa",
-                remessa_id,
-                changes={
-                    "agreement_id": str(agreement_id),
-                    "sequence": sequence,
-                    "registered": len(registered),
-                    "instructions": len(pending),
-                    "total_cents": row.total_cents,
-                    "sha256": row.sha256.hex(),
-                },
-            )
+        if not titles:  # (the instructions of closed boletos are voided: committed above)
+            raise NothingToSendError()
         return RemessaLink(row, filename, self._link(row, filename), LINK_EXPIRES_S)
+
+    def _write(
+        self,
+        uow: UnitOfWork,
+        identity: Identity,
+        agreement: AgreementRow,
+        width: int,
+        titles: list[TitleRow],
+        pending: list[TitleRow],
+        now: datetime,
+    ) -> tuple[RemessaRow, str]:
+        """Build, store and record the remessa of ``titles`` (in the caller's transaction, the
+        agreement locked): its row and file name."""
+        agreement_id = agreement.id
+        shop = tenants_db.get_tenant(uow.conn, uow.tenant_id)
+        company_document = _digits(shop.cnpj if shop else "")
+        if len(company_document) not in (11, 14):
+            raise ShopDocumentMissingError()
+        payers = {t.boleto_id: _payer(t) for t in titles}
+        incomplete = sorted({str(b) for b, p in payers.items() if p is None})
+        if incomplete:
+            raise PayerIncompleteError(details={"boleto_ids": incomplete})
+        items = [
+            remessa_item(
+                t,
+                remessa_nosso_numero(agreement, t.nosso_numero, t.issued_on, width),
+                payers[t.boleto_id] or {},
+            )
+            for t in titles
+        ]
+        sequence = BankAgreements.allocate_remessa_sequence(uow, agreement_id)
+        try:
+            data = build_remessa(
+                cnab_agreement(agreement, company_document, shop.name if shop else ""),
+                items,
+                sequence,
+                now,
+                layout=agreement.layout,
+            )
+        except CnabError as error:
+            cls = RemessaUnsupportedError if error.code in ("unsupported_layout", "unknown_bank") else None
+            raise (cls or RemessaInvalidError)(
+                error.message,
+                details={"code": error.code, **({"line": error.line} if error.line else {})},
+            ) from None
+        remessa_id = uuid.uuid4()
+        filename = remessa_filename(now.date(), sequence)
+        key = object_key(uow.tenant_id, agreement_id, remessa_id, filename)
+        try:
+            self._store().put(key, data, content_type=CONTENT_TYPE, filename=filename)
+        except Exception as exc:
+            logger.exception("remessa file could not be stored", extra={"agreement_id": str(agreement_id)})
+            raise RemessaStorageUnavailableError() from exc
+        registered = [t for t in titles if t.instruction == "register"]
+        row = remessas_db.insert_remessa(
+            uow.conn,
+            tenant_id=uow.tenant_id,
+            values={
+                "id": remessa_id,
+                "agreement_id": agreement_id,
+                "sequence": sequence,
+                "s3_key": key,
+                "sha256": hashlib.sha256(data).digest(),
+                "item_count": len(items),
+                "total_cents": sum(t.amount_cents for t in registered),
+                "created_by": identity.user_id,
+            },
+        )
+        lines = line_numbers(agreement.layout, agreement.bank_code, [t.instruction for t in titles])
+        remessas_db.insert_items(
+            uow.conn,
+            tenant_id=uow.tenant_id,
+            remessa_id=remessa_id,
+            rows=[(t.boleto_id, t.instruction, n) for t, n in zip(titles, lines, strict=True)],
+        )
+        marked = remessas_db.mark_registered(uow.conn, remessa_id, [t.boleto_id for t in registered])
+        assert marked == len(registered), (marked, len(registered))  # they were locked waiting
+        remessas_db.mark_instructions(
+            uow.conn,
+            [t.instruction_id for t in pending if t.instruction_id],
+            status="sent",
+            remessa_id=remessa_id,
+        )
+        uow.audit(
+            "generate",
+            "remessa",
+            remessa_id,
+            changes={
+                "agreement_id": str(agreement_id),
+                "sequence": sequence,
+                "registered": len(registered),
+                "instructions": len(pending),
+                "total_cents": row.total_cents,
+                "sha256": row.sha256.hex(),
+            },
+        )
+        return row, filename
 
     def of_agreement(
         self, identity: Identity, agreement_id: UUID, *, limit: int, before_sequence: int | None = None
