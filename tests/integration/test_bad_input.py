@@ -19,6 +19,7 @@ from tests.integration.shop_helpers import _ok, part, quoted_order
 TABLES = (
     "bank_agreements",
     "bank_files",
+    "boleto_instructions",
     "customers",
     "devices",
     "tenant_settings",
@@ -159,6 +160,12 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     ("POST", "/banking/files", {"kind": "retorno", "filename": "CB0301.RET"}),
+    # A boleto that does not exist: the body is refused before anything is looked up
+    (
+        "POST",
+        "/banking/boletos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/instructions",
+        {"instruction": "change_due_date", "due_date": "2030-01-10"},
+    ),
     # (the inline file's route takes bodies up to 1.4 MB: its own bad bodies are in test_banking.py)
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
@@ -391,6 +398,8 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/banking/agreements/{agreement_id}"): {"version": 1, "name": "Itaú"},
     ("post", "/banking/files"): {"kind": "retorno"},
     ("post", "/banking/files/inline"): {"kind": "retorno", "content_base64": "MDEy"},
+    ("post", "/banking/agreements/{agreement_id}/remessas"): {},
+    ("post", "/banking/boletos/{boleto_id}/instructions"): {"instruction": "write_off"},
 }
 
 

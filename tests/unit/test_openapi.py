@@ -155,6 +155,10 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/banking/files/inline", "post"),
         ("/banking/files/{file_id}", "get"),
         ("/banking/unmatched", "get"),
+        ("/banking/agreements/{agreement_id}/remessas", "post"),
+        ("/banking/agreements/{agreement_id}/remessas", "get"),
+        ("/banking/remessas/{remessa_id}", "get"),
+        ("/banking/boletos/{boleto_id}/instructions", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():
