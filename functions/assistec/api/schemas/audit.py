@@ -39,6 +39,8 @@ AuditEntity = Literal[
     "bank_agreement",
     "bank_file",
     "boleto",
+    "statement_match",
+    "bank_reconciliation",
 ]
 
 
