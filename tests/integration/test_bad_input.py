@@ -159,6 +159,16 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     ("POST", "/banking/files", {"kind": "retorno", "filename": "CB0301.RET"}),
+    ("POST", "/banking/reconciliation/run", {"from": "2030-01-01", "to": "2030-01-31"}),
+    (
+        "POST",
+        "/banking/reconciliation/matches",
+        {
+            "statement_line_id": "6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11",
+            "charge_ids": ["6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e12"],
+            "difference_cents": 0,
+        },
+    ),
     # (the inline file's route takes bodies up to 1.4 MB: its own bad bodies are in test_banking.py)
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
@@ -391,6 +401,13 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/banking/agreements/{agreement_id}"): {"version": 1, "name": "Itaú"},
     ("post", "/banking/files"): {"kind": "retorno"},
     ("post", "/banking/files/inline"): {"kind": "retorno", "content_base64": "MDEy"},
+    ("post", "/banking/reconciliation/run"): {"from": "2030-01-01", "to": "2030-01-31"},
+    ("post", "/banking/reconciliation/matches"): {
+        "statement_line_id": "6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11",
+        "bank_file_line_ids": ["6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e12"],
+    },
+    ("post", "/banking/reconciliation/matches/{match_id}/confirm"): {},
+    ("post", "/banking/reconciliation/matches/{match_id}/reject"): {},
 }
 
 

@@ -155,6 +155,16 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/banking/files/inline", "post"),
         ("/banking/files/{file_id}", "get"),
         ("/banking/unmatched", "get"),
+        ("/banking/reconciliation/run", "post"),
+        ("/banking/reconciliation/matches", "get"),
+        ("/banking/reconciliation/matches", "post"),
+        ("/banking/reconciliation/matches/{match_id}", "get"),
+        ("/banking/reconciliation/matches/{match_id}/confirm", "post"),
+        ("/banking/reconciliation/matches/{match_id}/reject", "post"),
+        ("/banking/reconciliation/unmatched", "get"),
+        ("/banking/reconciliation/report", "get"),
+        ("/banking/reconciliation/report.csv", "get"),
+        ("/banking/reconciliation/report.pdf", "get"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -661,8 +661,8 @@ class BankReconciliation:
                 tuple(UUID(i) for i in (*match.line_ids, *match.fee_line_ids)), tuple(settlements),
                 tuple(charges), match.difference_cents,
             )  # fmt: skip
-            for i in (*match.line_ids, *match.fee_line_ids):
-                stored_by_line.setdefault(i, []).append(candidate)
+            for line_id in (*match.line_ids, *match.fee_line_ids):
+                stored_by_line.setdefault(line_id, []).append(candidate)
             for key in match.expected_ids:
                 stored_by_item.setdefault(key, []).append(candidate)
 
