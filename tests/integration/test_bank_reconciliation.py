@@ -280,6 +280,23 @@ def test_a_rejected_suggestion_is_not_made_again_and_its_money_is_listed_for_a_p
     assert all(o["suggestions"] for k, o in expected.items() if k != small["charge"])
 
 
+def test_a_retorno_read_after_the_statement_finds_its_late_credit(
+    recon: Any, client: Client, database: PgDatabase
+) -> None:
+    shop = signup(client)
+    _ok(client.call("POST", "/banking/agreements", shop.access_token, body=ITAU))
+    # Given a statement whose cobrança credit came a business day after the retorno's credit date
+    _statement(client, shop, [("cob", DAY + timedelta(days=1), 30000, "COBRANCA CRED LIQUIDACAO")])
+    assert _matches(client, shop) == []
+    # When the retorno is read afterwards
+    _retorno(client, shop, "12345", [(7654321, 18000, 0, DAY), (7654322, 12000, 0, DAY)])
+    # Then the matcher, run over the retorno's dates and its reach, matched the day to that credit
+    (match,) = _matches(client, shop, status="suggested")
+    assert (match["statement_line_id"], match["reason"], len(match["items"])) == (
+        _key_ids(database, shop)["cob"], "batch_day", 2,
+    )  # fmt: skip
+
+
 # --- a person's own match ---------------------------------------------------------------------------------
 
 

@@ -17,7 +17,8 @@ Decisions:
   new changes nothing. A suggestion a person rejected is not made again (the same items to the same
   lines). Runs, confirmations, rejections and manual matches of one shop are serialized by an
   advisory lock taken in their transaction, and the database keeps one live suggestion per line.
-- After a statement or retorno is parsed, the intake has its dates' period run (``after_intake``);
+- After a statement or retorno is parsed, the intake has its dates' period run, widened by the
+  matcher's reach (``after_intake``);
   a failure there is logged and leaves the file as it is (``POST /banking/reconciliation/run``
   redoes it).
 - Asaas credits are one per paid charge (net value, credit date). Asaas transfers that sum several
@@ -65,6 +66,8 @@ if TYPE_CHECKING:
 # five after): a run reads this many calendar days more on each side of its period.
 MARGIN_DAYS = 12
 MAX_PERIOD_DAYS = 366
+# After a file is read, the run covers its dates and this many days on each side.
+INTAKE_REACH_DAYS = 10
 LIST_LIMIT = 500
 LINK_EXPIRES_S = 5 * 60
 CSV = "text/csv; charset=utf-8"
@@ -328,6 +331,9 @@ class BankReconciliation:
     def after_intake(self, actor: Identity | Actor, start: date, end: date) -> RunOutcome | None:
         """The matcher over a file's dates, once its lines are recorded (its own transaction, after
         the file's): None, logged, when it fails (the file stays recorded; a run redoes it)."""
+        # A credit may be posted days away from the credit date a retorno states (and a statement's
+        # lines may be late credits of earlier settlements): the run covers the matcher's reach too
+        start, end = start - timedelta(days=INTAKE_REACH_DAYS), end + timedelta(days=INTAKE_REACH_DAYS)
         try:
             with self._work(actor) as uow:
                 return self._run(uow, start, min(end, start + timedelta(days=MAX_PERIOD_DAYS - 1)))
