@@ -411,6 +411,7 @@ def test_the_report_adds_up_and_comes_as_csv_and_pdf(
     assert link["content_type"] == "text/csv; charset=utf-8"
     assert link["filename"].endswith(".csv")
     stored = recon.document_store.at(link["url"])
+    assert link["url"].startswith(f"{recon.document_store.URL}documents/{shop.tenant_id}/reconciliation/")
     assert stored.data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(stored.data.decode("utf-8-sig")), delimiter=";"))
     header = table.index(next(h for h in table if h and h[0] == "Seção"))

@@ -795,7 +795,9 @@ class BankReconciliation:
             )
             content_type, name = PDF, f"{stem}.pdf"
         digest = hashlib.sha256(data).hexdigest()[:32]
-        key = f"reports/{identity.tenant_id}/reconciliation/{digest}/{name}"
+        # Under the rendered documents' prefix: the API may write and sign it, and the bucket's rule
+        # expires it (documents are made again on demand)
+        key = f"documents/{identity.tenant_id}/reconciliation/{digest}/{name}"
         store = self._store()
         store.put(key, data, content_type=content_type, filename=name)
         url = store.download_url(key, expires_s=LINK_EXPIRES_S, filename=name, content_type=content_type)
