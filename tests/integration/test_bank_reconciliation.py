@@ -433,14 +433,21 @@ def test_the_report_adds_up_and_comes_as_csv_and_pdf(
     pdf = recon.document_store.at(link["url"])
     assert pdf.data.startswith(b"%PDF")
     assert pdf.content_type == "application/pdf"
-    # A bad period is 422
-    status, answer, _ = client.call(
-        "GET",
-        "/banking/reconciliation/report",
-        shop.access_token,
-        query={"from": "2030-03-10", "to": "2030-03-01"},
-    )
-    assert status == 422, answer
+    # A bad period is 422: backwards, longer than a year, or out of this system's years
+    bad = [("2030-03-10", "2030-03-01"), ("2030-01-01", "2031-01-02"), ("0001-01-01", "0001-01-02")]
+    for start, end in [*bad, ("9999-12-30", "9999-12-31")]:
+        period = {"from": start, "to": end}
+        status, answer, _ = client.call(
+            "GET", "/banking/reconciliation/report", shop.access_token, query=period
+        )
+        assert (status, answer["code"]) == (422, "validation_error"), answer
+        status, answer, _ = client.call("POST", "/banking/reconciliation/run", shop.access_token, body=period)
+        assert (status, answer["code"]) == (422, "validation_error"), answer
+    for only in ({"to": "0001-01-05"}, {"from": "9999-12-31"}):
+        status, answer, _ = client.call(
+            "GET", "/banking/reconciliation/unmatched", shop.access_token, query=only
+        )
+        assert (status, answer["code"]) == (422, "validation_error"), answer
 
 
 # --- concurrency, shops, permissions ------------------------------------------------------------------------

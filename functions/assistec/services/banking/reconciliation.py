@@ -75,7 +75,12 @@ PDF = "application/pdf"
 METRIC_RATE = "ReconciliationAutoMatchRate"
 
 _NO_MATCH = "Conciliação não encontrada."
-_PERIOD = "Período inválido: a data final deve ser igual ou posterior à inicial, e o período de até 366 dias."
+_PERIOD = (
+    "Período inválido: a data final deve ser igual ou posterior à inicial, o período de até 366 dias, "
+    "entre 2000 e 2199."
+)
+# Bank files and payments of this system's life (and room for the margins' arithmetic).
+EARLIEST, LATEST = date(2000, 1, 1), date(2199, 12, 31)
 
 
 def emit_match_rate(rate_bp: int, suggested: int) -> None:
@@ -311,13 +316,16 @@ class BankReconciliation:
 
     def _period(self, uow: UnitOfWork, start: date | None, end: date | None) -> tuple[date, date]:
         """The period asked for; by default the last 30 days to today, the shop's calendar days."""
+        refused = ValidationFailedError(
+            _PERIOD, details=[{"field": "to", "message": "deve ser de 0 a 365 dias após 'from'"}]
+        )
+        if any(day is not None and not EARLIEST <= day <= LATEST for day in (start, end)):
+            raise refused
         today = datetime.now(ZoneInfo(db.shop_timezone(uow.conn, uow.tenant_id))).date()
         end = end or today
-        start = start or end - timedelta(days=30)
+        start = start or max(EARLIEST, end - timedelta(days=30))
         if end < start or (end - start).days >= MAX_PERIOD_DAYS:
-            raise ValidationFailedError(
-                _PERIOD, details=[{"field": "to", "message": "deve ser de 0 a 365 dias após 'from'"}]
-            )
+            raise refused
         return start, end
 
     # --- the matcher ------------------------------------------------------------------------------------
