@@ -23,7 +23,14 @@ from assistec.services.banking.parsing import Occurrence, ParsedFile, StatementE
 from tests.conftest import PgDatabase
 from tests.integration.conftest import Client, Shop, signup
 from tests.integration.shop_helpers import _ok, open_order
-from tests.integration.test_banking import ITAU, _as_app, _count, _db, _sql
+from tests.integration.test_banking import (  # noqa: F401  # worker_root: a fixture
+    ITAU,
+    _as_app,
+    _count,
+    _db,
+    _sql,
+    worker_root,
+)
 from tests.integration.test_email import staff
 
 DAY = date(2030, 3, 12)  # a Tuesday, no holiday near it
@@ -626,3 +633,60 @@ def test_a_generated_month_through_the_service_reaches_the_target_rate(
     # And the metric got the statement period's rate
     assert recon.rates
     assert recon.rates[-1][0] >= 9_800
+
+
+# --- as deployed: the worker, the real parsers ------------------------------------------------------------
+
+
+def _ofx(rows: list[tuple[str, date, int, str]]) -> bytes:
+    movements = "".join(
+        f"<STMTTRN>\n<TRNTYPE>{'CREDIT' if cents > 0 else 'DEBIT'}\n<DTPOSTED>{day:%Y%m%d}\n"
+        f"<TRNAMT>{cents / 100:.2f}\n<FITID>{fit}\n<MEMO>{memo}\n</STMTTRN>\n"
+        for fit, day, cents, memo in rows
+    )
+    return (
+        "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nENCODING:USASCII\nCHARSET:1252\n\n<OFX>\n<BANKMSGSRSV1>\n"
+        "<STMTTRNRS>\n<STMTRS>\n<CURDEF>BRL\n<BANKACCTFROM>\n<BANKID>341\n<BRANCHID>0730\n<ACCTID>3511\n"
+        "</BANKACCTFROM>\n<BANKTRANLIST>\n" + movements + "</BANKTRANLIST>\n</STMTRS>\n</STMTTRNRS>\n"
+        "</BANKMSGSRSV1>\n</OFX>\n"
+    ).encode()
+
+
+def test_as_deployed_a_retorno_and_a_statement_through_the_worker_end_in_a_suggestion(
+    worker_root: Any,  # noqa: F811  # the fixture imported above
+    client: Client,
+    database: PgDatabase,
+) -> None:
+    from assistec.handlers import bank_files
+    from tests.integration.test_banking import FIXTURES, WorkerContext, _eventbridge, _sqs
+
+    shop = signup(client)
+    _ok(client.call("POST", "/banking/agreements", shop.access_token,
+                    body={**ITAU, "branch": "730", "account": "3511"}))  # fmt: skip
+
+    def upload(kind: str, data: bytes) -> None:
+        form = _ok(client.call("POST", "/banking/files", shop.access_token, body={"kind": kind}))
+        worker_root.document_store.put(form["key"], data, content_type="application/octet-stream")
+        assert bank_files.worker(_sqs(_eventbridge(form["key"])), WorkerContext()) == {
+            "batchItemFailures": []
+        }
+
+    # Given a bank-issued Itaú retorno read by the worker (the real CNAB parser)
+    upload("retorno", (FIXTURES / "cnab/brcobranca/CNAB400ITAU.RET").read_bytes())
+    settled = _sql(
+        database,
+        "select id, paid_cents - fee_cents, coalesce(credited_on, occurred_on) from bank_file_lines "
+        "where tenant_id = %s and kind = 'settled' and paid_cents > fee_cents order by 3, 1",
+        shop.tenant_id,
+    )
+    assert settled, "the fixture settles titles"
+    day = settled[0][2]
+    days_items = [(str(i), net) for i, net, on in settled if on == day]
+    assert len(days_items) >= 2, "a day of several settlements: one credit for them all"
+    # When the account's statement (OFX, the real reader) shows that credit date's net in one line
+    upload("statement", _ofx([("F1", day, sum(net for _, net in days_items), "COBRANCA CRED LIQUIDACAO"),
+                              ("F2", day, 4321, "PIX RECEBIDO MARIA")]))  # fmt: skip
+    # Then the worker had the matcher suggest that line for exactly those settlements
+    (match,) = _matches(client, shop, status="suggested")
+    assert sorted(i["bank_file_line_id"] for i in match["items"]) == sorted(i for i, _ in days_items)
+    assert match["difference_cents"] == 0
