@@ -304,6 +304,28 @@ def test_a_retorno_read_after_the_statement_finds_its_late_credit(
     )  # fmt: skip
 
 
+def test_a_matcher_failure_after_a_file_leaves_the_file_recorded_and_a_run_redoes_it(
+    recon: Any, client: Client, database: PgDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from assistec.db import reconciliation as reconciliation_db
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("database hiccup")
+
+    # Given the matcher breaks while the statement is read
+    monkeypatch.setattr(reconciliation_db, "lock_shop", broken)
+    small = _small_shop(client, database)
+    shop = small["shop"]
+    # Then the files are recorded as parsed, with no match
+    files = _ok(client.call("GET", "/banking/files", shop.access_token))["items"]
+    assert sorted(f["status"] for f in files) == ["parsed", "parsed"]
+    assert _count(database, "statement_matches", shop.tenant_id) == 0
+    # And once it works again, a run makes the suggestions
+    monkeypatch.undo()
+    ran = _run(client, shop, DAY - timedelta(days=3), DAY + timedelta(days=3))
+    assert (ran["created"], ran["totals"]["auto_match_rate_bp"]) == (2, 10_000)
+
+
 # --- a person's own match ---------------------------------------------------------------------------------
 
 

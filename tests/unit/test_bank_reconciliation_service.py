@@ -110,3 +110,17 @@ def test_the_accountants_pdf_of_a_month_is_a_pdf_and_the_same_month_gives_the_sa
     # An empty period is a PDF too
     empty = build_report(reconcile([], []), *MONTH)
     assert render_reconciliation_pdf("Loja", empty, [], generated_at=at).startswith(b"%PDF-")
+
+
+def test_the_match_rate_goes_out_as_a_percent_metric_with_the_suggestions_written():
+    from assistec.observability import metrics
+    from assistec.services.banking.reconciliation import METRIC_RATE, emit_match_rate
+
+    metrics.clear_metrics()
+    try:
+        emit_match_rate(9_870, 12)
+        found = metrics.metric_set
+        assert (found[METRIC_RATE]["Unit"], found[METRIC_RATE]["Value"]) == ("Percent", [98.7])
+        assert found["ReconciliationSuggestionsWritten"]["Value"] == [12.0]
+    finally:
+        metrics.clear_metrics()
