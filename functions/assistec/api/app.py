@@ -21,6 +21,7 @@ from assistec.api import (
     audit,
     auth,
     banking,
+    banking_reconciliation,
     banking_remessas,
     billing,
     customers,
@@ -117,6 +118,7 @@ for module in (
     realtime,
     banking,
     banking_remessas,
+    banking_reconciliation,
 ):
     app.include_router(module.router)
 

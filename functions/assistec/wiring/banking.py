@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from assistec.integrations.storage import DocumentStore
     from assistec.services.banking.intake import BankFileIntake
     from assistec.services.banking.parsing import Parser
+    from assistec.services.banking.reconciliation import BankReconciliation
     from assistec.settings import BankFilesSettings
 
 
@@ -39,7 +40,18 @@ class BankFilesRoot(DatabaseRoot):
         from assistec.services.banking.intake import BankFileIntake
 
         # Tests put their fake store in ``document_store`` before the first use.
-        return BankFileIntake(self.work, lambda: self.document_store, bank_file_parser())
+        return BankFileIntake(
+            self.work,
+            lambda: self.document_store,
+            bank_file_parser(),
+            after_parsed=self.reconciliation.after_intake,
+        )
+
+    @cached_property
+    def reconciliation(self) -> BankReconciliation:
+        from assistec.services.banking.reconciliation import BankReconciliation
+
+        return BankReconciliation(self.work, lambda: self.document_store)
 
 
 def _from_environment() -> BankFilesRoot:

@@ -25,7 +25,9 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
@@ -39,8 +41,6 @@ from assistec.services.audit import SystemActor
 from assistec.services.banking.parsing import NO_PARSER, FileKind, ParsedFile, Parser, ParseRefused
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from assistec.domain.tokens import Identity
     from assistec.integrations.storage import DocumentStore
     from assistec.services.audit import Actor
@@ -146,6 +146,21 @@ class Reprocessed:
     missing: int = 0
 
 
+AfterParsed = Callable[["Identity | Actor", date, date], object]
+
+
+def parsed_dates(parsed: ParsedFile) -> tuple[date, date] | None:
+    """The days a parsed file's money moved: its statement lines' postings, its settlements' credit
+    dates (the period the reconciliation's matcher then runs over); None when it has none."""
+    days = [line.posted_on for line in parsed.statement_lines]
+    days += [
+        day
+        for o in parsed.occurrences
+        if o.kind == "settled" and (day := o.credited_on or o.occurred_on) is not None
+    ]
+    return (min(days), max(days)) if days else None
+
+
 def _digits_key(value: str | None) -> str:
     return "".join(c for c in (value or "") if c.isalnum()).lstrip("0")
 
@@ -171,11 +186,24 @@ class BankFileIntake:
     """Receives the shop's retorno and statement files (see the module docstring)."""
 
     def __init__(
-        self, work: UnitsOfWork, store: Callable[[], DocumentStore], parser: Parser = NO_PARSER
+        self,
+        work: UnitsOfWork,
+        store: Callable[[], DocumentStore],
+        parser: Parser = NO_PARSER,
+        *,
+        after_parsed: AfterParsed | None = None,
     ) -> None:
         self._work = work
         self._store = store
         self._parser = parser
+        # Called after a parsed file's transaction commits, with its dates (the reconciliation's
+        # matcher, wired in); it must not raise (the file is recorded either way).
+        self._after_parsed = after_parsed
+
+    def _parsed(self, actor: Identity | Actor, row: BankFileRow, parsed: ParsedFile | None) -> None:
+        period = parsed_dates(parsed) if parsed is not None and row.status == "parsed" else None
+        if period is not None and self._after_parsed is not None:
+            self._after_parsed(actor, *period)
 
     # --- the API ----------------------------------------------------------------------------------------
 
@@ -318,6 +346,7 @@ class BankFileIntake:
                         ),
                     },
                 )
+            self._parsed(actor, row, parsed)
             done[row.status] = done.get(row.status, 0) + 1
         return Reprocessed(**done)
 
@@ -392,6 +421,7 @@ class BankFileIntake:
                     **({"defects": list(parsed.defects)} if parsed is not None and parsed.defects else {}),
                 },
             )
+        self._parsed(actor, row, parsed)
         return Intake(row, duplicate=False)
 
     @staticmethod
