@@ -119,3 +119,12 @@ def test_refusals_carry_the_parsers_code_and_pt_br_message(kind: str, path: str,
     assert refused.value.code
     assert code is None or refused.value.code == code
     assert refused.value.message
+
+
+def test_a_due_date_change_is_its_own_kind_in_every_layout_that_reports_it() -> None:
+    from assistec.domain.banking.cnab import OccurrenceKind
+    from assistec.domain.banking.cnab.banks import CNAB240, CNAB400
+
+    tables = [CNAB240[b].occurrences for b in ("001", "033", "756", "341")]
+    tables += [CNAB400[b].occurrences for b in ("001", "033", "237", "341", "748")]
+    assert all(table["14"][0] is OccurrenceKind.DUE_DATE_CHANGED for table in tables)

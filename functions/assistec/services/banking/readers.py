@@ -11,6 +11,11 @@ Idempotency keys (the same line in another file is recorded once):
 - a statement line: bank and account as the file states them, then the reader's ``line_id`` (the
   bank's FITID, or a hash of the movement and its occurrence), which is stable across re-uploads.
 Keys longer than the column allows are hashed (SHA-256), never cut.
+
+An occurrence carries the nosso número as the bank's column holds it (``nosso_numero_text``): the
+boleto's sequence depends on the agreement's rules (check digit over carteira, branch and account,
+convênio prefix...), so the intake reads it once it knows the agreement
+(``domain.banking.nosso_numero.sequence_from_retorno``, the inverse of what the remessa wrote).
 """
 
 from __future__ import annotations
