@@ -48,6 +48,7 @@ from assistec.domain.permissions import Permission
 from assistec.errors import PayloadTooLargeError, ValidationFailedError, found
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
+from assistec.services.banking.agreements import bank_rules
 from assistec.services.banking.parsing import (
     NO_PARSER,
     FileKind,
@@ -184,17 +185,6 @@ def _agreements_of(candidates: list[AgreementRow], parsed: ParsedFile) -> list[A
             and (not parsed.branch or _digits_key(a.branch) == _digits_key(parsed.branch))
         ]
     return []
-
-
-def bank_rules(agreement: AgreementRow) -> boleto_banks.Agreement:
-    """The agreement as the domain's nosso número and barcode rules take it."""
-    return boleto_banks.Agreement(
-        bank_code=agreement.bank_code,
-        agency=agreement.branch,
-        account=agreement.account,
-        wallet=agreement.wallet,
-        agreement_code=agreement.agreement_code,
-    )
 
 
 def occurrence_sequence(agreement: AgreementRow, occurrence: Occurrence) -> int | None:

@@ -40,7 +40,7 @@ from assistec.db import remessas as remessas_db
 from assistec.db import tenants as tenants_db
 from assistec.db.banking import AgreementRow
 from assistec.db.remessas import InstructionRow, RemessaItemRow, RemessaRow, TitleRow
-from assistec.domain.banking import boleto_banks, nosso_numero
+from assistec.domain.banking import nosso_numero
 from assistec.domain.banking.boleto import BoletoError
 from assistec.domain.banking.cnab import Agreement, CnabError, Instruction, RemessaItem, build_remessa
 from assistec.domain.banking.cnab.banks import CNAB240
@@ -53,7 +53,7 @@ from assistec.errors import (
     found,
 )
 from assistec.observability import logger
-from assistec.services.banking.agreements import NO_AGREEMENT, BankAgreements
+from assistec.services.banking.agreements import NO_AGREEMENT, BankAgreements, bank_rules
 
 if TYPE_CHECKING:
     from assistec.domain.tokens import Identity
@@ -177,17 +177,6 @@ def nosso_numero_width(bank_code: str, layout: str) -> int:
     )
 
 
-def bank_agreement(agreement: AgreementRow) -> boleto_banks.Agreement:
-    """The agreement as the domain's nosso número rules take it."""
-    return boleto_banks.Agreement(
-        bank_code=agreement.bank_code,
-        agency=agreement.branch,
-        account=agreement.account,
-        wallet=agreement.wallet,
-        agreement_code=agreement.agreement_code,
-    )
-
-
 def remessa_nosso_numero(agreement: AgreementRow, sequence: int, issued_on: date, width: int) -> str:
     """The boleto's nosso número as the remessa's column carries it (domain
     ``nosso_numero.written``: the bank's number with its check digit where the column has room for
@@ -195,7 +184,7 @@ def remessa_nosso_numero(agreement: AgreementRow, sequence: int, issued_on: date
     ``nosso_numero.sequence_from_retorno``)."""
     try:
         return nosso_numero.written(
-            bank_agreement(agreement), agreement.layout, sequence, issued_on=issued_on, width=width
+            bank_rules(agreement), agreement.layout, sequence, issued_on=issued_on, width=width
         )
     except BoletoError as error:
         raise RemessaUnsupportedError(
