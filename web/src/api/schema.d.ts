@@ -3879,6 +3879,11 @@ export interface components {
             boleto_id: string | null;
             /** Credited On */
             credited_on: string | null;
+            /**
+             * Due Date
+             * @description The title's due date as the bank states it
+             */
+            due_date?: string | null;
             /** Fee Cents */
             fee_cents: number;
             /**
@@ -3890,8 +3895,16 @@ export interface components {
             kind: string;
             /** Line Number */
             line_number: number;
-            /** Nosso Numero */
+            /**
+             * Nosso Numero
+             * @description The boleto's sequence read from the bank's column
+             */
             nosso_numero: number | null;
+            /**
+             * Nosso Numero Text
+             * @description The bank's nosso número column as the file has it
+             */
+            nosso_numero_text?: string | null;
             /** Occurred On */
             occurred_on: string | null;
             /** Occurrence Code */
@@ -3899,7 +3912,13 @@ export interface components {
             /** Paid Cents */
             paid_cents: number;
             /**
+             * Reasons
+             * @description The bank's reason codes (motivos), e.g. why an entry was rejected
+             */
+            reasons?: string | null;
+            /**
              * Status
+             * @description applied: its effect on the boleto is done; pending: left for a person (a rejection, a boleto already closed); unmatched: no boleto of the agreement has that nosso número
              * @enum {string}
              */
             status: "pending" | "applied" | "unmatched" | "resolved" | "ignored";
