@@ -399,6 +399,8 @@ def up(started: Started | None = None) -> tuple[dict[str, Any], Started]:
         "calendar_worker_function_name": outputs.get("CalendarWorkerFunctionName"),
         "calendar_scheduled_function_name": outputs.get("CalendarScheduledFunctionName"),
         "reminders_function_name": outputs.get("RemindersFunctionName"),
+        "bank_files_queue_url": outputs.get("BankFilesQueueUrl"),
+        "bank_files_function_name": outputs.get("BankFilesFunctionName"),
     }
     # The WebSocket API's local stand-in, when the stack declares one (devctl/ws_gateway_proc.py).
     ws_info, started.ws_gateway = ws_gateway_proc.up(outputs, client("lambda"))
