@@ -159,6 +159,12 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     ("POST", "/banking/files", {"kind": "retorno", "filename": "CB0301.RET"}),
+    ("POST", "/orders/{order}/boletos", {"due_date": "2099-01-10", "fine_bp": 200}),
+    (
+        "POST",
+        "/banking/boletos",
+        {"customer_id": "{customer}", "amount_cents": 15000, "due_date": "2099-01-10", "description": "Peça"},
+    ),
     # (the inline file's route takes bodies up to 1.4 MB: its own bad bodies are in test_banking.py)
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
@@ -391,6 +397,14 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/banking/agreements/{agreement_id}"): {"version": 1, "name": "Itaú"},
     ("post", "/banking/files"): {"kind": "retorno"},
     ("post", "/banking/files/inline"): {"kind": "retorno", "content_base64": "MDEy"},
+    ("post", "/orders/{order_id}/boletos"): {"due_date": "2099-01-10"},
+    ("post", "/banking/boletos"): {
+        "customer_id": "6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11",
+        "amount_cents": 15000,
+        "due_date": "2099-01-10",
+        "description": "Peça avulsa",
+    },
+    ("post", "/banking/boletos/{boleto_id}/send"): {},
 }
 
 

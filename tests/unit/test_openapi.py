@@ -155,6 +155,13 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/banking/files/inline", "post"),
         ("/banking/files/{file_id}", "get"),
         ("/banking/unmatched", "get"),
+        ("/orders/{order_id}/boletos", "post"),
+        ("/orders/{order_id}/boletos", "get"),
+        ("/banking/boletos", "post"),
+        ("/banking/boletos", "get"),
+        ("/banking/boletos/{boleto_id}", "get"),
+        ("/banking/boletos/{boleto_id}/pdf", "get"),
+        ("/banking/boletos/{boleto_id}/send", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -21,6 +21,7 @@ from assistec.api import (
     audit,
     auth,
     banking,
+    banking_boletos,
     billing,
     customers,
     data_exports,
@@ -115,6 +116,7 @@ for module in (
     data_exports,
     realtime,
     banking,
+    banking_boletos,
 ):
     app.include_router(module.router)
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from assistec.services.audit import AuditService
     from assistec.services.auth import AuthService
     from assistec.services.banking.agreements import BankAgreements
+    from assistec.services.banking.boletos import Boletos
     from assistec.services.banking.intake import BankFileIntake
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.subscription import Subscription
@@ -208,7 +209,20 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
         from assistec.wiring.banking import bank_file_parser
 
         # The store is looked up per file, so a test may swap it after the service was built.
-        return BankFileIntake(self.work, lambda: self.document_store, bank_file_parser())
+        return BankFileIntake(
+            self.work, lambda: self.document_store, bank_file_parser(), whatsapp=lambda: self.whatsapp_queue
+        )
+
+    @cached_property
+    def boletos(self) -> Boletos:
+        from assistec.services.banking.boletos import Boletos
+
+        return Boletos(
+            self.work,
+            lambda: self.document_store,
+            mail=lambda: self.mail,
+            whatsapp=lambda: self.whatsapp_queue,
+        )
 
     @cached_property
     def realtime_tickets(self) -> RealtimeTickets:

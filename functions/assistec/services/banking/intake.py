@@ -13,6 +13,10 @@ Guarantees:
   (as an Asaas payment does: recomputed from charges and settled boletos, audited, one
   ``BoletoSettled`` event), in the file's unit of work, once: a repeat under another code or in
   another file, even concurrent, finds the boleto settled and is left ``pending`` for a person;
+- the settled boleto's customer is told ("Pagamento recebido", services/banking/boletos.tell_paid):
+  the WhatsApp message is written in that same unit of work, so it exists once iff the settlement
+  does, and is handed to the send queue after the commit (where no queue is wired, or the hand-off
+  fails, the relay's sweep of queued replies sends it);
 - content no parser is wired for is stored with status ``pending_parser`` (nothing guessed); a refusal
   (``ParseRefused``) or a parser's error is stored with its code and a pt-BR reason;
 - the object's key says whose it is (``bank-files/<shop>/<kind>/<user>/<upload>/<name>``): the API
@@ -42,6 +46,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from assistec.domain.tokens import Identity
+    from assistec.integrations.queue import WhatsappQueue
     from assistec.integrations.storage import DocumentStore
     from assistec.services.audit import Actor
     from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
@@ -171,11 +176,29 @@ class BankFileIntake:
     """Receives the shop's retorno and statement files (see the module docstring)."""
 
     def __init__(
-        self, work: UnitsOfWork, store: Callable[[], DocumentStore], parser: Parser = NO_PARSER
+        self,
+        work: UnitsOfWork,
+        store: Callable[[], DocumentStore],
+        parser: Parser = NO_PARSER,
+        *,
+        whatsapp: Callable[[], WhatsappQueue] | None = None,
     ) -> None:
         self._work = work
         self._store = store
         self._parser = parser
+        self._whatsapp = whatsapp
+
+    def _tell(self, tenant_id: UUID, messages: list[UUID]) -> None:
+        """Hand the settled boletos' messages to the send queue (after the commit). Never fails the
+        file: a message not handed over stays queued, and the relay's sweep sends it."""
+        if not messages or self._whatsapp is None:
+            return
+        try:
+            queue = self._whatsapp()
+            for message_id in messages:
+                queue.outbound(tenant_id, message_id)
+        except Exception:
+            logger.exception("could not enqueue the payment messages (they stay queued)")
 
     # --- the API ----------------------------------------------------------------------------------------
 
@@ -299,13 +322,14 @@ class BankFileIntake:
             if outcome["status"] == "pending_parser":
                 done["pending_parser"] += 1
                 continue
+            told: list[UUID] = []
             with self._work(actor) as uow:
                 row = banking_db.lock_pending_file(uow.conn, candidate.id)
                 if row is None:  # read by a concurrent pass meanwhile
                     continue
                 row = banking_db.finish_file(uow.conn, row.id, values=outcome)
                 if parsed is not None:
-                    row = self._lines(uow, row, kind, parsed)
+                    row = self._lines(uow, row, kind, parsed, told)
                 uow.audit(
                     "parse",
                     "bank_file",
@@ -318,6 +342,7 @@ class BankFileIntake:
                         ),
                     },
                 )
+            self._tell(actor.tenant_id, told)
             done[row.status] = done.get(row.status, 0) + 1
         return Reprocessed(**done)
 
@@ -356,6 +381,7 @@ class BankFileIntake:
         uploaded_by: UUID | None,
     ) -> Intake:
         parsed, outcome = self._parse(kind, data)
+        told: list[UUID] = []
         with self._work(actor) as uow:
             row = banking_db.insert_file(
                 uow.conn,
@@ -377,7 +403,7 @@ class BankFileIntake:
                 assert known is not None
                 return Intake(known, duplicate=True)
             if parsed is not None:
-                row = self._lines(uow, row, kind, parsed)
+                row = self._lines(uow, row, kind, parsed, told)
             uow.audit(
                 "receive",
                 "bank_file",
@@ -392,17 +418,21 @@ class BankFileIntake:
                     **({"defects": list(parsed.defects)} if parsed is not None and parsed.defects else {}),
                 },
             )
+        self._tell(actor.tenant_id, told)
         return Intake(row, duplicate=False)
 
     @staticmethod
-    def _settle(uow: UnitOfWork, added: list[dict[str, Any]]) -> None:
+    def _settle(uow: UnitOfWork, added: list[dict[str, Any]], told: list[UUID]) -> None:
         """Apply the settlements recorded now to their boletos, in the file's unit of work: an open
         boleto becomes settled with what was paid, on the day it was paid, and its order's received
         amount is recomputed as an Asaas payment's is (``refresh_order_paid``: charges and settled
         boletos), audited, with one ``BoletoSettled`` event. Exactly once: an occurrence already
         recorded never comes here again (its key), and a boleto already settled (the bank repeats a
         settlement under another code — Itaú's 06 then 10 —, or another file settled it first, even
-        concurrently) is left as it is, the line kept ``pending`` for a person to see."""
+        concurrently) is left as it is, the line kept ``pending`` for a person to see. The customer's
+        "pagamento recebido" is queued here too (its id appended to ``told``, for after the commit)."""
+        from assistec.services.banking.boletos import tell_paid  # the PDF's modules: only when settling
+
         applied: list[str] = []
         for line in added:
             paid_on = line["occurred_on"] or line["credited_on"]
@@ -447,10 +477,15 @@ class BankFileIntake:
                 },
             )
             applied.append(line["idempotency_key"])
+            message_id = tell_paid(uow, line["boleto_id"], line["paid_cents"])
+            if message_id is not None:
+                told.append(message_id)
         banking_db.mark_lines_applied(uow.conn, applied)
 
     @staticmethod
-    def _lines(uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile) -> BankFileRow:
+    def _lines(
+        uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile, told: list[UUID]
+    ) -> BankFileRow:
         """Record the parsed lines once per key, and the file's counts (or its refusal)."""
         if kind == "statement":
             added = banking_db.insert_statement_lines(
@@ -525,7 +560,7 @@ class BankFileIntake:
         added = banking_db.insert_occurrences(
             uow.conn, tenant_id=uow.tenant_id, bank_file_id=row.id, rows=rows
         )
-        BankFileIntake._settle(uow, added)
+        BankFileIntake._settle(uow, added, told)
         unmatched = sum(1 for line in added if line["status"] == "unmatched")
         settled = sum(line["paid_cents"] for line in added if line["kind"] == "settled")
         return banking_db.finish_file(
