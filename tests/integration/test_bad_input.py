@@ -19,6 +19,7 @@ from tests.integration.shop_helpers import _ok, part, quoted_order
 TABLES = (
     "bank_agreements",
     "bank_files",
+    "boletos",
     "customers",
     "devices",
     "tenant_settings",
@@ -274,12 +275,13 @@ def test_an_integer_sent_as_a_string_is_refused_and_changes_nothing(
     # Given a shop and a body whose integers (documented as integers) come as strings: "3" for 3
     world = _world(client)
     before = _snapshot(database, world.shop.tenant_id)
-    sent = _numbers_as_strings(_fill(body, world.ids))
+    filled = _fill(body, world.ids)
+    sent = _numbers_as_strings(filled)
     # When it is sent
     status, answer = _call(client, world, method, path, world.shop.access_token, body=sent)
     # Then each such field is a 422 in our shape, in pt-BR, and nothing changed
     assert (status, answer["code"]) == (422, "validation_error"), answer
-    wrong = {k for k, v in sent.items() if v != body.get(k)}
+    wrong = {k for k, v in sent.items() if v != filled.get(k)}
     assert {d["field"] for d in answer["details"]} == wrong, answer
     assert {d["message"] for d in answer["details"]} == {"deve ser um número inteiro"}
     assert _snapshot(database, world.shop.tenant_id) == before
