@@ -179,6 +179,19 @@ def _document_number(order_number: int | None, nosso_numero: int) -> str:
 
 
 def printed_nosso_numero(agreement: AgreementRow, boleto: BoletoRow, order_number: int | None) -> str:
+    """The nosso número as the bank prints it (with its check digit). Its agreement may have been
+    edited since the boleto was issued into one the bank's rule refuses: the plain number then, so a
+    read (or a settlement's message) never fails on it."""
+    try:
+        return _printed(agreement, boleto, order_number)
+    except BoletoError:
+        logger.warning(
+            "nosso número not printable under its agreement now", extra={"boleto_id": str(boleto.id)}
+        )
+        return str(boleto.nosso_numero)
+
+
+def _printed(agreement: AgreementRow, boleto: BoletoRow, order_number: int | None) -> str:
     nosso, _ = nosso_numero_and_campo_livre(
         bank_agreement(agreement),
         BoletoRequest(
