@@ -624,3 +624,104 @@ def test_a_settlement_without_a_send_queue_leaves_the_message_queued_for_the_swe
         (f"Pagamento recebido: R$ 42,00 do boleto nº {boleto['nosso_numero_printed']}. Obrigado!", "queued")
     ]
     assert world.queue.outbound_messages == []
+
+
+# --- every bank the shop may have an agreement with --------------------------------------------------------
+
+BANK_AGREEMENTS = {
+    "001": {
+        "branch": "4042",
+        "account": "61900",
+        "account_digit": "1",
+        "wallet": "18",
+        "agreement_code": "1234567",
+        "layout": "cnab240",
+    },
+    "033": {
+        "branch": "3857",
+        "account": "13000012",
+        "wallet": "101",
+        "agreement_code": "1234567",
+        "layout": "cnab240",
+    },
+    "104": {
+        "branch": "1234",
+        "account": "123456",
+        "wallet": "RG",
+        "agreement_code": "123456",
+        "layout": "cnab240",
+    },
+    "237": {
+        "branch": "1234",
+        "account": "1234567",
+        "account_digit": "0",
+        "wallet": "09",
+        "agreement_code": "1234567",
+        "layout": "cnab400",
+    },
+    "756": {
+        "branch": "3069",
+        "account": "1234567",
+        "wallet": "1",
+        "agreement_code": "1234567",
+        "layout": "cnab240",
+    },
+    "085": {
+        "branch": "0101",
+        "account": "1234567",
+        "wallet": "1",
+        "agreement_code": "123456",
+        "layout": "cnab240",
+    },
+    "208": {
+        "branch": "0001",
+        "account": "1234567",
+        "wallet": "9",
+        "agreement_code": "1234567",
+        "layout": "cnab240",
+    },
+    "077": {
+        "branch": "0001",
+        "account": "1234567890",
+        "wallet": "12",
+        "agreement_code": "1234567",
+        "layout": "cnab240",
+    },
+}
+
+
+@pytest.mark.parametrize("bank", sorted(BANK_AGREEMENTS))
+def test_each_banks_agreement_issues_a_valid_boleto_and_its_pdf(
+    client: Client, api_root: Any, bank: str
+) -> None:
+    shop = signup(client)
+    body = {"name": f"Banco {bank}", "bank_code": bank, **BANK_AGREEMENTS[bank]}
+    _ok(client.call("POST", "/banking/agreements", shop.access_token, body=body))
+    customer = _customer(client, shop)
+    status, boleto = _free(client, shop, customer["id"], amount_cents=12345)
+    assert status == 201, boleto
+    # The bank's code leads the barcode, the linha digitável's check digits hold, the amount is in it
+    assert boleto["barcode"].startswith(bank + "9")
+    assert linha_to_barcode(boleto["digitable_line"]) == boleto["barcode"]
+    assert parse_barcode(boleto["barcode"], reference=_today()).amount_cents == 12345
+    link = _ok(client.call("GET", f"/banking/boletos/{boleto['id']}/pdf", shop.access_token))
+    text = PdfReader(io.BytesIO(api_root.document_store.at(link["url"]).data)).pages[0].extract_text()
+    assert boleto["digitable_line_formatted"] in text
+    assert boleto["nosso_numero_printed"] in text
+
+
+def test_a_sicredi_agreement_without_its_posto_is_refused_and_takes_no_number(
+    client: Client, database: PgDatabase
+) -> None:
+    # Sicredi's nosso número needs the agreement's posto, which the agreements do not hold yet
+    shop = signup(client)
+    body = {
+        "name": "Sicredi", "bank_code": "748", "branch": "0710", "account": "12345", "wallet": "1",
+        "agreement_code": "12345", "layout": "cnab240",
+    }  # fmt: skip
+    agreement = _ok(client.call("POST", "/banking/agreements", shop.access_token, body=body))
+    status, answer = _free(client, shop, _customer(client, shop)["id"])
+    assert (status, answer["code"]) == (422, "boleto_invalid_agreement"), answer
+    assert "Posto" in answer["message"]
+    assert _boleto_count(database, shop.tenant_id) == 0
+    assert _counter(client, shop, agreement["id"]) == 1
