@@ -36,6 +36,7 @@ from assistec.db import orders as orders_db
 from assistec.db import payments as pay_db
 from assistec.db import shop_settings as settings_db
 from assistec.db import tenants as tenants_db
+from assistec.db import whatsapp as wa_db
 from assistec.db.banking import AgreementRow, list_agreements
 from assistec.db.boletos import OPEN_STATUSES, BoletoRow
 from assistec.domain import documents as ids
@@ -218,6 +219,13 @@ def _agreement_of(conn: Conn, boleto: BoletoRow) -> AgreementRow:
     agreement = get_agreement(conn, boleto.agreement_id)
     assert agreement is not None  # a foreign key
     return agreement
+
+
+def shop_number_open(uow: UnitOfWork) -> bool:
+    """Whether the shop's WhatsApp number can send now (a retorno settling thousands of boletos of a
+    shop without WhatsApp asks once, not once per boleto)."""
+    instance = wa_db.get_instance(uow.conn)
+    return instance is not None and instance.state == "open"
 
 
 def tell_paid(uow: UnitOfWork, boleto_id: UUID, paid_cents: int) -> UUID | None:

@@ -431,9 +431,10 @@ class BankFileIntake:
         settlement under another code — Itaú's 06 then 10 —, or another file settled it first, even
         concurrently) is left as it is, the line kept ``pending`` for a person to see. The customer's
         "pagamento recebido" is queued here too (its id appended to ``told``, for after the commit)."""
-        from assistec.services.banking.boletos import tell_paid  # the PDF's modules: only when settling
+        from assistec.services.banking.boletos import shop_number_open, tell_paid  # only when settling
 
         applied: list[str] = []
+        number_open: bool | None = None  # asked once per file, at its first settlement
         for line in added:
             paid_on = line["occurred_on"] or line["credited_on"]
             if (
@@ -477,7 +478,9 @@ class BankFileIntake:
                 },
             )
             applied.append(line["idempotency_key"])
-            message_id = tell_paid(uow, line["boleto_id"], line["paid_cents"])
+            if number_open is None:
+                number_open = shop_number_open(uow)
+            message_id = tell_paid(uow, line["boleto_id"], line["paid_cents"]) if number_open else None
             if message_id is not None:
                 told.append(message_id)
         banking_db.mark_lines_applied(uow.conn, applied)
