@@ -99,7 +99,8 @@ status: ## is PostgreSQL / LocalStack running?
 # The suite runs on parallel workers (pytest-xdist): the tests that drive the deployed stack keep to
 # their groups (tests/conftest.py, stack_group), one test at a time each; the rest spreads over them.
 TEST_WORKERS ?= 3
-PYTEST_PARALLEL := -n $(TEST_WORKERS) --durations=10
+# Every test's time goes to .local/pytest-junit.xml (which tests make the run long), the ten slowest to the log.
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --durations=10 --junitxml=.local/pytest-junit.xml
 
 test: deps lint ## lint, then the whole suite (brings up what it needs, stops what it started)
 	@BENCH_RUNS=1 $(DEVCTL) test tests $(PYTEST_PARALLEL)

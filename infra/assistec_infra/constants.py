@@ -196,6 +196,9 @@ LOGOS_PREFIX = "logos/"
 # Retornos and statements the shops upload: bank-files/<shop>/<kind>/<user>/<upload>/<name>
 # (services/banking/intake.KEY_PREFIX).
 BANK_FILES_PREFIX = "bank-files/"
+# The remessa files the API generates: remessas/<shop>/<agreement>/<remessa>/<name>
+# (services/banking/remessas.KEY_PREFIX); apart from bank-files/, whose events the retorno worker reads.
+REMESSAS_PREFIX = "remessas/"
 DOCUMENTS_EXPIRE_DAYS = 2
 
 # The owners' data exports (LGPD): exports/<shop>/<export>.zip in their own bucket. The API hands a

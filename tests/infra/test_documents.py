@@ -36,13 +36,15 @@ def _s3_grants(template: Any, handler: str) -> dict[str, set[str]]:
 def test_the_api_reaches_the_bucket_by_prefix_only(stage: str, local_stack: Any, prod_stack: Any) -> None:
     # Given the synthesized stack
     template = _template(local_stack if stage == "local" else prod_stack)
-    # Then the API may write and read photos, documents and logos, read WhatsApp files, and nothing
+    # Then the API may write and read photos, documents, logos and remessas, read WhatsApp files, and nothing
     # else of the bucket (no bucket-wide object grant, no listing, no deletion)
     assert _s3_grants(template, constants.API_HANDLER) == {
         "*/devices/*": {"s3:PutObject", "s3:GetObject"},
         "whatsapp/*": {"s3:GetObject"},
         "documents/*": {"s3:PutObject", "s3:GetObject"},
         "logos/*": {"s3:PutObject", "s3:GetObject"},
+        # the remessa files the API generates and links (services/banking/remessas.py)
+        "remessas/*": {"s3:PutObject", "s3:GetObject"},
         # (in the data exports' own bucket: it signs the owners' links; tests/infra/test_data_exports.py)
         "exports/*": {"s3:GetObject"},
         # the shops' bank files: upload forms signed, inline files stored (tests/infra/test_bank_files.py)

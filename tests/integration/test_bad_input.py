@@ -20,6 +20,7 @@ TABLES = (
     "bank_agreements",
     "bank_files",
     "boletos",
+    "boleto_instructions",
     "customers",
     "devices",
     "tenant_settings",
@@ -165,6 +166,12 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         "POST",
         "/banking/boletos",
         {"customer_id": "{customer}", "amount_cents": 15000, "due_date": "2099-01-10", "description": "Peça"},
+    ),
+    # A boleto that does not exist: the body is refused before anything is looked up
+    (
+        "POST",
+        "/banking/boletos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/instructions",
+        {"instruction": "change_due_date", "due_date": "2030-01-10"},
     ),
     # (the inline file's route takes bodies up to 1.4 MB: its own bad bodies are in test_banking.py)
 ]
@@ -407,6 +414,8 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
         "description": "Peça avulsa",
     },
     ("post", "/banking/boletos/{boleto_id}/send"): {},
+    ("post", "/banking/agreements/{agreement_id}/remessas"): {},
+    ("post", "/banking/boletos/{boleto_id}/instructions"): {"instruction": "write_off"},
 }
 
 

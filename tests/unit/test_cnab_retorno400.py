@@ -263,3 +263,24 @@ def test_400_remessa_refused() -> None:
     with pytest.raises(CnabError) as exc:
         parse_retorno(fixture("brcobranca/remessa-itau-cnab400.rem"))
     assert exc.value.code == "not_retorno"
+
+
+def test_the_collector_is_paused_while_reading_and_restored_after() -> None:
+    """parse_retorno pauses Python's cyclic collector (its cost on a large file) and puts it back as
+    it was: on after a parse, on after a refused file, and left off for a caller that had it off."""
+    import gc
+
+    seen: list[bool] = []
+    assert gc.isenabled()
+    parse_retorno(fixture("brcobranca/CNAB400ITAU.RET"))
+    assert gc.isenabled()
+    with pytest.raises(CnabError):
+        parse_retorno(fixture("brcobranca/CNAB400ITAU.RET").replace(b"\n1", b"\n7", 1))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        parse_retorno(fixture("brcobranca/CNAB400ITAU.RET"))
+        seen.append(gc.isenabled())
+    finally:
+        gc.enable()
+    assert seen == [False]

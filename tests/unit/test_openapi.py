@@ -162,6 +162,10 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/banking/boletos/{boleto_id}", "get"),
         ("/banking/boletos/{boleto_id}/pdf", "get"),
         ("/banking/boletos/{boleto_id}/send", "post"),
+        ("/banking/agreements/{agreement_id}/remessas", "post"),
+        ("/banking/agreements/{agreement_id}/remessas", "get"),
+        ("/banking/remessas/{remessa_id}", "get"),
+        ("/banking/boletos/{boleto_id}/instructions", "post"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

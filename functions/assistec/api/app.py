@@ -22,6 +22,7 @@ from assistec.api import (
     auth,
     banking,
     banking_boletos,
+    banking_remessas,
     billing,
     customers,
     data_exports,
@@ -117,6 +118,7 @@ for module in (
     realtime,
     banking,
     banking_boletos,
+    banking_remessas,
 ):
     app.include_router(module.router)
 

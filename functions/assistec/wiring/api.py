@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from assistec.services.banking.agreements import BankAgreements
     from assistec.services.banking.boletos import Boletos
     from assistec.services.banking.intake import BankFileIntake
+    from assistec.services.banking.remessas import Remessas
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.subscription import Subscription
     from assistec.services.customers import CustomersService
@@ -223,6 +224,13 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
             mail=lambda: self.mail,
             whatsapp=lambda: self.whatsapp_queue,
         )
+
+    @cached_property
+    def remessas(self) -> Remessas:
+        from assistec.services.banking.remessas import Remessas
+
+        # The store is looked up per file, so a test may swap it after the service was built.
+        return Remessas(self.work, lambda: self.document_store)
 
     @cached_property
     def realtime_tickets(self) -> RealtimeTickets:

@@ -143,6 +143,11 @@ class DeviceStorage(Construct):
                 f"{constants.LOGOS_PREFIX}*",
                 "Logos are logos/<shop>/<file>: upload forms signed, the file read back to check it",
             ),
+            (
+                read_write,
+                f"{constants.REMESSAS_PREFIX}*",
+                "Remessas are remessas/<shop>/<agreement>/<remessa>/<file>, written and linked by the API",
+            ),
         ):
             function.add_to_role_policy(
                 iam.PolicyStatement(actions=actions, resources=[self.photos.arn_for_objects(pattern)])

@@ -194,6 +194,24 @@ export interface paths {
         patch: operations["update_agreement_banking_agreements__agreement_id__patch"];
         trace?: never;
     };
+    "/banking/agreements/{agreement_id}/remessas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The agreement's remessas, newest first */
+        get: operations["list_remessas_banking_agreements__agreement_id__remessas_get"];
+        put?: never;
+        /** Generate the agreement's next remessa: the boletos waiting to be registered and the pending instructions, in the bank's layout; answers the file with a 5-minute download link */
+        post: operations["generate_remessa_banking_agreements__agreement_id__remessas_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/banking/boletos": {
         parameters: {
             query?: never;
@@ -223,6 +241,23 @@ export interface paths {
         get: operations["get_boleto_banking_boletos__boleto_id__get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/boletos/{boleto_id}/instructions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask the bank to write off a boleto or change its due date, in the agreement's next remessa; a boleto never sent to the bank is cancelled instead of written off */
+        post: operations["instruct_boleto_banking_boletos__boleto_id__instructions_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -307,6 +342,23 @@ export interface paths {
         };
         /** One bank file: status, counts, and its retorno occurrences */
         get: operations["get_file_banking_files__file_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/remessas/{remessa_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One remessa with its items (boleto, nosso número, instruction, line) and a fresh 5-minute download link */
+        get: operations["get_remessa_banking_remessas__remessa_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3558,6 +3610,48 @@ export interface components {
             /** Webhook Url */
             webhook_url: string | null;
         };
+        /** InstructionIn */
+        InstructionIn: {
+            /**
+             * Due Date
+             * @description The new due date (change_due_date only)
+             */
+            due_date?: string | null;
+            /**
+             * Instruction
+             * @description write_off (baixa) or change_due_date (alteração de vencimento, with due_date)
+             * @enum {string}
+             */
+            instruction: "write_off" | "change_due_date";
+        };
+        /** InstructionOut */
+        InstructionOut: {
+            /**
+             * Boleto Id
+             * Format: uuid
+             */
+            boleto_id: string;
+            /** Due Date */
+            due_date: string | null;
+            /**
+             * Instruction
+             * @enum {string}
+             */
+            instruction: "write_off" | "change_due_date";
+            /** Instruction Id */
+            instruction_id: string | null;
+            /**
+             * Outcome
+             * @description pending: goes in the agreement's next remessa; cancelled: the boleto had never been sent to the bank, so it was cancelled here and nothing goes to the bank
+             * @enum {string}
+             */
+            outcome: "pending" | "cancelled";
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "void" | "cancelled";
+        };
         /** InvoiceOut */
         InvoiceOut: {
             /**
@@ -4640,6 +4734,197 @@ export interface components {
         RefreshIn: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /** RemessaDetail */
+        RemessaDetail: {
+            /**
+             * Agreement Id
+             * Format: uuid
+             */
+            agreement_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /**
+             * Download Url
+             * @description A presigned GET of the file
+             */
+            download_url: string;
+            /**
+             * Expires In
+             * @description Seconds the link is valid
+             */
+            expires_in: number;
+            /**
+             * Filename
+             * @description The name the bank's transfer software expects (CBddmmNN.REM)
+             */
+            filename: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Item Count
+             * @description Lines in the file: registrations and instructions
+             */
+            item_count: number;
+            /** Items */
+            items: components["schemas"]["RemessaItemOut"][];
+            /**
+             * Sequence
+             * @description The agreement's file sequence (NSA), one per file
+             */
+            sequence: number;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the file
+             */
+            sha256: string;
+            /**
+             * Total Cents
+             * @description Sum of the boletos this file registers (centavos)
+             */
+            total_cents: number;
+        };
+        /** RemessaItemOut */
+        RemessaItemOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /**
+             * Boleto Id
+             * Format: uuid
+             */
+            boleto_id: string;
+            /**
+             * Due Date
+             * @description The due date sent (the new one for a due-date change)
+             */
+            due_date: string | null;
+            /**
+             * Instruction
+             * @description register, write_off or change_due_date
+             */
+            instruction: string;
+            /**
+             * Line Number
+             * @description The line of the title's first record in the file
+             */
+            line_number: number | null;
+            /** Nosso Numero */
+            nosso_numero: number;
+        };
+        /** RemessaLinkOut */
+        RemessaLinkOut: {
+            /**
+             * Agreement Id
+             * Format: uuid
+             */
+            agreement_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /**
+             * Download Url
+             * @description A presigned GET of the file
+             */
+            download_url: string;
+            /**
+             * Expires In
+             * @description Seconds the link is valid
+             */
+            expires_in: number;
+            /**
+             * Filename
+             * @description The name the bank's transfer software expects (CBddmmNN.REM)
+             */
+            filename: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Item Count
+             * @description Lines in the file: registrations and instructions
+             */
+            item_count: number;
+            /**
+             * Sequence
+             * @description The agreement's file sequence (NSA), one per file
+             */
+            sequence: number;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the file
+             */
+            sha256: string;
+            /**
+             * Total Cents
+             * @description Sum of the boletos this file registers (centavos)
+             */
+            total_cents: number;
+        };
+        /** RemessaOut */
+        RemessaOut: {
+            /**
+             * Agreement Id
+             * Format: uuid
+             */
+            agreement_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string | null;
+            /**
+             * Filename
+             * @description The name the bank's transfer software expects (CBddmmNN.REM)
+             */
+            filename: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Item Count
+             * @description Lines in the file: registrations and instructions
+             */
+            item_count: number;
+            /**
+             * Sequence
+             * @description The agreement's file sequence (NSA), one per file
+             */
+            sequence: number;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the file
+             */
+            sha256: string;
+            /**
+             * Total Cents
+             * @description Sum of the boletos this file registers (centavos)
+             */
+            total_cents: number;
+        };
+        /** RemessaPage */
+        RemessaPage: {
+            /** Items */
+            items: components["schemas"]["RemessaOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
         };
         /** ReminderOut */
         ReminderOut: {
@@ -5889,7 +6174,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
-                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export" | "bank_agreement" | "bank_file" | "boleto") | null;
+                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export" | "bank_agreement" | "bank_file" | "boleto" | "remessa") | null;
                 /** @description One record's trail */
                 entity_id?: string | null;
             };
@@ -6575,6 +6860,170 @@ export interface operations {
             };
         };
     };
+    list_remessas_banking_agreements__agreement_id__remessas_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemessaPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    generate_remessa_banking_agreements__agreement_id__remessas_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                agreement_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemessaLinkOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: duplicate, stale version or forbidden transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_boletos_banking_boletos_get: {
         parameters: {
             query?: {
@@ -6800,6 +7249,113 @@ export interface operations {
             };
             /** @description Not found (other shops' ids are not found either) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    instruct_boleto_banking_boletos__boleto_id__instructions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boleto_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InstructionIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstructionOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: duplicate, stale version or forbidden transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7304,6 +7860,82 @@ export interface operations {
                 };
             };
             /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_remessa_banking_remessas__remessa_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                remessa_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RemessaDetail"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A dependency is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -39,6 +39,7 @@ AuditEntity = Literal[
     "bank_agreement",
     "bank_file",
     "boleto",
+    "remessa",
 ]
 
 

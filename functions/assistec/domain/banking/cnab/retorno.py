@@ -16,7 +16,9 @@ column of that line can be trusted to be where the layout says, and the file is 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -151,9 +153,32 @@ def parse_retorno(data: bytes) -> Retorno:
     """Read a bank's retorno file (raw bytes as uploaded)."""
     lines, defects, numbers = split_lines(data)
     layout = detect(lines[0])
-    if layout == "cnab240":
-        return _parse240(lines, numbers, defects)
-    return _parse400(lines, numbers, defects)
+    with _collector_paused():
+        if layout == "cnab240":
+            return _parse240(lines, numbers, defects)
+        return _parse400(lines, numbers, defects)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a file is read.
+
+    A parse allocates one tuple per field list and one per occurrence (hundreds of thousands on a
+    large file), and every few thousand of them the collector walks the young objects and now and
+    then the whole heap: measured on a 220,000-line CNAB 400, more than half of the reading time.
+    What the parser builds holds no reference cycles (tuples of ints, strings, dates), so there is
+    nothing for it to find; reference counting frees everything as usual. Restored on the way out,
+    error or not, and only if it was on (a caller that disabled it keeps it disabled). Another
+    thread allocating meanwhile keeps its memory until the collector runs again: the same as any
+    pause of it, never a leak.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _kind(table: Any, code: str) -> tuple[OccurrenceKind, str]:
@@ -476,6 +501,9 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
     last = len(lines) - 1
     extra: list[int] = []
     readers = {ord(k): _reader400(bank, k) for k in bank.details}
+    # Itaú's settlements carry the net credited amount where others carry the amount paid.
+    net = bank.paid_is_net
+    settled = OccurrenceKind.SETTLED
     extra_types = {ord(k) for k in bank.extra_records}
     for i in range(1, len(lines)):
         line = lines[i]
@@ -492,6 +520,15 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
                     )
                 found = table.get(d[1])
                 kind, description = found if found is not None else _kind(table, d[1])
+                if net and kind is settled:
+                    # The column holds what was credited: the payer paid it plus the fee.
+                    append(
+                        make((
+                            numbers[i], nn(d[2]), d[3].strip(), kind, d[1], description, d[5], d[6],
+                            d[11] + d[7], d[7], d[8], d[9], d[10], d[11], d[4], d[12], d[13].strip(),
+                        ))
+                    )  # fmt: skip
+                    continue
                 append(
                     make((
                         numbers[i], nn(d[2]), d[3].strip(), kind, d[1], description, d[5], d[6], d[11], d[7],
@@ -517,14 +554,6 @@ def _parse400(lines: list[bytes], numbers: list[int], defects: list[Defect]) -> 
             raise CnabError(exc.code, exc.message, line=numbers[i], details=exc.details) from None
     if trailer is None:
         raise CnabError("truncated", "O arquivo termina sem o trailer (arquivo incompleto).")
-    if bank.paid_is_net:
-        settled = OccurrenceKind.SETTLED
-        occurrences = [
-            o._replace(credited_cents=o.paid_cents, paid_cents=o.paid_cents + o.fee_cents)
-            if o.kind is settled
-            else o
-            for o in occurrences
-        ]
     if extra:
         defects.append(
             Defect(
