@@ -725,3 +725,34 @@ def test_a_sicredi_agreement_without_its_posto_is_refused_and_takes_no_number(
     assert "Posto" in answer["message"]
     assert _boleto_count(database, shop.tenant_id) == 0
     assert _counter(client, shop, agreement["id"]) == 1
+
+
+# --- with the remessa -------------------------------------------------------------------------------------
+
+
+def test_an_issued_boleto_goes_into_the_agreements_remessa_with_its_numbers(
+    client: Client, api_root: Any
+) -> None:
+    from assistec.domain.banking.cnab import Instruction, read_remessa
+    from tests.integration.test_banking_remessas import BB240
+    from tests.integration.test_banking_remessas import _customer as complete_customer
+
+    shop = signup(client)
+    agreement = _agreement(client, shop, **BB240)
+    status, boleto = _free(client, shop, complete_customer(client, shop), amount_cents=15000)
+    assert status == 201, boleto
+    # When the owner generates the agreement's remessa
+    made = _ok(client.call("POST", f"/banking/agreements/{agreement['id']}/remessas", shop.access_token))
+    # Then it registers the issued boleto with its nosso número (BB: convênio + sequence), amount, due
+    # date and the terms
+    [item] = read_remessa(api_root.document_store.at(made["download_url"]).data).items
+    assert item.instruction == Instruction.REGISTER
+    assert item.nosso_numero == f"{BB240['agreement_code']}{boleto['nosso_numero']:010d}"
+    assert boleto["nosso_numero_printed"] == item.nosso_numero
+    assert (item.amount_cents, item.due_date) == (15000, date.fromisoformat(boleto["due_date"]))
+    assert item.document_number == str(boleto["nosso_numero"])
+    assert item.fine_cents == 300  # 2% of R$ 150,00
+    assert (
+        _ok(client.call("GET", f"/banking/boletos/{boleto['id']}", shop.access_token))["remessa_id"]
+        == made["id"]
+    )

@@ -174,9 +174,11 @@ def bank_agreement(row: AgreementRow) -> Agreement:
     )
 
 
-def _document_number(order_number: int | None, nosso_numero: int) -> str:
-    """Seu número: the order's number, else the nosso número (7 digits at most: Itaú's barcode)."""
-    return str(order_number if order_number is not None else nosso_numero)[-7:]
+def _document_number(nosso_numero: int) -> str:
+    """Seu número: the nosso número, as the remessa writes it (services/banking/remessas.py), so the
+    Itaú carteiras that carry it in the barcode carry the number the bank registers (the order is
+    named on the boleto's instructions: "Referente a: OS 42")."""
+    return str(nosso_numero)
 
 
 def printed_nosso_numero(agreement: AgreementRow, boleto: BoletoRow, order_number: int | None) -> str:
@@ -200,7 +202,7 @@ def _printed(agreement: AgreementRow, boleto: BoletoRow, order_number: int | Non
             due_date=boleto.due_date,
             amount_cents=boleto.amount_cents,
             issue_date=boleto.issued_on,
-            document_number=_document_number(order_number, boleto.nosso_numero),
+            document_number=_document_number(boleto.nosso_numero),
         ),
     )
     return nosso.printed
@@ -353,7 +355,6 @@ class Boletos:
         # The number is taken last, after every check: the refusals above leave the counter alone
         # (a refusal below rolls the whole unit back, the counter with it).
         sequence = BankAgreements.allocate_nosso_numero(uow, agreement.id)[0]
-        number = order.number if order is not None else None
         try:
             issued = issue_boleto(
                 bank_agreement(agreement),
@@ -362,7 +363,7 @@ class Boletos:
                     due_date=request.due_date,
                     amount_cents=amount,
                     issue_date=today,
-                    document_number=_document_number(number, sequence),
+                    document_number=_document_number(sequence),
                 ),
             )
         except BoletoError as error:
@@ -543,7 +544,7 @@ class Boletos:
             ),
             agency_code=f"{branch} / {account}",
             nosso_numero=printed_nosso_numero(agreement, boleto, facts.order_number),
-            document_number=_document_number(facts.order_number, boleto.nosso_numero),
+            document_number=_document_number(boleto.nosso_numero),
             document_date=boleto.issued_on,
             processing_date=boleto.issued_on,
             payer=BoletoParty(
