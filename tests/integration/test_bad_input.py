@@ -173,6 +173,16 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         "/banking/boletos/6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11/instructions",
         {"instruction": "change_due_date", "due_date": "2030-01-10"},
     ),
+    ("POST", "/banking/reconciliation/run", {"from": "2030-01-01", "to": "2030-01-31"}),
+    (
+        "POST",
+        "/banking/reconciliation/matches",
+        {
+            "statement_line_id": "6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11",
+            "charge_ids": ["6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e12"],
+            "difference_cents": 0,
+        },
+    ),
     # (the inline file's route takes bodies up to 1.4 MB: its own bad bodies are in test_banking.py)
 ]
 WITH_IDS = [r for r in ROUTES if "{" in r[1] and "{token}" not in r[1]]
@@ -416,6 +426,13 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/banking/boletos/{boleto_id}/send"): {},
     ("post", "/banking/agreements/{agreement_id}/remessas"): {},
     ("post", "/banking/boletos/{boleto_id}/instructions"): {"instruction": "write_off"},
+    ("post", "/banking/reconciliation/run"): {"from": "2030-01-01", "to": "2030-01-31"},
+    ("post", "/banking/reconciliation/matches"): {
+        "statement_line_id": "6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11",
+        "bank_file_line_ids": ["6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e12"],
+    },
+    ("post", "/banking/reconciliation/matches/{match_id}/confirm"): {},
+    ("post", "/banking/reconciliation/matches/{match_id}/reject"): {},
 }
 
 

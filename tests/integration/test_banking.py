@@ -519,8 +519,8 @@ def test_a_retorno_records_each_occurrence_once_and_lists_the_unmatched(
     assert (answer["unmatched_count"], answer["settled_cents"]) == (1, 15500)
     lines = _ok(client.call("GET", f"/banking/files/{answer['id']}", shop.access_token))["occurrences"]
     assert [(o["nosso_numero"], o["kind"], o["status"], o["boleto_id"]) for o in lines] == [
-        (7, "entry_confirmed", "pending", boleto),
-        (7, "settled", "applied", boleto),  # the boleto settled by it
+        (7, "entry_confirmed", "applied", boleto),  # the boleto registered by it
+        (7, "settled", "applied", boleto),  # then settled by this one
         (99, "settled", "unmatched", None),
     ]
     # When the bank sends a second retorno repeating the settlement, with one new occurrence

@@ -198,6 +198,7 @@ def test_no_route_serves_a_suspended_shop(client: Client, database: PgDatabase) 
         "file_id": str(uuid.uuid4()),
         "boleto_id": str(uuid.uuid4()),
         "remessa_id": str(uuid.uuid4()),
+        "match_id": str(uuid.uuid4()),
         "address": "ana@exemplo.com.br",
         "name": "order_document",
         "kind": "intake",

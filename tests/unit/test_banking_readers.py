@@ -4,6 +4,7 @@ unique, the agreement's identity without zero padding, refusals with the parser'
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -56,12 +57,29 @@ def test_each_occurrence_is_mapped_with_a_unique_stable_key(path: str) -> None:
 
 def test_the_agreement_identity_and_nosso_numero_are_read_without_padding() -> None:
     bb = read_bank_file("retorno", (FIXTURES / "cnab/brcobranca/CBR64310.RET").read_bytes())
-    # BB's 17-digit nosso número of a 7-digit convênio: the convênio, then the boleto's sequence
-    assert (bb.agreement_code, bb.occurrences[0].nosso_numero) == ("1622420", 3)
+    # BB's 17-digit nosso número of a 7-digit convênio, as the file writes it: the intake reads the
+    # sequence with the agreement's rules (domain nosso_numero, tests/unit/test_banking_nosso_numero.py)
+    assert (bb.agreement_code, bb.occurrences[0].nosso_numero_text) == ("1622420", "16224200000000003")
+    assert all(o.nosso_numero is None for o in bb.occurrences)
     itau = read_bank_file("retorno", (FIXTURES / "cnab/brcobranca/CNAB400ITAU.RET").read_bytes())
     # Itaú's CNAB 400 states no convênio: its branch and account identify the agreement
     assert (itau.agreement_code, itau.branch, itau.account) == (None, "730", "3511")
-    assert itau.occurrences[0].nosso_numero == 11
+    assert itau.occurrences[0].nosso_numero_text == "00000011"
+
+
+def test_banco_do_brasils_cnab240_convenio_is_the_headers_first_nine_digits() -> None:
+    # 33-52: convênio (9), then the collection code 0014, carteira and variation
+    parsed = read_bank_file(
+        "retorno", (FIXTURES / "cnab/laravel-boleto/cnab240__banco_brasil.ret").read_bytes()
+    )
+    assert parsed.agreement_code == "3294860"
+
+
+def test_the_banks_due_date_and_reason_codes_are_kept_blank_reasons_as_none() -> None:
+    santander = read_bank_file("retorno", (FIXTURES / "cnab/brcobranca/CNAB240SANTANDER.RET").read_bytes())
+    entry, settled = santander.occurrences
+    assert (entry.kind, entry.reasons, entry.due_date) == ("entry_confirmed", None, date(2016, 4, 1))
+    assert (settled.kind, settled.reasons) == ("settled", "0400000000")
 
 
 def test_statement_lines_keep_their_signed_centavos_and_the_readers_line_id() -> None:
@@ -101,3 +119,12 @@ def test_refusals_carry_the_parsers_code_and_pt_br_message(kind: str, path: str,
     assert refused.value.code
     assert code is None or refused.value.code == code
     assert refused.value.message
+
+
+def test_a_due_date_change_is_its_own_kind_in_every_layout_that_reports_it() -> None:
+    from assistec.domain.banking.cnab import OccurrenceKind
+    from assistec.domain.banking.cnab.banks import CNAB240, CNAB400
+
+    tables = [CNAB240[b].occurrences for b in ("001", "033", "756", "341")]
+    tables += [CNAB400[b].occurrences for b in ("001", "033", "237", "341", "748")]
+    assert all(table["14"][0] is OccurrenceKind.DUE_DATE_CHANGED for table in tables)

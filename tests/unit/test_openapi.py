@@ -166,6 +166,16 @@ def test_documents_every_public_route_with_the_error_shape() -> None:
         ("/banking/agreements/{agreement_id}/remessas", "get"),
         ("/banking/remessas/{remessa_id}", "get"),
         ("/banking/boletos/{boleto_id}/instructions", "post"),
+        ("/banking/reconciliation/run", "post"),
+        ("/banking/reconciliation/matches", "get"),
+        ("/banking/reconciliation/matches", "post"),
+        ("/banking/reconciliation/matches/{match_id}", "get"),
+        ("/banking/reconciliation/matches/{match_id}/confirm", "post"),
+        ("/banking/reconciliation/matches/{match_id}/reject", "post"),
+        ("/banking/reconciliation/unmatched", "get"),
+        ("/banking/reconciliation/report", "get"),
+        ("/banking/reconciliation/report.csv", "get"),
+        ("/banking/reconciliation/report.pdf", "get"),
     }
     # Every documented error answer uses the one error shape
     for item in doc["paths"].values():

@@ -22,6 +22,7 @@ from assistec.api import (
     auth,
     banking,
     banking_boletos,
+    banking_reconciliation,
     banking_remessas,
     billing,
     customers,
@@ -119,6 +120,7 @@ for module in (
     banking,
     banking_boletos,
     banking_remessas,
+    banking_reconciliation,
 ):
     app.include_router(module.router)
 

@@ -81,6 +81,9 @@ class BankFileLineRow:
     occurred_on: date | None
     credited_on: date | None
     status: str
+    nosso_numero_text: str | None
+    due_date: date | None
+    reasons: str | None
 
 
 _AGREEMENT_COLUMNS = (
@@ -105,7 +108,8 @@ _FILE_COLUMNS = (
 )
 _LINE_COLUMNS = (
     "id, bank_file_id, line_number, idempotency_key, kind, occurrence_code, nosso_numero, boleto_id, "
-    "amount_cents, paid_cents, fee_cents, occurred_on, credited_on, status"
+    "amount_cents, paid_cents, fee_cents, occurred_on, credited_on, status, nosso_numero_text, due_date, "
+    "reasons"
 )
 
 
@@ -285,7 +289,8 @@ _OCCURRENCE_TYPES = {
     "line_number": "integer", "idempotency_key": "text", "kind": "text", "occurrence_code": "text",
     "nosso_numero": "bigint", "boleto_id": "uuid", "amount_cents": "bigint", "paid_cents": "bigint",
     "fee_cents": "bigint", "interest_cents": "bigint", "discount_cents": "bigint", "occurred_on": "date",
-    "credited_on": "date", "status": "text",
+    "credited_on": "date", "status": "text", "nosso_numero_text": "text", "due_date": "date",
+    "reasons": "text",
 }  # fmt: skip
 _STATEMENT_TYPES = {
     "line_number": "integer", "idempotency_key": "text", "posted_on": "date", "amount_cents": "bigint",
@@ -341,6 +346,82 @@ def settle_boleto(
         (paid_cents, fees_cents, paid_on, boleto_id),
     ).fetchone()
     return None if row is None else (row[0], int(row[1]))
+
+
+def register_boleto(conn: Conn, boleto_id: UUID) -> bool:
+    """An issued boleto the bank confirmed it has: registered. False when it is not ``issued``
+    (registered already, settled, written off, cancelled)."""
+    cursor = conn.execute(
+        "update boletos set status = 'registered', version = version + 1, updated_at = now() "
+        "where id = %s and status = 'issued'",
+        (boleto_id,),
+    )
+    return cursor.rowcount == 1
+
+
+def write_off_boleto(conn: Conn, boleto_id: UUID) -> bool:
+    """An open boleto (issued or registered) the bank wrote off: written_off, and its pending
+    instructions void (nothing left to ask the bank). False when it is not open (settled, written
+    off, cancelled)."""
+    cursor = conn.execute(
+        "update boletos set status = 'written_off', version = version + 1, updated_at = now() "
+        "where id = %s and status in ('issued', 'registered')",
+        (boleto_id,),
+    )
+    if cursor.rowcount != 1:
+        return False
+    conn.execute(
+        "update boleto_instructions set status = 'void', updated_at = now() "
+        "where boleto_id = %s and status = 'pending'",
+        (boleto_id,),
+    )
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class OpenBoletoRow:
+    id: UUID
+    status: str
+    nosso_numero: int
+    amount_cents: int
+    issued_on: date
+    due_date: date
+    discount_until: date | None
+    order_id: UUID | None
+
+
+def lock_boleto(conn: Conn, boleto_id: UUID) -> OpenBoletoRow | None:
+    return fetch_one(
+        conn,
+        OpenBoletoRow,
+        "select id, status, nosso_numero, amount_cents, issued_on, due_date, discount_until, order_id "
+        "from boletos where id = %s for update",
+        (boleto_id,),
+    )
+
+
+def change_due_date(
+    conn: Conn, boleto_id: UUID, *, due_date: date, barcode: str, digitable_line: str
+) -> bool:
+    """Move an open boleto's due date (the bank confirmed it), with its new barcode and linha
+    digitável; a discount's deadline past the new date comes back to it. A pending due-date change
+    to that same date is void (done); one to another date stays for the next remessa. False when
+    the boleto is not open."""
+    cursor = conn.execute(
+        "update boletos set due_date = %s, barcode = %s, digitable_line = %s, "
+        "discount_until = least(discount_until, %s), version = version + 1, updated_at = now() "
+        "where id = %s and status in ('issued', 'registered')",
+        (due_date, barcode, digitable_line, due_date, boleto_id),
+    )
+    if cursor.rowcount != 1:
+        return False
+    conn.execute(
+        "update boleto_instructions set status = 'void', updated_at = now() "
+        "where boleto_id = %s and instruction = 'change_due_date' and status = 'pending' "
+        "and due_date = %s",
+        (boleto_id, due_date),
+    )
+    return True
 
 
 def mark_lines_applied(conn: Conn, keys: list[str]) -> None:

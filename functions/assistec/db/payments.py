@@ -24,6 +24,8 @@ _CHARGE = (
 )
 _INBOX = "tenant_id, event_id, event, payment_id, payload, received_at, processed_at, outcome, attempts"
 CHARGE_FIELDS = {
+    "net_cents",
+    "credit_on",
     "asaas_payment_id",
     "asaas_status",
     "invoice_url",

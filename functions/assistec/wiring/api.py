@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from assistec.services.banking.agreements import BankAgreements
     from assistec.services.banking.boletos import Boletos
     from assistec.services.banking.intake import BankFileIntake
+    from assistec.services.banking.reconciliation import BankReconciliation
     from assistec.services.banking.remessas import Remessas
     from assistec.services.billing.platform_webhook import PlatformWebhook
     from assistec.services.billing.subscription import Subscription
@@ -211,8 +212,19 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
 
         # The store is looked up per file, so a test may swap it after the service was built.
         return BankFileIntake(
-            self.work, lambda: self.document_store, bank_file_parser(), whatsapp=lambda: self.whatsapp_queue
+            self.work,
+            lambda: self.document_store,
+            bank_file_parser(),
+            after_parsed=self.bank_reconciliation.after_intake,
+            whatsapp=lambda: self.whatsapp_queue,
         )
+
+    @cached_property
+    def bank_reconciliation(self) -> BankReconciliation:
+        from assistec.services.banking.reconciliation import BankReconciliation
+
+        # The store is looked up per report, so a test may swap it after the service was built.
+        return BankReconciliation(self.work, lambda: self.document_store)
 
     @cached_property
     def boletos(self) -> Boletos:

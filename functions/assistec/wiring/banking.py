@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from assistec.integrations.storage import DocumentStore
     from assistec.services.banking.intake import BankFileIntake
     from assistec.services.banking.parsing import Parser
+    from assistec.services.banking.reconciliation import BankReconciliation
     from assistec.settings import BankFilesSettings
 
 
@@ -51,8 +52,15 @@ class BankFilesRoot(DatabaseRoot):
             self.work,
             lambda: self.document_store,
             bank_file_parser(),
+            after_parsed=self.reconciliation.after_intake,
             whatsapp=(lambda: self.whatsapp_queue) if self.settings.whatsapp_send_queue_url else None,
         )
+
+    @cached_property
+    def reconciliation(self) -> BankReconciliation:
+        from assistec.services.banking.reconciliation import BankReconciliation
+
+        return BankReconciliation(self.work, lambda: self.document_store)
 
 
 def _from_environment() -> BankFilesRoot:

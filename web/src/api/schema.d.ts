@@ -350,6 +350,160 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/banking/reconciliation/matches": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's reconciliation matches (500, newest statement date first), by status and the statement line's date */
+        get: operations["list_matches_banking_reconciliation_matches_get"];
+        put?: never;
+        /** Match by hand, confirmed at once: a statement credit to retorno settlements and/or Asaas charges (and the tariff debits); the money must add up to the difference declared, else 422 with the figures and nothing is written */
+        post: operations["manual_match_banking_reconciliation_matches_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/matches/{match_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One reconciliation match with its lines and items */
+        get: operations["get_match_banking_reconciliation_matches__match_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/matches/{match_id}/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm a suggestion: from then on it never changes (confirming it again answers it unchanged; a rejected or withdrawn one, or one whose lines another confirmed match holds, is 409) */
+        post: operations["confirm_banking_reconciliation_matches__match_id__confirm_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/matches/{match_id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject a suggestion: the matcher does not make it again (a confirmed match is 409) */
+        post: operations["reject_banking_reconciliation_matches__match_id__reject_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The period's reconciliation for the accountant: matched, expected without a statement line, statement credits without a receipt, tariffs, differences, totals in centavos and the automatic match rate (format=csv|pdf: a download link instead) */
+        get: operations["report_banking_reconciliation_report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/report.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The period's reconciliation as CSV for a pt-BR spreadsheet (';', dd/mm/aaaa, 1.234,56; UTF-8 with BOM): a download link valid 5 minutes */
+        get: operations["report_csv_banking_reconciliation_report_csv_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/report.pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The period's reconciliation as PDF (A4 landscape): a download link valid 5 minutes */
+        get: operations["report_pdf_banking_reconciliation_report_pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the matcher over a period: statement credits against retorno settlements and Asaas credits; its matches are kept as suggestions (never over a confirmed match); the same run again changes nothing */
+        post: operations["run_banking_reconciliation_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/reconciliation/unmatched": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The period's statement credits and tariffs, settlements and Asaas credits that no confirmed match holds, each with its suggestions */
+        get: operations["unmatched_banking_reconciliation_unmatched_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/banking/remessas/{remessa_id}": {
         parameters: {
             query?: never;
@@ -2675,6 +2829,26 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** CandidateOut */
+        CandidateOut: {
+            /** Bank File Line Ids */
+            bank_file_line_ids: string[];
+            /** Charge Ids */
+            charge_ids: string[];
+            /** Difference Cents */
+            difference_cents: number;
+            /**
+             * Match Id
+             * @description A stored suggestion (confirm or reject it); null: a candidate
+             */
+            match_id: string | null;
+            /** Reason */
+            reason: string;
+            /** Score */
+            score: number;
+            /** Statement Line Ids */
+            statement_line_ids: string[];
+        };
         /** ChargeIn */
         ChargeIn: {
             /**
@@ -3749,6 +3923,125 @@ export interface components {
             /** Upload Url */
             upload_url: string;
         };
+        /** ManualMatchIn */
+        ManualMatchIn: {
+            /**
+             * Bank File Line Ids
+             * @description Retorno settlements it carries
+             */
+            bank_file_line_ids?: string[];
+            /**
+             * Charge Ids
+             * @description Paid Asaas charges it carries
+             */
+            charge_ids?: string[];
+            /**
+             * Difference Cents
+             * @description The difference accepted: the credit less the tariff debits, minus what the items credit (paid less tariffs). Refused (422, nothing written) unless it is exactly that
+             * @default 0
+             */
+            difference_cents?: number;
+            /**
+             * Fee Line Ids
+             * @description Tariff debits that charge those settlements
+             */
+            fee_line_ids?: string[];
+            /**
+             * Statement Line Id
+             * Format: uuid
+             * @description The statement's credit line
+             */
+            statement_line_id: string;
+        };
+        /** MatchItemOut */
+        MatchItemOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Bank File Line Id */
+            bank_file_line_id: string | null;
+            /** Charge Id */
+            charge_id: string | null;
+        };
+        /** MatchLineOut */
+        MatchLineOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "credit" | "fee";
+            /**
+             * Statement Line Id
+             * Format: uuid
+             */
+            statement_line_id: string;
+        };
+        /** MatchList */
+        MatchList: {
+            /** Items */
+            items: components["schemas"]["MatchOut"][];
+        };
+        /** MatchOut */
+        MatchOut: {
+            /** Confirmed At */
+            confirmed_at: string | null;
+            /** Confirmed By */
+            confirmed_by: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Difference Cents */
+            difference_cents: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Items */
+            items: components["schemas"]["MatchItemOut"][];
+            /** Lines */
+            lines: components["schemas"]["MatchLineOut"][];
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "automatic" | "manual";
+            /**
+             * Posted On
+             * Format: date
+             */
+            posted_on: string;
+            /**
+             * Reason
+             * @description The matcher's rule (reference, batch_day, batch_split, batch_subset, amount_date) or manual
+             */
+            reason: string | null;
+            /** Rejected At */
+            rejected_at: string | null;
+            /** Rejected By */
+            rejected_by: string | null;
+            /**
+             * Score
+             * @description The matcher's confidence, 0-100 (null for a person's match)
+             */
+            score: number | null;
+            /**
+             * Statement Line Id
+             * Format: uuid
+             * @description The (first) credit line
+             */
+            statement_line_id: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "suggested" | "confirmed" | "rejected" | "withdrawn";
+            /** Withdrawn At */
+            withdrawn_at: string | null;
+        };
         /** MeOut */
         MeOut: {
             shop: components["schemas"]["ShopOut"];
@@ -3852,6 +4145,11 @@ export interface components {
             boleto_id: string | null;
             /** Credited On */
             credited_on: string | null;
+            /**
+             * Due Date
+             * @description The title's due date as the bank states it
+             */
+            due_date?: string | null;
             /** Fee Cents */
             fee_cents: number;
             /**
@@ -3863,8 +4161,16 @@ export interface components {
             kind: string;
             /** Line Number */
             line_number: number;
-            /** Nosso Numero */
+            /**
+             * Nosso Numero
+             * @description The boleto's sequence read from the bank's column
+             */
             nosso_numero: number | null;
+            /**
+             * Nosso Numero Text
+             * @description The bank's nosso número column as the file has it
+             */
+            nosso_numero_text?: string | null;
             /** Occurred On */
             occurred_on: string | null;
             /** Occurrence Code */
@@ -3872,10 +4178,69 @@ export interface components {
             /** Paid Cents */
             paid_cents: number;
             /**
+             * Reasons
+             * @description The bank's reason codes (motivos), e.g. why an entry was rejected
+             */
+            reasons?: string | null;
+            /**
              * Status
+             * @description applied: its effect on the boleto is done; pending: left for a person (a rejection, a boleto already closed); unmatched: no boleto of the agreement has that nosso número
              * @enum {string}
              */
             status: "pending" | "applied" | "unmatched" | "resolved" | "ignored";
+        };
+        /** OpenItemOut */
+        OpenItemOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /**
+             * Credit On
+             * Format: date
+             */
+            credit_on: string;
+            /** Fee Cents */
+            fee_cents: number;
+            /**
+             * Id
+             * Format: uuid
+             * @description The settlement (bank file line) or the Asaas charge
+             */
+            id: string;
+            /** Reference */
+            reference: string;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "boleto" | "asaas";
+            /** Suggestions */
+            suggestions: components["schemas"]["CandidateOut"][];
+        };
+        /** OpenLineOut */
+        OpenLineOut: {
+            /** Amount Cents */
+            amount_cents: number;
+            /** Description */
+            description: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "credit" | "fee";
+            /**
+             * Posted On
+             * Format: date
+             */
+            posted_on: string;
+            /** Reference */
+            reference: string | null;
+            /** Suggestions */
+            suggestions: components["schemas"]["CandidateOut"][];
         };
         /** OrderBoletoIn */
         OrderBoletoIn: {
@@ -4943,6 +5308,140 @@ export interface components {
             /** Text */
             text: string;
         };
+        /** ReportFileOut */
+        ReportFileOut: {
+            /**
+             * Content Type
+             * @enum {string}
+             */
+            content_type: "text/csv; charset=utf-8" | "application/pdf";
+            /**
+             * Expires At
+             * Format: date-time
+             * @description When the link stops working (5 minutes)
+             */
+            expires_at: string;
+            /**
+             * Filename
+             * @example conciliacao-20261101-20261130.pdf
+             */
+            filename: string;
+            /**
+             * Url
+             * @description A presigned download link
+             */
+            url: string;
+        };
+        /** ReportOut */
+        ReportOut: {
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Expected Pending
+             * @description Expected credits not on the statement
+             */
+            expected_pending: components["schemas"]["ReportRowOut"][];
+            /**
+             * Fee Pending
+             * @description Tariff debits no settlement accounts for
+             */
+            fee_pending: components["schemas"]["ReportRowOut"][];
+            /** Matched */
+            matched: components["schemas"]["ReportRowOut"][];
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * Statement Pending
+             * @description Statement credits nothing explains
+             */
+            statement_pending: components["schemas"]["ReportRowOut"][];
+            totals: components["schemas"]["ReportTotals"];
+        };
+        /** ReportRowOut */
+        ReportRowOut: {
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Description */
+            description: string;
+            /** Difference Cents */
+            difference_cents: number | null;
+            /** Expected Cents */
+            expected_cents: number | null;
+            /** Fees Cents */
+            fees_cents: number | null;
+            /** Kind */
+            kind: string;
+            /** Note */
+            note: string;
+            /** Reference */
+            reference: string;
+            /** Statement Cents */
+            statement_cents: number | null;
+            /** Status */
+            status: string;
+        };
+        /** ReportTotals */
+        ReportTotals: {
+            /**
+             * Auto Match Rate Bp
+             * @description Automatic match rate in basis points (10000 = 100%)
+             */
+            auto_match_rate_bp: number;
+            /**
+             * Auto Matched Count
+             * @description Reconciled by the matcher (confirmed since or not)
+             */
+            auto_matched_count: number;
+            /**
+             * Confirmed Count
+             * @description Items in matches a person confirmed
+             */
+            confirmed_count: number;
+            /**
+             * Differences Cents
+             * @description Sum of the matches' differences (0: everything adds up)
+             */
+            differences_cents: number;
+            /** Expected Cents */
+            expected_cents: number;
+            /**
+             * Expected Count
+             * @description Expected credits (settlements, Asaas) credited in the period
+             */
+            expected_count: number;
+            /**
+             * Fees Cents
+             * @description Bank tariffs: kept back from credits, debited apart, unexplained
+             */
+            fees_cents: number;
+            /** Matched Cents */
+            matched_cents: number;
+            /**
+             * Matched Count
+             * @description Of them, reconciled (by the matcher or a person)
+             */
+            matched_count: number;
+            /** Unmatched Expected Cents */
+            unmatched_expected_cents: number;
+            /** Unmatched Expected Count */
+            unmatched_expected_count: number;
+            /** Unmatched Line Cents */
+            unmatched_line_cents: number;
+            /**
+             * Unmatched Line Count
+             * @description Statement credits nothing explains
+             */
+            unmatched_line_count: number;
+        };
         /** ResponseValidationError */
         ResponseValidationError: {
             /** Detail */
@@ -4987,6 +5486,50 @@ export interface components {
          * @enum {string}
          */
         Role: "owner" | "admin" | "technician" | "attendant";
+        /** RunIn */
+        RunIn: {
+            /**
+             * From
+             * Format: date
+             * @description First day of the period (the shop's calendar)
+             */
+            from: string;
+            /**
+             * To
+             * Format: date
+             * @description Last day, inclusive (at most 366 days)
+             */
+            to: string;
+        };
+        /** RunOut */
+        RunOut: {
+            /**
+             * Created
+             * @description Suggestions written by this run
+             */
+            created: number;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Kept
+             * @description Suggestions of the period the run made again, left as they were
+             */
+            kept: number;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            totals: components["schemas"]["ReportTotals"];
+            /**
+             * Withdrawn
+             * @description Suggestions of the period the matcher no longer makes
+             */
+            withdrawn: number;
+        };
         /** SchedulingSettingsIn */
         SchedulingSettingsIn: {
             /**
@@ -5456,6 +5999,23 @@ export interface components {
             duration_min: number;
             /** Enabled */
             enabled: boolean;
+        };
+        /** UnmatchedOut */
+        UnmatchedOut: {
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /** Expected */
+            expected: components["schemas"]["OpenItemOut"][];
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** Statement Lines */
+            statement_lines: components["schemas"]["OpenLineOut"][];
         };
         /** UserCreateIn */
         UserCreateIn: {
@@ -6174,7 +6734,7 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string | null;
-                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export" | "bank_agreement" | "bank_file" | "boleto" | "remessa") | null;
+                entity?: ("tenant" | "user" | "settings" | "customer" | "device" | "order" | "order_workflow" | "quote" | "quote_template" | "price_rule" | "discount_rule" | "part" | "payment_account" | "charge" | "whatsapp_instance" | "whatsapp_settings" | "conversation" | "appointment" | "google_connection" | "scheduling_settings" | "email_address" | "email_settings" | "email_template" | "data_export" | "bank_agreement" | "bank_file" | "boleto" | "remessa" | "statement_match" | "bank_reconciliation") | null;
                 /** @description One record's trail */
                 entity_id?: string | null;
             };
@@ -7843,6 +8403,797 @@ export interface operations {
             };
             /** @description Not found (other shops' ids are not found either) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_matches_banking_reconciliation_matches_get: {
+        parameters: {
+            query?: {
+                status?: ("suggested" | "confirmed" | "rejected" | "withdrawn") | null;
+                /** @description First day (default: 30 days before 'to') */
+                from?: string | null;
+                /** @description Last day, inclusive (default: today) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchList"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    manual_match_banking_reconciliation_matches_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ManualMatchIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: duplicate, stale version or forbidden transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_match_banking_reconciliation_matches__match_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                match_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm_banking_reconciliation_matches__match_id__confirm_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                match_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: duplicate, stale version or forbidden transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reject_banking_reconciliation_matches__match_id__reject_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                match_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MatchOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict: duplicate, stale version or forbidden transition */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_banking_reconciliation_report_get: {
+        parameters: {
+            query?: {
+                /** @description First day (default: 30 days before 'to') */
+                from?: string | null;
+                /** @description Last day, inclusive (default: today) */
+                to?: string | null;
+                /** @description csv or pdf: a link */
+                format?: ("csv" | "pdf") | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_csv_banking_reconciliation_report_csv_get: {
+        parameters: {
+            query?: {
+                /** @description First day (default: 30 days before 'to') */
+                from?: string | null;
+                /** @description Last day, inclusive (default: today) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportFileOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    report_pdf_banking_reconciliation_report_pdf_get: {
+        parameters: {
+            query?: {
+                /** @description First day (default: 30 days before 'to') */
+                from?: string | null;
+                /** @description Last day, inclusive (default: today) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportFileOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    run_banking_reconciliation_run_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RunIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unmatched_banking_reconciliation_unmatched_get: {
+        parameters: {
+            query?: {
+                /** @description First day (default: 30 days before 'to') */
+                from?: string | null;
+                /** @description Last day, inclusive (default: today) */
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnmatchedOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -40,6 +40,8 @@ AuditEntity = Literal[
     "bank_file",
     "boleto",
     "remessa",
+    "statement_match",
+    "bank_reconciliation",
 ]
 
 

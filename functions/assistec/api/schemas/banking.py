@@ -261,14 +261,24 @@ class OccurrenceOut(Output):
     line_number: int
     kind: str
     occurrence_code: str | None
-    nosso_numero: int | None
+    nosso_numero: int | None = Field(description="The boleto's sequence read from the bank's column")
+    nosso_numero_text: str | None = Field(
+        default=None, description="The bank's nosso número column as the file has it"
+    )
     boleto_id: UUID | None
     amount_cents: int
     paid_cents: int
     fee_cents: int
     occurred_on: date | None
     credited_on: date | None
-    status: Literal["pending", "applied", "unmatched", "resolved", "ignored"]
+    due_date: date | None = Field(default=None, description="The title's due date as the bank states it")
+    reasons: str | None = Field(
+        default=None, description="The bank's reason codes (motivos), e.g. why an entry was rejected"
+    )
+    status: Literal["pending", "applied", "unmatched", "resolved", "ignored"] = Field(
+        description="applied: its effect on the boleto is done; pending: left for a person (a rejection, "
+        "a boleto already closed); unmatched: no boleto of the agreement has that nosso número"
+    )
 
 
 class BankFileDetail(BankFileOut):

@@ -203,6 +203,12 @@ def _kind(amount_cents: int, description: str, trntype: str = "") -> LineKind:
     return LineKind.DEBIT
 
 
+def line_kind(amount_cents: int, description: str, trntype: str = "") -> LineKind:
+    """What a movement is, from its sign and the bank's text (a stored line has no TRNTYPE): a
+    credit, a tariff debit, or another debit."""
+    return _kind(amount_cents, description, trntype)
+
+
 def _decode(data: bytes, declared: str | None) -> tuple[str, bool]:
     """The text, and whether the declared encoding was wrong. Brazilian files declare UTF-8 or
     USASCII over cp1252 bytes often enough that the declaration is only a first guess."""

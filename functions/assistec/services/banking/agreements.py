@@ -9,6 +9,7 @@ from uuid import UUID
 from assistec.db import banking as banking_db
 from assistec.db.banking import AgreementRow
 from assistec.db.sql import DuplicateError
+from assistec.domain.banking import boleto_banks
 from assistec.domain.permissions import Permission
 from assistec.errors import ConflictError, NotFoundError, ValidationFailedError, found
 
@@ -87,6 +88,19 @@ def normalized(fields: dict[str, Any]) -> dict[str, Any]:
     if fields.get("branch") is not None:
         fields = {**fields, "branch": fields["branch"].lstrip("0").rjust(BRANCH_DIGITS, "0")}
     return fields
+
+
+def bank_rules(agreement: AgreementRow) -> boleto_banks.Agreement:
+    """The agreement as the domain's nosso número and barcode rules take it (``boleto_banks``,
+    ``nosso_numero``): the remessa writes, the intake reads and the due-date change recomputes with
+    the same."""
+    return boleto_banks.Agreement(
+        bank_code=agreement.bank_code,
+        agency=agreement.branch,
+        account=agreement.account,
+        wallet=agreement.wallet,
+        agreement_code=agreement.agreement_code,
+    )
 
 
 class BankAgreements:

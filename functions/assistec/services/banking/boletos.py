@@ -45,7 +45,6 @@ from assistec.domain.banking import boleto_terms as terms_rules
 from assistec.domain.banking.boleto import BoletoError, format_linha
 from assistec.domain.banking.boleto_banks import (
     BANKS,
-    Agreement,
     BoletoRequest,
     issue_boleto,
     nosso_numero_and_campo_livre,
@@ -56,7 +55,7 @@ from assistec.domain.permissions import Permission
 from assistec.domain.quotes import brl
 from assistec.errors import AppError, ConflictError, ValidationFailedError, found
 from assistec.observability import logger
-from assistec.services.banking.agreements import BankAgreements
+from assistec.services.banking.agreements import BankAgreements, bank_rules
 from assistec.services.documents.boleto_pdf import BoletoDocument, BoletoParty, render_boleto_pdf
 from assistec.services.documents.service import DocumentLink, StorageUnavailableError
 from assistec.services.whatsapp import outgoing
@@ -163,17 +162,6 @@ class SendOutcome:
     reason: str | None = None
 
 
-def bank_agreement(row: AgreementRow) -> Agreement:
-    """The domain's view of an agreement (its branch as the files write it, four digits)."""
-    return Agreement(
-        bank_code=row.bank_code,
-        agency=row.branch,
-        account=row.account,
-        wallet=row.wallet,
-        agreement_code=row.agreement_code,
-    )
-
-
 def _document_number(nosso_numero: int) -> str:
     """Seu número: the nosso número, as the remessa writes it (services/banking/remessas.py), so the
     Itaú carteiras that carry it in the barcode carry the number the bank registers (the order is
@@ -196,7 +184,7 @@ def printed_nosso_numero(agreement: AgreementRow, boleto: BoletoRow, order_numbe
 
 def _printed(agreement: AgreementRow, boleto: BoletoRow, order_number: int | None) -> str:
     nosso, _ = nosso_numero_and_campo_livre(
-        bank_agreement(agreement),
+        bank_rules(agreement),
         BoletoRequest(
             sequence=boleto.nosso_numero,
             due_date=boleto.due_date,
@@ -357,7 +345,7 @@ class Boletos:
         sequence = BankAgreements.allocate_nosso_numero(uow, agreement.id)[0]
         try:
             issued = issue_boleto(
-                bank_agreement(agreement),
+                bank_rules(agreement),
                 BoletoRequest(
                     sequence=sequence,
                     due_date=request.due_date,

@@ -7,12 +7,21 @@ Guarantees:
   or an S3 event delivered twice — changes nothing and answers the first record;
 - each retorno occurrence and statement line is recorded once per its idempotency key, across files
   (a retorno the bank sends again, a statement overlapping an earlier one);
-- an occurrence whose nosso número matches none of the agreement's boletos goes to the list a person
-  works through (status ``unmatched``);
+- an occurrence's nosso número is read with the agreement's own rules (domain
+  ``nosso_numero.sequence_from_retorno``: the bank's check digit, its convênio prefix...), the same
+  that wrote it into the remessa; one that matches none of the agreement's boletos (or whose check
+  digit is wrong) goes to the list a person works through (status ``unmatched``);
 - a settlement recorded now for an open boleto settles it and adds to its order's received amount
   (as an Asaas payment does: recomputed from charges and settled boletos, audited, one
   ``BoletoSettled`` event), in the file's unit of work, once: a repeat under another code or in
   another file, even concurrent, finds the boleto settled and is left ``pending`` for a person;
+- the other occurrences take effect in the same unit of work, once, audited, each with its event:
+  entry confirmed registers an issued boleto (``BoletoRegistered``); written off closes an open one
+  (``BoletoWrittenOff``; its pending instructions void); a due-date change the bank states moves an
+  open boleto's due date with its barcode and linha digitável recomputed (``BoletoDueDateChanged``; a
+  pending change to that date is void). A rejection changes nothing: the line stays ``pending`` with
+  the bank's reason codes for a person; so does any occurrence for a boleto already closed
+  (settled, written off, cancelled) — nothing is reopened or overwritten;
 - the settled boleto's customer is told ("Pagamento recebido", services/banking/boletos.tell_paid):
   the WhatsApp message is written in that same unit of work, so it exists once iff the settlement
   does, and is handed to the send queue after the commit (where no queue is wired, or the hand-off
@@ -29,22 +38,33 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING, Any, Literal
 from uuid import UUID
 
 from assistec.db import banking as banking_db
 from assistec.db import payments as pay_db
 from assistec.db.banking import AgreementRow, BankFileLineRow, BankFileRow
+from assistec.domain.banking import boleto_banks
+from assistec.domain.banking.boleto import BoletoError
+from assistec.domain.banking.nosso_numero import sequence_from_retorno
 from assistec.domain.permissions import Permission
 from assistec.errors import PayloadTooLargeError, ValidationFailedError, found
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
-from assistec.services.banking.parsing import NO_PARSER, FileKind, ParsedFile, Parser, ParseRefused
+from assistec.services.banking.agreements import bank_rules
+from assistec.services.banking.parsing import (
+    NO_PARSER,
+    FileKind,
+    Occurrence,
+    ParsedFile,
+    Parser,
+    ParseRefused,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from assistec.domain.tokens import Identity
     from assistec.integrations.queue import WhatsappQueue
     from assistec.integrations.storage import DocumentStore
@@ -151,6 +171,21 @@ class Reprocessed:
     missing: int = 0
 
 
+AfterParsed = Callable[["Identity | Actor", date, date], object]
+
+
+def parsed_dates(parsed: ParsedFile) -> tuple[date, date] | None:
+    """The days a parsed file's money moved: its statement lines' postings, its settlements' credit
+    dates (the period the reconciliation's matcher then runs over); None when it has none."""
+    days = [line.posted_on for line in parsed.statement_lines]
+    days += [
+        day
+        for o in parsed.occurrences
+        if o.kind == "settled" and (day := o.credited_on or o.occurred_on) is not None
+    ]
+    return (min(days), max(days)) if days else None
+
+
 def _digits_key(value: str | None) -> str:
     return "".join(c for c in (value or "") if c.isalnum()).lstrip("0")
 
@@ -172,6 +207,16 @@ def _agreements_of(candidates: list[AgreementRow], parsed: ParsedFile) -> list[A
     return []
 
 
+def occurrence_sequence(agreement: AgreementRow, occurrence: Occurrence) -> int | None:
+    """The boleto sequence an occurrence names: the parser's when it knows it, else the bank's column
+    read with the agreement's rules (None: no boleto of this agreement has that number)."""
+    if occurrence.nosso_numero is not None:
+        return occurrence.nosso_numero
+    if not occurrence.nosso_numero_text:
+        return None
+    return sequence_from_retorno(bank_rules(agreement), agreement.layout, occurrence.nosso_numero_text)
+
+
 class BankFileIntake:
     """Receives the shop's retorno and statement files (see the module docstring)."""
 
@@ -181,11 +226,15 @@ class BankFileIntake:
         store: Callable[[], DocumentStore],
         parser: Parser = NO_PARSER,
         *,
+        after_parsed: AfterParsed | None = None,
         whatsapp: Callable[[], WhatsappQueue] | None = None,
     ) -> None:
         self._work = work
         self._store = store
         self._parser = parser
+        # Called after a parsed file's transaction commits, with its dates (the reconciliation's
+        # matcher, wired in); it must not raise (the file is recorded either way).
+        self._after_parsed = after_parsed
         self._whatsapp = whatsapp
 
     def _tell(self, tenant_id: UUID, messages: list[UUID]) -> None:
@@ -199,6 +248,11 @@ class BankFileIntake:
                 queue.outbound(tenant_id, message_id)
         except Exception:
             logger.exception("could not enqueue the payment messages (they stay queued)")
+
+    def _parsed(self, actor: Identity | Actor, row: BankFileRow, parsed: ParsedFile | None) -> None:
+        period = parsed_dates(parsed) if parsed is not None and row.status == "parsed" else None
+        if period is not None and self._after_parsed is not None:
+            self._after_parsed(actor, *period)
 
     # --- the API ----------------------------------------------------------------------------------------
 
@@ -343,6 +397,7 @@ class BankFileIntake:
                     },
                 )
             self._tell(actor.tenant_id, told)
+            self._parsed(actor, row, parsed)
             done[row.status] = done.get(row.status, 0) + 1
         return Reprocessed(**done)
 
@@ -419,71 +474,200 @@ class BankFileIntake:
                 },
             )
         self._tell(actor.tenant_id, told)
+        self._parsed(actor, row, parsed)
         return Intake(row, duplicate=False)
 
     @staticmethod
-    def _settle(uow: UnitOfWork, added: list[dict[str, Any]], told: list[UUID]) -> None:
-        """Apply the settlements recorded now to their boletos, in the file's unit of work: an open
-        boleto becomes settled with what was paid, on the day it was paid, and its order's received
-        amount is recomputed as an Asaas payment's is (``refresh_order_paid``: charges and settled
-        boletos), audited, with one ``BoletoSettled`` event. Exactly once: an occurrence already
-        recorded never comes here again (its key), and a boleto already settled (the bank repeats a
-        settlement under another code — Itaú's 06 then 10 —, or another file settled it first, even
-        concurrently) is left as it is, the line kept ``pending`` for a person to see. The customer's
-        "pagamento recebido" is queued here too (its id appended to ``told``, for after the commit)."""
+    def _apply(
+        uow: UnitOfWork, agreement: AgreementRow, added: list[dict[str, Any]], told: list[UUID]
+    ) -> None:
+        """Apply the occurrences recorded now to their boletos, in file order, in the file's unit of
+        work (see the module's guarantees). Exactly once: an occurrence already recorded never comes
+        here again (its key); one that finds its boleto closed (the bank repeats a settlement under
+        another code — Itaú's 06 then 10 —, or another file settled it first, even concurrently:
+        each boleto is locked before it is read) changes nothing and stays ``pending`` for a person.
+        A settled boleto's customer is told: the message queued here, its id appended to ``told`` for
+        after the commit."""
         from assistec.services.banking.boletos import shop_number_open, tell_paid  # only when settling
 
         applied: list[str] = []
         number_open: bool | None = None  # asked once per file, at its first settlement
-        for line in added:
-            paid_on = line["occurred_on"] or line["credited_on"]
-            if (
-                line["kind"] != "settled"
-                or line["boleto_id"] is None
-                or line["paid_cents"] <= 0
-                or not paid_on
-            ):
+        for line in sorted(added, key=lambda row: row["line_number"]):
+            if line["boleto_id"] is None:
                 continue
-            settled = banking_db.settle_boleto(
-                uow.conn,
-                line["boleto_id"],
-                paid_cents=line["paid_cents"],
-                fees_cents=line["fee_cents"],
-                paid_on=paid_on,
-            )
-            if settled is None:
+            kind = line["kind"]
+            if kind == "settled":
+                done = BankFileIntake._settle(uow, line)
+                if done:
+                    if number_open is None:
+                        number_open = shop_number_open(uow)
+                    message_id = (
+                        tell_paid(uow, line["boleto_id"], line["paid_cents"]) if number_open else None
+                    )
+                    if message_id is not None:
+                        told.append(message_id)
+            elif kind in ("entry_confirmed", "written_off", "due_date_changed"):
+                boleto = banking_db.lock_boleto(uow.conn, line["boleto_id"])
+                if boleto is None or boleto.status not in ("issued", "registered"):
+                    continue
+                if kind == "entry_confirmed":
+                    done = BankFileIntake._register(uow, boleto, line)
+                elif kind == "written_off":
+                    done = BankFileIntake._write_off(uow, boleto, line)
+                else:
+                    done = BankFileIntake._move_due_date(uow, agreement, boleto, line)
+            else:  # rejected (its reasons on the line), fees, the bank's other notices: a person's
                 continue
-            order_id, amount_cents = settled
-            order_paid = pay_db.refresh_order_paid(uow.conn, order_id) if order_id is not None else None
-            uow.audit(
-                "settle",
-                "boleto",
-                line["boleto_id"],
-                changes={
-                    "status": "settled",
-                    "paid_cents": line["paid_cents"],
-                    "paid_on": paid_on.isoformat(),
-                    "occurrence": line["idempotency_key"],
-                },
-            )
-            uow.emit(
-                "BoletoSettled",
-                {
-                    "boleto_id": str(line["boleto_id"]),
-                    "order_id": str(order_id) if order_id is not None else None,
-                    "amount_cents": amount_cents,
-                    "paid_cents": line["paid_cents"],
-                    "paid_on": paid_on.isoformat(),
-                    "order_paid_cents": order_paid,
-                },
-            )
-            applied.append(line["idempotency_key"])
-            if number_open is None:
-                number_open = shop_number_open(uow)
-            message_id = tell_paid(uow, line["boleto_id"], line["paid_cents"]) if number_open else None
-            if message_id is not None:
-                told.append(message_id)
+            if done:
+                applied.append(line["idempotency_key"])
         banking_db.mark_lines_applied(uow.conn, applied)
+
+    @staticmethod
+    def _settle(uow: UnitOfWork, line: dict[str, Any]) -> bool:
+        """A settlement: an open boleto becomes settled with what was paid, on the day it was paid,
+        and its order's received amount is recomputed as an Asaas payment's is
+        (``refresh_order_paid``: charges and settled boletos), audited, one ``BoletoSettled``."""
+        paid_on = line["occurred_on"] or line["credited_on"]
+        if line["paid_cents"] <= 0 or not paid_on:
+            return False
+        settled = banking_db.settle_boleto(
+            uow.conn,
+            line["boleto_id"],
+            paid_cents=line["paid_cents"],
+            fees_cents=line["fee_cents"],
+            paid_on=paid_on,
+        )
+        if settled is None:
+            return False
+        order_id, amount_cents = settled
+        order_paid = pay_db.refresh_order_paid(uow.conn, order_id) if order_id is not None else None
+        uow.audit(
+            "settle",
+            "boleto",
+            line["boleto_id"],
+            changes={
+                "status": "settled",
+                "paid_cents": line["paid_cents"],
+                "paid_on": paid_on.isoformat(),
+                "occurrence": line["idempotency_key"],
+            },
+        )
+        uow.emit(
+            "BoletoSettled",
+            {
+                "boleto_id": str(line["boleto_id"]),
+                "order_id": str(order_id) if order_id is not None else None,
+                "amount_cents": amount_cents,
+                "paid_cents": line["paid_cents"],
+                "paid_on": paid_on.isoformat(),
+                "order_paid_cents": order_paid,
+            },
+        )
+        return True
+
+    @staticmethod
+    def _register(uow: UnitOfWork, boleto: banking_db.OpenBoletoRow, line: dict[str, Any]) -> bool:
+        """Entry confirmed: an issued boleto is registered at the bank (one already registered: the
+        bank said it again, nothing to change)."""
+        if boleto.status == "registered":
+            return True
+        assert banking_db.register_boleto(uow.conn, boleto.id)  # locked, issued
+        uow.audit(
+            "register",
+            "boleto",
+            boleto.id,
+            changes={
+                "status": {"from": "issued", "to": "registered"},
+                "occurrence": line["idempotency_key"],
+            },
+        )
+        uow.emit(
+            "BoletoRegistered",
+            {
+                "boleto_id": str(boleto.id),
+                "order_id": str(boleto.order_id) if boleto.order_id is not None else None,
+                "nosso_numero": boleto.nosso_numero,
+                "registered_on": line["occurred_on"].isoformat() if line["occurred_on"] else None,
+            },
+        )
+        return True
+
+    @staticmethod
+    def _write_off(uow: UnitOfWork, boleto: banking_db.OpenBoletoRow, line: dict[str, Any]) -> bool:
+        """Written off by the bank: the open boleto is closed unpaid, its pending instructions void."""
+        assert banking_db.write_off_boleto(uow.conn, boleto.id)  # locked, open
+        uow.audit(
+            "write_off",
+            "boleto",
+            boleto.id,
+            changes={
+                "status": {"from": boleto.status, "to": "written_off"},
+                "occurrence": line["idempotency_key"],
+            },
+        )
+        uow.emit(
+            "BoletoWrittenOff",
+            {
+                "boleto_id": str(boleto.id),
+                "order_id": str(boleto.order_id) if boleto.order_id is not None else None,
+                "amount_cents": boleto.amount_cents,
+                "written_off_on": line["occurred_on"].isoformat() if line["occurred_on"] else None,
+            },
+        )
+        return True
+
+    @staticmethod
+    def _move_due_date(
+        uow: UnitOfWork, agreement: AgreementRow, boleto: banking_db.OpenBoletoRow, line: dict[str, Any]
+    ) -> bool:
+        """A due-date change the bank confirmed: the boleto's due date from the line (the bank states
+        it), its barcode and linha digitável recomputed by the domain. Left for a person when the
+        line states no date, a date before the boleto's issue, or one the barcode cannot carry."""
+        due = line["due_date"]
+        if due is None or due < boleto.issued_on:
+            return False
+        if due == boleto.due_date:
+            return True
+        try:
+            issued = boleto_banks.issue_boleto(
+                bank_rules(agreement),
+                boleto_banks.BoletoRequest(
+                    sequence=boleto.nosso_numero,
+                    due_date=due,
+                    amount_cents=boleto.amount_cents,
+                    issue_date=boleto.issued_on,
+                    document_number=str(boleto.nosso_numero),
+                ),
+            )
+        except BoletoError:
+            logger.warning("due-date change left for a person", extra={"boleto_id": str(boleto.id)})
+            return False
+        assert banking_db.change_due_date(
+            uow.conn,
+            boleto.id,
+            due_date=due,
+            barcode=issued.barcode,
+            digitable_line=issued.linha_digitavel,
+        )  # locked, open
+        uow.audit(
+            "change_due_date",
+            "boleto",
+            boleto.id,
+            changes={
+                "due_date": {"from": boleto.due_date.isoformat(), "to": due.isoformat()},
+                "occurrence": line["idempotency_key"],
+            },
+        )
+        uow.emit(
+            "BoletoDueDateChanged",
+            {
+                "boleto_id": str(boleto.id),
+                "order_id": str(boleto.order_id) if boleto.order_id is not None else None,
+                "due_date": due.isoformat(),
+                "digitable_line": issued.linha_digitavel,
+            },
+        )
+        return True
 
     @staticmethod
     def _lines(
@@ -535,18 +719,20 @@ class BankFileIntake:
                 },
             )
         agreement = agreements[0]
-        numbers = sorted({o.nosso_numero for o in parsed.occurrences if o.nosso_numero is not None})
+        sequences = [occurrence_sequence(agreement, o) for o in parsed.occurrences]
+        numbers = sorted({n for n in sequences if n is not None})
         boletos = banking_db.boletos_by_nosso_numero(uow.conn, agreement.id, numbers)
         rows = []
-        for occurrence in parsed.occurrences:
-            boleto_id = boletos.get(occurrence.nosso_numero) if occurrence.nosso_numero is not None else None
+        for occurrence, sequence in zip(parsed.occurrences, sequences, strict=True):
+            boleto_id = boletos.get(sequence) if sequence is not None else None
+            named = sequence is not None or bool(occurrence.nosso_numero_text)
             rows.append(
                 {
                     "line_number": occurrence.line_number,
                     "idempotency_key": occurrence.idempotency_key,
                     "kind": occurrence.kind,
                     "occurrence_code": occurrence.occurrence_code,
-                    "nosso_numero": occurrence.nosso_numero,
+                    "nosso_numero": sequence,
                     "boleto_id": boleto_id,
                     "amount_cents": occurrence.amount_cents,
                     "paid_cents": occurrence.paid_cents,
@@ -555,15 +741,16 @@ class BankFileIntake:
                     "discount_cents": occurrence.discount_cents,
                     "occurred_on": occurrence.occurred_on,
                     "credited_on": occurrence.credited_on,
-                    "status": "unmatched"
-                    if occurrence.nosso_numero is not None and boleto_id is None
-                    else "pending",
+                    "status": "unmatched" if named and boleto_id is None else "pending",
+                    "nosso_numero_text": (occurrence.nosso_numero_text or "")[:40] or None,
+                    "due_date": occurrence.due_date,
+                    "reasons": (occurrence.reasons or "")[:100] or None,
                 }
             )
         added = banking_db.insert_occurrences(
             uow.conn, tenant_id=uow.tenant_id, bank_file_id=row.id, rows=rows
         )
-        BankFileIntake._settle(uow, added, told)
+        BankFileIntake._apply(uow, agreement, added, told)
         unmatched = sum(1 for line in added if line["status"] == "unmatched")
         settled = sum(line["paid_cents"] for line in added if line["kind"] == "settled")
         return banking_db.finish_file(

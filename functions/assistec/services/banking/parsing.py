@@ -35,7 +35,15 @@ class Occurrence:
     idempotency_key: str
     kind: OccurrenceKind
     occurrence_code: str | None = None
+    # The boleto's sequence, when the parser knows it; else the bank's column as the file has it
+    # (``nosso_numero_text``), which the intake reads with the agreement's rules
+    # (``domain.banking.nosso_numero.sequence_from_retorno``: check digit, convênio prefix...).
     nosso_numero: int | None = None
+    nosso_numero_text: str | None = None
+    # The title's due date as the bank states it (a due-date change's new date), and the bank's
+    # reason codes (motivos: why an entry was rejected...).
+    due_date: date | None = None
+    reasons: str | None = None
     amount_cents: int = 0
     paid_cents: int = 0
     fee_cents: int = 0

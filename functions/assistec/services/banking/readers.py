@@ -11,6 +11,11 @@ Idempotency keys (the same line in another file is recorded once):
 - a statement line: bank and account as the file states them, then the reader's ``line_id`` (the
   bank's FITID, or a hash of the movement and its occurrence), which is stable across re-uploads.
 Keys longer than the column allows are hashed (SHA-256), never cut.
+
+An occurrence carries the nosso número as the bank's column holds it (``nosso_numero_text``): the
+boleto's sequence depends on the agreement's rules (check digit over carteira, branch and account,
+convênio prefix...), so the intake reads it once it knows the agreement
+(``domain.banking.nosso_numero.sequence_from_retorno``, the inverse of what the remessa wrote).
 """
 
 from __future__ import annotations
@@ -28,8 +33,6 @@ from assistec.services.banking.parsing import (
 )
 
 KEY_MAX = 200
-# The boletos table's nosso número: 17 digits at most.
-_NOSSO_MAX = 99_999_999_999_999_999
 
 
 def digits_key(value: str | None) -> str:
@@ -44,24 +47,13 @@ def _key(*parts: object) -> str:
     return f"{str(parts[0])[:20]}:sha256:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
-def _sequence(retorno: Retorno, written: str) -> int | None:
-    """The nosso número as the shop's boletos hold it (the agreement's sequence), from the file's.
-    Banco do Brasil's 17-digit nosso número of a 7-digit convênio is the convênio then the sequence
-    (10 digits); the other layouts write the sequence itself (zero padded). None when the file has
-    none, or a number no boleto can have."""
-    digits = "".join(c for c in written if c.isdigit())
-    if not digits or digits != written.strip():
-        return None
-    convenio = digits_key(retorno.agreement.agreement_code)
-    if (
-        retorno.bank_code == "001"
-        and len(digits) == 17
-        and len(convenio) == 7
-        and digits.startswith(convenio)
-    ):
-        digits = digits[7:]
-    number = int(digits)
-    return number if 0 < number <= _NOSSO_MAX else None
+def _agreement_code(retorno: Retorno) -> str:
+    """The convênio the file states, as the shop's agreement holds it: Banco do Brasil's CNAB 240
+    header writes the 9-digit convênio then the collection code, carteira and variation in 33-52."""
+    code = retorno.agreement.agreement_code
+    if retorno.bank_code == "001" and retorno.layout == "cnab240":
+        code = code[:9]
+    return digits_key(code)
 
 
 def read_retorno(data: bytes) -> ParsedFile:
@@ -87,7 +79,10 @@ def read_retorno(data: bytes) -> ParsedFile:
             ),
             kind=o.kind.value,  # the domain's kinds are a subset of the intake's
             occurrence_code=o.code[:10] or None,
-            nosso_numero=_sequence(retorno, o.nosso_numero),
+            # the sequence needs the agreement's rules: the intake reads it (nosso_numero.py)
+            nosso_numero_text=o.nosso_numero.strip() or None,
+            due_date=o.due_date,
+            reasons=(o.reasons.strip("0 ") and o.reasons.strip()[:100]) or None,
             amount_cents=o.title_cents,
             paid_cents=o.paid_cents,
             fee_cents=o.fee_cents,
@@ -102,7 +97,7 @@ def read_retorno(data: bytes) -> ParsedFile:
         format="cnab240" if retorno.layout == "cnab240" else "cnab400",
         line_count=sum(1 for line in data.splitlines() if line.strip()),
         bank_code=retorno.bank_code,
-        agreement_code=digits_key(stated.agreement_code) or None,
+        agreement_code=_agreement_code(retorno) or None,
         branch=digits_key(stated.branch) or None,
         account=digits_key(stated.account) or None,
         occurrences=occurrences,

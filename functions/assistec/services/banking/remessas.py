@@ -40,10 +40,10 @@ from assistec.db import remessas as remessas_db
 from assistec.db import tenants as tenants_db
 from assistec.db.banking import AgreementRow
 from assistec.db.remessas import InstructionRow, RemessaItemRow, RemessaRow, TitleRow
-from assistec.domain.banking import boleto_banks
+from assistec.domain.banking import nosso_numero
 from assistec.domain.banking.boleto import BoletoError
 from assistec.domain.banking.cnab import Agreement, CnabError, Instruction, RemessaItem, build_remessa
-from assistec.domain.banking.cnab.banks import CNAB240, CNAB400
+from assistec.domain.banking.cnab.banks import CNAB240
 from assistec.domain.banking.cnab.remessa import records240
 from assistec.domain.permissions import Permission
 from assistec.errors import (
@@ -53,7 +53,7 @@ from assistec.errors import (
     found,
 )
 from assistec.observability import logger
-from assistec.services.banking.agreements import NO_AGREEMENT, BankAgreements
+from assistec.services.banking.agreements import NO_AGREEMENT, BankAgreements, bank_rules
 
 if TYPE_CHECKING:
     from assistec.domain.tokens import Identity
@@ -67,12 +67,6 @@ SHOP_TIME = ZoneInfo("America/Sao_Paulo")
 
 NO_REMESSA = "Remessa não encontrada."
 NO_BOLETO = "Boleto não encontrado."
-
-# The layouts whose nosso número column has no room for the bank's check digit (Caixa's 17 digits
-# are modality + issuer + sequence; Itaú's CNAB 400 carries 8 digits, the DAC apart); every other
-# remessa layout writes the number with its check digit.
-_WITHOUT_CHECK_DIGIT = frozenset({("cnab240", "104"), ("cnab400", "341")})
-_ZERO_PADDED = frozenset({"756"})
 
 
 class NothingToSendError(ConflictError):
@@ -173,17 +167,9 @@ def object_key(tenant_id: UUID, agreement_id: UUID, remessa_id: UUID, filename: 
 def nosso_numero_width(bank_code: str, layout: str) -> int:
     """The width of the layout's nosso número column; ``RemessaUnsupportedError`` when the project
     writes no remessa in that bank's layout."""
-    try:
-        if layout == "cnab240":
-            bank = CNAB240.get(bank_code)
-            if bank is not None and bank.remessa is not None:
-                return records240(bank)[0].seg_p.by_name["nosso_numero"].width
-        elif layout == "cnab400":
-            bank400 = CNAB400.get(bank_code)
-            if bank400 is not None and bank400.remessa is not None:
-                return bank400.remessa.detail.by_name["nosso_numero"].width
-    except CnabError:
-        pass
+    width = nosso_numero.remessa_width(bank_code, layout)
+    if width is not None:
+        return width
     raise RemessaUnsupportedError(
         f"O assistec ainda não gera remessa {layout.upper().replace('CNAB', 'CNAB ')} do banco "
         f"{bank_code}: registre os boletos deste convênio pelo site do banco.",
@@ -192,39 +178,24 @@ def nosso_numero_width(bank_code: str, layout: str) -> int:
 
 
 def remessa_nosso_numero(agreement: AgreementRow, sequence: int, issued_on: date, width: int) -> str:
-    """The boleto's nosso número as the remessa's column carries it: the bank's number (from the
-    agreement's sequence, domain ``boleto_banks``) with its check digit where the column has room for
-    it (as the banks' golden remessas in tests/fixtures/cnab write it)."""
+    """The boleto's nosso número as the remessa's column carries it (domain
+    ``nosso_numero.written``: the bank's number with its check digit where the column has room for
+    it, as the banks' golden remessas in tests/fixtures/cnab write it; the retorno is read back by
+    ``nosso_numero.sequence_from_retorno``)."""
     try:
-        nosso, _ = boleto_banks.nosso_numero_and_campo_livre(
-            boleto_banks.Agreement(
-                bank_code=agreement.bank_code,
-                agency=agreement.branch,
-                account=agreement.account,
-                wallet=agreement.wallet,
-                agreement_code=agreement.agreement_code,
-            ),
-            boleto_banks.BoletoRequest(
-                sequence=sequence, due_date=None, amount_cents=1, issue_date=issued_on
-            ),
+        return nosso_numero.written(
+            bank_rules(agreement), agreement.layout, sequence, issued_on=issued_on, width=width
         )
     except BoletoError as error:
         raise RemessaUnsupportedError(
             f"Convênio sem os dados que o banco pede no nosso número: {error.message}",
             details={"code": error.code, **error.details},
         ) from None
-    value = nosso.digits
-    if (agreement.layout, agreement.bank_code) not in _WITHOUT_CHECK_DIGIT:
-        value += nosso.check_digit
-    if len(value) > width:  # Santander's CNAB 400: 7 digits and the DV of its 12-digit number
-        value = value.lstrip("0").zfill(width)
-    if len(value) > width:
+    except nosso_numero.NossoNumeroTooLongError as error:
         raise RemessaInvalidError(
-            f"O nosso número {value} não cabe nas {width} posições do layout.",
+            f"O nosso número {error.value} não cabe nas {width} posições do layout.",
             details={"nosso_numero": sequence},
-        )
-    # Sicoob right-aligns it with zeros; the others write it left-aligned (the column's spaces after)
-    return value.zfill(width) if agreement.bank_code in _ZERO_PADDED else value
+        ) from None
 
 
 def _digits(value: str | None) -> str:

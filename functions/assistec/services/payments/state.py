@@ -3,8 +3,9 @@ reconciliation), and how a payment flow waiting on it is resumed."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from assistec.db import payments as pay_db
@@ -47,6 +48,7 @@ def apply_state(
         changes["paid_at"] = charge.paid_at or datetime.now(UTC)
         if payment and payment.get("transactionReceiptUrl"):
             changes["receipt_url"] = payment["transactionReceiptUrl"]
+        changes.update(credit_facts(payment))
     updated = pay_db.update_charge(uow.conn, charge.id, changes)
     paid_total = pay_db.refresh_order_paid(uow.conn, charge.order_id)
     uow.audit(
@@ -67,6 +69,26 @@ def apply_state(
         },
     )
     return updated, True
+
+
+def credit_facts(payment: dict[str, Any] | None) -> dict[str, Any]:
+    """What Asaas credits for a paid payment, as it reports it: the net value (``netValue``) and the
+    day (``creditDate``, else ``estimatedCreditDate``); what it leaves out, or gets wrong, is left
+    out (the bank reconciliation then expects the paid value on the day paid)."""
+    facts: dict[str, Any] = {}
+    payment = payment or {}
+    try:
+        if payment.get("netValue") is not None:
+            net = payment_rules.cents(payment["netValue"])
+            if net >= 0:
+                facts["net_cents"] = net
+    except (TypeError, ValueError, ArithmeticError):
+        pass
+    day = payment.get("creditDate") or payment.get("estimatedCreditDate")
+    if isinstance(day, str):
+        with contextlib.suppress(ValueError):
+            facts["credit_on"] = date.fromisoformat(day[:10])
+    return facts
 
 
 def paid_output(charge: ChargeRow) -> dict[str, Any]:

@@ -275,7 +275,7 @@ OCCURRENCES: dict[str, tuple[K, str]] = {
     "11": (K.OTHER, "Títulos em carteira (em ser)"),
     "12": (K.OTHER, "Confirmação recebimento instrução de abatimento"),
     "13": (K.OTHER, "Confirmação recebimento instrução de cancelamento abatimento"),
-    "14": (K.OTHER, "Confirmação recebimento instrução alteração de vencimento"),
+    "14": (K.DUE_DATE_CHANGED, "Confirmação recebimento instrução alteração de vencimento"),
     "15": (K.SETTLED, "Franco de pagamento"),
     "17": (K.SETTLED, "Liquidação após baixa ou liquidação título não registrado"),
     "19": (K.OTHER, "Confirmação recebimento instrução de protesto"),

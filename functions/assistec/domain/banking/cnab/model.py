@@ -14,6 +14,7 @@ class OccurrenceKind(StrEnum):
     WRITTEN_OFF = "written_off"
     REJECTED = "rejected"
     FEE = "fee"
+    DUE_DATE_CHANGED = "due_date_changed"
     OTHER = "other"
 
 

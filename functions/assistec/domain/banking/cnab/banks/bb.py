@@ -90,7 +90,7 @@ OCCURRENCES_400 = {
     "11": (K.OTHER, "Títulos em ser"),
     "12": (K.OTHER, "Abatimento concedido"),
     "13": (K.OTHER, "Abatimento cancelado"),
-    "14": (K.OTHER, "Alteração de vencimento do título"),
+    "14": (K.DUE_DATE_CHANGED, "Alteração de vencimento do título"),
     "15": (K.SETTLED, "Liquidação em cartório"),
     "16": (K.OTHER, "Confirmação de alteração de juros de mora"),
     "19": (K.OTHER, "Confirmação de recebimento de instruções para protesto"),

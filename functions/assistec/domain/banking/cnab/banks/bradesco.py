@@ -57,7 +57,7 @@ OCCURRENCES = {
     "11": (K.OTHER, "Em ser - arquivo de títulos pendentes"),
     "12": (K.OTHER, "Abatimento concedido"),
     "13": (K.OTHER, "Abatimento cancelado"),
-    "14": (K.OTHER, "Vencimento alterado"),
+    "14": (K.DUE_DATE_CHANGED, "Vencimento alterado"),
     "15": (K.SETTLED, "Liquidação em cartório"),
     "16": (K.OTHER, "Título pago em cheque - vinculado"),
     "17": (K.SETTLED, "Liquidação após baixa ou título não registrado"),

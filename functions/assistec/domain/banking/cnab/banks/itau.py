@@ -116,7 +116,7 @@ OCCURRENCES_400 = {
     "11": (K.OTHER, "Em ser"),
     "12": (K.OTHER, "Abatimento concedido"),
     "13": (K.OTHER, "Abatimento cancelado"),
-    "14": (K.OTHER, "Vencimento alterado"),
+    "14": (K.DUE_DATE_CHANGED, "Vencimento alterado"),
     "15": (K.REJECTED, "Baixas rejeitadas"),
     "16": (K.REJECTED, "Instruções rejeitadas"),
     "17": (K.REJECTED, "Alteração/exclusão de dados rejeitados"),

@@ -119,7 +119,7 @@ OCCURRENCES_400 = {
     "11": (K.OTHER, "Em ser"),
     "12": (K.OTHER, "Abatimento concedido"),
     "13": (K.OTHER, "Abatimento cancelado"),
-    "14": (K.OTHER, "Prorrogação de vencimento"),
+    "14": (K.DUE_DATE_CHANGED, "Prorrogação de vencimento"),
     "15": (K.OTHER, "Enviado para cartório"),
     "16": (K.SETTLED, "Título já baixado/liquidado"),
     "17": (K.SETTLED, "Liquidado em cartório"),

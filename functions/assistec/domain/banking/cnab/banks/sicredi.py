@@ -37,7 +37,7 @@ OCCURRENCES_400 = {
     "10": (K.WRITTEN_OFF, "Baixado conforme instruções da cooperativa de crédito"),
     "12": (K.OTHER, "Abatimento concedido"),
     "13": (K.OTHER, "Abatimento cancelado"),
-    "14": (K.OTHER, "Vencimento alterado"),
+    "14": (K.DUE_DATE_CHANGED, "Vencimento alterado"),
     "15": (K.SETTLED, "Liquidação em cartório"),
     "16": (K.SETTLED, "Liquidação (outros canais)"),
     "17": (K.SETTLED, "Liquidação após baixa"),
