@@ -324,6 +324,9 @@ class BankFilesSettings(DatabaseSettings):
     devices_bucket: str = Field(min_length=3)
     # It publishes no events yet (the settlements it will apply emit through the outbox).
     event_bus_name: str | None = None
+    # The WhatsApp messages to send: a settled boleto's customer is told. Unset, they wait queued for the
+    # relay's sweep of stale replies.
+    whatsapp_send_queue_url: str | None = None
 
 
 class RealtimeSettings(DatabaseSettings):

@@ -19,6 +19,7 @@ from tests.integration.shop_helpers import _ok, part, quoted_order
 TABLES = (
     "bank_agreements",
     "bank_files",
+    "boletos",
     "boleto_instructions",
     "customers",
     "devices",
@@ -160,6 +161,12 @@ ROUTES: list[tuple[str, str, dict[str, Any]]] = [
         },
     ),
     ("POST", "/banking/files", {"kind": "retorno", "filename": "CB0301.RET"}),
+    ("POST", "/orders/{order}/boletos", {"due_date": "2099-01-10", "fine_bp": 200}),
+    (
+        "POST",
+        "/banking/boletos",
+        {"customer_id": "{customer}", "amount_cents": 15000, "due_date": "2099-01-10", "description": "Peça"},
+    ),
     # A boleto that does not exist: the body is refused before anything is looked up
     (
         "POST",
@@ -285,12 +292,13 @@ def test_an_integer_sent_as_a_string_is_refused_and_changes_nothing(
     # Given a shop and a body whose integers (documented as integers) come as strings: "3" for 3
     world = _world(client)
     before = _snapshot(database, world.shop.tenant_id)
-    sent = _numbers_as_strings(_fill(body, world.ids))
+    filled = _fill(body, world.ids)
+    sent = _numbers_as_strings(filled)
     # When it is sent
     status, answer = _call(client, world, method, path, world.shop.access_token, body=sent)
     # Then each such field is a 422 in our shape, in pt-BR, and nothing changed
     assert (status, answer["code"]) == (422, "validation_error"), answer
-    wrong = {k for k, v in sent.items() if v != body.get(k)}
+    wrong = {k for k, v in sent.items() if v != filled.get(k)}
     assert {d["field"] for d in answer["details"]} == wrong, answer
     assert {d["message"] for d in answer["details"]} == {"deve ser um número inteiro"}
     assert _snapshot(database, world.shop.tenant_id) == before
@@ -408,6 +416,14 @@ VALID_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("patch", "/banking/agreements/{agreement_id}"): {"version": 1, "name": "Itaú"},
     ("post", "/banking/files"): {"kind": "retorno"},
     ("post", "/banking/files/inline"): {"kind": "retorno", "content_base64": "MDEy"},
+    ("post", "/orders/{order_id}/boletos"): {"due_date": "2099-01-10"},
+    ("post", "/banking/boletos"): {
+        "customer_id": "6f0c2f3e-8d7a-4b61-9d0e-0f4a2b7c9e11",
+        "amount_cents": 15000,
+        "due_date": "2099-01-10",
+        "description": "Peça avulsa",
+    },
+    ("post", "/banking/boletos/{boleto_id}/send"): {},
     ("post", "/banking/agreements/{agreement_id}/remessas"): {},
     ("post", "/banking/boletos/{boleto_id}/instructions"): {"instruction": "write_off"},
     ("post", "/banking/reconciliation/run"): {"from": "2030-01-01", "to": "2030-01-31"},

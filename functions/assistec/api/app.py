@@ -21,6 +21,7 @@ from assistec.api import (
     audit,
     auth,
     banking,
+    banking_boletos,
     banking_reconciliation,
     banking_remessas,
     billing,
@@ -117,6 +118,7 @@ for module in (
     data_exports,
     realtime,
     banking,
+    banking_boletos,
     banking_remessas,
     banking_reconciliation,
 ):

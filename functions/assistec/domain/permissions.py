@@ -33,6 +33,10 @@ class Permission(StrEnum):
     BILLING_MANAGE = "billing:manage"
     # The shop's bank agreements and bank files (retorno, statements): owners and admins.
     BANKING_MANAGE = "banking:manage"
+    # The shop's own boletos (issued under its bank agreements): the counter issues, sends and reads
+    # them as it does Asaas charges; the bench does not.
+    BOLETOS_READ = "boletos:read"
+    BOLETOS_WRITE = "boletos:write"
 
 
 _ALL = frozenset(Permission)
@@ -56,7 +60,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: _ALL,
     # The technician unlocks the device to test it; the counter takes the code but cannot read it back.
     Role.TECHNICIAN: _STAFF | {Permission.DEVICES_UNLOCK_READ, Permission.STOCK_WRITE},
-    Role.ATTENDANT: _STAFF,
+    Role.ATTENDANT: _STAFF | {Permission.BOLETOS_READ, Permission.BOLETOS_WRITE},
 }
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from assistec.services.audit import AuditService
     from assistec.services.auth import AuthService
     from assistec.services.banking.agreements import BankAgreements
+    from assistec.services.banking.boletos import Boletos
     from assistec.services.banking.intake import BankFileIntake
     from assistec.services.banking.reconciliation import BankReconciliation
     from assistec.services.banking.remessas import Remessas
@@ -215,6 +216,7 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
             lambda: self.document_store,
             bank_file_parser(),
             after_parsed=self.bank_reconciliation.after_intake,
+            whatsapp=lambda: self.whatsapp_queue,
         )
 
     @cached_property
@@ -223,6 +225,17 @@ class ApiRoot(Mailing["ApiSettings"], AsaasRoot):
 
         # The store is looked up per report, so a test may swap it after the service was built.
         return BankReconciliation(self.work, lambda: self.document_store)
+
+    @cached_property
+    def boletos(self) -> Boletos:
+        from assistec.services.banking.boletos import Boletos
+
+        return Boletos(
+            self.work,
+            lambda: self.document_store,
+            mail=lambda: self.mail,
+            whatsapp=lambda: self.whatsapp_queue,
+        )
 
     @cached_property
     def remessas(self) -> Remessas:

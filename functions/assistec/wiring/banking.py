@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from assistec.wiring.base import DatabaseRoot, Installed
 
 if TYPE_CHECKING:
+    from assistec.integrations.queue import WhatsappQueue
     from assistec.integrations.storage import DocumentStore
     from assistec.services.banking.intake import BankFileIntake
     from assistec.services.banking.parsing import Parser
@@ -36,15 +37,23 @@ class BankFilesRoot(DatabaseRoot):
         return S3DocumentStore(self.settings.devices_bucket)
 
     @cached_property
+    def whatsapp_queue(self) -> WhatsappQueue:
+        from assistec.integrations.queue import SqsWhatsappQueue
+
+        return SqsWhatsappQueue(None, self.settings.whatsapp_send_queue_url)
+
+    @cached_property
     def intake(self) -> BankFileIntake:
         from assistec.services.banking.intake import BankFileIntake
 
-        # Tests put their fake store in ``document_store`` before the first use.
+        # Tests put their fake store in ``document_store`` before the first use. Without a send queue
+        # the settled boletos' messages stay queued until the relay's sweep hands them over.
         return BankFileIntake(
             self.work,
             lambda: self.document_store,
             bank_file_parser(),
             after_parsed=self.reconciliation.after_intake,
+            whatsapp=(lambda: self.whatsapp_queue) if self.settings.whatsapp_send_queue_url else None,
         )
 
     @cached_property

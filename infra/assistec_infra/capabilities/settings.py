@@ -101,8 +101,9 @@ BACKUP = Family((*_DATABASE, *_BACKUP))
 # bucket's name here; its write grant, on the exports prefix only, comes from DataExports).
 DATA_EXPORTS = Family((*_DATABASE, "exports_bucket"))
 # BankFilesSettings: the bank files worker reads the uploads in the devices bucket (its read grant, on
-# bank-files/* only, comes from BankFiles).
-BANK_FILES = Family((*_DATABASE, "devices_bucket"))
+# bank-files/* only, comes from BankFiles), and hands the "pagamento recebido" WhatsApp messages of the
+# boletos a retorno settles to the send queue.
+BANK_FILES = Family((*_DATABASE, "devices_bucket", "whatsapp_send_queue_url"))
 # OpsSettings: the ops console's function. ConsumerSettings (provisioning a shop, a reopened shop's
 # new subscription: the platform account comes with ``Billing.grant_platform``), the signing key's
 # secret, which it rotates (read here; its write grant is given by the stack), and the backups' (one

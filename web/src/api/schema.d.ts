@@ -212,6 +212,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/banking/boletos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The shop's boletos, newest first, by status, order or customer */
+        get: operations["list_boletos_banking_boletos_get"];
+        put?: never;
+        /** Issue a free boleto (no order) to a customer of the shop */
+        post: operations["issue_free_banking_boletos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/boletos/{boleto_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One boleto */
+        get: operations["get_boleto_banking_boletos__boleto_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/banking/boletos/{boleto_id}/instructions": {
         parameters: {
             query?: never;
@@ -223,6 +258,40 @@ export interface paths {
         put?: never;
         /** Ask the bank to write off a boleto or change its due date, in the agreement's next remessa; a boleto never sent to the bank is cancelled instead of written off */
         post: operations["instruct_boleto_banking_boletos__boleto_id__instructions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/boletos/{boleto_id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The boleto as PDF (shop's name and logo, payer, linha digitável, ITF barcode): a download link valid 5 minutes */
+        get: operations["boleto_pdf_banking_boletos__boleto_id__pdf_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/banking/boletos/{boleto_id}/send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send an open boleto to its customer: WhatsApp (the linha digitável) when the shop's number and the customer can, else e-mail with the PDF attached */
+        post: operations["send_boleto_banking_boletos__boleto_id__send_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1057,6 +1126,24 @@ export interface paths {
         head?: never;
         /** Change an open order's details (optimistic locking on version) */
         patch: operations["update_order_orders__order_id__patch"];
+        trace?: never;
+    };
+    "/orders/{order_id}/boletos": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The order's boletos, oldest first */
+        get: operations["order_boletos_orders__order_id__boletos_get"];
+        put?: never;
+        /** Issue a boleto for the order under the shop's bank agreement (default amount: the order's open balance; default terms: the agreement's) */
+        post: operations["issue_for_order_orders__order_id__boletos_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/orders/{order_id}/charges": {
@@ -2607,6 +2694,136 @@ export interface components {
             /** Version */
             version: number;
         };
+        /** BoletoList */
+        BoletoList: {
+            /** Items */
+            items: components["schemas"]["BoletoOut"][];
+        };
+        /** BoletoOut */
+        BoletoOut: {
+            /**
+             * Agreement Id
+             * Format: uuid
+             */
+            agreement_id: string;
+            /** Amount Cents */
+            amount_cents: number;
+            /** Bank Code */
+            bank_code: string;
+            /**
+             * Barcode
+             * @description The 44 digits
+             */
+            barcode: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Customer Id
+             * Format: uuid
+             */
+            customer_id: string;
+            /**
+             * Digitable Line
+             * @description The 47 digits of the linha digitável
+             */
+            digitable_line: string | null;
+            /**
+             * Digitable Line Formatted
+             * @description The linha digitável as printed
+             */
+            digitable_line_formatted: string | null;
+            /** Discount Cents */
+            discount_cents: number;
+            /** Discount Until */
+            discount_until: string | null;
+            /**
+             * Due Date
+             * Format: date
+             */
+            due_date: string;
+            /** Fees Cents */
+            fees_cents: number;
+            /** Fine Bp */
+            fine_bp: number;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Interest Monthly Bp */
+            interest_monthly_bp: number;
+            /**
+             * Issued On
+             * Format: date
+             */
+            issued_on: string;
+            /**
+             * Nosso Numero
+             * @description The agreement's sequence (as the bank files carry it)
+             */
+            nosso_numero: number;
+            /**
+             * Nosso Numero Printed
+             * @description As the boleto prints it, with the bank's check digit
+             */
+            nosso_numero_printed: string;
+            /** Order Id */
+            order_id: string | null;
+            /** Paid Cents */
+            paid_cents: number;
+            /** Paid On */
+            paid_on: string | null;
+            /** Remessa Id */
+            remessa_id: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "issued" | "registered" | "settled" | "written_off" | "cancelled";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Version */
+            version: number;
+        };
+        /** BoletoPage */
+        BoletoPage: {
+            /** Items */
+            items: components["schemas"]["BoletoOut"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** BoletoSendOut */
+        BoletoSendOut: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "whatsapp" | "email";
+            /**
+             * Message Id
+             * @description The WhatsApp message, or the e-mail's record
+             */
+            message_id: string | null;
+            /** Reason */
+            reason: string | null;
+            /**
+             * Status
+             * @description queued (WhatsApp: the send queue paces it); the e-mail's: sent, suppressed (the address bounced or complained before), failed (the reason)
+             * @enum {string}
+             */
+            status: "queued" | "sent" | "suppressed" | "failed";
+            /**
+             * To
+             * @description The e-mail address (e-mail only)
+             */
+            to: string | null;
+        };
         /** CancelIn */
         CancelIn: {
             /** Version */
@@ -3336,6 +3553,55 @@ export interface components {
             /** Message */
             message: string;
         };
+        /** FreeBoletoIn */
+        FreeBoletoIn: {
+            /**
+             * Agreement Id
+             * @description The bank agreement; default: the shop's only active agreement
+             */
+            agreement_id?: string | null;
+            /**
+             * Amount Cents
+             * @description Centavos (R$ 1,00 = 100)
+             */
+            amount_cents: number;
+            /**
+             * Customer Id
+             * Format: uuid
+             */
+            customer_id: string;
+            /**
+             * Description
+             * @description What it charges (kept in the audit log and the BoletoIssued event)
+             */
+            description: string;
+            /**
+             * Discount Cents
+             * @description Discount when paid up to discount_until (0: none); default: the agreement's
+             */
+            discount_cents?: number | null;
+            /**
+             * Discount Until
+             * @description Last day of the discount
+             */
+            discount_until?: string | null;
+            /**
+             * Due Date
+             * Format: date
+             * @description The shop's calendar day (America/Sao_Paulo); today or later
+             */
+            due_date: string;
+            /**
+             * Fine Bp
+             * @description Fine in basis points (2% = 200); default: the agreement's
+             */
+            fine_bp?: number | null;
+            /**
+             * Interest Monthly Bp
+             * @description Interest per month in basis points (1% = 100); default: the agreement's
+             */
+            interest_monthly_bp?: number | null;
+        };
         /** GoogleCalendarList */
         GoogleCalendarList: {
             /** Items */
@@ -3975,6 +4241,45 @@ export interface components {
             reference: string | null;
             /** Suggestions */
             suggestions: components["schemas"]["CandidateOut"][];
+        };
+        /** OrderBoletoIn */
+        OrderBoletoIn: {
+            /**
+             * Agreement Id
+             * @description The bank agreement; default: the shop's only active agreement
+             */
+            agreement_id?: string | null;
+            /**
+             * Amount Cents
+             * @description Default: the order's open balance (approved quote less what was paid and what its open boletos ask for)
+             */
+            amount_cents?: number | null;
+            /**
+             * Discount Cents
+             * @description Discount when paid up to discount_until (0: none); default: the agreement's
+             */
+            discount_cents?: number | null;
+            /**
+             * Discount Until
+             * @description Last day of the discount
+             */
+            discount_until?: string | null;
+            /**
+             * Due Date
+             * Format: date
+             * @description The shop's calendar day (America/Sao_Paulo); today or later
+             */
+            due_date: string;
+            /**
+             * Fine Bp
+             * @description Fine in basis points (2% = 200); default: the agreement's
+             */
+            fine_bp?: number | null;
+            /**
+             * Interest Monthly Bp
+             * @description Interest per month in basis points (1% = 100); default: the agreement's
+             */
+            interest_monthly_bp?: number | null;
         };
         /** OrderIn */
         OrderIn: {
@@ -7279,6 +7584,258 @@ export interface operations {
             };
         };
     };
+    list_boletos_banking_boletos_get: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+                status?: ("issued" | "registered" | "settled" | "written_off" | "cancelled") | null;
+                order_id?: string | null;
+                customer_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoletoPage"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    issue_free_banking_boletos_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FreeBoletoIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoletoOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The agreement is inactive, or the shop has none active (`no_active_agreement`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused, nothing written: invalid input, a due date in the past of the shop's calendar (`boleto_due_date_past`), terms out of range (`boleto_invalid_*`), several active agreements and none named (`agreement_required`), a nosso número the bank's layout cannot hold */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_boleto_banking_boletos__boleto_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boleto_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoletoOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     instruct_boleto_banking_boletos__boleto_id__instructions_post: {
         parameters: {
             query?: never;
@@ -7376,6 +7933,167 @@ export interface operations {
                 };
             };
             /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    boleto_pdf_banking_boletos__boleto_id__pdf_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boleto_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database or the file storage is unavailable: nothing was done; retry later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_boleto_banking_boletos__boleto_id__send_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                boleto_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoletoSendOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The boleto is not open (`boleto_not_open`): settled, written off or cancelled */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No way to reach the customer (`customer_unreachable`): no WhatsApp and no e-mail */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database or the file storage is unavailable: nothing was done; retry later */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -12319,6 +13037,189 @@ export interface operations {
                 };
             };
             /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    order_boletos_orders__order_id__boletos_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoletoList"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid input (malformed JSON, wrong types, failed rules) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The database is unavailable: nothing was done; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    issue_for_order_orders__order_id__boletos_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderBoletoIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoletoOut"];
+                };
+            };
+            /** @description Missing, invalid or expired token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The shop's subscription is suspended or cancelled: nothing was done */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The caller's role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not found (other shops' ids are not found either) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The order is cancelled (`order_cancelled`), nothing is open (`nothing_open`), the agreement is inactive, or the shop has none active (`no_active_agreement`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Body not sent as application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Refused, nothing written: invalid input, a due date in the past of the shop's calendar (`boleto_due_date_past`), terms out of range (`boleto_invalid_*`), several active agreements and none named (`agreement_required`), a nosso número the bank's layout cannot hold */
             422: {
                 headers: {
                     [name: string]: unknown;

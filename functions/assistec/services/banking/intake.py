@@ -22,6 +22,10 @@ Guarantees:
   pending change to that date is void). A rejection changes nothing: the line stays ``pending`` with
   the bank's reason codes for a person; so does any occurrence for a boleto already closed
   (settled, written off, cancelled) — nothing is reopened or overwritten;
+- the settled boleto's customer is told ("Pagamento recebido", services/banking/boletos.tell_paid):
+  the WhatsApp message is written in that same unit of work, so it exists once iff the settlement
+  does, and is handed to the send queue after the commit (where no queue is wired, or the hand-off
+  fails, the relay's sweep of queued replies sends it);
 - content no parser is wired for is stored with status ``pending_parser`` (nothing guessed); a refusal
   (``ParseRefused``) or a parser's error is stored with its code and a pt-BR reason;
 - the object's key says whose it is (``bank-files/<shop>/<kind>/<user>/<upload>/<name>``): the API
@@ -62,6 +66,7 @@ from assistec.services.banking.parsing import (
 
 if TYPE_CHECKING:
     from assistec.domain.tokens import Identity
+    from assistec.integrations.queue import WhatsappQueue
     from assistec.integrations.storage import DocumentStore
     from assistec.services.audit import Actor
     from assistec.services.unit_of_work import UnitOfWork, UnitsOfWork
@@ -222,6 +227,7 @@ class BankFileIntake:
         parser: Parser = NO_PARSER,
         *,
         after_parsed: AfterParsed | None = None,
+        whatsapp: Callable[[], WhatsappQueue] | None = None,
     ) -> None:
         self._work = work
         self._store = store
@@ -229,6 +235,19 @@ class BankFileIntake:
         # Called after a parsed file's transaction commits, with its dates (the reconciliation's
         # matcher, wired in); it must not raise (the file is recorded either way).
         self._after_parsed = after_parsed
+        self._whatsapp = whatsapp
+
+    def _tell(self, tenant_id: UUID, messages: list[UUID]) -> None:
+        """Hand the settled boletos' messages to the send queue (after the commit). Never fails the
+        file: a message not handed over stays queued, and the relay's sweep sends it."""
+        if not messages or self._whatsapp is None:
+            return
+        try:
+            queue = self._whatsapp()
+            for message_id in messages:
+                queue.outbound(tenant_id, message_id)
+        except Exception:
+            logger.exception("could not enqueue the payment messages (they stay queued)")
 
     def _parsed(self, actor: Identity | Actor, row: BankFileRow, parsed: ParsedFile | None) -> None:
         period = parsed_dates(parsed) if parsed is not None and row.status == "parsed" else None
@@ -357,13 +376,14 @@ class BankFileIntake:
             if outcome["status"] == "pending_parser":
                 done["pending_parser"] += 1
                 continue
+            told: list[UUID] = []
             with self._work(actor) as uow:
                 row = banking_db.lock_pending_file(uow.conn, candidate.id)
                 if row is None:  # read by a concurrent pass meanwhile
                     continue
                 row = banking_db.finish_file(uow.conn, row.id, values=outcome)
                 if parsed is not None:
-                    row = self._lines(uow, row, kind, parsed)
+                    row = self._lines(uow, row, kind, parsed, told)
                 uow.audit(
                     "parse",
                     "bank_file",
@@ -376,6 +396,7 @@ class BankFileIntake:
                         ),
                     },
                 )
+            self._tell(actor.tenant_id, told)
             self._parsed(actor, row, parsed)
             done[row.status] = done.get(row.status, 0) + 1
         return Reprocessed(**done)
@@ -415,6 +436,7 @@ class BankFileIntake:
         uploaded_by: UUID | None,
     ) -> Intake:
         parsed, outcome = self._parse(kind, data)
+        told: list[UUID] = []
         with self._work(actor) as uow:
             row = banking_db.insert_file(
                 uow.conn,
@@ -436,7 +458,7 @@ class BankFileIntake:
                 assert known is not None
                 return Intake(known, duplicate=True)
             if parsed is not None:
-                row = self._lines(uow, row, kind, parsed)
+                row = self._lines(uow, row, kind, parsed, told)
             uow.audit(
                 "receive",
                 "bank_file",
@@ -451,23 +473,39 @@ class BankFileIntake:
                     **({"defects": list(parsed.defects)} if parsed is not None and parsed.defects else {}),
                 },
             )
+        self._tell(actor.tenant_id, told)
         self._parsed(actor, row, parsed)
         return Intake(row, duplicate=False)
 
     @staticmethod
-    def _apply(uow: UnitOfWork, agreement: AgreementRow, added: list[dict[str, Any]]) -> None:
+    def _apply(
+        uow: UnitOfWork, agreement: AgreementRow, added: list[dict[str, Any]], told: list[UUID]
+    ) -> None:
         """Apply the occurrences recorded now to their boletos, in file order, in the file's unit of
         work (see the module's guarantees). Exactly once: an occurrence already recorded never comes
         here again (its key); one that finds its boleto closed (the bank repeats a settlement under
         another code — Itaú's 06 then 10 —, or another file settled it first, even concurrently:
-        each boleto is locked before it is read) changes nothing and stays ``pending`` for a person."""
+        each boleto is locked before it is read) changes nothing and stays ``pending`` for a person.
+        A settled boleto's customer is told: the message queued here, its id appended to ``told`` for
+        after the commit."""
+        from assistec.services.banking.boletos import shop_number_open, tell_paid  # only when settling
+
         applied: list[str] = []
+        number_open: bool | None = None  # asked once per file, at its first settlement
         for line in sorted(added, key=lambda row: row["line_number"]):
             if line["boleto_id"] is None:
                 continue
             kind = line["kind"]
             if kind == "settled":
                 done = BankFileIntake._settle(uow, line)
+                if done:
+                    if number_open is None:
+                        number_open = shop_number_open(uow)
+                    message_id = (
+                        tell_paid(uow, line["boleto_id"], line["paid_cents"]) if number_open else None
+                    )
+                    if message_id is not None:
+                        told.append(message_id)
             elif kind in ("entry_confirmed", "written_off", "due_date_changed"):
                 boleto = banking_db.lock_boleto(uow.conn, line["boleto_id"])
                 if boleto is None or boleto.status not in ("issued", "registered"):
@@ -632,7 +670,9 @@ class BankFileIntake:
         return True
 
     @staticmethod
-    def _lines(uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile) -> BankFileRow:
+    def _lines(
+        uow: UnitOfWork, row: BankFileRow, kind: FileKind, parsed: ParsedFile, told: list[UUID]
+    ) -> BankFileRow:
         """Record the parsed lines once per key, and the file's counts (or its refusal)."""
         if kind == "statement":
             added = banking_db.insert_statement_lines(
@@ -710,7 +750,7 @@ class BankFileIntake:
         added = banking_db.insert_occurrences(
             uow.conn, tenant_id=uow.tenant_id, bank_file_id=row.id, rows=rows
         )
-        BankFileIntake._apply(uow, agreement, added)
+        BankFileIntake._apply(uow, agreement, added, told)
         unmatched = sum(1 for line in added if line["status"] == "unmatched")
         settled = sum(line["paid_cents"] for line in added if line["kind"] == "settled")
         return banking_db.finish_file(

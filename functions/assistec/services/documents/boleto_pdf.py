@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from assistec.domain.banking.boleto import barcode_to_linha, format_linha, validate_barcode
 from assistec.domain.quotes import brl
 from assistec.services.documents.itf_barcode import DEFAULT_HEIGHT_MM, DEFAULT_NARROW_MM, draw_itf
-from assistec.services.documents.render import FAMILY, FONTS, SHEETS, Layout
+from assistec.services.documents.render import FAMILY, FONTS, SHEETS, Layout, logo_image
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -29,6 +29,7 @@ ROW = 9.0
 LABEL_PT = 6.0
 VALUE_PT = 8.5
 QUIET_ZONE = 6.0  # blank mm left and right of the barcode
+SHOP_LOGO_BOX = (35.0, 14.0)  # the shop's logo, at most this wide and tall (mm)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,8 @@ class BoletoDocument:
     payment_place: str = "Pagável em qualquer banco até o vencimento"
     instructions: Sequence[str] = ()
     guarantor: BoletoParty | None = None  # sacador/avalista
+    # The shop's logo (PNG/JPEG), printed with its name above the payer's receipt; None: the name only.
+    shop_logo: bytes | None = None
 
     def __post_init__(self) -> None:
         validate_barcode(self.barcode)
@@ -170,6 +173,21 @@ def _receipt(page: _Page, doc: BoletoDocument, y: float, linha: str) -> float:
     return y + 12
 
 
+def _shop_header(page: _Page, doc: BoletoDocument, y: float) -> float:
+    """The beneficiary (the shop) as its own documents show it: logo, then name, above the receipt."""
+    indent = 0.0
+    logo = logo_image(doc.shop_logo)
+    if logo is not None:
+        scale = min(SHOP_LOGO_BOX[0] / logo.width, SHOP_LOGO_BOX[1] / logo.height)
+        width, height = logo.width * scale, logo.height * scale
+        page.pdf.image(logo, x=MARGIN, y=y, w=width, h=height)
+        indent = width + 4
+    page.text(MARGIN + indent, y + 1, WIDTH - indent, doc.beneficiary.name, size=12, bold=True)
+    if doc.beneficiary.document:
+        page.text(MARGIN + indent, y + 7, WIDTH - indent, doc.beneficiary.document, size=VALUE_PT)
+    return y + SHOP_LOGO_BOX[1] + 4
+
+
 def _cut_line(page: _Page, y: float) -> float:
     pdf = page.pdf
     pdf.set_dash_pattern(dash=1.2, gap=1.2)
@@ -271,7 +289,8 @@ def render_boleto_pdf(doc: BoletoDocument) -> bytes:
     pdf.set_draw_color(0)
     pdf.set_line_width(0.2)
     linha = format_linha(barcode_to_linha(doc.barcode))
-    y = _receipt(page, doc, MARGIN, linha)
+    y = _shop_header(page, doc, MARGIN)
+    y = _receipt(page, doc, y, linha)
     y = _cut_line(page, y)
     _compensation(page, doc, y, linha)
     pdf.set_title(f"Boleto {doc.nosso_numero}")

@@ -147,6 +147,12 @@ def readable_logo(data: bytes) -> bool:
     return _logo(data) is not None
 
 
+def logo_image(data: bytes | None) -> Image | None:
+    """The logo ready to draw (scaled down, decoded under the size limits), or None: what the other
+    pages (the boleto) print of a shop's logo."""
+    return _logo(data)
+
+
 def _logo(data: bytes | None) -> Image | None:
     if not data:
         return None

@@ -218,6 +218,27 @@ TEMPLATES: Mapping[str, TemplateSpec] = MappingProxyType(
                 },
                 overridable=True,
             ),
+            _spec(
+                "boleto",
+                "Boleto do banco da loja enviado ao cliente, com o PDF em anexo e a linha digitável.",
+                {
+                    **_CUSTOMER,
+                    **_SHOP,
+                    "reference": "a que se refere (ex.: da OS 1042, nº 00012345-6)",
+                    "value_cents": "valor do boleto em centavos",
+                    "due_date": "vencimento",
+                    "boleto_line": "linha digitável do boleto",
+                },
+                {
+                    "customer_name": "Ana Souza",
+                    "shop_name": "Conserta Já",
+                    "reference": "da OS 1042",
+                    "value_cents": 50000,
+                    "due_date": date(2026, 12, 5),
+                    "boleto_line": "34191.09008 00001.234567 71234.560009 1 84340000050000",
+                },
+                overridable=True,
+            ),
             _billing(
                 "subscription_past_due",
                 "Assinatura do assistec: primeira fatura vencida (ou teste encerrado).",
