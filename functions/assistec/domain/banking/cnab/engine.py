@@ -272,7 +272,7 @@ class Record:
             else:
                 exprs.append(f"_dates_{f.format or 'DDMMAAAA'}[{slots[k]}]")
         check = (
-            f"        if not ({' + '.join(numeric)}).isdigit():\n            return _exact(line)\n"
+            f"        if not _join(({', '.join(numeric)},)).isdigit():\n            return _exact(line)\n"
             if numeric
             else ""
         )
@@ -288,7 +288,13 @@ class Record:
             "    except KeyError:\n"
             "        return _exact(line)\n"
         )
-        namespace: dict[str, Any] = {"_unpack": unpack, "_int": int, "_exact": exact, "_c": constants}
+        namespace: dict[str, Any] = {
+            "_unpack": unpack,
+            "_int": int,
+            "_exact": exact,
+            "_c": constants,
+            "_join": b"".join,
+        }
         namespace.update({f"_dates_{fmt}": cache for fmt, cache in _DATE_CACHES.items()})
         exec(source, namespace)  # noqa: S102 - code generated from the layout's own field list
         read: Callable[[bytes], tuple[Any, ...]] = namespace["read"]
