@@ -19,7 +19,7 @@ import {
   t,
 } from "../i18n";
 import { staffTargets } from "../orders";
-import { OrderBoletos } from "./Bank";
+import { OrderBoletos } from "./Boletos";
 import { seesMoney } from "../roles";
 
 type Order = components["schemas"]["OrderOut"];
