@@ -126,6 +126,27 @@ export const occurrenceStatusLabel: Record<S["OccurrenceOut"]["status"], string>
   ignored: "Ignorada",
 };
 
+/** The retorno occurrence's kind (a string in the API: an unknown one shows as sent). */
+export const occurrenceKindLabel: Record<string, string> = {
+  entry_confirmed: "Entrada confirmada",
+  settled: "Liquidação",
+  written_off: "Baixa",
+  rejected: "Entrada rejeitada",
+  fee: "Tarifa",
+  due_date_changed: "Vencimento alterado",
+  other: "Outra",
+};
+
+/** The matcher's rule behind a suggestion. */
+export const matchReasonLabel: Record<string, string> = {
+  reference: "pela referência",
+  batch_day: "pelo lote do dia",
+  batch_split: "lote dividido",
+  batch_subset: "parte do lote",
+  amount_date: "por valor e data",
+  manual: "manual",
+};
+
 export const matchStatusLabel: Record<S["MatchOut"]["status"], string> = {
   suggested: "Sugerida",
   confirmed: "Confirmada",

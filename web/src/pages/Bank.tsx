@@ -21,7 +21,15 @@ import { Editor } from "../EditForm";
 import { type EditField, explainConflict } from "../editing";
 import { formatCents, formatDate, formatDateTime, shopToday } from "../format";
 import { BoletoList } from "./Boletos";
-import { bankFileStatusLabel, boletoStatusLabel, matchStatusLabel, occurrenceStatusLabel, t } from "../i18n";
+import {
+  bankFileStatusLabel,
+  boletoStatusLabel,
+  matchReasonLabel,
+  matchStatusLabel,
+  occurrenceKindLabel,
+  occurrenceStatusLabel,
+  t,
+} from "../i18n";
 
 type S = components["schemas"];
 type Agreement = S["AgreementOut"];
@@ -517,7 +525,9 @@ function Occurrences({ items }: { items: readonly Occurrence[] }) {
             <tr key={o.id}>
               <td>{o.line_number}</td>
               <td>
-                {o.occurrence_code ?? t.none} <span className="small muted">{o.kind}</span>
+                {o.occurrence_code ?? t.none}{" "}
+                <span className="small muted">{occurrenceKindLabel[o.kind] ?? o.kind}</span>
+                {o.reasons ? <div className="small muted">{o.reasons}</div> : null}
               </td>
               <td>{o.nosso_numero_text ?? o.nosso_numero ?? t.none}</td>
               <td className="num">{formatCents(o.amount_cents)}</td>
@@ -576,7 +586,7 @@ function Reconciliation() {
         aria-label={t.bank.period}
         onSubmit={(e) => {
           e.preventDefault();
-          setPeriod(draft);
+          setPeriod({ ...draft }); // (the same dates again: read again)
         }}
       >
         <Field label={t.bank.from} id="rc-from">
@@ -616,8 +626,8 @@ function Reconciliation() {
               {m.items.length} recebimento(s) de {formatCents(m.items.reduce((s, i) => s + i.amount_cents, 0))} ·{" "}
               {matchStatusLabel[m.status]}
               <div className="small muted">
-                {t.bank.score} {m.score ?? t.none} · {m.reason ?? ""} · {t.bank.difference}{" "}
-                {formatCents(m.difference_cents)}
+                {t.bank.score} {m.score ?? t.none} · {m.reason ? (matchReasonLabel[m.reason] ?? m.reason) : t.none} ·{" "}
+                {t.bank.difference} {formatCents(m.difference_cents)}
               </div>
               <div className="actions">
                 <button
@@ -627,6 +637,7 @@ function Reconciliation() {
                   onClick={() => void decide.run(m.id, "confirm")}
                 >
                   {t.bank.confirm}
+                  <span className="sr-only"> o crédito de {formatDate(m.posted_on)}</span>
                 </button>
                 <button
                   type="button"
@@ -635,6 +646,7 @@ function Reconciliation() {
                   onClick={() => void decide.run(m.id, "reject")}
                 >
                   {t.bank.reject}
+                  <span className="sr-only"> o crédito de {formatDate(m.posted_on)}</span>
                 </button>
               </div>
             </li>
