@@ -1313,3 +1313,17 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
     ).wait_for()
     _no_sideways_scroll(phone)
     phone.screenshot(path=str(artifacts / "bank-order-phone.png"), full_page=True)
+
+    # And the counter (an attendant) has no Banco page, but reads and issues the order's boletos
+    attendant = _staff(http, headers, "Atendente Banco", "attendant")
+    counter = open_page(DESKTOP)
+    _log_in(counter, panel_url, attendant["email"], attendant["password"])
+    menu = counter.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("link", name="Clientes").wait_for()
+    assert menu.get_by_role("link", name="Banco").count() == 0
+    counter.goto(f"{panel_url}/ordens/{order['id']}")
+    at_counter = counter.get_by_role("region", name="Boletos do banco")
+    at_counter.get_by_test_id("boleto").filter(has_text="Pago").wait_for()
+    at_counter.get_by_role("button", name="Emitir boleto").wait_for()
+    counter.goto(f"{panel_url}/banco")
+    counter.get_by_text("Seu papel na loja não permite esta ação.").wait_for()
