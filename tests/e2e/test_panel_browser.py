@@ -1175,6 +1175,7 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
     page.goto(f"{panel_url}/banco")
     page.get_by_role("navigation", name="Seções do banco").get_by_role("link", name="Remessas").click()
     remessas = page.get_by_role("region", name="Remessas: Itaú da loja")
+    remessas.get_by_text("1 boleto aguardando remessa.").wait_for()
     remessas.get_by_role("button", name="Gerar remessa").click()
     link = remessas.get_by_role("link", name=re.compile(r"^Baixar .+\.REM$", re.IGNORECASE))
     link.wait_for()
@@ -1184,6 +1185,7 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
     assert [(i.amount_cents, i.due_date) for i in written.items] == [(31990, due)]
     # (listed too: a fresh link on demand)
     remessas.get_by_role("button", name=link.inner_text()).wait_for()
+    remessas.get_by_text("Nenhum boleto aguardando remessa.").wait_for()
     # Nothing new to send: the API's pt-BR refusal is shown as is
     remessas.get_by_role("button", name="Gerar remessa").click()
     remessas.get_by_role("alert").filter(

@@ -743,6 +743,12 @@ export const t = {
     orderBoletos: "Boletos do banco",
     noAgreementForOrder: "Cadastre um convênio em Banco para emitir boletos.",
     generate: "Gerar remessa",
+    waiting: (n: number) =>
+      n === 0
+        ? "Nenhum boleto aguardando remessa."
+        : n === 1
+          ? "1 boleto aguardando remessa."
+          : `${n} boletos aguardando remessa.`,
     generated: (name: string) => `Remessa ${name} gerada.`,
     download: "Baixar",
     downloadNamed: (name: string) => `Baixar ${name}`,

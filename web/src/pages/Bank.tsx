@@ -14,6 +14,7 @@ import {
   monthSoFar,
   parsePercent,
   rateText,
+  waitingForRemessa,
 } from "../bank";
 import { ErrorNote, Field, Loading, Notice, Section } from "../components";
 import { useAction, useLoad, usePanel } from "../context";
@@ -296,11 +297,17 @@ function AgreementRemessas({ agreement: a }: { agreement: Agreement }) {
   const { api } = usePanel();
   const path = { params: { path: { agreement_id: a.id } } };
   const remessas = useLoad(() => call(api.GET("/banking/agreements/{agreement_id}/remessas", path)), [api, a.id]);
+  const issued = useLoad(
+    () => call(api.GET("/banking/boletos", { params: { query: { status: "issued", limit: 100 } } })),
+    [api],
+  );
+  const waiting = waitingForRemessa(issued.data?.items ?? []).filter((b) => b.agreement_id === a.id).length;
   const [made, setMade] = useState<S["RemessaLinkOut"] | null>(null);
   const generate = useAction(async () => {
     setMade(null);
     setMade(await call(api.POST("/banking/agreements/{agreement_id}/remessas", path)));
     remessas.reload();
+    issued.reload();
   });
   const download = useAction(async (id: string) => {
     const detail = await call(api.GET("/banking/remessas/{remessa_id}", { params: { path: { remessa_id: id } } }));
@@ -308,6 +315,7 @@ function AgreementRemessas({ agreement: a }: { agreement: Agreement }) {
   });
   return (
     <Section title={`${t.bank.remessas}: ${a.name}`} id={`remessas-${a.id}`}>
+      {issued.data ? <p className="muted">{t.bank.waiting(waiting)}</p> : null}
       <div className="actions">
         <button type="button" className="primary" disabled={generate.busy} onClick={() => void generate.run()}>
           {t.bank.generate}
