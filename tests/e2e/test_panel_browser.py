@@ -1114,3 +1114,218 @@ def test_the_staff_chat_opens_beside_any_page_with_an_unread_badge(
     owner.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
     owner.locator("[data-testid=chat-button][data-history=loaded]").wait_for()
     assert owner.get_by_test_id("chat-unread").count() == 0
+
+
+def test_the_owner_runs_the_shops_bank_from_the_panel(
+    http: httpx.Client, panel_url: str, open_page: Callable[[dict[str, Any]], Any], artifacts: Path
+) -> None:
+    from datetime import datetime, timedelta
+
+    from assistec.domain.banking.cnab import read_remessa
+    from tests.banking_retornos import Line, retorno400
+    from tests.e2e.test_banking import ITAU400, _order
+
+    shop = new_shop(http, "Loja Banco Painel")
+    headers = {"Authorization": f"Bearer {shop['access_token']}"}
+    order = _order(http, headers, "Cliente Boleto Painel", 31990)
+    page = open_page(DESKTOP)
+    _log_in(page, panel_url, shop["email"], shop["password"])
+    page.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+
+    # Given the owner registers the shop's agreement with Itaú on the Banco page
+    page.get_by_role("navigation", name="Menu principal").get_by_role("link", name="Banco").click()
+    page.get_by_role("heading", name="Banco", level=1).wait_for()
+    new = page.get_by_role("region", name="Novo convênio")
+    new.get_by_label("Nome do convênio").fill(ITAU400["name"])
+    new.get_by_label("Banco", exact=True).select_option(ITAU400["bank_code"])
+    new.get_by_label("Agência", exact=True).fill(ITAU400["branch"])
+    new.get_by_label("Conta", exact=True).fill(ITAU400["account"])
+    new.get_by_label("Dígito da conta (opcional)").fill(ITAU400["account_digit"])
+    new.get_by_label("Carteira").fill(ITAU400["wallet"])
+    new.get_by_label("Código do convênio / beneficiário").fill(ITAU400["agreement_code"])
+    new.get_by_label("Leiaute do arquivo").select_option(ITAU400["layout"])
+    new.get_by_label("Juros ao mês (%)").fill("1")
+    new.get_by_role("button", name="Cadastrar convênio").click()
+    listed = page.get_by_role("region", name="Convênios").get_by_role("listitem")
+    listed.filter(has_text="Itaú da loja").filter(has_text="Juros 1% a.m.").wait_for()
+
+    # And edits its fine with the version read (the percentage as typed, basis points to the API)
+    page.get_by_role("button", name="Editar o convênio Itaú da loja").click()
+    editing = page.get_by_role("form", name="Editar o convênio Itaú da loja")
+    editing.get_by_label("Multa (%)").fill("2")
+    editing.get_by_role("button", name="Salvar alterações").click()
+    listed.filter(has_text="multa 2%").wait_for()
+    [agreement] = http.get("/banking/agreements", headers=headers).json()["items"]
+    assert (agreement["fine_bp"], agreement["interest_monthly_bp"], agreement["version"]) == (200, 100, 2)
+    page.screenshot(path=str(artifacts / "bank-agreements-desktop.png"), full_page=True)
+
+    # When the counter issues a boleto on the order's page for its open balance, due in a week
+    due = datetime.now(SAO_PAULO).date() + timedelta(days=7)
+    page.goto(f"{panel_url}/ordens/{order['id']}")
+    boletos = page.get_by_role("region", name="Boletos do banco")
+    boletos.get_by_label("Vencimento").fill(due.isoformat())
+    boletos.get_by_role("button", name="Emitir boleto").click()
+    boletos.get_by_role("status").filter(has_text="Boleto emitido.").wait_for()
+    row = boletos.get_by_test_id("boleto")
+    row.filter(has_text="R$ 319,90").filter(has_text="Emitido (aguardando remessa)").wait_for()
+    assert len(row.get_by_label("Linha digitável").input_value().replace(".", "").replace(" ", "")) == 47
+    page.screenshot(path=str(artifacts / "bank-order-boleto-desktop.png"), full_page=True)
+
+    # And the owner generates the agreement's remessa: its download link is the bank's file
+    page.goto(f"{panel_url}/banco")
+    page.get_by_role("navigation", name="Seções do banco").get_by_role("link", name="Remessas").click()
+    remessas = page.get_by_role("region", name="Remessas: Itaú da loja")
+    remessas.get_by_text("1 boleto aguardando remessa.").wait_for()
+    remessas.get_by_role("button", name="Gerar remessa").click()
+    link = remessas.get_by_role("link", name=re.compile(r"^Baixar .+\.REM$", re.IGNORECASE))
+    link.wait_for()
+    downloaded = httpx.get(str(link.get_attribute("href")), timeout=30)
+    assert downloaded.status_code == 200
+    written = read_remessa(downloaded.content)
+    assert [(i.amount_cents, i.due_date) for i in written.items] == [(31990, due)]
+    # (listed too: a fresh link on demand)
+    remessas.get_by_role("button", name=link.inner_text()).wait_for()
+    remessas.get_by_text("Nenhum boleto aguardando remessa.").wait_for()
+    # Nothing new to send: the API's pt-BR refusal is shown as is
+    remessas.get_by_role("button", name="Gerar remessa").click()
+    remessas.get_by_role("alert").filter(
+        has_text="Não há boletos nem instruções esperando remessa"
+    ).wait_for()
+    page.screenshot(path=str(artifacts / "bank-remessas-desktop.png"), full_page=True)
+
+    # And uploads the bank's retorno (entry confirmed, then settled) through the presigned form
+    today = datetime.now(SAO_PAULO).date()
+    [item] = written.items
+    retorno = retorno400(
+        "brcobranca/CNAB400ITAU.RET",
+        "341",
+        ITAU400,
+        [
+            Line(item.nosso_numero, "02", item.amount_cents, on=today, due=due),
+            Line(item.nosso_numero, "06", item.amount_cents, paid_cents=item.amount_cents, on=today, due=due),
+        ],
+    )
+    page.get_by_role("navigation", name="Seções do banco").get_by_role(
+        "link", name="Arquivos do banco"
+    ).click()
+    upload = page.get_by_role("region", name="Enviar arquivo do banco")
+    upload.get_by_label("Tipo de arquivo").select_option("retorno")
+    upload.get_by_label("Arquivo", exact=True).set_input_files(
+        files=[{"name": "CN301100.RET", "mimeType": "application/octet-stream", "buffer": retorno}]
+    )
+    upload.get_by_role("button", name="Enviar arquivo do banco").click()
+    upload.get_by_role("status").filter(has_text="Arquivo enviado").wait_for()
+
+    # Then the file is read by the worker: listed as read, its occurrences applied
+    files = page.get_by_role("region", name="Arquivos do banco")
+
+    def read() -> bool | None:
+        files.get_by_role("button", name="Atualizar").click()
+        page.wait_for_timeout(1000)
+        done = files.get_by_test_id("bank-file").filter(has_text="CN301100.RET").filter(has_text="Lido")
+        return True if done.count() == 1 else None
+
+    _until(read, "the retorno read and listed", timeout_s=180)
+    entry = files.get_by_test_id("bank-file").filter(has_text="CN301100.RET")
+    entry.filter(has_text="2 ocorrência(s)").filter(has_text="Pago R$ 319,90").wait_for()
+    entry.get_by_role("button", name="Ocorrências de CN301100.RET").click()
+    entry.get_by_role("cell", name="Aplicada").first.wait_for()
+    assert entry.get_by_role("cell", name="Aplicada").count() == 2
+    page.get_by_role("region", name="Ocorrências sem boleto").get_by_text(
+        "Nenhuma ocorrência sem boleto."
+    ).wait_for()
+    page.screenshot(path=str(artifacts / "bank-files-desktop.png"), full_page=True)
+
+    # And the boleto is settled, on the Banco page's list and on the order's page
+    page.get_by_role("navigation", name="Seções do banco").get_by_role("link", name="Boletos").click()
+    page.get_by_label("Situação").select_option("settled")
+    page.get_by_test_id("boleto").filter(has_text="R$ 319,90").filter(has_text="Pago").wait_for()
+    page.goto(f"{panel_url}/ordens/{order['id']}")
+    settled = page.get_by_role("region", name="Boletos do banco").get_by_test_id("boleto")
+    settled.filter(has_text="Pago").filter(has_text="pago R$ 319,90").wait_for()
+    # (a paid boleto is not sent nor instructed any more)
+    assert settled.get_by_role("button", name="Enviar ao cliente").count() == 0
+
+    # And the account's statement credits the payment: uploaded as a statement, read, the matcher's
+    # suggestion confirmed on the Conciliação page; the period's report counts it matched automatically
+    statement = (
+        "OFXHEADER:100\nDATA:OFXSGML\nVERSION:102\nENCODING:USASCII\nCHARSET:1252\n\n<OFX>\n<BANKMSGSRSV1>\n"
+        "<STMTTRNRS>\n<STMTRS>\n<CURDEF>BRL\n<BANKACCTFROM>\n<BANKID>341\n<BRANCHID>0057\n<ACCTID>12345\n"
+        f"</BANKACCTFROM>\n<BANKTRANLIST>\n<STMTTRN>\n<TRNTYPE>CREDIT\n<DTPOSTED>{today:%Y%m%d}\n"
+        "<TRNAMT>319.90\n<FITID>PAINEL1\n<MEMO>COBRANCA CRED LIQUIDACAO\n</STMTTRN>\n</BANKTRANLIST>\n"
+        "</STMTRS>\n</STMTTRNRS>\n</BANKMSGSRSV1>\n</OFX>\n"
+    ).encode()
+    page.goto(f"{panel_url}/banco/arquivos")
+    upload.get_by_label("Tipo de arquivo").select_option("statement")
+    upload.get_by_label("Arquivo", exact=True).set_input_files(
+        files=[{"name": "extrato.ofx", "mimeType": "application/x-ofx", "buffer": statement}]
+    )
+    upload.get_by_role("button", name="Enviar arquivo do banco").click()
+    upload.get_by_role("status").filter(has_text="Arquivo enviado").wait_for()
+
+    def statement_read() -> bool | None:
+        files.get_by_role("button", name="Atualizar").click()
+        page.wait_for_timeout(1000)
+        done = files.get_by_test_id("bank-file").filter(has_text="extrato.ofx").filter(has_text="Lido")
+        return True if done.count() == 1 else None
+
+    _until(statement_read, "the statement read and listed", timeout_s=180)
+    page.get_by_role("navigation", name="Seções do banco").get_by_role("link", name="Conciliação").click()
+    suggestions = page.get_by_role("region", name="Sugestões de conciliação")
+
+    def suggested() -> bool | None:
+        page.get_by_role("button", name="Ver", exact=True).click()
+        page.wait_for_timeout(1000)
+        return True if suggestions.get_by_role("listitem").filter(has_text="R$ 319,90").count() == 1 else None
+
+    _until(suggested, "the matcher's suggestion", timeout_s=120)
+    page.screenshot(path=str(artifacts / "bank-reconciliation-suggestion-desktop.png"), full_page=True)
+    suggestions.get_by_role("button", name="Confirmar").click()
+    suggestions.get_by_text("Nenhuma sugestão no período.").wait_for()
+    report = page.get_by_role("region", name="Relatório do período")
+    facts = report.locator("dl")
+    facts.filter(has_text="Conciliados1 · R$ 319,90").wait_for()
+    assert "Conciliação automática100%" in facts.inner_text().replace("\n", "")
+    [match] = http.get(
+        "/banking/reconciliation/matches", headers=headers, params={"status": "confirmed"}
+    ).json()["items"]
+    assert (match["method"], match["difference_cents"]) == ("automatic", 0)
+    report.get_by_role("button", name="Baixar CSV").wait_for()
+    page.screenshot(path=str(artifacts / "bank-reconciliation-desktop.png"), full_page=True)
+
+    # At a phone's width the Banco pages and the order's boletos fit without sideways scrolling
+    phone = open_page(PHONE)
+    _log_in(phone, panel_url, shop["email"], shop["password"])
+    phone.get_by_role("heading", name="Ordens de serviço", level=1).wait_for()
+    for path, name, shot in (
+        ("/banco", "Convênios", "bank-agreements-phone.png"),
+        ("/banco/boletos", "Boletos", "bank-boletos-phone.png"),
+        ("/banco/remessas", "Remessas: Itaú da loja", "bank-remessas-phone.png"),
+        ("/banco/arquivos", "Arquivos do banco", "bank-files-phone.png"),
+        ("/banco/conciliacao", "Relatório do período", "bank-reconciliation-phone.png"),
+    ):
+        phone.goto(f"{panel_url}{path}")
+        phone.get_by_role("heading", name=name, level=2).wait_for()
+        phone.get_by_role("status").filter(has_text="Carregando").first.wait_for(state="detached")
+        _no_sideways_scroll(phone)
+        phone.screenshot(path=str(artifacts / shot), full_page=True)
+    phone.goto(f"{panel_url}/ordens/{order['id']}")
+    phone.get_by_role("region", name="Boletos do banco").get_by_test_id("boleto").filter(
+        has_text="Pago"
+    ).wait_for()
+    _no_sideways_scroll(phone)
+    phone.screenshot(path=str(artifacts / "bank-order-phone.png"), full_page=True)
+
+    # And the counter (an attendant) has no Banco page, but reads and issues the order's boletos
+    attendant = _staff(http, headers, "Atendente Banco", "attendant")
+    counter = open_page(DESKTOP)
+    _log_in(counter, panel_url, attendant["email"], attendant["password"])
+    menu = counter.get_by_role("navigation", name="Menu principal")
+    menu.get_by_role("link", name="Clientes").wait_for()
+    assert menu.get_by_role("link", name="Banco").count() == 0
+    counter.goto(f"{panel_url}/ordens/{order['id']}")
+    at_counter = counter.get_by_role("region", name="Boletos do banco")
+    at_counter.get_by_test_id("boleto").filter(has_text="Pago").wait_for()
+    at_counter.get_by_role("button", name="Emitir boleto").wait_for()
+    counter.goto(f"{panel_url}/banco")
+    counter.get_by_text("Seu papel na loja não permite esta ação.").wait_for()

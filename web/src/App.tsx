@@ -7,6 +7,7 @@ import type { PaymentRequired } from "./api/session";
 import { usePanel, useTokens } from "./context";
 import { t } from "./i18n";
 import { AgendaPage } from "./pages/Agenda";
+import { BankPage } from "./pages/Bank";
 import { BillingPage } from "./pages/Billing";
 import { BoardPage } from "./pages/Board";
 import { ChatPage } from "./pages/Chat";
@@ -153,6 +154,9 @@ function Shell() {
                     <NavLink to="/relatorios">{t.nav.reports}</NavLink>
                   </li>
                   <li>
+                    <NavLink to="/banco">{t.nav.bank}</NavLink>
+                  </li>
+                  <li>
                     <NavLink to="/configuracoes">{t.nav.settings}</NavLink>
                   </li>
                   <li>
@@ -260,6 +264,14 @@ function Shell() {
             <Route path="/whatsapp" element={<WhatsAppPage />} />
             <Route path="/whatsapp/:conversationId" element={<WhatsAppPage />} />
             <Route path="/relatorios" element={<ReportsPage />} />
+            <Route
+              path="/banco/:tab?"
+              element={
+                <ManagersOnly>
+                  <BankPage />
+                </ManagersOnly>
+              }
+            />
             <Route path="/assinatura" element={<BillingPage blocked={blocked} />} />
             <Route path="/entrar" element={<Navigate to="/" replace />} />
             <Route path="*" element={<p>{t.notFound}</p>} />

@@ -172,7 +172,13 @@ function EditForm({
               <input
                 id={inputId}
                 type={field.inputType ?? "text"}
-                inputMode={field.kind === "int" ? "numeric" : field.kind === "cents" ? "decimal" : undefined}
+                inputMode={
+                  field.kind === "int"
+                    ? "numeric"
+                    : field.kind === "cents" || field.kind === "percent"
+                      ? "decimal"
+                      : undefined
+                }
                 required={field.kind === "text"}
                 maxLength={field.maxLength}
                 value={value}

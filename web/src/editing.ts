@@ -2,12 +2,14 @@
 // body carries only what changed (typed back: centavos, integers, null for an emptied optional
 // field), and a 409 says in pt-BR that someone else changed the record first.
 import { ApiError } from "./api/errors";
+import { bpText, parsePercent } from "./bank";
 import { parseReais } from "./format";
 import { t } from "./i18n";
 
 /** How a field's text becomes the API's value: `text` must not be empty; `optional` sends null
- * when emptied; `int` a whole number ≥ 0; `cents` reais typed in pt-BR; `choice` as selected. */
-export type FieldKind = "text" | "optional" | "int" | "cents" | "choice";
+ * when emptied; `int` a whole number ≥ 0; `cents` reais typed in pt-BR; `percent` a pt-BR
+ * percentage sent as basis points (2,5 → 250); `choice` as selected. */
+export type FieldKind = "text" | "optional" | "int" | "cents" | "percent" | "choice";
 
 export interface EditField {
   name: string;
@@ -35,6 +37,7 @@ export function draftOf(fields: readonly EditField[], record: Record<string, unk
     const value = record[field.name];
     if (value === null || value === undefined) draft[field.name] = "";
     else if (field.kind === "cents" && typeof value === "number") draft[field.name] = centsText(value);
+    else if (field.kind === "percent" && typeof value === "number") draft[field.name] = bpText(value);
     else draft[field.name] = String(value);
   }
   return draft;
@@ -66,6 +69,12 @@ export function patchOf(fields: readonly EditField[], record: Record<string, unk
         const cents = parseReais(text);
         if (cents === null) return { ok: false, field: field.name, message: t.errors.money };
         value = cents;
+        break;
+      }
+      case "percent": {
+        const bp = parsePercent(text);
+        if (bp === null) return { ok: false, field: field.name, message: t.bank.badPercent(field.label) };
+        value = bp;
         break;
       }
       case "choice":

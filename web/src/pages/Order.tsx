@@ -19,6 +19,7 @@ import {
   t,
 } from "../i18n";
 import { staffTargets } from "../orders";
+import { OrderBoletos } from "./Boletos";
 import { seesMoney } from "../roles";
 
 type Order = components["schemas"]["OrderOut"];
@@ -54,6 +55,7 @@ export function OrderPage() {
           </div>
           <Quotes order={o} onChanged={order.reload} />
           {seesMoney(role) ? <Charges order={o} /> : null}
+          {seesMoney(role) ? <OrderBoletos orderId={o.id} version={o.version} /> : null}
           <div className="two-columns">
             <History order={o} />
             <Documents order={o} />
