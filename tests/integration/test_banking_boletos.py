@@ -773,6 +773,14 @@ def test_a_sicredi_agreement_needs_its_posto_and_its_boletos_carry_it(
         body={"version": 1, "posto": None},
     )
     assert (status, answer["code"]) == (422, "validation_error"), answer
+    # Changing it is an edit as any other: at the agreement's version, which it bumps, audited
+    path = f"/banking/agreements/{agreement['id']}"
+    moved = _ok(client.call("PATCH", path, shop.access_token, body={"version": 1, "posto": "04"}))
+    assert (moved["posto"], moved["version"]) == ("04", 2)
+    status, stale, _ = client.call("PATCH", path, shop.access_token, body={"version": 1, "posto": "05"})
+    assert (status, stale["code"]) == (409, "conflict"), stale
+    log = _ok(client.call("GET", "/audit", shop.access_token, query={"entity": "bank_agreement"}))["items"]
+    assert {"posto": {"from": "18", "to": "04"}} in [e["changes"] for e in log]
     # An agreement made before the posto existed (null in the database) refuses to issue, naming it
     _sql(database, "update bank_agreements set posto = null where id = %s returning id", agreement["id"])
     status, answer = _free(client, shop, _customer(client, shop)["id"])
