@@ -15,20 +15,18 @@ CNAB240 = Cnab240Bank(
     slug="bb240", code="001", name="Banco do Brasil", layout_version=83, lot_layout_version=42
 )
 
+
 # The file and lot headers' "código do convênio no banco" (FEBRABAN's 20 free columns), as BB's
 # CNAB 240 manual fills them: convênio (9 digits, zero-padded) + 0014 (cobrança cedente) + carteira (2)
 # + variação da carteira (3) + 2 blanks ("TS" there marks a test file: never written). The retorno's
 # header is read as FEBRABAN's (BB's own retornos may leave carteira and variação blank).
-_CONVENIO = (("agreement_code", 9), ("collection_code", 4), ("agreement_wallet", 2), ("wallet_variation", 3))
-
-
 def _convenio_fields(start: int) -> list[Field]:
-    fields, at = [], start
-    for name, width in _CONVENIO:
-        make = alpha if name == "collection_code" else num
-        fields.append(make(name, at, at + width - 1, "0014" if name == "collection_code" else None))
-        at += width
-    return fields
+    return [
+        num("agreement_code", start, start + 8),
+        alpha("collection_code", start + 9, start + 12, "0014"),
+        num("agreement_wallet", start + 13, start + 14),
+        num("wallet_variation", start + 15, start + 17),
+    ]
 
 
 # Remessa: carteira 17 (code 7 in P 58), registered ("1"), species 02 (DM), not accepted ("N"), no
