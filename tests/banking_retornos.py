@@ -56,7 +56,9 @@ def retorno240(path: str, bank_code: str, agreement: dict[str, Any], lines: list
     lot_trailer = next(r for r in records if r[7] == "5")
     file_trailer = records[-1]
     if "agreement_code" in bank.file_header.by_name and bank_code == "001":
-        code = f"{agreement['agreement_code']:0>9}0014{agreement['wallet']}019"
+        code = (
+            f"{agreement['agreement_code']:0>9}0014{agreement['wallet']}{agreement['wallet_variation']:0>3}"
+        )
         header = _put(header, bank.file_header, agreement_code=code)
     elif "agreement_code" in bank.file_header.by_name and bank_code == "033":
         header = _put(header, bank.file_header, agreement_code=agreement["agreement_code"].zfill(9))

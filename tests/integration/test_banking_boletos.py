@@ -170,6 +170,26 @@ def test_a_free_charge_with_its_own_terms(client: Client) -> None:
     assert (status, none["discount_cents"], none["discount_until"]) == (201, 0, None)
     log = _ok(client.call("GET", "/audit", shop.access_token, query={"entity": "boleto"}))["items"]
     assert {e["changes"].get("description") for e in log} == {"Peça"}
+    # The description is the boleto's: returned on issue, on read and in the list
+    assert plain["description"] == "Peça"
+    read = _ok(client.call("GET", f"/banking/boletos/{own['id']}", shop.access_token))
+    assert read["description"] == "Peça"
+    listed = _ok(client.call("GET", "/banking/boletos", shop.access_token))["items"]
+    assert {b["description"] for b in listed} == {"Peça"}
+
+
+def test_a_free_boletos_description_is_trimmed_and_bounded(client: Client, database: PgDatabase) -> None:
+    shop = signup(client)
+    _agreement(client, shop)
+    customer = _customer(client, shop)["id"]
+    status, kept = _free(client, shop, customer, description="  Película de vidro  ")
+    assert (status, kept["description"]) == (201, "Película de vidro"), kept
+    longest = "x" * 200
+    assert _free(client, shop, customer, description=longest)[1]["description"] == longest
+    for bad in ("", "   ", "x" * 201):
+        status, answer = _free(client, shop, customer, description=bad)
+        assert (status, answer["code"]) == (422, "validation_error"), answer
+    assert _boleto_count(database, shop.tenant_id) == 2
 
 
 @pytest.mark.parametrize(
@@ -461,7 +481,7 @@ def test_the_pdf_prints_the_linha_digitavel_the_shop_its_logo_and_the_payer(
         logo_key,
         shop.tenant_id,
     )
-    boleto = _free(client, shop, customer["id"])[1]
+    boleto = _free(client, shop, customer["id"], description="Troca de tela do tablet")[1]
     # When the PDF is asked for
     status, link, _ = client.call("GET", f"/banking/boletos/{boleto['id']}/pdf", shop.access_token)
     # Then a short-lived link to a PDF stored under the shop's documents
@@ -480,6 +500,7 @@ def test_the_pdf_prints_the_linha_digitavel_the_shop_its_logo_and_the_payer(
     for printed in ("Conserta Já Assistência", "Ana Souza", "R$ 150,00"):
         assert printed in text
     assert "Após o vencimento, multa de 2% e juros de 1% ao mês." in text
+    assert "Descrição: Troca de tela do tablet" in text  # the free boleto's, in the instructions
     assert len(page.images) == 1
 
 
@@ -517,12 +538,14 @@ def test_sending_goes_by_email_with_the_pdf_when_there_is_no_whatsapp(client: Cl
     shop = signup(client, name="Loja Sem Zap")
     _agreement(client, shop)
     customer = _customer(client, shop, email="ana@exemplo.com.br")
-    boleto = _free(client, shop, customer["id"])[1]
+    boleto = _free(client, shop, customer["id"], description="Conserto do notebook")[1]
     status, answer, _ = client.call("POST", f"/banking/boletos/{boleto['id']}/send", shop.access_token)
     assert status == 200, answer
     assert (answer["channel"], answer["status"], answer["to"]) == ("email", "sent", "ana@exemplo.com.br")
     [mail] = [m for m in api_root.mailer.mails if m.to == "ana@exemplo.com.br"]
     assert boleto["digitable_line_formatted"] in mail.text
+    assert "Referente a: Conserto do notebook" in mail.text
+    assert "Conserto do notebook" in mail.html
     assert f"nº {boleto['nosso_numero_printed']}" in mail.subject
     [attachment] = mail.attachments
     assert attachment.filename == f"boleto-{boleto['nosso_numero']}.pdf"
@@ -634,7 +657,16 @@ BANK_AGREEMENTS = {
         "account": "61900",
         "account_digit": "1",
         "wallet": "18",
+        "wallet_variation": "19",
         "agreement_code": "1234567",
+        "layout": "cnab240",
+    },
+    "748": {
+        "branch": "0165",
+        "account": "6238",
+        "wallet": "1",
+        "agreement_code": "12345",
+        "posto": "18",
         "layout": "cnab240",
     },
     "033": {
@@ -710,21 +742,51 @@ def test_each_banks_agreement_issues_a_valid_boleto_and_its_pdf(
     assert boleto["nosso_numero_printed"] in text
 
 
-def test_a_sicredi_agreement_without_its_posto_is_refused_and_takes_no_number(
+def test_a_sicredi_agreement_needs_its_posto_and_its_boletos_carry_it(
     client: Client, database: PgDatabase
 ) -> None:
-    # Sicredi's nosso número needs the agreement's posto, which the agreements do not hold yet
     shop = signup(client)
     body = {
         "name": "Sicredi", "bank_code": "748", "branch": "0710", "account": "12345", "wallet": "1",
         "agreement_code": "12345", "layout": "cnab240",
     }  # fmt: skip
-    agreement = _ok(client.call("POST", "/banking/agreements", shop.access_token, body=body))
+    # Without its posto, the agreement is refused (nothing written), saying what is missing
+    status, answer, _ = client.call("POST", "/banking/agreements", shop.access_token, body=body)
+    assert (status, answer["code"]) == (422, "validation_error"), answer
+    assert "posto: obrigatório no Sicredi" in str(answer["details"])
+    assert _ok(client.call("GET", "/banking/agreements", shop.access_token))["items"] == []
+    # With it, the agreement is kept and its boleto's nosso número and barcode carry it
+    agreement = _ok(
+        client.call("POST", "/banking/agreements", shop.access_token, body={**body, "posto": "18"})
+    )
+    assert agreement["posto"] == "18"
+    status, boleto = _free(client, shop, _customer(client, shop)["id"])
+    assert status == 201, boleto
+    assert boleto["barcode"][19:44].startswith("11")  # com registro, carteira 1
+    assert boleto["barcode"][30:36] == "071018"  # cooperativa 0710, posto 18
+    assert _counter(client, shop, agreement["id"]) == 2
+    # The posto cannot be cleared while the agreement is Sicredi's
+    status, answer, _ = client.call(
+        "PATCH",
+        f"/banking/agreements/{agreement['id']}",
+        shop.access_token,
+        body={"version": 1, "posto": None},
+    )
+    assert (status, answer["code"]) == (422, "validation_error"), answer
+    # Changing it is an edit as any other: at the agreement's version, which it bumps, audited
+    path = f"/banking/agreements/{agreement['id']}"
+    moved = _ok(client.call("PATCH", path, shop.access_token, body={"version": 1, "posto": "04"}))
+    assert (moved["posto"], moved["version"]) == ("04", 2)
+    status, stale, _ = client.call("PATCH", path, shop.access_token, body={"version": 1, "posto": "05"})
+    assert (status, stale["code"]) == (409, "conflict"), stale
+    log = _ok(client.call("GET", "/audit", shop.access_token, query={"entity": "bank_agreement"}))["items"]
+    assert {"posto": {"from": "18", "to": "04"}} in [e["changes"] for e in log]
+    # An agreement made before the posto existed (null in the database) refuses to issue, naming it
+    _sql(database, "update bank_agreements set posto = null where id = %s returning id", agreement["id"])
     status, answer = _free(client, shop, _customer(client, shop)["id"])
     assert (status, answer["code"]) == (422, "boleto_invalid_agreement"), answer
     assert "Posto" in answer["message"]
-    assert _boleto_count(database, shop.tenant_id) == 0
-    assert _counter(client, shop, agreement["id"]) == 1
+    assert _boleto_count(database, shop.tenant_id) == 1
 
 
 # --- with the remessa -------------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ BB_AGREEMENT = {
     "account": "28935",
     "account_digit": "1",
     "wallet": "17",
+    "wallet_variation": "19",
     "agreement_code": "1622420",
     "layout": "cnab400",
 }

@@ -35,6 +35,7 @@ BB240 = {
     "account": "56789",
     "account_digit": "X",
     "wallet": "17",
+    "wallet_variation": "19",
     "agreement_code": "1234567",
     "layout": "cnab240",
     "interest_monthly_bp": 100,
@@ -107,6 +108,7 @@ def _boleto(
                 account=agreement["account"],
                 wallet=agreement["wallet"],
                 agreement_code=agreement["agreement_code"],
+                options={"post": agreement["posto"]} if agreement.get("posto") else {},
             ),
             boleto_banks.BoletoRequest(
                 sequence=nosso, due_date=due, amount_cents=amount_cents, issue_date=ISSUED
@@ -339,6 +341,47 @@ def test_a_boleto_registered_twice_is_refused_by_the_database_and_nothing_is_rec
     assert status == 500, answer
     assert _sql(database, "select count(*) from remessa_files where tenant_id = %s", shop.tenant_id) == [(1,)]
     assert _counter(database, agreement["id"]) == 2
+
+
+@pytest.mark.parametrize("layout", ["cnab240", "cnab400"])
+def test_banco_do_brasils_remessa_carries_the_agreements_carteira_variation(
+    api_root: Any, client: Client, database: PgDatabase, layout: str
+) -> None:
+    store: FakeDocumentStore = api_root.document_store
+    shop = signup(client)
+    fields = {**BB240, "layout": layout}
+    # A BB agreement without its variation is refused, saying so
+    status, answer, _ = client.call(
+        "POST", "/banking/agreements", shop.access_token, body={**fields, "wallet_variation": None}
+    )
+    assert (status, answer["code"]) == (422, "validation_error"), answer
+    assert "variação da carteira: obrigatória no Banco do Brasil" in str(answer["details"])
+    agreement = _agreement(client, shop, fields)
+    assert agreement["wallet_variation"] == "19"
+    _boleto(database, shop, agreement, _customer(client, shop))
+    status, made, _ = _generate(client, shop, agreement["id"])
+    assert status == 201, made
+    data = store.at(made["download_url"]).data
+    lines = data.split(b"\r\n")
+    if layout == "cnab240":
+        # BB's header convênio: convênio (9) + 0014 + carteira 17 + variação 019 + 2 blanks
+        assert lines[0][32:52] == b"001234567001417019  "
+        assert lines[1][33:53] == b"001234567001417019  "
+    else:  # CBR641: the variação in 92-94, the carteira in 107-108
+        assert (lines[1][91:94], lines[1][106:108]) == (b"019", b"17")
+    assert read_remessa(data).agreement.wallet == "17"
+    # An agreement made before the field (null in the database) has its remessa refused, nothing taken
+    _sql(
+        database,
+        "update bank_agreements set wallet_variation = null where id = %s returning id",
+        agreement["id"],
+    )
+    waiting = _boleto(database, shop, agreement, _customer(client, shop))
+    status, answer, _ = _generate(client, shop, agreement["id"])
+    assert (status, answer["code"]) == (422, "remessa_invalid"), answer
+    assert "variação da carteira" in answer["message"]
+    assert _counter(database, agreement["id"]) == 2
+    assert _state(database, waiting["id"]) == ("issued", None)
 
 
 def test_a_bank_without_remessa_and_an_incomplete_payer_are_refused_with_their_reason(

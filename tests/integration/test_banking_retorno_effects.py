@@ -66,6 +66,20 @@ SICOOB240 = {
     "layout": "cnab240",
 }
 
+# Sicredi as its CNAB 240 fixture states it (cooperativa 0390, conta 4146-8, código 04346); the file
+# does not name its posto: 04 is one of the nine whose check digit agrees with the file's 17/200059-5.
+SICREDI240 = {
+    "name": "Sicredi da loja",
+    "bank_code": "748",
+    "branch": "0390",
+    "account": "4146",
+    "account_digit": "8",
+    "wallet": "1",
+    "agreement_code": "04346",
+    "posto": "04",
+    "layout": "cnab240",
+}
+
 
 # (fields, the fixture whose shape the retorno takes, entry-confirmed code, settled code)
 BANKS = {
@@ -74,6 +88,7 @@ BANKS = {
     "bradesco-400": (BRADESCO400, "laravel-boleto/cnab400__bradesco.ret", "02", "06"),
     "santander-240": (SANTANDER240, "brcobranca/CNAB240SANTANDER.RET", "02", "06"),
     "sicoob-240": (SICOOB240, "brcobranca/CNAB240SICOOB.RET", "02", "06"),
+    "sicredi-240": (SICREDI240, "brcobranca/CNAB240SICREDI.CRT", "02", "06"),
 }
 
 

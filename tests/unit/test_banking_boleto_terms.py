@@ -176,3 +176,23 @@ def test_the_texts_the_customer_reads() -> None:
     assert text.startswith("Olá, Ana! Segue o boleto da OS 42 na Conserta Já.")
     assert "Valor: R$ 189,90. Vencimento: 10/12/2026." in text
     assert "34191.09008 00000.000012 34567.123456 0 09123456789012" in text
+    assert "Referente a" not in text  # an order's boleto has no description of its own
+
+
+def test_a_free_boletos_description_is_printed_and_sent() -> None:
+    terms = IssueTerms(0, 200, 0, None)
+    assert instructions(terms, description="Película e capinha") == (
+        "Descrição: Película e capinha",
+        "Após o vencimento, multa de 2%.",
+        "Não aceitar pagamento em cheque.",
+    )
+    text = issued_text(
+        customer="Ana Souza", shop="Conserta Já", reference="nº 00012345-6", amount_cents=4990,
+        due_date=DUE, linha_digitavel="34191090080000000001234567123456009123456789012",
+        description="Película e capinha",
+    )  # fmt: skip
+    assert text.splitlines()[:3] == [
+        "Olá, Ana! Segue o boleto nº 00012345-6 na Conserta Já.",
+        "Referente a: Película e capinha",
+        "Valor: R$ 49,90. Vencimento: 10/12/2026.",
+    ]

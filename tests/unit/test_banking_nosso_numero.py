@@ -6,8 +6,10 @@ convênio's prefix or another carteira's modality gives None (never another bole
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from hypothesis import given, settings
@@ -124,12 +126,48 @@ def test_a_wrong_check_digit_another_convenio_or_modality_is_refused() -> None:
         assert sequence_from_retorno(bb, "cnab400", text) is None
 
 
-def test_sicredi_needs_its_posto_and_is_left_for_a_person() -> None:
-    sicredi = Agreement("748", "0390", "4146", "1", "04346")
+def _sicredi(posto: str | None, account: str = "4146") -> Agreement:
+    options = MappingProxyType({"post": posto} if posto is not None else {})
+    return Agreement("748", "0390", account, "1", "04346", options=options)
+
+
+def test_sicredi_without_its_posto_is_left_for_a_person() -> None:
     assert _column("brcobranca/CNAB240SICREDI.CRT")[0] == "172000595"
-    assert sequence_from_retorno(sicredi, "cnab240", "172000595") is None
-    with pytest.raises(BoletoError):
-        written(sicredi, "cnab240", 59, issued_on=ISSUED)
+    assert sequence_from_retorno(_sicredi(None), "cnab240", "172000595") is None
+    with pytest.raises(BoletoError, match="Posto"):
+        written(_sicredi(None), "cnab240", 59, issued_on=ISSUED)
+
+
+def test_sicredi_with_its_posto_reads_the_fixtures_number_when_the_check_digit_agrees() -> None:
+    # CNAB240SICREDI.CRT (brcobranca's, cooperativa 0390, conta 4146-8) names 17/200059-5 twice; the
+    # file does not state its posto: the check digit (module 11 over cooperativa + posto + código +
+    # the 8 digits) holds for 9 of the 100 postos, and only those read it as sequence 59 of 2017
+    column = _column("brcobranca/CNAB240SICREDI.CRT")
+    reading = {p: sequence_from_retorno(_sicredi(f"{p:02d}"), "cnab240", column[0]) for p in range(100)}
+    assert {p for p, s in reading.items() if s is not None} == {4, 16, 28, 41, 53, 65, 77, 89, 90}
+    assert set(reading.values()) == {None, 59}
+    assert written(_sicredi("04"), "cnab240", 59, issued_on=date(2017, 4, 13)) == "172000595"
+    # another year's number, another byte or a wrong DV name no boleto of this agreement
+    for text in ("162000595", "173000595", "172000596"):
+        assert sequence_from_retorno(_sicredi("04"), "cnab240", text) is None
+
+
+def test_sicredi_cnab_400_right_aligns_the_number_with_zeros() -> None:
+    # The CNAB 400 retorno's 48-62 (laravel-boleto's anonymised sample: 16/200001-5, zero-padded)
+    [text] = _column("laravel-boleto/cnab400__sicredi.ret")
+    assert text == "00000162000015"
+    sicredi = Agreement("748", "1234", "12345", "1", "12345", options=MappingProxyType({"post": "18"}))
+    posto = next(
+        f"{p:02d}"
+        for p in range(100)
+        if sequence_from_retorno(
+            replace(sicredi, options=MappingProxyType({"post": f"{p:02d}"})), "cnab400", text
+        )
+    )
+    assert (
+        sequence_from_retorno(replace(sicredi, options=MappingProxyType({"post": posto})), "cnab400", text)
+        == 1
+    )
 
 
 # --- the property: every bank layout with a remessa ---------------------------------------------------
@@ -150,6 +188,19 @@ CASES = [
     ("341", "cnab240", Agreement("341", "4459", "17600", "126"), 10**8 - 1),
     ("341", "cnab400", Agreement("341", "4459", "17600", "109"), 10**8 - 1),
     ("237", "cnab400", Agreement("237", "1234", "1234567", "09"), 10**11 - 1),
+    # Sicredi: year + byte 2 + 5 digits + DV over cooperativa + posto + código + those 8
+    (
+        "748",
+        "cnab240",
+        Agreement("748", "0165", "6238", "1", "12345", MappingProxyType({"post": "18"})),
+        10**5 - 1,
+    ),
+    (
+        "748",
+        "cnab240",
+        Agreement("748", "0390", "4146", "1", "04346", MappingProxyType({"post": "04"})),
+        10**5 - 1,
+    ),
 ]
 
 
@@ -171,13 +222,13 @@ def test_the_cases_cover_every_bank_layout_with_a_remessa() -> None:
         for code in banks
         if remessa_width(code, layout) is not None
     }
-    assert {(bank, layout) for bank, layout, _, _ in CASES} == with_remessa - {("748", "cnab240")}
+    assert {(bank, layout) for bank, layout, _, _ in CASES} == with_remessa
 
 
 @pytest.mark.parametrize(
     ("bank", "layout", "agreement", "top"),
     CASES,
-    ids=[f"{c[0]}-{c[1]}-{c[2].agreement_code or c[2].wallet}" for c in CASES],
+    ids=[f"{c[0]}-{c[1]}-{c[2].agreement_code or c[2].wallet}-{c[2].agency}" for c in CASES],
 )
 @settings(max_examples=150, deadline=None)
 @given(data=st.data())

@@ -28,7 +28,9 @@ SANTANDER = {"branch": "1234", "account": "56789", "wallet": "101", "agreement_c
 
 
 def _agreement(bank: str, layout: str, **fields: str) -> Any:
-    return SimpleNamespace(bank_code=bank, layout=layout, **fields)
+    return SimpleNamespace(
+        bank_code=bank, layout=layout, **{"posto": None, "wallet_variation": None, **fields}
+    )
 
 
 @pytest.mark.parametrize(
@@ -75,11 +77,21 @@ def test_layouts_without_remessa_are_refused_with_the_bank_named(bank: str, layo
         nosso_numero_width(bank, layout)
 
 
-def test_sicredi_needs_its_posto_which_the_agreement_does_not_hold_yet() -> None:
+def test_sicredi_writes_its_nosso_numero_with_the_agreements_posto_and_refuses_one_without() -> None:
     width = nosso_numero_width("748", "cnab240")
-    agreement = _agreement("748", "cnab240", branch="0165", account="623", wallet="1", agreement_code="12345")
+    fields = {"branch": "0165", "account": "6238", "wallet": "1", "agreement_code": "12345"}
+    # brcobranca's golden Sicredi 240 remessa (agência 0165, código 06238) writes 07/200003-1 in P 38-57;
+    # its posto is not in the file, and posto 18 gives that check digit (as 8 other postos would)
+    golden = _agreement("748", "cnab240", posto="18", **fields)
+    assert remessa_nosso_numero(golden, 3, date(2007, 7, 14), width) == "072000031"
+    assert remessa_nosso_numero(golden, 59, ISSUED, width) == "262000598"
+    # another posto changes the check digit
+    assert remessa_nosso_numero(
+        _agreement("748", "cnab240", posto="17", **fields), 3, date(2007, 7, 14), width
+    ) != ("072000031")
+    # an agreement made before the posto existed: the remessa is refused, naming it
     with pytest.raises(RemessaUnsupportedError, match="Posto"):
-        remessa_nosso_numero(agreement, 123, ISSUED, width)
+        remessa_nosso_numero(_agreement("748", "cnab240", **fields), 123, ISSUED, width)
 
 
 def test_the_filename_is_8_3_with_day_month_and_the_sequences_last_two_digits() -> None:

@@ -42,6 +42,7 @@ def test_every_supported_bank_code_is_taken(code: str) -> None:
     fields = {**SICOOB, "bank_code": code, "account_digit": "1"}
     fields["layout"] = "cnab400" if code in ("237", "341") else "cnab240"
     fields["agreement_code"] = {"001": "1234567", "104": "123456", "748": "12345"}.get(code, "1234567")
+    fields |= {"001": {"wallet_variation": "019"}, "748": {"posto": "18"}}.get(code, {})
     assert AgreementIn.model_validate(fields).bank_code == code
 
 
@@ -59,7 +60,13 @@ def test_every_supported_bank_code_is_taken(code: str) -> None:
         ({"fine_bp": 2.5}, "integer"),
         ({"discount_days": True}, "integer"),
         ({"surprise": 1}, "Extra inputs"),
-        ({"bank_code": "748", "agreement_code": "1234"}, "convênio: 5 dígitos no Sicredi"),
+        ({"bank_code": "748", "agreement_code": "1234", "posto": "18"}, "convênio: 5 dígitos no Sicredi"),
+        ({"bank_code": "748", "agreement_code": "12345"}, "posto: obrigatório no Sicredi"),
+        ({"bank_code": "748", "agreement_code": "12345", "posto": "1"}, "posto: 2 dígitos"),
+        ({"bank_code": "748", "agreement_code": "12345", "posto": "1a"}, "posto: 2 dígitos"),
+        ({"bank_code": "001", "account_digit": "1"}, "variação da carteira: obrigatória no Banco do Brasil"),
+        ({"wallet_variation": "0190"}, "at most 3 characters"),
+        ({"wallet_variation": "x9"}, "variação da carteira: só números"),
         ({"bank_code": "104", "layout": "cnab400", "agreement_code": "123456"}, "layout cnab400"),
     ],
 )
@@ -85,6 +92,16 @@ def test_the_bank_rules_see_the_whole_agreement() -> None:
     assert check_agreement({**itau, "account_digit": "5", "branch": "10001"}) == [
         "agência: até 4 dígitos no Itaú"
     ]
+    bb = {**SICOOB, "bank_code": "001", "account_digit": "1", "wallet": "17"}
+    assert check_agreement(bb) == [
+        "variação da carteira: obrigatória no Banco do Brasil (até 3 dígitos, como no contrato)"
+    ]
+    assert check_agreement({**bb, "wallet_variation": "19"}) == []
+    sicredi = {**SICOOB, "bank_code": "748", "agreement_code": "12345", "posto": None}
+    assert check_agreement(sicredi) == [
+        "posto: obrigatório no Sicredi (2 dígitos, o posto da cooperativa do contrato)"
+    ]
+    assert check_agreement({**sicredi, "posto": "18"}) == []
     assert normalized({"branch": "57"}) == {"branch": "0057"}
     assert normalized({"branch": "00057"}) == {"branch": "0057"}
     assert normalized({"name": "x"}) == {"name": "x"}

@@ -161,8 +161,10 @@ def test_values_read_from_golden_files() -> None:
     bb = read_remessa(fixture("brcobranca/remessa-banco_brasil-cnab240.rem"))
     (item,) = bb.items
     assert (bb.bank_code, bb.agreement.agreement_code, bb.agreement.branch, bb.agreement.account) == (
-        "001", "001234567001412123", "1234", "12345",
+        "001", "1234567", "1234", "12345",
     )  # fmt: skip
+    # BB's header convênio columns: convênio 001234567, 0014, carteira 12, variação 123
+    assert (bb.agreement.wallet, bb.agreement.wallet_variation) == ("12", "123")
     assert (bb.generated_at.date(), bb.generated_at.time()) == (date(2015, 7, 14), time(16, 15, 15))
     assert (item.nosso_numero, item.document_number, item.amount_cents) == (
         "12345670000000123",
@@ -211,7 +213,9 @@ AGREEMENT = Agreement(
     branch_dv="3",
     account="12345",
     account_dv="5",
-    agreement_code="001234567001412123",
+    agreement_code="1234567",
+    wallet="17",
+    wallet_variation="19",
 )
 
 
@@ -226,6 +230,37 @@ def test_built_file_structure_and_accents() -> None:
     assert b"SAO PAULO" in lines[3]
     assert lines[-3][17:23] == b"000008"
     assert lines[-2][17:29] == b"000001000010"
+
+
+def test_banco_do_brasil_headers_carry_convenio_0014_carteira_and_variation() -> None:
+    out = build_remessa(AGREEMENT, [_item()], 1, datetime(2026, 11, 30, 9, 5, tzinfo=SHOP_TZ))
+    file_header, lot_header = out.split(b"\r\n")[:2]
+    # File header 33-52 and lot header 34-53: convênio (9, zero-padded) + 0014 + carteira (2) +
+    # variação (3, zero-padded) + 2 blanks (BB's CNAB 240 manual; the golden brcobranca file alike)
+    assert file_header[32:52] == b"001234567" + b"0014" + b"17" + b"019" + b"  "
+    assert lot_header[33:53] == b"001234567" + b"0014" + b"17" + b"019" + b"  "
+    assert file_header[52:58] == b"012343"  # the agência follows, untouched
+    back = read_remessa(out).agreement
+    assert (back.agreement_code, back.wallet, back.wallet_variation) == ("1234567", "17", "019")
+
+
+@pytest.mark.parametrize("variation", ["", "1234", "1a"])
+def test_banco_do_brasil_refuses_a_remessa_without_a_valid_variation(variation: str) -> None:
+    with pytest.raises(CnabError) as exc:
+        build_remessa(
+            replace(AGREEMENT, wallet_variation=variation),
+            [_item()],
+            1,
+            datetime(2026, 11, 30, tzinfo=SHOP_TZ),
+        )
+    assert exc.value.code == "wallet_variation_missing"
+    assert "variação da carteira" in exc.value.message
+
+
+def test_a_bank_without_those_columns_ignores_the_variation() -> None:
+    sicoob = replace(AGREEMENT, bank_code="756", agreement_code="1234567", wallet="1", wallet_variation="")
+    out = build_remessa(sicoob, [_item(nosso_numero="0000006018")], 1, datetime(2026, 11, 30, tzinfo=SHOP_TZ))
+    assert read_remessa(out).agreement.wallet_variation == ""
 
 
 @pytest.mark.parametrize(

@@ -212,3 +212,19 @@ def test_generated_remessa_400_reads_back_to_the_same_titles(code: str) -> None:
             assert back.sequence == sequence
 
     check()
+
+
+def test_banco_do_brasil_400_writes_the_agreements_variation_and_refuses_none() -> None:
+    from assistec.domain.banking.cnab import CnabError
+
+    golden = read_remessa(fixture(GOLDEN["001"]))
+    assert (golden.agreement.wallet, golden.agreement.wallet_variation) == ("12", "123")  # CBR641 92-94
+    agreement = replace(golden.agreement, company_document=CNPJ, wallet="17", wallet_variation="19")
+    ours = build_remessa(agreement, golden.items, 1, golden.generated_at, layout="cnab400")
+    detail = ours.split(b"\r\n")[1]
+    assert (detail[91:94], detail[106:108]) == (b"019", b"17")  # variação 92-94, carteira 107-108
+    with pytest.raises(CnabError) as exc:
+        build_remessa(
+            replace(agreement, wallet_variation=""), golden.items, 1, golden.generated_at, layout="cnab400"
+        )
+    assert exc.value.code == "wallet_variation_missing"

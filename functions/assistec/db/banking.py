@@ -37,6 +37,9 @@ class AgreementRow:
     version: int
     created_at: datetime
     updated_at: datetime
+    # Migration 0040: Banco do Brasil's carteira variation, Sicredi's posto (null for other banks).
+    wallet_variation: str | None
+    posto: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +92,13 @@ class BankFileLineRow:
 _AGREEMENT_COLUMNS = (
     "id, tenant_id, name, bank_code, branch, branch_digit, account, account_digit, wallet, agreement_code, "
     "layout, next_nosso_numero, next_remessa_sequence, interest_monthly_bp, fine_bp, discount_cents, "
-    "discount_days, active, version, created_at, updated_at"
+    "discount_days, active, version, created_at, updated_at, wallet_variation, posto"
 )
 AGREEMENT_FIELDS = frozenset(
     {
         "name", "bank_code", "branch", "branch_digit", "account", "account_digit", "wallet", "agreement_code",
         "layout", "next_nosso_numero", "next_remessa_sequence", "interest_monthly_bp", "fine_bp",
-        "discount_cents", "discount_days", "active",
+        "discount_cents", "discount_days", "active", "wallet_variation", "posto",
     }
 )  # fmt: skip
 # The counters a PATCH may move forward only (a lower value would hand out a number used before).

@@ -42,17 +42,20 @@ class BoletoRow:
     version: int
     created_at: datetime
     updated_at: datetime
+    # What a free boleto charges (migration 0040); null for an order's.
+    description: str | None
 
 
 _COLUMNS = (
     "id, tenant_id, agreement_id, order_id, customer_id, nosso_numero, amount_cents, issued_on, due_date, "
     "interest_monthly_bp, fine_bp, discount_cents, discount_until, status, barcode, digitable_line, "
-    "paid_cents, fees_cents, paid_on, remessa_id, version, created_at, updated_at"
+    "paid_cents, fees_cents, paid_on, remessa_id, version, created_at, updated_at, description"
 )
 _FIELDS = frozenset(
     {
         "agreement_id", "order_id", "customer_id", "nosso_numero", "amount_cents", "issued_on", "due_date",
         "interest_monthly_bp", "fine_bp", "discount_cents", "discount_until", "barcode", "digitable_line",
+        "description",
     }
 )  # fmt: skip
 

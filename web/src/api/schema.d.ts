@@ -2115,11 +2115,15 @@ export interface components {
              * @default 1
              */
             next_remessa_sequence?: number;
+            /** Posto */
+            posto?: string | null;
             /**
              * Wallet
              * @description Carteira
              */
             wallet: string;
+            /** Wallet Variation */
+            wallet_variation?: string | null;
         };
         /** AgreementList */
         AgreementList: {
@@ -2171,6 +2175,8 @@ export interface components {
             next_nosso_numero: number;
             /** Next Remessa Sequence */
             next_remessa_sequence: number;
+            /** Posto */
+            posto: string | null;
             /**
              * Updated At
              * Format: date-time
@@ -2180,6 +2186,8 @@ export interface components {
             version: number;
             /** Wallet */
             wallet: string;
+            /** Wallet Variation */
+            wallet_variation: string | null;
         };
         /**
          * AgreementPatch
@@ -2223,10 +2231,14 @@ export interface components {
              * @description Only forward
              */
             next_remessa_sequence?: number | null;
+            /** Posto */
+            posto?: string | null;
             /** Version */
             version: number;
             /** Wallet */
             wallet?: string | null;
+            /** Wallet Variation */
+            wallet_variation?: string | null;
         };
         /** AppointmentChangeIn */
         AppointmentChangeIn: {
@@ -2725,6 +2737,11 @@ export interface components {
              * Format: uuid
              */
             customer_id: string;
+            /**
+             * Description
+             * @description What a free boleto charges (null for an order's)
+             */
+            description: string | null;
             /**
              * Digitable Line
              * @description The 47 digits of the linha digitável
@@ -3572,7 +3589,7 @@ export interface components {
             customer_id: string;
             /**
              * Description
-             * @description What it charges (kept in the audit log and the BoletoIssued event)
+             * @description What it charges: kept with the boleto, printed on it and in the message that sends it
              */
             description: string;
             /**

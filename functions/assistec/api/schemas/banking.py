@@ -72,6 +72,21 @@ AgreementCode = Annotated[
     _pattern(r"[0-9]{1,20}", "convênio: só números, até 20 dígitos"),
     Field(description="Convênio / código do beneficiário"),
 ]
+WalletVariation = Annotated[
+    str,
+    StringConstraints(max_length=3),
+    _pattern(r"[0-9]{1,3}", "variação da carteira: só números, até 3 dígitos"),
+    Field(
+        description="Variação da carteira (Banco do Brasil: required; its CNAB 240 headers and CNAB 400 "
+        "detail carry it)"
+    ),
+]
+Posto = Annotated[
+    str,
+    StringConstraints(max_length=2),
+    _pattern(r"[0-9]{2}", "posto: 2 dígitos numéricos"),
+    Field(description="Posto da cooperativa (Sicredi: required; in its nosso número and barcode)"),
+]
 Layout = Literal["cnab240", "cnab400"]
 AgreementName = Annotated[str, StringConstraints(min_length=1, max_length=80)]
 BasisPoints = Annotated[Int, Field(ge=0, le=1000, description="Basis points (1% = 100)")]
@@ -102,6 +117,8 @@ class AgreementIn(_Checked, Input):
     account_digit: AccountDigit | None = None
     wallet: Wallet
     agreement_code: AgreementCode
+    wallet_variation: WalletVariation | None = None
+    posto: Posto | None = None
     layout: Layout
     next_nosso_numero: NossoNumero = 1
     next_remessa_sequence: RemessaSequence = 1
@@ -133,6 +150,8 @@ class AgreementPatch(Patch):
     account_digit: AccountDigit | None = None
     wallet: Wallet | None = None
     agreement_code: AgreementCode | None = None
+    wallet_variation: WalletVariation | None = None
+    posto: Posto | None = None
     layout: Layout | None = None
     next_nosso_numero: NossoNumero | None = Field(default=None, description="Only forward")
     next_remessa_sequence: RemessaSequence | None = Field(default=None, description="Only forward")
@@ -153,6 +172,8 @@ class AgreementOut(Output):
     account_digit: str | None
     wallet: str
     agreement_code: str
+    wallet_variation: str | None
+    posto: str | None
     layout: Layout
     next_nosso_numero: int
     next_remessa_sequence: int

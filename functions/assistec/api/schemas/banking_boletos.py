@@ -12,6 +12,7 @@ from assistec.api.schemas.common import Input, Int, IsoDate, Output
 
 BoletoStatus = Literal["issued", "registered", "settled", "written_off", "cancelled"]
 # The barcode's value field: R$ 99.999.999,99 at most.
+BoletoDescription = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 BoletoCents = Annotated[Int, Field(ge=1, le=9_999_999_999, description="Centavos (R$ 1,00 = 100)")]
 
 
@@ -49,8 +50,8 @@ class OrderBoletoIn(_Terms):
 class FreeBoletoIn(_Terms):
     customer_id: UUID
     amount_cents: BoletoCents
-    description: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
-        description="What it charges (kept in the audit log and the BoletoIssued event)"
+    description: BoletoDescription = Field(
+        description="What it charges: kept with the boleto, printed on it and in the message that sends it"
     )
 
 
@@ -77,6 +78,7 @@ class BoletoOut(Output):
     fees_cents: int
     paid_on: date | None
     remessa_id: UUID | None
+    description: str | None = Field(description="What a free boleto charges (null for an order's)")
     version: int
     created_at: datetime
     updated_at: datetime

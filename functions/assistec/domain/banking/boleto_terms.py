@@ -134,11 +134,16 @@ def percent(bp: int) -> str:
     return f"{whole},{cents:02d}".rstrip("0") + "%"
 
 
-def instructions(terms: IssueTerms, *, reference: str | None = None) -> tuple[str, ...]:
-    """The boleto's instruction lines (the bank prints what the beneficiary asks)."""
+def instructions(
+    terms: IssueTerms, *, reference: str | None = None, description: str | None = None
+) -> tuple[str, ...]:
+    """The boleto's instruction lines (the bank prints what the beneficiary asks): what it refers to
+    (the order), what a free boleto charges (its description), the late terms and the discount."""
     lines = []
     if reference:
         lines.append(f"Referente a: {reference}")
+    if description:
+        lines.append(f"Descrição: {description}")
     late = []
     if terms.fine_bp:
         late.append(f"multa de {percent(terms.fine_bp)}")
@@ -160,12 +165,15 @@ def issued_text(
     amount_cents: int,
     due_date: date,
     linha_digitavel: str,
+    description: str | None = None,
 ) -> str:
-    """The WhatsApp message that sends a boleto (its linha digitável to copy)."""
+    """The WhatsApp message that sends a boleto (its linha digitável to copy); a free boleto's
+    description says what it charges."""
     first = customer.split()[0] if customer.strip() else customer
     return "\n".join(
         [
             f"Olá, {first}! Segue o boleto {reference} na {shop}.",
+            *([f"Referente a: {description}"] if description else []),
             f"Valor: {brl(amount_cents)}. Vencimento: {due_date:%d/%m/%Y}.",
             "",
             "Linha digitável:",

@@ -16,7 +16,8 @@ What each bank's column holds (remessa and retorno alike; tests/fixtures/cnab):
 - Caixa SIGCB: modality (1 RG, 2 SR) + issuer (4) + 15 digits, no DV;
 - Santander: 12 digits and the DV in CNAB 240; 7 digits and the DV in CNAB 400 (8 columns);
 - Sicoob: 7 digits and the DV, right-aligned with zeros (10 columns in 240, 12 in 400);
-- Sicredi: year (2) + byte + 5 digits + DV (needs the agreement's posto: without it, None);
+- Sicredi: year (2) + byte + 5 digits + DV over agência + posto + código do beneficiário + those 8
+  (needs the agreement's posto: without it, None);
 - Ailos: account (7) + its DV + 9 digits; Banco Inter: 7 digits and the DV (Bradesco's module).
 """
 
@@ -128,7 +129,8 @@ def _ailos(text: str) -> tuple[str, date | None] | None:
 
 
 def _sicredi(text: str) -> tuple[str, date | None] | None:
-    text = text.zfill(9)
+    # 9 digits: left-aligned in CNAB 240's column, right-aligned with zeros in CNAB 400's 15
+    text = text.lstrip("0").zfill(9)
     if len(text) != 9:
         return None
     return text[3:8], date(2000 + int(text[:2]), 1, 1)

@@ -3,6 +3,7 @@ their nossos números and file sequences from them."""
 
 from __future__ import annotations
 
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -45,6 +46,15 @@ _LAYOUTS = {
     "077": ("cnab240", "cnab400"),
 }
 _ACCOUNT_DIGIT = {"001", "237", "341"}
+# What only one bank asks of an agreement: Banco do Brasil's carteira variation (its CNAB 240 headers
+# and CBR641 detail carry it), Sicredi's posto (its nosso número and barcode).
+_REQUIRED = {
+    "001": (
+        "wallet_variation",
+        "variação da carteira: obrigatória no {name} (até 3 dígitos, como no contrato)",
+    ),
+    "748": ("posto", "posto: obrigatório no {name} (2 dígitos, o posto da cooperativa do contrato)"),
+}
 _AGREEMENT_LENGTHS = {"001": (4, 6, 7), "104": (6, 7), "748": (5,)}
 BRANCH_DIGITS = 4
 
@@ -75,6 +85,9 @@ def check_agreement(fields: dict[str, Any]) -> list[str]:
         problems.append(f"layout {layout} não disponível para o {name} (use {' ou '.join(_LAYOUTS[bank])})")
     if bank in _ACCOUNT_DIGIT and not fields.get("account_digit"):
         problems.append(f"dígito da conta: obrigatório no {name}")
+    required = _REQUIRED.get(bank)
+    if required is not None and not fields.get(required[0]):
+        problems.append(required[1].format(name=name))
     code = fields.get("agreement_code")
     lengths = _AGREEMENT_LENGTHS.get(bank)
     if code is not None and lengths is not None and len(code) not in lengths:
@@ -93,13 +106,16 @@ def normalized(fields: dict[str, Any]) -> dict[str, Any]:
 def bank_rules(agreement: AgreementRow) -> boleto_banks.Agreement:
     """The agreement as the domain's nosso número and barcode rules take it (``boleto_banks``,
     ``nosso_numero``): the remessa writes, the intake reads and the due-date change recomputes with
-    the same."""
+    the same. Sicredi's posto goes in as the rule's ``post`` option (its nosso número's check digit
+    and campo livre); an agreement without it (made before the field) gets the rule's refusal."""
+    options = {"post": agreement.posto} if agreement.posto else {}
     return boleto_banks.Agreement(
         bank_code=agreement.bank_code,
         agency=agreement.branch,
         account=agreement.account,
         wallet=agreement.wallet,
         agreement_code=agreement.agreement_code,
+        options=MappingProxyType(options),
     )
 
 

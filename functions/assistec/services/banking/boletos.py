@@ -373,6 +373,7 @@ class Boletos:
                 "discount_until": terms.discount_until,
                 "barcode": issued.barcode,
                 "digitable_line": issued.linha_digitavel,
+                "description": request.description or None,
             },
         )
         uow.audit(
@@ -541,7 +542,7 @@ class Boletos:
                 _address(facts.customer.address),
             ),
             wallet=agreement.wallet,
-            instructions=terms_rules.instructions(terms, reference=reference),
+            instructions=terms_rules.instructions(terms, reference=reference, description=boleto.description),
             shop_logo=self._logo(facts.settings.logo_key),
         )
         return render_boleto_pdf(document)
@@ -581,6 +582,7 @@ class Boletos:
                     amount_cents=boleto.amount_cents,
                     due_date=boleto.due_date,
                     linha_digitavel=boleto.digitable_line,
+                    description=boleto.description,
                 )
                 queued = outgoing.to_customer(uow, boleto.customer_id, text)
                 if queued.message_id is not None:
@@ -616,6 +618,7 @@ class Boletos:
                 "value_cents": boleto.amount_cents,
                 "due_date": boleto.due_date,
                 "boleto_line": format_linha(boleto.digitable_line),
+                "description": boleto.description,
             },
             attachments=(Attachment(boleto_filename(facts), doc_rules.PDF, pdf),),
             order_id=boleto.order_id,

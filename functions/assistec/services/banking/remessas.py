@@ -267,6 +267,7 @@ def cnab_agreement(agreement: AgreementRow, company_document: str, company_name:
         account_dv=agreement.account_digit or "",
         agreement_code=agreement.agreement_code,
         wallet=agreement.wallet,
+        wallet_variation=agreement.wallet_variation or "",
     )
 
 

@@ -228,6 +228,7 @@ TEMPLATES: Mapping[str, TemplateSpec] = MappingProxyType(
                     "value_cents": "valor do boleto em centavos",
                     "due_date": "vencimento",
                     "boleto_line": "linha digitável do boleto",
+                    "description": "o que o boleto avulso cobra (opcional)",
                 },
                 {
                     "customer_name": "Ana Souza",
@@ -236,6 +237,7 @@ TEMPLATES: Mapping[str, TemplateSpec] = MappingProxyType(
                     "value_cents": 50000,
                     "due_date": date(2026, 12, 5),
                     "boleto_line": "34191.09008 00001.234567 71234.560009 1 84340000050000",
+                    "description": None,
                 },
                 overridable=True,
             ),

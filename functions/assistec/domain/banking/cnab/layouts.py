@@ -38,6 +38,8 @@ class Remessa240:
     lot_totals: bool = False
     # Where the document number is repeated for the company (P 196-220 "uso da empresa").
     company_use: str = "document_number"  # or "" (left blank)
+    # Whether the bank needs the agreement's carteira variation in the file (Banco do Brasil's headers).
+    wallet_variation_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class Remessa400:
     detail: Record
     trailer: Record
     constants: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # Whether the bank needs the agreement's carteira variation in the detail (Banco do Brasil's CBR641).
+    wallet_variation_required: bool = False
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from assistec.domain.banking.cnab.engine import Record
 from assistec.domain.banking.cnab.errors import CnabError
 from assistec.domain.banking.cnab.layouts import Cnab240Bank, Remessa240
 from assistec.domain.banking.cnab.model import Agreement, Instruction, RemessaItem
+from assistec.domain.banking.cnab.remessa400 import check_wallet_variation
 from assistec.domain.banking.cnab.retorno import fit_lines, split_lines
 
 MOVEMENT_240 = {Instruction.REGISTER: 1, Instruction.WRITE_OFF: 2, Instruction.CHANGE_DUE_DATE: 6}
@@ -137,8 +138,15 @@ def _build240(
     bank: Cnab240Bank, agreement: Agreement, items: Sequence[RemessaItem], sequence: int, at: datetime
 ) -> list[str]:
     rec, prof = records240(bank)
+    check_wallet_variation(prof.wallet_variation_required, bank.name, agreement)
     const = prof.constants
     code = int(bank.code)
+    # The headers' convênio columns where the bank splits them (Banco do Brasil: convênio, carteira
+    # and its variation); a bank without those columns takes none of it.
+    convenio = {
+        "agreement_wallet": agreement.wallet or None,
+        "wallet_variation": agreement.wallet_variation or None,
+    }
     company = {
         "bank_code": code,
         "company_doc_type": _doc_type(agreement.company_document),
@@ -159,6 +167,7 @@ def _build240(
                 rec.file_header,
                 {
                     **company,
+                    **convenio,
                     "lot": 0,
                     "record_type": 0,
                     "file_kind": 1,
@@ -175,6 +184,7 @@ def _build240(
                 rec.lot_header,
                 {
                     **company,
+                    **convenio,
                     "lot": 1,
                     "record_type": 1,
                     "operation": "R",
@@ -347,6 +357,8 @@ def read_remessa(data: bytes) -> RemessaFile:
         account_dv=_text(header.get("account_dv")) or account_dv,
         branch_dv=_text(header.get("branch_dv")) or branch_dv,
         agreement_code=_text(header.get("agreement_code")),
+        wallet=_num(header.get("agreement_wallet"), 2),
+        wallet_variation=_num(header.get("wallet_variation"), 3),
     )
     return RemessaFile(
         bank_code=bank.code,

@@ -28,10 +28,21 @@ def _doc_type(document: str) -> int:
     return 2 if len(document) == 14 else 1
 
 
+def check_wallet_variation(required: bool, bank_name: str, agreement: Agreement) -> None:
+    """The carteira variation the bank's file needs (3 digits at most), or ``CnabError``."""
+    variation = agreement.wallet_variation
+    if required and not (variation.isascii() and variation.isdigit() and len(variation) <= 3):
+        raise CnabError(
+            "wallet_variation_missing",
+            f"O {bank_name} pede a variação da carteira (3 dígitos) no arquivo: informe-a no convênio.",
+        )
+
+
 def build400(
     bank: Cnab400Bank, agreement: Agreement, items: Sequence[RemessaItem], sequence: int, at: datetime
 ) -> list[str]:
     prof = _profile(bank)
+    check_wallet_variation(prof.wallet_variation_required, bank.name, agreement)
     const = prof.constants
     company = {
         "bank_code": int(bank.code),
@@ -46,7 +57,7 @@ def build400(
         "account": agreement.account,
         "account_dv": agreement.account_dv,
         "wallet": agreement.wallet,
-        "wallet_variation": agreement.wallet_variation,
+        "wallet_variation": agreement.wallet_variation or None,
         "company_name": agreement.company_name.upper(),
     }
 

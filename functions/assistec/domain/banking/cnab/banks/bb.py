@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from assistec.domain.banking.cnab import cnab400
-from assistec.domain.banking.cnab.engine import Record, alpha, day, money, num
+from assistec.domain.banking.cnab.engine import Field, Record, alpha, day, money, num
 from assistec.domain.banking.cnab.layouts import Cnab240Bank, Cnab400Bank, Remessa240, Remessa400
 from assistec.domain.banking.cnab.model import OccurrenceKind as K
 
@@ -15,11 +15,27 @@ CNAB240 = Cnab240Bank(
     slug="bb240", code="001", name="Banco do Brasil", layout_version=83, lot_layout_version=42
 )
 
+
+# The file and lot headers' "código do convênio no banco" (FEBRABAN's 20 free columns), as BB's
+# CNAB 240 manual fills them: convênio (9 digits, zero-padded) + 0014 (cobrança cedente) + carteira (2)
+# + variação da carteira (3) + 2 blanks ("TS" there marks a test file: never written). The retorno's
+# header is read as FEBRABAN's (BB's own retornos may leave carteira and variação blank).
+def _convenio_fields(start: int) -> list[Field]:
+    return [
+        num("agreement_code", start, start + 8),
+        alpha("collection_code", start + 9, start + 12, "0014"),
+        num("agreement_wallet", start + 13, start + 14),
+        num("wallet_variation", start + 15, start + 17),
+    ]
+
+
 # Remessa: carteira 17 (code 7 in P 58), registered ("1"), species 02 (DM), not accepted ("N"), no
 # protest ("3"); BB asks zeros in the header's reserved areas.
 CNAB240 = replace(
     CNAB240,
     remessa=Remessa240(
+        file_header=CNAB240.file_header.replace(add=_convenio_fields(33)),
+        lot_header=CNAB240.lot_header.replace(add=_convenio_fields(34)),
         constants={
             "file_header": {
                 "bank_name": "BANCO DO BRASIL SA",
@@ -40,6 +56,7 @@ CNAB240 = replace(
             "lot_trailer": {"notice": "00000000"},
         },
         no_interest_code=3,
+        wallet_variation_required=True,
     ),
 )
 
@@ -213,5 +230,6 @@ CNAB400 = replace(
         detail=_REM_DETAIL_400,
         trailer=Record("trailer", [num("record_type", 1, 1, 9), num("sequence_number", 395, 400)], width=400),
         constants={"detail": {"species": 1}},
+        wallet_variation_required=True,
     ),
 )
