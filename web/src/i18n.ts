@@ -711,6 +711,8 @@ export const t = {
     accountDigit: "Dígito da conta (opcional)",
     wallet: "Carteira",
     agreementCode: "Código do convênio / beneficiário",
+    walletVariation: "Variação da carteira (Banco do Brasil)",
+    posto: "Posto (Sicredi)",
     layout: "Leiaute do arquivo",
     interest: "Juros ao mês (%)",
     fine: "Multa (%)",

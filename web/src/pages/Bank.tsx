@@ -93,6 +93,8 @@ const AGREEMENT_FIELDS: EditField[] = [
   { name: "account_digit", label: t.bank.accountDigit, kind: "optional", maxLength: 2 },
   { name: "wallet", label: t.bank.wallet, kind: "text", maxLength: 3 },
   { name: "agreement_code", label: t.bank.agreementCode, kind: "text", maxLength: 20 },
+  { name: "wallet_variation", label: t.bank.walletVariation, kind: "optional", maxLength: 3 },
+  { name: "posto", label: t.bank.posto, kind: "optional", maxLength: 2 },
   { name: "layout", label: t.bank.layout, kind: "choice", options: LAYOUTS },
   { name: "interest_monthly_bp", label: t.bank.interest, kind: "percent" },
   { name: "fine_bp", label: t.bank.fine, kind: "percent" },
@@ -167,6 +169,8 @@ const EMPTY_AGREEMENT: Record<string, string> = {
   account_digit: "",
   wallet: "",
   agreement_code: "",
+  wallet_variation: "",
+  posto: "",
   layout: "cnab400",
   interest_monthly_bp: "0",
   fine_bp: "0",
@@ -193,6 +197,8 @@ function NewAgreement({ onCreated }: { onCreated: () => void }) {
           account_digit: text("account_digit") || null,
           wallet: text("wallet"),
           agreement_code: text("agreement_code"),
+          wallet_variation: text("wallet_variation") || null,
+          posto: text("posto") || null,
           layout: text("layout") as AgreementIn["layout"],
           interest_monthly_bp: interest,
           fine_bp: fine,
@@ -232,6 +238,8 @@ function NewAgreement({ onCreated }: { onCreated: () => void }) {
           {input("account_digit", t.bank.accountDigit, 2, false)}
           {input("wallet", t.bank.wallet, 3)}
           {input("agreement_code", t.bank.agreementCode, 20)}
+          {input("wallet_variation", t.bank.walletVariation, 3, false)}
+          {input("posto", t.bank.posto, 2, false)}
           <Field label={t.bank.layout} id="ag-layout">
             <select id="ag-layout" value={form.layout} onChange={set("layout")}>
               {LAYOUTS.map(([value, label]) => (
