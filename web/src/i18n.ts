@@ -711,7 +711,7 @@ export const t = {
     accountDigit: "Dígito da conta (opcional)",
     wallet: "Carteira",
     agreementCode: "Código do convênio / beneficiário",
-    walletVariation: "Variação da carteira (Banco do Brasil)",
+    walletVariation: "Variação (Banco do Brasil)",
     posto: "Posto (Sicredi)",
     layout: "Leiaute do arquivo",
     interest: "Juros ao mês (%)",

@@ -26,7 +26,6 @@ from assistec.api.schemas.banking_reconciliation import (
     OpenItemOut,
     OpenLineOut,
     ReportFileOut,
-    ReportFormat,
     ReportOut,
     ReportRowOut,
     ReportTotals,
@@ -204,16 +203,10 @@ def unmatched(start: From = None, end: To = None) -> Response[Any]:
     "/banking/reconciliation/report",
     summary="The period's reconciliation for the accountant: matched, expected without a statement line, "
     "statement credits without a receipt, tariffs, differences, totals in centavos and the automatic "
-    "match rate (format=csv|pdf: a download link instead)",
+    "match rate (the same as a file: report.csv, report.pdf)",
     responses=doc(200, ReportOut, 401, 403),
 )
-def report(
-    start: From = None,
-    end: To = None,
-    fmt: Annotated[ReportFormat | None, Query(alias="format", description="csv or pdf: a link")] = None,
-) -> Response[Any]:
-    if fmt is not None:
-        return _file(start, end, fmt)
+def report(start: From = None, end: To = None) -> Response[Any]:
     period = services().bank_reconciliation.report(caller(router), start, end)
     sections: dict[Section, list[ReportRowOut]] = {section: [] for section in Section}
     for row in period.rows:

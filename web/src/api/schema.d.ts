@@ -426,7 +426,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The period's reconciliation for the accountant: matched, expected without a statement line, statement credits without a receipt, tariffs, differences, totals in centavos and the automatic match rate (format=csv|pdf: a download link instead) */
+        /** The period's reconciliation for the accountant: matched, expected without a statement line, statement credits without a receipt, tariffs, differences, totals in centavos and the automatic match rate (the same as a file: report.csv, report.pdf) */
         get: operations["report_banking_reconciliation_report_get"];
         put?: never;
         post?: never;
@@ -8876,8 +8876,6 @@ export interface operations {
                 from?: string | null;
                 /** @description Last day, inclusive (default: today) */
                 to?: string | null;
-                /** @description csv or pdf: a link */
-                format?: ("csv" | "pdf") | null;
             };
             header?: never;
             path?: never;

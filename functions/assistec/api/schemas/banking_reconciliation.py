@@ -12,7 +12,6 @@ from pydantic import Field
 from assistec.api.schemas.common import Input, Int, IsoDate, Output
 
 MatchStatus = Literal["suggested", "confirmed", "rejected", "withdrawn"]
-ReportFormat = Literal["csv", "pdf"]
 Ids = Annotated[list[UUID], Field(max_length=500)]
 
 
