@@ -15,10 +15,11 @@ from psycopg import sql
 
 EVENTS = Path(__file__).parent / "events"
 
-# `make test` runs on parallel workers (pytest-xdist). What drives the deployed stack runs in three
+# `make test` runs on parallel workers (pytest-xdist). What drives the deployed stack runs in two
 # groups, each on one worker, one test at a time: the fuzzer (its own shop, minutes of requests)
 # followed by the measures of LocalStack's threads and memory (the only other traffic then is the
-# other groups', one request at a time each); the browser tests; and every other test of the stack.
+# other group's, one request at a time); and every other test of the stack. (Three groups on three
+# workers left no worker for the rest until a group ended: measured slower, not faster.)
 # No test changes what the others use (a broken function gets an API of its own) and each reads
 # only its own events from the bus. The infra tests are a group of their own (one synthesis of the
 # app for all of them). Every other test is its own unit, spread over the workers. (xdist's
@@ -29,24 +30,12 @@ _FUZZ_GROUP = (
     "tests/e2e/test_local_executor.py::test_sustained_use",
     "tests/bench/test_soak.py::",
 )
-# The stack's tests in two groups side by side (about five minutes each; one group was the run's
-# longest path): the browsers', with the WhatsApp conversation (a minute of it is the status queue's
-# delivery delay, waited for), and the rest.
-_BROWSER_GROUP = (
-    "tests/e2e/test_panel_browser.py::",
-    "tests/e2e/test_public_pages_browser.py::",
-    "tests/e2e/test_swagger_browser.py::",
-    "tests/e2e/test_whatsapp.py::",
-    "tests/bench/test_panel_board.py::",
-)
 
 
 def stack_group(nodeid: str) -> str | None:
     """The group of the tests that drive the deployed stack, or of the infra tests; None for the others."""
     if nodeid.startswith(_FUZZ_GROUP):
         return "fuzz"
-    if nodeid.startswith(_BROWSER_GROUP):
-        return "browser"
     if nodeid.startswith(
         ("tests/e2e/", "tests/bench/test_panel_board.py::", "tests/bench/test_realtime_push_deployed.py::")
     ):
