@@ -1,9 +1,12 @@
-"""A fresh shop per e2e test module: tests that change settings or fuzz the API must not touch the
-demo shop `make dev` shows."""
+"""What the e2e tests share: a fresh shop per test module (tests that change settings or fuzz the API
+must not touch the demo shop `make dev` shows), waiting for the stack's asynchronous work, and reading
+back what the simulators received (LocalStack's SES, the Evolution simulator)."""
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -117,3 +120,23 @@ def mails_to(stack: dict[str, Any], address: str) -> list[dict[str, str]]:
         for m in messages
         if address.lower() in mail_recipients(m)
     ]
+
+
+def wait_for[T](what: str, check: Callable[[], T | None], timeout_s: float = 120, every_s: float = 0.5) -> T:
+    """``check()``'s first truthy answer, asked every ``every_s`` seconds; an AssertionError naming
+    ``what`` was waited for when none came within ``timeout_s`` seconds."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(every_s)
+    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
+
+
+def whatsapp_texts_to(stack: dict[str, Any], instance: str, number: str) -> list[str]:
+    """The texts the Evolution simulator's ``instance`` sent to ``number`` (read back from /_sim/sent),
+    oldest first; other kinds of message (media, ...) left out."""
+    sent = httpx.get(
+        f"{stack['evolution_simulator_url']}/_sim/sent", params={"instance": instance}, timeout=30
+    ).json()
+    return [s["body"]["text"] for s in sent if s["body"].get("number") == number and "text" in s["body"]]

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +21,7 @@ from validate_docbr import CPF
 
 from assistec.domain.banking.cnab import read_remessa
 from tests.banking_retornos import Line, retorno400
-from tests.e2e.shops import new_shop
+from tests.e2e.shops import new_shop, wait_for, whatsapp_texts_to
 
 SHOP_TIME = ZoneInfo("America/Sao_Paulo")
 ITAU400 = {
@@ -42,23 +40,6 @@ SHOP_NUMBER = "5511955553333"
 def _ok(response: httpx.Response) -> Any:
     assert response.status_code in (200, 201, 202), (response.request.url, response.text)
     return response.json()
-
-
-def _wait(what: str, check: Callable[[], Any], timeout_s: float = 120) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
-
-
-def _texts_to(stack: dict[str, Any], instance: str, number: str) -> list[str]:
-    sent = httpx.get(
-        f"{stack['evolution_simulator_url']}/_sim/sent", params={"instance": instance}, timeout=30
-    ).json()
-    return [s["body"]["text"] for s in sent if s["body"].get("number") == number and "text" in s["body"]]
 
 
 def _order(http: httpx.Client, headers: dict[str, str], name: str, price_cents: int) -> dict[str, Any]:
@@ -139,7 +120,7 @@ def _upload(
 
 def _read(http: httpx.Client, headers: dict[str, str], file_id: str) -> dict[str, Any]:
     """The file's record once the worker has read it."""
-    record: dict[str, Any] = _wait(
+    record = wait_for(
         "the file read by the worker",
         lambda: (
             (r := http.get(f"/banking/files/{file_id}", headers=headers)).status_code == 200
@@ -148,7 +129,7 @@ def _read(http: httpx.Client, headers: dict[str, str], file_id: str) -> dict[str
         ),
         timeout_s=180,
     )
-    return record
+    return dict(record)
 
 
 def _ofx(day: date, rows: list[tuple[str, int, str]]) -> bytes:
@@ -197,7 +178,7 @@ def test_boletos_remessa_and_retorno_pay_the_orders_once_and_tell_the_customers(
     instance = _ok(http.post("/whatsapp/instance", headers=headers, json={"number": SHOP_NUMBER}))
     sim = httpx.Client(base_url=stack["evolution_simulator_url"], timeout=30)
     _ok(sim.post(f"/_sim/instances/{instance['name']}/open", json={"number": SHOP_NUMBER}))
-    _wait(
+    wait_for(
         "the number open",
         lambda: http.get("/whatsapp/instance", headers=headers).json().get("state") == "open",
     )
@@ -260,20 +241,20 @@ def test_boletos_remessa_and_retorno_pay_the_orders_once_and_tell_the_customers(
 
     assert states() == [("settled", 18000), ("settled", 25050), ("registered", 0)]
     for order, amount in ((orders[0], "R$ 180,00"), (orders[1], "R$ 250,50")):
-        told = _wait(
+        told = wait_for(
             f"the payment told to {order['customer']['name']}",
             lambda order=order: [
                 t
-                for t in _texts_to(stack, instance["name"], order["number_sent_to"])
+                for t in whatsapp_texts_to(stack, instance["name"], order["number_sent_to"])
                 if t.startswith("Pagamento recebido")
             ],
         )
         assert told == [f"Pagamento recebido: {amount} do boleto da OS {order['number']}. Obrigado!"]
-    assert _texts_to(stack, instance["name"], orders[2]["number_sent_to"]) == []
+    assert whatsapp_texts_to(stack, instance["name"], orders[2]["number_sent_to"]) == []
 
     # 4. The same retorno again, through S3: the worker sees it is known and nothing changes
     repeat_id = _upload(http, headers, retorno, "CN301100-copia.RET")
-    said = _wait(
+    said = wait_for(
         "the worker's outcome for the repeated upload",
         lambda: _worker_said(aws, stack, repeat_id),
         timeout_s=180,
@@ -298,7 +279,7 @@ def test_boletos_remessa_and_retorno_pay_the_orders_once_and_tell_the_customers(
     for order in orders[:2]:
         told = [
             t
-            for t in _texts_to(stack, instance["name"], order["number_sent_to"])
+            for t in whatsapp_texts_to(stack, instance["name"], order["number_sent_to"])
             if t.startswith("Pagamento recebido")
         ]
         assert len(told) == 1, told
@@ -314,7 +295,7 @@ def test_boletos_remessa_and_retorno_pay_the_orders_once_and_tell_the_customers(
         kind="statement",
     )
     assert _read(http, headers, statement_id)["status"] == "parsed"
-    (match,) = _wait(
+    (match,) = wait_for(
         "the matcher's suggestion",
         lambda: http.get(
             "/banking/reconciliation/matches", headers=headers, params={"status": "suggested"}

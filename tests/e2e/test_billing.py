@@ -7,27 +7,11 @@ back from LocalStack's SES); paying brings the shop back."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from tests.e2e.shops import mails_to, new_shop
-
-
-def _until[T](check: Callable[[], T | None], what: str, timeout_s: float = 90) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value is not None:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
-
-
-def _mails_to(stack: dict[str, Any], address: str) -> list[dict[str, str]]:
-    return mails_to(stack, address)
+from tests.e2e.shops import mails_to, new_shop, wait_for
 
 
 def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
@@ -51,11 +35,11 @@ def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
         return current if current["status"] == "active" and len(current["invoices"]) == 2 else None
 
     def reactivation_mail() -> bool | None:
-        subjects = [m["subject"] for m in _mails_to(stack, shop["email"])]
+        subjects = [m["subject"] for m in mails_to(stack, shop["email"])]
         return True if "Pagamento recebido: acesso ao assistec liberado" in subjects else None
 
     # Provisioned by the consumer from the signup event, with its first invoice
-    provisioned = _until(provisioned_billing, "the Asaas subscription")
+    provisioned = wait_for("the Asaas subscription", provisioned_billing, timeout_s=90)
     assert provisioned["status"] == "trial"
     [invoice] = provisioned["invoices"]
     assert (invoice["status"], invoice["value_cents"]) == ("pending", 7990)
@@ -65,14 +49,18 @@ def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
         f"{stack['asaas_simulator_url']}/_sim/payments/{invoice['id']}/overdue", json={"days": 11}, timeout=60
     )
     assert late.status_code == 200, late.text
-    _until(lambda: True if billing()["status"] == "suspended" else None, "suspension by the webhook")
+    wait_for(
+        "suspension by the webhook",
+        lambda: True if billing()["status"] == "suspended" else None,
+        timeout_s=90,
+    )
 
     # The API refuses the shop's work (its environment remembers the status up to 30 s)
     def refused() -> dict[str, Any] | None:
         response = http.get("/customers", headers=headers)
         return dict(response.json()) if response.status_code == 402 else None
 
-    body = _until(refused, "402 from the API")
+    body = wait_for("402 from the API", refused, timeout_s=90)
     assert body["code"] == "subscription_suspended"
     assert "falta de pagamento" in body["message"]
 
@@ -82,25 +70,27 @@ def test_signup_subscribes_a_late_invoice_suspends_and_paying_reactivates(
     report = json.loads(result["Payload"].read())
     assert report["shops"] >= 1
     assert report["notices"] >= 1
-    subjects = [m["subject"] for m in _mails_to(stack, shop["email"])]
+    subjects = [m["subject"] for m in mails_to(stack, shop["email"])]
     assert "Acesso ao assistec suspenso" in subjects
 
     # Paid: the webhook brings the shop back, with its next invoice
     paid = httpx.post(f"{stack['asaas_simulator_url']}/_sim/payments/{invoice['id']}/pay", timeout=60)
     assert paid.status_code == 200, paid.text
-    back = _until(active_billing, "reactivation")
+    back = wait_for("reactivation", active_billing, timeout_s=90)
     assert back["next_due_date"] > invoice["due_date"]
     assert {i["status"] for i in back["invoices"]} == {"paid", "pending"}
-    _until(
-        lambda: True if http.get("/customers", headers=headers).status_code == 200 else None,
+    wait_for(
         "the API serving the shop again",
+        lambda: True if http.get("/customers", headers=headers).status_code == 200 else None,
+        timeout_s=90,
     )
-    _until(
+    wait_for(
+        "the reactivation e-mail",
         lambda: (
             True
             if "Pagamento recebido: acesso ao assistec liberado"
-            in [m["subject"] for m in _mails_to(stack, shop["email"])]
+            in [m["subject"] for m in mails_to(stack, shop["email"])]
             else None
         ),
-        "the reactivation e-mail",
+        timeout_s=90,
     )

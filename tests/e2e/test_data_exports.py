@@ -7,24 +7,13 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import uuid
 import zipfile
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from tests.e2e.shops import mails_to, new_shop
-
-
-def _until[T](probe: Callable[[], T | None], what: str, timeout_s: float = 180) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if (found := probe()) is not None:
-            return found
-        time.sleep(1)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
+from tests.e2e.shops import mails_to, new_shop, wait_for
 
 
 def test_the_owner_asks_for_the_shops_data_and_downloads_the_zip(
@@ -54,7 +43,7 @@ def test_the_owner_asks_for_the_shops_data_and_downloads_the_zip(
         body: dict[str, Any] = answer.json()
         return body if body["status"] in ("ready", "failed") else None
 
-    export = _until(finished, "the export made by the worker")
+    export = wait_for("the export made by the worker", finished, timeout_s=180, every_s=1)
     assert export["status"] == "ready", export
     assert export["rows"] > 0
     assert export["files"] > 0
@@ -83,10 +72,11 @@ def test_the_owner_asks_for_the_shops_data_and_downloads_the_zip(
     assert [t["id"] for t in json.loads(archive.read("tenants.json"))] == [shop["tenant_id"]]
 
     # And the owner was e-mailed that it is in the panel, with no link in the message
-    [mail] = _until(
-        lambda: [m for m in mails_to(stack, shop["email"]) if "Exportação dos dados" in m["subject"]] or None,
+    [mail] = wait_for(
         "the owner's e-mail in LocalStack's SES",
+        lambda: [m for m in mails_to(stack, shop["email"]) if "Exportação dos dados" in m["subject"]] or None,
         timeout_s=60,
+        every_s=1,
     )
     assert "Dados da loja" in mail["text"]
     assert "X-Amz-" not in mail["text"]

@@ -6,26 +6,16 @@ bounce in SES's real shape, published to the same topic as SES would, suppresses
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.shops import approved_order, mails_to, new_shop
+from tests.e2e.shops import approved_order, mails_to, new_shop, wait_for
 
 SIM_KEY = f"$aact_e2e_mail_{uuid.uuid4().hex}"
 BOUNCE = Path(__file__).resolve().parents[1] / "fixtures" / "ses" / "bounce_permanent.json"
-
-
-def _until(probe: Any, what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
 def test_a_customer_mail_is_delivered_then_its_bounce_suppresses_the_address(
@@ -46,7 +36,9 @@ def test_a_customer_mail_is_delivered_then_its_bounce_suppresses_the_address(
     )
     assert started.status_code == 202, started.text
     try:
-        [mail] = _until(lambda: mails_to(stack, email), "the charge's e-mail in LocalStack's SES")
+        [mail] = wait_for(
+            "the charge's e-mail in LocalStack's SES", lambda: mails_to(stack, email), timeout_s=60
+        )
         assert mail["subject"].startswith("Pagamento da OS")
 
         # Then staff see it, and SES's delivery event moves it to delivered
@@ -54,7 +46,7 @@ def test_a_customer_mail_is_delivered_then_its_bounce_suppresses_the_address(
             items = http.get("/email/messages", headers=headers, params={"to": email}).json()["items"]
             return [m for m in items if m["status"] == "delivered"]
 
-        [row] = _until(delivered, "the delivery event applied")
+        [row] = wait_for("the delivery event applied", delivered, timeout_s=60)
         assert row["template"] == "payment_link"
         assert row["order_id"] == order["id"]
 
@@ -75,7 +67,7 @@ def test_a_customer_mail_is_delivered_then_its_bounce_suppresses_the_address(
             items = http.get("/email/suppressions", headers=headers).json()["items"]
             return [s for s in items if s["address"] == email]
 
-        [entry] = _until(suppressed, "the bounce applied")
+        [entry] = wait_for("the bounce applied", suppressed, timeout_s=60)
         assert entry["reason"] == "bounce"
         assert "550" in entry["detail"]
         statuses = {

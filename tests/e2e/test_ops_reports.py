@@ -11,7 +11,6 @@ and why, the rest stands."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,17 +20,8 @@ import pytest
 
 from assistec.domain.ops_reports import weekly_window
 from tests.conftest import LambdaContext
-from tests.e2e.shops import mails_to
+from tests.e2e.shops import mails_to, wait_for
 from tests.support_ops_reports import small_dashboard
-
-
-def _until(probe: Any, what: str, timeout_s: float = 60) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if found := probe():
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
 @pytest.fixture
@@ -127,7 +117,7 @@ def test_the_weekly_report_reads_a_dashboards_metrics_from_cloudwatch_and_mails_
     assert sections["Provedores: erros (semana)"] == ["Evolution: sends failed or unknown: 7", "demais 1: 0"]
     # And ops got it through SES
     assert output["mailed_to"] == ops
-    [mail] = _until(lambda: mails_to(stack, ops), "the report in LocalStack's SES")
+    [mail] = wait_for("the report in LocalStack's SES", lambda: mails_to(stack, ops), timeout_s=60)
     window = weekly_window(now)
     assert mail["subject"] == f"[assistec] Desempenho da semana de {window.label} (local)"
     for row in ("Requests: 1.000", "Payments consumer: 5", "Payments/Events: 3 min 20 s"):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from tests.e2e.shops import new_shop
+from tests.e2e.shops import new_shop, wait_for, whatsapp_texts_to
 
 REPO = Path(__file__).resolve().parents[2]
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -59,16 +58,6 @@ def open_page(browser: Any) -> Iterator[Callable[[dict[str, Any]], Any]]:
     for context in contexts:
         context.close()
     assert not refused, refused
-
-
-def _until[T](check: Callable[[], T | None], what: str, timeout_s: float = 90) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = check()
-        if value is not None:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
 def _log_in(page: Any, panel_url: str, email: str, password: str) -> None:
@@ -138,7 +127,11 @@ def test_staff_log_in_register_customer_device_and_order_and_see_it_on_the_board
     photo = page.get_by_role("img", name="Foto 1 do aparelho")
     photo.wait_for()
     # (polled from here: wait_for_function evaluates a string, which the panel's CSP refuses)
-    _until(lambda: True if photo.evaluate("img => img.naturalWidth") == 16 else None, "the photo loads", 30)
+    wait_for(
+        "the photo loads",
+        lambda: True if photo.evaluate("img => img.naturalWidth") == 16 else None,
+        timeout_s=30,
+    )
 
     page.get_by_role("button", name="Abrir OS deste aparelho").click()
     page.get_by_label("Defeito relatado").fill("Tela trincada, touch falhando")
@@ -313,18 +306,21 @@ def test_a_suspended_shop_sees_the_billing_page_with_the_way_to_pay(
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    provisioned = _until(
-        lambda: b if (b := billing())["provisioned"] and b["invoices"] else None, "the subscription"
+    provisioned = wait_for(
+        "the subscription",
+        lambda: b if (b := billing())["provisioned"] and b["invoices"] else None,
+        timeout_s=90,
     )
     [invoice] = provisioned["invoices"]
     late = httpx.post(
         f"{stack['asaas_simulator_url']}/_sim/payments/{invoice['id']}/overdue", json={"days": 11}, timeout=60
     )
     assert late.status_code == 200, late.text
-    _until(lambda: True if billing()["status"] == "suspended" else None, "the suspension")
-    _until(
-        lambda: True if http.get("/customers", headers=headers).status_code == 402 else None,
+    wait_for("the suspension", lambda: True if billing()["status"] == "suspended" else None, timeout_s=90)
+    wait_for(
         "402 from the API",
+        lambda: True if http.get("/customers", headers=headers).status_code == 402 else None,
+        timeout_s=90,
     )
 
     # When the owner logs in
@@ -377,9 +373,10 @@ def test_the_counter_connects_whatsapp_and_answers_a_customer(
     instance = http.get("/whatsapp/instance", headers=headers).json()["name"]
     scanned = sim.post(f"/_sim/instances/{instance}/open", json={"number": "5511955552222"})
     assert scanned.status_code == 200, scanned.text
-    _until(
-        lambda: True if http.get("/whatsapp/instance", headers=headers).json()["state"] == "open" else None,
+    wait_for(
         "the number open",
+        lambda: True if http.get("/whatsapp/instance", headers=headers).json()["state"] == "open" else None,
+        timeout_s=90,
     )
     page.reload()
     page.get_by_text("Conectado").wait_for()
@@ -402,7 +399,7 @@ def test_the_counter_connects_whatsapp_and_answers_a_customer(
             return None
         return True
 
-    _until(conversation_listed, "the conversation in the panel", timeout_s=120)
+    wait_for("the conversation in the panel", conversation_listed, timeout_s=120)
 
     # Then staff read it and answer from the panel: the bot goes silent, the answer goes out on WhatsApp
     page.locator("section", has_text="Conversas").get_by_role("link").first.click()
@@ -415,12 +412,11 @@ def test_the_counter_connects_whatsapp_and_answers_a_customer(
     conversation.get_by_text("Com atendente").wait_for()
     page.screenshot(path=str(artifacts / "whatsapp-desktop.png"), full_page=True)
 
-    def delivered() -> bool | None:
-        sent = sim.get("/_sim/sent", params={"instance": instance}).json()
-        texts = [s["body"].get("text") for s in sent if s["body"].get("number") == phone]
-        return True if "Olá! Pode trazer hoje, fazemos a limpeza." in texts else None
-
-    _until(delivered, "the answer sent through the shop's number")
+    wait_for(
+        "the answer sent through the shop's number",
+        lambda: "Olá! Pode trazer hoje, fazemos a limpeza." in whatsapp_texts_to(stack, instance, phone),
+        timeout_s=90,
+    )
 
     # And handing back to the bot is one click
     page.get_by_role("button", name="Devolver ao robô").click()
@@ -809,7 +805,11 @@ def test_settings_pages_save_documents_texts_and_the_owner_cancels_the_subscript
     )
     logo = page.get_by_role("img", name="Logo atual da loja")
     logo.wait_for()
-    _until(lambda: True if logo.evaluate("img => img.naturalWidth") == 40 else None, "the logo loads", 30)
+    wait_for(
+        "the logo loads",
+        lambda: True if logo.evaluate("img => img.naturalWidth") == 40 else None,
+        timeout_s=30,
+    )
     assert http.get("/settings/documents", headers=headers).json()["has_logo"] is True
     page.screenshot(path=str(artifacts / "settings-documents-desktop.png"), full_page=True)
 
@@ -1225,7 +1225,7 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
         done = files.get_by_test_id("bank-file").filter(has_text="CN301100.RET").filter(has_text="Lido")
         return True if done.count() == 1 else None
 
-    _until(read, "the retorno read and listed", timeout_s=180)
+    wait_for("the retorno read and listed", read, timeout_s=180)
     entry = files.get_by_test_id("bank-file").filter(has_text="CN301100.RET")
     entry.filter(has_text="2 ocorrência(s)").filter(has_text="Pago R$ 319,90").wait_for()
     entry.get_by_role("button", name="Ocorrências de CN301100.RET").click()
@@ -1269,7 +1269,7 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
         done = files.get_by_test_id("bank-file").filter(has_text="extrato.ofx").filter(has_text="Lido")
         return True if done.count() == 1 else None
 
-    _until(statement_read, "the statement read and listed", timeout_s=180)
+    wait_for("the statement read and listed", statement_read, timeout_s=180)
     page.get_by_role("navigation", name="Seções do banco").get_by_role("link", name="Conciliação").click()
     suggestions = page.get_by_role("region", name="Sugestões de conciliação")
 
@@ -1278,7 +1278,7 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
         page.wait_for_timeout(1000)
         return True if suggestions.get_by_role("listitem").filter(has_text="R$ 319,90").count() == 1 else None
 
-    _until(suggested, "the matcher's suggestion", timeout_s=120)
+    wait_for("the matcher's suggestion", suggested, timeout_s=120)
     page.screenshot(path=str(artifacts / "bank-reconciliation-suggestion-desktop.png"), full_page=True)
     suggestions.get_by_role("button", name="Confirmar").click()
     suggestions.get_by_text("Nenhuma sugestão no período.").wait_for()

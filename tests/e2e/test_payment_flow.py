@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from tests.e2e.shops import approved_order, mails_to, new_shop
+from tests.e2e.shops import approved_order, mails_to, new_shop, wait_for
 
 SIM_KEY = f"$aact_e2e_flow_{uuid.uuid4().hex}"
 
@@ -37,10 +37,6 @@ def _execution(aws: Any, arn: str, timeout_s: float = 90) -> dict[str, Any]:
     raise AssertionError(f"the flow is still running after {timeout_s:.0f} s")
 
 
-def _mails_to(stack: dict[str, Any], address: str) -> list[dict[str, str]]:
-    return mails_to(stack, address)
-
-
 def _charge(http: httpx.Client, headers: dict[str, str], order_id: str) -> dict[str, Any]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -61,10 +57,9 @@ def test_flow_charges_mails_waits_and_ends_paid(http: httpx.Client, stack: dict[
     assert started.status_code == 202, started.text
     charge = _charge(http, headers, order["id"])
     # The customer got the e-mail with the PIX copia e cola
-    deadline = time.monotonic() + 30
-    while not _mails_to(stack, email) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    (mail,) = _mails_to(stack, email)
+    (mail,) = wait_for(
+        "the charge's e-mail in LocalStack's SES", lambda: mails_to(stack, email), timeout_s=30
+    )
     assert mail["subject"].startswith("Pagamento da OS")
     assert charge["pix_payload"] in mail["text"]
     # The customer pays; the webhook's consumer hands the token back; the flow ends paid
@@ -103,7 +98,7 @@ def test_flow_unpaid_sends_a_reminder_then_expires_the_charge(
     output = json.loads(execution["output"])
     assert output["outcome"] == {"outcome": "expired", "status": "cancelled"}
     assert output["reminded"]["notified"] is True
-    subjects = sorted(m["subject"] for m in _mails_to(stack, email))
+    subjects = sorted(m["subject"] for m in mails_to(stack, email))
     assert len(subjects) == 2
     assert subjects[0].startswith("Lembrete:")
     charge = http.get(f"/orders/{order['id']}/charges", headers=headers).json()["items"][0]

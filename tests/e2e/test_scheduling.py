@@ -10,9 +10,7 @@ moved through its input to 24 h before, sends the reminder on WhatsApp; the cust
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,26 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.e2e.shops import new_shop
-
-
-def _wait(what: str, check: Callable[[], Any], timeout_s: float = 120) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
-
-
-def _sent_to(stack: dict[str, Any], instance: str, phone: str) -> list[str]:
-    sent = httpx.get(
-        f"{stack['evolution_simulator_url']}/_sim/sent", params={"instance": instance}, timeout=30
-    )
-    return [
-        s["body"]["text"] for s in sent.json() if s["body"].get("number") == phone and "text" in s["body"]
-    ]
+from tests.e2e.shops import new_shop, wait_for, whatsapp_texts_to
 
 
 @pytest.mark.timeout(900)
@@ -72,7 +51,7 @@ def test_book_on_whatsapp_mirrored_to_google_and_reminded(
     instance = ok(http.post("/whatsapp/instance", headers=headers, json={"number": number}))
     sim = httpx.Client(base_url=stack["evolution_simulator_url"], timeout=30)
     ok(sim.post(f"/_sim/instances/{instance['name']}/open", json={"number": number}))
-    _wait(
+    wait_for(
         "the number open",
         lambda: http.get("/whatsapp/instance", headers=headers).json().get("state") == "open",
     )
@@ -84,14 +63,15 @@ def test_book_on_whatsapp_mirrored_to_google_and_reminded(
 
     # 3. Booking on WhatsApp: the offer, the fifth option (on a third day: at least a day ahead)
     say("quero agendar")
-    offers = _wait(
+    offers = wait_for(
         "the offer",
-        lambda: [t for t in _sent_to(stack, instance["name"], phone) if "horários livres" in t],
+        lambda: [t for t in whatsapp_texts_to(stack, instance["name"], phone) if "horários livres" in t],
     )
     assert "\n5. " in offers[0], offers[0]
     say("5")
-    done = _wait(
-        "the booking", lambda: [t for t in _sent_to(stack, instance["name"], phone) if "Agendado!" in t]
+    done = wait_for(
+        "the booking",
+        lambda: [t for t in whatsapp_texts_to(stack, instance["name"], phone) if "Agendado!" in t],
     )
     assert "/public/appointments/" in done[0]
     listed = ok(
@@ -116,9 +96,9 @@ def test_book_on_whatsapp_mirrored_to_google_and_reminded(
         events = calendars.get(email, {}).get("events", [])
         return next((e for e in events if e["id"] == appointment["google_event_id"]), None)
 
-    mirrored = _wait("the Google event", event, timeout_s=180)
+    mirrored = wait_for("the Google event", event, timeout_s=180)
     assert mirrored["start"]["dateTime"][:16] == appointment["starts_at"][:16]
-    synced = _wait(
+    synced = wait_for(
         "the mirror recorded",
         lambda: ok(http.get(f"/appointments/{appointment['id']}", headers=headers))["sync_state"] == "synced",
     )
@@ -132,9 +112,9 @@ def test_book_on_whatsapp_mirrored_to_google_and_reminded(
     )
     summary = json.loads(result["Payload"].read())
     assert summary.get("whatsapp", 0) >= 1, summary
-    reminder = _wait(
+    reminder = wait_for(
         "the reminder",
-        lambda: [t for t in _sent_to(stack, instance["name"], phone) if t.startswith("Lembrete")],
+        lambda: [t for t in whatsapp_texts_to(stack, instance["name"], phone) if t.startswith("Lembrete")],
     )
     assert "confirmo" in reminder[0]
     # Run again a few minutes later: the claim holds, nothing twice
@@ -147,12 +127,12 @@ def test_book_on_whatsapp_mirrored_to_google_and_reminded(
 
     # 6. "confirmo": confirmed, and Google's event updated by the worker
     say("confirmo")
-    _wait(
+    wait_for(
         "the thanks",
-        lambda: [t for t in _sent_to(stack, instance["name"], phone) if t.startswith("Obrigado!")],
+        lambda: [t for t in whatsapp_texts_to(stack, instance["name"], phone) if t.startswith("Obrigado!")],
     )
     after = ok(http.get(f"/appointments/{appointment['id']}", headers=headers))
     assert after["status"] == "confirmed"
-    _wait(
+    wait_for(
         "the confirmed event", lambda: (event() or {}).get("summary", "").startswith("\u2714"), timeout_s=180
     )

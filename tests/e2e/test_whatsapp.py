@@ -10,36 +10,15 @@ move the order to ready: "pronto para retirada" a minute later (the status queue
 
 from __future__ import annotations
 
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.shops import new_shop
+from tests.e2e.shops import new_shop, wait_for, whatsapp_texts_to
 
 SIM_KEY = f"$aact_e2e_wa_{uuid.uuid4().hex}"
-
-
-def _sent_to(stack: dict[str, Any], instance: str, phone: str) -> list[str]:
-    sent = httpx.get(
-        f"{stack['evolution_simulator_url']}/_sim/sent", params={"instance": instance}, timeout=30
-    )
-    return [
-        s["body"]["text"] for s in sent.json() if s["body"].get("number") == phone and "text" in s["body"]
-    ]
-
-
-def _wait(what: str, check: Callable[[], Any], timeout_s: float = 120) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.5)
-    raise AssertionError(f"{what}: not within {timeout_s:.0f} s")
 
 
 @pytest.mark.timeout(900)
@@ -58,7 +37,7 @@ def test_price_quote_reply_payment_and_ready_on_whatsapp(http: httpx.Client, sta
     assert instance["webhook_url"].startswith(f"{stack['api_url']}/webhooks/evolution/")
     sim = httpx.Client(base_url=stack["evolution_simulator_url"], timeout=30)
     ok(sim.post(f"/_sim/instances/{instance['name']}/open", json={"number": "5511955551111"}))
-    _wait(
+    wait_for(
         "the number open",
         lambda: http.get("/whatsapp/instance", headers=headers).json().get("state") == "open",
     )
@@ -82,11 +61,13 @@ def test_price_quote_reply_payment_and_ready_on_whatsapp(http: httpx.Client, sta
             },
         )
     )
-    answers = _wait("the price", lambda: [a for a in _sent_to(stack, instance["name"], phone) if "R$" in a])
+    answers = wait_for(
+        "the price", lambda: [a for a in whatsapp_texts_to(stack, instance["name"], phone) if "R$" in a]
+    )
     assert "R$ 450,00" in answers[0]
 
     # 2. Staff open the order (the conversation's contact becomes the customer) and send the quote
-    conversation = _wait(
+    conversation = wait_for(
         "the conversation", lambda: http.get("/conversations", headers=headers).json()["items"]
     )[0]
     customer = ok(http.post("/customers", headers=headers, json={"name": "Bia Lima", "phone": f"+{phone}"}))
@@ -134,16 +115,16 @@ def test_price_quote_reply_payment_and_ready_on_whatsapp(http: httpx.Client, sta
         )
     )
     ok(http.post(f"/quotes/{quote['id']}/send", headers=headers, json={"payment": "PIX"}))
-    _wait(
+    wait_for(
         "the quote on WhatsApp",
-        lambda: [t for t in _sent_to(stack, instance["name"], phone) if quote["public_token"] in t],
+        lambda: [t for t in whatsapp_texts_to(stack, instance["name"], phone) if quote["public_token"] in t],
     )
 
     # 3. The customer replies "1": approved, parts reserved; the payment flow's PIX goes out on WhatsApp
     ok(sim.post(f"/_sim/instances/{instance['name']}/messages", json={"phone": phone, "text": "1"}))
-    pix = _wait(
+    pix = wait_for(
         "the payment link",
-        lambda: [t for t in _sent_to(stack, instance["name"], phone) if "Pix copia e cola" in t],
+        lambda: [t for t in whatsapp_texts_to(stack, instance["name"], phone) if "Pix copia e cola" in t],
     )
     assert "R$ 450,00" in pix[0]
     assert http.get(f"/orders/{order['id']}", headers=headers).json()["status"] == "approved"
@@ -156,9 +137,11 @@ def test_price_quote_reply_payment_and_ready_on_whatsapp(http: httpx.Client, sta
             f"{stack['asaas_simulator_url']}/_sim/payments/{charge['asaas_payment_id']}/pay", timeout=60
         )
     )
-    _wait(
+    wait_for(
         "pagamento recebido",
-        lambda: [t for t in _sent_to(stack, instance["name"], phone) if t.startswith("Pagamento recebido")],
+        lambda: [
+            t for t in whatsapp_texts_to(stack, instance["name"], phone) if t.startswith("Pagamento recebido")
+        ],
     )
 
     # 5. Repaired: ready for pickup, told a minute later (a change undone within it is never told)
@@ -171,9 +154,9 @@ def test_price_quote_reply_payment_and_ready_on_whatsapp(http: httpx.Client, sta
                 json={"to": to, "version": current["version"]},
             )
         )
-    ready = _wait(
+    ready = wait_for(
         "pronto para retirada",
-        lambda: [t for t in _sent_to(stack, instance["name"], phone) if "pronto para retirada" in t],
+        lambda: [t for t in whatsapp_texts_to(stack, instance["name"], phone) if "pronto para retirada" in t],
         timeout_s=180,
     )
     assert len(ready) == 1
