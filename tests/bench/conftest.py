@@ -101,7 +101,8 @@ def cpu_seconds() -> dict[str, float]:
             totals["postgres"] += own + (children if postmaster else 0.0)
         elif comm == "pgbouncer":
             totals["pgbouncer"] += own
-        elif b"localstack" in cmdline and b"pytest" not in cmdline:
+        elif b"localstack.runtime.main" in cmdline:
+            # LocalStack's own server only (not a tool whose arguments name the localstack folder)
             totals["localstack"] += own
     return totals
 

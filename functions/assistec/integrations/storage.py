@@ -235,6 +235,21 @@ class BundleStore(Protocol):
         ...
 
 
+# A bundle up to this size goes in one request. botocore asks for the server's go-ahead before any
+# PutObject body (``Expect: 100-continue``), whatever its size: a round trip more for each of a
+# night's thousand shops, whose bundles are mostly a few hundred KB. A larger one still waits for it
+# (which spares sending it to a key already taken).
+CONTINUE_ABOVE_BYTES = 8 * 1024 * 1024
+
+
+def _small_bodies_at_once(request: Any, **_: Any) -> None:
+    """botocore's ``before-send`` hook: no ``Expect: 100-continue`` on a body of at most
+    ``CONTINUE_ABOVE_BYTES`` (the header is not signed: SigV4 leaves ``expect`` out)."""
+    length = request.headers.get("Content-Length")
+    if "Expect" in request.headers and length is not None and int(length) <= CONTINUE_ABOVE_BYTES:
+        del request.headers["Expect"]
+
+
 class S3BundleStore:
     def __init__(self, bucket: str, copy_bucket: str | None = None) -> None:
         self._bucket = bucket
@@ -249,7 +264,9 @@ class S3BundleStore:
         if self._client is None:
             import boto3
 
-            self._client = boto3.client("s3")
+            client = boto3.client("s3")
+            client.meta.events.register("before-send.s3.PutObject", _small_bodies_at_once)
+            self._client = client
         return self._client
 
     def head(self, key: str, *, copy: bool = False) -> int | None:

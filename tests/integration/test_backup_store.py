@@ -1,0 +1,112 @@
+"""The backup bundles' S3 store against LocalStack's S3: a put lands only on a free key, whatever the
+body's size; what is stored is the body from its position on; the copy keeps the tags; and a bundle
+that fits in memory goes in one request, without botocore's ``Expect: 100-continue`` round trip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from assistec.integrations import storage
+from assistec.integrations.storage import BundleExistsError, S3BundleStore
+
+LOCALSTACK = "http://127.0.0.1:4566"
+
+
+def _localstack_up() -> bool:
+    try:
+        with urllib.request.urlopen(f"{LOCALSTACK}/_localstack/health", timeout=2) as answer:
+            return bool(answer.status == 200)
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def buckets(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+    if not _localstack_up():
+        pytest.skip("LocalStack is not running on 127.0.0.1:4566")
+    import boto3
+
+    for name, value in (
+        ("AWS_ENDPOINT_URL", LOCALSTACK),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    s3 = boto3.client("s3")
+    names = (
+        f"assistec-test-bundles-{uuid.uuid4().hex[:12]}",
+        f"assistec-test-copies-{uuid.uuid4().hex[:12]}",
+    )
+    for name in names:
+        s3.create_bucket(Bucket=name)
+    yield names
+    for name in names:
+        for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
+            s3.delete_object(Bucket=name, Key=item["Key"])
+        s3.delete_bucket(Bucket=name)
+
+
+def _expect_headers(store: S3BundleStore) -> list[bytes | None]:
+    """The ``Expect`` header of every PutObject the store's client sends from now on."""
+    seen: list[bytes | None] = []
+
+    def record(request: Any, **_: Any) -> None:
+        seen.append(request.headers.get("Expect"))
+
+    store._s3().meta.events.register("before-send.s3.PutObject", record)
+    return seen
+
+
+@pytest.mark.parametrize("size", [300 * 1024, 2 * 1024 * 1024], ids=["in-memory", "streamed"])
+def test_a_bundle_is_stored_once_from_its_position_whatever_its_size(
+    buckets: tuple[str, str], monkeypatch: pytest.MonkeyPatch, size: int
+) -> None:
+    # (the streamed case: the threshold below the body, so it goes from its spool as a large one)
+    monkeypatch.setattr(storage, "CONTINUE_ABOVE_BYTES", 1024 * 1024)
+    bucket, copies = buckets
+    store = S3BundleStore(bucket, copies)
+    expects = _expect_headers(store)
+    data = os.urandom(size)
+    key = f"shops/{uuid.uuid4()}/2026-11-30.bundle"
+    with tempfile.SpooledTemporaryFile(max_size=64 * 1024) as spool:
+        spool.write(b"not part of the bundle" + data)
+        spool.seek(len(b"not part of the bundle"))
+        store.put(key, spool, tags={"retention": "daily"})
+
+    stored = io.BytesIO()
+    store.get(key, stored)
+    assert stored.getvalue() == data
+    assert store.head(key) == size
+    assert store.tags(key) == {"retention": "daily"}
+    # A small body goes in one request; a large one waits for the server's go-ahead first
+    assert expects == ([None] if size <= storage.CONTINUE_ABOVE_BYTES else [b"100-continue"])
+
+    # A second put to the same key is refused, and the stored bundle stays
+    with pytest.raises(BundleExistsError):
+        store.put(key, io.BytesIO(os.urandom(size)), tags={"retention": "weekly"})
+    again = io.BytesIO()
+    store.get(key, again)
+    assert again.getvalue() == data
+    assert store.tags(key) == {"retention": "daily"}
+
+    # The copy in the second bucket has the same bytes and tags
+    assert store.head(key, copy=True) is None
+    store.copy(key)
+    assert store.head(key, copy=True) == size
+    import boto3
+
+    copied = boto3.client("s3").get_object(Bucket=copies, Key=key)
+    assert copied["Body"].read() == data
+    tagging = boto3.client("s3").get_object_tagging(Bucket=copies, Key=key)["TagSet"]
+    assert {t["Key"]: t["Value"] for t in tagging} == {"retention": "daily"}
