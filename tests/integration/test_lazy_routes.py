@@ -1,6 +1,6 @@
-"""The banking routes load on demand (api/app.py LAZY_ROUTES): in a fresh API process, as a cold
-Lambda, the first banking request imports them and is answered as ever, and paths outside them
-neither load them nor answer differently; against the real PostgreSQL."""
+"""Rarely used routes load on demand (api/app.py LAZY_ROUTES): in a fresh API process, as a cold
+Lambda, the first request of a group imports it and is answered as ever, and paths outside it
+neither load it nor answer differently; against the real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from assistec import __version__
+from assistec.api.app import LAZY_ROUTES
 from tests.conftest import PgDatabase
 from tests.integration.conftest import SIGNING_KEY, Client, authorize, rest_event, signup
 
@@ -23,14 +24,13 @@ BANKING = [
     "assistec.api.banking_reconciliation",
 ]
 # A fresh interpreter: import the API handler, then answer each event, noting after each which
-# banking route modules are loaded.
-PROBE = f"""
+# lazy route modules are loaded (``lazy``: the ones looked for).
+PROBE = """
 import json, sys
-events = json.load(sys.stdin)
 from assistec.handlers.api import handler
 from tests.conftest import LambdaContext
-lazy = {BANKING!r}
-out = {{"cold": [m for m in lazy if m in sys.modules], "answers": []}}
+events, lazy = json.load(sys.stdin)
+out = {"cold": [m for m in lazy if m in sys.modules], "answers": []}
 for event in events:
     response = handler(event, LambdaContext())
     body = json.loads(response["body"]) if response.get("body") else None
@@ -39,7 +39,9 @@ print(json.dumps(out))
 """
 
 
-def _fresh_api(database: PgDatabase, events: list[dict[str, Any]]) -> dict[str, Any]:
+def _fresh_api(
+    database: PgDatabase, events: list[dict[str, Any]], lazy: list[str] = BANKING
+) -> dict[str, Any]:
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(ROOT),
@@ -59,7 +61,7 @@ def _fresh_api(database: PgDatabase, events: list[dict[str, Any]]) -> dict[str, 
     done = subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT / "functions",
-        input=json.dumps(events),
+        input=json.dumps([events, lazy]),
         capture_output=True,
         text=True,
         env=env,
@@ -108,3 +110,26 @@ def test_a_cold_api_answers_an_orders_boletos_route_first(client: Client, databa
     assert (out["cold"], answer[2]) == ([], BANKING), out
     assert (answer[0], answer[1]["code"]) == (expected[0], expected[1]["code"]), (answer, expected)
     assert answer[1]["code"] != "route_not_found", answer  # the route answered: no such order here
+
+
+def test_a_cold_api_answers_each_other_lazy_group_as_ever(client: Client, database: PgDatabase) -> None:
+    shop = signup(client)
+    context = authorize(shop.access_token)
+    groups = [g for g in LAZY_ROUTES if g.name != "banking"]
+    paths = {
+        "audit": "/audit",
+        "reports": "/reports/orders",
+        "email": "/settings/email",
+        "data_exports": "/data-exports",
+    }
+    assert set(paths) == {g.name for g in groups}, "a lazy group this test does not call"
+    for group in groups:
+        path = paths[group.name]
+        expected = client.call("GET", path, shop.access_token)
+        assert expected[0] == 200, expected
+
+        out = _fresh_api(database, [rest_event("GET", path, authorizer=context)], list(group.modules))
+
+        (answer,) = out["answers"]
+        assert (out["cold"], answer[2]) == ([], list(group.modules)), (path, out)
+        assert (answer[0], answer[1]) == (expected[0], expected[1]), (path, answer, expected)

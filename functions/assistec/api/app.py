@@ -22,21 +22,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from assistec import __version__
 from assistec.api import (
-    audit,
     auth,
     billing,
     customers,
-    data_exports,
     devices,
     documents,
-    email,
     health,
     orders,
     payments,
     public,
     quotes,
     realtime,
-    reports,
     scheduling,
     shop_settings,
     stock,
@@ -102,21 +98,17 @@ for module in (
     billing,
     users,
     shop_settings,
-    audit,
     customers,
     devices,
     orders,
     documents,
     stock,
     quotes,
-    reports,
     payments,
     public,
     webhooks,
     whatsapp,
     scheduling,
-    email,
-    data_exports,
     realtime,
 ):
     app.include_router(module.router)
@@ -153,6 +145,21 @@ LAZY_ROUTES = (
         ),
         prefixes=("/banking/",),
         patterns=(re.compile(r"^/orders/[^/]+/boletos$"),),
+    ),
+    # Owners' and admins' pages, a few ms each: audit log, reports, e-mail settings and log, LGPD exports.
+    LazyRoutes("audit", ("assistec.api.audit",), prefixes=("/audit/",), patterns=(re.compile(r"^/audit$"),)),
+    LazyRoutes("reports", ("assistec.api.reports",), prefixes=("/reports/",)),
+    LazyRoutes(
+        "email",
+        ("assistec.api.email",),
+        prefixes=("/email/", "/settings/email/"),
+        patterns=(re.compile(r"^/settings/email$"),),
+    ),
+    LazyRoutes(
+        "data_exports",
+        ("assistec.api.data_exports",),
+        prefixes=("/data-exports/",),
+        patterns=(re.compile(r"^/data-exports$"),),
     ),
 )
 _included: set[str] = set()
