@@ -5,7 +5,11 @@ gate). ``serve`` answers one API Gateway event with the environment's compositio
 from __future__ import annotations
 
 import base64
+import importlib
 import json
+import re
+import threading
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
@@ -18,25 +22,17 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from assistec import __version__
 from assistec.api import (
-    audit,
     auth,
-    banking,
-    banking_boletos,
-    banking_reconciliation,
-    banking_remessas,
     billing,
     customers,
-    data_exports,
     devices,
     documents,
-    email,
     health,
     orders,
     payments,
     public,
     quotes,
     realtime,
-    reports,
     scheduling,
     shop_settings,
     stock,
@@ -67,6 +63,7 @@ from assistec.errors import (
     ValidationFailedError,
 )
 from assistec.observability import logger
+from assistec.services.banking.limits import INLINE_MAX_BASE64
 
 if TYPE_CHECKING:
     from assistec.wiring.api import ApiRoot
@@ -101,28 +98,96 @@ for module in (
     billing,
     users,
     shop_settings,
-    audit,
     customers,
     devices,
     orders,
     documents,
     stock,
     quotes,
-    reports,
     payments,
     public,
     webhooks,
     whatsapp,
     scheduling,
-    email,
-    data_exports,
     realtime,
-    banking,
-    banking_boletos,
-    banking_remessas,
-    banking_reconciliation,
 ):
     app.include_router(module.router)
+
+
+@dataclass(frozen=True)
+class LazyRoutes:
+    """Router modules staff call rarely, kept off the cold start: imported and included on the first
+    request whose path could match one of their routes (under one of ``prefixes``, or matching one of
+    ``patterns``, written as Powertools matches a rule: a ``<param>`` is one path segment)."""
+
+    name: str
+    modules: tuple[str, ...]
+    prefixes: tuple[str, ...] = ()
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    def covers(self, path: str) -> bool:
+        return path.startswith(self.prefixes) or any(p.match(path) for p in self.patterns)
+
+
+# Each group's routes all lie in its paths (tests/unit/test_lazy_routes.py checks it, and that no route
+# of a group could answer a path another route answers): a path outside them answers as if the group
+# were not there, and inside them the group is loaded first, so every path answers as ever (a 404
+# for an unknown path or a method no route takes there, a lazy module's route otherwise).
+LAZY_ROUTES = (
+    # ~1/3 of the API's import: the CNAB layouts of every bank, the statements and reconciliation.
+    LazyRoutes(
+        "banking",
+        (
+            "assistec.api.banking",
+            "assistec.api.banking_boletos",
+            "assistec.api.banking_remessas",
+            "assistec.api.banking_reconciliation",
+        ),
+        prefixes=("/banking/",),
+        patterns=(re.compile(r"^/orders/[^/]+/boletos$"),),
+    ),
+    # Owners' and admins' pages, a few ms each: audit log, reports, e-mail settings and log, LGPD exports.
+    LazyRoutes("audit", ("assistec.api.audit",), prefixes=("/audit/",), patterns=(re.compile(r"^/audit$"),)),
+    LazyRoutes("reports", ("assistec.api.reports",), prefixes=("/reports/",)),
+    LazyRoutes(
+        "email",
+        ("assistec.api.email",),
+        prefixes=("/email/", "/settings/email/"),
+        patterns=(re.compile(r"^/settings/email$"),),
+    ),
+    LazyRoutes(
+        "data_exports",
+        ("assistec.api.data_exports",),
+        prefixes=("/data-exports/",),
+        patterns=(re.compile(r"^/data-exports$"),),
+    ),
+)
+_included: set[str] = set()
+_including = threading.Lock()
+
+
+def _include(groups: tuple[LazyRoutes, ...] | list[LazyRoutes]) -> None:
+    with _including:
+        for group in groups:
+            if group.name in _included:
+                continue
+            # Every module imported before any is included: a failed import leaves no half group.
+            modules = [importlib.import_module(name) for name in group.modules]
+            for module in modules:
+                app.include_router(module.router)
+            _included.add(group.name)
+
+
+def include_routes_for(path: str) -> None:
+    """Include the lazy route groups ``path`` could need (nothing, past their first request)."""
+    needed = [g for g in LAZY_ROUTES if g.name not in _included and g.covers(path)]
+    if needed:
+        _include(needed)
+
+
+def include_all_routes() -> None:
+    """Include every lazy route group (the OpenAPI document describes them all)."""
+    _include(LAZY_ROUTES)
 
 
 @app.get("/docs", include_in_schema=False)
@@ -243,8 +308,9 @@ def _unexpected(exc: Exception) -> Response[str]:
     )
 
 
-# Routes whose body may pass the API's limit, each with its own (the route checks what it got).
-LARGE_BODY_ROUTES = {("POST", "/banking/files/inline"): banking.INLINE_MAX_BODY}
+# Routes whose body may pass the API's limit, each with its own (the route checks what it got):
+# /banking/files/inline takes the base64 of the largest file, and room for its other fields.
+LARGE_BODY_ROUTES = {("POST", "/banking/files/inline"): INLINE_MAX_BASE64 + 4096}
 
 
 def body_limit(event: dict[str, Any], max_body_bytes: int) -> int:
@@ -362,6 +428,7 @@ def _resolve(event: dict[str, Any], context: LambdaContext, root: ApiRoot) -> di
     gated = (
         identity is not None and not path.startswith(billing.OPEN_WHEN_SUSPENDED) and not is_public_path(path)
     )
+    include_routes_for(path)
     with serving(root), billing_gate(identity.tenant_id if gated and identity is not None else None):
         return app.resolve(event, context)
 
@@ -392,6 +459,7 @@ def openapi_json(servers: list[dict[str, str]] | None = None) -> str:
 
     from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+    include_all_routes()
     document = json.loads(
         app.get_openapi_json_schema(
             title="assistec API",

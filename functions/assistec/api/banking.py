@@ -13,7 +13,6 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from assistec.api.identity import caller, services
 from assistec.api.responses import created, doc, json_response
 from assistec.api.routes import Routes
-from assistec.api.schemas.banking import INLINE_MAX_BASE64 as _INLINE_BASE64
 from assistec.api.schemas.banking import (
     AgreementIn,
     AgreementList,
@@ -31,9 +30,6 @@ from assistec.api.schemas.banking import (
     OccurrenceOut,
 )
 from assistec.db.banking import AgreementRow, BankFileRow
-
-# The inline route's body limit: the base64 of the largest file, and room for the other fields.
-INLINE_MAX_BODY = _INLINE_BASE64 + 4096
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]  # Powertools leaves __init__ untyped
 routes = Routes(router, tag="banking")

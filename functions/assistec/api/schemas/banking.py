@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from assistec.api.schemas.common import Bool, Input, Int, Output, Patch
 from assistec.services.banking.agreements import BANKS, check_agreement
-from assistec.services.banking.intake import INLINE_MAX_BYTES
+from assistec.services.banking.limits import INLINE_MAX_BASE64, INLINE_MAX_BYTES
 
 _BANK_LIST = ", ".join(f"{code} ({name})" for code, name in BANKS.items())
 
@@ -207,10 +207,6 @@ class BankFileUploadOut(Output):
     upload_fields: dict[str, str] = Field(description="POST these form fields, then the file as `file`")
     max_bytes: int
     expires_in: int
-
-
-# Base64 of INLINE_MAX_BYTES, with its padding.
-INLINE_MAX_BASE64 = (INLINE_MAX_BYTES + 2) // 3 * 4
 
 
 def _base64(value: str) -> bytes:

@@ -55,6 +55,7 @@ from assistec.errors import PayloadTooLargeError, ValidationFailedError, found
 from assistec.observability import logger
 from assistec.services.audit import SystemActor
 from assistec.services.banking.agreements import bank_rules
+from assistec.services.banking.limits import INLINE_MAX_BYTES
 from assistec.services.banking.parsing import (
     NO_PARSER,
     FileKind,
@@ -76,7 +77,6 @@ CONTENT_TYPE = "application/octet-stream"
 # A bank's retorno of a busy day is a few MB (CNAB 400: 400 bytes a line); statements are smaller.
 UPLOAD_MAX_BYTES = 20 * 1024 * 1024
 UPLOAD_EXPIRES_S = 15 * 60
-INLINE_MAX_BYTES = 1024 * 1024
 LIST_LIMIT = 100
 
 _NO_FILE = "Arquivo bancário não encontrado."
