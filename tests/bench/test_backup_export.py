@@ -82,6 +82,7 @@ def _export_worker(
     from uuid import UUID
 
     from assistec.db.connection import Database
+    from assistec.domain.backup_bundle import key_context
     from assistec.integrations.kms import BACKUP_BUNDLE, KmsDataKeys
     from assistec.integrations.storage import S3BundleStore
     from assistec.services.backup.runs import BackupRuns
@@ -91,6 +92,11 @@ def _export_worker(
     store: Any = MemoryBundleStore() if aws is None else S3BundleStore(aws[0])
     keys: Any = FakeDataKeys() if aws is None else KmsDataKeys(aws[1], BACKUP_BUNDLE)
     runs = BackupRuns(db, store, keys)
+    # Warm, as a Lambda after its first shop: the connection open, the AWS clients made and connected
+    with db.transaction() as conn:
+        conn.execute("select 1")
+    store.head("warm-up")
+    keys.generate(key_context(uuid.UUID(int=0)))
     start.wait()
     cpu = time.process_time()
     while (shop := jobs.get()) is not None:
