@@ -404,6 +404,109 @@ def test_an_export_after_ddl_reads_the_catalog_again(world: World) -> None:
     assert "backup_probe" not in [c.name for c in customers.columns]
 
 
+def test_the_presence_function_answers_as_the_probes_do(world: World) -> None:
+    # The export asks the database's presence function (migration 0041, its plans kept for the
+    # session) which tables hold the shop's rows: it must probe every table the app role reads, and
+    # answer what the probes answer
+    from assistec.db import backup as backup_db
+    from assistec.services.backup.tables import bundled
+
+    _execute(world.database, "delete from price_rules where tenant_id = %s", world.a.tenant_id)
+    for shop in (world.a, world.b):
+        tenant = uuid.UUID(shop.tenant_id)
+        with backup_db.snapshot(_db(world.database.app_url), tenant) as conn:
+            found = backup_db.tenant_tables(conn)
+            tables = bundled(found)
+            presence = backup_db.presence_tables(conn)
+            assert presence is not None
+            assert set(presence) == {t.name for t in found if t.readable}
+            facts = backup_db.snapshot_facts(conn, tenant, tables, presence=presence)
+            assert not facts.presence_failed
+            assert facts.present == backup_db.tables_with_rows(conn, tables, tenant)
+            assert ("price_rules" in facts.present) == (shop is world.b)
+            # And the export asks it: its facts statement calls the function, no probe of its own
+            statement = backup_db.facts_statement(conn, tables, presence=True)
+            assert b"backup_presence(" in statement
+            assert b"exists (select from" not in statement
+
+
+def test_the_presence_function_follows_the_tables_the_migrations_leave(database: PgDatabase) -> None:
+    # A migration that adds a shop table: the runner writes the presence function again in the same
+    # transaction (rolled back here, the database as it was)
+    from assistec.db import backup as backup_db
+    from assistec.db.migrate import Migration, apply, load_migrations
+
+    later = Migration(
+        9999,
+        "later_table",
+        "create table later_things (id uuid primary key, tenant_id uuid not null references tenants (id));"
+        " grant select on later_things to assistec_app;",
+    )
+    with psycopg.connect(database.migrator_url) as conn:
+        with conn.transaction():
+            assert [m.version for m in apply(conn, [*load_migrations(), later])] == [9999]
+            presence = backup_db.presence_tables(conn)
+            assert presence is not None
+            assert "later_things" in presence
+            raise psycopg.Rollback()
+        presence = backup_db.presence_tables(conn)
+        assert presence is not None
+        assert "later_things" not in presence
+
+
+def test_a_table_created_outside_the_migrations_is_still_in_the_bundle(world: World) -> None:
+    # DDL by hand leaves the presence function behind the catalog: the export sees they differ and
+    # probes the tables itself, so the new table's rows are in the bundle
+    for statement in (
+        "create table by_hand (id uuid primary key default gen_random_uuid(),"
+        " tenant_id uuid not null references tenants (id), note text not null)",
+        "alter table by_hand enable row level security",
+        "alter table by_hand force row level security",
+        "create policy tenant_isolation on by_hand using"
+        " (tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid)",
+        "grant select on by_hand to assistec_app",
+    ):
+        _execute(world.database, statement)
+    _execute(
+        world.database, "insert into by_hand (tenant_id, note) values (%s, 'feito à mão')", world.a.tenant_id
+    )
+    try:
+        data = export(world, world.a_id)
+        verified = verify(world, data, world.a_id)
+        entry = verified.manifest.table("by_hand")
+        assert entry is not None
+        assert entry.rows == 1
+        assert table_texts(data, verified)["by_hand"].endswith(b"\tfeito \xc3\xa0 m\xc3\xa3o\n")
+    finally:
+        _execute(world.database, "drop table by_hand")
+    # And dropped by hand, the next export in this process (its facts statement, kept from the last
+    # one, names the table) reads the catalog again and leaves it out
+    data = export(world, world.a_id)
+    assert verify(world, data, world.a_id).manifest.table("by_hand") is None
+
+
+def test_when_the_presence_function_cannot_answer_the_tables_are_probed(world: World) -> None:
+    # A table it probes unreadable to the app role (or gone) makes the function answer null, not
+    # fail the shop's backup: the facts come from the statement's own probes, in the same snapshot
+    from assistec.db import backup as backup_db
+    from assistec.services.backup.tables import bundled
+
+    tenant = uuid.UUID(world.a.tenant_id)
+    with psycopg.connect(world.database.superuser_url) as conn:
+        presence = backup_db.presence_tables(conn)
+        assert presence is not None
+        tables = [t for t in bundled(backup_db.tenant_tables(conn)) if t.name != "price_rules"]
+        conn.execute("revoke select on price_rules from assistec_app")
+        conn.execute("set local role assistec_app")
+        conn.execute("select enter_tenant(%s, '')", (world.a.tenant_id,))
+        assert conn.execute("select public.backup_presence(%s)", (tenant,)).fetchone() == (None,)
+        facts = backup_db.snapshot_facts(conn, tenant, tables, presence=presence)
+        assert facts.presence_failed
+        assert facts.present == backup_db.tables_with_rows(conn, tables, tenant)
+        assert "customers" in facts.present
+        conn.rollback()
+
+
 # --- restore into the same database ---------------------------------------------------------------
 
 

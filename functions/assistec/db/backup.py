@@ -236,19 +236,38 @@ class SnapshotFacts:
     shop_name: str
     catalog_stamp: str
     present: frozenset[str]  # which of the tables asked about hold the shop's rows
+    # The database's presence function did not answer (a table it probes is gone): ``present`` was
+    # found by the export's own probes instead, and the caller should read the catalog again.
+    presence_failed: bool = False
 
 
-def facts_statement(conn: Conn, tables: Sequence[TableShape]) -> bytes:
+def presence_tables(conn: Conn) -> tuple[str, ...] | None:
+    """The tables ``backup_presence(shop)`` probes, in the order of its answer (migration 0041), or
+    None when the database has no such function."""
+    row = conn.execute(
+        "select case when to_regprocedure('public.backup_presence_tables()') is not null"
+        " then public.backup_presence_tables() end"
+    ).fetchone()
+    return None if row is None or row[0] is None else tuple(row[0])
+
+
+def facts_statement(conn: Conn, tables: Sequence[TableShape], *, presence: bool = False) -> bytes:
     """The statement of ``snapshot_facts`` about ``tables`` (composed once per catalog: forty-odd
-    probes are worth keeping), its placeholder ``%(shop)s``."""
+    probes are worth keeping), its placeholder ``%(shop)s``. ``presence``: the database's function
+    answers which tables hold the shop's rows (``backup_presence``, planned once per database session)
+    instead of a probe per table planned with the statement each time."""
     from psycopg import sql
 
-    probes = [
-        sql.SQL("exists (select from {relation} where {shop} = %(shop)s)").format(
-            relation=_ident("public", t.name), shop=_ident("id" if t.name == "tenants" else "tenant_id")
-        )
-        for t in tables
-    ]
+    probes: list[sql.Composable]
+    if presence:
+        probes = [sql.SQL("public.backup_presence(%(shop)s)")]
+    else:
+        probes = [
+            sql.SQL("exists (select from {relation} where {shop} = %(shop)s)").format(
+                relation=_ident("public", t.name), shop=_ident("id" if t.name == "tenants" else "tenant_id")
+            )
+            for t in tables
+        ]
     statement = sql.SQL(
         "select (select max(version) from schema_migrations),"
         " (select name from tenants where id = %(shop)s), ({stamp}){probes}"
@@ -260,29 +279,51 @@ def facts_statement(conn: Conn, tables: Sequence[TableShape]) -> bytes:
 
 
 def snapshot_facts(
-    conn: Conn, tenant_id: UUID, tables: Sequence[TableShape], *, statement: bytes | None = None
+    conn: Conn,
+    tenant_id: UUID,
+    tables: Sequence[TableShape],
+    *,
+    statement: bytes | None = None,
+    presence: Sequence[str] | None = None,
 ) -> SnapshotFacts:
     """The schema's version, the shop's name, the catalog's stamp (``catalog_stamp``) and which of
     ``tables`` hold the shop's rows (``tables_with_rows``), in one round trip (``statement``: its
     ``facts_statement`` of the same tables, composed before). The tables are the ones the catalog
     described under a stamp seen before: when the stamp read here differs, the caller reads the
-    catalog again and asks ``tables_with_rows`` of the new ones."""
+    catalog again and asks ``tables_with_rows`` of the new ones.
+
+    ``presence``: the statement asks ``backup_presence`` (``facts_statement(presence=True)``), whose
+    tables these are, in its order (``presence_tables``); should it not answer, the tables are probed
+    here, in the same snapshot."""
     from psycopg import sql
 
+    if statement is None:
+        statement = facts_statement(conn, tables, presence=presence is not None)
     # The shop as a literal: a statement with parameters is parsed again by psycopg on every call
     # once it is this long (past its cache's statement length), and costs the server three protocol
     # messages for one; composed by psycopg, the literal is quoted as any other.
     shop = sql.Literal(tenant_id).as_bytes(conn)
-    row = conn.execute((statement or facts_statement(conn, tables)).replace(b"%(shop)s", shop)).fetchone()
+    row = conn.execute(statement.replace(b"%(shop)s", shop)).fetchone()
     if row is None or row[0] is None:
         raise RuntimeError("the database has no migrations applied")
     if row[1] is None:
         raise LookupError(f"no shop {tenant_id}")
+    failed = False
+    if presence is None:
+        present = frozenset(t.name for t, found in zip(tables, row[3:], strict=True) if found)
+    elif row[3] is None or len(row[3]) != len(presence) or not {t.name for t in tables} <= set(presence):
+        # (a table the function does not probe would be taken for empty: never answered from it)
+        failed = True
+        present = tables_with_rows(conn, tables, tenant_id)
+    else:
+        found = {name for name, holds in zip(presence, row[3], strict=True) if holds}
+        present = frozenset(t.name for t in tables if t.name in found)
     return SnapshotFacts(
         schema_version=int(row[0]),
         shop_name=str(row[1]),
         catalog_stamp=str(row[2] or ""),
-        present=frozenset(t.name for t, present in zip(tables, row[3:], strict=True) if present),
+        present=present,
+        presence_failed=failed,
     )
 
 

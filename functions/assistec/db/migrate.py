@@ -105,6 +105,12 @@ def apply(conn: psycopg.Connection[Any], migrations: list[Migration] | None = No
                     (migration.version, migration.name, migration.checksum),
                 )
             done.append(migration)
+        if done:
+            # What is written from the catalog follows the tables the migrations left (0041: the
+            # backup's presence probes), in the same transaction.
+            row = conn.execute("select to_regprocedure('backup_refresh_presence()') is not null").fetchone()
+            if row is not None and row[0]:
+                conn.execute("select backup_refresh_presence()")
     return done
 
 

@@ -95,6 +95,10 @@ class _Catalog:
     tables: tuple[_Table, ...]
     shapes: tuple[TableShape, ...]
     facts: bytes  # the snapshot's facts statement about these tables (backup_db.facts_statement)
+    # The tables the database's presence function probes, in its answer's order, when they are
+    # exactly the tables the app role may read (the catalog as the migrations left it): the facts
+    # statement asks it. None: the statement probes the tables itself.
+    presence: tuple[str, ...] | None
 
 
 # The tables of a bundle as the catalog described them last, with the catalog's stamp then
@@ -105,7 +109,10 @@ _catalog_lock = threading.Lock()
 
 
 def _read_catalog(conn: Conn, stamp: str) -> _Catalog:
-    shapes = tuple(bundled(backup_db.tenant_tables(conn)))
+    found = backup_db.tenant_tables(conn)
+    shapes = tuple(bundled(found))
+    probed = backup_db.presence_tables(conn)
+    presence = probed if probed is not None and set(probed) == {t.name for t in found if t.readable} else None
     tables = tuple(
         _Table(
             shape,
@@ -114,7 +121,8 @@ def _read_catalog(conn: Conn, stamp: str) -> _Catalog:
         )
         for shape in shapes
     )
-    return _Catalog(stamp, tables, shapes, backup_db.facts_statement(conn, shapes))
+    facts = backup_db.facts_statement(conn, shapes, presence=presence is not None)
+    return _Catalog(stamp, tables, shapes, facts, presence)
 
 
 def _facts(conn: Conn, tenant_id: UUID) -> tuple[_Catalog, backup_db.SnapshotFacts]:
@@ -126,7 +134,14 @@ def _facts(conn: Conn, tenant_id: UUID) -> tuple[_Catalog, backup_db.SnapshotFac
     if catalog is None:
         facts = backup_db.snapshot_facts(conn, tenant_id, ())
     else:
-        facts = backup_db.snapshot_facts(conn, tenant_id, catalog.shapes, statement=catalog.facts)
+        facts = backup_db.snapshot_facts(
+            conn, tenant_id, catalog.shapes, statement=catalog.facts, presence=catalog.presence
+        )
+        if facts.presence_failed:
+            # (this shop's tables were probed by the statement instead: the catalog is read again
+            # for the next shop, and its presence function compared with it)
+            with _catalog_lock:
+                _catalogs.pop(where, None)
     if catalog is None or facts.catalog_stamp != catalog.stamp:
         catalog = _read_catalog(conn, facts.catalog_stamp)
         facts = replace(facts, present=backup_db.tables_with_rows(conn, catalog.shapes, tenant_id))
@@ -152,9 +167,34 @@ def dump_tables(db: Database, tenant_id: UUID, on_table: TableSink) -> Snapshot:
 
     The statement that reads the snapshot's facts also finds which tables hold any of the shop's
     rows; an empty table gets the empty file without a COPY of its own."""
+    try:
+        return _dump_tables(db, tenant_id, on_table)
+    except _StaleCatalog:
+        # A table or column the kept catalog names was dropped or renamed since (or its grant
+        # revoked): the facts statement failed before any table was read. Once more, read afresh.
+        return _dump_tables(db, tenant_id, on_table)
+
+
+class _StaleCatalog(Exception):
+    """The facts statement, composed from the catalog kept since an earlier shop, names what the
+    database no longer has (that catalog is forgotten)."""
+
+
+def _dump_tables(db: Database, tenant_id: UUID, on_table: TableSink) -> Snapshot:
+    from psycopg import errors
+
     entries = []
     with backup_db.snapshot(db, tenant_id) as conn:
-        catalog, facts = _facts(conn, tenant_id)
+        info = conn.info
+        kept = (info.host, info.port, info.dbname, info.user) in _catalogs
+        try:
+            catalog, facts = _facts(conn, tenant_id)
+        except (errors.UndefinedTable, errors.UndefinedColumn, errors.InsufficientPrivilege) as exc:
+            if not kept:
+                raise
+            with _catalog_lock:
+                _catalogs.clear()
+            raise _StaleCatalog from exc
         for table in catalog.tables:
             if table.shape.name not in facts.present:
                 empty = _empty_table()
