@@ -134,6 +134,9 @@ REMINDER_FAILURES_METRIC = "ReminderFailures"
 # the shops whose bundle the weekly restore test could not restore.
 BACKUP_AGE_METRIC = "BackupAgeHours"
 BACKUP_FAILURES_METRIC = "BackupFailures"
+# The bank reconciliation's automatic match rate (%) of the period each run covered, published by the
+# matcher (services/banking/reconciliation.METRIC_RATE) from the bank files worker and the API.
+RECONCILIATION_RATE_METRIC = "ReconciliationAutoMatchRate"
 RESTORE_TEST_FAILURES_METRIC = "RestoreTestFailures"
 MAIL_BOUNCES_METRIC = "MailBounces"
 MAIL_COMPLAINTS_METRIC = "MailComplaints"

@@ -148,3 +148,23 @@ def test_the_worker_reads_bank_files_only_and_the_api_puts_them(
     parent = _template(local_stack if stage == "local" else prod_stack)
     api = [s for s in _statements_of(parent, constants.API_HANDLER) if _on_bank_files(s)]
     assert [_actions(s) for s in api] == [{"s3:PutObject"}]
+
+
+@pytest.mark.parametrize("stage", ["local", "prod"])
+def test_a_day_of_poor_automatic_matching_alarms(stage: str, local_stack: Any, prod_stack: Any) -> None:
+    from assistec.services.banking.reconciliation import METRIC_RATE
+
+    template = _stage(stage, local_stack, prod_stack)
+    alarms = [a["Properties"] for a in template.find_resources("AWS::CloudWatch::Alarm").values()]
+    # Given the metric the matcher publishes (the same name on both sides)
+    assert METRIC_RATE == constants.RECONCILIATION_RATE_METRIC
+    [rate] = [a for a in alarms if a.get("MetricName") == constants.RECONCILIATION_RATE_METRIC]
+    # Then a day whose runs average under 90% automatic alarms, and a day without runs does not
+    assert rate["Namespace"] == constants.METRICS_NAMESPACE
+    assert rate["Dimensions"] == [{"Name": "service", "Value": constants.SERVICE_NAME}]
+    assert (rate["Statistic"], rate["Period"], rate["EvaluationPeriods"]) == ("Average", 86_400, 1)
+    assert (rate["Threshold"], rate["ComparisonOperator"]) == (90, "LessThanThreshold")
+    assert rate["TreatMissingData"] == "notBreaching"
+    # And it tells the alarm topic when it fires and when it clears
+    assert rate["AlarmActions"] == rate["OKActions"]
+    assert len(rate["AlarmActions"]) == 1

@@ -19,6 +19,7 @@ against nothing.
 from __future__ import annotations
 
 from aws_cdk import Duration, Names, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -28,6 +29,7 @@ from constructs import Construct
 
 from assistec_infra import constants
 from assistec_infra.capabilities.functions import FunctionSpec
+from assistec_infra.capabilities.monitoring import AppAlarm
 from assistec_infra.capabilities.platform import WorkerPlatform
 from assistec_infra.capabilities.queues import WorkQueue
 from assistec_infra.capabilities.settings import BANK_FILES
@@ -43,6 +45,21 @@ WORKER_FUNCTION = FunctionSpec(
     description="assistec bank files: reads an uploaded retorno or statement once per content",
     memory_mb=1024,
     timeout_s=300,
+)
+
+# The matcher's target is 98% of a month's settlements and statement lines matched automatically; a
+# day's runs averaging under 90% say a bank changed its file layout or a matching rule broke (a day
+# with no run says nothing: no bank file arrived).
+RECONCILIATION_RATE_FLOOR = 90
+RECONCILIATION_RATE_ALARM = AppAlarm(
+    "ReconciliationRateAlarm",
+    constants.RECONCILIATION_RATE_METRIC,
+    "Average",
+    Duration.days(1),
+    threshold=RECONCILIATION_RATE_FLOOR,
+    comparison=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    description=f"Bank reconciliation: the day's runs matched under {RECONCILIATION_RATE_FLOOR}% of "
+    "settlements and statement lines automatically (a bank's file layout? a matching rule?)",
 )
 
 
@@ -74,6 +91,7 @@ class BankFiles(Construct):
             "Worker", BANK_FILES, batch_size=WORKER_BATCH_SIZE, max_concurrency=WORKER_CONCURRENCY
         )
         self._allow(self.worker, ["s3:GetObject"], "reads each uploaded file once its S3 event arrives")
+        platform.monitoring.app_alarm(self.worker, RECONCILIATION_RATE_ALARM)
         uploads.alarm_on_dead_letters(
             "DlqAlarm",
             "Bank files: an uploaded file could not be read five times (the database? S3?); the shop does "
