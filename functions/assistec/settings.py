@@ -20,7 +20,7 @@ class DatabaseSettings(BaseSettings):
     instead. Exactly one of the two must be set: a silent default would hide a broken deploy.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     database_url: SecretStr | None = None
     db_secret_id: str | None = None
@@ -42,7 +42,7 @@ class AuthKeySettings(BaseSettings):
     """Where the token-signing key is: Secrets Manager in AWS (``AUTH_SECRET_ID``), or the key
     itself for tests (``AUTH_SIGNING_KEY``). Exactly one."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     auth_secret_id: str | None = None
     auth_signing_key: SecretStr | None = None
@@ -62,7 +62,7 @@ LOCAL_SIGNUP_LIMIT = 1000
 class MailSettings(BaseSettings):
     """What every family that sends e-mail needs (``services.email.Mail``)."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     # The platform's sender (SES-verified; the stack sets it with the SES grant).
     mail_sender: str = "nao-responda@assistec.com.br"
