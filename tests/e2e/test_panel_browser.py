@@ -1293,6 +1293,57 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
     report.get_by_role("button", name="Baixar CSV").wait_for()
     page.screenshot(path=str(artifacts / "bank-reconciliation-desktop.png"), full_page=True)
 
+    # And the owner issues a free boleto (no order) on the Boletos page: the customer found by name,
+    # the shop's only active agreement already chosen, the amount typed in reais
+    def free_boletos() -> list[dict[str, Any]]:
+        items = http.get("/banking/boletos", headers=headers, params={"limit": 100}).json()["items"]
+        return [b for b in items if b["order_id"] is None]
+
+    page.get_by_role("navigation", name="Seções do banco").get_by_role("link", name="Boletos").click()
+    free = page.get_by_role("region", name="Emitir boleto avulso")
+    assert free.get_by_label("Convênio").input_value() == agreement["id"]
+    free.get_by_label("Buscar cliente").fill("Boleto Painel")
+    free.get_by_role("button", name="Buscar", exact=True).click()
+    free.get_by_label("Cliente", exact=True).select_option(order["customer_id"])
+    free_due = datetime.now(SAO_PAULO).date() + timedelta(days=10)
+    free.get_by_label("Vencimento").fill(free_due.isoformat())
+    free.get_by_label("Descrição").fill("Manutenção preventiva do notebook")
+    # A zero amount is refused before anything is sent
+    free.get_by_label("Valor (R$)").fill("0")
+    free.get_by_role("button", name="Emitir boleto").click()
+    free.get_by_role("alert").filter(has_text="Valor inválido: use por exemplo 389,90.").wait_for()
+    # A description of blanks only is the API's refusal, shown in its pt-BR words
+    free.get_by_label("Valor (R$)").fill("1.234,56")
+    free.get_by_label("Descrição").fill("   ")
+    free.get_by_role("button", name="Emitir boleto").click()
+    free.get_by_role("alert").filter(has_text="Dados inválidos").wait_for()
+    assert free_boletos() == []
+    page.screenshot(path=str(artifacts / "bank-free-boleto-refused-desktop.png"), full_page=True)
+    free.get_by_label("Descrição").fill("Manutenção preventiva do notebook")
+    free.get_by_role("button", name="Emitir boleto").click()
+    free.get_by_role("status").filter(has_text="Boleto emitido.").wait_for()
+    # Then it is listed (formatted in reais) and the API holds it with the exact centavos
+    page.get_by_role("region", name="Boletos", exact=True).get_by_test_id("boleto").filter(
+        has_text="R$ 1.234,56"
+    ).filter(has_text="Manutenção preventiva do notebook").filter(has_text="Emitido").wait_for()
+    [issued] = free_boletos()
+    assert (
+        issued["amount_cents"],
+        issued["customer_id"],
+        issued["agreement_id"],
+        issued["due_date"],
+        issued["description"],
+        issued["status"],
+    ) == (
+        123456,
+        order["customer_id"],
+        agreement["id"],
+        free_due.isoformat(),
+        "Manutenção preventiva do notebook",
+        "issued",
+    )
+    page.screenshot(path=str(artifacts / "bank-free-boleto-desktop.png"), full_page=True)
+
     # At a phone's width the Banco pages and the order's boletos fit without sideways scrolling
     phone = open_page(PHONE)
     _log_in(phone, panel_url, shop["email"], shop["password"])

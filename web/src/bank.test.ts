@@ -4,7 +4,9 @@ import {
   bankName,
   boletoOpen,
   bpText,
+  defaultAgreement,
   fileCounts,
+  freeBoletoBody,
   fitsUpload,
   monthSoFar,
   parsePercent,
@@ -99,5 +101,56 @@ describe("bank files and reconciliation", () => {
     expect(fitsUpload(0, 100)).toBe(false);
     expect(fitsUpload(101, 100)).toBe(false);
     expect(fitsUpload(100, 100)).toBe(true);
+  });
+});
+
+describe("the free boleto form", () => {
+  const draft = {
+    customerId: "c1",
+    agreementId: "a1",
+    amount: "R$ 1.234,5",
+    due: "2026-12-07",
+    description: "  Manutenção preventiva  ",
+  };
+
+  it("sends the amount as integer centavos and the rest as typed", () => {
+    expect(freeBoletoBody(draft)).toEqual({
+      body: {
+        customer_id: "c1",
+        agreement_id: "a1",
+        amount_cents: 123450,
+        due_date: "2026-12-07",
+        description: "  Manutenção preventiva  ",
+      },
+    });
+    expect(freeBoletoBody({ ...draft, amount: "0,01" }).body?.amount_cents).toBe(1);
+    expect(freeBoletoBody({ ...draft, amount: "389,90" }).body?.amount_cents).toBe(38990);
+  });
+
+  it("refuses, in pt-BR, what cannot be sent", () => {
+    expect(freeBoletoBody({ ...draft, customerId: "" })).toEqual({ problem: "Escolha o cliente." });
+    expect(freeBoletoBody({ ...draft, agreementId: "" })).toEqual({ problem: "Escolha o convênio." });
+    expect(freeBoletoBody({ ...draft, due: "" })).toEqual({ problem: "Informe o vencimento." });
+    for (const amount of ["", "0", "0,00", "-5", "12,345", "abc", "1.2"]) {
+      expect(freeBoletoBody({ ...draft, amount })).toEqual({ problem: "Valor inválido: use por exemplo 389,90." });
+    }
+  });
+
+  it("goes under the shop's only active agreement unless one is picked", () => {
+    expect(defaultAgreement([{ id: "a1", active: true }])).toBe("a1");
+    expect(
+      defaultAgreement([
+        { id: "a1", active: false },
+        { id: "a2", active: true },
+      ]),
+    ).toBe("a2");
+    expect(
+      defaultAgreement([
+        { id: "a1", active: true },
+        { id: "a2", active: true },
+      ]),
+    ).toBe("");
+    expect(defaultAgreement([{ id: "a1", active: false }])).toBe("");
+    expect(defaultAgreement([])).toBe("");
   });
 });

@@ -1,6 +1,8 @@
 // The shop's own bank (convênios, boletos, remessas, the bank's files, reconciliation): what the
 // pages compute without the API. Rates are basis points (1% = 100), money integer centavos.
 import type { components } from "./api/schema";
+import { parseReais } from "./format";
+import { t } from "./i18n";
 
 type S = components["schemas"];
 export type Boleto = S["BoletoOut"];
@@ -80,4 +82,41 @@ export function sendOutcome(answer: S["BoletoSendOut"]): string {
 /** Whether the file chosen fits the presigned form (the bucket refuses larger, silently here). */
 export function fitsUpload(size: number, maxBytes: number): boolean {
   return size > 0 && size <= maxBytes;
+}
+
+/** The agreement a free boleto goes under unless the person picks another: the shop's only active
+ * one; "" when there are several (they choose) or none. */
+export function defaultAgreement(agreements: readonly { id: string; active: boolean }[]): string {
+  const active = agreements.filter((a) => a.active);
+  return active.length === 1 ? (active[0]?.id ?? "") : "";
+}
+
+/** What the "Emitir boleto avulso" form holds, as typed. */
+export interface FreeBoletoDraft {
+  customerId: string;
+  agreementId: string;
+  amount: string;
+  due: string;
+  description: string;
+}
+
+/** The form as the API's body (the amount typed in reais → integer centavos), or the pt-BR reason
+ * it is not sent. The description goes as typed: the API trims it and says when nothing is left. */
+export function freeBoletoBody(
+  draft: FreeBoletoDraft,
+): { body: S["FreeBoletoIn"]; problem?: undefined } | { body?: undefined; problem: string } {
+  if (!draft.customerId) return { problem: t.bank.pickCustomer };
+  if (!draft.agreementId) return { problem: t.bank.pickAgreement };
+  const cents = parseReais(draft.amount);
+  if (cents === null || cents <= 0) return { problem: t.errors.money };
+  if (!draft.due) return { problem: t.bank.pickDue };
+  return {
+    body: {
+      customer_id: draft.customerId,
+      agreement_id: draft.agreementId,
+      amount_cents: cents,
+      due_date: draft.due,
+      description: draft.description,
+    },
+  };
 }

@@ -9,8 +9,10 @@ import {
   type BoletoStatus,
   bankName,
   bpText,
+  defaultAgreement,
   fileCounts,
   fitsUpload,
+  freeBoletoBody,
   monthSoFar,
   parsePercent,
   rateText,
@@ -269,20 +271,158 @@ function Boletos() {
     [api, status],
   );
   return (
-    <Section title={t.bank.boletos} id="boletos">
-      <div className="filters">
-        <Field label={t.bank.status} id="b-status">
-          <select id="b-status" value={status} onChange={(e) => setStatus(e.target.value as BoletoStatus | "")}>
-            <option value="">{t.bank.all}</option>
-            {(Object.keys(boletoStatusLabel) as BoletoStatus[]).map((s) => (
-              <option key={s} value={s}>
-                {boletoStatusLabel[s]}
-              </option>
-            ))}
-          </select>
-        </Field>
-      </div>
-      <BoletoList loaded={boletos} items={boletos.data?.items} onChanged={boletos.reload} />
+    <>
+      <Section title={t.bank.boletos} id="boletos">
+        <div className="filters">
+          <Field label={t.bank.status} id="b-status">
+            <select id="b-status" value={status} onChange={(e) => setStatus(e.target.value as BoletoStatus | "")}>
+              <option value="">{t.bank.all}</option>
+              {(Object.keys(boletoStatusLabel) as BoletoStatus[]).map((s) => (
+                <option key={s} value={s}>
+                  {boletoStatusLabel[s]}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <BoletoList loaded={boletos} items={boletos.data?.items} onChanged={boletos.reload} />
+      </Section>
+      <FreeBoleto onIssued={boletos.reload} />
+    </>
+  );
+}
+
+/** "Emitir boleto avulso": a charge not tied to an order (a customer, the agreement, an amount in
+ * reais, the due date in the shop's calendar and what it charges). */
+function FreeBoleto({ onIssued }: { onIssued: () => void }) {
+  const { api } = usePanel();
+  const agreements = useAgreements();
+  const active = (agreements.data?.items ?? []).filter((a) => a.active);
+  const [query, setQuery] = useState("");
+  const [search, setSearch] = useState("");
+  const customers = useLoad(
+    () =>
+      search.length >= 2
+        ? call(api.GET("/customers", { params: { query: { q: search, limit: 20 } } }))
+        : Promise.resolve(undefined),
+    [api, search],
+  );
+  const [customerId, setCustomerId] = useState("");
+  const find = () => {
+    setCustomerId("");
+    setSearch(query.trim());
+  };
+  const [chosenAgreement, setAgreement] = useState<string | null>(null);
+  const agreementId = chosenAgreement ?? defaultAgreement(agreements.data?.items ?? []);
+  const [amount, setAmount] = useState("");
+  const [due, setDue] = useState("");
+  const [description, setDescription] = useState("");
+  const [done, setDone] = useState<string | null>(null);
+  const issue = useAction(async () => {
+    setDone(null);
+    const read = freeBoletoBody({ customerId, agreementId, amount, due, description });
+    if (read.problem !== undefined) throw new Problem(read.problem);
+    await call(api.POST("/banking/boletos", { body: read.body }));
+    setAmount("");
+    setDescription("");
+    setDone(t.bank.issued);
+    onIssued();
+  });
+  const none = agreements.data !== undefined && active.length === 0;
+  return (
+    <Section title={t.bank.freeBoleto} id="free-boleto">
+      <ErrorNote message={agreements.error} />
+      <Loading when={agreements.loading && !agreements.data} />
+      {none ? <p className="muted">{t.bank.noActiveAgreement}</p> : null}
+      {agreements.data && !none ? (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            void issue.run();
+          }}
+        >
+          <p className="muted">{t.bank.freeHint}</p>
+          <div className="filters">
+            <Field label={t.bank.customerSearch} id="fb-customer-q" hint={t.bank.customerSearchHint}>
+              <span className="inline">
+                <input
+                  id="fb-customer-q"
+                  type="search"
+                  aria-describedby="fb-customer-q-hint"
+                  value={query}
+                  onChange={(e) => setQuery(e.target.value)}
+                  onKeyDown={(e) => {
+                    if (e.key === "Enter") {
+                      e.preventDefault();
+                      find();
+                    }
+                  }}
+                />
+                <button type="button" onClick={find}>
+                  {t.bank.search}
+                </button>
+              </span>
+            </Field>
+            <Field label={t.bank.customer} id="fb-customer">
+              <select id="fb-customer" required value={customerId} onChange={(e) => setCustomerId(e.target.value)}>
+                <option value="">—</option>
+                {(customers.data?.items ?? []).map((c) => (
+                  <option key={c.id} value={c.id}>
+                    {c.name} · {c.phone}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label={t.bank.agreement} id="fb-agreement">
+              <select id="fb-agreement" required value={agreementId} onChange={(e) => setAgreement(e.target.value)}>
+                {active.length > 1 ? <option value="">—</option> : null}
+                {active.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name} · {bankName(a.bank_code)}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label={t.bank.amountReais} id="fb-amount">
+              <input
+                id="fb-amount"
+                required
+                inputMode="decimal"
+                placeholder="0,00"
+                value={amount}
+                onChange={(e) => setAmount(e.target.value)}
+              />
+            </Field>
+            <Field label={t.bank.due} id="fb-due">
+              <input
+                id="fb-due"
+                type="date"
+                required
+                min={shopToday()}
+                value={due}
+                onChange={(e) => setDue(e.target.value)}
+              />
+            </Field>
+            <Field label={t.bank.description} id="fb-description" hint={t.bank.descriptionHint}>
+              <input
+                id="fb-description"
+                required
+                maxLength={200}
+                aria-describedby="fb-description-hint"
+                value={description}
+                onChange={(e) => setDescription(e.target.value)}
+              />
+            </Field>
+          </div>
+          <ErrorNote message={customers.error} />
+          {customers.data && customers.data.items.length === 0 ? <p className="muted">{t.bank.noCustomers}</p> : null}
+          <ErrorNote message={issue.error} />
+          <Notice message={done} />
+          <button type="submit" className="primary" disabled={issue.busy}>
+            {t.bank.issue}
+          </button>
+        </form>
+      ) : null}
     </Section>
   );
 }

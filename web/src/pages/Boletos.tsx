@@ -69,6 +69,7 @@ function BoletoRow({ boleto: b, onChanged }: { boleto: Boleto; onChanged: () => 
       <strong>{formatCents(b.amount_cents)}</strong> · {t.bank.nossoNumero} {b.nosso_numero_printed} · vence{" "}
       {formatDate(b.due_date)} · <span className={`boleto-${b.status}`}>{boletoStatusLabel[b.status]}</span>
       {b.paid_on ? ` · pago ${formatCents(b.paid_cents)} em ${formatDate(b.paid_on)}` : ""}
+      {b.description ? <div className="small muted">{b.description}</div> : null}
       {b.digitable_line_formatted ? (
         <Field label={t.bank.line} id={`line-${b.id}`}>
           <input id={`line-${b.id}`} readOnly value={b.digitable_line_formatted} onFocus={(e) => e.target.select()} />
