@@ -1312,11 +1312,11 @@ def test_the_owner_runs_the_shops_bank_from_the_panel(
     free.get_by_label("Valor (R$)").fill("0")
     free.get_by_role("button", name="Emitir boleto").click()
     free.get_by_role("alert").filter(has_text="Valor inválido: use por exemplo 389,90.").wait_for()
-    # A description of blanks only is the API's refusal, shown in its pt-BR words
+    # And so is a description of blanks only, saying what is missing
     free.get_by_label("Valor (R$)").fill("1.234,56")
     free.get_by_label("Descrição").fill("   ")
     free.get_by_role("button", name="Emitir boleto").click()
-    free.get_by_role("alert").filter(has_text="Dados inválidos").wait_for()
+    free.get_by_role("alert").filter(has_text="Informe o que está sendo cobrado.").wait_for()
     assert free_boletos() == []
     page.screenshot(path=str(artifacts / "bank-free-boleto-refused-desktop.png"), full_page=True)
     free.get_by_label("Descrição").fill("Manutenção preventiva do notebook")

@@ -131,6 +131,9 @@ describe("the free boleto form", () => {
     expect(freeBoletoBody({ ...draft, customerId: "" })).toEqual({ problem: "Escolha o cliente." });
     expect(freeBoletoBody({ ...draft, agreementId: "" })).toEqual({ problem: "Escolha o convênio." });
     expect(freeBoletoBody({ ...draft, due: "" })).toEqual({ problem: "Informe o vencimento." });
+    for (const description of ["", "   "]) {
+      expect(freeBoletoBody({ ...draft, description })).toEqual({ problem: "Informe o que está sendo cobrado." });
+    }
     for (const amount of ["", "0", "0,00", "-5", "12,345", "abc", "1.2"]) {
       expect(freeBoletoBody({ ...draft, amount })).toEqual({ problem: "Valor inválido: use por exemplo 389,90." });
     }

@@ -110,6 +110,7 @@ export function freeBoletoBody(
   const cents = parseReais(draft.amount);
   if (cents === null || cents <= 0) return { problem: t.errors.money };
   if (!draft.due) return { problem: t.bank.pickDue };
+  if (!draft.description.trim()) return { problem: t.bank.describeCharge };
   return {
     body: {
       customer_id: draft.customerId,

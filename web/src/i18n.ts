@@ -753,6 +753,7 @@ export const t = {
     pickCustomer: "Escolha o cliente.",
     pickAgreement: "Escolha o convênio.",
     pickDue: "Informe o vencimento.",
+    describeCharge: "Informe o que está sendo cobrado.",
     amountReais: "Valor (R$)",
     description: "Descrição",
     descriptionHint: "O que está sendo cobrado: vai impresso no boleto e na mensagem ao cliente",
