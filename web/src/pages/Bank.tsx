@@ -23,7 +23,7 @@ import { useAction, useLoad, usePanel } from "../context";
 import { Editor } from "../EditForm";
 import { type EditField, explainConflict } from "../editing";
 import { formatCents, formatDate, formatDateTime, shopToday } from "../format";
-import { BoletoList } from "./Boletos";
+import { BoletoList, DueDate } from "./Boletos";
 import {
   bankFileStatusLabel,
   boletoStatusLabel,
@@ -393,16 +393,7 @@ function FreeBoleto({ onIssued }: { onIssued: () => void }) {
                 onChange={(e) => setAmount(e.target.value)}
               />
             </Field>
-            <Field label={t.bank.due} id="fb-due">
-              <input
-                id="fb-due"
-                type="date"
-                required
-                min={shopToday()}
-                value={due}
-                onChange={(e) => setDue(e.target.value)}
-              />
-            </Field>
+            <DueDate label={t.bank.due} id="fb-due" value={due} onChange={setDue} />
             <Field label={t.bank.description} id="fb-description" hint={t.bank.descriptionHint}>
               <input
                 id="fb-description"

@@ -11,6 +11,25 @@ import { boletoStatusLabel, t } from "../i18n";
 // The shop's own boletos where the counter meets them (the order page: attendants too) and where
 // the managers' Banco page lists them.
 
+/** A boleto's due date: a day of the shop's calendar, from its today on. */
+export function DueDate({
+  label,
+  id,
+  value,
+  onChange,
+}: {
+  label: string;
+  id: string;
+  value: string;
+  onChange: (day: string) => void;
+}) {
+  return (
+    <Field label={label} id={id}>
+      <input id={id} type="date" required min={shopToday()} value={value} onChange={(e) => onChange(e.target.value)} />
+    </Field>
+  );
+}
+
 export function BoletoList({
   loaded,
   items,
@@ -118,16 +137,7 @@ function BoletoRow({ boleto: b, onChanged }: { boleto: Boleto; onChanged: () => 
             </select>
           </Field>
           {instruction === "change_due_date" ? (
-            <Field label={t.bank.newDue} id={`${formId}-due`}>
-              <input
-                id={`${formId}-due`}
-                type="date"
-                required
-                min={shopToday()}
-                value={due}
-                onChange={(e) => setDue(e.target.value)}
-              />
-            </Field>
+            <DueDate label={t.bank.newDue} id={`${formId}-due`} value={due} onChange={setDue} />
           ) : null}
           <ErrorNote message={instruct.error} />
           <button type="submit" className={instruction === "write_off" ? "danger" : "primary"} disabled={instruct.busy}>
@@ -188,16 +198,7 @@ export function OrderBoletos({ orderId, version }: { orderId: string; version: n
         >
           <h3 id="issue-boleto-title">{t.bank.issue}</h3>
           <div className="filters">
-            <Field label={t.bank.due} id="bo-due">
-              <input
-                id="bo-due"
-                type="date"
-                required
-                min={shopToday()}
-                value={due}
-                onChange={(e) => setDue(e.target.value)}
-              />
-            </Field>
+            <DueDate label={t.bank.due} id="bo-due" value={due} onChange={setDue} />
             <Field label={t.bank.amountOptional} id="bo-amount" hint={t.bank.issueHint}>
               <input
                 id="bo-amount"

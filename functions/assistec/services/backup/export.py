@@ -108,6 +108,12 @@ _catalogs: dict[tuple[object, ...], _Catalog] = {}
 _catalog_lock = threading.Lock()
 
 
+def _catalog_key(conn: Conn) -> tuple[object, ...]:
+    """Which ``_catalogs`` entry a connection's database and role use."""
+    info = conn.info
+    return (info.host, info.port, info.dbname, info.user)
+
+
 def _read_catalog(conn: Conn, stamp: str) -> _Catalog:
     found = backup_db.tenant_tables(conn)
     shapes = tuple(bundled(found))
@@ -128,8 +134,7 @@ def _read_catalog(conn: Conn, stamp: str) -> _Catalog:
 def _facts(conn: Conn, tenant_id: UUID) -> tuple[_Catalog, backup_db.SnapshotFacts]:
     """The bundle's tables and the snapshot's facts: one statement while the catalog is unchanged
     (the stamp is read with the facts, about the tables known under the stamp seen last)."""
-    info = conn.info
-    where = (info.host, info.port, info.dbname, info.user)
+    where = _catalog_key(conn)
     catalog = _catalogs.get(where)
     if catalog is None:
         facts = backup_db.snapshot_facts(conn, tenant_id, ())
@@ -185,8 +190,7 @@ def _dump_tables(db: Database, tenant_id: UUID, on_table: TableSink) -> Snapshot
 
     entries = []
     with backup_db.snapshot(db, tenant_id) as conn:
-        info = conn.info
-        kept = (info.host, info.port, info.dbname, info.user) in _catalogs
+        kept = _catalog_key(conn) in _catalogs
         try:
             catalog, facts = _facts(conn, tenant_id)
         except (errors.UndefinedTable, errors.UndefinedColumn, errors.InsufficientPrivilege) as exc:
