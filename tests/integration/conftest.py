@@ -7,6 +7,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -280,6 +281,31 @@ class FakeBus:
 
     def details(self, detail_type: str | None = None) -> list[dict[str, Any]]:
         return [json.loads(e["Detail"]) for e in self.entries if detail_type in (None, e["DetailType"])]
+
+
+@contextmanager
+def bundle_buckets(prefix: str, count: int) -> Iterator[tuple[str, ...]]:
+    """``count`` LocalStack buckets made as the stack makes the bundles' buckets (versioned:
+    capabilities/backup.py), removed afterwards with every version they got."""
+    import boto3
+
+    s3 = boto3.client("s3")
+    names = tuple(f"{prefix}-{n}-{uuid.uuid4().hex[:10]}" for n in range(count))
+    for name in names:
+        s3.create_bucket(Bucket=name)
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    try:
+        yield names
+    finally:
+        for name in names:
+            for page in s3.get_paginator("list_object_versions").paginate(Bucket=name):
+                stored = [
+                    {"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in (*page.get("Versions", []), *page.get("DeleteMarkers", []))
+                ]
+                if stored:
+                    s3.delete_objects(Bucket=name, Delete={"Objects": stored, "Quiet": True})
+            s3.delete_bucket(Bucket=name)
 
 
 @pytest.fixture

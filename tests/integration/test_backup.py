@@ -78,7 +78,7 @@ class FakeBundleStore:
         return dict(self.objects[key][1])
 
     def copy(self, key: str) -> None:
-        self.copied[key] = self.objects[key]
+        self.copied.setdefault(key, self.objects[key])
 
 
 def _db(url: str) -> Database:

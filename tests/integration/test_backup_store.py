@@ -16,24 +16,13 @@ import pytest
 
 from assistec.integrations import storage
 from assistec.integrations.storage import BundleExistsError, S3BundleStore
+from tests.integration.conftest import bundle_buckets
 
 
 @pytest.fixture
-def buckets(localstack_aws: str) -> Iterator[tuple[str, str]]:
-    import boto3
-
-    s3 = boto3.client("s3")
-    names = (
-        f"assistec-test-bundles-{uuid.uuid4().hex[:12]}",
-        f"assistec-test-copies-{uuid.uuid4().hex[:12]}",
-    )
-    for name in names:
-        s3.create_bucket(Bucket=name)
-    yield names
-    for name in names:
-        for item in s3.list_objects_v2(Bucket=name).get("Contents", []):
-            s3.delete_object(Bucket=name, Key=item["Key"])
-        s3.delete_bucket(Bucket=name)
+def buckets(localstack_aws: str) -> Iterator[tuple[str, ...]]:
+    with bundle_buckets("assistec-test-bundles", 2) as names:
+        yield names
 
 
 def _expect_headers(store: S3BundleStore) -> list[bytes | None]:
@@ -49,7 +38,7 @@ def _expect_headers(store: S3BundleStore) -> list[bytes | None]:
 
 @pytest.mark.parametrize("size", [300 * 1024, 2 * 1024 * 1024], ids=["in-memory", "streamed"])
 def test_a_bundle_is_stored_once_from_its_position_whatever_its_size(
-    buckets: tuple[str, str], monkeypatch: pytest.MonkeyPatch, size: int
+    buckets: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, size: int
 ) -> None:
     # (the streamed case: the threshold below the body, so it goes from its spool as a large one)
     monkeypatch.setattr(storage, "CONTINUE_ABOVE_BYTES", 1024 * 1024)
@@ -89,3 +78,14 @@ def test_a_bundle_is_stored_once_from_its_position_whatever_its_size(
     assert copied["Body"].read() == data
     tagging = boto3.client("s3").get_object_tagging(Bucket=copies, Key=key)["TagSet"]
     assert {t["Key"]: t["Value"] for t in tagging} == {"retention": "daily"}
+
+    # Copying again (a run started over) is no error and writes nothing: the copy there stays
+    s3 = boto3.client("s3")
+    first = s3.head_object(Bucket=copies, Key=key)["ETag"]
+    other = f"shops/{uuid.uuid4()}/2026-11-30.bundle"
+    s3.put_object(Bucket=copies, Key=other, Body=b"already in the second bucket")
+    store.put(other, io.BytesIO(data), tags={"retention": "daily"})
+    store.copy(key)
+    store.copy(other)
+    assert s3.head_object(Bucket=copies, Key=key)["ETag"] == first
+    assert s3.get_object(Bucket=copies, Key=other)["Body"].read() == b"already in the second bucket"

@@ -231,7 +231,8 @@ class BundleStore(Protocol):
         ...
 
     def copy(self, key: str) -> None:
-        """Copy the object under ``key`` to the second bucket, tags included."""
+        """Copy the object under ``key`` to the second bucket, tags included, unless the second
+        bucket holds that key already (a bundle is written once: what is there is the same bundle)."""
         ...
 
 
@@ -329,12 +330,21 @@ class S3BundleStore:
     def copy(self, key: str) -> None:
         if self._copy_bucket is None:
             raise RuntimeError("BACKUP_COPY_BUCKET is not set: there is no second bucket")
-        self._s3().copy_object(
-            Bucket=self._copy_bucket,
-            Key=key,
-            CopySource={"Bucket": self._bucket, "Key": key},
-            TaggingDirective="COPY",
-        )
+        from botocore.exceptions import ClientError
+
+        try:
+            # If-None-Match on the copy too (S3 takes it on CopyObject as on PutObject): one request
+            # where a HeadObject and then the copy were two, and two runs copying at once write once.
+            self._s3().copy_object(
+                Bucket=self._copy_bucket,
+                Key=key,
+                CopySource={"Bucket": self._bucket, "Key": key},
+                TaggingDirective="COPY",
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "PreconditionFailed":
+                raise
 
 
 class ExportStore(Protocol):

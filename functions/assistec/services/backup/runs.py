@@ -242,8 +242,7 @@ class BackupRuns:
     def _ensure_copy(self, key: str) -> bool:
         if not self._store.copies:
             return False
-        if self._store.head(key, copy=True) is None:
-            self._store.copy(key)
+        self._store.copy(key)  # a copy stored by an earlier run stays
         return True
 
     def _recorded(self, tenant_id: UUID, day: date, key: str, size: int = 0) -> ExportOutcome | None:
