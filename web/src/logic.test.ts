@@ -82,6 +82,33 @@ describe("API errors", () => {
     expect(toApiError(422, { detail: [{ loc: ["body", "phone"], msg: "invalid" }] }).message).toMatch(/phone/);
   });
 
+  it("names the fields a validation error refused, in the forms' words", () => {
+    const error = toApiError(422, {
+      code: "validation_error",
+      message: "Dados inválidos. Verifique os campos indicados.",
+      details: [
+        { field: "due_date", type: "date_from_datetime_parsing", message: "data inválida (AAAA-MM-DD)" },
+        { field: "items.0.quantity", type: "int_type", message: "deve ser um número inteiro" },
+        { field: "items.0.quantity", type: "int_type", message: "deve ser um número inteiro" },
+        { field: "fancy_new_field", type: "missing", message: "campo obrigatório" },
+        { field: "", type: "model_attributes_type", message: "deve ser um objeto JSON" },
+      ],
+    });
+    expect(error.code).toBe("validation_error");
+    expect(error.message).toBe(
+      "Dados inválidos. Verifique os campos indicados. Vencimento: data inválida (AAAA-MM-DD); " +
+        "Quantidade (item 1): deve ser um número inteiro; fancy_new_field: campo obrigatório; " +
+        "deve ser um objeto JSON.",
+    );
+    // Another refusal keeps its message as the API wrote it; details without messages add nothing
+    expect(toApiError(409, { code: "conflict", message: "Já existe.", details: [{ field: "name" }] }).message).toBe(
+      "Já existe.",
+    );
+    expect(
+      toApiError(422, { code: "validation_error", message: "Dados inválidos.", details: { field: "x" } }).message,
+    ).toBe("Dados inválidos.");
+  });
+
   it("reads the allowed targets a refused transition lists", () => {
     const refused = toApiError(409, {
       code: "conflict",

@@ -27,12 +27,37 @@ function fallbackMessage(status: number): string {
   return t.errors.server;
 }
 
-/** The API's error body ({code, message, details}) or FastAPI-style validation errors, as an ApiError. */
+/** A field the API names ("items.0.quantity"), in the forms' words: "Quantidade (item 1)". */
+export function fieldLabel(field: string): string {
+  const parts = field.split(".");
+  const name = [...parts].reverse().find((p) => !/^\d+$/.test(p)) ?? field;
+  const positions = parts.filter((p) => /^\d+$/.test(p)).map((p) => Number(p) + 1);
+  const label = t.fields[name] ?? name;
+  return positions.length ? `${label} (item ${positions.join(".")})` : label;
+}
+
+/** What a 422 says of each field it refused (details: [{field, message}]): "Vencimento: data inválida". */
+export function invalidFields(details: unknown): string[] {
+  if (!Array.isArray(details)) return [];
+  const seen = new Set<string>();
+  for (const detail of details as unknown[]) {
+    if (detail === null || typeof detail !== "object") continue;
+    const { field, message } = detail as Record<string, unknown>;
+    if (typeof message !== "string" || !message) continue;
+    seen.add(typeof field === "string" && field ? `${fieldLabel(field)}: ${message}` : message);
+  }
+  return [...seen];
+}
+
+/** The API's error body ({code, message, details}) or FastAPI-style validation errors, as an ApiError.
+ * A validation error's message names the fields it refused, which the API's message asks to check. */
 export function toApiError(status: number, body: unknown): ApiError {
   if (body !== null && typeof body === "object") {
     const b = body as Record<string, unknown>;
     if (typeof b.code === "string" && typeof b.message === "string") {
-      return new ApiError(status, b.code, b.message, b.details ?? null);
+      const named = b.code === "validation_error" ? invalidFields(b.details) : [];
+      const message = named.length ? `${b.message} ${named.join("; ")}.` : b.message;
+      return new ApiError(status, b.code, message, b.details ?? null);
     }
     if (Array.isArray(b.detail)) {
       const first = b.detail[0] as Record<string, unknown> | undefined;
