@@ -43,8 +43,8 @@ class MemoryBundleStore:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
 
-    def head(self, key: str, *, copy: bool = False) -> int | None:
-        found = None if copy else self.objects.get(key)
+    def head(self, key: str) -> int | None:
+        found = self.objects.get(key)
         return None if found is None else len(found)
 
     def put(self, key: str, body: Any, *, tags: dict[str, str]) -> None:

@@ -52,8 +52,8 @@ class FakeBundleStore:
         self.puts = 0
         self._lock = threading.Lock()
 
-    def head(self, key: str, *, copy: bool = False) -> int | None:
-        found = (self.copied if copy else self.objects).get(key)
+    def head(self, key: str) -> int | None:
+        found = self.objects.get(key)
         return len(found[0]) if found else None
 
     def put(self, key: str, body: Any, *, tags: dict[str, str]) -> None:

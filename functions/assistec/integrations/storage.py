@@ -205,8 +205,8 @@ class BundleStore(Protocol):
         """Whether a second bucket is configured."""
         ...
 
-    def head(self, key: str, *, copy: bool = False) -> int | None:
-        """The stored size, None when nothing is stored under ``key`` (in the second bucket: ``copy``)."""
+    def head(self, key: str) -> int | None:
+        """The stored size, None when nothing is stored under ``key``."""
         ...
 
     def put(self, key: str, body: IO[bytes], *, tags: dict[str, str]) -> None:
@@ -270,14 +270,11 @@ class S3BundleStore:
             self._client = client
         return self._client
 
-    def head(self, key: str, *, copy: bool = False) -> int | None:
+    def head(self, key: str) -> int | None:
         from botocore.exceptions import ClientError
 
-        bucket = self._copy_bucket if copy else self._bucket
-        if bucket is None:
-            return None
         try:
-            response = self._s3().head_object(Bucket=bucket, Key=key)
+            response = self._s3().head_object(Bucket=self._bucket, Key=key)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
